@@ -1,0 +1,45 @@
+# Doorstep: `make run` serves the demo, `make test` runs every check. Both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+CODE := server tests migrations bench
+
+.PHONY: run test lint types test-sqlite test-postgres system-deps venv clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	$(BIN)/doorstep serve --demo
+
+system-deps:
+	scripts/system-deps.sh
+
+lint: venv
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+
+types: venv
+	$(BIN)/mypy server
+
+test-sqlite: venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: venv
+	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
+
+test: venv system-deps lint types
+	@echo "== test suite on SQLite =="
+	$(BIN)/pytest $(PYTEST_ARGS)
+	@echo "== test suite on PostgreSQL =="
+	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,76 @@
+"""HTTP endpoints of the auth area: login, logout, the current user and the team's members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from server.auth import service
+from server.auth.middleware import SESSION_COOKIE
+from server.auth.schemas import LoginRequest, LoginResponse, Principal, TeamMember
+from server.runtime import Runtime
+
+__all__ = ["AuthController"]
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def _cookie(request: Request[Any, Any, Any], value: str, max_age: int) -> Cookie:
+    # Secure everywhere but on a loopback host, where the browser would drop it over plain http.
+    secure = (request.url.hostname or "") not in LOCAL_HOSTS
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        secure=secure,
+        samesite="strict",
+    )
+
+
+class AuthController(Controller):
+    """``/api/auth/*``, ``/api/me`` and ``/api/users``."""
+
+    path = "/api"
+    tags = ["auth"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @post("/auth/login", opt={"exclude_from_auth": True}, status_code=HTTP_200_OK)
+    async def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest], runtime: NamedDependency[Runtime]
+    ) -> Response[LoginResponse]:
+        """Log in on a device. Sets the HttpOnly session cookie and returns the CSRF token."""
+        address = request.client.host if request.client else "unknown"
+        result = await service.login(runtime.sessions, runtime.settings, data, address)
+        max_age = runtime.settings.session_max_hours * 3600
+        return Response(
+            result.principal.as_login_response(), cookies=[_cookie(request, result.token, max_age)]
+        )
+
+    @post("/auth/logout", status_code=HTTP_204_NO_CONTENT)
+    async def logout(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+    ) -> Response[None]:
+        """End the current session and clear the cookie."""
+        await service.logout(runtime.sessions, principal)
+        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[_cookie(request, "", 0)])
+
+    @get("/me")
+    async def me(self, principal: NamedDependency[Principal]) -> LoginResponse:
+        """The logged-in user, device and CSRF token, as login returned them."""
+        return principal.as_login_response()
+
+    @get("/users")
+    async def users(
+        self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
+    ) -> list[TeamMember]:
+        """For a supervisor: the members of their team."""
+        return await service.team_members(runtime.sessions, principal)

@@ -1,0 +1,84 @@
+"""Wire messages of the auth area (SYNC-PROTOCOL.md, "Authentication")."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+
+from server.auth.models import Role
+
+__all__ = ["LoginRequest", "LoginResponse", "Principal", "TeamMember", "UserOut"]
+
+Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+DeviceName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class LoginRequest(msgspec.Struct, kw_only=True, frozen=True):
+    """``POST /api/auth/login``. ``device_id`` is null on a device that has never logged in."""
+
+    username: Username
+    password: Password
+    device_name: DeviceName = "Tablet"
+    device_id: uuid.UUID | None = None
+
+
+class UserOut(msgspec.Struct, kw_only=True, frozen=True):
+    """The logged-in user as the client sees it."""
+
+    id: uuid.UUID
+    username: str
+    display_name: str
+    role: Role
+    team_id: uuid.UUID | None
+
+
+class LoginResponse(msgspec.Struct, kw_only=True, frozen=True):
+    """Answer of login and of ``GET /api/me``."""
+
+    user: UserOut
+    device_id: uuid.UUID
+    csrf_token: str
+
+
+class TeamMember(msgspec.Struct, kw_only=True, frozen=True):
+    """One row of ``GET /api/users``."""
+
+    id: uuid.UUID
+    username: str
+    display_name: str
+    role: Role
+
+
+class Principal(msgspec.Struct, kw_only=True, frozen=True):
+    """Who is calling: the authenticated user on a registered device, attached to every request."""
+
+    user_id: uuid.UUID
+    username: str
+    display_name: str
+    role: Role
+    team_id: uuid.UUID | None
+    device_id: uuid.UUID
+    session_id: uuid.UUID
+    csrf_token: str
+
+    @property
+    def is_supervisor(self) -> bool:
+        """Whether the caller steers a team."""
+        return self.role is Role.SUPERVISOR and self.team_id is not None
+
+    def as_login_response(self) -> LoginResponse:
+        """The body of ``GET /api/me``, identical in shape to the login answer."""
+        return LoginResponse(
+            user=UserOut(
+                id=self.user_id,
+                username=self.username,
+                display_name=self.display_name,
+                role=self.role,
+                team_id=self.team_id,
+            ),
+            device_id=self.device_id,
+            csrf_token=self.csrf_token,
+        )

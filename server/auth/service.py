@@ -1,0 +1,338 @@
+"""Login, sessions, devices and accounts: the auth area's database work.
+
+Controllers and the CLI call these functions; they own their transactions. Every state that matters
+(sessions, throttling counters, device revocation) is in the database, so any number of server processes can
+answer the same tablet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Sequence
+
+import msgspec
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.auth.models import Device, LoginFailure, Organisation, Role, Session, Team, User
+from server.auth.passwords import hash_password, verify_password
+from server.auth.schemas import LoginRequest, Principal, TeamMember
+from server.auth.tokens import csrf_matches, csrf_token_for, hash_token, new_token
+from server.db import begin_write, utcnow
+from server.problems import Conflict, DeviceRevoked, Forbidden, NotFound, RateLimited, Unauthenticated
+from server.settings import Settings
+
+__all__ = [
+    "LoginResult",
+    "authenticate",
+    "create_organisation",
+    "create_team",
+    "create_user",
+    "disable_user",
+    "list_devices",
+    "login",
+    "logout",
+    "revoke_device",
+    "team_members",
+]
+
+WRONG_CREDENTIALS = "Wrong username or password."
+# A session's last_seen_at is written at most this often, so that reads do not turn into writes.
+TOUCH_INTERVAL = dt.timedelta(seconds=60)
+
+
+class LoginResult(msgspec.Struct, kw_only=True, frozen=True):
+    """A new session: the principal, and the token for the cookie."""
+
+    principal: Principal
+    token: str
+    expires_at: dt.datetime
+
+
+def _failure_key(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+async def _count_failures(db: AsyncSession, key: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
+    row = (
+        await db.execute(
+            select(func.count(), func.min(LoginFailure.at)).where(
+                LoginFailure.key == key, LoginFailure.at > since
+            )
+        )
+    ).one()
+    return int(row[0]), row[1]
+
+
+async def login(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, request: LoginRequest, address: str
+) -> LoginResult:
+    """Check credentials and open a session on a registered device.
+
+    Throttling is counted per account and per client address. Each attempt is written as a failure *before*
+    the password is checked and removed again on success; counting after one's own committed write means
+    that parallel attempts cannot slip past the limit together. An unknown user and a wrong password take the
+    same path and the same time, and get the same answer.
+    """
+    username = request.username.strip().lower()
+    account_key = _failure_key("account", username)
+    address_key = _failure_key("address", address)
+    now = utcnow()
+    window = dt.timedelta(minutes=settings.login_window_minutes)
+
+    async with sessions() as db:
+        await begin_write(db)
+        attempt = [LoginFailure(key=account_key, at=now), LoginFailure(key=address_key, at=now)]
+        db.add_all(attempt)
+        await db.commit()
+        attempt_ids = [row.id for row in attempt]
+
+    async with sessions() as db:
+        for key, limit in (
+            (account_key, settings.login_max_failures_per_account),
+            (address_key, settings.login_max_failures_per_address),
+        ):
+            count, oldest = await _count_failures(db, key, now - window)
+            if count > limit:
+                retry = int(((oldest or now) + window - now).total_seconds()) + 1
+                raise RateLimited("Too many failed logins. Try again later.", retry_after=max(retry, 1))
+        user = (await db.execute(select(User).where(User.username == username))).scalar_one_or_none()
+
+    ok = await verify_password(user.password_hash if user else None, request.password)
+    if user is None or not ok or user.disabled_at is not None:
+        raise Unauthenticated(WRONG_CREDENTIALS)
+
+    async with sessions() as db:
+        await begin_write(db)
+        await db.execute(
+            delete(LoginFailure).where((LoginFailure.key == account_key) | LoginFailure.id.in_(attempt_ids))
+        )
+        device = await _device_for_login(db, user, request)
+        token = new_token()
+        expires_at = now + dt.timedelta(hours=settings.session_max_hours)
+        record = Session(
+            token_hash=hash_token(token), user_id=user.id, device_id=device.id, expires_at=expires_at
+        )
+        db.add(record)
+        device.last_seen_at = now
+        await db.commit()
+        return LoginResult(
+            principal=_principal(user, device.id, record.id, token), token=token, expires_at=expires_at
+        )
+
+
+async def _device_for_login(db: AsyncSession, user: User, request: LoginRequest) -> Device:
+    """The device this login binds to: the one named if it is the user's, otherwise a newly registered one.
+
+    A revoked device is told so (and wipes itself). A device id that belongs to another user is not
+    reused: the tablet gets a new id, which the client must adopt from the login answer.
+    """
+    if request.device_id is not None:
+        device = await db.get(Device, request.device_id)
+        if device is not None and device.revoked_at is not None:
+            raise DeviceRevoked("This device was revoked. Its local data must be wiped.")
+        if device is not None and device.user_id == user.id:
+            device.name = request.device_name
+            return device
+        if device is None:
+            device = Device(id=request.device_id, user_id=user.id, name=request.device_name)
+            db.add(device)
+            return device
+    device = Device(user_id=user.id, name=request.device_name)
+    db.add(device)
+    await db.flush()
+    return device
+
+
+def _principal(user: User, device_id: uuid.UUID, session_id: uuid.UUID, token: str) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        team_id=user.team_id,
+        device_id=device_id,
+        session_id=session_id,
+        csrf_token=csrf_token_for(token),
+    )
+
+
+async def authenticate(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    token: str | None,
+    *,
+    state_changing: bool,
+    csrf_header: str | None,
+) -> Principal:
+    """Resolve the session cookie to a :class:`Principal`, or raise the problem the client must see.
+
+    A revoked device is reported as such even when its session has ended, so that a lost tablet wipes
+    itself on its next contact whatever state its cookie is in.
+    """
+    if not token:
+        raise Unauthenticated("Log in first.")
+    now = utcnow()
+    async with sessions() as db:
+        row = (
+            await db.execute(
+                select(Session, User, Device)
+                .join(User, User.id == Session.user_id)
+                .join(Device, Device.id == Session.device_id)
+                .where(Session.token_hash == hash_token(token))
+            )
+        ).one_or_none()
+        if row is None:
+            raise Unauthenticated("The session is not valid. Log in again.")
+        record, user, device = row
+        if device.revoked_at is not None:
+            raise DeviceRevoked("This device was revoked. Its local data must be wiped.")
+        idle_limit = record.last_seen_at + dt.timedelta(minutes=settings.session_idle_minutes)
+        if record.ended_at is not None or user.disabled_at is not None:
+            raise Unauthenticated("The session has ended. Log in again.")
+        if now >= record.expires_at or now >= idle_limit:
+            raise Unauthenticated("The session has expired. Log in again.")
+        if state_changing and not csrf_matches(token, csrf_header):
+            raise Forbidden("Missing or wrong X-CSRF-Token header.")
+    if now - record.last_seen_at >= TOUCH_INTERVAL:
+        async with sessions() as db:
+            await begin_write(db)
+            await db.execute(update(Session).where(Session.id == record.id).values(last_seen_at=now))
+            await db.execute(update(Device).where(Device.id == device.id).values(last_seen_at=now))
+            await db.commit()
+    return _principal(user, device.id, record.id, token)
+
+
+async def logout(sessions: async_sessionmaker[AsyncSession], principal: Principal) -> None:
+    """End the caller's session; its token is worthless from now on."""
+    async with sessions() as db:
+        await begin_write(db)
+        await db.execute(
+            update(Session)
+            .where(Session.id == principal.session_id, Session.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+        await db.commit()
+
+
+async def team_members(sessions: async_sessionmaker[AsyncSession], principal: Principal) -> list[TeamMember]:
+    """The active members of the supervisor's team, for assigning visits."""
+    if not principal.is_supervisor:
+        raise Forbidden("Only a team's supervisor can list its members.")
+    async with sessions() as db:
+        users = (
+            await db.scalars(
+                select(User)
+                .where(User.team_id == principal.team_id, User.disabled_at.is_(None))
+                .order_by(User.display_name)
+            )
+        ).all()
+    return [TeamMember(id=u.id, username=u.username, display_name=u.display_name, role=u.role) for u in users]
+
+
+# --- administration (CLI and admin API) -------------------------------------------------------------------
+
+
+async def create_organisation(sessions: async_sessionmaker[AsyncSession], name: str) -> Organisation:
+    """Create the organisation that owns the teams."""
+    async with sessions() as db:
+        await begin_write(db)
+        org = Organisation(name=name)
+        db.add(org)
+        await db.commit()
+        return org
+
+
+async def create_team(sessions: async_sessionmaker[AsyncSession], name: str) -> Team:
+    """Create a team in the (single) organisation, creating the organisation on first use."""
+    async with sessions() as db:
+        await begin_write(db)
+        org = (await db.scalars(select(Organisation).order_by(Organisation.created_at).limit(1))).first()
+        if org is None:
+            org = Organisation(name="Doorstep")
+            db.add(org)
+            await db.flush()
+        team = Team(organisation_id=org.id, name=name)
+        db.add(team)
+        await db.commit()
+        return team
+
+
+async def create_user(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    team_id: uuid.UUID | None,
+) -> User:
+    """Create an account. Workers and supervisors belong to a team; an administrator may not."""
+    if role is not Role.ADMIN and team_id is None:
+        raise Conflict("Workers and supervisors need a team.")
+    if len(password) < 8:
+        raise Conflict("The password needs at least 8 characters.")
+    password_hash = await hash_password(password)
+    async with sessions() as db:
+        await begin_write(db)
+        if team_id is not None and await db.get(Team, team_id) is None:
+            raise NotFound("No such team.")
+        user = User(
+            username=username.strip().lower(),
+            display_name=display_name,
+            role=role,
+            team_id=team_id,
+            password_hash=password_hash,
+        )
+        db.add(user)
+        try:
+            await db.commit()
+        except IntegrityError:
+            raise Conflict("That username is taken.") from None
+        return user
+
+
+async def disable_user(sessions: async_sessionmaker[AsyncSession], username: str) -> int:
+    """Disable an account and end all of its sessions; returns how many sessions were ended."""
+    now = utcnow()
+    async with sessions() as db:
+        await begin_write(db)
+        user = (
+            await db.execute(select(User).where(User.username == username.strip().lower()))
+        ).scalar_one_or_none()
+        if user is None:
+            raise NotFound("No such user.")
+        user.disabled_at = user.disabled_at or now
+        result = await db.execute(
+            update(Session).where(Session.user_id == user.id, Session.ended_at.is_(None)).values(ended_at=now)
+        )
+        await db.commit()
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def list_devices(
+    sessions: async_sessionmaker[AsyncSession], username: str | None = None
+) -> Sequence[tuple[Device, User]]:
+    """Registered devices with their owners, newest contact first."""
+    async with sessions() as db:
+        query = (
+            select(Device, User).join(User, User.id == Device.user_id).order_by(Device.last_seen_at.desc())
+        )
+        if username:
+            query = query.where(User.username == username.strip().lower())
+        return [(device, user) for device, user in (await db.execute(query)).all()]
+
+
+async def revoke_device(sessions: async_sessionmaker[AsyncSession], device_id: uuid.UUID) -> Device:
+    """Revoke a lost tablet: its next request gets ``401 device-revoked`` and wipes its local data."""
+    async with sessions() as db:
+        await begin_write(db)
+        device = await db.get(Device, device_id)
+        if device is None:
+            raise NotFound("No such device.")
+        device.revoked_at = device.revoked_at or utcnow()
+        await db.commit()
+        return device

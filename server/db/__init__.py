@@ -1,0 +1,11 @@
+"""Database plumbing: the engine, the session factory, the declarative base and migrations.
+
+This package knows nothing of the domain; the areas (``auth``, ``records``, ``sync`` ...) declare their tables
+on :class:`Base` and use :func:`create_engine` and :func:`session_factory`.
+"""
+
+from server.db.base import Base, UUIDType, utcnow
+from server.db.engine import begin_write, create_engine, session_factory
+from server.db.migrate import migrate
+
+__all__ = ["Base", "UUIDType", "begin_write", "create_engine", "migrate", "session_factory", "utcnow"]

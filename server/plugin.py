@@ -1,0 +1,100 @@
+"""The one plugin that wires Doorstep together: routes, middleware, dependencies, errors and lifespan.
+
+To add an area, add its controller to ``ROUTE_HANDLERS`` and, if it needs long-lived objects, put them on
+:class:`~server.runtime.Runtime`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.config.app import AppConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins import InitPluginProtocol
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from server.auth import AuthController, Principal, SessionAuthMiddleware
+from server.db import create_engine, migrate, session_factory
+from server.problems import exception_handlers
+from server.runtime import STATE_KEY, Runtime, runtime_of
+from server.settings import Settings
+from server.web import app_shell, health, security_headers
+
+__all__ = ["PWA_DIR", "DoorstepPlugin"]
+
+PWA_DIR = Path(__file__).resolve().parents[1] / "pwa"
+logger = logging.getLogger("doorstep")
+
+
+def _provide_runtime(state: State) -> Runtime:
+    runtime = state[STATE_KEY]
+    assert isinstance(runtime, Runtime)
+    return runtime
+
+
+def _provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    principal = request.user
+    assert isinstance(principal, Principal)
+    return principal
+
+
+@asynccontextmanager
+async def _lifespan(app: Litestar) -> AsyncIterator[None]:
+    runtime = runtime_of(app)
+    if runtime.settings.migrate_on_start:
+        await migrate(runtime.engine)
+    try:
+        yield
+    finally:
+        await runtime.engine.dispose()
+
+
+class DoorstepPlugin(InitPluginProtocol):
+    """Configures a Litestar app for the given :class:`Settings`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        engine = create_engine(self.settings.resolved_database_url)
+        runtime = Runtime(settings=self.settings, engine=engine, sessions=session_factory(engine))
+        app_config.state[STATE_KEY] = runtime
+        app_config.route_handlers.extend(
+            [
+                AuthController,
+                health,
+                app_shell,
+                create_static_files_router(
+                    path="/static", directories=[PWA_DIR / "static"], opt={"exclude_from_auth": True}
+                ),
+            ]
+        )
+        app_config.dependencies.update(
+            {
+                "runtime": Provide(_provide_runtime, sync_to_thread=False),
+                "principal": Provide(_provide_principal, sync_to_thread=False),
+            }
+        )
+        app_config.middleware.append(DefineMiddleware(SessionAuthMiddleware, exclude=["^/schema"]))
+        app_config.exception_handlers.update(exception_handlers())
+        app_config.before_send.append(security_headers)
+        app_config.lifespan.append(_lifespan)
+        app_config.request_max_body_size = self.settings.max_body_bytes
+        app_config.template_config = TemplateConfig(
+            directory=PWA_DIR / "templates", engine=JinjaTemplateEngine
+        )
+        app_config.openapi_config = OpenAPIConfig(
+            title="Doorstep", version="1", description="Doorstep server API and sync protocol version 1."
+        )
+        app_config.debug = False
+        return app_config

@@ -1,0 +1,278 @@
+"""The domain exception hierarchy and its one mapping to RFC 9457 problem responses.
+
+Services raise a :class:`Problem` subclass; :func:`exception_handlers` turns it, and every exception Litestar
+raises itself, into ``application/problem+json`` with a stable ``type``. Nothing else in the server builds
+error responses, so no stack trace, secret or personal value can reach a client by accident: the ``detail``
+is always written by us, never copied from an exception message of a library.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+__all__ = [
+    "PROBLEM_BASE",
+    "BatchTooLarge",
+    "Conflict",
+    "CursorExpired",
+    "DeviceRevoked",
+    "Forbidden",
+    "NotFound",
+    "PayloadTooLarge",
+    "Problem",
+    "ProblemBody",
+    "RateLimited",
+    "ResetRequired",
+    "Unauthenticated",
+    "UpgradeRequired",
+    "ValidationFailed",
+    "exception_handlers",
+]
+
+PROBLEM_BASE = "https://doorstep.invalid/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+logger = logging.getLogger("doorstep.problems")
+
+
+class ProblemBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem document, with two extension members used by Doorstep."""
+
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    # Which input field was wrong, for validation problems.
+    field: str | None = None
+    # Extra facts a client can act on, e.g. the minimum protocol version for upgrade-required.
+    min_protocol: int | None = None
+
+
+class Problem(Exception):
+    """Base of every error a client may see. Subclasses fix the status, the type name and the title."""
+
+    status: ClassVar[int] = 400
+    name: ClassVar[str] = "validation"
+    title: ClassVar[str] = "The request is not valid"
+
+    def __init__(
+        self, detail: str = "", *, field: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.field = field
+        self.headers = dict(headers or {})
+
+    def body(self) -> ProblemBody:
+        """The document sent to the client."""
+        return ProblemBody(
+            type=PROBLEM_BASE + self.name,
+            title=self.title,
+            status=self.status,
+            detail=self.detail,
+            field=self.field,
+        )
+
+
+class ValidationFailed(Problem):
+    """The input cannot be decoded or breaks a rule of its schema."""
+
+
+class Unauthenticated(Problem):
+    """No valid session, or wrong credentials."""
+
+    status = 401
+    name = "unauthenticated"
+    title = "Authentication required"
+
+
+class DeviceRevoked(Problem):
+    """The device was revoked by an administrator; the client must wipe its local data."""
+
+    status = 401
+    name = "device-revoked"
+    title = "This device has been revoked"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail, headers={"Clear-Site-Data": '"storage"'})
+
+
+class Forbidden(Problem):
+    """Authenticated, but the role does not allow this action."""
+
+    status = 403
+    name = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(Problem):
+    """Nothing there, or nothing the caller may know exists."""
+
+    status = 404
+    name = "not-found"
+    title = "Not found"
+
+
+class Conflict(Problem):
+    """The request clashes with the current state (e.g. a username already taken)."""
+
+    status = 409
+    name = "conflict"
+    title = "Conflict with the current state"
+
+
+class ResetRequired(Problem):
+    """The device's view of its scope drifted; it must push its outbox and bootstrap again."""
+
+    status = 409
+    name = "reset-required"
+    title = "The device must re-bootstrap"
+
+
+class CursorExpired(Problem):
+    """The cursor is older than the tombstone horizon."""
+
+    status = 410
+    name = "cursor-expired"
+    title = "The cursor has expired"
+
+
+class PayloadTooLarge(Problem):
+    """A request body beyond the server's limit."""
+
+    status = 413
+    name = "payload-too-large"
+    title = "The request body is too large"
+
+
+class BatchTooLarge(Problem):
+    """A sync push beyond 500 mutations or 4 MiB."""
+
+    status = 413
+    name = "batch-too-large"
+    title = "The batch is too large"
+
+
+class UpgradeRequired(Problem):
+    """The client speaks a protocol version the server no longer serves."""
+
+    status = 426
+    name = "upgrade-required"
+    title = "The client must be updated"
+
+    def __init__(self, detail: str = "", *, min_protocol: int) -> None:
+        super().__init__(detail)
+        self.min_protocol = min_protocol
+
+    def body(self) -> ProblemBody:
+        body = super().body()
+        body.min_protocol = self.min_protocol
+        return body
+
+
+class RateLimited(Problem):
+    """Too many attempts; ``Retry-After`` says when to try again."""
+
+    status = 429
+    name = "rate-limited"
+    title = "Too many attempts"
+
+    def __init__(self, detail: str = "", *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+def _problem_response(body: ProblemBody, headers: Mapping[str, str] | None = None) -> Response[bytes]:
+    return Response(
+        content=msgspec.json.encode(body),
+        status_code=body.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def _handle_problem(request: Request[Any, Any, Any], exc: Problem) -> Response[bytes]:
+    return _problem_response(exc.body(), exc.headers)
+
+
+# Litestar's own HTTP errors, by status, mapped onto our problem types.
+_HTTP_NAMES: dict[int, tuple[str, str]] = {
+    400: ("validation", "The request is not valid"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("payload-too-large", "The request body is too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+}
+
+
+def _field_of(exc: ValidationException) -> str | None:
+    # Litestar puts msgspec's "... - at `$.field`" into extra; keep only the path, never the offending value.
+    extra = exc.extra
+    if isinstance(extra, list):
+        for item in extra:
+            if isinstance(item, dict) and isinstance(item.get("key"), str):
+                return str(item["key"])
+    return None
+
+
+def _validation_detail(exc: ValidationException) -> str:
+    extra = exc.extra
+    if isinstance(extra, list):
+        for item in extra:
+            if isinstance(item, dict) and isinstance(item.get("message"), str):
+                # msgspec's messages describe the rule ("Expected `int`, got `str`"), not the value.
+                return str(item["message"])[:300]
+    return "The request body or parameters could not be read"
+
+
+def _handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    status = exc.status_code
+    if status == 413 and request.url.path == "/api/sync/push":
+        name, title = "batch-too-large", "The batch is too large"
+    else:
+        name, title = _HTTP_NAMES.get(status, ("error", "The request failed"))
+    body = ProblemBody(type=PROBLEM_BASE + name, title=title, status=status, detail=title)
+    if isinstance(exc, ValidationException):
+        body.detail = _validation_detail(exc)
+        body.field = _field_of(exc)
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in {"allow", "retry-after"}}
+    return _problem_response(body, headers)
+
+
+def _where(exc: BaseException) -> str:
+    # The innermost frames as file:line, without the exception message (drivers put bound values there).
+    frames = traceback.extract_tb(exc.__traceback__)[-4:]
+    return " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
+
+
+def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    logger.error(
+        "unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, _where(exc)
+    )
+    body = ProblemBody(
+        type=PROBLEM_BASE + "internal",
+        title="Temporary server error",
+        status=HTTP_500_INTERNAL_SERVER_ERROR,
+        detail="The server could not complete the request. It is safe to retry.",
+    )
+    return _problem_response(body)
+
+
+def exception_handlers() -> dict[type[Exception] | int, Callable[..., Response[Any]]]:
+    """The handlers to give to the Litestar app."""
+    return {
+        Problem: _handle_problem,
+        HTTPException: _handle_http,
+        Exception: _handle_unexpected,
+    }

@@ -1,0 +1,34 @@
+"""What a running app holds: its settings, engine and session factory.
+
+Stored on ``app.state`` by the app factory and read back with :func:`runtime_of`; there is no module-level
+global, so several apps can run in one process (the tests do).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from server.settings import Settings
+
+__all__ = ["Runtime", "runtime_of"]
+
+STATE_KEY = "doorstep_runtime"
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """The long-lived objects of one app instance."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+def runtime_of(app: Litestar) -> Runtime:
+    """The :class:`Runtime` of ``app``."""
+    runtime = app.state[STATE_KEY]
+    assert isinstance(runtime, Runtime)
+    return runtime

@@ -1,0 +1,85 @@
+"""Runtime settings, read from ``DOORSTEP_*`` environment variables.
+
+Settings are a frozen msgspec struct built once by whoever starts the app (the CLI, a test, a benchmark) and
+handed to :func:`server.app.create_app`. Nothing reads the environment at import time, so several apps with
+different settings can live in one process, which is how the tests run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+__all__ = ["Settings", "SettingsError"]
+
+Environment = Literal["production", "development", "test"]
+
+
+class SettingsError(ValueError):
+    """A ``DOORSTEP_*`` variable holds a value that cannot be used."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the server needs to know about where it runs.
+
+    Extend it by adding a field with a default; :meth:`from_env` picks it up as ``DOORSTEP_<NAME>``.
+    """
+
+    data_dir: str = "var"
+    database_url: str = ""
+    environment: Environment = "production"
+    migrate_on_start: bool = True
+    demo: bool = False
+    demo_password: str = ""
+    # Sessions: a working day of idleness, and at most one day in all; the tablet asks again next morning.
+    session_idle_minutes: int = 8 * 60
+    session_max_hours: int = 24
+    # Login throttling, counted in the database so that it holds across server processes.
+    login_window_minutes: int = 15
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 30
+    # Bodies beyond these sizes are refused with 413 before they are decoded.
+    max_body_bytes: int = 256 * 1024
+    max_sync_body_bytes: int = 4 * 1024 * 1024
+    log_level: str = "INFO"
+    # The key encryption key may come from the environment instead of the key file (base64, 32 bytes).
+    kek: str = ""
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL: the configured one, or an SQLite file inside the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{Path(self.data_dir).resolve() / 'doorstep.db'}"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Where the key files live (mode 0700 directory, 0600 files)."""
+        return Path(self.data_dir) / "keys"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is SQLite, which needs its own pragmas and single-writer care."""
+        return self.resolved_database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from ``DOORSTEP_<FIELD>`` variables, then apply ``overrides``.
+
+        Values are converted by msgspec from their string form, so a wrong type is reported with the name of
+        the variable instead of failing later.
+        """
+        env = os.environ if environ is None else environ
+        raw: dict[str, object] = {}
+        for name in cls.__struct_fields__:
+            value = env.get(f"DOORSTEP_{name.upper()}")
+            if value is not None:
+                raw[name] = value
+        raw.update(overrides)
+        try:
+            return msgspec.convert(raw, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            raise SettingsError(f"invalid DOORSTEP_* setting: {exc}") from None
