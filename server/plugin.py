@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
 from litestar.config.app import AppConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -69,15 +69,21 @@ class DoorstepPlugin(InitPluginProtocol):
         engine = create_engine(self.settings.resolved_database_url)
         runtime = Runtime(settings=self.settings, engine=engine, sessions=session_factory(engine))
         app_config.state[STATE_KEY] = runtime
-        app_config.route_handlers.extend(
-            [
-                AuthController,
-                health,
-                app_shell,
-                create_static_files_router(
-                    path="/static", directories=[PWA_DIR / "static"], opt={"exclude_from_auth": True}
-                ),
-            ]
+        # The body limit sits on a router because Litestar reads the app-level limit only from its
+        # constructor, not from a plugin's config.
+        app_config.route_handlers.append(
+            Router(
+                path="/",
+                request_max_body_size=self.settings.max_body_bytes,
+                route_handlers=[
+                    AuthController,
+                    health,
+                    app_shell,
+                    create_static_files_router(
+                        path="/static", directories=[PWA_DIR / "static"], opt={"exclude_from_auth": True}
+                    ),
+                ],
+            )
         )
         app_config.dependencies.update(
             {
@@ -89,7 +95,6 @@ class DoorstepPlugin(InitPluginProtocol):
         app_config.exception_handlers.update(exception_handlers())
         app_config.before_send.append(security_headers)
         app_config.lifespan.append(_lifespan)
-        app_config.request_max_body_size = self.settings.max_body_bytes
         app_config.template_config = TemplateConfig(
             directory=PWA_DIR / "templates", engine=JinjaTemplateEngine
         )

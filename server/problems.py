@@ -9,6 +9,7 @@ is always written by us, never copied from an exception message of a library.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -216,13 +217,24 @@ _HTTP_NAMES: dict[int, tuple[str, str]] = {
 }
 
 
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+
+
 def _field_of(exc: ValidationException) -> str | None:
-    # Litestar puts msgspec's "... - at `$.field`" into extra; keep only the path, never the offending value.
+    # Litestar turns msgspec's "... - at `$.field`" into a key; keep only that path, never the value. A
+    # missing field is reported on the whole body ("data"), so its name is read from the message instead.
     extra = exc.extra
-    if isinstance(extra, list):
-        for item in extra:
-            if isinstance(item, dict) and isinstance(item.get("key"), str):
-                return str(item["key"])
+    if not isinstance(extra, list):
+        return None
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        missing = _MISSING_FIELD.search(str(item.get("message", "")))
+        if missing:
+            return missing.group(1)
+        key = item.get("key")
+        if isinstance(key, str) and key != "data":
+            return key
     return None
 
 
@@ -250,6 +262,19 @@ def _handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Respons
     return _problem_response(body, headers)
 
 
+def _handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
+    # The JSON decoder gives up on absurdly deep nesting with a RecursionError; that is bad input, not a
+    # server fault.
+    return _problem_response(
+        ProblemBody(
+            type=PROBLEM_BASE + "validation",
+            title="The request is not valid",
+            status=400,
+            detail="The request body is nested too deeply.",
+        )
+    )
+
+
 def _where(exc: BaseException) -> str:
     # The innermost frames as file:line, without the exception message (drivers put bound values there).
     frames = traceback.extract_tb(exc.__traceback__)[-4:]
@@ -274,5 +299,6 @@ def exception_handlers() -> dict[type[Exception] | int, Callable[..., Response[A
     return {
         Problem: _handle_problem,
         HTTPException: _handle_http,
+        RecursionError: _handle_recursion,
         Exception: _handle_unexpected,
     }

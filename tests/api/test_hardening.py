@@ -1,0 +1,166 @@
+"""Bad input and HTTP hardening (SECURITY.md cases 20 and 23), health, and the OpenAPI document."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from litestar import Litestar, get
+
+from server.plugin import DoorstepPlugin
+from server.problems import PROBLEM_BASE
+from server.settings import Settings
+from tests.conftest import PASSWORD, client_from, login, running
+
+pytestmark = pytest.mark.usefixtures("org")
+
+Client = httpx.AsyncClient
+
+
+def assert_problem(response: httpx.Response, status: int, name: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, object] = response.json()
+    assert body["type"] == PROBLEM_BASE + name
+    assert body["status"] == status
+    assert body["title"]
+    assert "Traceback" not in response.text
+    return body
+
+
+async def test_health_reports_the_database(client: Client) -> None:
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_health_is_503_when_the_database_is_gone(tmp_path: object) -> None:
+    settings = Settings(
+        data_dir="/nonexistent-dir/var",
+        database_url="sqlite+aiosqlite:////nonexistent-dir/doorstep.db",
+        environment="test",
+        migrate_on_start=False,
+    )
+    app = Litestar(plugins=[DoorstepPlugin(settings)])
+    async with running(app), client_from(app) as c:
+        response = await c.get("/health")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unreachable"}
+
+
+@pytest.mark.parametrize("path", ["/api/me", "/api/users", "/health", "/api/auth/login"])
+async def test_api_responses_carry_no_store_and_the_hardening_headers(client: Client, path: str) -> None:
+    # SECURITY.md case 23
+    await login(client, "supervisor")
+    response = await client.get(path)
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_the_app_shell_has_a_strict_csp_without_inline_script(client: Client) -> None:
+    response = await client.get("/")
+    assert response.status_code == 200
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "<script>" not in response.text  # every script is an external module
+    script = await client.get("/static/js/shell.js")
+    assert script.status_code == 200
+    assert script.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_unknown_paths_and_methods_are_problems(client: Client) -> None:
+    assert_problem(await client.get("/api/nothing-here"), 404, "not-found")
+    body = assert_problem(await client.delete("/health"), 405, "method-not-allowed")
+    assert "delete" not in str(body["detail"]).lower()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"username": 5, "password": "x", "device_name": "T"}', "username"),
+        (b'{"username": "worker1", "password": ["x"], "device_name": "T"}', "password"),
+        (b'{"username": "", "password": "x", "device_name": "T"}', "username"),
+        (
+            b'{"username": "worker1", "password": "x", "device_name": "T", "device_id": "not-a-uuid"}',
+            "device_id",
+        ),
+        (b'{"password": "x"}', "username"),
+    ],
+    ids=["int-for-string", "list-for-string", "empty-username", "bad-uuid", "missing-field"],
+)
+async def test_wrongly_typed_input_is_a_400_naming_the_field(client: Client, body: bytes, field: str) -> None:
+    # SECURITY.md case 20
+    response = await client.post(
+        "/api/auth/login", content=body, headers={"content-type": "application/json"}
+    )
+    problem = assert_problem(response, 400, "validation")
+    assert field in str(problem.get("field") or problem["detail"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"username": NaN, "password": "x"}',
+        b'{"username": "worker1", "password": Infinity}',
+        b'{"username": "worker1", "password": -Infinity}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"username": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+        b'{"username": "worker1", "password": 1e999}',
+        b"\xff\xfe not json",
+        b"",
+    ],
+    ids=["nan", "infinity", "minus-infinity", "deep-array", "deep-field", "huge-number", "binary", "empty"],
+)
+async def test_malformed_input_is_refused_cleanly(client: Client, body: bytes) -> None:
+    # SECURITY.md case 20
+    response = await client.post(
+        "/api/auth/login", content=body, headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 400, "validation")
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(client: Client, settings: Settings) -> None:
+    # SECURITY.md case 20
+    filler = "x" * (settings.max_body_bytes + 1)
+    response = await client.post(
+        "/api/auth/login", json={"username": "worker1", "password": filler, "device_name": "T"}
+    )
+    assert_problem(response, 413, "payload-too-large")
+
+
+async def test_an_unexpected_error_is_a_generic_500_without_a_trace(settings: Settings) -> None:
+    # SECURITY.md case 23: the client learns nothing of the failure but that it may retry.
+    canary = "Canary-Tenant Erika Mustermann"
+
+    @get("/api/boom", opt={"exclude_from_auth": True})
+    async def boom() -> None:
+        raise RuntimeError(f"database said: {canary}")
+
+    app = Litestar(route_handlers=[boom], plugins=[DoorstepPlugin(settings)])
+    async with running(app), client_from(app) as c:
+        response = await c.get("/api/boom")
+    body = assert_problem(response, 500, "internal")
+    assert canary not in response.text
+    assert "RuntimeError" not in response.text
+    assert "retry" in str(body["detail"])
+
+
+async def test_credentials_in_the_query_string_are_not_accepted(client: Client) -> None:
+    # SECURITY.md case 23: no personal data travels in URLs.
+    response = await client.post(f"/api/auth/login?username=worker1&password={PASSWORD}")
+    assert response.status_code == 400
+    assert "set-cookie" not in response.headers
+
+
+async def test_openapi_document_is_served_and_has_no_personal_data_in_paths(client: Client) -> None:
+    response = await client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/auth/login" in paths
+    assert "/api/sync/push" not in paths or "post" in paths["/api/sync/push"]
+    for path in paths:
+        assert "{username}" not in path
+        assert "{name}" not in path
