@@ -15,14 +15,17 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from server import audit
 from server.auth import service as auth
 from server.auth.models import Role, Team
-from server.db import create_engine, migrate, session_factory
+from server.crypto import FileKeyProvider
+from server.db import begin_write, create_engine, migrate, session_factory
 from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, seed_demo
 from server.logs import configure_logging
 from server.problems import Problem
+from server.records.keyring import Keyring, KeyringError
 from server.settings import Settings, SettingsError
 
 __all__ = ["main"]
@@ -48,15 +51,18 @@ async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_db(settings, work)
 
 
-async def _prepare_demo(settings: Settings) -> str:
+async def _prepare(settings: Settings, *, demo: bool) -> str:
+    """Migrate, check the keys (refusing a missing or wrong KEK), and seed the demo into an empty database."""
     password = settings.demo_password or DEFAULT_DEMO_PASSWORD
-
-    async def work(sessions: Sessions) -> int:
-        created = await seed_demo(sessions, password)
-        print("Demo data created." if created else "Database already has users; demo data left as it is.")
-        return 0
-
-    await _with_db(settings, work)
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+        keyring = await _loaded_keyring(settings, engine)
+        if demo:
+            created = await seed_demo(session_factory(engine), keyring, password)
+            print("Demo data created." if created else "Database already has users; demo data left as it is.")
+    finally:
+        await engine.dispose()
     return password
 
 
@@ -64,13 +70,11 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     settings.keys_dir.parent.mkdir(parents=True, exist_ok=True)
+    password = asyncio.run(_prepare(settings, demo=args.demo))
     if args.demo:
-        password = asyncio.run(_prepare_demo(settings))
         print(f"\nDemo logins (password for all: {password})")
         for login in DEMO_USERS:
             print(f"  {login.username:<11} {login.role.value:<11} {login.display_name}")
-    else:
-        asyncio.run(_with_db(settings, _noop))
     print(f"\nDoorstep is serving at http://{args.host}:{args.port}\n", flush=True)
     configure_logging(settings.log_level)
     uvicorn.run(
@@ -81,10 +85,6 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_config=None,
         proxy_headers=False,
     )
-    return 0
-
-
-async def _noop(_: object) -> int:
     return 0
 
 
@@ -115,9 +115,7 @@ async def _cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
             async with sessions() as db:
                 team = (await db.scalars(select(Team).where(Team.name == args.team))).first()
             if team is None:
-                print(
-                    f"No team named {args.team!r}. Create it with: doorstep create-team NAME", file=sys.stderr
-                )
+                print(f"No team named {args.team!r}. Create it with: doorstep create-team NAME", file=sys.stderr)
                 return 2
             team_id = team.id
         user = await auth.create_user(
@@ -165,8 +163,99 @@ async def _cmd_revoke_device(args: argparse.Namespace, settings: Settings) -> in
     return await _with_db(settings, work)
 
 
+async def _loaded_keyring(settings: Settings, engine: AsyncEngine) -> Keyring:
+    keyring = Keyring(settings)
+    await keyring.load(engine)
+    return keyring
+
+
+async def _cmd_rotate_kek(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.kek:
+        print(
+            "The KEK comes from DOORSTEP_KEK: add a version there, then run `doorstep rewrap`.",
+            file=sys.stderr,
+        )
+        return 2
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+        await _loaded_keyring(settings, engine)
+        version = FileKeyProvider(settings.keys_dir).add_version()
+        keyring = await _loaded_keyring(settings, engine)
+        rewrapped = await keyring.rewrap_all(engine)
+        print(f"KEK version {version} is current; {rewrapped} data key(s) rewrapped, no record re-encrypted.")
+        print("Back up keys/kek.json now. Retire the old version with `doorstep retire-kek` once backups agree.")
+        return 0
+    finally:
+        await engine.dispose()
+
+
+async def _cmd_rewrap(args: argparse.Namespace, settings: Settings) -> int:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+        keyring = await _loaded_keyring(settings, engine)
+        rewrapped = await keyring.rewrap_all(engine)
+        print(f"{rewrapped} data key(s) rewrapped under KEK version {keyring.provider.current_version()}.")
+        return 0
+    finally:
+        await engine.dispose()
+
+
+async def _cmd_retire_kek(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.kek:
+        print("The KEK comes from DOORSTEP_KEK: remove old versions there.", file=sys.stderr)
+        return 2
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+        keyring = await _loaded_keyring(settings, engine)
+        current = keyring.provider.current_version()
+        older = sorted(v for v in await keyring.versions_in_use(engine) if v < current)
+        if older:
+            print(f"KEK version(s) {older} still wrap data keys; run `doorstep rewrap` first.", file=sys.stderr)
+            return 1
+        FileKeyProvider(settings.keys_dir).retire_below(current)
+        print(f"Every KEK version below {current} is retired and removed from the key file.")
+        return 0
+    finally:
+        await engine.dispose()
+
+
+async def _cmd_erase_case(args: argparse.Namespace, settings: Settings) -> int:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+        keyring = await _loaded_keyring(settings, engine)
+        case_id = uuid.UUID(args.case_id)
+        async with session_factory(engine)() as db:
+            await begin_write(db)
+            await keyring.shred(db, case_id)
+            await audit.append(db, action="case.erase", outcome="ok", actor_id=None, case_id=case_id)
+            await db.commit()
+        print(f"Case {case_id} erased: its key is destroyed; tombstones and audit entries remain.")
+        return 0
+    finally:
+        await engine.dispose()
+
+
+async def _cmd_verify_audit(args: argparse.Namespace, settings: Settings) -> int:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+        async with session_factory(engine)() as db:
+            report = await audit.verify_chain(db)
+    finally:
+        await engine.dispose()
+    if report.ok:
+        print(f"Audit chain intact: {report.entries} entries.")
+        return 0
+    print(f"Audit chain BROKEN at entry {report.broken_at}: {report.reason}.", file=sys.stderr)
+    return 1
+
+
 async def _cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
-    await _prepare_demo(settings)
+    await _prepare(settings, demo=True)
     return 0
 
 
@@ -200,6 +289,13 @@ def _parser() -> argparse.ArgumentParser:
 
     revoke = sub.add_parser("revoke-device", help="revoke a lost tablet; it wipes itself on next contact")
     revoke.add_argument("device_id")
+
+    sub.add_parser("rotate-kek", help="add a new KEK version and rewrap every data key under it")
+    sub.add_parser("rewrap", help="rewrap every data key under the current KEK version")
+    sub.add_parser("retire-kek", help="remove KEK versions older than the current one")
+    erase = sub.add_parser("erase-case", help="crypto-shred a case: destroy its data key for good")
+    erase.add_argument("case_id")
+    sub.add_parser("verify-audit", help="recompute the audit log's hash chain")
     return parser
 
 
@@ -211,6 +307,11 @@ _ASYNC_COMMANDS: dict[str, Command] = {
     "disable-user": _cmd_disable_user,
     "devices": _cmd_devices,
     "revoke-device": _cmd_revoke_device,
+    "rotate-kek": _cmd_rotate_kek,
+    "rewrap": _cmd_rewrap,
+    "retire-kek": _cmd_retire_kek,
+    "erase-case": _cmd_erase_case,
+    "verify-audit": _cmd_verify_audit,
 }
 
 
@@ -229,6 +330,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Problem as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 1
+    except KeyringError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

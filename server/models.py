@@ -1,5 +1,7 @@
 """Imports every area's tables so that the metadata is complete (for Alembic and for tests)."""
 
+from server.audit import models as audit_models
 from server.auth import models as auth_models
+from server.records import models as record_models
 
-__all__ = ["auth_models"]
+__all__ = ["audit_models", "auth_models", "record_models"]

@@ -23,9 +23,13 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from server.auth import AuthController, Principal, SessionAuthMiddleware
+from server.auth.controller import AuthController
+from server.auth.middleware import SessionAuthMiddleware
+from server.auth.schemas import Principal
 from server.db import create_engine, migrate, session_factory
 from server.problems import exception_handlers
+from server.records.controller import CaseController
+from server.records.keyring import Keyring
 from server.runtime import STATE_KEY, Runtime, runtime_of
 from server.settings import Settings
 from server.web import app_shell, health, security_headers
@@ -53,6 +57,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     runtime = runtime_of(app)
     if runtime.settings.migrate_on_start:
         await migrate(runtime.engine)
+    await runtime.keyring.load(runtime.engine)
     try:
         yield
     finally:
@@ -67,7 +72,12 @@ class DoorstepPlugin(InitPluginProtocol):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         engine = create_engine(self.settings.resolved_database_url)
-        runtime = Runtime(settings=self.settings, engine=engine, sessions=session_factory(engine))
+        runtime = Runtime(
+            settings=self.settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            keyring=Keyring(self.settings),
+        )
         app_config.state[STATE_KEY] = runtime
         # The body limit sits on a router because Litestar reads the app-level limit only from its
         # constructor, not from a plugin's config.
@@ -77,6 +87,7 @@ class DoorstepPlugin(InitPluginProtocol):
                 request_max_body_size=self.settings.max_body_bytes,
                 route_handlers=[
                     AuthController,
+                    CaseController,
                     health,
                     app_shell,
                     create_static_files_router(
@@ -95,9 +106,7 @@ class DoorstepPlugin(InitPluginProtocol):
         app_config.exception_handlers.update(exception_handlers())
         app_config.before_send.append(security_headers)
         app_config.lifespan.append(_lifespan)
-        app_config.template_config = TemplateConfig(
-            directory=PWA_DIR / "templates", engine=JinjaTemplateEngine
-        )
+        app_config.template_config = TemplateConfig(directory=PWA_DIR / "templates", engine=JinjaTemplateEngine)
         app_config.openapi_config = OpenAPIConfig(
             title="Doorstep", version="1", description="Doorstep server API and sync protocol version 1."
         )

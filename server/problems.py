@@ -65,9 +65,7 @@ class Problem(Exception):
     name: ClassVar[str] = "validation"
     title: ClassVar[str] = "The request is not valid"
 
-    def __init__(
-        self, detail: str = "", *, field: str | None = None, headers: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, detail: str = "", *, field: str | None = None, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.field = field
@@ -282,9 +280,7 @@ def _where(exc: BaseException) -> str:
 
 
 def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    logger.error(
-        "unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, _where(exc)
-    )
+    logger.error("unhandled %s on %s %s at %s", type(exc).__name__, request.method, request.url.path, _where(exc))
     body = ProblemBody(
         type=PROBLEM_BASE + "internal",
         title="Temporary server error",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from server.records.keyring import Keyring
 from server.settings import Settings
 
 __all__ = ["Runtime", "runtime_of"]
@@ -25,6 +26,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    keyring: Keyring
 
 
 def runtime_of(app: Litestar) -> Runtime:

@@ -39,9 +39,7 @@ def _postgres_url() -> str | None:
 
 def pytest_report_header() -> str:
     url = _postgres_url()
-    return (
-        f"doorstep database backend: {'postgresql ' + make_url(url).render_as_string() if url else 'sqlite'}"
-    )
+    return f"doorstep database backend: {'postgresql ' + make_url(url).render_as_string() if url else 'sqlite'}"
 
 
 @pytest.fixture(scope="session")
@@ -88,12 +86,21 @@ async def _admin_sql(url: str, statement: str) -> None:
         await engine.dispose()
 
 
+# Single-row tables that migrations seed: reset, not emptied.
+_COUNTERS = {
+    "sync_clock": "UPDATE sync_clock SET seq = 0",
+    "audit_head": f"UPDATE audit_head SET seq = 0, hash = '{'0' * 64}'",
+}
+
+
 async def _truncate_all(url: str) -> None:
     engine = create_engine(url)
     try:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name not in _COUNTERS)
         async with engine.begin() as connection:
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for statement in _COUNTERS.values():
+                await connection.execute(text(statement))
     finally:
         await engine.dispose()
 

@@ -48,9 +48,7 @@ class AuthController(Controller):
         address = request.client.host if request.client else "unknown"
         result = await service.login(runtime.sessions, runtime.settings, data, address)
         max_age = runtime.settings.session_max_hours * 3600
-        return Response(
-            result.principal.as_login_response(), cookies=[_cookie(request, result.token, max_age)]
-        )
+        return Response(result.principal.as_login_response(), cookies=[_cookie(request, result.token, max_age)])
 
     @post("/auth/logout", status_code=HTTP_204_NO_CONTENT)
     async def logout(
@@ -69,8 +67,6 @@ class AuthController(Controller):
         return principal.as_login_response()
 
     @get("/users")
-    async def users(
-        self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
-    ) -> list[TeamMember]:
+    async def users(self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]) -> list[TeamMember]:
         """For a supervisor: the members of their team."""
         return await service.team_members(runtime.sessions, principal)

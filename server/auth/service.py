@@ -59,9 +59,7 @@ def _failure_key(kind: str, value: str) -> str:
 async def _count_failures(db: AsyncSession, key: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
     row = (
         await db.execute(
-            select(func.count(), func.min(LoginFailure.at)).where(
-                LoginFailure.key == key, LoginFailure.at > since
-            )
+            select(func.count(), func.min(LoginFailure.at)).where(LoginFailure.key == key, LoginFailure.at > since)
         )
     ).one()
     return int(row[0]), row[1]
@@ -113,15 +111,11 @@ async def login(
         device = await _device_for_login(db, user, request)
         token = new_token()
         expires_at = now + dt.timedelta(hours=settings.session_max_hours)
-        record = Session(
-            token_hash=hash_token(token), user_id=user.id, device_id=device.id, expires_at=expires_at
-        )
+        record = Session(token_hash=hash_token(token), user_id=user.id, device_id=device.id, expires_at=expires_at)
         db.add(record)
         device.last_seen_at = now
         await db.commit()
-        return LoginResult(
-            principal=_principal(user, device.id, record.id, token), token=token, expires_at=expires_at
-        )
+        return LoginResult(principal=_principal(user, device.id, record.id, token), token=token, expires_at=expires_at)
 
 
 async def _device_for_login(db: AsyncSession, user: User, request: LoginRequest) -> Device:
@@ -300,9 +294,7 @@ async def disable_user(sessions: async_sessionmaker[AsyncSession], username: str
     now = utcnow()
     async with sessions() as db:
         await begin_write(db)
-        user = (
-            await db.execute(select(User).where(User.username == username.strip().lower()))
-        ).scalar_one_or_none()
+        user = (await db.execute(select(User).where(User.username == username.strip().lower()))).scalar_one_or_none()
         if user is None:
             raise NotFound("No such user.")
         user.disabled_at = user.disabled_at or now
@@ -318,9 +310,7 @@ async def list_devices(
 ) -> Sequence[tuple[Device, User]]:
     """Registered devices with their owners, newest contact first."""
     async with sessions() as db:
-        query = (
-            select(Device, User).join(User, User.id == Device.user_id).order_by(Device.last_seen_at.desc())
-        )
+        query = select(Device, User).join(User, User.id == Device.user_id).order_by(Device.last_seen_at.desc())
         if username:
             query = query.where(User.username == username.strip().lower())
         return [(device, user) for device, user in (await db.execute(query)).all()]

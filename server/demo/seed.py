@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth.models import Organisation, Role, Team, User
 from server.auth.passwords import hash_password
-from server.db import begin_write
+from server.db import begin_write, utcnow
+from server.demo.cases import DemoTeam, seed_cases
+from server.records.keyring import Keyring
 
 __all__ = ["DEFAULT_DEMO_PASSWORD", "DEMO_USERS", "DemoLogin", "seed_demo"]
 
@@ -31,8 +33,8 @@ DEMO_USERS = (
 )
 
 
-async def seed_demo(sessions: async_sessionmaker[AsyncSession], password: str) -> bool:
-    """Create the demo organisation, team and users if the database has no users yet.
+async def seed_demo(sessions: async_sessionmaker[AsyncSession], keyring: Keyring, password: str) -> bool:
+    """Create the demo organisation, team, users and cases if the database has no users yet.
 
     Returns whether anything was created. Safe to call on every start.
     """
@@ -46,15 +48,18 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], password: str) -
         team = Team(organisation_id=org.id, name="Team Nord")
         db.add(team)
         await db.flush()
+        users = {}
         for login in DEMO_USERS:
-            db.add(
-                User(
-                    username=login.username,
-                    display_name=login.display_name,
-                    role=login.role,
-                    team_id=None if login.role is Role.ADMIN else team.id,
-                    password_hash=await hash_password(password),
-                )
+            users[login.username] = User(
+                username=login.username,
+                display_name=login.display_name,
+                role=login.role,
+                team_id=None if login.role is Role.ADMIN else team.id,
+                password_hash=await hash_password(password),
             )
+            db.add(users[login.username])
+        await db.flush()
+        team_ids = DemoTeam(team.id, [users["worker1"].id, users["worker2"].id], users["supervisor"].id)
+        await seed_cases(db, keyring, team_ids, utcnow().date())
         await db.commit()
         return True

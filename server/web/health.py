@@ -28,7 +28,5 @@ async def health(runtime: NamedDependency[Runtime]) -> Response[Health]:
         async with runtime.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError):
-        return Response(
-            Health(status="unavailable", database="unreachable"), status_code=HTTP_503_SERVICE_UNAVAILABLE
-        )
+        return Response(Health(status="unavailable", database="unreachable"), status_code=HTTP_503_SERVICE_UNAVAILABLE)
     return Response(Health(status="ok", database="ok"), status_code=HTTP_200_OK)

@@ -29,9 +29,7 @@ def problem_type(response: object) -> str:
     return str(body["type"]).removeprefix(PROBLEM_BASE)
 
 
-async def test_login_returns_user_device_and_csrf_and_sets_a_strict_httponly_cookie(
-    client: Client, org: Org
-) -> None:
+async def test_login_returns_user_device_and_csrf_and_sets_a_strict_httponly_cookie(client: Client, org: Org) -> None:
     response = await client.post(
         "/api/auth/login",
         json={"username": "worker1", "password": PASSWORD, "device_name": "Tablet 7", "device_id": None},
@@ -79,9 +77,7 @@ async def test_a_device_of_another_user_is_not_taken_over(client: Client) -> Non
     assert other["device_id"] != first["device_id"]
 
 
-async def test_every_login_gets_a_new_token_and_none_is_valid_after_logout(
-    app: Litestar, client: Client
-) -> None:
+async def test_every_login_gets_a_new_token_and_none_is_valid_after_logout(app: Litestar, client: Client) -> None:
     # SECURITY.md case 11
     a = client
     async with client_from(app) as b:
@@ -148,9 +144,7 @@ async def test_a_session_in_use_does_not_idle_out(client: Client, settings: Sett
     assert dt.datetime.now(dt.UTC) - seen < dt.timedelta(minutes=1)
 
 
-async def test_disabling_a_user_ends_all_their_sessions(
-    app: Litestar, client: Client, settings: Settings
-) -> None:
+async def test_disabling_a_user_ends_all_their_sessions(app: Litestar, client: Client, settings: Settings) -> None:
     # SECURITY.md case 10
     a = client
     async with client_from(app) as b:
@@ -164,9 +158,7 @@ async def test_disabling_a_user_ends_all_their_sessions(
             response = await c.get("/api/me")
             assert response.status_code == 401
             assert problem_type(response) == "unauthenticated"
-        again = await a.post(
-            "/api/auth/login", json={"username": "worker1", "password": PASSWORD, "device_name": "T"}
-        )
+        again = await a.post("/api/auth/login", json={"username": "worker1", "password": PASSWORD, "device_name": "T"})
         assert again.status_code == 401
 
 
@@ -211,9 +203,7 @@ async def test_state_changing_requests_need_the_csrf_token(client: Client, heade
 
 async def test_unknown_user_and_wrong_password_answer_identically(client: Client) -> None:
     # SECURITY.md case 13
-    wrong = await client.post(
-        "/api/auth/login", json={"username": "worker1", "password": "not it", "device_name": "T"}
-    )
+    wrong = await client.post("/api/auth/login", json={"username": "worker1", "password": "not it", "device_name": "T"})
     unknown = await client.post(
         "/api/auth/login", json={"username": "nobody", "password": "not it", "device_name": "T"}
     )
@@ -226,9 +216,7 @@ async def test_unknown_user_and_wrong_password_answer_identically(client: Client
     assert "set-cookie" not in wrong.headers
 
 
-async def test_sixth_wrong_password_is_throttled_per_account_across_addresses(
-    app: Litestar, client: Client
-) -> None:
+async def test_sixth_wrong_password_is_throttled_per_account_across_addresses(app: Litestar, client: Client) -> None:
     # SECURITY.md case 12: every attempt from a new address, and with a spoofed X-Forwarded-For.
     for attempt in range(5):
         async with client_from(app, f"198.51.100.{attempt + 1}") as c:
@@ -283,9 +271,7 @@ async def test_failures_per_address_are_throttled_across_accounts(
         )
     assert blocked.status_code == 429
     async with client_from(app, "192.0.2.78") as other:
-        ok = await other.post(
-            "/api/auth/login", json={"username": "worker2", "password": PASSWORD, "device_name": "T"}
-        )
+        ok = await other.post("/api/auth/login", json={"username": "worker2", "password": PASSWORD, "device_name": "T"})
     assert ok.status_code == 200
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from litestar import Litestar, get
 
 from server.plugin import DoorstepPlugin
 from server.problems import PROBLEM_BASE
+from server.runtime import runtime_of
 from server.settings import Settings
 from tests.conftest import PASSWORD, client_from, login, running
 
@@ -33,15 +36,19 @@ async def test_health_reports_the_database(client: Client) -> None:
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
-async def test_health_is_503_when_the_database_is_gone(tmp_path: object) -> None:
+async def test_health_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
+    # On an SQLite file of its own, so that both runs check it: the file is replaced by a directory.
+    database = tmp_path / "gone.db"
     settings = Settings(
-        data_dir="/nonexistent-dir/var",
-        database_url="sqlite+aiosqlite:////nonexistent-dir/doorstep.db",
-        environment="test",
-        migrate_on_start=False,
+        data_dir=str(tmp_path / "var"), database_url=f"sqlite+aiosqlite:///{database}", environment="test"
     )
     app = Litestar(plugins=[DoorstepPlugin(settings)])
     async with running(app), client_from(app) as c:
+        assert (await c.get("/health")).status_code == 200
+        await runtime_of(app).engine.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+        database.mkdir()
         response = await c.get("/health")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}
@@ -93,9 +100,7 @@ async def test_unknown_paths_and_methods_are_problems(client: Client) -> None:
 )
 async def test_wrongly_typed_input_is_a_400_naming_the_field(client: Client, body: bytes, field: str) -> None:
     # SECURITY.md case 20
-    response = await client.post(
-        "/api/auth/login", content=body, headers={"content-type": "application/json"}
-    )
+    response = await client.post("/api/auth/login", content=body, headers={"content-type": "application/json"})
     problem = assert_problem(response, 400, "validation")
     assert field in str(problem.get("field") or problem["detail"])
 
@@ -116,9 +121,7 @@ async def test_wrongly_typed_input_is_a_400_naming_the_field(client: Client, bod
 )
 async def test_malformed_input_is_refused_cleanly(client: Client, body: bytes) -> None:
     # SECURITY.md case 20
-    response = await client.post(
-        "/api/auth/login", content=body, headers={"content-type": "application/json"}
-    )
+    response = await client.post("/api/auth/login", content=body, headers={"content-type": "application/json"})
     assert_problem(response, 400, "validation")
 
 

@@ -42,9 +42,7 @@ def test_csrf_token_is_bound_to_its_session() -> None:
 
 
 def test_log_values_cannot_forge_lines() -> None:
-    record = logging.LogRecord(
-        "x", logging.INFO, "f", 1, "login for %s", ("eve\r\nINFO admin logged in",), None
-    )
+    record = logging.LogRecord("x", logging.INFO, "f", 1, "login for %s", ("eve\r\nINFO admin logged in",), None)
     EscapingFilter().filter(record)
     line = record.getMessage()
     assert "\n" not in line

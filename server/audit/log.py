@@ -1,0 +1,123 @@
+"""Appending to and verifying the hash-chained audit log.
+
+Each entry's hash is SHA-256 over the previous hash and a canonical encoding of the entry, so changing,
+inserting or deleting any entry breaks every hash after it. Appends run inside the caller's transaction:
+an audited change and its entry commit together, or neither does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Iterable
+
+import msgspec
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.audit.models import GENESIS, AuditEntry, AuditHead
+from server.db import utcnow
+
+__all__ = ["ChainReport", "append", "verify_chain"]
+
+
+class _Canonical(msgspec.Struct, array_like=True):
+    seq: int
+    at: str
+    actor_id: str | None
+    device_id: str | None
+    action: str
+    case_id: str | None
+    record_ids: list[str]
+    outcome: str
+
+
+def _digest(prev_hash: str, entry: AuditEntry) -> str:
+    canonical = _Canonical(
+        seq=entry.seq,
+        at=entry.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        actor_id=str(entry.actor_id) if entry.actor_id else None,
+        device_id=str(entry.device_id) if entry.device_id else None,
+        action=entry.action,
+        case_id=str(entry.case_id) if entry.case_id else None,
+        record_ids=[str(r) for r in entry.record_ids],
+        outcome=entry.outcome,
+    )
+    return hashlib.sha256(prev_hash.encode() + b"|" + msgspec.json.encode(canonical)).hexdigest()
+
+
+async def append(
+    db: AsyncSession,
+    *,
+    action: str,
+    outcome: str,
+    actor_id: uuid.UUID | None,
+    device_id: uuid.UUID | None = None,
+    case_id: uuid.UUID | None = None,
+    record_ids: Iterable[uuid.UUID] = (),
+) -> AuditEntry:
+    """Append one entry in the caller's (write) transaction."""
+    head = (
+        await db.execute(
+            update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1).returning(AuditHead.seq)
+        )
+    ).scalar_one()
+    prev_hash = (await db.execute(select(AuditHead.hash).where(AuditHead.id == 1))).scalar_one()
+    entry = AuditEntry(
+        seq=head,
+        at=utcnow(),
+        actor_id=actor_id,
+        device_id=device_id,
+        action=action,
+        case_id=case_id,
+        record_ids=sorted(str(r) for r in record_ids),
+        outcome=outcome,
+        prev_hash=prev_hash,
+        hash="",
+    )
+    entry.hash = _digest(prev_hash, entry)
+    db.add(entry)
+    await db.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=entry.hash))
+    return entry
+
+
+class ChainReport(msgspec.Struct, frozen=True, kw_only=True):
+    """The result of a verification: how many entries, and the first broken one if any."""
+
+    entries: int
+    ok: bool
+    broken_at: int | None = None
+    reason: str = ""
+
+
+async def verify_chain(db: AsyncSession, batch: int = 5000) -> ChainReport:
+    """Recompute every hash from the start and compare with the stored chain and its head."""
+    prev_hash = GENESIS
+    expected_seq = 1
+    count = 0
+    last_seq = 0
+    while True:
+        rows = (
+            await db.scalars(select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch))
+        ).all()
+        if not rows:
+            break
+        for entry in rows:
+            if entry.seq != expected_seq:
+                return ChainReport(entries=count, ok=False, broken_at=expected_seq, reason="entry missing")
+            if entry.prev_hash != prev_hash or _digest(prev_hash, entry) != entry.hash:
+                return ChainReport(entries=count, ok=False, broken_at=entry.seq, reason="hash mismatch")
+            prev_hash = entry.hash
+            expected_seq += 1
+            count += 1
+            last_seq = entry.seq
+    head = (await db.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1))).one()
+    if head.seq != last_seq or head.hash != prev_hash:
+        return ChainReport(
+            entries=count,
+            ok=False,
+            broken_at=last_seq + 1,
+            reason="entries after the last one were removed or the head was changed",
+        )
+    return ChainReport(entries=count, ok=True)

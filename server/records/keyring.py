@@ -1,0 +1,266 @@
+"""The key hierarchy in use: KEK provider checks at start, one data key (DEK) per case, rotation, shredding.
+
+At start :meth:`Keyring.load` makes sure the KEK is the right one before anything is decrypted or written:
+
+* no key anywhere and an empty store: a key file is created (version 1, mode 0600);
+* no key but wrapped data keys in the database: refuse to start (the key file was lost or not mounted);
+* a key that does not open the stored check value of its version: refuse to start (wrong key).
+
+The shred list is kept both in the database and in a file beside the keys, so a database restored from a
+backup taken before an erasure is shredded again at the next start.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from server.crypto import (
+    DecryptionError,
+    EnvKeyProvider,
+    FileKeyProvider,
+    KeyMaterialError,
+    KeyProvider,
+    new_key,
+    open_blob,
+    seal,
+    unwrap_key,
+    wrap_key,
+)
+from server.db import begin_write, session_factory
+from server.records.models import CaseKey, KeyCheck, Record, ShreddedCase
+from server.settings import Settings
+
+__all__ = ["CaseShredded", "DataKey", "Keyring", "KeyringError"]
+
+_CHECK_PLAINTEXT = b"doorstep key check v1"
+_CHECK_AAD = b"key-check"
+_NIL = uuid.UUID(int=0)
+SHRED_FILE = "shredded-cases"
+
+
+class KeyringError(Exception):
+    """The server must not start: the message says what is wrong and what to do."""
+
+
+class CaseShredded(Exception):
+    """The case was erased; its data can never be read or written again."""
+
+
+class DataKey:
+    """An unwrapped data key of one case, held only in memory for one unit of work."""
+
+    __slots__ = ("dek_id", "kek_version", "key")
+
+    def __init__(self, dek_id: uuid.UUID, key: bytes, kek_version: int) -> None:
+        self.dek_id = dek_id
+        self.key = key
+        self.kek_version = kek_version
+
+
+class Keyring:
+    """Gives out the data keys of cases, wrapped and unwrapped with the KEK provider."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._provider: KeyProvider | None = None
+
+    @property
+    def provider(self) -> KeyProvider:
+        """The verified KEK provider (only after :meth:`load`)."""
+        if self._provider is None:
+            raise KeyringError("the keyring is not loaded")
+        return self._provider
+
+    @property
+    def shred_file(self) -> Path:
+        """The shred list that survives a database restore."""
+        return self.settings.keys_dir / SHRED_FILE
+
+    # --- start-up ------------------------------------------------------------------------------------
+
+    async def load(self, engine: AsyncEngine) -> None:
+        """Find, create or refuse the KEK, verify it, and re-apply the shred list."""
+        sessions = session_factory(engine)
+        async with sessions() as db:
+            wrapped_keys = int(await db.scalar(select(func.count()).select_from(CaseKey)) or 0)
+            checks = {row.kek_version: row.blob for row in (await db.scalars(select(KeyCheck))).all()}
+        provider = self._open_provider(has_data=bool(wrapped_keys or checks))
+        for version, blob in checks.items():
+            if version not in provider.versions():
+                continue
+            try:
+                if open_blob(provider.key(version), blob, _CHECK_AAD) != _CHECK_PLAINTEXT:
+                    raise DecryptionError("check value differs")
+            except DecryptionError:
+                raise KeyringError(
+                    f"The key encryption key version {version} is wrong: it does not match this database. "
+                    "Restore the key file (keys/kek.json) or DOORSTEP_KEK that belongs to this database."
+                ) from None
+        async with sessions() as db:
+            used = set((await db.scalars(select(CaseKey.kek_version).distinct())).all())
+        missing = sorted(v for v in used if v not in provider.versions())
+        if missing:
+            raise KeyringError(
+                f"Data keys are wrapped with KEK version(s) {missing}, which the key provider does not have. "
+                "Restore the key file that holds them, or run `doorstep rotate-kek` with the old key present."
+            )
+        self._provider = provider
+        async with sessions() as db:
+            await begin_write(db)
+            for version in provider.versions():
+                if version not in checks:
+                    db.add(KeyCheck(kek_version=version, blob=self._check_blob(version)))
+            await db.commit()
+        await self.reapply_shred_list(engine)
+
+    def _open_provider(self, *, has_data: bool) -> KeyProvider:
+        try:
+            if self.settings.kek:
+                return EnvKeyProvider(self.settings.kek)
+            keys_dir = self.settings.keys_dir
+            if FileKeyProvider.exists(keys_dir):
+                mode = (keys_dir / FileKeyProvider.FILE_NAME).stat().st_mode & 0o777
+                if mode & 0o077:
+                    raise KeyringError(
+                        f"The key file {keys_dir / FileKeyProvider.FILE_NAME} is readable by others "
+                        f"(mode {mode:o}). Run: chmod 600 {keys_dir / FileKeyProvider.FILE_NAME}"
+                    )
+                return FileKeyProvider(keys_dir)
+            if has_data:
+                raise KeyringError(
+                    f"The key file {keys_dir / FileKeyProvider.FILE_NAME} is missing, but the database holds "
+                    "encrypted data. Restore the key file from the key backup (or set DOORSTEP_KEK); "
+                    "without it the data cannot be read. The server will not start on plaintext."
+                )
+            return FileKeyProvider.create(keys_dir)
+        except KeyMaterialError as exc:
+            raise KeyringError(f"The key encryption key cannot be used: {exc}.") from None
+
+    def _check_blob(self, version: int) -> bytes:
+        return seal(self.provider.key(version), _CHECK_PLAINTEXT, _CHECK_AAD, kek_version=version, dek_id=_NIL)
+
+    # --- data keys -----------------------------------------------------------------------------------
+
+    async def data_keys(self, db: AsyncSession, case_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, DataKey]:
+        """Unwrap the data keys of ``case_ids`` (one query); cases without a key are absent."""
+        ids = set(case_ids)
+        if not ids:
+            return {}
+        rows = (await db.scalars(select(CaseKey).where(CaseKey.case_id.in_(ids)))).all()
+        return {row.case_id: self._unwrap(row) for row in rows}
+
+    def _unwrap(self, row: CaseKey) -> DataKey:
+        key = unwrap_key(self.provider.key(row.kek_version), row.wrapped, row.dek_id)
+        return DataKey(row.dek_id, key, row.kek_version)
+
+    async def data_key_for_write(self, db: AsyncSession, case_id: uuid.UUID) -> DataKey:
+        """The case's data key, created (and wrapped with the current KEK) on the case's first write."""
+        row = await db.get(CaseKey, case_id)
+        if row is not None:
+            return self._unwrap(row)
+        if await db.get(ShreddedCase, case_id) is not None:
+            raise CaseShredded(str(case_id))
+        version = self.provider.current_version()
+        dek_id, dek = uuid.uuid4(), new_key()
+        db.add(
+            CaseKey(
+                case_id=case_id,
+                dek_id=dek_id,
+                wrapped=wrap_key(self.provider.key(version), dek, kek_version=version, dek_id=dek_id),
+                kek_version=version,
+            )
+        )
+        await db.flush()
+        return DataKey(dek_id, dek, version)
+
+    # --- rotation --------------------------------------------------------------------------------------
+
+    async def rewrap_all(self, engine: AsyncEngine, batch: int = 500) -> int:
+        """Rewrap every data key under the current KEK version; the data itself is not touched."""
+        version = self.provider.current_version()
+        kek = self.provider.key(version)
+        sessions = session_factory(engine)
+        done = 0
+        while True:
+            async with sessions() as db:
+                await begin_write(db)
+                rows = (await db.scalars(select(CaseKey).where(CaseKey.kek_version != version).limit(batch))).all()
+                if not rows:
+                    await db.commit()
+                    break
+                for row in rows:
+                    dek = self._unwrap(row)
+                    row.wrapped = wrap_key(kek, dek.key, kek_version=version, dek_id=row.dek_id)
+                    row.kek_version = version
+                if await db.get(KeyCheck, version) is None:
+                    db.add(KeyCheck(kek_version=version, blob=self._check_blob(version)))
+                await db.commit()
+                done += len(rows)
+        return done
+
+    async def versions_in_use(self, engine: AsyncEngine) -> set[int]:
+        """KEK versions that still wrap at least one data key."""
+        async with session_factory(engine)() as db:
+            return set((await db.scalars(select(CaseKey.kek_version).distinct())).all())
+
+    # --- erasure -----------------------------------------------------------------------------------------
+
+    async def shred(self, db: AsyncSession, case_id: uuid.UUID, *, record_in_file: bool = True) -> None:
+        """Destroy the case's data key and blobs in the caller's transaction, and record the shred.
+
+        The file entry is written first: if the transaction then fails, the next start shreds anyway, which
+        is the safe direction for an erasure request.
+        """
+        if record_in_file:
+            self._append_shred_file([case_id])
+        await db.execute(delete(CaseKey).where(CaseKey.case_id == case_id))
+        await db.execute(update(Record).where(Record.case_id == case_id).values(blob=None, deleted=True))
+        if await db.get(ShreddedCase, case_id) is None:
+            db.add(ShreddedCase(case_id=case_id))
+
+    def _read_shred_file(self) -> set[uuid.UUID]:
+        try:
+            lines = self.shred_file.read_text().split()
+        except FileNotFoundError:
+            return set()
+        ids = set()
+        for line in lines:
+            try:
+                ids.add(uuid.UUID(line))
+            except ValueError:
+                continue
+        return ids
+
+    def _append_shred_file(self, case_ids: Iterable[uuid.UUID]) -> None:
+        self.settings.keys_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.shred_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, "".join(f"{c}\n" for c in case_ids).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    async def reapply_shred_list(self, engine: AsyncEngine) -> int:
+        """Shred again every listed case that still has a key (a restored backup); returns how many."""
+        listed = self._read_shred_file()
+        async with session_factory(engine)() as db:
+            await begin_write(db)
+            in_db = set((await db.scalars(select(ShreddedCase.case_id))).all())
+            if in_db - listed:
+                self._append_shred_file(sorted(in_db - listed))
+            everything = listed | in_db
+            revived = set()
+            if everything:
+                revived = set((await db.scalars(select(CaseKey.case_id).where(CaseKey.case_id.in_(everything)))).all())
+            for case_id in revived:
+                await self.shred(db, case_id, record_in_file=False)
+            for case_id in listed - in_db - revived:
+                db.add(ShreddedCase(case_id=case_id))
+            await db.commit()
+        return len(revived)

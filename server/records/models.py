@@ -1,0 +1,96 @@
+"""Tables of the encrypted record store.
+
+``records`` holds every synced object of every kind. The sensitive content is one AES-GCM blob per record
+(``fields``); the clear columns are a projection that queries and access control need (SECURITY.md part 1).
+``field_versions`` maps each field name to the ``seq`` that last changed it, for the three-way merge.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db.base import Base, utcnow
+
+__all__ = ["CaseKey", "KeyCheck", "Record", "ShreddedCase", "SyncClock"]
+
+
+class SyncClock(Base):
+    """The single row holding the last ``seq`` handed out.
+
+    Every writing transaction increments it first, which takes its row lock until commit. Writers are thus
+    serialised, and ``seq`` order equals commit order on PostgreSQL too: a reader that has seen ``seq`` S
+    can never later find a committed change with a lower ``seq`` (SYNC-PROTOCOL.md guarantee 3).
+    """
+
+    __tablename__ = "sync_clock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CaseKey(Base):
+    """The data encryption key of one case, wrapped by a KEK version. Deleting the row shreds the case."""
+
+    __tablename__ = "case_keys"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    dek_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    kek_version: Mapped[int] = mapped_column(index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ShreddedCase(Base):
+    """A case whose key was destroyed. Mirrored in a file beside the keys so a restored backup is re-shredded."""
+
+    __tablename__ = "shredded_cases"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    shredded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class KeyCheck(Base):
+    """A known value sealed under each KEK version, to tell a wrong key from a right one at start."""
+
+    __tablename__ = "key_checks"
+
+    kek_version: Mapped[int] = mapped_column(primary_key=True)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Record(Base):
+    """One record of any kind. ``version`` is the ``seq`` of its last change; deleted records stay as tombstones."""
+
+    __tablename__ = "records"
+    __table_args__ = (
+        Index("ix_records_case_version", "case_id", "version"),
+        Index("ix_records_kind_assignee_status", "kind", "assigned_worker_id", "status"),
+        Index("ix_records_kind_team", "kind", "team_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    version: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_version: Mapped[int] = mapped_column(BigInteger)
+    deleted: Mapped[bool] = mapped_column(default=False)
+    schema_version: Mapped[int]
+    # The encrypted fields; null only for a shredded case.
+    blob: Mapped[bytes | None] = mapped_column(LargeBinary)
+    field_versions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Clear projection (ids, assignee, team, dates, status and outcome enums only).
+    team_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    assigned_worker_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    status: Mapped[str | None] = mapped_column(String(32), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    flag: Mapped[str | None] = mapped_column(String(40), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(default=None)

@@ -1,0 +1,189 @@
+"""Office reads of case data: the case list with filters and the case detail, scoped and audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Literal
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server import audit
+from server.auth.schemas import Principal
+from server.db import begin_write, utcnow
+from server.problems import NotFound
+from server.records.keyring import Keyring
+from server.records.models import Record
+from server.records.scope import in_scope, scope_case_ids
+from server.records.store import RecordStore, StoredRecord
+
+__all__ = ["CaseDetail", "CaseFilters", "CaseSummary", "RecordOut", "case_detail", "list_cases"]
+
+
+class RecordOut(msgspec.Struct, kw_only=True, frozen=True):
+    """A record as clients receive it (the same shape as a pulled change)."""
+
+    kind: str
+    id: uuid.UUID
+    case_id: uuid.UUID
+    version: int
+    deleted: bool
+    fields: dict[str, Any] | None
+    flag: str | None = None
+
+    @classmethod
+    def of(cls, record: StoredRecord) -> RecordOut:
+        """Build from a decrypted record."""
+        return cls(
+            kind=record.kind,
+            id=record.id,
+            case_id=record.case_id,
+            version=record.version,
+            deleted=record.deleted,
+            fields=None if record.deleted else record.fields,
+            flag=record.flag,
+        )
+
+
+class CaseSummary(msgspec.Struct, kw_only=True, frozen=True):
+    """One row of the case list."""
+
+    id: uuid.UUID
+    version: int
+    title: str
+    type: str
+    status: str
+    risk: str
+    assigned_worker_id: uuid.UUID | None
+    next_visit_at: dt.datetime | None
+    overdue_visits: int
+
+
+class CaseDetail(msgspec.Struct, kw_only=True, frozen=True):
+    """A case with every live record that belongs to it."""
+
+    case: RecordOut
+    records: list[RecordOut]
+
+
+class CaseFilters(msgspec.Struct, kw_only=True, frozen=True):
+    """Filters of the case list; all optional."""
+
+    status: Literal["open", "closed"] | None = None
+    risk: Literal["low", "medium", "high", "acute"] | None = None
+    overdue: bool | None = None
+
+
+async def list_cases(
+    sessions: async_sessionmaker[AsyncSession], keyring: Keyring, principal: Principal, filters: CaseFilters
+) -> list[CaseSummary]:
+    """The caller's cases, newest change first, with their next and overdue visits; audited as one read."""
+    now = utcnow()
+    async with sessions() as db:
+        await begin_write(db)
+        store = RecordStore(db, keyring)
+        scope = scope_case_ids(principal).subquery()
+        query = select(Record).where(Record.id.in_(select(scope.c.id)))
+        if filters.status is not None:
+            query = query.where(Record.status == filters.status)
+        rows = (await db.scalars(query.order_by(Record.version.desc()))).all()
+        visits = (
+            await db.execute(
+                select(Record.case_id, Record.at)
+                .where(
+                    Record.kind == "visit",
+                    Record.deleted.is_(False),
+                    Record.status == "planned",
+                    Record.case_id.in_([r.id for r in rows]),
+                )
+                .order_by(Record.at)
+            )
+        ).all()
+        next_visit: dict[uuid.UUID, dt.datetime] = {}
+        overdue: dict[uuid.UUID, int] = {}
+        for case_id, at in visits:
+            if at is None:
+                continue
+            if at < now:
+                overdue[case_id] = overdue.get(case_id, 0) + 1
+            else:
+                next_visit.setdefault(case_id, at)
+        summaries = []
+        for record in await store.decrypt(rows):
+            fields = record.fields or {}
+            summary = CaseSummary(
+                id=record.id,
+                version=record.version,
+                title=str(fields.get("title", "")),
+                type=str(fields.get("type", "")),
+                status=str(fields.get("status", "")),
+                risk=str(fields.get("risk", "")),
+                assigned_worker_id=_uuid_or_none(fields.get("assigned_worker_id")),
+                next_visit_at=next_visit.get(record.id),
+                overdue_visits=overdue.get(record.id, 0),
+            )
+            if filters.risk is not None and summary.risk != filters.risk:
+                continue
+            if filters.overdue is not None and (summary.overdue_visits > 0) != filters.overdue:
+                continue
+            summaries.append(summary)
+        await audit.append(
+            db,
+            action="case.list",
+            outcome="ok",
+            actor_id=principal.user_id,
+            device_id=principal.device_id,
+            record_ids=[s.id for s in summaries],
+        )
+        await db.commit()
+    return summaries
+
+
+def _uuid_or_none(value: object) -> uuid.UUID | None:
+    return uuid.UUID(str(value)) if value else None
+
+
+async def case_detail(
+    sessions: async_sessionmaker[AsyncSession], keyring: Keyring, principal: Principal, case_id: uuid.UUID
+) -> CaseDetail:
+    """The case and its live records, decrypted. Out of scope is ``404`` and is audited as a denial."""
+    async with sessions() as db:
+        await begin_write(db)
+        if not await in_scope(db, principal, case_id):
+            await audit.append(
+                db,
+                action="case.read",
+                outcome="denied",
+                actor_id=principal.user_id,
+                device_id=principal.device_id,
+                case_id=case_id,
+            )
+            await db.commit()
+            raise NotFound("No such case.")
+        rows = (
+            await db.scalars(
+                select(Record)
+                .where(Record.case_id == case_id, Record.deleted.is_(False))
+                .order_by(Record.kind, Record.version)
+            )
+        ).all()
+        records = await RecordStore(db, keyring).decrypt(rows)
+        await audit.append(
+            db,
+            action="case.read",
+            outcome="ok",
+            actor_id=principal.user_id,
+            device_id=principal.device_id,
+            case_id=case_id,
+            record_ids=[r.id for r in records],
+        )
+        await db.commit()
+    case = next(r for r in records if r.kind == "case")
+    return CaseDetail(case=RecordOut.of(case), records=[RecordOut.of(r) for r in records if r.kind != "case"])
+
+
+async def count_records(db: AsyncSession) -> int:
+    """How many records the store holds (tombstones included)."""
+    return int(await db.scalar(select(func.count()).select_from(Record)) or 0)
