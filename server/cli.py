@@ -26,6 +26,8 @@ from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, seed_demo
 from server.logs import configure_logging
 from server.problems import Problem
 from server.records.keyring import Keyring, KeyringError
+from server.records.scope import refresh_membership
+from server.records.store import RecordStore
 from server.settings import Settings, SettingsError
 
 __all__ = ["main"]
@@ -231,6 +233,8 @@ async def _cmd_erase_case(args: argparse.Namespace, settings: Settings) -> int:
         async with session_factory(engine)() as db:
             await begin_write(db)
             await keyring.shred(db, case_id)
+            # The case left every scope: the next pull of every device that holds it says purge.
+            await refresh_membership(db, [case_id], await RecordStore(db, keyring).allocate())
             await audit.append(db, action="case.erase", outcome="ok", actor_id=None, case_id=case_id)
             await db.commit()
         print(f"Case {case_id} erased: its key is destroyed; tombstones and audit entries remain.")

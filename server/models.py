@@ -3,5 +3,6 @@
 from server.audit import models as audit_models
 from server.auth import models as auth_models
 from server.records import models as record_models
+from server.sync import models as sync_models
 
-__all__ = ["audit_models", "auth_models", "record_models"]
+__all__ = ["audit_models", "auth_models", "record_models", "sync_models"]

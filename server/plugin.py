@@ -32,6 +32,7 @@ from server.records.controller import CaseController
 from server.records.keyring import Keyring
 from server.runtime import STATE_KEY, Runtime, runtime_of
 from server.settings import Settings
+from server.sync.controller import SyncController
 from server.web import app_shell, health, security_headers
 
 __all__ = ["PWA_DIR", "DoorstepPlugin"]
@@ -90,6 +91,11 @@ class DoorstepPlugin(InitPluginProtocol):
                     CaseController,
                     health,
                     app_shell,
+                    Router(
+                        path="/",
+                        request_max_body_size=self.settings.max_sync_body_bytes,
+                        route_handlers=[SyncController],
+                    ),
                     create_static_files_router(
                         path="/static", directories=[PWA_DIR / "static"], opt={"exclude_from_auth": True}
                     ),

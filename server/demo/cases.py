@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.records.keyring import Keyring
 from server.records.schemas import CaseOutcome
+from server.records.scope import refresh_membership
 from server.records.store import RecordStore, validate_fields
 
 __all__ = ["DemoTeam", "seed_cases"]
@@ -403,4 +404,5 @@ async def seed_cases(db: AsyncSession, keyring: Keyring, team: DemoTeam, today: 
             seq=seq,
             actor=team.supervisor_id,
         )
+    await refresh_membership(db, case_ids, first + len(batch.items) - 1)
     return len(batch.items)

@@ -11,12 +11,12 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, utcnow
 
-__all__ = ["CaseKey", "KeyCheck", "Record", "ShreddedCase", "SyncClock"]
+__all__ = ["CaseKey", "KeyCheck", "Record", "ScopeEvent", "ScopeMember", "ShreddedCase", "SyncClock"]
 
 
 class SyncClock(Base):
@@ -31,6 +31,8 @@ class SyncClock(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Tombstones at or below this seq may have been compacted; older cursors must re-bootstrap.
+    horizon: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class CaseKey(Base):
@@ -94,3 +96,33 @@ class Record(Base):
     created_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+
+
+class ScopeMember(Base):
+    """Who has a case in scope right now. ``subject`` is a worker's user id, or a team id for its supervisors.
+
+    ``entered_seq`` is the ``seq`` at which the case entered that scope: a pull delivers every live record of
+    the case as if it had changed then (SYNC-PROTOCOL.md, pull).
+    """
+
+    __tablename__ = "scope_members"
+
+    subject: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, index=True)
+    entered_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class ScopeEvent(Base):
+    """History of scope changes: a case entering or leaving a subject's scope at ``seq``."""
+
+    __tablename__ = "scope_events"
+    __table_args__ = (Index("ix_scope_events_subject_seq", "subject", "seq"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    subject: Mapped[uuid.UUID]
+    case_id: Mapped[uuid.UUID]
+    seq: Mapped[int] = mapped_column(BigInteger)
+    entered: Mapped[bool]
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

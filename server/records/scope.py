@@ -11,15 +11,16 @@ as not found, so a response never reveals that it exists.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, delete, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.models import Role
 from server.auth.schemas import Principal
-from server.records.models import Record
+from server.records.models import Record, ScopeEvent, ScopeMember
 
-__all__ = ["case_team", "in_scope", "scope_case_ids"]
+__all__ = ["case_subjects", "case_team", "in_scope", "refresh_membership", "scope_case_ids", "subject_of"]
 
 
 def scope_case_ids(principal: Principal) -> Select[uuid.UUID]:
@@ -47,3 +48,74 @@ async def in_scope(db: AsyncSession, principal: Principal, case_id: uuid.UUID) -
 async def case_team(db: AsyncSession, case_id: uuid.UUID) -> uuid.UUID | None:
     """The team a case belongs to (clear column), or None if there is no such case."""
     return await db.scalar(select(Record.team_id).where(Record.id == case_id, Record.kind == "case"))
+
+
+async def case_subjects(db: AsyncSession, case_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """For each live case: the subjects whose scope holds it (assigned worker, workers of planned visits, team)."""
+    ids = set(case_ids)
+    result: dict[uuid.UUID, set[uuid.UUID]] = {case_id: set() for case_id in ids}
+    if not ids:
+        return result
+    cases = (
+        await db.execute(
+            select(Record.id, Record.team_id, Record.assigned_worker_id).where(
+                Record.kind == "case", Record.deleted.is_(False), Record.id.in_(ids)
+            )
+        )
+    ).all()
+    live = set()
+    for case_id, team_id, worker_id in cases:
+        live.add(case_id)
+        result[case_id].update(s for s in (team_id, worker_id) if s is not None)
+    visits = (
+        await db.execute(
+            select(Record.case_id, Record.assigned_worker_id).where(
+                Record.kind == "visit",
+                Record.deleted.is_(False),
+                Record.status == "planned",
+                Record.assigned_worker_id.is_not(None),
+                Record.case_id.in_(live),
+            )
+        )
+    ).all()
+    for case_id, worker_id in visits:
+        if worker_id is not None:
+            result[case_id].add(worker_id)
+    return result
+
+
+async def refresh_membership(db: AsyncSession, case_ids: Iterable[uuid.UUID], seq: int) -> list[ScopeEvent]:
+    """Bring ``scope_members`` up to date for ``case_ids`` after a write at ``seq``; returns the changes.
+
+    Runs in the writer's transaction (after a flush), so membership and records commit together.
+    """
+    ids = set(case_ids)
+    if not ids:
+        return []
+    await db.flush()
+    wanted = await case_subjects(db, ids)
+    current: dict[uuid.UUID, set[uuid.UUID]] = {case_id: set() for case_id in ids}
+    for subject, case_id in (
+        await db.execute(select(ScopeMember.subject, ScopeMember.case_id).where(ScopeMember.case_id.in_(ids)))
+    ).all():
+        current[case_id].add(subject)
+    events = []
+    for case_id in ids:
+        for subject in wanted[case_id] - current[case_id]:
+            db.add(ScopeMember(subject=subject, case_id=case_id, entered_seq=seq))
+            events.append(ScopeEvent(subject=subject, case_id=case_id, seq=seq, entered=True))
+        left = current[case_id] - wanted[case_id]
+        if left:
+            await db.execute(delete(ScopeMember).where(ScopeMember.case_id == case_id, ScopeMember.subject.in_(left)))
+            events.extend(ScopeEvent(subject=s, case_id=case_id, seq=seq, entered=False) for s in left)
+    db.add_all(events)
+    return events
+
+
+def subject_of(principal: Principal) -> uuid.UUID | None:
+    """The scope subject a principal pulls as: their user id (worker) or their team id (supervisor)."""
+    if principal.role is Role.SUPERVISOR:
+        return principal.team_id
+    if principal.role is Role.WORKER:
+        return principal.user_id
+    return None

@@ -54,8 +54,9 @@ class StoredRecord(msgspec.Struct, kw_only=True):
 
 def _field_from_error(message: str) -> str | None:
     # msgspec: "Expected `int`, got `str` - at `$.household.adults`" or "Object missing required field `x`".
-    if "missing required field `" in message:
-        return message.split("missing required field `", 1)[1].split("`", 1)[0]
+    for marker in ("missing required field `", "unknown field `"):
+        if marker in message:
+            return message.split(marker, 1)[1].split("`", 1)[0]
     if "- at `$." in message:
         path = message.rsplit("- at `$.", 1)[1].rstrip("`")
         return path.split(".", 1)[0].split("[", 1)[0]

@@ -1,0 +1,48 @@
+"""``POST /api/sync/push`` and ``GET /api/sync/pull``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+
+from server.auth.schemas import Principal
+from server.runtime import Runtime
+from server.sync import service
+from server.sync.messages import PullResponse, PushRequest, PushResponse
+
+__all__ = ["SyncController"]
+
+
+class SyncController(Controller):
+    """The sync protocol's two endpoints. Validation, permission and conflicts are per-mutation results."""
+
+    path = "/api/sync"
+    tags = ["sync"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @post("/push", status_code=HTTP_200_OK)
+    async def push(
+        self, data: JSONBody[PushRequest], principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
+    ) -> PushResponse:
+        """Apply the device's mutations in ``mid`` order; a replay returns the first results."""
+        secret = await service.cursor_secret(runtime.sessions)
+        return await service.push(runtime.sessions, runtime.keyring, secret, principal, data)
+
+    @get("/pull")
+    async def pull(
+        self,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=2000)] = 1000,
+        protocol: FromQuery[int | None] = None,
+        schema_version: FromQuery[int | None] = None,
+    ) -> PullResponse:
+        """The next page of changes in the caller's scope after ``cursor``, and the cases to purge."""
+        secret = await service.cursor_secret(runtime.sessions)
+        return await service.pull(
+            runtime.sessions, runtime.keyring, secret, principal, cursor_text=cursor, limit=limit, protocol=protocol
+        )

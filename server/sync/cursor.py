@@ -1,0 +1,67 @@
+"""Opaque pull cursors: a position in ``(seq, record id)`` order, bound to one user, signed by the server.
+
+Format (opaque to clients): ``base64url(json [1, seq, record id or "", user id]) "." base64url(hmac)``. The
+HMAC (SHA-256, truncated to 128 bits) uses a server secret kept in the database, so a forged or edited
+cursor, and a cursor of another user, are refused with ``400 validation``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+
+import msgspec
+
+__all__ = ["Cursor", "CursorInvalid", "decode_cursor", "encode_cursor"]
+
+_FORMAT = 1
+
+
+class CursorInvalid(Exception):
+    """The cursor is malformed, forged, or belongs to someone else."""
+
+
+class Cursor(msgspec.Struct, frozen=True):
+    """A position: everything up to and including ``(seq, after_id)`` has been delivered."""
+
+    seq: int
+    after_id: uuid.UUID | None = None
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(secret: bytes, payload: bytes) -> bytes:
+    return hmac.new(secret, payload, hashlib.sha256).digest()[:16]
+
+
+def encode_cursor(secret: bytes, user_id: uuid.UUID, cursor: Cursor) -> str:
+    """Sign ``cursor`` for ``user_id``."""
+    payload = msgspec.json.encode([_FORMAT, cursor.seq, str(cursor.after_id or ""), str(user_id)])
+    return f"{_b64(payload)}.{_b64(_mac(secret, payload))}"
+
+
+def decode_cursor(secret: bytes, user_id: uuid.UUID, text: str | None) -> Cursor:
+    """Check and read a cursor; an empty or missing one is the start (bootstrap)."""
+    if not text:
+        return Cursor(0)
+    try:
+        body, mac = text.split(".", 1)
+        payload = _unb64(body)
+        if not hmac.compare_digest(_mac(secret, payload), _unb64(mac)):
+            raise CursorInvalid("the cursor was not issued by this server")
+        version, seq, after, owner = msgspec.json.decode(payload, type=tuple[int, int, str, str])
+    except (ValueError, msgspec.DecodeError) as exc:
+        raise CursorInvalid("the cursor is malformed") from exc
+    if version != _FORMAT or seq < 0:
+        raise CursorInvalid("the cursor is malformed")
+    if owner != str(user_id):
+        raise CursorInvalid("the cursor belongs to another user")
+    return Cursor(seq, uuid.UUID(after) if after else None)

@@ -1,0 +1,126 @@
+"""Wire messages of sync protocol version 1 (SYNC-PROTOCOL.md), decoded and encoded with msgspec.
+
+Mutations are a tagged union on ``op``. Field values stay loosely typed here (``dict[str, Any]``) and are
+validated per mutation against the kind's schema, so one bad record is a per-mutation ``rejected`` result and
+never a failed batch.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+__all__ = [
+    "MAX_MUTATIONS",
+    "PROTOCOL_VERSION",
+    "Change",
+    "DeleteMutation",
+    "Mutation",
+    "MutationError",
+    "MutationResult",
+    "PullResponse",
+    "PushRequest",
+    "PushResponse",
+    "PutMutation",
+    "ResolveMutation",
+]
+
+PROTOCOL_VERSION = 1
+MIN_PROTOCOL_VERSION = 1
+MAX_MUTATIONS = 500
+
+Mid = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
+Version = Annotated[int, msgspec.Meta(ge=0, le=2**62)]
+KindName = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+
+
+class _Mutation(msgspec.Struct, kw_only=True, frozen=True, tag_field="op"):
+    mid: Mid
+
+
+class PutMutation(_Mutation, tag="put", frozen=True, kw_only=True):
+    """Upsert the named fields of a record."""
+
+    kind: KindName
+    id: uuid.UUID
+    case_id: uuid.UUID
+    base_version: Version | None
+    fields: dict[str, Any]
+
+
+class DeleteMutation(_Mutation, tag="delete", frozen=True, kw_only=True):
+    """Delete a record the device has seen at ``base_version``."""
+
+    kind: KindName
+    id: uuid.UUID
+    case_id: uuid.UUID
+    base_version: Version | None
+
+
+class ResolveMutation(_Mutation, tag="resolve", frozen=True, kw_only=True):
+    """Resolve a conflict with a chosen value (``"keep"``/``"delete"`` for an edit-versus-delete conflict)."""
+
+    conflict_id: uuid.UUID
+    value: Any
+
+
+Mutation = PutMutation | DeleteMutation | ResolveMutation
+
+
+class PushRequest(msgspec.Struct, kw_only=True, frozen=True):
+    """``POST /api/sync/push``."""
+
+    protocol: Annotated[int, msgspec.Meta(ge=1)] = PROTOCOL_VERSION
+    device_id: uuid.UUID
+    schema_version: Annotated[int, msgspec.Meta(ge=1)] = 1
+    cursor: str | None = None
+    mutations: list[Mutation]
+
+
+class MutationError(msgspec.Struct, kw_only=True, frozen=True):
+    """Why a mutation was rejected."""
+
+    code: Literal["validation", "forbidden", "not-found", "stale-mid", "append-only"]
+    detail: str
+    field: str | None = None
+
+
+class MutationResult(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """The outcome of one mutation; a replay returns the stored first result unchanged."""
+
+    mid: int
+    status: Literal["applied", "conflict", "rejected"]
+    version: int | None = None
+    conflict_id: uuid.UUID | None = None
+    error: MutationError | None = None
+    flag: str | None = None
+
+
+class PushResponse(msgspec.Struct, kw_only=True, frozen=True):
+    """The per-mutation results and the device's ``last_mid`` afterwards."""
+
+    results: list[MutationResult]
+    last_mid: int
+
+
+class Change(msgspec.Struct, kw_only=True, frozen=True):
+    """One record in a pull page: its full current state, or a tombstone."""
+
+    kind: str
+    id: uuid.UUID
+    case_id: uuid.UUID
+    version: int
+    deleted: bool
+    fields: dict[str, Any] | None
+    flag: str | None = None
+
+
+class PullResponse(msgspec.Struct, kw_only=True, frozen=True):
+    """A page of changes, the cases to purge, and the cursor to continue from."""
+
+    changes: list[Change]
+    purge: list[uuid.UUID]
+    cursor: str
+    has_more: bool

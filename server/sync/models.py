@@ -1,0 +1,33 @@
+"""Tables of the sync area: the first result of every processed mutation, and the cursor secret."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import BigInteger, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db.base import Base, utcnow
+
+__all__ = ["MutationLog", "ServerSecret"]
+
+
+class MutationLog(Base):
+    """The stored first result of a mutation, returned again on any replay (kept at least 30 days)."""
+
+    __tablename__ = "mutation_log"
+
+    device_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    mid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    result: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ServerSecret(Base):
+    """Random secrets the server generates once (e.g. the key that signs pull cursors)."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)

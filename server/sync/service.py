@@ -1,0 +1,665 @@
+"""Push and pull: the server side of sync protocol version 1.
+
+Push runs one write transaction per batch. It takes the sync clock's row lock first (which orders all writers
+so that ``seq`` follows commit order), reads every record, conflict and stored result the batch names in a
+few bulk queries, applies the mutations in ``mid`` order with a result each, and writes records, conflicts,
+scope changes, audit entries, stored results and the device's ``last_mid`` before one commit.
+
+Pull reads in one snapshot: the clock's committed ``seq`` H bounds the page, so a change committed later can
+never be skipped, and scope membership is read in the same snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from sqlalchemy import func, literal, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server import audit
+from server.auth.models import Device, Role, User
+from server.auth.schemas import Principal
+from server.db import begin_write, utcnow
+from server.problems import BatchTooLarge, CursorExpired, Forbidden, UpgradeRequired, ValidationFailed
+from server.records.keyring import CaseShredded, Keyring
+from server.records.models import Record, ScopeEvent, ScopeMember, SyncClock
+from server.records.schemas import KINDS, Conflict
+from server.records.scope import refresh_membership, subject_of
+from server.records.store import RecordStore, StoredRecord, ValidationIssue, to_builtins, validate_fields
+from server.sync.cursor import Cursor, CursorInvalid, decode_cursor, encode_cursor
+from server.sync.merge import AppendOnlyViolation, merge_put
+from server.sync.messages import (
+    MAX_MUTATIONS,
+    MIN_PROTOCOL_VERSION,
+    PROTOCOL_VERSION,
+    Change,
+    DeleteMutation,
+    Mutation,
+    MutationError,
+    MutationResult,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    PutMutation,
+    ResolveMutation,
+)
+from server.sync.models import MutationLog, ServerSecret
+
+__all__ = ["REASSIGNMENT_GRACE", "cursor_secret", "pull", "push"]
+
+REASSIGNMENT_GRACE = dt.timedelta(days=30)
+FLAG_REASSIGNED = "accepted-after-reassignment"
+# Fields only a supervisor of the case's team may set or change.
+CONTROLLED_FIELDS = ("assigned_worker_id", "team_id")
+_result_decoder = msgspec.json.Decoder(MutationResult)
+_result_encoder = msgspec.json.Encoder()
+
+
+class _Rejected(Exception):
+    def __init__(self, code: str, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.error = MutationError(code=code, detail=detail, field=field)  # type: ignore[arg-type]
+
+
+async def cursor_secret(sessions: async_sessionmaker[AsyncSession]) -> bytes:
+    """The secret that signs cursors, created on first use."""
+    async with sessions() as db:
+        secret = await db.get(ServerSecret, "cursor")
+        if secret is not None:
+            return secret.value
+    async with sessions() as db:
+        await begin_write(db)
+        secret = await db.get(ServerSecret, "cursor")
+        if secret is None:
+            secret = ServerSecret(name="cursor", value=os.urandom(32))
+            db.add(secret)
+            await db.commit()
+        return secret.value
+
+
+# --- push ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Batch:
+    """State of one push transaction."""
+
+    db: AsyncSession
+    store: RecordStore
+    principal: Principal
+    seq: int
+    cursor_seq: int | None
+    rows: dict[uuid.UUID, Record]
+    touched_cases: set[uuid.UUID] = field(default_factory=set)
+    audit_records: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
+    team_members: set[uuid.UUID] = field(default_factory=set)
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def touch(self, case_id: uuid.UUID, record_id: uuid.UUID) -> None:
+        self.touched_cases.add(case_id)
+        self.audit_records.setdefault(case_id, set()).add(record_id)
+
+
+async def push(
+    sessions: async_sessionmaker[AsyncSession],
+    keyring: Keyring,
+    secret: bytes,
+    principal: Principal,
+    request: PushRequest,
+) -> PushResponse:
+    """Apply a batch of mutations; every mutation gets a result, and replays get their first result."""
+    if len(request.mutations) > MAX_MUTATIONS:
+        raise BatchTooLarge(f"At most {MAX_MUTATIONS} mutations per push; split the outbox into batches.")
+    if request.device_id != principal.device_id:
+        raise Forbidden("The device_id is not the device of this session.")
+    cursor_seq: int | None = None
+    if request.cursor:
+        try:
+            cursor_seq = decode_cursor(secret, principal.user_id, request.cursor).seq
+        except CursorInvalid as exc:
+            raise ValidationFailed(str(exc), field="cursor") from None
+    mutations = sorted(request.mutations, key=lambda m: m.mid)
+
+    async with sessions() as db:
+        await begin_write(db)
+        clock = (
+            await db.execute(
+                update(SyncClock).where(SyncClock.id == 1).values(seq=SyncClock.seq).returning(SyncClock.seq)
+            )
+        ).scalar_one()
+        device = await db.get(Device, principal.device_id, with_for_update=True)
+        assert device is not None  # the session is bound to it
+        last_mid = device.last_mid
+        mids = [m.mid for m in mutations]
+        stored = {
+            row.mid: _result_decoder.decode(row.result)
+            for row in (
+                await db.scalars(
+                    select(MutationLog).where(MutationLog.device_id == device.id, MutationLog.mid.in_(mids))
+                )
+            ).all()
+        }
+        store = RecordStore(db, keyring)
+        ids = {m.id for m in mutations if not isinstance(m, ResolveMutation)}
+        ids |= {m.conflict_id for m in mutations if isinstance(m, ResolveMutation)}
+        rows = await store.rows(ids)
+        conflict_targets = {r.id for r in rows.values() if r.kind == "conflict"}
+        batch = _Batch(db=db, store=store, principal=principal, seq=clock, cursor_seq=cursor_seq, rows=rows)
+        if conflict_targets:
+            await store.decrypt(rows[c] for c in conflict_targets)  # warms the data keys
+        if principal.is_supervisor:
+            batch.team_members = set((await db.scalars(select(User.id).where(User.team_id == principal.team_id))).all())
+
+        results: list[MutationResult] = []
+        seen: dict[int, MutationResult] = {}
+        for mutation in mutations:
+            if mutation.mid in seen:
+                results.append(seen[mutation.mid])
+                continue
+            if mutation.mid <= last_mid:
+                result = stored.get(mutation.mid) or MutationResult(
+                    mid=mutation.mid,
+                    status="rejected",
+                    error=MutationError(
+                        code="stale-mid", detail="This mid is at or below the last one processed for the device."
+                    ),
+                )
+            else:
+                result = await _apply(batch, mutation)
+                db.add(MutationLog(device_id=device.id, mid=mutation.mid, result=_result_encoder.encode(result)))
+                last_mid = mutation.mid
+            seen[mutation.mid] = result
+            results.append(result)
+
+        if batch.touched_cases:
+            await refresh_membership(db, batch.touched_cases, batch.seq)
+            for case_id, record_ids in batch.audit_records.items():
+                await audit.append(
+                    db,
+                    action="sync.push",
+                    outcome="ok",
+                    actor_id=principal.user_id,
+                    device_id=principal.device_id,
+                    case_id=case_id,
+                    record_ids=record_ids,
+                )
+        device.last_mid = last_mid
+        if batch.seq != clock:
+            await db.execute(update(SyncClock).where(SyncClock.id == 1).values(seq=batch.seq))
+        await db.commit()
+    return PushResponse(results=results, last_mid=last_mid)
+
+
+async def _apply(batch: _Batch, mutation: Mutation) -> MutationResult:
+    try:
+        match mutation:
+            case PutMutation():
+                return await _put(batch, mutation)
+            case DeleteMutation():
+                return await _delete(batch, mutation)
+            case ResolveMutation():
+                return await _resolve(batch, mutation)
+    except _Rejected as rejected:
+        return MutationResult(mid=mutation.mid, status="rejected", error=rejected.error)
+    except CaseShredded:
+        return MutationResult(
+            mid=mutation.mid,
+            status="rejected",
+            error=MutationError(code="not-found", detail="The case was erased."),
+        )
+    raise AssertionError("unreachable")
+
+
+async def _authorise(batch: _Batch, case_id: uuid.UUID, *, creating_case: bool = False) -> str | None:
+    """Check the case is in scope; returns the flag for work accepted after a reassignment (rule 7)."""
+    if creating_case:
+        return None
+    db, principal = batch.db, batch.principal
+    subject = subject_of(principal)
+    if subject is not None:
+        member = await db.get(ScopeMember, (subject, case_id))
+        if member is not None:
+            return None
+        if principal.role is Role.WORKER and batch.cursor_seq is not None:
+            events = (
+                await db.execute(
+                    select(ScopeEvent.seq, ScopeEvent.entered, ScopeEvent.at)
+                    .where(ScopeEvent.subject == subject, ScopeEvent.case_id == case_id)
+                    .order_by(ScopeEvent.seq)
+                )
+            ).all()
+            at_cursor = [e for e in events if e.seq <= batch.cursor_seq]
+            left = [e for e in events if e.seq > batch.cursor_seq and not e.entered]
+            if at_cursor and at_cursor[-1].entered and left and utcnow() - left[-1].at <= REASSIGNMENT_GRACE:
+                return FLAG_REASSIGNED
+    raise _Rejected("not-found", "No such case.")
+
+
+def _check_controlled(
+    batch: _Batch, kind: str, new: dict[str, Any], old: dict[str, Any] | None, case_team: uuid.UUID | None
+) -> None:
+    """Only a supervisor of the case's team may set or change the assignment fields (SECURITY.md case 8)."""
+    principal = batch.principal
+    for name in CONTROLLED_FIELDS:
+        if name not in new:
+            continue
+        before = None if old is None else old.get(name)
+        value = new[name]
+        if old is not None and value == before:
+            continue  # sending the unchanged value is not a change
+        if kind == "visit" and name == "assigned_worker_id" and old is None and value in (None, str(principal.user_id)):
+            continue  # a worker may create a visit assigned to themselves or to nobody
+        if not principal.is_supervisor or (case_team is not None and case_team != principal.team_id):
+            raise _Rejected("forbidden", f"Only the team's supervisor may set {name}.", name)
+        if name == "team_id" and value != str(principal.team_id):
+            raise _Rejected("forbidden", "A case can only be given to the supervisor's own team.", name)
+        if name == "assigned_worker_id" and value is not None and uuid.UUID(str(value)) not in batch.team_members:
+            raise _Rejected("validation", "The assigned worker is not a member of this team.", name)
+
+
+async def _case_team(batch: _Batch, case_id: uuid.UUID) -> uuid.UUID | None:
+    row = batch.rows.get(case_id)
+    if row is None:
+        row = (await batch.store.rows([case_id])).get(case_id)
+        if row is not None:
+            batch.rows[case_id] = row
+    return None if row is None or row.kind != "case" else row.team_id
+
+
+def _normalise(kind: str, candidate: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    try:
+        normalised = to_builtins(validate_fields(kind, candidate))
+    except ValidationIssue as issue:
+        raise _Rejected("validation", issue.detail, issue.field) from None
+    return {name: normalised.get(name) for name in names}
+
+
+async def _put(batch: _Batch, m: PutMutation) -> MutationResult:
+    if m.kind not in KINDS or m.kind == "conflict":
+        raise _Rejected("validation", f"Records of kind {m.kind!r} cannot be written.", "kind")
+    if m.kind == "case" and m.case_id != m.id:
+        raise _Rejected("validation", "A case record's case_id must equal its id.", "case_id")
+    row = batch.rows.get(m.id)
+    if row is not None and (row.kind != m.kind or row.case_id != m.case_id):
+        raise _Rejected("validation", "The record exists with another kind or case.", "case_id")
+    if row is None and m.base_version is not None:
+        raise _Rejected("not-found", "No such record; it may have been erased.")
+    schema = KINDS[m.kind]
+    creating_case = m.kind == "case" and row is None
+    flag = await _authorise(batch, m.case_id, creating_case=creating_case)
+    case_team = await _case_team(batch, m.case_id)
+    if m.kind != "case" and case_team is None:
+        raise _Rejected("not-found", "No such case.")
+
+    if row is None:
+        missing = sorted(schema.REQUIRED_ON_CREATE - m.fields.keys())
+        if missing:
+            raise _Rejected("validation", f"A new {m.kind} needs the field {missing[0]}.", missing[0])
+        incoming = _normalise(m.kind, dict(m.fields), m.fields.keys())
+        if flag is not None:
+            _no_controlled(incoming, m.kind)
+        _check_controlled(batch, m.kind, incoming, None, case_team if m.kind != "case" else None)
+        await _check_references(batch, m.kind, m.case_id, incoming)
+        seq = batch.next_seq()
+        fields = validate_fields(m.kind, incoming)
+        written = await batch.store.write(
+            None,
+            kind=m.kind,
+            record_id=m.id,
+            case_id=m.case_id,
+            fields=fields,
+            field_versions=dict.fromkeys(incoming, seq),
+            seq=seq,
+            actor=batch.principal.user_id,
+            flag=flag,
+        )
+        batch.rows[m.id] = written
+        batch.touch(m.case_id, m.id)
+        return MutationResult(mid=m.mid, status="applied", version=seq, flag=flag)
+
+    current = (await batch.store.decrypt([row]))[0]
+    stored_fields = current.fields or {}
+    if row.deleted:
+        conflict_id = await _new_conflict(batch, current, None, None, dict(m.fields))
+        return MutationResult(mid=m.mid, status="conflict", version=row.version, conflict_id=conflict_id)
+    incoming = _normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
+    if flag is not None:
+        _no_controlled(incoming, m.kind, stored_fields)
+    _check_controlled(batch, m.kind, incoming, stored_fields, case_team)
+    try:
+        outcome = merge_put(
+            stored_fields,
+            current.field_versions,
+            m.base_version,
+            incoming,
+            set_fields=schema.SET_FIELDS,
+            immutable_fields=schema.IMMUTABLE_FIELDS,
+        )
+    except AppendOnlyViolation as violation:
+        raise _Rejected(
+            "append-only", f"{violation.field} cannot change; write a new record instead.", violation.field
+        ) from None
+    version = row.version
+    if outcome.changed:
+        await _check_references(batch, m.kind, m.case_id, outcome.fields)
+        fields = _validated(m.kind, outcome.fields)
+        seq = batch.next_seq()
+        versions = dict(current.field_versions)
+        versions.update(dict.fromkeys(outcome.changed, seq))
+        await batch.store.write(
+            row,
+            kind=m.kind,
+            record_id=m.id,
+            case_id=m.case_id,
+            fields=fields,
+            field_versions=versions,
+            seq=seq,
+            actor=batch.principal.user_id,
+            flag=flag,
+        )
+        version = seq
+        batch.touch(m.case_id, m.id)
+    first_conflict = None
+    for conflict in outcome.conflicts:
+        conflict_id = await _new_conflict(batch, current, conflict.field, conflict.server_value, conflict.client_value)
+        first_conflict = first_conflict or conflict_id
+    if first_conflict is not None:
+        return MutationResult(mid=m.mid, status="conflict", version=version, conflict_id=first_conflict, flag=flag)
+    return MutationResult(mid=m.mid, status="applied", version=version, flag=flag)
+
+
+def _no_controlled(incoming: dict[str, Any], kind: str, old: dict[str, Any] | None = None) -> None:
+    # Rule 7: work accepted after a reassignment can never change who the case or visit belongs to.
+    for name in CONTROLLED_FIELDS:
+        if (
+            name in incoming
+            and (old is None or incoming[name] != old.get(name))
+            and not (kind == "visit" and old is None)
+        ):
+            raise _Rejected("forbidden", f"{name} cannot change after the case was reassigned.", name)
+
+
+def _validated(kind: str, fields: dict[str, Any]) -> Any:
+    try:
+        return validate_fields(kind, fields)
+    except ValidationIssue as issue:
+        raise _Rejected("validation", issue.detail, issue.field) from None
+
+
+async def _check_references(batch: _Batch, kind: str, case_id: uuid.UUID, fields: dict[str, Any]) -> None:
+    """Cross-record rules: a referral needs a consent of the same case on file."""
+    if kind != "referral":
+        return
+    consent_id = uuid.UUID(str(fields["consent_id"]))
+    consent = batch.rows.get(consent_id) or (await batch.store.rows([consent_id])).get(consent_id)
+    if consent is None or consent.kind != "consent" or consent.case_id != case_id or consent.deleted:
+        raise _Rejected(
+            "validation", "A referral needs the tenant's consent on file for this case; record it first.", "consent_id"
+        )
+
+
+async def _new_conflict(
+    batch: _Batch, current: StoredRecord, field_name: str | None, server_value: Any, client_value: Any
+) -> uuid.UUID:
+    seq = batch.next_seq()
+    conflict_id = uuid.uuid4()
+    fields = Conflict(
+        record_kind=current.kind,
+        record_id=current.id,
+        field=field_name,
+        server_value=server_value,
+        client_value=client_value,
+        server_user_id=current.updated_by,
+        client_user_id=batch.principal.user_id,
+        client_device_id=batch.principal.device_id,
+        created_at=utcnow(),
+        status="open",
+    )
+    written = await batch.store.write(
+        None,
+        kind="conflict",
+        record_id=conflict_id,
+        case_id=current.case_id,
+        fields=fields,
+        field_versions=dict.fromkeys(Conflict.__struct_fields__, seq),
+        seq=seq,
+        actor=batch.principal.user_id,
+    )
+    batch.rows[conflict_id] = written
+    batch.touch(current.case_id, conflict_id)
+    return conflict_id
+
+
+async def _delete(batch: _Batch, m: DeleteMutation) -> MutationResult:
+    if m.base_version is None:
+        raise _Rejected("validation", "A delete needs the base_version of the copy the device holds.", "base_version")
+    row = batch.rows.get(m.id)
+    if row is None or row.kind != m.kind or row.case_id != m.case_id:
+        raise _Rejected("not-found", "No such record.")
+    if m.kind == "conflict":
+        raise _Rejected("validation", "Conflicts are resolved, not deleted.", "kind")
+    await _authorise(batch, m.case_id)
+    if m.kind == "case" and not batch.principal.is_supervisor:
+        raise _Rejected("forbidden", "Only a supervisor may delete a case.")
+    if row.deleted:
+        return MutationResult(mid=m.mid, status="applied", version=row.version)
+    if m.base_version < row.version:
+        current = (await batch.store.decrypt([row]))[0]
+        conflict_id = await _new_conflict(batch, current, None, current.fields, None)
+        return MutationResult(mid=m.mid, status="conflict", version=row.version, conflict_id=conflict_id)
+    seq = batch.next_seq()
+    await batch.store.mark_deleted(row, seq=seq, actor=batch.principal.user_id)
+    batch.touch(m.case_id, m.id)
+    return MutationResult(mid=m.mid, status="applied", version=seq)
+
+
+async def _resolve(batch: _Batch, m: ResolveMutation) -> MutationResult:
+    row = batch.rows.get(m.conflict_id)
+    if row is None or row.kind != "conflict" or row.deleted:
+        raise _Rejected("not-found", "No such conflict.")
+    await _authorise(batch, row.case_id)
+    conflict = (await batch.store.decrypt([row]))[0]
+    data = conflict.fields or {}
+    if data.get("status") == "resolved":
+        raise _Rejected("validation", "The conflict is already resolved.", "conflict_id")
+    target = batch.rows.get(uuid.UUID(str(data["record_id"])))
+    if target is None:
+        target = (await batch.store.rows([uuid.UUID(str(data["record_id"]))])).get(uuid.UUID(str(data["record_id"])))
+    if target is None:
+        raise _Rejected("not-found", "The record of this conflict no longer exists.")
+    record = (await batch.store.decrypt([target]))[0]
+    case_team = await _case_team(batch, record.case_id)
+    field_name = data.get("field")
+    seq_record = None
+    if field_name is None:
+        if m.value not in ("keep", "delete"):
+            raise _Rejected(
+                "validation", 'An edit-versus-delete conflict is resolved with "keep" or "delete".', "value"
+            )
+        if m.value == "keep":
+            restored = {**(record.fields or {}), **(data.get("client_value") or {})}
+            fields = _validated(record.kind, restored)
+            _check_controlled(batch, record.kind, to_builtins(fields), record.fields, case_team)
+            seq_record = batch.next_seq()
+            versions = dict(record.field_versions)
+            versions.update(dict.fromkeys(data.get("client_value") or {}, seq_record))
+            await batch.store.write(
+                target,
+                kind=record.kind,
+                record_id=record.id,
+                case_id=record.case_id,
+                fields=fields,
+                field_versions=versions,
+                seq=seq_record,
+                actor=batch.principal.user_id,
+            )
+        elif not target.deleted:
+            seq_record = batch.next_seq()
+            await batch.store.mark_deleted(target, seq=seq_record, actor=batch.principal.user_id)
+    else:
+        if target.deleted:
+            raise _Rejected(
+                "validation", "The record was deleted; the field conflict can no longer apply.", "conflict_id"
+            )
+        merged = {**(record.fields or {}), field_name: m.value}
+        fields = _validated(record.kind, merged)
+        normalised = to_builtins(fields)
+        _check_controlled(batch, record.kind, normalised, record.fields, case_team)
+        if normalised.get(field_name) != (record.fields or {}).get(field_name):
+            seq_record = batch.next_seq()
+            versions = dict(record.field_versions)
+            versions[field_name] = seq_record
+            await batch.store.write(
+                target,
+                kind=record.kind,
+                record_id=record.id,
+                case_id=record.case_id,
+                fields=fields,
+                field_versions=versions,
+                seq=seq_record,
+                actor=batch.principal.user_id,
+            )
+    seq = batch.next_seq()
+    resolved = {
+        **data,
+        "status": "resolved",
+        "resolution": m.value,
+        "resolved_by": str(batch.principal.user_id),
+        "resolved_at": utcnow().isoformat(),
+    }
+    versions = dict(conflict.field_versions)
+    versions.update(dict.fromkeys(("status", "resolution", "resolved_by", "resolved_at"), seq))
+    await batch.store.write(
+        row,
+        kind="conflict",
+        record_id=row.id,
+        case_id=row.case_id,
+        fields=_validated("conflict", resolved),
+        field_versions=versions,
+        seq=seq,
+        actor=batch.principal.user_id,
+    )
+    batch.touch(row.case_id, row.id)
+    batch.touch(record.case_id, record.id)
+    return MutationResult(mid=m.mid, status="applied", version=seq)
+
+
+# --- pull ------------------------------------------------------------------------------------------------
+
+
+async def pull(
+    sessions: async_sessionmaker[AsyncSession],
+    keyring: Keyring,
+    secret: bytes,
+    principal: Principal,
+    *,
+    cursor_text: str | None,
+    limit: int,
+    protocol: int | None = None,
+) -> PullResponse:
+    """One page of changes in the caller's scope after the cursor, in ``(seq, id)`` order."""
+    if protocol is not None and protocol < MIN_PROTOCOL_VERSION:
+        raise UpgradeRequired("This client speaks an old protocol; update the app.", min_protocol=MIN_PROTOCOL_VERSION)
+    if protocol is not None and protocol > PROTOCOL_VERSION:
+        raise ValidationFailed(f"Protocol {protocol} is unknown to this server.", field="protocol")
+    try:
+        cursor = decode_cursor(secret, principal.user_id, cursor_text)
+    except CursorInvalid as exc:
+        raise ValidationFailed(str(exc), field="cursor") from None
+    subject = subject_of(principal)
+
+    async with sessions() as db:
+        dialect = str(sessions.kw["bind"].dialect.name)
+        if dialect == "postgresql":
+            await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        clock = (await db.execute(select(SyncClock.seq, SyncClock.horizon).where(SyncClock.id == 1))).one()
+        high, horizon = int(clock.seq), int(clock.horizon)
+        if cursor.seq and cursor.seq < horizon:
+            raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
+        if subject is None or (cursor.seq >= high and cursor.after_id is None):
+            next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, high)))
+            return PullResponse(changes=[], purge=[], cursor=next_cursor, has_more=False)
+        member = select(ScopeMember.case_id, ScopeMember.entered_seq).where(ScopeMember.subject == subject).subquery()
+        effective = (
+            func.max(Record.version, member.c.entered_seq)
+            if dialect == "sqlite"
+            else func.greatest(Record.version, member.c.entered_seq)
+        )
+        if cursor.after_id is None:
+            after_cursor = effective > cursor.seq
+        else:
+            after_cursor = tuple_(effective, Record.id) > tuple_(literal(cursor.seq), literal(cursor.after_id))
+        query = (
+            select(Record, effective.label("effective"))
+            .join(member, member.c.case_id == Record.case_id)
+            .where(
+                effective <= high,
+                after_cursor,
+                or_(Record.deleted.is_(False), Record.version > member.c.entered_seq),
+                Record.blob.is_not(None),
+            )
+            .order_by(effective, Record.id)
+            .limit(limit + 1)
+        )
+        found = (await db.execute(query)).all()
+        has_more = len(found) > limit
+        found = found[:limit]
+        if has_more:
+            last_row, last_seq = found[-1]
+            end = Cursor(int(last_seq), last_row.id)
+        else:
+            end = Cursor(high)
+        decrypted = await RecordStore(db, keyring).decrypt(row for row, _ in found)
+        leaves = (
+            await db.execute(
+                select(ScopeEvent.case_id, ScopeEvent.seq, ScopeEvent.entered)
+                .where(ScopeEvent.subject == subject, ScopeEvent.seq > cursor.seq, ScopeEvent.seq <= end.seq)
+                .order_by(ScopeEvent.seq, ScopeEvent.id)
+            )
+        ).all()
+        last_state: dict[uuid.UUID, bool] = {}
+        for case_id, _, entered in leaves:
+            last_state[case_id] = entered
+        purge = sorted(case_id for case_id, entered in last_state.items() if not entered)
+        delivered = {r.id for r in decrypted}
+    changes = [
+        Change(
+            kind=r.kind,
+            id=r.id,
+            case_id=r.case_id,
+            version=r.version,
+            deleted=r.deleted,
+            fields=None if r.deleted else r.fields,
+            flag=r.flag,
+        )
+        for r in decrypted
+    ]
+    if delivered:
+        async with sessions() as db:
+            await begin_write(db)
+            by_case: dict[uuid.UUID, set[uuid.UUID]] = {}
+            for r in decrypted:
+                by_case.setdefault(r.case_id, set()).add(r.id)
+            for case_id, record_ids in by_case.items():
+                await audit.append(
+                    db,
+                    action="sync.pull",
+                    outcome="ok",
+                    actor_id=principal.user_id,
+                    device_id=principal.device_id,
+                    case_id=case_id,
+                    record_ids=record_ids,
+                )
+            await db.commit()
+    return PullResponse(
+        changes=changes, purge=purge, cursor=encode_cursor(secret, principal.user_id, end), has_more=has_more
+    )
