@@ -391,6 +391,7 @@ async def seed_cases(db: AsyncSession, keyring: Keyring, team: DemoTeam, today: 
     )
     store = RecordStore(db, keyring)
     first = await store.allocate(len(batch.items))
+    await store.prepare_write(case_ids)
     for offset, (kind, record_id, case_id, fields) in enumerate(batch.items):
         validated = validate_fields(kind, fields)
         seq = first + offset

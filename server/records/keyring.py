@@ -159,25 +159,37 @@ class Keyring:
         key = unwrap_key(self.provider.key(row.kek_version), row.wrapped, row.dek_id)
         return DataKey(row.dek_id, key, row.kek_version)
 
-    async def data_key_for_write(self, db: AsyncSession, case_id: uuid.UUID) -> DataKey:
-        """The case's data key, created (and wrapped with the current KEK) on the case's first write."""
-        row = await db.get(CaseKey, case_id)
-        if row is not None:
-            return self._unwrap(row)
-        if await db.get(ShreddedCase, case_id) is not None:
-            raise CaseShredded(str(case_id))
+    async def data_keys_for_write(self, db: AsyncSession, case_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, DataKey]:
+        """The data keys of ``case_ids``, creating (and wrapping with the current KEK) those that have none.
+
+        Two queries for any number of cases; the pending rows of the session are not flushed for them.
+        """
+        ids = set(case_ids)
+        if not ids:
+            return {}
+        with db.no_autoflush:
+            rows = (await db.scalars(select(CaseKey).where(CaseKey.case_id.in_(ids)))).all()
+            keys = {row.case_id: self._unwrap(row) for row in rows}
+            missing = ids - keys.keys()
+            if missing:
+                shredded = set(
+                    (await db.scalars(select(ShreddedCase.case_id).where(ShreddedCase.case_id.in_(missing)))).all()
+                )
+                if shredded:
+                    raise CaseShredded(str(min(shredded)))
         version = self.provider.current_version()
-        dek_id, dek = uuid.uuid4(), new_key()
-        db.add(
-            CaseKey(
-                case_id=case_id,
-                dek_id=dek_id,
-                wrapped=wrap_key(self.provider.key(version), dek, kek_version=version, dek_id=dek_id),
-                kek_version=version,
+        for case_id in missing:
+            dek_id, dek = uuid.uuid4(), new_key()
+            db.add(
+                CaseKey(
+                    case_id=case_id,
+                    dek_id=dek_id,
+                    wrapped=wrap_key(self.provider.key(version), dek, kek_version=version, dek_id=dek_id),
+                    kek_version=version,
+                )
             )
-        )
-        await db.flush()
-        return DataKey(dek_id, dek, version)
+            keys[case_id] = DataKey(dek_id, dek, version)
+        return keys
 
     # --- rotation --------------------------------------------------------------------------------------
 

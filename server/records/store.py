@@ -116,6 +116,12 @@ class RecordStore:
         if missing:
             self._keys.update(await self.keyring.data_keys(self.db, missing))
 
+    async def prepare_write(self, case_ids: Iterable[uuid.UUID]) -> None:
+        """Fetch or create the data keys of every case a batch will write to, in one go."""
+        missing = {c for c in case_ids if c not in self._keys}
+        if missing:
+            self._keys.update(await self.keyring.data_keys_for_write(self.db, missing))
+
     async def decrypt(self, rows: Iterable[Record]) -> list[StoredRecord]:
         """Decrypt ``rows`` (data keys fetched in one query). Shredded records come back with no fields."""
         rows = list(rows)
@@ -164,8 +170,8 @@ class RecordStore:
         """Encrypt and store ``fields`` as the record's new state at ``seq`` (insert or update ``row``)."""
         key = self._keys.get(case_id)
         if key is None:
-            key = await self.keyring.data_key_for_write(self.db, case_id)
-            self._keys[case_id] = key
+            await self.prepare_write([case_id])
+            key = self._keys[case_id]
         if row is None:
             row = Record(id=record_id, kind=kind, case_id=case_id, created_version=seq, created_by=actor)
             row.created_at = utcnow()

@@ -11,6 +11,7 @@ never be skipped, and scope membership is read in the same snapshot.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -152,6 +153,13 @@ async def push(
         ids = {m.id for m in mutations if not isinstance(m, ResolveMutation)}
         ids |= {m.conflict_id for m in mutations if isinstance(m, ResolveMutation)}
         rows = await store.rows(ids)
+        # Data keys for the cases that exist and the cases this batch creates: never for ids a client made up.
+        named = {m.case_id for m in mutations if not isinstance(m, ResolveMutation)}
+        existing = set((await db.scalars(select(Record.id).where(Record.kind == "case", Record.id.in_(named)))).all())
+        created = {m.id for m in mutations if isinstance(m, PutMutation) and m.kind == "case" and m.id not in rows}
+        case_ids = existing | created | {r.case_id for r in rows.values()}
+        with contextlib.suppress(CaseShredded):  # mutations naming an erased case are rejected one by one below
+            await store.prepare_write(case_ids)
         conflict_targets = {r.id for r in rows.values() if r.kind == "conflict"}
         batch = _Batch(db=db, store=store, principal=principal, seq=clock, cursor_seq=cursor_seq, rows=rows)
         if conflict_targets:
