@@ -18,25 +18,20 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import JSON, BigInteger, Column, LargeBinary, MetaData, String, Table, Uuid, insert, select
+from sqlalchemy import MetaData, insert, select
 
 from bench.report import print_table, write_section
-from server.db import begin_write, create_engine, migrate, session_factory
+from server.db import begin_write, create_engine, migrate, session_factory, utcnow
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.store import RecordStore, validate_fields
 from server.settings import Settings
 
-RAW = Table(
-    "bench_raw",
-    MetaData(),
-    Column("id", Uuid, primary_key=True),
-    Column("kind", String(32)),
-    Column("case_id", Uuid),
-    Column("version", BigInteger),
-    Column("blob", LargeBinary),
-    Column("field_versions", JSON),
-)
+# The baseline table has the records table's exact shape and indexes, so the ratio measures what the store
+# adds (validation, encryption, clear projection, ORM) and not a narrower table.
+RAW = Record.__table__.to_metadata(MetaData(), name="bench_raw")
+for index in list(RAW.indexes):
+    index.name = f"bench_{index.name}"
 BATCH = 1000
 
 
@@ -56,6 +51,7 @@ async def run(records: int, url: str, data_dir: str) -> dict[str, float]:
 
     async with engine.begin() as connection:
         await connection.run_sync(RAW.metadata.create_all)
+    now = utcnow()
     start = time.perf_counter()
     for chunk in range(0, records, BATCH):
         async with engine.begin() as connection:
@@ -67,8 +63,13 @@ async def run(records: int, url: str, data_dir: str) -> dict[str, float]:
                         "kind": "note",
                         "case_id": cid,
                         "version": i,
+                        "created_version": i,
+                        "deleted": False,
+                        "schema_version": 1,
                         "blob": text.encode(),
                         "field_versions": {"text": i},
+                        "created_at": now,
+                        "updated_at": now,
                     }
                     for i, (rid, cid, text) in enumerate(payload[chunk : chunk + BATCH], start=chunk)
                 ],
@@ -94,7 +95,7 @@ async def run(records: int, url: str, data_dir: str) -> dict[str, float]:
                     seq=first + offset,
                     actor=None,
                 )
-            await db.commit()
+            await store.commit()
     store_insert = records / (time.perf_counter() - start)
 
     start = time.perf_counter()
@@ -112,9 +113,8 @@ async def run(records: int, url: str, data_dir: str) -> dict[str, float]:
         store = RecordStore(db, keyring)
         for chunk in range(0, records, BATCH):
             ids = [p[0] for p in payload[chunk : chunk + BATCH]]
-            rows = (await db.scalars(select(Record).where(Record.id.in_(ids)))).all()
+            rows = await store.select(Record.id.in_(ids))
             decrypted += len(await store.decrypt(rows))
-            db.expunge_all()
     store_select = records / (time.perf_counter() - start)
     assert decrypted == records
     assert read > 0

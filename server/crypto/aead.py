@@ -59,11 +59,15 @@ def associated_data(
     return f"{kind}|{record_id}|{case_id}|{column}|{schema_version}|{dek_id}".encode()
 
 
-def seal(key: bytes, plaintext: bytes, aad: bytes, *, kek_version: int, dek_id: uuid.UUID) -> bytes:
-    """Encrypt ``plaintext`` under ``key`` with a fresh random 96-bit nonce."""
+def _cipher(key: bytes | AESGCM) -> AESGCM:
+    return key if isinstance(key, AESGCM) else AESGCM(key)
+
+
+def seal(key: bytes | AESGCM, plaintext: bytes, aad: bytes, *, kek_version: int, dek_id: uuid.UUID) -> bytes:
+    """Encrypt ``plaintext`` under ``key`` (raw, or a prepared ``AESGCM``) with a fresh random 96-bit nonce."""
     nonce = os.urandom(NONCE_BYTES)
     header = _HEADER.pack(FORMAT_VERSION, kek_version, dek_id.bytes, nonce)
-    return header + AESGCM(key).encrypt(nonce, plaintext, header + aad)
+    return header + _cipher(key).encrypt(nonce, plaintext, header + aad)
 
 
 def read_header(blob: bytes) -> BlobHeader:
@@ -76,11 +80,13 @@ def read_header(blob: bytes) -> BlobHeader:
     return BlobHeader(version, kek_version, uuid.UUID(bytes=dek_id), nonce)
 
 
-def open_blob(key: bytes, blob: bytes, aad: bytes) -> bytes:
+def open_blob(key: bytes | AESGCM, blob: bytes, aad: bytes) -> bytes:
     """Decrypt and authenticate ``blob``; any mismatch raises :class:`DecryptionError`."""
-    header = read_header(blob)
+    if len(blob) < _HEADER.size + 16 or blob[0] != FORMAT_VERSION:
+        raise DecryptionError("not a blob of a known format")
+    nonce = blob[_HEADER.size - NONCE_BYTES : _HEADER.size]
     try:
-        return AESGCM(key).decrypt(header.nonce, blob[_HEADER.size :], blob[: _HEADER.size] + aad)
+        return _cipher(key).decrypt(nonce, blob[_HEADER.size :], blob[: _HEADER.size] + aad)
     except (InvalidTag, ValueError):
         raise DecryptionError("authentication failed") from None
 

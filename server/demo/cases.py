@@ -405,5 +405,6 @@ async def seed_cases(db: AsyncSession, keyring: Keyring, team: DemoTeam, today: 
             seq=seq,
             actor=team.supervisor_id,
         )
+    await store.flush()
     await refresh_membership(db, case_ids, first + len(batch.items) - 1)
     return len(batch.items)

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -55,11 +56,13 @@ class CaseShredded(Exception):
 class DataKey:
     """An unwrapped data key of one case, held only in memory for one unit of work."""
 
-    __slots__ = ("dek_id", "kek_version", "key")
+    __slots__ = ("dek_id", "kek_version", "key", "raw")
 
     def __init__(self, dek_id: uuid.UUID, key: bytes, kek_version: int) -> None:
         self.dek_id = dek_id
-        self.key = key
+        # The prepared cipher: the key schedule is computed once per case and transaction, not per record.
+        self.key = AESGCM(key)
+        self.raw = key
         self.kek_version = kek_version
 
 
@@ -208,7 +211,7 @@ class Keyring:
                     break
                 for row in rows:
                     dek = self._unwrap(row)
-                    row.wrapped = wrap_key(kek, dek.key, kek_version=version, dek_id=row.dek_id)
+                    row.wrapped = wrap_key(kek, dek.raw, kek_version=version, dek_id=row.dek_id)
                     row.kek_version = version
                 if await db.get(KeyCheck, version) is None:
                     db.add(KeyCheck(kek_version=version, blob=self._check_blob(version)))

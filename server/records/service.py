@@ -7,7 +7,7 @@ import uuid
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import audit
@@ -85,10 +85,10 @@ async def list_cases(
         await begin_write(db)
         store = RecordStore(db, keyring)
         scope = scope_case_ids(principal).subquery()
-        query = select(Record).where(Record.id.in_(select(scope.c.id)))
+        conditions: list[ColumnElement[bool]] = [Record.id.in_(select(scope.c.id))]
         if filters.status is not None:
-            query = query.where(Record.status == filters.status)
-        rows = (await db.scalars(query.order_by(Record.version.desc()))).all()
+            conditions.append(Record.status == filters.status)
+        rows = await store.select(*conditions, order_by=Record.version.desc())
         visits = (
             await db.execute(
                 select(Record.case_id, Record.at)
@@ -162,14 +162,11 @@ async def case_detail(
             )
             await db.commit()
             raise NotFound("No such case.")
-        rows = (
-            await db.scalars(
-                select(Record)
-                .where(Record.case_id == case_id, Record.deleted.is_(False))
-                .order_by(Record.kind, Record.version)
-            )
-        ).all()
-        records = await RecordStore(db, keyring).decrypt(rows)
+        store = RecordStore(db, keyring)
+        rows = await store.select(
+            Record.case_id == case_id, Record.deleted.is_(False), order_by=(Record.kind, Record.version)
+        )
+        records = await store.decrypt(rows)
         await audit.append(
             db,
             action="case.read",

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from server.crypto import DecryptionError, associated_data, open_blob, read_header, seal
 from server.db import utcnow
@@ -22,7 +24,7 @@ from server.records.keyring import DataKey, Keyring
 from server.records.models import Record, SyncClock
 from server.records.schemas import KINDS, SCHEMA_VERSION, RecordFields
 
-__all__ = ["FIELDS_COLUMN", "RecordStore", "StoredRecord", "ValidationIssue", "validate_fields"]
+__all__ = ["FIELDS_COLUMN", "RecordRow", "RecordStore", "StoredRecord", "ValidationIssue", "validate_fields"]
 
 FIELDS_COLUMN = "fields"
 
@@ -82,13 +84,102 @@ def to_builtins(value: RecordFields) -> dict[str, Any]:
     return result
 
 
+@dataclass(slots=True)
+class RecordRow:
+    """One row of ``records`` as the store hands it out: plain attributes, no ORM machinery.
+
+    The store is a small data mapper over SQLAlchemy Core. Rows it created or changed are written together
+    by executemany when it flushes (see :meth:`RecordStore.flush`), which is what keeps a 500-mutation push
+    and a bulk seed fast.
+    """
+
+    id: uuid.UUID
+    kind: str
+    case_id: uuid.UUID
+    version: int
+    created_version: int
+    deleted: bool
+    schema_version: int
+    blob: bytes | None
+    field_versions: dict[str, Any]
+    team_id: uuid.UUID | None
+    assigned_worker_id: uuid.UUID | None
+    status: str | None
+    outcome: str | None
+    at: dt.datetime | None
+    flag: str | None
+    created_at: dt.datetime
+    created_by: uuid.UUID | None
+    updated_at: dt.datetime
+    updated_by: uuid.UUID | None
+
+
+RECORDS = cast(Table, Record.__table__)
+_COLUMNS = [c.key for c in RECORDS.columns]
+_UPDATE = (
+    update(RECORDS)
+    .where(RECORDS.c.id == bindparam("row_id"))
+    .values({c: bindparam(f"v_{c}") for c in _COLUMNS if c != "id"})
+)
+
+
 class RecordStore:
-    """Reads and writes records of one transaction; caches the data keys it unwrapped."""
+    """Reads and writes records within one transaction; caches data keys and the rows it has seen."""
 
     def __init__(self, db: AsyncSession, keyring: Keyring) -> None:
         self.db = db
         self.keyring = keyring
         self._keys: dict[uuid.UUID, DataKey] = {}
+        self._seen: dict[uuid.UUID, RecordRow] = {}
+        self._new: dict[uuid.UUID, RecordRow] = {}
+        self._dirty: dict[uuid.UUID, RecordRow] = {}
+        # Whatever commits the session also writes the rows still waiting: nothing is lost if a caller
+        # forgets to flush. (The event runs inside SQLAlchemy's greenlet, so synchronous execution works.)
+        event.listen(db.sync_session, "before_commit", self._flush_sync)
+
+    def _flush_sync(self, session: Session) -> None:
+        if self._new:
+            rows, self._new = list(self._new.values()), {}
+            session.execute(insert(RECORDS), [{c: getattr(r, c) for c in _COLUMNS} for r in rows])
+        if self._dirty:
+            rows, self._dirty = list(self._dirty.values()), {}
+            session.execute(
+                _UPDATE,
+                [{"row_id": r.id, **{f"v_{c}": getattr(r, c) for c in _COLUMNS if c != "id"}} for r in rows],
+                execution_options={"synchronize_session": False},
+            )
+
+    async def flush(self) -> None:
+        """Write the new and changed rows now (before a query must see them; commit does it anyway)."""
+        if self._new or self._dirty:
+            await self.db.run_sync(self._flush_sync)
+
+    async def commit(self) -> None:
+        """Flush and commit the transaction."""
+        await self.flush()
+        await self.db.commit()
+
+    @staticmethod
+    def row_of(mapping: Any) -> RecordRow:
+        """Build a :class:`RecordRow` from a result row's mapping (or an ORM ``Record``)."""
+        if isinstance(mapping, Record):
+            return RecordRow(**{c: getattr(mapping, c) for c in _COLUMNS})
+        return RecordRow(**{c: mapping[c] for c in _COLUMNS})
+
+    async def select(self, *where: Any, order_by: Any = None) -> list[RecordRow]:
+        """Rows matching ``where`` (Core expressions on ``Record`` columns), through the store's identity map."""
+        await self.flush()
+        query = select(RECORDS).where(*where)
+        if order_by is not None:
+            query = query.order_by(*(order_by if isinstance(order_by, tuple) else (order_by,)))
+        result = []
+        for mapping in (await self.db.execute(query)).mappings():
+            row = self._seen.get(mapping["id"])
+            if row is None:
+                row = self.row_of(mapping)
+                self._seen[row.id] = row
+            result.append(row)
+        return result
 
     async def allocate(self, count: int = 1) -> int:
         """Reserve ``count`` consecutive sequence numbers; returns the first. Call before reading for a write."""
@@ -103,13 +194,14 @@ class RecordStore:
         """The last ``seq`` handed out."""
         return int((await self.db.execute(select(SyncClock.seq).where(SyncClock.id == 1))).scalar_one())
 
-    async def rows(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Record]:
-        """The raw rows of ``ids`` that exist, in one query."""
+    async def rows(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, RecordRow]:
+        """The rows of ``ids`` that exist (including those written in this transaction), in one query."""
         wanted = set(ids)
-        if not wanted:
-            return {}
-        found = (await self.db.scalars(select(Record).where(Record.id.in_(wanted)))).all()
-        return {row.id: row for row in found}
+        known = {i: self._seen[i] for i in wanted if i in self._seen}
+        missing = wanted - known.keys()
+        if missing:
+            known.update({row.id: row for row in await self.select(Record.id.in_(missing))})
+        return known
 
     async def _load_keys(self, case_ids: Iterable[uuid.UUID]) -> None:
         missing = {c for c in case_ids if c not in self._keys}
@@ -122,13 +214,13 @@ class RecordStore:
         if missing:
             self._keys.update(await self.keyring.data_keys_for_write(self.db, missing))
 
-    async def decrypt(self, rows: Iterable[Record]) -> list[StoredRecord]:
+    async def decrypt(self, rows: Iterable[RecordRow]) -> list[StoredRecord]:
         """Decrypt ``rows`` (data keys fetched in one query). Shredded records come back with no fields."""
         rows = list(rows)
         await self._load_keys(row.case_id for row in rows)
         return [self._open(row) for row in rows]
 
-    def _open(self, row: Record) -> StoredRecord:
+    def _open(self, row: RecordRow) -> StoredRecord:
         fields: dict[str, Any] | None = None
         if row.blob is not None:
             key = self._keys.get(row.case_id)
@@ -150,12 +242,12 @@ class RecordStore:
         )
 
     @staticmethod
-    def _aad(row: Record, dek_id: uuid.UUID) -> bytes:
+    def _aad(row: RecordRow, dek_id: uuid.UUID) -> bytes:
         return associated_data(row.kind, row.id, row.case_id, FIELDS_COLUMN, row.schema_version, dek_id)
 
     async def write(
         self,
-        row: Record | None,
+        row: RecordRow | None,
         *,
         kind: str,
         record_id: uuid.UUID,
@@ -166,40 +258,72 @@ class RecordStore:
         actor: uuid.UUID | None,
         deleted: bool = False,
         flag: str | None = None,
-    ) -> Record:
-        """Encrypt and store ``fields`` as the record's new state at ``seq`` (insert or update ``row``)."""
+    ) -> RecordRow:
+        """Encrypt ``fields`` as the record's new state at ``seq`` (a new row, or an update of ``row``)."""
         key = self._keys.get(case_id)
         if key is None:
             await self.prepare_write([case_id])
             key = self._keys[case_id]
-        if row is None:
-            row = Record(id=record_id, kind=kind, case_id=case_id, created_version=seq, created_by=actor)
-            row.created_at = utcnow()
-            self.db.add(row)
-        row.schema_version = SCHEMA_VERSION
+        now = utcnow()
         plaintext = msgspec.json.encode(to_builtins(fields))
-        row.blob = seal(key.key, plaintext, self._aad(row, key.dek_id), kek_version=key.kek_version, dek_id=key.dek_id)
+        aad = associated_data(kind, record_id, case_id, FIELDS_COLUMN, SCHEMA_VERSION, key.dek_id)
+        blob = seal(key.key, plaintext, aad, kek_version=key.kek_version, dek_id=key.dek_id)
+        team_id = getattr(fields, "team_id", None) if kind == "case" else None
+        if row is None:
+            row = RecordRow(
+                id=record_id,
+                kind=kind,
+                case_id=case_id,
+                version=seq,
+                created_version=seq,
+                deleted=deleted,
+                schema_version=SCHEMA_VERSION,
+                blob=blob,
+                field_versions=dict(field_versions),
+                team_id=team_id,
+                assigned_worker_id=fields.clear_assignee(),
+                status=fields.clear_status(),
+                outcome=fields.clear_outcome(),
+                at=fields.clear_at(),
+                flag=flag,
+                created_at=now,
+                created_by=actor,
+                updated_at=now,
+                updated_by=actor,
+            )
+            self._new[row.id] = row
+            self._seen[row.id] = row
+            return row
+        row.schema_version = SCHEMA_VERSION
+        row.blob = blob
         row.field_versions = dict(field_versions)
         row.version = seq
         row.deleted = deleted
-        row.flag = flag if flag is not None else row.flag
-        row.team_id = getattr(fields, "team_id", None) if kind == "case" else None
+        row.team_id = team_id
         row.assigned_worker_id = fields.clear_assignee()
         row.status = fields.clear_status()
         row.outcome = fields.clear_outcome()
         row.at = fields.clear_at()
-        row.updated_at = utcnow()
+        row.updated_at = now
         row.updated_by = actor
+        if flag is not None:
+            row.flag = flag
+        self._changed(row)
         return row
 
-    async def mark_deleted(self, row: Record, *, seq: int, actor: uuid.UUID | None) -> Record:
+    def _changed(self, row: RecordRow) -> None:
+        if row.id not in self._new:
+            self._dirty[row.id] = row
+
+    async def mark_deleted(self, row: RecordRow, *, seq: int, actor: uuid.UUID | None) -> RecordRow:
         """Turn ``row`` into a tombstone at ``seq``; the encrypted fields stay (a conflict may restore them)."""
         row.deleted = True
         row.version = seq
         row.updated_at = utcnow()
         row.updated_by = actor
+        self._changed(row)
         return row
 
-    def header_dek(self, row: Record) -> uuid.UUID | None:
+    def header_dek(self, row: RecordRow) -> uuid.UUID | None:
         """The data-key id written in the row's blob header (for diagnostics and rotation checks)."""
         return None if row.blob is None else read_header(row.blob).dek_id

@@ -32,7 +32,15 @@ from server.records.keyring import CaseShredded, Keyring
 from server.records.models import Record, ScopeEvent, ScopeMember, SyncClock
 from server.records.schemas import KINDS, Conflict
 from server.records.scope import refresh_membership, subject_of
-from server.records.store import RecordStore, StoredRecord, ValidationIssue, to_builtins, validate_fields
+from server.records.store import (
+    RECORDS,
+    RecordRow,
+    RecordStore,
+    StoredRecord,
+    ValidationIssue,
+    to_builtins,
+    validate_fields,
+)
 from server.sync.cursor import Cursor, CursorInvalid, decode_cursor, encode_cursor
 from server.sync.merge import AppendOnlyViolation, merge_put
 from server.sync.messages import (
@@ -96,7 +104,7 @@ class _Batch:
     principal: Principal
     seq: int
     cursor_seq: int | None
-    rows: dict[uuid.UUID, Record]
+    rows: dict[uuid.UUID, RecordRow]
     touched_cases: set[uuid.UUID] = field(default_factory=set)
     audit_records: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
     team_members: set[uuid.UUID] = field(default_factory=set)
@@ -169,25 +177,10 @@ async def push(
 
         results: list[MutationResult] = []
         seen: dict[int, MutationResult] = {}
-        for mutation in mutations:
-            if mutation.mid in seen:
-                results.append(seen[mutation.mid])
-                continue
-            if mutation.mid <= last_mid:
-                result = stored.get(mutation.mid) or MutationResult(
-                    mid=mutation.mid,
-                    status="rejected",
-                    error=MutationError(
-                        code="stale-mid", detail="This mid is at or below the last one processed for the device."
-                    ),
-                )
-            else:
-                result = await _apply(batch, mutation)
-                db.add(MutationLog(device_id=device.id, mid=mutation.mid, result=_result_encoder.encode(result)))
-                last_mid = mutation.mid
-            seen[mutation.mid] = result
-            results.append(result)
-
+        with db.no_autoflush:  # new records are inserted together by the store, not one by one
+            await _apply_all(batch, mutations, last_mid, stored, results, seen, device.id)
+        last_mid = max([last_mid, *mids])  # every mid above the old last_mid was processed just now
+        await store.flush()
         if batch.touched_cases:
             await refresh_membership(db, batch.touched_cases, batch.seq)
             for case_id, record_ids in batch.audit_records.items():
@@ -205,6 +198,35 @@ async def push(
             await db.execute(update(SyncClock).where(SyncClock.id == 1).values(seq=batch.seq))
         await db.commit()
     return PushResponse(results=results, last_mid=last_mid)
+
+
+async def _apply_all(
+    batch: _Batch,
+    mutations: list[Mutation],
+    last_mid: int,
+    stored: dict[int, MutationResult],
+    results: list[MutationResult],
+    seen: dict[int, MutationResult],
+    device_id: uuid.UUID,
+) -> None:
+    """Apply ``mutations`` in mid order, appending one result each (replays get their stored result)."""
+    for mutation in mutations:
+        if mutation.mid in seen:
+            results.append(seen[mutation.mid])
+            continue
+        if mutation.mid <= last_mid:
+            result = stored.get(mutation.mid) or MutationResult(
+                mid=mutation.mid,
+                status="rejected",
+                error=MutationError(
+                    code="stale-mid", detail="This mid is at or below the last one processed for the device."
+                ),
+            )
+        else:
+            result = await _apply(batch, mutation)
+            batch.db.add(MutationLog(device_id=device_id, mid=mutation.mid, result=_result_encoder.encode(result)))
+        seen[mutation.mid] = result
+        results.append(result)
 
 
 async def _apply(batch: _Batch, mutation: Mutation) -> MutationResult:
@@ -607,7 +629,7 @@ async def pull(
         else:
             after_cursor = tuple_(effective, Record.id) > tuple_(literal(cursor.seq), literal(cursor.after_id))
         query = (
-            select(Record, effective.label("effective"))
+            select(RECORDS, effective.label("effective"))
             .join(member, member.c.case_id == Record.case_id)
             .where(
                 effective <= high,
@@ -618,15 +640,14 @@ async def pull(
             .order_by(effective, Record.id)
             .limit(limit + 1)
         )
-        found = (await db.execute(query)).all()
+        found = (await db.execute(query)).mappings().all()
         has_more = len(found) > limit
         found = found[:limit]
         if has_more:
-            last_row, last_seq = found[-1]
-            end = Cursor(int(last_seq), last_row.id)
+            end = Cursor(int(found[-1]["effective"]), found[-1]["id"])
         else:
             end = Cursor(high)
-        decrypted = await RecordStore(db, keyring).decrypt(row for row, _ in found)
+        decrypted = await RecordStore(db, keyring).decrypt(RecordStore.row_of(m) for m in found)
         leaves = (
             await db.execute(
                 select(ScopeEvent.case_id, ScopeEvent.seq, ScopeEvent.entered)
