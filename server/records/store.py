@@ -114,7 +114,7 @@ class RecordRow:
     updated_by: uuid.UUID | None
 
 
-RECORDS = cast(Table, Record.__table__)
+RECORDS = cast("Table", Record.__table__)
 _COLUMNS = [c.key for c in RECORDS.columns]
 _UPDATE = (
     update(RECORDS)

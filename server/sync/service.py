@@ -643,10 +643,7 @@ async def pull(
         found = (await db.execute(query)).mappings().all()
         has_more = len(found) > limit
         found = found[:limit]
-        if has_more:
-            end = Cursor(int(found[-1]["effective"]), found[-1]["id"])
-        else:
-            end = Cursor(high)
+        end = Cursor(int(found[-1]["effective"]), found[-1]["id"]) if has_more else Cursor(high)
         decrypted = await RecordStore(db, keyring).decrypt(RecordStore.row_of(m) for m in found)
         leaves = (
             await db.execute(
