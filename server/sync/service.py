@@ -108,6 +108,8 @@ class _Batch:
     touched_cases: set[uuid.UUID] = field(default_factory=set)
     audit_records: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
     team_members: set[uuid.UUID] = field(default_factory=set)
+    # Cases this batch created: in the creator's scope at once, though membership is refreshed at the end.
+    created_cases: set[uuid.UUID] = field(default_factory=set)
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -251,7 +253,7 @@ async def _apply(batch: _Batch, mutation: Mutation) -> MutationResult:
 
 async def _authorise(batch: _Batch, case_id: uuid.UUID, *, creating_case: bool = False) -> str | None:
     """Check the case is in scope; returns the flag for work accepted after a reassignment (rule 7)."""
-    if creating_case:
+    if creating_case or case_id in batch.created_cases:
         return None
     db, principal = batch.db, batch.principal
     subject = subject_of(principal)
@@ -354,6 +356,8 @@ async def _put(batch: _Batch, m: PutMutation) -> MutationResult:
         )
         batch.rows[m.id] = written
         batch.touch(m.case_id, m.id)
+        if m.kind == "case":
+            batch.created_cases.add(m.id)
         return MutationResult(mid=m.mid, status="applied", version=seq, flag=flag)
 
     current = (await batch.store.decrypt([row]))[0]

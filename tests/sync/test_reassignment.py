@@ -1,0 +1,99 @@
+"""Rule 7: offline work survives a reassignment, is flagged, and can never move the case."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import update
+
+from server.db import create_engine, session_factory
+from server.records.models import ScopeEvent
+from server.settings import Settings
+from tests.api.test_records import supervisor_creates_case
+from tests.conftest import Org, client_from, login
+from tests.syncing import Device, new_id
+
+pytestmark = pytest.mark.usefixtures("org")
+
+
+async def reassign(app: Litestar, supervisor: Device, case_id: str, worker_id: str) -> None:
+    async with client_from(app) as c:
+        supervisor.client = c
+        await login(c, "supervisor", device_id=supervisor.device_id)
+        await supervisor.pull()
+        [result] = await supervisor.push(
+            supervisor.put(
+                "case", case_id, case_id, {"assigned_worker_id": worker_id}, base=supervisor.records[case_id]["version"]
+            )
+        )
+        assert result["status"] == "applied", result
+
+
+async def test_a_note_written_offline_after_reassignment_is_accepted_flagged_and_handed_over(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    case_id, supervisor = await supervisor_creates_case(app, org, org.worker1_id)
+    old = Device(client, await login(client, "worker1"))
+    await old.pull()
+    await reassign(app, supervisor, case_id, str(org.worker2_id))
+
+    # The old worker was offline: their note, contact and visit still reach the case.
+    note_id, contact_id = new_id(), new_id()
+    results = await old.push(
+        old.put("note", note_id, case_id, {"text": "Mieterin angetroffen, Unterlagen erhalten", "visit_id": None}),
+        old.put("contact", contact_id, case_id, {"channel": "home_visit", "at": "2026-11-20T10:00:00Z"}),
+        old.put(
+            "case", case_id, case_id, {"assigned_worker_id": str(org.worker1_id)}, base=old.records[case_id]["version"]
+        ),
+    )
+    assert [r["status"] for r in results] == ["applied", "applied", "rejected"]
+    assert results[0]["flag"] == results[1]["flag"] == "accepted-after-reassignment"
+    assert results[2]["error"]["code"] == "forbidden"
+    assert results[2]["error"]["field"] == "assigned_worker_id"
+
+    await old.pull()
+    assert old.purged == [case_id]
+    assert old.records == {}
+
+    async with client_from(app) as c:
+        new = Device(c, await login(c, "worker2"))
+        await new.pull()
+        assert new.records[case_id]["fields"]["assigned_worker_id"] == str(org.worker2_id)
+        assert new.records[note_id]["fields"]["text"].startswith("Mieterin")
+        assert new.records[note_id]["flag"] == "accepted-after-reassignment"
+        assert new.records[contact_id]["flag"] == "accepted-after-reassignment"
+        detail = (await c.get(f"/api/cases/{case_id}")).json()
+        flagged = {r["id"] for r in detail["records"] if r["flag"] == "accepted-after-reassignment"}
+        assert flagged == {note_id, contact_id}
+
+
+async def test_work_for_a_case_reassigned_more_than_30_days_ago_is_refused(
+    app: Litestar, client: httpx.AsyncClient, org: Org, settings: Settings
+) -> None:
+    case_id, supervisor = await supervisor_creates_case(app, org, org.worker1_id)
+    old = Device(client, await login(client, "worker1"))
+    await old.pull()
+    await reassign(app, supervisor, case_id, str(org.worker2_id))
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        await db.execute(update(ScopeEvent).values(at=dt.datetime.now(dt.UTC) - dt.timedelta(days=31)))
+        await db.commit()
+    await engine.dispose()
+    [result] = await old.push(old.put("note", new_id(), case_id, {"text": "zu spät", "visit_id": None}))
+    assert result["status"] == "rejected"
+    assert result["error"]["code"] == "not-found"
+
+
+async def test_without_a_cursor_from_before_the_reassignment_nothing_is_accepted(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    case_id, supervisor = await supervisor_creates_case(app, org, org.worker1_id)
+    await reassign(app, supervisor, case_id, str(org.worker2_id))
+    stranger = Device(client, await login(client, "worker1"))
+    await stranger.pull()  # the cursor is after the reassignment: the case was never in scope at it
+    [result] = await stranger.push(stranger.put("note", new_id(), case_id, {"text": "x", "visit_id": None}))
+    assert result["status"] == "rejected"
+    assert result["error"]["code"] == "not-found"
