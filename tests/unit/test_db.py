@@ -22,6 +22,7 @@ async def test_sqlite_pragmas_are_set_on_every_connection(tmp_path: Path) -> Non
                 assert (await connection.scalar(text("PRAGMA journal_mode"))) == "wal"
                 assert (await connection.scalar(text("PRAGMA busy_timeout"))) == SQLITE_BUSY_TIMEOUT_MS
                 assert (await connection.scalar(text("PRAGMA foreign_keys"))) == 1
+                assert (await connection.scalar(text("PRAGMA synchronous"))) == 2  # FULL
     finally:
         await engine.dispose()
 
