@@ -23,6 +23,7 @@ from server.auth.models import Role, Team
 from server.crypto import FileKeyProvider
 from server.db import begin_write, create_engine, migrate, session_factory
 from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, seed_demo
+from server.housekeeping import run_housekeeping
 from server.logs import configure_logging
 from server.problems import Problem
 from server.records.keyring import Keyring, KeyringError
@@ -258,6 +259,19 @@ async def _cmd_verify_audit(args: argparse.Namespace, settings: Settings) -> int
     return 1
 
 
+async def _cmd_housekeeping(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(sessions: Sessions) -> int:
+        report = await run_housekeeping(sessions, settings)
+        print(
+            f"Removed {report.sessions} old sessions, {report.login_failures} login failures, "
+            f"{report.mutation_results} stored push results and {report.tombstones} tombstones "
+            f"(horizon now {report.horizon})."
+        )
+        return 0
+
+    return await _with_db(settings, work)
+
+
 async def _cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     await _prepare(settings, demo=True)
     return 0
@@ -300,6 +314,7 @@ def _parser() -> argparse.ArgumentParser:
     erase = sub.add_parser("erase-case", help="crypto-shred a case: destroy its data key for good")
     erase.add_argument("case_id")
     sub.add_parser("verify-audit", help="recompute the audit log's hash chain")
+    sub.add_parser("housekeeping", help="expire sessions, drop old push results, compact old tombstones")
     return parser
 
 
@@ -316,6 +331,7 @@ _ASYNC_COMMANDS: dict[str, Command] = {
     "retire-kek": _cmd_retire_kek,
     "erase-case": _cmd_erase_case,
     "verify-audit": _cmd_verify_audit,
+    "housekeeping": _cmd_housekeeping,
 }
 
 

@@ -27,12 +27,13 @@ from server.auth.controller import AuthController
 from server.auth.middleware import SessionAuthMiddleware
 from server.auth.schemas import Principal
 from server.db import create_engine, migrate, session_factory
+from server.housekeeping import housekeeping_task
 from server.problems import exception_handlers
 from server.records.controller import CaseController
 from server.records.keyring import Keyring
 from server.runtime import STATE_KEY, Runtime, runtime_of
 from server.settings import Settings
-from server.sync.controller import SyncController
+from server.sync.controller import ConflictController, SyncController
 from server.web import app_shell, health, security_headers
 
 __all__ = ["PWA_DIR", "DoorstepPlugin"]
@@ -60,7 +61,8 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         await migrate(runtime.engine)
     await runtime.keyring.load(runtime.engine)
     try:
-        yield
+        async with housekeeping_task(runtime.sessions, runtime.settings):
+            yield
     finally:
         await runtime.engine.dispose()
 
@@ -89,6 +91,7 @@ class DoorstepPlugin(InitPluginProtocol):
                 route_handlers=[
                     AuthController,
                     CaseController,
+                    ConflictController,
                     health,
                     app_shell,
                     Router(

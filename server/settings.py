@@ -45,6 +45,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 256 * 1024
     max_sync_body_bytes: int = 4 * 1024 * 1024
     log_level: str = "INFO"
+    # Deleted records are kept this long for devices that were offline; older cursors must re-bootstrap.
+    tombstone_horizon_days: int = 90
+    housekeeping_interval_seconds: int = 3600
     # The key encryption key may come from the environment instead of the key file (base64, 32 bytes).
     kek: str = ""
 

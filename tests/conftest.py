@@ -125,6 +125,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         environment="test",
         migrate_on_start=False,
+        housekeeping_interval_seconds=0,
     )
 
 

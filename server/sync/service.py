@@ -27,11 +27,11 @@ from server import audit
 from server.auth.models import Device, Role, User
 from server.auth.schemas import Principal
 from server.db import begin_write, utcnow
-from server.problems import BatchTooLarge, CursorExpired, Forbidden, UpgradeRequired, ValidationFailed
+from server.problems import BatchTooLarge, CursorExpired, Forbidden, NotFound, UpgradeRequired, ValidationFailed
 from server.records.keyring import CaseShredded, Keyring
 from server.records.models import Record, ScopeEvent, ScopeMember, SyncClock
 from server.records.schemas import KINDS, Conflict
-from server.records.scope import refresh_membership, subject_of
+from server.records.scope import refresh_membership, scope_case_ids, subject_of
 from server.records.store import (
     RECORDS,
     RecordRow,
@@ -60,7 +60,7 @@ from server.sync.messages import (
 )
 from server.sync.models import MutationLog, ServerSecret
 
-__all__ = ["REASSIGNMENT_GRACE", "cursor_secret", "pull", "push"]
+__all__ = ["REASSIGNMENT_GRACE", "ConflictView", "cursor_secret", "list_conflicts", "pull", "push", "resolve_conflict"]
 
 REASSIGNMENT_GRACE = dt.timedelta(days=30)
 FLAG_REASSIGNED = "accepted-after-reassignment"
@@ -142,11 +142,7 @@ async def push(
 
     async with sessions() as db:
         await begin_write(db)
-        clock = (
-            await db.execute(
-                update(SyncClock).where(SyncClock.id == 1).values(seq=SyncClock.seq).returning(SyncClock.seq)
-            )
-        ).scalar_one()
+        clock = await _lock_clock(db)
         device = await db.get(Device, principal.device_id, with_for_update=True)
         assert device is not None  # the session is bound to it
         last_mid = device.last_mid
@@ -182,24 +178,123 @@ async def push(
         with db.no_autoflush:  # new records are inserted together by the store, not one by one
             await _apply_all(batch, mutations, last_mid, stored, results, seen, device.id)
         last_mid = max([last_mid, *mids])  # every mid above the old last_mid was processed just now
-        await store.flush()
-        if batch.touched_cases:
-            await refresh_membership(db, batch.touched_cases, batch.seq)
-            for case_id, record_ids in batch.audit_records.items():
-                await audit.append(
-                    db,
-                    action="sync.push",
-                    outcome="ok",
-                    actor_id=principal.user_id,
-                    device_id=principal.device_id,
-                    case_id=case_id,
-                    record_ids=record_ids,
-                )
         device.last_mid = last_mid
-        if batch.seq != clock:
-            await db.execute(update(SyncClock).where(SyncClock.id == 1).values(seq=batch.seq))
-        await db.commit()
+        await _finish(batch, clock, action="sync.push")
     return PushResponse(results=results, last_mid=last_mid)
+
+
+async def _lock_clock(db: AsyncSession) -> int:
+    """Take the sync clock's row lock (held until commit) and read the last ``seq``."""
+    return int(
+        (
+            await db.execute(
+                update(SyncClock).where(SyncClock.id == 1).values(seq=SyncClock.seq).returning(SyncClock.seq)
+            )
+        ).scalar_one()
+    )
+
+
+async def _finish(batch: _Batch, clock: int, *, action: str) -> None:
+    """Write the batch's rows, scope changes, audit entries and clock, then commit."""
+    db = batch.db
+    await batch.store.flush()
+    if batch.touched_cases:
+        await refresh_membership(db, batch.touched_cases, batch.seq)
+        for case_id, record_ids in batch.audit_records.items():
+            await audit.append(
+                db,
+                action=action,
+                outcome="ok",
+                actor_id=batch.principal.user_id,
+                device_id=batch.principal.device_id,
+                case_id=case_id,
+                record_ids=record_ids,
+            )
+    if batch.seq != clock:
+        await db.execute(update(SyncClock).where(SyncClock.id == 1).values(seq=batch.seq))
+    await db.commit()
+
+
+class ConflictView(msgspec.Struct, kw_only=True, frozen=True):
+    """An open or resolved conflict as the office sees it."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    version: int
+    record_kind: str
+    record_id: uuid.UUID
+    field: str | None
+    server_value: Any
+    client_value: Any
+    client_user_id: uuid.UUID
+    created_at: dt.datetime
+    status: str
+    resolution: Any = None
+
+
+async def list_conflicts(
+    sessions: async_sessionmaker[AsyncSession], keyring: Keyring, principal: Principal, *, status: str = "open"
+) -> list[ConflictView]:
+    """Conflicts in the caller's scope (a supervisor: the team's), oldest first; audited as a read."""
+    async with sessions() as db:
+        await begin_write(db)
+        store = RecordStore(db, keyring)
+        scope = scope_case_ids(principal).subquery()
+        rows = await store.select(
+            Record.kind == "conflict",
+            Record.status == status,
+            Record.deleted.is_(False),
+            Record.case_id.in_(select(scope.c.id)),
+            order_by=Record.version,
+        )
+        records = await store.decrypt(rows)
+        for case_id in {r.case_id for r in records}:
+            await audit.append(
+                db,
+                action="conflict.list",
+                outcome="ok",
+                actor_id=principal.user_id,
+                device_id=principal.device_id,
+                case_id=case_id,
+                record_ids=[r.id for r in records if r.case_id == case_id],
+            )
+        await db.commit()
+    names = set(ConflictView.__struct_fields__)
+    return [
+        msgspec.convert(
+            {k: v for k, v in (r.fields or {}).items() if k in names}
+            | {"id": r.id, "case_id": r.case_id, "version": r.version},
+            ConflictView,
+        )
+        for r in records
+    ]
+
+
+async def resolve_conflict(
+    sessions: async_sessionmaker[AsyncSession],
+    keyring: Keyring,
+    principal: Principal,
+    conflict_id: uuid.UUID,
+    value: Any,
+) -> MutationResult:
+    """Resolve a conflict from the office, by the same rules as a ``resolve`` mutation."""
+    async with sessions() as db:
+        await begin_write(db)
+        clock = await _lock_clock(db)
+        store = RecordStore(db, keyring)
+        rows = await store.rows([conflict_id])
+        batch = _Batch(db=db, store=store, principal=principal, seq=clock, cursor_seq=None, rows=rows)
+        if principal.is_supervisor:
+            batch.team_members = set((await db.scalars(select(User.id).where(User.team_id == principal.team_id))).all())
+        try:
+            with db.no_autoflush:
+                result = await _resolve(batch, ResolveMutation(mid=1, conflict_id=conflict_id, value=value))
+        except _Rejected as rejected:
+            if rejected.error.code == "not-found":
+                raise NotFound("No such conflict.") from None
+            raise ValidationFailed(rejected.error.detail, field=rejected.error.field) from None
+        await _finish(batch, clock, action="conflict.resolve")
+        return result
 
 
 async def _apply_all(

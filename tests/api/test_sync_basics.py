@@ -234,3 +234,39 @@ async def test_a_supervisor_creates_cases_only_for_their_own_team(client: Client
     assert by_worker["status"] == "rejected"
     assert by_worker["error"]["code"] == "forbidden"
     assert uuid.UUID(other)
+
+
+async def test_the_supervisor_lists_open_conflicts_and_resolves_one_from_the_office(
+    app: Litestar, client: Client, org: Org
+) -> None:
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    async with client_from(app) as c1, client_from(app) as c2:
+        a = Device(c1, await login(c1, "worker1"))
+        b = Device(c2, await login(c2, "worker1"))
+        await a.pull()
+        await b.pull()
+        base = a.records[case_id]["version"]
+        await a.push(a.put("case", case_id, case_id, {"title": "Titel A"}, base=base))
+        [conflict] = await b.push(b.put("case", case_id, case_id, {"title": "Titel B"}, base=base))
+        assert conflict["status"] == "conflict"
+        outsider = Device(c2, await login(c2, "supervisor2"))
+        assert (await outsider.client.get("/api/conflicts")).json() == []
+    await login(client, "supervisor")
+    listing = (await client.get("/api/conflicts")).json()
+    assert [(c["id"], c["field"], c["server_value"], c["client_value"]) for c in listing] == [
+        (conflict["conflict_id"], "title", "Titel A", "Titel B")
+    ]
+    bad = await client.post(f"/api/conflicts/{conflict['conflict_id']}/resolve", json={"value": ""})
+    assert bad.status_code == 400
+    assert bad.json()["field"] == "title"
+    resolved = await client.post(f"/api/conflicts/{conflict['conflict_id']}/resolve", json={"value": "Titel B"})
+    assert resolved.status_code == 200
+    assert resolved.json()["status"] == "applied"
+    assert (await client.get("/api/conflicts")).json() == []
+    assert [c["resolution"] for c in (await client.get("/api/conflicts", params={"status": "resolved"})).json()] == [
+        "Titel B"
+    ]
+    detail = (await client.get(f"/api/cases/{case_id}")).json()
+    assert detail["case"]["fields"]["title"] == "Titel B"
+    missing = await client.post(f"/api/conflicts/{uuid.uuid4()}/resolve", json={"value": "x"})
+    assert missing.status_code == 404

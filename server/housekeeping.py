@@ -1,0 +1,128 @@
+"""Housekeeping: expired sessions, old login failures, old stored push results, and tombstone compaction.
+
+Runs in the app's lifespan every ``housekeeping_interval_seconds`` (and from ``doorstep housekeeping``). Every
+step is a bounded, idempotent delete, so several server processes may run it at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+
+import msgspec
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.auth.models import LoginFailure, Session
+from server.db import begin_write, utcnow
+from server.records.models import Record, SyncClock
+from server.settings import Settings
+from server.sync.models import MutationLog
+
+__all__ = ["HousekeepingReport", "run_housekeeping", "run_periodically"]
+
+logger = logging.getLogger("doorstep.housekeeping")
+MUTATION_LOG_RETENTION = dt.timedelta(days=35)
+SESSION_RETENTION = dt.timedelta(days=7)
+
+
+class HousekeepingReport(msgspec.Struct, frozen=True, kw_only=True):
+    """How much each step removed."""
+
+    sessions: int
+    login_failures: int
+    mutation_results: int
+    tombstones: int
+    horizon: int
+
+
+async def run_housekeeping(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, now: dt.datetime | None = None
+) -> HousekeepingReport:
+    """One pass of every step."""
+    now = now or utcnow()
+    async with sessions() as db:
+        await begin_write(db)
+        ended = await db.execute(
+            delete(Session).where(
+                (Session.expires_at < now - SESSION_RETENTION) | (Session.ended_at < now - SESSION_RETENTION)
+            )
+        )
+        failures = await db.execute(
+            delete(LoginFailure).where(LoginFailure.at < now - dt.timedelta(minutes=settings.login_window_minutes))
+        )
+        results = await db.execute(delete(MutationLog).where(MutationLog.created_at < now - MUTATION_LOG_RETENTION))
+        await db.commit()
+    tombstones, horizon = await compact_tombstones(sessions, now - dt.timedelta(days=settings.tombstone_horizon_days))
+    return HousekeepingReport(
+        sessions=_count(ended),
+        login_failures=_count(failures),
+        mutation_results=_count(results),
+        tombstones=tombstones,
+        horizon=horizon,
+    )
+
+
+def _count(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def compact_tombstones(sessions: async_sessionmaker[AsyncSession], before: dt.datetime) -> tuple[int, int]:
+    """Delete tombstones last changed before ``before`` and raise the horizon to the newest one removed.
+
+    A cursor below the horizon may have missed a deletion, so its pull answers ``410 cursor-expired`` and the
+    device bootstraps again. Tombstones of erased (shredded) cases go too: only their ids were left.
+    """
+    async with sessions() as db:
+        await begin_write(db)
+        # The clock row first: compaction is a writer like any other and must not interleave with a push.
+        clock = (
+            await db.execute(
+                update(SyncClock).where(SyncClock.id == 1).values(seq=SyncClock.seq).returning(SyncClock.horizon)
+            )
+        ).scalar_one()
+        condition = (Record.deleted.is_(True)) & (Record.updated_at < before)
+        newest = await db.scalar(select(func.max(Record.version)).where(condition))
+        if newest is None:
+            await db.commit()
+            return 0, int(clock)
+        removed = await db.execute(delete(Record).where(condition))
+        horizon = max(int(clock), int(newest))
+        await db.execute(update(SyncClock).where(SyncClock.id == 1).values(horizon=horizon))
+        await db.commit()
+        return _count(removed), horizon
+
+
+async def run_periodically(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """The lifespan task: a pass now and then every interval, until cancelled. Failures are logged, not fatal."""
+    while True:
+        try:
+            report = await run_housekeeping(sessions, settings)
+            logger.info(
+                "housekeeping: %d sessions, %d login failures, %d push results, %d tombstones removed",
+                report.sessions,
+                report.login_failures,
+                report.mutation_results,
+                report.tombstones,
+            )
+        except Exception as exc:
+            logger.warning("housekeeping failed: %s", type(exc).__name__)
+        await asyncio.sleep(settings.housekeeping_interval_seconds)
+
+
+@contextlib.asynccontextmanager
+async def housekeeping_task(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> AsyncIterator[None]:
+    """Run :func:`run_periodically` for the lifetime of the app (disabled with an interval of 0)."""
+    if settings.housekeeping_interval_seconds <= 0:
+        yield
+        return
+    task = asyncio.create_task(run_periodically(sessions, settings))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
