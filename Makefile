@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 CODE := server tests migrations bench
 
-.PHONY: run test lint types test-sqlite test-postgres system-deps venv clean
+.PHONY: run test lint types test-sqlite test-postgres system-deps venv clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,8 @@ test: venv system-deps lint types
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks: each prints a table and writes its section of docs/benchmarks.md.
+bench: venv system-deps
+	$(BIN)/python -m bench.records
+	scripts/with-postgres.sh sh -c '$(BIN)/python -m bench.records --database-url "$$DOORSTEP_TEST_DATABASE_URL" && $(BIN)/python -m bench.sync'

@@ -18,8 +18,9 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import MetaData, insert, select
+from sqlalchemy import insert, select
 
+from bench.baseline import records_shaped_table
 from bench.report import print_table, write_section
 from server.db import begin_write, create_engine, migrate, session_factory, utcnow
 from server.records.keyring import Keyring
@@ -28,10 +29,8 @@ from server.records.store import RecordStore, validate_fields
 from server.settings import Settings
 
 # The baseline table has the records table's exact shape and indexes, so the ratio measures what the store
-# adds (validation, encryption, clear projection, ORM) and not a narrower table.
-RAW = Record.__table__.to_metadata(MetaData(), name="bench_raw")
-for index in list(RAW.indexes):
-    index.name = f"bench_{index.name}"
+# adds (validation, encryption, clear projection) and not a narrower table.
+RAW = records_shaped_table("bench_raw")
 BATCH = 1000
 
 

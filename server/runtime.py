@@ -6,7 +6,7 @@ global, so several apps can run in one process (the tests do).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -27,6 +27,8 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     keyring: Keyring
+    # Values that never change once created (e.g. the cursor-signing secret), read once per app.
+    secrets: dict[str, bytes] = field(default_factory=dict)
 
 
 def runtime_of(app: Litestar) -> Runtime:

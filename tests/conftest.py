@@ -88,7 +88,7 @@ async def _admin_sql(url: str, statement: str) -> None:
 
 # Single-row tables that migrations seed: reset, not emptied.
 _COUNTERS = {
-    "sync_clock": "UPDATE sync_clock SET seq = 0",
+    "sync_clock": "UPDATE sync_clock SET seq = 0, horizon = 0",
     "audit_head": f"UPDATE audit_head SET seq = 0, hash = '{'0' * 64}'",
 }
 

@@ -11,15 +11,16 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Iterable
+from typing import cast
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audit.models import GENESIS, AuditEntry, AuditHead
 from server.db import utcnow
 
-__all__ = ["ChainReport", "append", "verify_chain"]
+__all__ = ["ChainReport", "Entry", "append", "append_many", "verify_chain"]
 
 
 class _Canonical(msgspec.Struct, array_like=True):
@@ -45,6 +46,70 @@ def _digest(prev_hash: str, entry: AuditEntry) -> str:
         outcome=entry.outcome,
     )
     return hashlib.sha256(prev_hash.encode() + b"|" + msgspec.json.encode(canonical)).hexdigest()
+
+
+class Entry(msgspec.Struct, frozen=True, kw_only=True):
+    """One entry to append with :func:`append_many`."""
+
+    action: str
+    outcome: str
+    actor_id: uuid.UUID | None
+    device_id: uuid.UUID | None = None
+    case_id: uuid.UUID | None = None
+    record_ids: tuple[uuid.UUID, ...] = ()
+
+
+async def append_many(db: AsyncSession, entries: list[Entry]) -> None:
+    """Append several entries in the caller's transaction with three statements, whatever their number."""
+    if not entries:
+        return
+    head = (
+        await db.execute(
+            update(AuditHead)
+            .where(AuditHead.id == 1)
+            .values(seq=AuditHead.seq + len(entries))
+            .returning(AuditHead.seq, AuditHead.hash)
+        )
+    ).one()
+    # RETURNING gives the new seq; the hash is still the old tip (it is rewritten below).
+    seq, prev_hash = int(head.seq) - len(entries), str(head.hash)
+    now = utcnow()
+    rows = []
+    for item in entries:
+        seq += 1
+        entry = AuditEntry(
+            seq=seq,
+            at=now,
+            actor_id=item.actor_id,
+            device_id=item.device_id,
+            action=item.action,
+            case_id=item.case_id,
+            record_ids=sorted(str(r) for r in item.record_ids),
+            outcome=item.outcome,
+            prev_hash=prev_hash,
+            hash="",
+        )
+        entry.hash = _digest(prev_hash, entry)
+        prev_hash = entry.hash
+        rows.append(
+            {
+                c: getattr(entry, c)
+                for c in (
+                    "seq",
+                    "at",
+                    "actor_id",
+                    "device_id",
+                    "action",
+                    "case_id",
+                    "record_ids",
+                    "outcome",
+                    "prev_hash",
+                    "hash",
+                )
+            }
+        )
+    await db.execute(insert(cast("Table", AuditEntry.__table__)), rows)
+    await db.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash))
 
 
 async def append(

@@ -30,7 +30,7 @@ class SyncController(Controller):
         self, data: JSONBody[PushRequest], principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
     ) -> PushResponse:
         """Apply the device's mutations in ``mid`` order; a replay returns the first results."""
-        secret = await service.cursor_secret(runtime.sessions)
+        secret = await service.cursor_secret(runtime.sessions, runtime.secrets)
         return await service.push(runtime.sessions, runtime.keyring, secret, principal, data)
 
     @get("/pull")
@@ -44,7 +44,7 @@ class SyncController(Controller):
         schema_version: FromQuery[int | None] = None,
     ) -> PullResponse:
         """The next page of changes in the caller's scope after ``cursor``, and the cases to purge."""
-        secret = await service.cursor_secret(runtime.sessions)
+        secret = await service.cursor_secret(runtime.sessions, runtime.secrets)
         return await service.pull(
             runtime.sessions, runtime.keyring, secret, principal, cursor_text=cursor, limit=limit, protocol=protocol
         )

@@ -17,10 +17,10 @@ import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import msgspec
-from sqlalchemy import func, literal, or_, select, tuple_, update
+from sqlalchemy import Table, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import audit
@@ -30,10 +30,9 @@ from server.db import begin_write, utcnow
 from server.problems import BatchTooLarge, CursorExpired, Forbidden, NotFound, UpgradeRequired, ValidationFailed
 from server.records.keyring import CaseShredded, Keyring
 from server.records.models import Record, ScopeEvent, ScopeMember, SyncClock
-from server.records.schemas import KINDS, Conflict
+from server.records.schemas import KINDS, Conflict, RecordFields
 from server.records.scope import refresh_membership, scope_case_ids, subject_of
 from server.records.store import (
-    RECORDS,
     RecordRow,
     RecordStore,
     StoredRecord,
@@ -64,6 +63,20 @@ __all__ = ["REASSIGNMENT_GRACE", "ConflictView", "cursor_secret", "list_conflict
 
 REASSIGNMENT_GRACE = dt.timedelta(days=30)
 FLAG_REASSIGNED = "accepted-after-reassignment"
+# Kinds whose changes can move a case in or out of someone's scope (assignee, team, planned visits).
+SCOPE_KINDS = frozenset({"case", "visit"})
+MUTATION_LOG = cast("Table", MutationLog.__table__)
+# What a pulled change needs of a row; the other columns stay in the database.
+PULL_COLUMNS = (
+    Record.id,
+    Record.kind,
+    Record.case_id,
+    Record.version,
+    Record.deleted,
+    Record.blob,
+    Record.schema_version,
+    Record.flag,
+)
 # Fields only a supervisor of the case's team may set or change.
 CONTROLLED_FIELDS = ("assigned_worker_id", "team_id")
 _result_decoder = msgspec.json.Decoder(MutationResult)
@@ -76,8 +89,14 @@ class _Rejected(Exception):
         self.error = MutationError(code=code, detail=detail, field=field)  # type: ignore[arg-type]
 
 
-async def cursor_secret(sessions: async_sessionmaker[AsyncSession]) -> bytes:
-    """The secret that signs cursors, created on first use."""
+async def cursor_secret(sessions: async_sessionmaker[AsyncSession], cache: dict[str, bytes]) -> bytes:
+    """The secret that signs cursors, created on first use. It never changes, so ``cache`` (the app's) keeps it."""
+    if "cursor" not in cache:
+        cache["cursor"] = await _load_cursor_secret(sessions)
+    return cache["cursor"]
+
+
+async def _load_cursor_secret(sessions: async_sessionmaker[AsyncSession]) -> bytes:
     async with sessions() as db:
         secret = await db.get(ServerSecret, "cursor")
         if secret is not None:
@@ -105,19 +124,25 @@ class _Batch:
     seq: int
     cursor_seq: int | None
     rows: dict[uuid.UUID, RecordRow]
-    touched_cases: set[uuid.UUID] = field(default_factory=set)
+    # Cases whose case or visit records changed: only those can change who has the case in scope.
+    scope_changes: set[uuid.UUID] = field(default_factory=set)
     audit_records: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
     team_members: set[uuid.UUID] = field(default_factory=set)
     # Cases this batch created: in the creator's scope at once, though membership is refreshed at the end.
     created_cases: set[uuid.UUID] = field(default_factory=set)
+    # Scope answers, looked up once per case and batch: in scope (None), accepted with a flag, or refused ("").
+    scope_answers: dict[uuid.UUID, str | None] = field(default_factory=dict)
+    # First results to store, inserted together at the end.
+    log: list[dict[str, Any]] = field(default_factory=list)
 
     def next_seq(self) -> int:
         self.seq += 1
         return self.seq
 
-    def touch(self, case_id: uuid.UUID, record_id: uuid.UUID) -> None:
-        self.touched_cases.add(case_id)
+    def touch(self, case_id: uuid.UUID, record_id: uuid.UUID, kind: str) -> None:
         self.audit_records.setdefault(case_id, set()).add(record_id)
+        if kind in SCOPE_KINDS:
+            self.scope_changes.add(case_id)
 
 
 async def push(
@@ -158,10 +183,11 @@ async def push(
         store = RecordStore(db, keyring)
         ids = {m.id for m in mutations if not isinstance(m, ResolveMutation)}
         ids |= {m.conflict_id for m in mutations if isinstance(m, ResolveMutation)}
-        rows = await store.rows(ids)
-        # Data keys for the cases that exist and the cases this batch creates: never for ids a client made up.
+        # The named records and cases in one query; the cases' rows are needed for every mutation anyway.
         named = {m.case_id for m in mutations if not isinstance(m, ResolveMutation)}
-        existing = set((await db.scalars(select(Record.id).where(Record.kind == "case", Record.id.in_(named)))).all())
+        rows = await store.rows(ids | named)
+        existing = {case_id for case_id in named if case_id in rows and rows[case_id].kind == "case"}
+        # Data keys for the cases that exist and the cases this batch creates: never for ids a client made up.
         created = {m.id for m in mutations if isinstance(m, PutMutation) and m.kind == "case" and m.id not in rows}
         case_ids = existing | created | {r.case_id for r in rows.values()}
         with contextlib.suppress(CaseShredded):  # mutations naming an erased case are rejected one by one below
@@ -172,6 +198,7 @@ async def push(
             await store.decrypt(rows[c] for c in conflict_targets)  # warms the data keys
         if principal.is_supervisor:
             batch.team_members = set((await db.scalars(select(User.id).where(User.team_id == principal.team_id))).all())
+        await _preload_scope(batch, existing)
 
         results: list[MutationResult] = []
         seen: dict[int, MutationResult] = {}
@@ -195,21 +222,27 @@ async def _lock_clock(db: AsyncSession) -> int:
 
 
 async def _finish(batch: _Batch, clock: int, *, action: str) -> None:
-    """Write the batch's rows, scope changes, audit entries and clock, then commit."""
+    """Write the batch's rows, stored results, scope changes, audit entries and clock, then commit."""
     db = batch.db
     await batch.store.flush()
-    if batch.touched_cases:
-        await refresh_membership(db, batch.touched_cases, batch.seq)
-        for case_id, record_ids in batch.audit_records.items():
-            await audit.append(
-                db,
+    if batch.log:
+        await db.execute(insert(MUTATION_LOG), batch.log)
+    if batch.scope_changes:
+        await refresh_membership(db, batch.scope_changes, batch.seq)
+    await audit.append_many(
+        db,
+        [
+            audit.Entry(
                 action=action,
                 outcome="ok",
                 actor_id=batch.principal.user_id,
                 device_id=batch.principal.device_id,
                 case_id=case_id,
-                record_ids=record_ids,
+                record_ids=tuple(record_ids),
             )
+            for case_id, record_ids in batch.audit_records.items()
+        ],
+    )
     if batch.seq != clock:
         await db.execute(update(SyncClock).where(SyncClock.id == 1).values(seq=batch.seq))
     await db.commit()
@@ -321,7 +354,14 @@ async def _apply_all(
             )
         else:
             result = await _apply(batch, mutation)
-            batch.db.add(MutationLog(device_id=device_id, mid=mutation.mid, result=_result_encoder.encode(result)))
+            batch.log.append(
+                {
+                    "device_id": device_id,
+                    "mid": mutation.mid,
+                    "result": _result_encoder.encode(result),
+                    "created_at": utcnow(),
+                }
+            )
         seen[mutation.mid] = result
         results.append(result)
 
@@ -350,25 +390,45 @@ async def _authorise(batch: _Batch, case_id: uuid.UUID, *, creating_case: bool =
     """Check the case is in scope; returns the flag for work accepted after a reassignment (rule 7)."""
     if creating_case or case_id in batch.created_cases:
         return None
+    if case_id not in batch.scope_answers:
+        batch.scope_answers[case_id] = await _scope_answer(batch, case_id)
+    answer = batch.scope_answers[case_id]
+    if answer == "":
+        raise _Rejected("not-found", "No such case.")
+    return answer
+
+
+async def _preload_scope(batch: _Batch, case_ids: set[uuid.UUID]) -> None:
+    """Answer the scope question for every case a batch names with one query."""
+    subject = subject_of(batch.principal)
+    if subject is None or not case_ids:
+        return
+    members = await batch.db.scalars(
+        select(ScopeMember.case_id).where(ScopeMember.subject == subject, ScopeMember.case_id.in_(case_ids))
+    )
+    batch.scope_answers.update(dict.fromkeys(members.all()))
+
+
+async def _scope_answer(batch: _Batch, case_id: uuid.UUID) -> str | None:
     db, principal = batch.db, batch.principal
     subject = subject_of(principal)
-    if subject is not None:
-        member = await db.get(ScopeMember, (subject, case_id))
-        if member is not None:
-            return None
-        if principal.role is Role.WORKER and batch.cursor_seq is not None:
-            events = (
-                await db.execute(
-                    select(ScopeEvent.seq, ScopeEvent.entered, ScopeEvent.at)
-                    .where(ScopeEvent.subject == subject, ScopeEvent.case_id == case_id)
-                    .order_by(ScopeEvent.seq)
-                )
-            ).all()
-            at_cursor = [e for e in events if e.seq <= batch.cursor_seq]
-            left = [e for e in events if e.seq > batch.cursor_seq and not e.entered]
-            if at_cursor and at_cursor[-1].entered and left and utcnow() - left[-1].at <= REASSIGNMENT_GRACE:
-                return FLAG_REASSIGNED
-    raise _Rejected("not-found", "No such case.")
+    if subject is None:
+        return ""
+    if await db.get(ScopeMember, (subject, case_id)) is not None:
+        return None
+    if principal.role is Role.WORKER and batch.cursor_seq is not None:
+        events = (
+            await db.execute(
+                select(ScopeEvent.seq, ScopeEvent.entered, ScopeEvent.at)
+                .where(ScopeEvent.subject == subject, ScopeEvent.case_id == case_id)
+                .order_by(ScopeEvent.seq)
+            )
+        ).all()
+        at_cursor = [e for e in events if e.seq <= batch.cursor_seq]
+        left = [e for e in events if e.seq > batch.cursor_seq and not e.entered]
+        if at_cursor and at_cursor[-1].entered and left and utcnow() - left[-1].at <= REASSIGNMENT_GRACE:
+            return FLAG_REASSIGNED
+    return ""
 
 
 def _check_controlled(
@@ -402,12 +462,14 @@ async def _case_team(batch: _Batch, case_id: uuid.UUID) -> uuid.UUID | None:
     return None if row is None or row.kind != "case" else row.team_id
 
 
-def _normalise(kind: str, candidate: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+def _normalise(kind: str, candidate: dict[str, Any], names: Iterable[str]) -> tuple[RecordFields, dict[str, Any]]:
+    """Validate ``candidate``; return the struct and the canonical values of ``names``."""
     try:
-        normalised = to_builtins(validate_fields(kind, candidate))
+        validated = validate_fields(kind, candidate)
     except ValidationIssue as issue:
         raise _Rejected("validation", issue.detail, issue.field) from None
-    return {name: normalised.get(name) for name in names}
+    normalised = to_builtins(validated)
+    return validated, {name: normalised.get(name) for name in names}
 
 
 async def _put(batch: _Batch, m: PutMutation) -> MutationResult:
@@ -431,13 +493,13 @@ async def _put(batch: _Batch, m: PutMutation) -> MutationResult:
         missing = sorted(schema.REQUIRED_ON_CREATE - m.fields.keys())
         if missing:
             raise _Rejected("validation", f"A new {m.kind} needs the field {missing[0]}.", missing[0])
-        incoming = _normalise(m.kind, dict(m.fields), m.fields.keys())
+        validated, incoming = _normalise(m.kind, dict(m.fields), m.fields.keys())
         if flag is not None:
             _no_controlled(incoming, m.kind)
         _check_controlled(batch, m.kind, incoming, None, case_team if m.kind != "case" else None)
         await _check_references(batch, m.kind, m.case_id, incoming)
         seq = batch.next_seq()
-        fields = validate_fields(m.kind, incoming)
+        fields = validated
         written = await batch.store.write(
             None,
             kind=m.kind,
@@ -450,7 +512,7 @@ async def _put(batch: _Batch, m: PutMutation) -> MutationResult:
             flag=flag,
         )
         batch.rows[m.id] = written
-        batch.touch(m.case_id, m.id)
+        batch.touch(m.case_id, m.id, m.kind)
         if m.kind == "case":
             batch.created_cases.add(m.id)
         return MutationResult(mid=m.mid, status="applied", version=seq, flag=flag)
@@ -460,7 +522,7 @@ async def _put(batch: _Batch, m: PutMutation) -> MutationResult:
     if row.deleted:
         conflict_id = await _new_conflict(batch, current, None, None, dict(m.fields))
         return MutationResult(mid=m.mid, status="conflict", version=row.version, conflict_id=conflict_id)
-    incoming = _normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
+    _, incoming = _normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
     if flag is not None:
         _no_controlled(incoming, m.kind, stored_fields)
     _check_controlled(batch, m.kind, incoming, stored_fields, case_team)
@@ -496,7 +558,7 @@ async def _put(batch: _Batch, m: PutMutation) -> MutationResult:
             flag=flag,
         )
         version = seq
-        batch.touch(m.case_id, m.id)
+        batch.touch(m.case_id, m.id, m.kind)
     first_conflict = None
     for conflict in outcome.conflicts:
         conflict_id = await _new_conflict(batch, current, conflict.field, conflict.server_value, conflict.client_value)
@@ -564,7 +626,7 @@ async def _new_conflict(
         actor=batch.principal.user_id,
     )
     batch.rows[conflict_id] = written
-    batch.touch(current.case_id, conflict_id)
+    batch.touch(current.case_id, conflict_id, "conflict")
     return conflict_id
 
 
@@ -587,7 +649,7 @@ async def _delete(batch: _Batch, m: DeleteMutation) -> MutationResult:
         return MutationResult(mid=m.mid, status="conflict", version=row.version, conflict_id=conflict_id)
     seq = batch.next_seq()
     await batch.store.mark_deleted(row, seq=seq, actor=batch.principal.user_id)
-    batch.touch(m.case_id, m.id)
+    batch.touch(m.case_id, m.id, m.kind)
     return MutationResult(mid=m.mid, status="applied", version=seq)
 
 
@@ -677,8 +739,8 @@ async def _resolve(batch: _Batch, m: ResolveMutation) -> MutationResult:
         seq=seq,
         actor=batch.principal.user_id,
     )
-    batch.touch(row.case_id, row.id)
-    batch.touch(record.case_id, record.id)
+    batch.touch(row.case_id, row.id, "conflict")
+    batch.touch(record.case_id, record.id, record.kind)
     return MutationResult(mid=m.mid, status="applied", version=seq)
 
 
@@ -727,8 +789,10 @@ async def pull(
             after_cursor = effective > cursor.seq
         else:
             after_cursor = tuple_(effective, Record.id) > tuple_(literal(cursor.seq), literal(cursor.after_id))
-        query = (
-            select(RECORDS, effective.label("effective"))
+        # Order narrow rows first (ids and positions only), then read the blobs of just this page: sorting
+        # whole rows would drag every blob of the scope through the sorter on every page.
+        order = (
+            select(Record.id, effective.label("effective"))
             .join(member, member.c.case_id == Record.case_id)
             .where(
                 effective <= high,
@@ -739,11 +803,16 @@ async def pull(
             .order_by(effective, Record.id)
             .limit(limit + 1)
         )
-        found = (await db.execute(query)).mappings().all()
-        has_more = len(found) > limit
-        found = found[:limit]
-        end = Cursor(int(found[-1]["effective"]), found[-1]["id"]) if has_more else Cursor(high)
-        decrypted = await RecordStore(db, keyring).decrypt(RecordStore.row_of(m) for m in found)
+        keys = (await db.execute(order)).all()
+        has_more = len(keys) > limit
+        keys = keys[:limit]
+        end = Cursor(int(keys[-1].effective), keys[-1].id) if has_more else Cursor(high)
+        by_id = {
+            row["id"]: row
+            for row in (await db.execute(select(*PULL_COLUMNS).where(Record.id.in_([k.id for k in keys])))).mappings()
+        }
+        found = [by_id[k.id] for k in keys]
+        opened = await RecordStore(db, keyring).decrypt_fields(found)
         leaves = (
             await db.execute(
                 select(ScopeEvent.case_id, ScopeEvent.seq, ScopeEvent.entered)
@@ -755,35 +824,38 @@ async def pull(
         for case_id, _, entered in leaves:
             last_state[case_id] = entered
         purge = sorted(case_id for case_id, entered in last_state.items() if not entered)
-        delivered = {r.id for r in decrypted}
     changes = [
         Change(
-            kind=r.kind,
-            id=r.id,
-            case_id=r.case_id,
-            version=r.version,
-            deleted=r.deleted,
-            fields=None if r.deleted else r.fields,
-            flag=r.flag,
+            kind=r["kind"],
+            id=r["id"],
+            case_id=r["case_id"],
+            version=r["version"],
+            deleted=r["deleted"],
+            fields=None if r["deleted"] else fields,
+            flag=r["flag"],
         )
-        for r in decrypted
+        for r, fields in zip(found, opened, strict=True)
     ]
-    if delivered:
+    if changes:
+        by_case: dict[uuid.UUID, set[uuid.UUID]] = {}
+        for change in changes:
+            by_case.setdefault(change.case_id, set()).add(change.id)
         async with sessions() as db:
             await begin_write(db)
-            by_case: dict[uuid.UUID, set[uuid.UUID]] = {}
-            for r in decrypted:
-                by_case.setdefault(r.case_id, set()).add(r.id)
-            for case_id, record_ids in by_case.items():
-                await audit.append(
-                    db,
-                    action="sync.pull",
-                    outcome="ok",
-                    actor_id=principal.user_id,
-                    device_id=principal.device_id,
-                    case_id=case_id,
-                    record_ids=record_ids,
-                )
+            await audit.append_many(
+                db,
+                [
+                    audit.Entry(
+                        action="sync.pull",
+                        outcome="ok",
+                        actor_id=principal.user_id,
+                        device_id=principal.device_id,
+                        case_id=case_id,
+                        record_ids=tuple(record_ids),
+                    )
+                    for case_id, record_ids in by_case.items()
+                ],
+            )
             await db.commit()
     return PullResponse(
         changes=changes, purge=purge, cursor=encode_cursor(secret, principal.user_id, end), has_more=has_more

@@ -1,0 +1,391 @@
+"""Sync throughput, bootstrap, concurrency, and a peer (Kinto) on the same machine in one run.
+
+Measures on SQLite and, when ``DOORSTEP_TEST_DATABASE_URL`` names a PostgreSQL server (``make bench`` starts a
+throwaway one), on PostgreSQL too:
+
+* push throughput: batches of 500 one-kilobyte notes through ``POST /api/sync/push`` (in process, no network),
+  beside the raw SQLAlchemy Core ``executemany`` rate of the same rows into a table of the records' shape;
+* bootstrap: a worker with 500 cases (about 20,000 records) pulls from an empty cursor, and the empty delta
+  pull afterwards (server-side times, in process);
+* 100 devices pushing and pulling at once against one uvicorn process: errors and latency percentiles;
+* the same push and pull workload against Kinto (PostgreSQL backend, its ``/batch`` endpoint), installed by
+  this script into ``bench/.kinto-venv``: our rate divided by Kinto's.
+
+    .venv/bin/python -m bench.sync [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
+
+from bench.baseline import records_shaped_table
+from bench.report import print_table, write_section
+from server.app import create_app
+from server.auth.models import Role, User
+from server.auth.passwords import hash_password_sync
+from server.auth.service import create_team
+from server.db import begin_write, create_engine, migrate, session_factory, utcnow
+from server.records.keyring import Keyring
+from server.records.scope import refresh_membership
+from server.records.store import RecordStore, validate_fields
+from server.settings import Settings
+from tests.conftest import running
+from tests.live import LiveServer, free_port
+
+PASSWORD = "bench password 2026"  # noqa: S105 - invented accounts of a throwaway database
+BATCH = 500
+NOTE = ("Hausbesuch: Kontoauszüge gesichtet, Ratenzahlung mit der Vermieterin besprochen. " * 14)[:1000]
+KINTO_VENV = Path(__file__).resolve().parent / ".kinto-venv"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def prepare(url: str, data_dir: str) -> tuple[Settings, dict[str, uuid.UUID]]:
+    engine = create_engine(url)
+    await migrate(engine)
+    sessions = session_factory(engine)
+    team = await create_team(sessions, "Team Nord")
+    hashed = hash_password_sync(PASSWORD)
+    users: dict[str, uuid.UUID] = {"team": team.id}
+    async with sessions() as db:
+        for name, role in [("supervisor", Role.SUPERVISOR), *((f"worker{i}", Role.WORKER) for i in range(101))]:
+            user = User(username=name, display_name=name, role=role, team_id=team.id, password_hash=hashed)
+            db.add(user)
+            await db.flush()
+            users[name] = user.id
+        await db.commit()
+    await engine.dispose()
+    settings = Settings(data_dir=data_dir, database_url=url, environment="test", housekeeping_interval_seconds=0)
+    return settings, users
+
+
+async def seed_caseload(settings: Settings, worker: uuid.UUID, team: uuid.UUID, cases: int) -> tuple[int, list[uuid.UUID]]:
+    """``cases`` cases of 40 records each for ``worker``, written through the store."""
+    engine = create_engine(settings.resolved_database_url)
+    keyring = Keyring(settings)
+    await keyring.load(engine)
+    now = utcnow()
+    case_ids = [uuid.uuid4() for _ in range(cases)]
+    written = 0
+    for chunk in range(0, cases, 50):
+        async with session_factory(engine)() as db:
+            await begin_write(db)
+            store = RecordStore(db, keyring)
+            part = case_ids[chunk : chunk + 50]
+            items: list[tuple[str, uuid.UUID, uuid.UUID, dict[str, Any]]] = []
+            for case_id in part:
+                items.append(("case", case_id, case_id, {"team_id": str(team), "assigned_worker_id": str(worker),
+                                                         "type": "rent_arrears", "status": "open", "risk": "high",
+                                                         "title": "Mietrückstand Beispiel"}))
+                items.append(("household", uuid.uuid4(), case_id, {"name": "Haushalt Beispiel"}))
+                for i in range(10):
+                    at = (now + dt.timedelta(days=i)).isoformat()
+                    items.append(("visit", uuid.uuid4(), case_id, {"status": "done", "planned_at": at}))
+                    items.append(("note", uuid.uuid4(), case_id, {"text": NOTE, "visit_id": None}))
+                    items.append(("contact", uuid.uuid4(), case_id, {"channel": "phone", "at": at, "summary": NOTE[:300]}))
+                for i in range(5):
+                    items.append(("action", uuid.uuid4(), case_id, {"title": "Antrag stellen", "due_on": "2027-01-0" + str(i + 1)}))
+                for i in range(3):
+                    items.append(("legal_event", uuid.uuid4(), case_id, {"type": "reminder", "date": "2026-10-0" + str(i + 1)}))
+            first = await store.allocate(len(items))
+            await store.prepare_write(part)
+            for offset, (kind, record_id, case_id, fields) in enumerate(items):
+                seq = first + offset
+                await store.write(None, kind=kind, record_id=record_id, case_id=case_id,
+                                  fields=validate_fields(kind, fields), field_versions=dict.fromkeys(fields, seq),
+                                  seq=seq, actor=None)
+            await store.flush()
+            await refresh_membership(db, part, first + len(items) - 1)
+            await db.commit()
+            written += len(items)
+    await engine.dispose()
+    return written, case_ids
+
+
+async def login(client: httpx.AsyncClient, username: str) -> dict[str, Any]:
+    response = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    client.headers["X-CSRF-Token"] = body["csrf_token"]
+    return body
+
+
+def note_batch(device: dict[str, Any], case_ids: list[uuid.UUID], count: int) -> list[dict[str, Any]]:
+    mutations = []
+    for _ in range(count):
+        device["mid"] += 1
+        mutations.append({"op": "put", "mid": device["mid"], "kind": "note", "id": str(uuid.uuid4()),
+                          "case_id": str(case_ids[device["mid"] % len(case_ids)]), "base_version": None,
+                          "fields": {"text": NOTE, "visit_id": None}})
+    return mutations
+
+
+async def push_throughput(settings: Settings, case_ids: list[uuid.UUID], batches: int) -> float:
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with running(app), httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        body = await login(client, "worker0")
+        device = {"mid": 0, "id": body["device_id"]}
+        payloads = [note_batch(device, case_ids, BATCH) for _ in range(batches)]
+        start = time.perf_counter()
+        for mutations in payloads:
+            response = await client.post("/api/sync/push", json={"device_id": device["id"], "mutations": mutations})
+            response.raise_for_status()
+        return batches * BATCH / (time.perf_counter() - start)
+
+
+async def raw_insert_rate(url: str, rows: int) -> float:
+    raw = records_shaped_table("bench_raw_sync")
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(raw.metadata.create_all)
+    now = utcnow()
+    start = time.perf_counter()
+    for chunk in range(0, rows, BATCH):
+        async with engine.begin() as connection:
+            await connection.execute(insert(raw), [
+                {"id": uuid.uuid4(), "kind": "note", "case_id": uuid.uuid4(), "version": i, "created_version": i,
+                 "deleted": False, "schema_version": 1, "blob": NOTE.encode(), "field_versions": {"text": i},
+                 "created_at": now, "updated_at": now}
+                for i in range(chunk, min(rows, chunk + BATCH))
+            ])
+    rate = rows / (time.perf_counter() - start)
+    await engine.dispose()
+    return rate
+
+
+async def bootstrap(settings: Settings, worker: str) -> tuple[float, int, float]:
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with running(app), httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        await login(client, worker)
+        cursor, count = None, 0
+        start = time.perf_counter()
+        while True:
+            params: dict[str, Any] = {"limit": 2000} | ({"cursor": cursor} if cursor else {})
+            page = (await client.get("/api/sync/pull", params=params)).json()
+            count += len(page["changes"])
+            cursor = page["cursor"]
+            if not page["has_more"]:
+                break
+        total = time.perf_counter() - start
+        empty = []
+        for _ in range(200):
+            t = time.perf_counter()
+            page = (await client.get("/api/sync/pull", params={"cursor": cursor})).json()
+            empty.append(time.perf_counter() - t)
+            assert not page["changes"]
+        return total, count, statistics.median(empty)
+
+
+async def many_devices(settings: Settings, case_ids: list[uuid.UUID], devices: int, rounds: int) -> dict[str, float]:
+    server = LiveServer(Path(settings.data_dir), settings.resolved_database_url)
+    await server.start()
+    latencies: list[float] = []
+    errors = 0
+    try:
+        limits = httpx.Limits(max_connections=4)
+        clients = [httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) for _ in range(devices)]
+        bodies = await asyncio.gather(*(login(c, f"worker{i + 1}") for i, c in enumerate(clients)))
+
+        async def run_device(client: httpx.AsyncClient, body: dict[str, Any]) -> None:
+            nonlocal errors
+            device = {"mid": 0, "id": body["device_id"]}
+            cursor = None
+            for _ in range(rounds):
+                for request in ("push", "pull"):
+                    t = time.perf_counter()
+                    try:
+                        if request == "push":
+                            response = await client.post("/api/sync/push", json={
+                                "device_id": device["id"], "mutations": note_batch(device, case_ids, 10)})
+                        else:
+                            response = await client.get("/api/sync/pull", params={"cursor": cursor} if cursor else {})
+                            if response.status_code == 200:
+                                cursor = response.json()["cursor"]
+                        if response.status_code != 200:
+                            errors += 1
+                    except httpx.HTTPError:
+                        errors += 1
+                    latencies.append(time.perf_counter() - t)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(run_device(c, b) for c, b in zip(clients, bodies, strict=True)))
+        elapsed = time.perf_counter() - start
+        for client in clients:
+            await client.aclose()
+    finally:
+        server.stop()
+    return {"errors": errors, "requests": len(latencies), "p50": pct(latencies, 0.5), "p95": pct(latencies, 0.95),
+            "p99": pct(latencies, 0.99), "rps": len(latencies) / elapsed}
+
+
+# --- Kinto, the peer --------------------------------------------------------------------------------------
+
+
+def kinto_command() -> Path:
+    """The ``kinto`` command of the peer's own virtual environment, installed on first use."""
+    command = KINTO_VENV / "bin" / "kinto"
+    if not command.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(KINTO_VENV)], check=True)
+        python = KINTO_VENV / "bin" / "python"
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "kinto[postgresql]==26.5.0"], check=True)
+    return command
+
+
+async def kinto_peer(server_url: str, batches: int, tmp: str) -> dict[str, float]:
+    """The same push (batches of 500 creates) and bootstrap pull against Kinto on PostgreSQL."""
+    database = f"kinto_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url)
+    async with admin.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f'CREATE DATABASE "{database}"'))
+    await admin.dispose()
+    url = make_url(server_url).set(drivername="postgresql", database=database).render_as_string(hide_password=False)
+    ini = Path(tmp) / "kinto.ini"
+    port = free_port()
+    ini.write_text(
+        "[app:main]\nuse = egg:kinto\nkinto.storage_backend = kinto.core.storage.postgresql\n"
+        f"kinto.storage_url = {url}\nkinto.cache_backend = kinto.core.cache.memory\n"
+        f"kinto.permission_backend = kinto.core.permission.postgresql\nkinto.permission_url = {url}\n"
+        "kinto.batch_max_requests = 500\nkinto.paginate_by = 2000\nkinto.storage_max_fetch_size = 10000\n"
+        "multiauth.policies = basicauth\nkinto.bucket_create_principals = system.Authenticated\n"
+        f"[server:main]\nuse = egg:waitress#main\nhost = 127.0.0.1\nport = {port}\n"
+        "[loggers]\nkeys = root\n[handlers]\nkeys = console\n[formatters]\nkeys = generic\n"
+        "[logger_root]\nlevel = WARN\nhandlers = console\n[handler_console]\nclass = StreamHandler\n"
+        "args = (sys.stderr,)\nlevel = WARN\nformatter = generic\n[formatter_generic]\nformat = %(message)s\n"
+    )
+    kinto = kinto_command()
+    subprocess.run([str(kinto), "migrate", "--ini", str(ini)], check=True, capture_output=True)
+    process = subprocess.Popen([str(kinto), "start", "--ini", str(ini)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        async with httpx.AsyncClient(base_url=base, auth=("bench", "bench"), timeout=120) as client:
+            for _ in range(300):
+                try:
+                    if (await client.get("/")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            (await client.put("/buckets/b")).raise_for_status()
+            (await client.put("/buckets/b/collections/notes")).raise_for_status()
+            payloads = [
+                {"defaults": {"method": "POST", "path": "/buckets/b/collections/notes/records"},
+                 "requests": [{"body": {"data": {"text": NOTE, "case_id": str(uuid.uuid4()), "kind": "note"}}}
+                              for _ in range(BATCH)]}
+                for _ in range(batches)
+            ]
+            start = time.perf_counter()
+            for payload in payloads:
+                response = await client.post("/batch", json=payload)
+                response.raise_for_status()
+                assert all(r["status"] == 201 for r in response.json()["responses"])
+            push_rate = batches * BATCH / (time.perf_counter() - start)
+            start = time.perf_counter()
+            count, path = 0, "/buckets/b/collections/notes/records?_limit=2000&_sort=last_modified"
+            while path:
+                response = await client.get(path)
+                response.raise_for_status()
+                count += len(response.json()["data"])
+                next_page = response.headers.get("Next-Page")
+                path = next_page.replace(base, "") if next_page else ""
+            pull_rate = count / (time.perf_counter() - start)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    return {"push": push_rate, "pull": pull_rate, "pulled": count}
+
+
+async def run_backend(name: str, url: str, quick: bool, tmp: str) -> dict[str, Any]:
+    settings, users = await prepare(url, tmp)
+    batches = 4 if quick else 20
+    cases = 50 if quick else 500
+    written, case_ids = await seed_caseload(settings, users["worker100"], users["team"], cases)
+    push_cases = (await seed_caseload(settings, users["worker0"], users["team"], 10))[1]
+    result: dict[str, Any] = {"backend": name, "seeded": written}
+    result["push"] = await push_throughput(settings, push_cases, batches)
+    result["raw"] = await raw_insert_rate(url, batches * BATCH)
+    result["bootstrap"], result["pulled"], result["empty_p50"] = await bootstrap(settings, "worker100")
+    shared = (await seed_caseload(settings, users["worker1"], users["team"], 5))[1]
+    result["concurrency"] = await many_devices(settings, shared, 20 if quick else 100, 3 if quick else 5)
+    return result
+
+
+async def main_async(quick: bool) -> None:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        results.append(await run_backend("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", quick, tmp))
+    server_url = os.environ.get("DOORSTEP_TEST_DATABASE_URL")
+    kinto: dict[str, float] | None = None
+    if server_url:
+        database = f"bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(server_url)
+        async with admin.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text(f'CREATE DATABASE "{database}"'))
+        await admin.dispose()
+        url = make_url(server_url).set(database=database).render_as_string(hide_password=False)
+        with tempfile.TemporaryDirectory() as tmp:
+            results.append(await run_backend("PostgreSQL", url, quick, tmp))
+            kinto = await kinto_peer(server_url, 4 if quick else 20, tmp)
+
+    headers = ["measure", *(r["backend"] for r in results), "target"]
+    rows = [
+        ["push, mutations/s (batches of 500, 1 KB notes)", *(f"{r['push']:,.0f}" for r in results), ""],
+        ["raw Core insert of the same rows, rows/s", *(f"{r['raw']:,.0f}" for r in results), ""],
+        ["push / raw", *(f"{r['push'] / r['raw']:.0%}" for r in results), ">= 25 %"],
+        ["bootstrap pull, records", *(f"{r['pulled']:,}" for r in results), "about 20,000"],
+        ["bootstrap pull, server time", *(f"{r['bootstrap']:.2f} s" for r in results), "< 2 s"],
+        ["empty delta pull, p50", *(f"{r['empty_p50'] * 1000:.1f} ms" for r in results), "< 5 ms"],
+    ]
+    for key, label in (("requests", "devices x rounds: requests"), ("errors", "errors"), ("p50", "latency p50"),
+                       ("p95", "latency p95"), ("p99", "latency p99"), ("rps", "requests/s")):
+        values = []
+        for r in results:
+            v = r["concurrency"][key]
+            values.append(f"{v * 1000:.0f} ms" if key.startswith("p") else f"{v:,.0f}")
+        rows.append([f"concurrent devices: {label}", *values, "0" if key == "errors" else ""])
+    if kinto:
+        pg = results[-1]
+        rows.append(["Kinto /batch creates/s (PostgreSQL)", "", f"{kinto['push']:,.0f}", ""])
+        rows.append(["push rate / Kinto's", "", f"{pg['push'] / kinto['push']:.1f}x", "a multiple"])
+        rows.append(["Kinto pull, records/s", "", f"{kinto['pull']:,.0f}", ""])
+        rows.append(["bootstrap records/s / Kinto's", "", f"{pg['pulled'] / pg['bootstrap'] / kinto['pull']:.1f}x", ""])
+    table = print_table(headers, rows)
+    write_section(
+        "Sync",
+        "`python -m bench.sync` (`make bench`). Push and bootstrap run in process (no network) so they measure the "
+        "server; the concurrent devices run against one uvicorn process over loopback (20 simulated devices for "
+        "`--quick`, otherwise 100, each pushing 10 notes and pulling per round). Kinto 26 runs from its own "
+        "virtual environment with its PostgreSQL backend on the same PostgreSQL server; its push is `/batch` "
+        "with 500 record creations, its pull pages through the collection.\n\n" + table,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller numbers, for a smoke run")
+    asyncio.run(main_async(parser.parse_args().quick))
+
+
+if __name__ == "__main__":
+    main()
