@@ -56,13 +56,22 @@ def _failure_key(kind: str, value: str) -> str:
     return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
 
 
-async def _count_failures(db: AsyncSession, key: str, since: dt.datetime) -> tuple[int, dt.datetime | None]:
-    row = (
-        await db.execute(
-            select(func.count(), func.min(LoginFailure.at)).where(LoginFailure.key == key, LoginFailure.at > since)
-        )
-    ).one()
+async def _count_failures(
+    db: AsyncSession, key: str, since: dt.datetime, *, settled_only: bool
+) -> tuple[int, dt.datetime | None]:
+    query = select(func.count(), func.min(LoginFailure.at)).where(LoginFailure.key == key, LoginFailure.at > since)
+    if settled_only:
+        query = query.where(LoginFailure.pending.is_(False))
+    row = (await db.execute(query)).one()
     return int(row[0]), row[1]
+
+
+async def _settle(sessions: async_sessionmaker[AsyncSession], attempt_ids: list[int]) -> None:
+    """Record the attempt as a failure for good (from now on it counts against the address too)."""
+    async with sessions() as db:
+        await begin_write(db)
+        await db.execute(update(LoginFailure).where(LoginFailure.id.in_(attempt_ids)).values(pending=False))
+        await db.commit()
 
 
 async def login(
@@ -83,24 +92,29 @@ async def login(
 
     async with sessions() as db:
         await begin_write(db)
-        attempt = [LoginFailure(key=account_key, at=now), LoginFailure(key=address_key, at=now)]
+        attempt = [
+            LoginFailure(key=account_key, at=now, pending=True),
+            LoginFailure(key=address_key, at=now, pending=True),
+        ]
         db.add_all(attempt)
         await db.commit()
         attempt_ids = [row.id for row in attempt]
 
     async with sessions() as db:
-        for key, limit in (
-            (account_key, settings.login_max_failures_per_account),
-            (address_key, settings.login_max_failures_per_address),
+        for key, limit, settled_only in (
+            (account_key, settings.login_max_failures_per_account, False),
+            (address_key, settings.login_max_failures_per_address, True),
         ):
-            count, oldest = await _count_failures(db, key, now - window)
-            if count > limit:
+            count, oldest = await _count_failures(db, key, now - window, settled_only=settled_only)
+            if count > limit - (1 if settled_only else 0):
                 retry = int(((oldest or now) + window - now).total_seconds()) + 1
+                await _settle(sessions, attempt_ids)
                 raise RateLimited("Too many failed logins. Try again later.", retry_after=max(retry, 1))
         user = (await db.execute(select(User).where(User.username == username))).scalar_one_or_none()
 
     ok = await verify_password(user.password_hash if user else None, request.password)
     if user is None or not ok or user.disabled_at is not None:
+        await _settle(sessions, attempt_ids)
         raise Unauthenticated(WRONG_CREDENTIALS)
 
     async with sessions() as db:

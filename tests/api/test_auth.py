@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 
@@ -11,7 +12,7 @@ from litestar import Litestar
 from sqlalchemy import select, update
 
 from server.auth import service
-from server.auth.models import Session, User
+from server.auth.models import Role, Session, User
 from server.auth.tokens import hash_token
 from server.db import create_engine, session_factory
 from server.problems import PROBLEM_BASE
@@ -319,3 +320,33 @@ async def test_usernames_are_case_insensitive(client: Client, settings: Settings
         user = (await db.scalars(select(User).where(User.username == "worker1"))).one()
     await engine.dispose()
     assert body["user"]["id"] == str(user.id)  # type: ignore[index]
+
+
+async def test_an_office_full_of_tablets_may_log_in_at_once_from_one_address(
+    app: Litestar, client: Client, password_hash: str, settings: Settings, org: Org
+) -> None:
+    # Per-address throttling counts failures, not logins in progress: forty colleagues behind one office
+    # address log in together at nine.
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        for i in range(40):
+            db.add(
+                User(
+                    username=f"kollege{i}",
+                    display_name=f"K {i}",
+                    role=Role.WORKER,
+                    team_id=org.team_id,
+                    password_hash=password_hash,
+                )
+            )
+        await db.commit()
+    await engine.dispose()
+
+    async def one(i: int) -> int:
+        async with client_from(app, "192.0.2.200") as c:
+            response = await c.post(
+                "/api/auth/login", json={"username": f"kollege{i}", "password": PASSWORD, "device_name": "T"}
+            )
+            return response.status_code
+
+    assert await asyncio.gather(*(one(i) for i in range(40))) == [200] * 40
