@@ -26,6 +26,7 @@ class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
         runtime = runtime_of(connection.app)
         method = str(connection.scope.get("method", "GET"))
         principal = await authenticate(
+            runtime.engine,
             runtime.sessions,
             runtime.settings,
             connection.cookies.get(SESSION_COOKIE),

@@ -15,13 +15,13 @@ from collections.abc import Sequence
 import msgspec
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.auth.models import Device, LoginFailure, Organisation, Role, Session, Team, User
 from server.auth.passwords import hash_password, verify_password
 from server.auth.schemas import LoginRequest, Principal, TeamMember
 from server.auth.tokens import csrf_matches, csrf_token_for, hash_token, new_token
-from server.db import begin_write, utcnow
+from server.db import begin_write, read_one, utcnow
 from server.problems import Conflict, DeviceRevoked, Forbidden, NotFound, RateLimited, Unauthenticated
 from server.settings import Settings
 
@@ -169,6 +169,7 @@ def _principal(user: User, device_id: uuid.UUID, session_id: uuid.UUID, token: s
 
 
 async def authenticate(
+    engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     token: str | None,
@@ -179,39 +180,59 @@ async def authenticate(
     """Resolve the session cookie to a :class:`Principal`, or raise the problem the client must see.
 
     A revoked device is reported as such even when its session has ended, so that a lost tablet wipes
-    itself on its next contact whatever state its cookie is in.
+    itself on its next contact whatever state its cookie is in. This runs on every request, so it is one
+    statement on a pooled connection.
     """
     if not token:
         raise Unauthenticated("Log in first.")
     now = utcnow()
-    async with sessions() as db:
-        row = (
-            await db.execute(
-                select(Session, User, Device)
-                .join(User, User.id == Session.user_id)
-                .join(Device, Device.id == Session.device_id)
-                .where(Session.token_hash == hash_token(token))
-            )
-        ).one_or_none()
-        if row is None:
-            raise Unauthenticated("The session is not valid. Log in again.")
-        record, user, device = row
-        if device.revoked_at is not None:
-            raise DeviceRevoked("This device was revoked. Its local data must be wiped.")
-        idle_limit = record.last_seen_at + dt.timedelta(minutes=settings.session_idle_minutes)
-        if record.ended_at is not None or user.disabled_at is not None:
-            raise Unauthenticated("The session has ended. Log in again.")
-        if now >= record.expires_at or now >= idle_limit:
-            raise Unauthenticated("The session has expired. Log in again.")
-        if state_changing and not csrf_matches(token, csrf_header):
-            raise Forbidden("Missing or wrong X-CSRF-Token header.")
-    if now - record.last_seen_at >= TOUCH_INTERVAL:
+    row = await read_one(
+        engine,
+        select(
+            Session.id.label("session_id"),
+            Session.last_seen_at,
+            Session.expires_at,
+            Session.ended_at,
+            User.id.label("user_id"),
+            User.username,
+            User.display_name,
+            User.role,
+            User.team_id,
+            User.disabled_at,
+            Device.id.label("device_id"),
+            Device.revoked_at,
+        )
+        .join(User, User.id == Session.user_id)
+        .join(Device, Device.id == Session.device_id)
+        .where(Session.token_hash == hash_token(token)),
+    )
+    if row is None:
+        raise Unauthenticated("The session is not valid. Log in again.")
+    if row.revoked_at is not None:
+        raise DeviceRevoked("This device was revoked. Its local data must be wiped.")
+    if row.ended_at is not None or row.disabled_at is not None:
+        raise Unauthenticated("The session has ended. Log in again.")
+    idle_limit = row.last_seen_at + dt.timedelta(minutes=settings.session_idle_minutes)
+    if now >= row.expires_at or now >= idle_limit:
+        raise Unauthenticated("The session has expired. Log in again.")
+    if state_changing and not csrf_matches(token, csrf_header):
+        raise Forbidden("Missing or wrong X-CSRF-Token header.")
+    if now - row.last_seen_at >= TOUCH_INTERVAL:
         async with sessions() as db:
             await begin_write(db)
-            await db.execute(update(Session).where(Session.id == record.id).values(last_seen_at=now))
-            await db.execute(update(Device).where(Device.id == device.id).values(last_seen_at=now))
+            await db.execute(update(Session).where(Session.id == row.session_id).values(last_seen_at=now))
+            await db.execute(update(Device).where(Device.id == row.device_id).values(last_seen_at=now))
             await db.commit()
-    return _principal(user, device.id, record.id, token)
+    return Principal(
+        user_id=row.user_id,
+        username=row.username,
+        display_name=row.display_name,
+        role=row.role,
+        team_id=row.team_id,
+        device_id=row.device_id,
+        session_id=row.session_id,
+        csrf_token=csrf_token_for(token),
+    )
 
 
 async def logout(sessions: async_sessionmaker[AsyncSession], principal: Principal) -> None:

@@ -5,7 +5,17 @@ on :class:`Base` and use :func:`create_engine` and :func:`session_factory`.
 """
 
 from server.db.base import Base, UUIDType, utcnow
-from server.db.engine import begin_write, create_engine, session_factory
+from server.db.engine import among, begin_write, create_engine, read_one, session_factory
 from server.db.migrate import migrate
 
-__all__ = ["Base", "UUIDType", "begin_write", "create_engine", "migrate", "session_factory", "utcnow"]
+__all__ = [
+    "Base",
+    "UUIDType",
+    "among",
+    "begin_write",
+    "create_engine",
+    "migrate",
+    "read_one",
+    "session_factory",
+    "utcnow",
+]

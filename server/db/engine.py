@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import ARRAY, ColumnElement, Executable, Row, any_, bindparam, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.pool import ConnectionPoolEntry
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "begin_write", "create_engine", "session_factory"]
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "among", "begin_write", "create_engine", "read_one", "session_factory"]
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 WRITE_OPTION = "doorstep_write"
+SINGLE_READ_OPTION = "doorstep_single_read"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
@@ -32,9 +35,10 @@ def _sqlite_begin(conn: Any) -> None:
     # A deferred transaction that reads first and writes later fails at once with "database is locked" when
     # another writer committed in between; busy_timeout cannot help it. Write transactions therefore ask for
     # the write lock at BEGIN (see :func:`begin_write`), while read-only ones stay deferred and concurrent.
-    if conn.get_execution_options().get(WRITE_OPTION):
+    options = conn.get_execution_options()
+    if options.get(WRITE_OPTION):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
+    elif not options.get(SINGLE_READ_OPTION):
         conn.exec_driver_sql("BEGIN")
 
 
@@ -67,3 +71,29 @@ async def begin_write(session: AsyncSession) -> None:
     concurrent writers queue on ``busy_timeout`` instead of failing; on PostgreSQL it changes nothing.
     """
     await session.connection(execution_options={WRITE_OPTION: True})
+
+
+async def read_one(engine: AsyncEngine, statement: Executable) -> Row[Any] | None:
+    """Run one read-only statement on a pooled connection and return its first row.
+
+    For the hot paths that need one consistent answer from one statement (the session check of every
+    request, the empty-pull check): on SQLite it runs without an explicit ``BEGIN``, saving round trips; a
+    single statement is atomic on its own.
+    """
+    async with engine.connect() as connection:
+        connection = await connection.execution_options(**{SINGLE_READ_OPTION: True})
+        result = await connection.execute(statement)
+        return result.first()
+
+
+def among(
+    column: ColumnElement[Any] | InstrumentedAttribute[Any], values: Collection[Any], dialect: str
+) -> ColumnElement[bool]:
+    """``column IN values``, as one array parameter on PostgreSQL.
+
+    A batch names up to hundreds of ids; an expanded ``IN`` with that many parameters makes PostgreSQL plan a
+    new statement for every batch size, while ``= ANY(array)`` is one prepared statement.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, value=list(values), type_=ARRAY(column.type)))
+    return column.in_(values)

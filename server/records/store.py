@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from server.crypto import DecryptionError, associated_data, open_blob, read_header, seal
-from server.db import utcnow
+from server.db import among, utcnow
 from server.records.keyring import DataKey, Keyring
 from server.records.models import Record, SyncClock
 from server.records.schemas import KINDS, SCHEMA_VERSION, RecordFields
@@ -200,7 +200,8 @@ class RecordStore:
         known = {i: self._seen[i] for i in wanted if i in self._seen}
         missing = wanted - known.keys()
         if missing:
-            known.update({row.id: row for row in await self.select(Record.id.in_(missing))})
+            dialect = self.db.get_bind().dialect.name
+            known.update({row.id: row for row in await self.select(among(Record.id, missing, dialect))})
         return known
 
     async def _load_keys(self, case_ids: Iterable[uuid.UUID]) -> None:

@@ -14,13 +14,18 @@ __all__ = ["MutationLog", "ServerSecret"]
 
 
 class MutationLog(Base):
-    """The stored first result of a mutation, returned again on any replay (kept at least 30 days)."""
+    """The stored first results of one push batch, returned again on any replay (kept at least 30 days).
+
+    One row per batch, not per mutation: ``results`` holds the msgspec-encoded list of results for the mids
+    from ``first_mid`` to ``last_mid`` that the batch processed.
+    """
 
     __tablename__ = "mutation_log"
 
     device_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    mid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    result: Mapped[bytes] = mapped_column(LargeBinary)
+    first_mid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    last_mid: Mapped[int] = mapped_column(BigInteger)
+    results: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 

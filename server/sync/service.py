@@ -17,16 +17,16 @@ import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import msgspec
-from sqlalchemy import Table, func, insert, literal, or_, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, literal, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server import audit
 from server.auth.models import Device, Role, User
 from server.auth.schemas import Principal
-from server.db import begin_write, utcnow
+from server.db import begin_write, read_one, utcnow
 from server.problems import BatchTooLarge, CursorExpired, Forbidden, NotFound, UpgradeRequired, ValidationFailed
 from server.records.keyring import CaseShredded, Keyring
 from server.records.models import Record, ScopeEvent, ScopeMember, SyncClock
@@ -65,7 +65,6 @@ REASSIGNMENT_GRACE = dt.timedelta(days=30)
 FLAG_REASSIGNED = "accepted-after-reassignment"
 # Kinds whose changes can move a case in or out of someone's scope (assignee, team, planned visits).
 SCOPE_KINDS = frozenset({"case", "visit"})
-MUTATION_LOG = cast("Table", MutationLog.__table__)
 # What a pulled change needs of a row; the other columns stay in the database.
 PULL_COLUMNS = (
     Record.id,
@@ -79,7 +78,7 @@ PULL_COLUMNS = (
 )
 # Fields only a supervisor of the case's team may set or change.
 CONTROLLED_FIELDS = ("assigned_worker_id", "team_id")
-_result_decoder = msgspec.json.Decoder(MutationResult)
+_results_decoder = msgspec.json.Decoder(list[MutationResult])
 _result_encoder = msgspec.json.Encoder()
 
 
@@ -132,8 +131,8 @@ class _Batch:
     created_cases: set[uuid.UUID] = field(default_factory=set)
     # Scope answers, looked up once per case and batch: in scope (None), accepted with a flag, or refused ("").
     scope_answers: dict[uuid.UUID, str | None] = field(default_factory=dict)
-    # First results to store, inserted together at the end.
-    log: list[dict[str, Any]] = field(default_factory=list)
+    # First results of the mutations processed now, in mid order, stored as one row at the end.
+    log: list[MutationResult] = field(default_factory=list)
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -172,14 +171,18 @@ async def push(
         assert device is not None  # the session is bound to it
         last_mid = device.last_mid
         mids = [m.mid for m in mutations]
-        stored = {
-            row.mid: _result_decoder.decode(row.result)
-            for row in (
-                await db.scalars(
-                    select(MutationLog).where(MutationLog.device_id == device.id, MutationLog.mid.in_(mids))
+        # Stored first results are only ever needed for mids at or below last_mid (replays).
+        replayed = [mid for mid in mids if mid <= last_mid]
+        stored: dict[int, MutationResult] = {}
+        if replayed:
+            logged = await db.scalars(
+                select(MutationLog.results).where(
+                    MutationLog.device_id == device.id,
+                    MutationLog.first_mid <= max(replayed),
+                    MutationLog.last_mid >= min(replayed),
                 )
-            ).all()
-        }
+            )
+            stored = {r.mid: r for blob in logged.all() for r in _results_decoder.decode(blob)}
         store = RecordStore(db, keyring)
         ids = {m.id for m in mutations if not isinstance(m, ResolveMutation)}
         ids |= {m.conflict_id for m in mutations if isinstance(m, ResolveMutation)}
@@ -226,7 +229,14 @@ async def _finish(batch: _Batch, clock: int, *, action: str) -> None:
     db = batch.db
     await batch.store.flush()
     if batch.log:
-        await db.execute(insert(MUTATION_LOG), batch.log)
+        db.add(
+            MutationLog(
+                device_id=batch.principal.device_id,
+                first_mid=batch.log[0].mid,
+                last_mid=batch.log[-1].mid,
+                results=_result_encoder.encode(batch.log),
+            )
+        )
     if batch.scope_changes:
         await refresh_membership(db, batch.scope_changes, batch.seq)
     await audit.append_many(
@@ -354,14 +364,7 @@ async def _apply_all(
             )
         else:
             result = await _apply(batch, mutation)
-            batch.log.append(
-                {
-                    "device_id": device_id,
-                    "mid": mutation.mid,
-                    "result": _result_encoder.encode(result),
-                    "created_at": utcnow(),
-                }
-            )
+            batch.log.append(result)
         seen[mutation.mid] = result
         results.append(result)
 
@@ -768,12 +771,23 @@ async def pull(
         raise ValidationFailed(str(exc), field="cursor") from None
     subject = subject_of(principal)
 
+    engine: AsyncEngine = sessions.kw["bind"]
+    dialect = engine.dialect.name
+    clock = await read_one(engine, select(SyncClock.seq, SyncClock.horizon).where(SyncClock.id == 1))
+    assert clock is not None
+    if cursor.seq and cursor.seq < int(clock.horizon):
+        raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
+    if subject is None or (cursor.seq >= int(clock.seq) and cursor.after_id is None):
+        # The common case of a device that is up to date: one statement, no snapshot.
+        next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, int(clock.seq))))
+        return PullResponse(changes=[], purge=[], cursor=next_cursor, has_more=False)
+
     async with sessions() as db:
-        dialect = str(sessions.kw["bind"].dialect.name)
         if dialect == "postgresql":
             await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        clock = (await db.execute(select(SyncClock.seq, SyncClock.horizon).where(SyncClock.id == 1))).one()
-        high, horizon = int(clock.seq), int(clock.horizon)
+        # Again inside the snapshot: H must be the clock of the very snapshot the records are read from.
+        snapshot = (await db.execute(select(SyncClock.seq, SyncClock.horizon).where(SyncClock.id == 1))).one()
+        high, horizon = int(snapshot.seq), int(snapshot.horizon)
         if cursor.seq and cursor.seq < horizon:
             raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
         if subject is None or (cursor.seq >= high and cursor.after_id is None):
