@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 CODE := server tests migrations bench
 
-.PHONY: run test lint types test-sqlite test-postgres system-deps venv clean bench
+.PHONY: run test lint types test-sqlite test-postgres system-deps venv clean bench screenshots
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,7 @@ clean:
 bench: venv system-deps
 	$(BIN)/python -m bench.records
 	scripts/with-postgres.sh sh -c '$(BIN)/python -m bench.records --database-url "$$DOORSTEP_TEST_DATABASE_URL" && $(BIN)/python -m bench.sync'
+
+# Screenshots of the key screens at both tablet sizes, into docs/screenshots/.
+screenshots: venv system-deps
+	DOORSTEP_SCREENSHOTS=1 $(BIN)/pytest -q -m browser

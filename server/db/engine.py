@@ -45,7 +45,11 @@ def _sqlite_begin(conn: Any) -> None:
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine for ``url``, SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # Connections roll back their own open transactions when closed; the pool's extra reset would be one more
+        # round trip through aiosqlite's thread on every request.
+        engine = create_async_engine(
+            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, pool_reset_on_return=None
+        )
         sync_engine = engine.sync_engine
 
         @event.listens_for(sync_engine, "connect")
@@ -56,7 +60,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
         event.listen(sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No pre-ping (a round trip on every checkout): connections are recycled after half an hour, and a request
+    # that meets a connection the server dropped fails with a 5xx that clients retry.
+    return create_async_engine(url, echo=echo, pool_recycle=1800, pool_size=10, max_overflow=20)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import gc
-import warnings
-from pathlib import Path
+import dataclasses
 
 import httpx
 import pytest
 from litestar import Litestar, get
 
+from server.db import create_engine
 from server.plugin import DoorstepPlugin
 from server.problems import PROBLEM_BASE
-from server.runtime import runtime_of
+from server.runtime import STATE_KEY, runtime_of
 from server.settings import Settings
 from tests.conftest import PASSWORD, client_from, login, running
+from tests.live import free_port
 
 pytestmark = pytest.mark.usefixtures("org")
 
@@ -38,26 +38,20 @@ async def test_health_reports_the_database(client: Client) -> None:
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
-async def test_health_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
-    # On an SQLite file of its own, so that both runs check it: the file is replaced by a directory.
-    database = tmp_path / "gone.db"
-    settings = Settings(
-        data_dir=str(tmp_path / "var"), database_url=f"sqlite+aiosqlite:///{database}", environment="test"
-    )
-    app = Litestar(plugins=[DoorstepPlugin(settings)])
-    async with running(app), client_from(app) as c:
-        assert (await c.get("/health")).status_code == 200
-        await runtime_of(app).engine.dispose()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{database}{suffix}").unlink(missing_ok=True)
-        database.mkdir()
-        response = await c.get("/health")
-    # The driver leaves the failed connection for the garbage collector; collect it here, not in a later test.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
+async def test_health_is_503_when_the_database_is_gone(app: Litestar, client: Client) -> None:
+    assert (await client.get("/health")).status_code == 200
+    # The database goes away under a running app: its engine now points at a port where nothing listens.
+    runtime = runtime_of(app)
+    gone = create_engine(f"postgresql+asyncpg://doorstep@127.0.0.1:{free_port()}/doorstep")
+    app.state[STATE_KEY] = dataclasses.replace(runtime, engine=gone)
+    try:
+        response = await client.get("/health")
+    finally:
+        app.state[STATE_KEY] = runtime
+        await gone.dispose()
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}
+    assert (await client.get("/health")).status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/api/me", "/api/users", "/health", "/api/auth/login"])

@@ -1,0 +1,48 @@
+"""The app shell in a real Chromium at tablet sizes: log in, see who is logged in, log out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.browser.conftest import TABLET_SIZES
+from tests.conftest import PASSWORD
+from tests.live import LiveServer
+
+pytestmark = [pytest.mark.usefixtures("org"), pytest.mark.browser]
+
+
+@pytest.mark.parametrize("orientation", sorted(TABLET_SIZES))
+async def test_a_worker_logs_in_and_out_on_a_tablet(
+    browser: Browser, live_server: LiveServer, screenshots: Path, orientation: str
+) -> None:
+    context = await browser.new_context(viewport=TABLET_SIZES[orientation], locale="de-DE")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    await page.goto(live_server.url)
+    await expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
+    await page.screenshot(path=screenshots / f"login-{orientation}.png")
+
+    await page.get_by_label("Benutzername").fill("worker1")
+    await page.get_by_label("Passwort").fill("falsch")
+    await page.get_by_role("button", name="Anmelden").click()
+    await expect(page.get_by_role("alert")).to_have_text("Benutzername oder Passwort ist falsch.")
+
+    await page.get_by_label("Passwort").fill(PASSWORD)
+    await page.get_by_role("button", name="Anmelden").click()
+    await expect(page.get_by_text("Sie sind angemeldet als")).to_be_visible()
+    await expect(page.locator("#who")).to_have_text("Worker1")
+    await page.screenshot(path=screenshots / f"logged-in-{orientation}.png")
+
+    await page.reload()  # the HttpOnly session cookie keeps the login
+    await expect(page.locator("#who")).to_have_text("Worker1")
+    await page.get_by_role("button", name="Abmelden").click()
+    await expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
+    await context.close()
+    # The only console errors allowed are the 401s of "who am I?" checks while logged out.
+    assert all("401" in e for e in errors), "\n".join(errors)
