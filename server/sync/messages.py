@@ -17,6 +17,7 @@ __all__ = [
     "PROTOCOL_VERSION",
     "Change",
     "DeleteMutation",
+    "ErrorCode",
     "Mutation",
     "MutationError",
     "MutationResult",
@@ -79,10 +80,13 @@ class PushRequest(msgspec.Struct, kw_only=True, frozen=True):
     mutations: list[Mutation]
 
 
+ErrorCode = Literal["validation", "forbidden", "not-found", "stale-mid", "append-only"]
+
+
 class MutationError(msgspec.Struct, kw_only=True, frozen=True):
     """Why a mutation was rejected."""
 
-    code: Literal["validation", "forbidden", "not-found", "stale-mid", "append-only"]
+    code: ErrorCode
     detail: str
     field: str | None = None
 

@@ -48,6 +48,7 @@ from server.sync.messages import (
     PROTOCOL_VERSION,
     Change,
     DeleteMutation,
+    ErrorCode,
     Mutation,
     MutationError,
     MutationResult,
@@ -83,9 +84,9 @@ _result_encoder = msgspec.json.Encoder()
 
 
 class _Rejected(Exception):
-    def __init__(self, code: str, detail: str, field: str | None = None) -> None:
+    def __init__(self, code: ErrorCode, detail: str, field: str | None = None) -> None:
         super().__init__(detail)
-        self.error = MutationError(code=code, detail=detail, field=field)  # type: ignore[arg-type]
+        self.error = MutationError(code=code, detail=detail, field=field)
 
 
 async def cursor_secret(sessions: async_sessionmaker[AsyncSession], cache: dict[str, bytes]) -> bytes:
@@ -291,16 +292,20 @@ async def list_conflicts(
             order_by=Record.version,
         )
         records = await store.decrypt(rows)
-        for case_id in {r.case_id for r in records}:
-            await audit.append(
-                db,
-                action="conflict.list",
-                outcome="ok",
-                actor_id=principal.user_id,
-                device_id=principal.device_id,
-                case_id=case_id,
-                record_ids=[r.id for r in records if r.case_id == case_id],
-            )
+        await audit.append_many(
+            db,
+            [
+                audit.Entry(
+                    action="conflict.list",
+                    outcome="ok",
+                    actor_id=principal.user_id,
+                    device_id=principal.device_id,
+                    case_id=case_id,
+                    record_ids=tuple(r.id for r in records if r.case_id == case_id),
+                )
+                for case_id in {r.case_id for r in records}
+            ],
+        )
         await db.commit()
     names = set(ConflictView.__struct_fields__)
     return [
@@ -545,22 +550,7 @@ async def _put(batch: _Batch, m: PutMutation) -> MutationResult:
     version = row.version
     if outcome.changed:
         await _check_references(batch, m.kind, m.case_id, outcome.fields)
-        fields = _validated(m.kind, outcome.fields)
-        seq = batch.next_seq()
-        versions = dict(current.field_versions)
-        versions.update(dict.fromkeys(outcome.changed, seq))
-        await batch.store.write(
-            row,
-            kind=m.kind,
-            record_id=m.id,
-            case_id=m.case_id,
-            fields=fields,
-            field_versions=versions,
-            seq=seq,
-            actor=batch.principal.user_id,
-            flag=flag,
-        )
-        version = seq
+        version = await _rewrite(batch, row, current, _validated(m.kind, outcome.fields), outcome.changed, flag=flag)
         batch.touch(m.case_id, m.id, m.kind)
     first_conflict = None
     for conflict in outcome.conflicts:
@@ -569,6 +559,33 @@ async def _put(batch: _Batch, m: PutMutation) -> MutationResult:
     if first_conflict is not None:
         return MutationResult(mid=m.mid, status="conflict", version=version, conflict_id=first_conflict, flag=flag)
     return MutationResult(mid=m.mid, status="applied", version=version, flag=flag)
+
+
+async def _rewrite(
+    batch: _Batch,
+    row: RecordRow,
+    record: StoredRecord,
+    fields: RecordFields,
+    changed: Iterable[str],
+    *,
+    flag: str | None = None,
+) -> int:
+    """Store ``fields`` as the record's new state; the ``changed`` fields get the new ``seq``. Returns it."""
+    seq = batch.next_seq()
+    versions = dict(record.field_versions)
+    versions.update(dict.fromkeys(changed, seq))
+    await batch.store.write(
+        row,
+        kind=record.kind,
+        record_id=record.id,
+        case_id=record.case_id,
+        fields=fields,
+        field_versions=versions,
+        seq=seq,
+        actor=batch.principal.user_id,
+        flag=flag,
+    )
+    return seq
 
 
 def _no_controlled(incoming: dict[str, Any], kind: str, old: dict[str, Any] | None = None) -> None:
@@ -673,7 +690,6 @@ async def _resolve(batch: _Batch, m: ResolveMutation) -> MutationResult:
     record = (await batch.store.decrypt([target]))[0]
     case_team = await _case_team(batch, record.case_id)
     field_name = data.get("field")
-    seq_record = None
     if field_name is None:
         if m.value not in ("keep", "delete"):
             raise _Rejected(
@@ -683,22 +699,9 @@ async def _resolve(batch: _Batch, m: ResolveMutation) -> MutationResult:
             restored = {**(record.fields or {}), **(data.get("client_value") or {})}
             fields = _validated(record.kind, restored)
             _check_controlled(batch, record.kind, to_builtins(fields), record.fields, case_team)
-            seq_record = batch.next_seq()
-            versions = dict(record.field_versions)
-            versions.update(dict.fromkeys(data.get("client_value") or {}, seq_record))
-            await batch.store.write(
-                target,
-                kind=record.kind,
-                record_id=record.id,
-                case_id=record.case_id,
-                fields=fields,
-                field_versions=versions,
-                seq=seq_record,
-                actor=batch.principal.user_id,
-            )
+            await _rewrite(batch, target, record, fields, data.get("client_value") or {})
         elif not target.deleted:
-            seq_record = batch.next_seq()
-            await batch.store.mark_deleted(target, seq=seq_record, actor=batch.principal.user_id)
+            await batch.store.mark_deleted(target, seq=batch.next_seq(), actor=batch.principal.user_id)
     else:
         if target.deleted:
             raise _Rejected(
@@ -709,39 +712,14 @@ async def _resolve(batch: _Batch, m: ResolveMutation) -> MutationResult:
         normalised = to_builtins(fields)
         _check_controlled(batch, record.kind, normalised, record.fields, case_team)
         if normalised.get(field_name) != (record.fields or {}).get(field_name):
-            seq_record = batch.next_seq()
-            versions = dict(record.field_versions)
-            versions[field_name] = seq_record
-            await batch.store.write(
-                target,
-                kind=record.kind,
-                record_id=record.id,
-                case_id=record.case_id,
-                fields=fields,
-                field_versions=versions,
-                seq=seq_record,
-                actor=batch.principal.user_id,
-            )
-    seq = batch.next_seq()
-    resolved = {
-        **data,
+            await _rewrite(batch, target, record, fields, [field_name])
+    resolution = {
         "status": "resolved",
         "resolution": m.value,
         "resolved_by": str(batch.principal.user_id),
         "resolved_at": utcnow().isoformat(),
     }
-    versions = dict(conflict.field_versions)
-    versions.update(dict.fromkeys(("status", "resolution", "resolved_by", "resolved_at"), seq))
-    await batch.store.write(
-        row,
-        kind="conflict",
-        record_id=row.id,
-        case_id=row.case_id,
-        fields=_validated("conflict", resolved),
-        field_versions=versions,
-        seq=seq,
-        actor=batch.principal.user_id,
-    )
+    seq = await _rewrite(batch, row, conflict, _validated("conflict", {**data, **resolution}), resolution)
     batch.touch(row.case_id, row.id, "conflict")
     batch.touch(record.case_id, record.id, record.kind)
     return MutationResult(mid=m.mid, status="applied", version=seq)
