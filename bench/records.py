@@ -1,7 +1,7 @@
 """Encrypted record store against raw SQLAlchemy Core on the same rows and database, in one run.
 
 Writes and reads 20,000 one-kilobyte records (notes) through :class:`RecordStore` (validation, AES-GCM with
-associated data, clear projection) and the same number of rows of the same width with Core ``executemany``
+associated data, clear projection) and the same rows, in a table of the same shape, with Core ``executemany``
 and a plain ``select``. The ratio is the figure; the targets are 30 % of the raw insert rate and 40 % of the
 raw select rate on SQLite.
 
@@ -156,8 +156,9 @@ def main() -> None:
     write_section(
         f"Record store ({backend})",
         f"`python -m bench.records`: {args.records:,} notes of about 1 KB, batches of {BATCH}, through the "
-        "encrypted store (validation, AES-256-GCM with associated data, clear projection, ORM) beside raw "
-        "SQLAlchemy Core `executemany`/`select` of rows of the same width on the same database.\n\n" + table,
+        "encrypted store (validation, AES-256-GCM with associated data, clear projection) beside raw "
+        "SQLAlchemy Core `executemany`/`select` of the same rows in a table of the records' exact shape and "
+        "indexes, on the same database.\n\n" + table,
     )
 
 
