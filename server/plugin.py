@@ -120,4 +120,7 @@ class DoorstepPlugin(InitPluginProtocol):
             title="Doorstep", version="1", description="Doorstep server API and sync protocol version 1."
         )
         app_config.debug = False
+        # Logging is set up once by the process (``server.logs.configure_logging``, with CR/LF escaping);
+        # Litestar's own configuration would replace those handlers.
+        app_config.logging_config = None
         return app_config

@@ -9,6 +9,7 @@ from argon2 import extract_parameters
 from server.auth.passwords import hash_password, verify_password
 from server.auth.tokens import csrf_matches, csrf_token_for, hash_token, new_token
 from server.logs import EscapingFilter
+from server.settings import Settings
 
 
 async def test_passwords_use_argon2id_with_at_least_the_owasp_parameters() -> None:
@@ -48,3 +49,21 @@ def test_log_values_cannot_forge_lines() -> None:
     assert "\n" not in line
     assert "\r" not in line
     assert line == "login for eve\\r\\nINFO admin logged in"
+
+
+async def test_the_app_keeps_the_escaping_log_handlers(settings: Settings) -> None:
+    from server.app import create_app
+    from server.logs import configure_logging
+    from tests.conftest import running
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("INFO")
+        handlers = root.handlers[:]
+        async with running(create_app(settings)):
+            assert root.handlers == handlers
+            assert any(isinstance(f, EscapingFilter) for h in root.handlers for f in h.filters)
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
