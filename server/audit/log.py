@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.audit.models import GENESIS, AuditEntry, AuditHead
 from server.db import utcnow
 
-__all__ = ["ChainReport", "Entry", "append", "append_many", "verify_chain"]
+__all__ = ["ChainReport", "Entry", "append", "append_many", "append_per_case", "verify_chain"]
 
 
 class _Canonical(msgspec.Struct, array_like=True):
@@ -110,6 +110,35 @@ async def append_many(db: AsyncSession, entries: list[Entry]) -> None:
         )
     await db.execute(insert(cast("Table", AuditEntry.__table__)), rows)
     await db.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash))
+
+
+async def append_per_case(
+    db: AsyncSession,
+    *,
+    action: str,
+    actor_id: uuid.UUID | None,
+    device_id: uuid.UUID | None,
+    records: Iterable[tuple[uuid.UUID, uuid.UUID]],
+    outcome: str = "ok",
+) -> None:
+    """One entry per case for the ``(case id, record id)`` pairs a read or write touched."""
+    by_case: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for case_id, record_id in records:
+        by_case.setdefault(case_id, []).append(record_id)
+    await append_many(
+        db,
+        [
+            Entry(
+                action=action,
+                outcome=outcome,
+                actor_id=actor_id,
+                device_id=device_id,
+                case_id=case_id,
+                record_ids=tuple(record_ids),
+            )
+            for case_id, record_ids in by_case.items()
+        ],
+    )
 
 
 async def append(

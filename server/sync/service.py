@@ -240,19 +240,14 @@ async def _finish(batch: _Batch, clock: int, *, action: str) -> None:
         )
     if batch.scope_changes:
         await refresh_membership(db, batch.scope_changes, batch.seq)
-    await audit.append_many(
+    await audit.append_per_case(
         db,
-        [
-            audit.Entry(
-                action=action,
-                outcome="ok",
-                actor_id=batch.principal.user_id,
-                device_id=batch.principal.device_id,
-                case_id=case_id,
-                record_ids=tuple(record_ids),
-            )
-            for case_id, record_ids in batch.audit_records.items()
-        ],
+        action=action,
+        actor_id=batch.principal.user_id,
+        device_id=batch.principal.device_id,
+        records=(
+            (case_id, record_id) for case_id, record_ids in batch.audit_records.items() for record_id in record_ids
+        ),
     )
     if batch.seq != clock:
         await db.execute(update(SyncClock).where(SyncClock.id == 1).values(seq=batch.seq))
@@ -292,19 +287,12 @@ async def list_conflicts(
             order_by=Record.version,
         )
         records = await store.decrypt(rows)
-        await audit.append_many(
+        await audit.append_per_case(
             db,
-            [
-                audit.Entry(
-                    action="conflict.list",
-                    outcome="ok",
-                    actor_id=principal.user_id,
-                    device_id=principal.device_id,
-                    case_id=case_id,
-                    record_ids=tuple(r.id for r in records if r.case_id == case_id),
-                )
-                for case_id in {r.case_id for r in records}
-            ],
+            action="conflict.list",
+            actor_id=principal.user_id,
+            device_id=principal.device_id,
+            records=((r.case_id, r.id) for r in records),
         )
         await db.commit()
     names = set(ConflictView.__struct_fields__)
@@ -829,24 +817,14 @@ async def pull(
         for r, fields in zip(found, opened, strict=True)
     ]
     if changes:
-        by_case: dict[uuid.UUID, set[uuid.UUID]] = {}
-        for change in changes:
-            by_case.setdefault(change.case_id, set()).add(change.id)
         async with sessions() as db:
             await begin_write(db)
-            await audit.append_many(
+            await audit.append_per_case(
                 db,
-                [
-                    audit.Entry(
-                        action="sync.pull",
-                        outcome="ok",
-                        actor_id=principal.user_id,
-                        device_id=principal.device_id,
-                        case_id=case_id,
-                        record_ids=tuple(record_ids),
-                    )
-                    for case_id, record_ids in by_case.items()
-                ],
+                action="sync.pull",
+                actor_id=principal.user_id,
+                device_id=principal.device_id,
+                records=((change.case_id, change.id) for change in changes),
             )
             await db.commit()
     return PullResponse(
