@@ -23,6 +23,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+from server.auth.admin import AdminController
 from server.auth.controller import AuthController
 from server.auth.middleware import SessionAuthMiddleware
 from server.auth.schemas import Principal
@@ -90,6 +91,7 @@ class DoorstepPlugin(InitPluginProtocol):
                 request_max_body_size=self.settings.max_body_bytes,
                 route_handlers=[
                     AuthController,
+                    AdminController,
                     CaseController,
                     ConflictController,
                     health,

@@ -341,13 +341,15 @@ async def disable_user(sessions: async_sessionmaker[AsyncSession], username: str
 
 
 async def list_devices(
-    sessions: async_sessionmaker[AsyncSession], username: str | None = None
+    sessions: async_sessionmaker[AsyncSession], username: str | None = None, device_id: uuid.UUID | None = None
 ) -> Sequence[tuple[Device, User]]:
-    """Registered devices with their owners, newest contact first."""
+    """Registered devices with their owners, newest contact first; optionally of one user or one device."""
     async with sessions() as db:
         query = select(Device, User).join(User, User.id == Device.user_id).order_by(Device.last_seen_at.desc())
         if username:
             query = query.where(User.username == username.strip().lower())
+        if device_id:
+            query = query.where(Device.id == device_id)
         return [(device, user) for device, user in (await db.execute(query)).all()]
 
 

@@ -350,3 +350,20 @@ async def test_an_office_full_of_tablets_may_log_in_at_once_from_one_address(
             return response.status_code
 
     assert await asyncio.gather(*(one(i) for i in range(40))) == [200] * 40
+
+
+async def test_an_administrator_revokes_a_lost_tablet_over_http(app: Litestar, client: Client) -> None:
+    async with client_from(app) as tablet:
+        lost = await login(tablet, "worker1")
+        await login(client, "worker2")
+        assert (await client.get("/api/admin/devices")).status_code == 403
+        await login(client, "admin")
+        listing = (await client.get("/api/admin/devices")).json()
+        assert {d["username"] for d in listing} >= {"worker1", "worker2"}
+        revoked = await client.post(f"/api/admin/devices/{lost['device_id']}/revoke")
+        assert revoked.status_code == 200
+        assert revoked.json()["revoked_at"] is not None
+        response = await tablet.get("/api/me")
+        assert response.status_code == 401
+        assert problem_type(response) == "device-revoked"
+        assert (await client.post(f"/api/admin/devices/{uuid.uuid4()}/revoke")).status_code == 404
