@@ -35,7 +35,7 @@ from server.records.keyring import Keyring
 from server.runtime import STATE_KEY, Runtime, runtime_of
 from server.settings import Settings
 from server.sync.controller import ConflictController, SyncController
-from server.web import app_shell, health, security_headers
+from server.web import app_shell, health, manifest, security_headers, service_worker
 
 __all__ = ["PWA_DIR", "DoorstepPlugin"]
 
@@ -96,6 +96,8 @@ class DoorstepPlugin(InitPluginProtocol):
                     ConflictController,
                     health,
                     app_shell,
+                    manifest,
+                    service_worker,
                     Router(
                         path="/",
                         request_max_body_size=self.settings.max_sync_body_bytes,

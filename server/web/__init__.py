@@ -2,6 +2,7 @@
 
 from server.web.hardening import security_headers
 from server.web.health import health
+from server.web.pwa import manifest, service_worker
 from server.web.shell import app_shell
 
-__all__ = ["app_shell", "health", "security_headers"]
+__all__ = ["app_shell", "health", "manifest", "security_headers", "service_worker"]

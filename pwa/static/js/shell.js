@@ -16,8 +16,12 @@ function show(me) {
 }
 
 async function loadMe() {
-  const response = await fetch("/api/me", { credentials: "same-origin" });
-  show(response.ok ? await response.json() : null);
+  try {
+    const response = await fetch("/api/me", { credentials: "same-origin" });
+    show(response.ok ? await response.json() : null);
+  } catch {
+    show(null); // offline: the login form stays; the tablet app's offline unlock comes with the case work
+  }
 }
 
 $("login-form").addEventListener("submit", async (event) => {
@@ -66,3 +70,30 @@ $("logout-button").addEventListener("click", async () => {
 });
 
 loadMe();
+
+// Offline shell: register the service worker and offer updates instead of forcing them.
+async function registerServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+  const offerUpdate = (worker) => {
+    $("update-banner").hidden = false;
+    $("update-button").onclick = () => worker.postMessage({ type: "SKIP_WAITING" });
+  };
+  if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+  registration.addEventListener("updatefound", () => {
+    const worker = registration.installing;
+    worker.addEventListener("statechange", () => {
+      if (worker.state === "installed" && navigator.serviceWorker.controller) offerUpdate(worker);
+    });
+  });
+  // The first install takes control without a reload; only an accepted update reloads the page.
+  const updating = Boolean(navigator.serviceWorker.controller);
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (!updating || reloading) return;
+    reloading = true;
+    window.location.reload();
+  });
+}
+
+registerServiceWorker();

@@ -1,0 +1,41 @@
+// Doorstep service worker, version {{ version }}. Rendered by the server: the version is a hash of the shell's
+// files, so every change to them installs a new worker with a new cache, and the old cache goes on activate.
+const VERSION = "{{ version }}";
+const CACHE = `doorstep-shell-${VERSION}`;
+const PRECACHE = {{ precache | safe }};
+
+self.addEventListener("install", (event) => {
+  // No skipWaiting here: a new version waits until the worker confirms "update" in the app.
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE)));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      const names = await caches.keys();
+      await Promise.all(
+        names.filter((name) => name.startsWith("doorstep-shell-") && name !== CACHE).map((name) => caches.delete(name)),
+      );
+      await self.clients.claim();
+    })(),
+  );
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  // The API is never cached: case data lives encrypted in IndexedDB, not in the HTTP cache.
+  if (url.pathname.startsWith("/api/") || url.pathname === "/health") return;
+  if (request.mode === "navigate") {
+    // The shell answers every navigation, with or without a network: a cold start offline works.
+    event.respondWith(caches.match("/", { cacheName: CACHE }).then((cached) => cached || fetch(request)));
+    return;
+  }
+  event.respondWith(caches.match(request, { cacheName: CACHE }).then((cached) => cached || fetch(request)));
+});
