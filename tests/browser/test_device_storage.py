@@ -69,3 +69,47 @@ async def test_indexeddb_holds_no_plaintext_and_only_the_passphrase_opens_it(
     assert result["left"] == ["n2"]
     assert result["extractable"] is False
     assert result["iterations"] >= 600_000
+
+
+OUTBOX = """
+async ({canary}) => {
+  const c = await import("/static/js/crypto.js");
+  const s = await import("/static/js/storage.js");
+  const { key } = await c.createVault("Sommer im Hof 2026", 1000);
+  const mids = [];
+  for (const text of [canary, "zwei", "drei"]) {
+    mids.push(await s.enqueue(key, { op: "put", kind: "note", id: crypto.randomUUID(), case_id: "c1",
+                                     base_version: null, fields: { text, visit_id: null } }));
+  }
+  const db = await s.openDB();
+  const raw = await new Promise((ok) => {
+    const request = db.transaction("outbox").objectStore("outbox").getAll();
+    request.onsuccess = () => ok(JSON.stringify(request.result, (k, v) => (v instanceof Uint8Array ? [...v] : v)));
+  });
+  const before = (await s.pending(key)).map((m) => [m.mid, m.fields.text, m.status]);
+  await s.settle([
+    { mid: 1, status: "applied", version: 10 },
+    { mid: 2, status: "rejected", error: { code: "validation", detail: "Zu lang", field: "text" } },
+    { mid: 3, status: "conflict", version: 11, conflict_id: "k1" },
+  ]);
+  const after = (await s.pending(key)).map((m) => [m.mid, m.fields.text, m.status, m.error.field]);
+  const next = await s.enqueue(key, { op: "resolve", conflict_id: "k1", value: "x" });
+  return { mids, raw, before, after, next };
+}
+"""
+
+
+async def test_the_outbox_keeps_mids_in_order_encrypted_and_keeps_rejected_work(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"])
+    page = await context.new_page()
+    await page.goto(live_server.url)
+    result = await page.evaluate(OUTBOX, {"canary": CANARY})
+    await context.close()
+    assert result["mids"] == [1, 2, 3]
+    assert "Kanarienvogel" not in result["raw"]
+    assert result["before"] == [[1, CANARY, "waiting"], [2, "zwei", "waiting"], [3, "drei", "waiting"]]
+    # Applied and conflicting work leaves the outbox; rejected work stays for the worker to fix or discard.
+    assert result["after"] == [[2, "zwei", "rejected", "text"]]
+    assert result["next"] == 4  # mids are never reused

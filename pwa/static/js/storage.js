@@ -90,3 +90,52 @@ export async function purgeCase(caseId) {
   for (const id of keys) store.delete(id);
   return done(transaction);
 }
+
+// --- the outbox: mutations waiting to be pushed, in mid order -------------------------------------------
+
+function outboxAad(mutation) {
+  return `outbox|${mutation.id || mutation.conflict_id}`;
+}
+
+/** Append a mutation (without ``mid``) to the outbox; returns its ``mid``, the next of this device's counter. */
+export async function enqueue(key, mutation) {
+  const blob = await sealJSON(key, mutation, outboxAad(mutation));
+  const db = await openDB();
+  const transaction = db.transaction(["meta", "outbox"], "readwrite");
+  const meta = transaction.objectStore("meta");
+  let mid;
+  meta.get("last_mid").onsuccess = (event) => {
+    mid = (event.target.result || 0) + 1;
+    meta.put(mid, "last_mid");
+    transaction.objectStore("outbox").put({ mid, aad: outboxAad(mutation), status: "waiting", error: null, blob });
+  };
+  await done(transaction);
+  return mid;
+}
+
+/** Every mutation still in the outbox, decrypted, in ``mid`` order, with its status. */
+export async function pending(key) {
+  const db = await openDB();
+  const rows = await promised(db.transaction("outbox").objectStore("outbox").getAll());
+  return Promise.all(
+    rows.map(async (row) => ({ ...(await openJSON(key, row.blob, row.aad)), mid: row.mid, status: row.status, error: row.error })),
+  );
+}
+
+/** Apply push results: applied and conflict leave the outbox; a rejected one stays, with the server's error. */
+export async function settle(results) {
+  const db = await openDB();
+  const transaction = db.transaction("outbox", "readwrite");
+  const store = transaction.objectStore("outbox");
+  for (const result of results) {
+    if (result.status === "rejected") {
+      store.get(result.mid).onsuccess = (event) => {
+        const row = event.target.result;
+        if (row) store.put({ ...row, status: "rejected", error: result.error });
+      };
+    } else {
+      store.delete(result.mid);
+    }
+  }
+  return done(transaction);
+}
