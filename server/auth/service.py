@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.auth.models import Device, LoginFailure, Organisation, Role, Session, Team, User
-from server.auth.passwords import hash_password, verify_password
+from server.auth.passwords import hash_password, needs_rehash, verify_password
 from server.auth.schemas import LoginRequest, Principal, TeamMember
 from server.auth.tokens import csrf_matches, csrf_token_for, hash_token, new_token
 from server.db import begin_write, read_one, utcnow
@@ -28,7 +28,6 @@ from server.settings import Settings
 __all__ = [
     "LoginResult",
     "authenticate",
-    "create_organisation",
     "create_team",
     "create_user",
     "disable_user",
@@ -122,6 +121,11 @@ async def login(
         await db.execute(
             delete(LoginFailure).where((LoginFailure.key == account_key) | LoginFailure.id.in_(attempt_ids))
         )
+        if needs_rehash(user.password_hash):
+            # Parameters were raised since this hash was made: upgrade it while the password is at hand.
+            await db.execute(
+                update(User).where(User.id == user.id).values(password_hash=await hash_password(request.password))
+            )
         device = await _device_for_login(db, user, request)
         token = new_token()
         expires_at = now + dt.timedelta(hours=settings.session_max_hours)
@@ -263,16 +267,6 @@ async def team_members(sessions: async_sessionmaker[AsyncSession], principal: Pr
 
 
 # --- administration (CLI and admin API) -------------------------------------------------------------------
-
-
-async def create_organisation(sessions: async_sessionmaker[AsyncSession], name: str) -> Organisation:
-    """Create the organisation that owns the teams."""
-    async with sessions() as db:
-        await begin_write(db)
-        org = Organisation(name=name)
-        db.add(org)
-        await db.commit()
-        return org
 
 
 async def create_team(sessions: async_sessionmaker[AsyncSession], name: str) -> Team:

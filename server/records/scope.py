@@ -20,7 +20,7 @@ from server.auth.models import Role
 from server.auth.schemas import Principal
 from server.records.models import Record, ScopeEvent, ScopeMember
 
-__all__ = ["case_subjects", "case_team", "in_scope", "refresh_membership", "scope_case_ids", "subject_of"]
+__all__ = ["case_subjects", "in_scope", "refresh_membership", "scope_case_ids", "subject_of"]
 
 
 def scope_case_ids(principal: Principal) -> Select[uuid.UUID]:
@@ -43,11 +43,6 @@ async def in_scope(db: AsyncSession, principal: Principal, case_id: uuid.UUID) -
     """Whether ``case_id`` is a live case in ``principal``'s scope."""
     query = scope_case_ids(principal).where(Record.id == case_id)
     return (await db.scalar(query)) is not None
-
-
-async def case_team(db: AsyncSession, case_id: uuid.UUID) -> uuid.UUID | None:
-    """The team a case belongs to (clear column), or None if there is no such case."""
-    return await db.scalar(select(Record.team_id).where(Record.id == case_id, Record.kind == "case"))
 
 
 async def case_subjects(db: AsyncSession, case_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:

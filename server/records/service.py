@@ -7,7 +7,7 @@ import uuid
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import audit
@@ -179,8 +179,3 @@ async def case_detail(
         await db.commit()
     case = next(r for r in records if r.kind == "case")
     return CaseDetail(case=RecordOut.of(case), records=[RecordOut.of(r) for r in records if r.kind != "case"])
-
-
-async def count_records(db: AsyncSession) -> int:
-    """How many records the store holds (tombstones included)."""
-    return int(await db.scalar(select(func.count()).select_from(Record)) or 0)

@@ -18,7 +18,7 @@ from sqlalchemy import Table, bindparam, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from server.crypto import DecryptionError, associated_data, open_blob, read_header, seal
+from server.crypto import DecryptionError, associated_data, open_blob, seal
 from server.db import among, utcnow
 from server.records.keyring import DataKey, Keyring
 from server.records.models import Record, SyncClock
@@ -190,10 +190,6 @@ class RecordStore:
         ).scalar_one()
         return int(last) - count + 1
 
-    async def current_seq(self) -> int:
-        """The last ``seq`` handed out."""
-        return int((await self.db.execute(select(SyncClock.seq).where(SyncClock.id == 1))).scalar_one())
-
     async def rows(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, RecordRow]:
         """The rows of ``ids`` that exist (including those written in this transaction), in one query."""
         wanted = set(ids)
@@ -339,7 +335,3 @@ class RecordStore:
         row.updated_by = actor
         self._changed(row)
         return row
-
-    def header_dek(self, row: RecordRow) -> uuid.UUID | None:
-        """The data-key id written in the row's blob header (for diagnostics and rotation checks)."""
-        return None if row.blob is None else read_header(row.blob).dek_id

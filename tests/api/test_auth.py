@@ -367,3 +367,22 @@ async def test_an_administrator_revokes_a_lost_tablet_over_http(app: Litestar, c
         assert response.status_code == 401
         assert problem_type(response) == "device-revoked"
         assert (await client.post(f"/api/admin/devices/{uuid.uuid4()}/revoke")).status_code == 404
+
+
+async def test_a_hash_made_with_weaker_parameters_is_upgraded_at_login(
+    client: Client, settings: Settings, org: Org
+) -> None:
+    from argon2 import PasswordHasher, extract_parameters
+
+    engine = create_engine(settings.resolved_database_url)
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+    async with session_factory(engine)() as db:
+        db.add(User(username="altkonto", display_name="Alt", role=Role.WORKER, team_id=org.team_id, password_hash=weak))
+        await db.commit()
+    await login(client, "altkonto")
+    async with session_factory(engine)() as db:
+        stored = (await db.scalars(select(User.password_hash).where(User.username == "altkonto"))).one()
+    await engine.dispose()
+    assert stored != weak
+    assert extract_parameters(stored).memory_cost >= 19 * 1024
+    await login(client, "altkonto")  # the new hash still verifies
