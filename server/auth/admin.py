@@ -59,18 +59,7 @@ class AdminController(Controller):
     ) -> list[DeviceView]:
         """Every registered device, most recently seen first."""
         _require_admin(principal)
-        rows = await service.list_devices(runtime.sessions)
-        return [
-            DeviceView(
-                id=d.id,
-                name=d.name,
-                username=u.username,
-                display_name=u.display_name,
-                last_seen_at=d.last_seen_at,
-                revoked_at=d.revoked_at,
-            )
-            for d, u in rows
-        ]
+        return [_view(device, user) for device, user in await service.list_devices(runtime.sessions)]
 
     @post("/devices/{device_id:uuid}/revoke", status_code=HTTP_200_OK)
     async def revoke(
@@ -79,13 +68,5 @@ class AdminController(Controller):
         """Revoke a device: its next request is answered ``401 device-revoked`` and it wipes its data."""
         _require_admin(principal)
         await service.revoke_device(runtime.sessions, device_id)
-        rows = await service.list_devices(runtime.sessions)
-        device, user = next((d, u) for d, u in rows if d.id == device_id)
-        return DeviceView(
-            id=device.id,
-            name=device.name,
-            username=user.username,
-            display_name=user.display_name,
-            last_seen_at=device.last_seen_at,
-            revoked_at=device.revoked_at,
-        )
+        [row] = await service.list_devices(runtime.sessions, device_id=device_id)
+        return _view(*row)

@@ -151,31 +151,25 @@ async def case_detail(
     """The case and its live records, decrypted. Out of scope is ``404`` and is audited as a denial."""
     async with sessions() as db:
         await begin_write(db)
-        if not await in_scope(db, principal, case_id):
-            await audit.append(
-                db,
-                action="case.read",
-                outcome="denied",
-                actor_id=principal.user_id,
-                device_id=principal.device_id,
-                case_id=case_id,
+        allowed = await in_scope(db, principal, case_id)
+        records = []
+        if allowed:
+            store = RecordStore(db, keyring)
+            rows = await store.select(
+                Record.case_id == case_id, Record.deleted.is_(False), order_by=(Record.kind, Record.version)
             )
-            await db.commit()
-            raise NotFound("No such case.")
-        store = RecordStore(db, keyring)
-        rows = await store.select(
-            Record.case_id == case_id, Record.deleted.is_(False), order_by=(Record.kind, Record.version)
-        )
-        records = await store.decrypt(rows)
+            records = await store.decrypt(rows)
         await audit.append(
             db,
             action="case.read",
-            outcome="ok",
+            outcome="ok" if allowed else "denied",
             actor_id=principal.user_id,
             device_id=principal.device_id,
             case_id=case_id,
             record_ids=[r.id for r in records],
         )
         await db.commit()
+    if not allowed:
+        raise NotFound("No such case.")
     case = next(r for r in records if r.kind == "case")
     return CaseDetail(case=RecordOut.of(case), records=[RecordOut.of(r) for r in records if r.kind != "case"])
