@@ -39,3 +39,14 @@ self.addEventListener("fetch", (event) => {
   }
   event.respondWith(caches.match(request, { cacheName: CACHE }).then((cached) => cached || fetch(request)));
 });
+
+// Background Sync: the network is back. The worker holds no key (it lives only in an open page's memory), so it
+// asks the open pages to sync; with no page open, the outbox waits, encrypted, for the next start.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "doorstep-sync") return;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window" }).then((pages) => {
+      for (const page of pages) page.postMessage({ type: "sync-requested" });
+    }),
+  );
+});

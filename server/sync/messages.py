@@ -128,3 +128,5 @@ class PullResponse(msgspec.Struct, kw_only=True, frozen=True):
     purge: list[uuid.UUID]
     cursor: str
     has_more: bool
+    # An additive extension: changes that follow this page in the same snapshot, for a progress bar.
+    remaining: int = 0

@@ -786,6 +786,12 @@ async def pull(
         keys = (await db.execute(order)).all()
         has_more = len(keys) > limit
         keys = keys[:limit]
+        remaining = 0
+        if has_more:
+            # For the device's progress bar ("n of m"): how many changes follow this page in the same snapshot.
+            counted = order.limit(None).order_by(None).subquery()
+            total = (await db.execute(select(func.count()).select_from(counted))).scalar_one()
+            remaining = int(total) - len(keys)
         end = Cursor(int(keys[-1].effective), keys[-1].id) if has_more else Cursor(high)
         by_id = {
             row["id"]: row
@@ -828,5 +834,9 @@ async def pull(
             )
             await db.commit()
     return PullResponse(
-        changes=changes, purge=purge, cursor=encode_cursor(secret, principal.user_id, end), has_more=has_more
+        changes=changes,
+        purge=purge,
+        cursor=encode_cursor(secret, principal.user_id, end),
+        has_more=has_more,
+        remaining=remaining,
     )

@@ -73,7 +73,7 @@ async def test_the_app_shell_has_a_strict_csp_without_inline_script(client: Clie
     assert "unsafe-eval" not in csp
     assert "frame-ancestors 'none'" in csp
     assert "<script>" not in response.text  # every script is an external module
-    script = await client.get("/static/js/shell.js")
+    script = await client.get("/static/js/app.js")
     assert script.status_code == 200
     assert script.headers["x-content-type-options"] == "nosniff"
 

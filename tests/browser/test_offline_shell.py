@@ -52,7 +52,7 @@ async def test_manifest_and_service_worker_are_served_for_installation(live_serv
     assert worker.headers["cache-control"] == "no-cache"
     version, urls = asset_manifest()
     assert f'"{version}"' in worker.text
-    assert "/static/js/shell.js" in urls
+    assert "/static/js/app.js" in urls
     assert "skipWaiting()" not in worker.text.split('event.data.type === "SKIP_WAITING"')[0]
 
 

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.usefixtures("org"), pytest.mark.browser]
 
 
 @pytest.mark.parametrize("orientation", sorted(TABLET_SIZES))
-async def test_a_worker_logs_in_and_out_on_a_tablet(
+async def test_a_worker_logs_in_sets_up_the_tablet_and_logs_out(
     browser: Browser, live_server: LiveServer, screenshots: Path, orientation: str
 ) -> None:
     context = await browser.new_context(viewport=TABLET_SIZES[orientation], locale="de-DE")
@@ -33,14 +33,31 @@ async def test_a_worker_logs_in_and_out_on_a_tablet(
 
     await page.get_by_label("Passwort").fill(PASSWORD)
     await page.get_by_role("button", name="Anmelden").click()
-    await expect(page.get_by_text("Sie sind angemeldet als")).to_be_visible()
-    await expect(page.locator("#who")).to_have_text("Worker1")
-    await page.screenshot(path=screenshots / f"logged-in-{orientation}.png")
+    await expect(page.get_by_role("heading", name="Gerät einrichten")).to_be_visible()
+    await expect(page.get_by_text("Hallo Worker1.")).to_be_visible()
+    await page.get_by_label("Geräte-Passwort", exact=True).fill("zu kurz")
+    await page.get_by_label("Geräte-Passwort wiederholen").fill("zu kurz")
+    await page.get_by_label("PIN (4 bis 8 Ziffern)").fill("12")
+    await page.get_by_role("button", name="Einrichten und Daten laden").click()
+    await expect(page.get_by_role("alert")).to_have_text("Das Geräte-Passwort braucht mindestens 10 Zeichen.")
+    await page.screenshot(path=screenshots / f"setup-{orientation}.png")
+    await page.get_by_label("Geräte-Passwort", exact=True).fill("Sommer im Hof 2026")
+    await page.get_by_label("Geräte-Passwort wiederholen").fill("Sommer im Hof 2026")
+    await page.get_by_role("button", name="Einrichten und Daten laden").click()
+    await expect(page.get_by_role("alert")).to_have_text("Die PIN besteht aus 4 bis 8 Ziffern.")
+    await page.get_by_label("PIN (4 bis 8 Ziffern)").fill("2468")
+    await page.get_by_role("button", name="Einrichten und Daten laden").click()
+    await expect(page.get_by_role("heading", name="Heute – Meine Besuche")).to_be_visible()
+    await expect(page.get_by_text("Heute sind keine Besuche geplant.")).to_be_visible()
 
-    await page.reload()  # the HttpOnly session cookie keeps the login
-    await expect(page.locator("#who")).to_have_text("Worker1")
-    await page.get_by_role("button", name="Abmelden").click()
+    await page.get_by_role("button", name="English").click()  # English on request
+    await expect(page.get_by_role("heading", name="Today – my visits")).to_be_visible()
+    await page.get_by_role("button", name="Deutsch").click()
+    await expect(page.get_by_role("heading", name="Heute – Meine Besuche")).to_be_visible()
+
+    await page.get_by_role("button", name="Abmelden").click()  # nothing unsynced: the device is emptied
     await expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
+    assert await page.evaluate("(async () => (await import('/static/js/storage.js')).getMeta('vault'))()") is None
     await page.reload()
     await expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
     await context.close()

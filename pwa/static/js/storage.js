@@ -1,9 +1,19 @@
-// The local store in IndexedDB: one cached openDB(), numbered schema upgrades, and records kept encrypted.
+// The local store in IndexedDB: one cached openDB(), numbered schema upgrades, and everything sensitive encrypted.
 // Encryption happens before a transaction opens: nothing else is awaited inside an IndexedDB transaction.
+//
+// Stores (version 2):
+//   meta     vault (the wrapped data key), cursor, last_mid, owner, last sync: no case data
+//   records  {id, case_id, kind, blob}: blob = sealed {id, case_id, kind, version, fields, local}
+//            ``fields`` is the copy last received by pull (``version`` is its version, the only base_version
+//            ever sent); ``local`` holds this device's changes not yet pulled back, shown on top of ``fields``.
+//   outbox   {mid, target, op, status, error, aad, blob}: mutations in mid order, blob = sealed mutation
+//            status "waiting" (never sent: may still absorb later edits), "sent" (in a push whose answer
+//            never arrived: immutable from then on), "rejected" (kept with the server's error until discarded)
+//   drafts   {id, blob}: text being typed (a visit's note), saved on every pause and never sent
 import { openJSON, sealJSON } from "./crypto.js";
 
 const DB_NAME = "doorstep";
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 let opening = null;
 
 function promised(request) {
@@ -26,14 +36,34 @@ export function openDB() {
     const request = indexedDB.open(DB_NAME, DB_VERSION);
     request.onupgradeneeded = (event) => {
       const db = request.result;
+      const tx = request.transaction;
       if (event.oldVersion < 1) {
-        db.createObjectStore("meta"); // vault (wrapped key), cursor, device id: no case data
+        db.createObjectStore("meta");
         const records = db.createObjectStore("records", { keyPath: "id" });
         records.createIndex("case_id", "case_id");
         db.createObjectStore("outbox", { keyPath: "mid" });
       }
+      if (event.oldVersion < 2) {
+        // Version 2 keeps the kind beside the case id (both are identifiers, not content) so that a screen reads
+        // only the kinds it shows, and lets the outbox find a waiting edit of the same record.
+        tx.objectStore("records").createIndex("kind", "kind");
+        tx.objectStore("outbox").createIndex("target", "target");
+        db.createObjectStore("drafts", { keyPath: "id" });
+        if (event.oldVersion >= 1) {
+          tx.objectStore("records").clear(); // rows without a kind: pull them again
+          tx.objectStore("meta").delete("cursor");
+        }
+      }
     };
-    opening = promised(request);
+    opening = promised(request).then((db) => {
+      // Another tab deleting the database (a remote wipe) must not be blocked by this page.
+      db.onversionchange = () => {
+        db.close();
+        opening = null;
+      };
+      return db;
+    });
+    opening.catch(() => (opening = null));
   }
   return opening;
 }
@@ -50,15 +80,22 @@ export async function setMeta(name, value) {
   return done(transaction);
 }
 
-/** Store records ({id, case_id, kind, version, fields, ...}) encrypted, in one transaction. */
-export async function putRecords(key, records) {
-  const sealed = await Promise.all(
+const recordAad = (id) => `record|${id}`;
+
+async function sealRecords(key, records) {
+  return Promise.all(
     records.map(async (record) => ({
       id: record.id,
       case_id: record.case_id,
-      blob: await sealJSON(key, record, `record|${record.id}`),
+      kind: record.kind,
+      blob: await sealJSON(key, record, recordAad(record.id)),
     })),
   );
+}
+
+/** Store records ({id, case_id, kind, version, fields, local}) encrypted, in one transaction. */
+export async function putRecords(key, records) {
+  const sealed = await sealRecords(key, records);
   const db = await openDB();
   const transaction = db.transaction("records", "readwrite");
   const store = transaction.objectStore("records");
@@ -66,11 +103,56 @@ export async function putRecords(key, records) {
   return done(transaction);
 }
 
+/**
+ * One pull page, atomically: its records (with ``overlay`` re-applied on records that still have outgoing
+ * changes), its deletions and purges, and then the cursor. The cursor is never stored without its page.
+ */
+export async function applyPage(key, page, overlay) {
+  const live = [];
+  const gone = [];
+  for (const change of page.changes) {
+    if (change.deleted) gone.push(change.id);
+    else {
+      live.push({
+        id: change.id,
+        case_id: change.case_id,
+        kind: change.kind,
+        version: change.version,
+        flag: change.flag || null,
+        fields: change.fields,
+        local: overlay.get(change.id) || null,
+      });
+    }
+  }
+  const sealed = await sealRecords(key, live);
+  const db = await openDB();
+  const transaction = db.transaction(["records", "meta"], "readwrite");
+  const store = transaction.objectStore("records");
+  for (const row of sealed) store.put(row);
+  for (const id of gone) store.delete(id);
+  for (const caseId of page.purge) {
+    store.index("case_id").getAllKeys(caseId).onsuccess = (event) => {
+      for (const id of event.target.result) store.delete(id);
+    };
+  }
+  transaction.objectStore("meta").put(page.cursor, "cursor");
+  return done(transaction);
+}
+
+/** Remove every record (before a bootstrap from an empty cursor). */
+export async function clearRecords() {
+  const db = await openDB();
+  const transaction = db.transaction(["records", "meta"], "readwrite");
+  transaction.objectStore("records").clear();
+  transaction.objectStore("meta").delete("cursor");
+  return done(transaction);
+}
+
 /** One record, decrypted, or undefined. */
 export async function getRecord(key, id) {
   const db = await openDB();
   const row = await promised(db.transaction("records").objectStore("records").get(id));
-  return row ? openJSON(key, row.blob, `record|${row.id}`) : undefined;
+  return row ? openJSON(key, row.blob, recordAad(row.id)) : undefined;
 }
 
 /** Every record of a case (or all), decrypted in parallel after the read transaction has finished. */
@@ -78,7 +160,23 @@ export async function listRecords(key, caseId) {
   const db = await openDB();
   const store = db.transaction("records").objectStore("records");
   const rows = await promised(caseId ? store.index("case_id").getAll(caseId) : store.getAll());
-  return Promise.all(rows.map((row) => openJSON(key, row.blob, `record|${row.id}`)));
+  return Promise.all(rows.map((row) => openJSON(key, row.blob, recordAad(row.id))));
+}
+
+/** Every record of the given kinds, decrypted: ``{kind: [records]}``. */
+export async function listKinds(key, kinds) {
+  const db = await openDB();
+  const index = db.transaction("records").objectStore("records").index("kind");
+  const rows = await Promise.all(kinds.map((kind) => promised(index.getAll(kind))));
+  const opened = await Promise.all(
+    rows.map((list) => Promise.all(list.map((row) => openJSON(key, row.blob, recordAad(row.id))))),
+  );
+  return Object.fromEntries(kinds.map((kind, i) => [kind, opened[i]]));
+}
+
+export async function countRecords() {
+  const db = await openDB();
+  return promised(db.transaction("records").objectStore("records").count());
 }
 
 /** Remove every record of a case (a ``purge`` from the server). */
@@ -93,24 +191,59 @@ export async function purgeCase(caseId) {
 
 // --- the outbox: mutations waiting to be pushed, in mid order -------------------------------------------
 
-function outboxAad(mutation) {
-  return `outbox|${mutation.id || mutation.conflict_id}`;
-}
+const targetOf = (mutation) => mutation.id || mutation.conflict_id;
+const outboxAad = (mutation) => `outbox|${targetOf(mutation)}`;
 
-/** Append a mutation (without ``mid``) to the outbox; returns its ``mid``, the next of this device's counter. */
-export async function enqueue(key, mutation) {
-  const blob = await sealJSON(key, mutation, outboxAad(mutation));
+/**
+ * Record a change: the mutation goes into the outbox and the changed records (with their ``local`` overlay)
+ * into the store, in one transaction, so that a crash keeps both or neither. A ``put`` on a record that already
+ * has a never-sent ``put`` waiting merges into it (same mid, same base_version, same place in the order);
+ * anything sent once is immutable and the change gets the next mid. Returns the mid.
+ */
+export async function commitChange(key, mutation, records = []) {
   const db = await openDB();
-  const transaction = db.transaction(["meta", "outbox"], "readwrite");
+  let merged = null;
+  if (mutation.op === "put") {
+    const rows = await promised(db.transaction("outbox").objectStore("outbox").index("target").getAll(mutation.id));
+    const open = rows.filter((row) => row.status === "waiting" && row.op === "put").pop();
+    if (open) {
+      const earlier = await openJSON(key, open.blob, open.aad);
+      merged = { row: open, mutation: { ...earlier, fields: { ...earlier.fields, ...mutation.fields } } };
+    }
+  }
+  const blob = await sealJSON(key, mutation, outboxAad(mutation));
+  const mergedBlob = merged ? await sealJSON(key, merged.mutation, merged.row.aad) : null;
+  const sealed = await sealRecords(key, records);
+  const transaction = db.transaction(["meta", "outbox", "records"], "readwrite");
   const meta = transaction.objectStore("meta");
+  const outbox = transaction.objectStore("outbox");
   let mid;
-  meta.get("last_mid").onsuccess = (event) => {
-    mid = (event.target.result || 0) + 1;
-    meta.put(mid, "last_mid");
-    transaction.objectStore("outbox").put({ mid, aad: outboxAad(mutation), status: "waiting", error: null, blob });
+  const append = () => {
+    meta.get("last_mid").onsuccess = (event) => {
+      mid = (event.target.result || 0) + 1;
+      meta.put(mid, "last_mid");
+      outbox.put({ mid, target: targetOf(mutation), op: mutation.op, aad: outboxAad(mutation), status: "waiting", error: null, blob });
+    };
   };
+  if (merged) {
+    outbox.get(merged.row.mid).onsuccess = (event) => {
+      const row = event.target.result;
+      // Still waiting and unchanged since it was read: nothing has sent it, so it may absorb this edit.
+      if (row && row.status === "waiting" && row.blob.iv.toString() === merged.row.blob.iv.toString()) {
+        mid = row.mid;
+        outbox.put({ ...row, blob: mergedBlob });
+      } else append();
+    };
+  } else append();
+  const recordStore = transaction.objectStore("records");
+  for (const row of sealed) recordStore.put(row);
   await done(transaction);
   return mid;
+}
+
+/** Append a mutation (without ``mid``) to the outbox; returns its ``mid``. */
+export async function enqueue(key, mutation) {
+  return commitChange(key, mutation, []);
 }
 
 /** Every mutation still in the outbox, decrypted, in ``mid`` order, with its status. */
@@ -120,6 +253,27 @@ export async function pending(key) {
   return Promise.all(
     rows.map(async (row) => ({ ...(await openJSON(key, row.blob, row.aad)), mid: row.mid, status: row.status, error: row.error })),
   );
+}
+
+/** How many mutations wait, and how many were rejected, without decrypting anything. */
+export async function outboxCounts() {
+  const db = await openDB();
+  const rows = await promised(db.transaction("outbox").objectStore("outbox").getAll());
+  return { total: rows.length, rejected: rows.filter((row) => row.status === "rejected").length };
+}
+
+/** Mark mutations as sent: from now on they are immutable (the server may have processed them). */
+export async function markSent(mids) {
+  const db = await openDB();
+  const transaction = db.transaction("outbox", "readwrite");
+  const store = transaction.objectStore("outbox");
+  for (const mid of mids) {
+    store.get(mid).onsuccess = (event) => {
+      const row = event.target.result;
+      if (row && row.status === "waiting") store.put({ ...row, status: "sent" });
+    };
+  }
+  return done(transaction);
 }
 
 /** Apply push results: applied and conflict leave the outbox; a rejected one stays, with the server's error. */
@@ -138,4 +292,51 @@ export async function settle(results) {
     }
   }
   return done(transaction);
+}
+
+/** The worker discards a rejected mutation: it leaves the outbox (its mid is never reused). */
+export async function discard(mid) {
+  const db = await openDB();
+  const transaction = db.transaction("outbox", "readwrite");
+  transaction.objectStore("outbox").delete(mid);
+  return done(transaction);
+}
+
+// --- drafts: text being typed, encrypted like everything else -----------------------------------------------
+
+export async function saveDraft(key, id, value) {
+  const blob = await sealJSON(key, value, `draft|${id}`);
+  const db = await openDB();
+  const transaction = db.transaction("drafts", "readwrite");
+  transaction.objectStore("drafts").put({ id, blob });
+  return done(transaction);
+}
+
+export async function getDraft(key, id) {
+  const db = await openDB();
+  const row = await promised(db.transaction("drafts").objectStore("drafts").get(id));
+  return row ? openJSON(key, row.blob, `draft|${id}`) : undefined;
+}
+
+export async function deleteDraft(id) {
+  const db = await openDB();
+  const transaction = db.transaction("drafts", "readwrite");
+  transaction.objectStore("drafts").delete(id);
+  return done(transaction);
+}
+
+/** Delete the whole local database (remote wipe, or a new user on a device with nothing unsynced). */
+export async function wipe() {
+  if (opening) {
+    try {
+      (await opening).close();
+    } catch {
+      // a database that never opened needs no closing
+    }
+    opening = null;
+  }
+  await new Promise((resolve) => {
+    const request = indexedDB.deleteDatabase(DB_NAME);
+    request.onsuccess = request.onerror = request.onblocked = () => resolve();
+  });
 }

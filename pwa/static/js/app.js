@@ -1,0 +1,642 @@
+// Doorstep on the tablet: start-up, login, device unlock, idle lock, navigation, logout and remote wipe.
+//
+// The data key exists only in this page's memory. A cold start asks for the device passphrase; the idle lock
+// asks for a short PIN while the key is still here; five wrong PINs drop the key (SECURITY.md part 4).
+import { api, Offline, onAuthProblem, setCsrf } from "./api.js";
+import { createVault, openJSON, openVault, sealJSON } from "./crypto.js";
+import * as data from "./data.js";
+import { applyLanguage, lang, setLang, t } from "./i18n.js";
+import * as store from "./storage.js";
+import * as sync from "./sync.js";
+import { fill, h, toast } from "./ui.js";
+import * as caseScreen from "./screens/case.js";
+import * as conflictsScreen from "./screens/conflicts.js";
+import * as assessmentScreen from "./screens/assessment.js";
+import * as officeScreen from "./screens/office.js";
+import * as statusScreen from "./screens/status.js";
+import * as todayScreen from "./screens/today.js";
+import * as visitScreen from "./screens/visit.js";
+
+const $ = (id) => document.getElementById(id);
+const MAX_PIN_TRIES = 5;
+const PIN_ITERATIONS = 100_000;
+
+const app = {
+  me: null, // the server's answer to /api/me while a session exists
+  owner: null, // the user this device's data belongs to
+  key: null, // the data key (non-extractable CryptoKey), memory only
+  pin: null, // {salt, hash} of the lock PIN, memory only while unlocked
+  pinTries: 0,
+  locked: false,
+  users: new Map(), // user id -> display name
+  deviceId: () => localStorage.getItem("doorstep.device_id"),
+  isSupervisor: () => app.owner?.role === "supervisor",
+  navigate: (hash) => {
+    if (location.hash === hash) route();
+    else location.hash = hash;
+  },
+  userName: (id) => (id ? app.users.get(id) || t("user.unknown") : t("user.nobody")),
+  refresh: () => route(),
+};
+
+// --- start ---------------------------------------------------------------------------------------------------
+
+async function boot() {
+  applyLanguage();
+  wireChrome();
+  registerServiceWorker().catch(() => {}); // offline: the installed worker keeps serving the shell
+  onAuthProblem((type) => (type === "device-revoked" ? remoteWipe() : needLogin()));
+  sync.configure({ key: () => (app.locked ? null : app.key), deviceId: app.deviceId, ready: ensureSession });
+  sync.subscribe(onSyncEvent);
+  data.onChange(() => {
+    updateBadges();
+    if (navigator.onLine) scheduleSync();
+    else sync.requestBackgroundSync();
+  });
+  window.addEventListener("online", () => {
+    showNetState();
+    sync.syncNow();
+  });
+  window.addEventListener("offline", showNetState);
+  window.addEventListener("hashchange", route);
+  showNetState();
+
+  const vault = await store.getMeta("vault");
+  app.owner = await store.getMeta("owner");
+  if (vault && app.owner) return showUnlock();
+  const me = await whoAmI();
+  if (me) return showSetup(me);
+  return showLogin();
+}
+
+async function whoAmI() {
+  try {
+    const me = await api("GET", "/api/me");
+    app.me = me;
+    setCsrf(me.csrf_token);
+    localStorage.setItem("doorstep.device_id", me.device_id);
+    return me;
+  } catch {
+    return null;
+  }
+}
+
+/** A session of this device's owner, with its CSRF token; false (and a login prompt) when there is none. */
+async function ensureSession() {
+  if (!app.me) await whoAmI();
+  if (app.me && localStorage.getItem("doorstep.logout_pending")) {
+    // A logout made offline could not end the server session: end it now, and ask for a login.
+    await api("POST", "/api/auth/logout").catch(() => {});
+    localStorage.removeItem("doorstep.logout_pending");
+    app.me = null;
+  }
+  if (app.me && app.owner && app.me.user.id === app.owner.id) return true;
+  needLogin();
+  return false;
+}
+
+function wireChrome() {
+  $("lang-button").addEventListener("click", () => {
+    setLang(lang() === "de" ? "en" : "de");
+    applyLanguage();
+    renderNav();
+    if (app.key && !app.locked) route();
+    else if (currentGate) currentGate();
+  });
+  $("lock-button").addEventListener("click", () => lock());
+  $("logout-button").addEventListener("click", () => logout());
+}
+
+function showNetState() {
+  $("net-state").textContent = navigator.onLine ? t("net.online") : t("net.offline");
+  $("net-state").className = navigator.onLine ? "net net-on" : "net net-off";
+}
+
+// --- login, device set-up and unlock ------------------------------------------------------------------------
+
+let currentGate = null; // re-renders the login/setup/unlock form after a language switch
+
+function gate(render) {
+  currentGate = render;
+  $("nav").hidden = true;
+  $("lock-button").hidden = true;
+  $("logout-button").hidden = true;
+  $("notice").hidden = true;
+  render();
+}
+
+function field(id, label, attrs = {}) {
+  return [h("label", { for: id }, label), h("input", { id, name: id, ...attrs })];
+}
+
+function showLogin(message) {
+  gate(() => {
+    const error = h("p", { id: "login-error", class: "error", role: "alert", hidden: true });
+    const form = h(
+      "form",
+      { id: "login-form", autocomplete: "on", onsubmit: (event) => submitLogin(event, error) },
+      field("username", t("login.username"), { autocomplete: "username", required: true }),
+      field("password", t("login.password"), { type: "password", autocomplete: "current-password", required: true }),
+      h("button", { type: "submit", id: "login-button" }, t("login.submit")),
+      error,
+    );
+    fill(
+      $("main"),
+      h(
+        "section",
+        { class: "card narrow", "aria-labelledby": "login-title" },
+        h("h2", { id: "login-title" }, t("login.title")),
+        message ? h("p", { class: "hint" }, message) : null,
+        form,
+      ),
+    );
+  });
+}
+
+async function submitLogin(event, error) {
+  event.preventDefault();
+  error.hidden = true;
+  const body = {
+    username: $("username").value,
+    password: $("password").value,
+    device_name: navigator.userAgent.includes("Mobile") ? "Tablet" : "Browser",
+    device_id: app.deviceId(),
+  };
+  let me;
+  try {
+    me = await api("POST", "/api/auth/login", body);
+  } catch (e) {
+    const messages = { 401: t("login.wrong"), 429: t("login.throttled") };
+    error.textContent = e instanceof Offline ? t("login.offline") : messages[e.status] || t("login.failed");
+    error.hidden = false;
+    return;
+  }
+  app.me = me;
+  setCsrf(me.csrf_token);
+  localStorage.setItem("doorstep.device_id", me.device_id);
+  if (app.owner && app.owner.id !== me.user.id) {
+    const counts = await store.outboxCounts();
+    if (counts.total) {
+      error.textContent = t("login.other_user_pending", { name: app.owner.display_name, n: counts.total });
+      error.hidden = false;
+      await api("POST", "/api/auth/logout").catch(() => {});
+      return;
+    }
+    await store.wipe(); // nothing unsynced: the previous user's copy goes, the new user pulls their own
+    app.owner = null;
+    app.key = null;
+  }
+  if (app.key) {
+    // A re-login to sync: the data is already unlocked.
+    $("notice").hidden = true;
+    return startApp();
+  }
+  if (await store.getMeta("vault")) return showUnlock();
+  return showSetup(me);
+}
+
+function showSetup(me) {
+  gate(() => {
+    const error = h("p", { class: "error", role: "alert", hidden: true });
+    const submit = async (event) => {
+      event.preventDefault();
+      const passphrase = $("passphrase").value;
+      const pin = $("pin").value;
+      error.hidden = false;
+      if (passphrase.length < 10) return (error.textContent = t("setup.short"));
+      if (passphrase !== $("passphrase2").value) return (error.textContent = t("setup.mismatch"));
+      if (!/^[0-9]{4,8}$/.test(pin)) return (error.textContent = t("setup.pin_rule"));
+      error.hidden = true;
+      $("setup-button").disabled = true;
+      const { vault, key } = await createVault(passphrase);
+      await store.setMeta("vault", vault);
+      const owner = { id: me.user.id, username: me.user.username, display_name: me.user.display_name, role: me.user.role, team_id: me.user.team_id };
+      await store.setMeta("owner", owner);
+      app.owner = owner;
+      app.key = key;
+      await setPin(pin);
+      await requestPersistence();
+      await startApp();
+    };
+    fill(
+      $("main"),
+      h(
+        "section",
+        { class: "card narrow", "aria-labelledby": "setup-title" },
+        h("h2", { id: "setup-title" }, t("setup.title")),
+        h("p", {}, t("setup.explain", { name: me.user.display_name })),
+        h(
+          "form",
+          { onsubmit: submit },
+          field("passphrase", t("setup.passphrase"), { type: "password", autocomplete: "new-password", required: true }),
+          field("passphrase2", t("setup.passphrase2"), { type: "password", autocomplete: "new-password", required: true }),
+          field("pin", t("setup.pin"), { type: "password", inputmode: "numeric", autocomplete: "off", required: true }),
+          h("button", { type: "submit", id: "setup-button" }, t("setup.submit")),
+          error,
+        ),
+      ),
+    );
+  });
+}
+
+function showUnlock(message) {
+  gate(() => {
+    const error = h("p", { class: "error", role: "alert", hidden: !message }, message || "");
+    const submit = async (event) => {
+      event.preventDefault();
+      const button = $("unlock-button");
+      button.disabled = true;
+      error.hidden = true;
+      try {
+        app.key = await openVault($("passphrase").value, await store.getMeta("vault"));
+      } catch {
+        button.disabled = false;
+        error.textContent = t("unlock.wrong");
+        error.hidden = false;
+        return;
+      }
+      const sealed = await store.getMeta("pin");
+      app.pin = sealed ? await openJSON(app.key, sealed, "pin") : null;
+      app.pinTries = 0;
+      await startApp();
+      if (!app.pin) showPinSetup();
+    };
+    fill(
+      $("main"),
+      h(
+        "section",
+        { class: "card narrow", "aria-labelledby": "unlock-title" },
+        h("h2", { id: "unlock-title" }, t("unlock.title")),
+        h("p", {}, t("unlock.explain", { name: app.owner.display_name })),
+        h(
+          "form",
+          { onsubmit: submit },
+          field("passphrase", t("setup.passphrase"), { type: "password", autocomplete: "current-password", required: true }),
+          h("button", { type: "submit", id: "unlock-button" }, t("unlock.submit")),
+          error,
+        ),
+      ),
+    );
+  });
+}
+
+// --- the PIN and the idle lock -------------------------------------------------------------------------------
+
+async function pinHash(pin, salt) {
+  const material = await crypto.subtle.importKey("raw", new TextEncoder().encode(pin), "PBKDF2", false, ["deriveBits"]);
+  const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations: PIN_ITERATIONS }, material, 256);
+  return Array.from(new Uint8Array(bits), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The PIN's verifier is kept sealed under the data key: it can only be checked while the key is in memory. */
+async function setPin(pin) {
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  app.pin = { salt: Array.from(salt), hash: await pinHash(pin, salt) };
+  await store.setMeta("pin", await sealJSON(app.key, app.pin, "pin"));
+}
+
+function showPinSetup() {
+  const input = h("input", { id: "new-pin", type: "password", inputmode: "numeric", autocomplete: "off" });
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const box = h(
+    "form",
+    {
+      class: "card narrow",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        if (!/^[0-9]{4,8}$/.test(input.value)) {
+          error.textContent = t("setup.pin_rule");
+          error.hidden = false;
+          return;
+        }
+        await setPin(input.value);
+        $("lock-screen").hidden = true;
+      },
+    },
+    h("h2", {}, t("pin.new_title")),
+    h("label", { for: "new-pin" }, t("setup.pin")),
+    input,
+    h("button", { type: "submit" }, t("pin.save")),
+    error,
+  );
+  fill($("lock-screen"), box);
+  $("lock-screen").hidden = false;
+}
+
+let idleTimer = null;
+const idleMinutes = () => Number(localStorage.getItem("doorstep.idle_minutes")) || 5;
+
+function touchIdle() {
+  clearTimeout(idleTimer);
+  if (app.key && !app.locked) idleTimer = setTimeout(() => lock(), idleMinutes() * 60_000);
+}
+
+for (const name of ["pointerdown", "keydown", "touchstart", "wheel"]) {
+  document.addEventListener(name, touchIdle, { passive: true, capture: true });
+}
+
+function lock() {
+  if (!app.key || app.locked) return;
+  app.locked = true;
+  clearTimeout(idleTimer);
+  fill($("main"));
+  $("nav").hidden = true;
+  const input = h("input", { id: "lock-pin", type: "password", inputmode: "numeric", autocomplete: "off", required: true });
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const submit = async (event) => {
+    event.preventDefault();
+    const pin = app.pin;
+    if (pin && (await pinHash(input.value, new Uint8Array(pin.salt))) === pin.hash) {
+      app.locked = false;
+      app.pinTries = 0;
+      $("lock-screen").hidden = true;
+      $("nav").hidden = false;
+      touchIdle();
+      route();
+      return;
+    }
+    app.pinTries += 1;
+    input.value = "";
+    if (app.pinTries >= MAX_PIN_TRIES || !pin) return dropKey(t("lock.too_many"));
+    error.textContent = t("lock.wrong", { n: MAX_PIN_TRIES - app.pinTries });
+    error.hidden = false;
+  };
+  fill(
+    $("lock-screen"),
+    h(
+      "form",
+      { class: "card narrow", onsubmit: submit, "aria-labelledby": "lock-title" },
+      h("h2", { id: "lock-title" }, t("lock.title")),
+      h("p", {}, t("lock.explain")),
+      h("label", { for: "lock-pin" }, t("lock.pin")),
+      input,
+      h("button", { type: "submit", id: "lock-submit" }, t("lock.submit")),
+      error,
+    ),
+  );
+  $("lock-screen").hidden = false;
+  input.focus();
+}
+
+/** Forget the key (and the PIN): only the passphrase opens the data again. */
+function dropKey(message) {
+  app.key = null;
+  app.pin = null;
+  app.locked = false;
+  app.pinTries = 0;
+  data.setKey(null);
+  fill($("lock-screen"));
+  $("lock-screen").hidden = true;
+  showUnlock(message);
+}
+
+// --- the running app -----------------------------------------------------------------------------------------
+
+async function startApp() {
+  currentGate = null;
+  data.setKey(app.key);
+  app.users = new Map([[app.owner.id, app.owner.display_name]]);
+  const cachedUsers = await store.getMeta("users");
+  if (cachedUsers) for (const [id, name] of await openJSON(app.key, cachedUsers, "users")) app.users.set(id, name);
+  $("lock-button").hidden = false;
+  $("logout-button").hidden = false;
+  renderNav();
+  touchIdle();
+  if (!location.hash || location.hash === "#" || location.hash === "#/") location.hash = app.isSupervisor() ? "#/team" : "#/heute";
+  await route();
+  if (navigator.onLine && (await ensureSession())) {
+    loadUsers();
+    sync.syncNow();
+  }
+}
+
+async function loadUsers() {
+  if (!app.isSupervisor()) return;
+  try {
+    const users = await api("GET", "/api/users");
+    for (const user of users) app.users.set(user.id, user.display_name);
+    await store.setMeta("users", await sealJSON(app.key, [...app.users], "users"));
+  } catch {
+    // offline or not allowed: the names stored last time stay
+  }
+}
+
+function needLogin() {
+  app.me = null;
+  if (!app.key) return;
+  const button = h("button", { type: "button", onclick: () => showLogin(t("login.again_explain")) }, t("login.again"));
+  fill($("notice"), h("span", {}, t("login.needed")), button);
+  $("notice").hidden = false;
+}
+
+const screens = [
+  [/^#\/heute$/, todayScreen.render],
+  [/^#\/fall\/([^/]+)$/, caseScreen.render],
+  [/^#\/besuch\/neu\/([^/]+)$/, visitScreen.renderNew],
+  [/^#\/besuch\/([^/]+)$/, visitScreen.render],
+  [/^#\/einschaetzung\/([^/]+)(?:\/([a-z]+))?$/, assessmentScreen.render],
+  [/^#\/konflikte$/, conflictsScreen.render],
+  [/^#\/sync$/, statusScreen.render],
+  [/^#\/team$/, officeScreen.render],
+];
+
+let routing = 0;
+
+async function route() {
+  if (!app.key || app.locked) return;
+  const hash = location.hash || "#/heute";
+  const turn = ++routing;
+  for (const [pattern, render] of screens) {
+    const match = hash.match(pattern);
+    if (!match) continue;
+    const main = h("div", { class: "screen" });
+    await render(main, match.slice(1), app);
+    if (turn !== routing) return; // a later navigation won
+    fill($("main"), main);
+    markNav(hash);
+    const heading = main.querySelector("h2");
+    if (heading) document.title = `${heading.textContent} · Doorstep`;
+    return;
+  }
+  app.navigate("#/heute");
+}
+
+function renderNav() {
+  const links = [
+    ["#/heute", t("nav.today")],
+    ...(app.isSupervisor() ? [["#/team", t("nav.team")]] : []),
+    ["#/konflikte", t("nav.conflicts"), "badge-conflicts"],
+    ["#/sync", t("nav.sync"), "badge-sync"],
+  ];
+  fill(
+    $("nav"),
+    links.map(([href, label, badge]) =>
+      h("a", { href, class: "navlink" }, label, badge ? h("span", { id: badge, class: "badge", hidden: true }) : null),
+    ),
+  );
+  $("nav").hidden = false;
+  updateBadges();
+}
+
+function markNav(hash) {
+  for (const link of $("nav").querySelectorAll("a")) {
+    if (hash.startsWith(link.getAttribute("href"))) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+async function updateBadges() {
+  if (!app.key) return;
+  const counts = await store.outboxCounts();
+  const conflicts = (await data.kinds("conflict")).conflict.filter((c) => c.fields.status === "open").length;
+  const set = (id, n, label) => {
+    const badge = $(id);
+    if (!badge) return;
+    badge.textContent = String(n);
+    badge.hidden = n === 0;
+    badge.setAttribute("aria-label", label);
+  };
+  set("badge-sync", counts.total, t("badge.waiting", { n: counts.total }));
+  set("badge-conflicts", conflicts, t("badge.conflicts", { n: conflicts }));
+}
+
+// --- sync feedback -------------------------------------------------------------------------------------------
+
+let syncSoon = null;
+
+function scheduleSync() {
+  clearTimeout(syncSoon);
+  syncSoon = setTimeout(() => sync.syncNow(), 1500);
+}
+
+function onSyncEvent(event) {
+  const bar = $("sync-bar");
+  if (event.type === "progress") {
+    bar.hidden = false;
+    const label = event.phase === "push" ? "sync.sending" : "sync.receiving";
+    $("sync-text").textContent = t(label, { done: event.done, total: event.total });
+    $("sync-progress").max = Math.max(event.total, 1);
+    $("sync-progress").value = event.done;
+  } else if (event.type === "state" && event.running) {
+    bar.hidden = false;
+    $("sync-text").textContent = t("sync.running");
+    $("sync-progress").removeAttribute("value");
+  } else if (event.type === "state") {
+    bar.hidden = true;
+    const result = event.result || {};
+    if (result.status === "error" && result.error.code === "offline") toast(t("sync.failed_offline"));
+    else if (result.status === "error" && result.error.code !== "unauthenticated" && result.error.code !== "device-revoked") {
+      toast(t("sync.failed", { detail: result.error.detail || result.error.code }));
+    }
+    updateBadges();
+    if (result.status === "ok" && app.key && !app.locked && !editing()) route();
+  } else if (event.type === "upgrade") {
+    navigator.serviceWorker?.getRegistration().then((registration) => registration?.update());
+    toast(t("sync.upgrade"));
+  }
+}
+
+/** Whether the user is typing in a form: a finished sync then refreshes badges, not the screen. */
+function editing() {
+  const active = document.activeElement;
+  return Boolean(active && $("main").contains(active) && ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName));
+}
+
+// --- logout and remote wipe ----------------------------------------------------------------------------------
+
+async function logout() {
+  const counts = await store.outboxCounts();
+  if (counts.total && app.key) {
+    const result = await sync.syncNow();
+    const left = await store.outboxCounts();
+    if (left.total) {
+      // Unsynced work is never discarded: it stays encrypted on this device for the next login.
+      const why = result.status === "ok" ? t("logout.rejected_left", { n: left.total }) : t("logout.cannot_sync", { n: left.total });
+      if (!window.confirm(`${why}\n\n${t("logout.keep_confirm")}`)) return;
+      await endSession();
+      app.me = null;
+      return dropKey(t("logout.kept"));
+    }
+  }
+  await endSession();
+  // Everything is on the server: nothing case-related stays on a tablet nobody is logged in to.
+  await store.wipe();
+  app.me = app.owner = app.key = app.pin = null;
+  data.setKey(null);
+  fill($("notice"));
+  $("notice").hidden = true;
+  showLogin();
+}
+
+async function endSession() {
+  try {
+    await api("POST", "/api/auth/logout");
+    localStorage.removeItem("doorstep.logout_pending");
+  } catch (error) {
+    if (error instanceof Offline) localStorage.setItem("doorstep.logout_pending", "1");
+  }
+  app.me = null;
+}
+
+async function remoteWipe() {
+  app.me = app.owner = app.key = app.pin = null;
+  data.setKey(null);
+  await store.wipe();
+  localStorage.clear();
+  $("lock-screen").hidden = true;
+  gate(() =>
+    fill(
+      $("main"),
+      h(
+        "section",
+        { class: "card narrow", "aria-labelledby": "wiped-title" },
+        h("h2", { id: "wiped-title" }, t("wiped.title")),
+        h("p", {}, t("wiped.explain")),
+        h("button", { type: "button", onclick: () => showLogin() }, t("wiped.login")),
+      ),
+    ),
+  );
+}
+
+// --- storage persistence and the service worker ----------------------------------------------------------------
+
+async function requestPersistence() {
+  try {
+    if (navigator.storage?.persist) localStorage.setItem("doorstep.persisted", String(await navigator.storage.persist()));
+  } catch {
+    // unsupported: the status screen says so
+  }
+}
+
+async function registerServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+  const offerUpdate = (worker) => {
+    $("update-banner").hidden = false;
+    $("update-button").onclick = () => worker.postMessage({ type: "SKIP_WAITING" });
+  };
+  if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+  registration.addEventListener("updatefound", () => {
+    const worker = registration.installing;
+    worker.addEventListener("statechange", () => {
+      if (worker.state === "installed" && navigator.serviceWorker.controller) offerUpdate(worker);
+    });
+  });
+  // The first install takes control without a reload; only an accepted update reloads the page.
+  const updating = Boolean(navigator.serviceWorker.controller);
+  let reloading = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (!updating || reloading) return;
+    reloading = true;
+    window.location.reload();
+  });
+  // Background Sync fires in the worker, which holds no key: it asks an open page to sync.
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data?.type === "sync-requested") sync.syncNow();
+  });
+}
+
+boot().catch((error) => {
+  console.error(error);
+  fill($("main"), h("p", { class: "error", role: "alert" }, t("app.failed")));
+});

@@ -1,0 +1,229 @@
+// "Fall": one case on a page: household, tenancy, arrears, open actions, deadlines, visits, contacts and notes.
+import * as data from "../data.js";
+import { t } from "../i18n.js";
+import { append, chip, day, daysUntil, h, moment, money, riskChip, syncChip, today, uuid7 } from "../ui.js";
+import { deadlineChip } from "./today.js";
+
+export async function render(main, [caseId], app) {
+  const records = (await data.caseRecords(caseId)).filter((r) => !r.deleted);
+  const kase = records.find((r) => r.kind === "case");
+  if (!kase) {
+    append(main, h("h2", {}, t("case.missing")), h("p", {}, t("case.missing_explain")), h("a", { href: "#/heute", class: "button" }, t("nav.today")));
+    return;
+  }
+  const states = await data.syncStates();
+  const of = (kind) => records.filter((r) => r.kind === kind);
+  const household = records.find((r) => r.id === kase.fields.household_id) || of("household")[0];
+  const assessment = data.latestAssessment(records);
+  const events = of("legal_event").sort((a, b) => a.fields.date.localeCompare(b.fields.date));
+  const deadline = data.nextDeadlines(events)[caseId];
+  const actions = of("action")
+    .filter((a) => a.fields.status === "open")
+    .sort((a, b) => a.fields.due_on.localeCompare(b.fields.due_on));
+  const nextVisit = of("visit")
+    .filter((v) => v.fields.status === "planned")
+    .sort((a, b) => a.fields.planned_at.localeCompare(b.fields.planned_at))[0];
+  const reassigned = records.filter((r) => r.flag === "accepted-after-reassignment");
+  const f = kase.fields;
+
+  append(main, 
+    h(
+      "div",
+      { class: "case-head" },
+      h("h2", {}, f.title),
+      h(
+        "p",
+        { class: "chips" },
+        chip(t(`case_type.${f.type}`)),
+        riskChip(f.risk),
+        f.phase ? chip(t(`phase.${f.phase}`)) : null,
+        chip(f.status === "open" ? t("case.open") : t("case.closed"), f.status === "open" ? "info" : "neutral"),
+        deadline ? deadlineChip(deadline) : null,
+        states.has(kase.id) ? syncChip(states.get(kase.id)) : null,
+      ),
+      h("p", { class: "muted" }, t("case.assigned", { name: app.userName(f.assigned_worker_id) })),
+      h(
+        "div",
+        { class: "actions" },
+        nextVisit
+          ? h("a", { href: `#/besuch/${nextVisit.id}`, class: "button" }, t("case.record_planned"))
+          : h("a", { href: `#/besuch/neu/${caseId}`, class: "button" }, t("case.record_visit")),
+        h("a", { href: `#/einschaetzung/${caseId}`, class: "button secondary" }, t("case.assessment")),
+      ),
+    ),
+    reassigned.length ? h("p", { class: "banner-inline" }, t("case.reassigned_work", { n: reassigned.length })) : null,
+    h(
+      "div",
+      { class: "grid" },
+      householdPanel(household),
+      arrearsPanel(assessment, events),
+      budgetPanel(assessment),
+      actionsPanel(actions),
+      deadlinesPanel(events),
+      historyPanel(of("visit"), of("contact"), states, app),
+      notesPanel(of("note"), caseId, states, app),
+    ),
+  );
+}
+
+function panel(title, id, ...content) {
+  return h("section", { class: "card panel", "aria-labelledby": id }, h("h3", { id }, title), ...content);
+}
+
+function dl(pairs) {
+  return h(
+    "dl",
+    { class: "facts" },
+    pairs.filter(([, value]) => value !== null && value !== undefined && value !== "").flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]),
+  );
+}
+
+function householdPanel(household) {
+  if (!household) return panel(t("case.household"), "p-household", h("p", { class: "muted" }, t("case.no_household")));
+  const f = household.fields;
+  const a = f.address || {};
+  const rent = (f.net_rent_cents || 0) + (f.service_charges_cents || 0) + (f.heating_cents || 0);
+  return panel(
+    t("case.household"),
+    "p-household",
+    dl([
+      [t("case.name"), f.name],
+      [t("case.address"), a.street ? `${a.street} ${a.house_number}${a.unit ? `, ${a.unit}` : ""}, ${a.postcode} ${a.city}` : null],
+      [t("case.members"), (f.members || []).map((m) => `${m.name}${m.birth_year ? ` (${m.birth_year})` : ""}`).join(", ") || null],
+      [t("case.rent"), rent ? `${money(rent)} (${money(f.net_rent_cents)} + ${money(f.service_charges_cents)} + ${money(f.heating_cents)})` : null],
+      [t("case.landlord"), f.landlord],
+      [t("case.phone"), f.phone],
+    ]),
+  );
+}
+
+function arrearsPanel(assessment, events) {
+  const a = assessment?.fields.arrears || {};
+  const total = (a.rent_arrears_cents || 0) + (a.service_charge_arrears_cents || 0) + (a.court_costs_cents || 0) + (a.lawyer_costs_cents || 0);
+  const energy = assessment?.fields.energy || {};
+  const notice = events.find((e) => e.fields.type === "notice_to_quit");
+  return panel(
+    t("case.arrears"),
+    "p-arrears",
+    dl([
+      [t("case.rent_arrears"), a.rent_arrears_cents != null ? money(a.rent_arrears_cents) : null],
+      [t("case.total_arrears"), total ? money(total) : null],
+      [t("case.energy_arrears"), energy.arrears_cents != null ? money(energy.arrears_cents) : null],
+      [t("case.notice"), notice ? day(notice.fields.date) : a.notice_received_on ? day(a.notice_received_on) : null],
+    ]),
+    assessment ? null : h("p", { class: "muted" }, t("case.no_assessment")),
+  );
+}
+
+function budgetPanel(assessment) {
+  if (!assessment) return panel(t("case.budget"), "p-budget", h("p", { class: "muted" }, t("case.no_assessment")));
+  const { income, expenses, balance } = data.monthlyBalance(assessment.fields);
+  const priority = [...(assessment.fields.budget?.fixed || []), ...(assessment.fields.budget?.variable || [])].filter((line) => line.priority);
+  return panel(
+    t("case.budget"),
+    "p-budget",
+    dl([
+      [t("budget.income"), money(income)],
+      [t("budget.expenses"), money(expenses)],
+      [t("budget.balance"), h("strong", { class: balance < 0 ? "negative" : "positive" }, money(balance))],
+    ]),
+    priority.length
+      ? h("ul", { class: "plain" }, priority.map((line) => h("li", {}, chip(t("budget.priority"), "warn"), ` ${line.label}: ${money(line.monthly_cents)}`)))
+      : null,
+  );
+}
+
+function actionsPanel(actions) {
+  return panel(
+    t("case.actions"),
+    "p-actions",
+    actions.length
+      ? h(
+          "ul",
+          { class: "plain" },
+          actions.map((a) =>
+            h("li", {}, a.fields.due_on < today() ? chip(t("today.overdue"), "danger") : null, ` ${a.fields.title} – ${day(a.fields.due_on)}`),
+          ),
+        )
+      : h("p", { class: "muted" }, t("case.no_actions")),
+  );
+}
+
+function deadlinesPanel(events) {
+  return panel(
+    t("case.deadlines"),
+    "p-deadlines",
+    events.length
+      ? h(
+          "ul",
+          { class: "plain" },
+          events.map((e) =>
+            h("li", { class: daysUntil(e.fields.date) < 0 ? "muted" : "" }, `${t(`legal.${e.fields.type}`)}: ${day(e.fields.date)}`),
+          ),
+        )
+      : h("p", { class: "muted" }, t("case.no_deadlines")),
+  );
+}
+
+function historyPanel(visits, contacts, states, app) {
+  const items = [
+    ...visits.map((v) => ({ at: v.fields.visited_at || v.fields.planned_at, record: v })),
+    ...contacts.map((c) => ({ at: c.fields.at, record: c })),
+  ].sort((a, b) => b.at.localeCompare(a.at));
+  return panel(
+    t("case.history"),
+    "p-history",
+    items.length
+      ? h(
+          "ul",
+          { class: "timeline" },
+          items.map(({ at, record }) => {
+            const f = record.fields;
+            const text =
+              record.kind === "visit"
+                ? `${t("case.visit")}: ${t(`visit_status.${f.status}`)}${f.card_left ? ` – ${t("visit.card_left")}` : ""} · ${app.userName(f.assigned_worker_id)}`
+                : `${t("case.contact")}: ${t(`channel.${f.channel}`)}${f.summary ? ` – ${f.summary}` : ""}`;
+            return h(
+              "li",
+              {},
+              h("span", { class: "when" }, moment(at)),
+              record.kind === "visit" && f.status === "planned" ? h("a", { href: `#/besuch/${record.id}` }, text) : h("span", {}, text),
+              states.has(record.id) ? syncChip(states.get(record.id)) : null,
+            );
+          }),
+        )
+      : h("p", { class: "muted" }, t("case.no_history")),
+  );
+}
+
+function notesPanel(notes, caseId, states, app) {
+  notes.sort((a, b) => a.id.localeCompare(b.id));
+  const text = h("textarea", { id: "new-note", rows: 3 });
+  const form = h(
+    "form",
+    {
+      class: "note-form",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        if (!text.value.trim()) return;
+        await data.create("note", caseId, { text: text.value, visit_id: null }, uuid7());
+        app.refresh();
+      },
+    },
+    h("label", { for: "new-note" }, t("case.new_note")),
+    text,
+    h("button", { type: "submit" }, t("case.add_note")),
+  );
+  return panel(
+    t("case.notes"),
+    "p-notes",
+    notes.length
+      ? h(
+          "ul",
+          { class: "notes" },
+          notes.map((n) => h("li", { class: "note" }, h("p", {}, n.fields.text), states.has(n.id) ? syncChip(states.get(n.id)) : null)),
+        )
+      : h("p", { class: "muted" }, t("case.no_notes")),
+    form,
+  );
+}

@@ -1,0 +1,147 @@
+// "Sync status": what waits to be sent, what the server refused and why, the last sync, and whether the browser
+// keeps this device's storage when space runs short.
+import * as data from "../data.js";
+import { t } from "../i18n.js";
+import * as store from "../storage.js";
+import * as sync from "../sync.js";
+import { append, chip, h, moment, toast } from "../ui.js";
+
+export async function render(main, _params, app) {
+  const outbox = await store.pending(app.key);
+  const lastSync = await store.getMeta("last_sync");
+  const records = await store.countRecords();
+  const { case: cases } = await data.kinds("case");
+  const titles = new Map(cases.map((c) => [c.id, c.fields.title]));
+  const persisted = navigator.storage?.persisted ? await navigator.storage.persisted() : null;
+  const estimate = navigator.storage?.estimate ? await navigator.storage.estimate() : null;
+  const rejected = outbox.filter((m) => m.status === "rejected");
+  const waiting = outbox.filter((m) => m.status !== "rejected");
+
+  const syncButton = h(
+    "button",
+    {
+      type: "button",
+      id: "sync-now",
+      onclick: async () => {
+        syncButton.disabled = true;
+        const result = await sync.syncNow();
+        syncButton.disabled = false;
+        if (result.status === "offline") toast(t("sync.failed_offline"));
+        else if (result.status === "busy") toast(t("sync.busy"));
+        app.refresh();
+      },
+    },
+    t("status.sync_now"),
+  );
+
+  const describe = (m) => {
+    if (m.op === "resolve") return t("status.resolution");
+    const title = titles.get(m.case_id);
+    return `${t(`kind.${m.kind}`)}${title ? ` · ${title}` : ""}`;
+  };
+
+  append(main, 
+    h("h2", {}, t("status.title")),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "status-summary" },
+      h("h3", { id: "status-summary" }, t("status.summary")),
+      h(
+        "dl",
+        { class: "facts" },
+        h("dt", {}, t("status.waiting")),
+        h("dd", { id: "waiting-count" }, String(waiting.length)),
+        h("dt", {}, t("status.rejected")),
+        h("dd", { id: "rejected-count" }, String(rejected.length)),
+        h("dt", {}, t("status.last_sync")),
+        h("dd", { id: "last-sync" }, lastSync ? moment(lastSync) : t("status.never")),
+        h("dt", {}, t("status.records")),
+        h("dd", {}, String(records)),
+        h("dt", {}, t("status.network")),
+        h("dd", {}, navigator.onLine ? t("net.online") : t("net.offline")),
+      ),
+      syncButton,
+    ),
+    rejected.length
+      ? h(
+          "section",
+          { class: "card", "aria-labelledby": "status-errors" },
+          h("h3", { id: "status-errors" }, t("status.errors")),
+          h("p", {}, t("status.errors_explain")),
+          h(
+            "ul",
+            { class: "plain outbox" },
+            rejected.map((m) =>
+              h(
+                "li",
+                { class: "rejected" },
+                h("strong", {}, describe(m)),
+                " ",
+                chip(`${t("sync.rejected")}: ${m.error?.detail || m.error?.code}${m.error?.field ? ` (${m.error.field})` : ""}`, "danger"),
+                " ",
+                h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "secondary small",
+                    onclick: async () => {
+                      if (!window.confirm(t("status.discard_confirm"))) return;
+                      await data.discard(m.mid, m.id || m.conflict_id);
+                      app.refresh();
+                    },
+                  },
+                  t("status.discard"),
+                ),
+              ),
+            ),
+          ),
+        )
+      : null,
+    waiting.length
+      ? h(
+          "section",
+          { class: "card", "aria-labelledby": "status-waiting" },
+          h("h3", { id: "status-waiting" }, t("status.waiting_list")),
+          h("ul", { class: "plain outbox" }, waiting.slice(0, 100).map((m) => h("li", {}, describe(m), " ", chip(t("sync.waiting"), "info")))),
+        )
+      : null,
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "status-device" },
+      h("h3", { id: "status-device" }, t("status.device")),
+      h(
+        "dl",
+        { class: "facts" },
+        h("dt", {}, t("status.persistence")),
+        h(
+          "dd",
+          { id: "persistence" },
+          persisted === null ? t("status.persist_unknown") : persisted ? t("status.persist_yes") : t("status.persist_no"),
+        ),
+        estimate ? h("dt", {}, t("status.usage")) : null,
+        estimate ? h("dd", {}, `${(estimate.usage / 1e6).toFixed(1)} MB / ${(estimate.quota / 1e9).toFixed(1)} GB`) : null,
+        h("dt", {}, t("status.encryption")),
+        h("dd", {}, t("status.encryption_value")),
+        h("dt", {}, t("status.lock_after")),
+        h("dd", {}, t("status.minutes", { n: Number(localStorage.getItem("doorstep.idle_minutes")) || 5 })),
+        h("dt", {}, t("status.device_id")),
+        h("dd", { class: "mono" }, app.deviceId() || "–"),
+      ),
+      persisted === false
+        ? h(
+            "button",
+            {
+              type: "button",
+              class: "secondary",
+              onclick: async () => {
+                const granted = await navigator.storage.persist();
+                localStorage.setItem("doorstep.persisted", String(granted));
+                app.refresh();
+              },
+            },
+            t("status.persist_ask"),
+          )
+        : null,
+    ),
+  );
+}

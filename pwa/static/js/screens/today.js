@@ -1,0 +1,99 @@
+// "Heute / Meine Besuche": the worker's planned visits (overdue first), and the legal deadlines that are close.
+import * as data from "../data.js";
+import { t } from "../i18n.js";
+import { append, chip, day, daysUntil, h, riskChip, syncChip, time, today } from "../ui.js";
+
+const SOON_DAYS = 14;
+
+export async function render(main, _params, app) {
+  const { case: cases, visit: visits, legal_event: events, household: households } = await data.kinds(
+    "case",
+    "visit",
+    "legal_event",
+    "household",
+  );
+  const states = await data.syncStates();
+  const caseById = new Map(cases.map((c) => [c.id, c]));
+  const householdById = new Map(households.map((x) => [x.id, x]));
+  const deadlines = data.nextDeadlines(events);
+  const startOfToday = new Date(`${today()}T00:00:00`);
+  const startOfTomorrow = new Date(`${today(1)}T00:00:00`);
+  const mine = visits
+    .filter((v) => v.fields.status === "planned" && v.fields.assigned_worker_id === app.owner.id && caseById.has(v.case_id))
+    .sort((a, b) => a.fields.planned_at.localeCompare(b.fields.planned_at));
+  const overdue = mine.filter((v) => new Date(v.fields.planned_at) < startOfToday);
+  const todays = mine.filter((v) => new Date(v.fields.planned_at) >= startOfToday && new Date(v.fields.planned_at) < startOfTomorrow);
+  const upcoming = mine.filter((v) => new Date(v.fields.planned_at) >= startOfTomorrow);
+
+  const row = (visit, kind) => {
+    const kase = caseById.get(visit.case_id);
+    const household = householdById.get(kase.fields.household_id);
+    const address = household?.fields.address;
+    const deadline = deadlines[visit.case_id];
+    const when = kind === "today" ? time(visit.fields.planned_at) : day(visit.fields.planned_at);
+    return h(
+      "li",
+      { class: `visit ${kind === "overdue" ? "visit-overdue" : ""}` },
+      h("div", { class: "visit-when" }, when, kind === "overdue" ? chip(t("today.overdue"), "danger") : null),
+      h(
+        "div",
+        { class: "visit-what" },
+        h("a", { href: `#/fall/${kase.id}`, class: "visit-title" }, kase.fields.title),
+        address && address.street ? h("span", { class: "muted" }, `${address.street} ${address.house_number}, ${address.city}`) : null,
+        h(
+          "span",
+          { class: "chips" },
+          riskChip(kase.fields.risk),
+          deadline ? deadlineChip(deadline) : null,
+          states.has(visit.id) ? syncChip(states.get(visit.id)) : null,
+        ),
+      ),
+      h("a", { href: `#/besuch/${visit.id}`, class: "button", "aria-label": t("today.record_for", { title: kase.fields.title }) }, t("today.record")),
+    );
+  };
+  const list = (title, items, kind, empty) =>
+    h(
+      "section",
+      { class: "card", "aria-labelledby": `list-${kind}` },
+      h("h3", { id: `list-${kind}` }, title, " ", h("span", { class: "count" }, `(${items.length})`)),
+      items.length ? h("ul", { class: "visits", "data-list": kind }, items.map((v) => row(v, kind))) : h("p", { class: "muted" }, empty),
+    );
+
+  const soon = Object.values(deadlines)
+    .filter((event) => caseById.has(event.case_id) && daysUntil(event.fields.date) <= SOON_DAYS)
+    .sort((a, b) => a.fields.date.localeCompare(b.fields.date));
+
+  append(main, 
+    h("h2", {}, t("today.title")),
+    h("p", { class: "lead" }, t("today.greeting", { name: app.owner.display_name, date: day(today()) })),
+    overdue.length ? list(t("today.overdue_list"), overdue, "overdue", "") : null,
+    list(t("today.today"), todays, "today", t("today.none_today")),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "list-deadlines" },
+      h("h3", { id: "list-deadlines" }, t("today.deadlines", { n: SOON_DAYS })),
+      soon.length
+        ? h(
+            "ul",
+            { class: "deadlines" },
+            soon.map((event) =>
+              h(
+                "li",
+                { class: "deadline" },
+                deadlineChip(event),
+                h("a", { href: `#/fall/${event.case_id}` }, caseById.get(event.case_id).fields.title),
+              ),
+            ),
+          )
+        : h("p", { class: "muted" }, t("today.no_deadlines")),
+    ),
+    list(t("today.upcoming"), upcoming, "upcoming", t("today.none_upcoming")),
+  );
+}
+
+/** "Räumungstermin in 3 Tagen (Fr., 27.11.2026)": red within a week. */
+export function deadlineChip(event) {
+  const days = daysUntil(event.fields.date);
+  const when = days === 0 ? t("deadline.today") : t("deadline.in_days", { n: days });
+  return chip(`${t(`legal.${event.fields.type}`)} ${when} (${day(event.fields.date)})`, days <= 7 ? "danger" : "warn");
+}

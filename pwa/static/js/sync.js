@@ -1,0 +1,181 @@
+// The sync engine: SYNC-PROTOCOL.md version 1 as a client.
+//
+// One run pushes the outbox in mid order (batches of at most 500 mutations and well under 4 MiB), then pulls
+// pages until ``has_more`` is false, storing each page and its cursor in one transaction. A Web Lock makes sure
+// that only one run is under way on this device, across tabs. Triggers: the "Sync now" button, the ``online``
+// event, a change made while online, and a Background Sync event relayed by the service worker.
+import { api, ApiError, Offline } from "./api.js";
+import * as store from "./storage.js";
+
+export const PROTOCOL = 1;
+export const SCHEMA_VERSION = 1;
+const BATCH = 500;
+const BATCH_BYTES = 3_500_000;
+const PAGE = 2000;
+
+const listeners = new Set();
+let context = null; // {key: () => CryptoKey, deviceId: () => string}
+let running = null;
+
+/** ``fn(event)`` for {type: "progress"|"state"|"changed"|"upgrade", ...}. */
+export function subscribe(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+function emit(event) {
+  for (const fn of listeners) fn(event);
+}
+
+export function configure(value) {
+  context = value;
+}
+
+export function isRunning() {
+  return Boolean(running);
+}
+
+/** Sync now, unless one is running here or in another tab; resolves with a summary. */
+export function syncNow() {
+  if (!context || !context.key()) return Promise.resolve({ status: "locked" });
+  if (!navigator.onLine) return Promise.resolve({ status: "offline" });
+  if (running) return running;
+  running = (async () => {
+    emit({ type: "state", running: true });
+    try {
+      const run = async (lock) => (lock ? runOnce() : { status: "busy" });
+      const result = navigator.locks
+        ? await navigator.locks.request("doorstep-sync", { ifAvailable: true }, run)
+        : await runOnce();
+      emit({ type: "state", running: false, result });
+      return result;
+    } catch (error) {
+      const result = { status: "error", error: describe(error) };
+      emit({ type: "state", running: false, result });
+      return result;
+    } finally {
+      running = null;
+    }
+  })();
+  return running;
+}
+
+function describe(error) {
+  if (error instanceof Offline) return { code: "offline" };
+  if (error instanceof ApiError) return { code: error.type || `http-${error.status}`, detail: error.message };
+  return { code: "internal", detail: String(error && error.message ? error.message : error) };
+}
+
+/** Ask for a sync when the network is back, even if the page is busy or the tab sleeps (Background Sync). */
+export async function requestBackgroundSync() {
+  try {
+    const registration = await navigator.serviceWorker?.ready;
+    if (registration && "sync" in registration) await registration.sync.register("doorstep-sync");
+  } catch {
+    // Not available (or not permitted): the online event and the button remain.
+  }
+}
+
+async function runOnce() {
+  // A start while offline has no session token yet: fetch it (or learn that a login is needed) first.
+  if (context.ready && !(await context.ready())) return { status: "error", error: { code: "unauthenticated" } };
+  const key = context.key();
+  const pushed = await pushAll(key);
+  let pulled;
+  try {
+    pulled = await pullAll(key);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.type === "cursor-expired")) throw error;
+    // The server no longer keeps deletions that old: hand in what is left, then start from an empty cursor.
+    await pushAll(key);
+    await store.clearRecords();
+    pulled = await pullAll(key);
+  }
+  const now = new Date().toISOString();
+  await store.setMeta("last_sync", now);
+  emit({ type: "changed" });
+  return { status: "ok", pushed, pulled, at: now };
+}
+
+function batches(mutations) {
+  const out = [];
+  let current = [];
+  let bytes = 0;
+  for (const mutation of mutations) {
+    const size = JSON.stringify(mutation).length * 3; // worst case UTF-8
+    if (current.length && (current.length >= BATCH || bytes + size > BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(mutation);
+    bytes += size;
+  }
+  if (current.length) out.push(current);
+  return out;
+}
+
+async function pushAll(key) {
+  const outgoing = (await store.pending(key)).filter((m) => m.status !== "rejected");
+  if (!outgoing.length) return 0;
+  const cursor = (await store.getMeta("cursor")) || null;
+  let sent = 0;
+  emit({ type: "progress", phase: "push", done: 0, total: outgoing.length });
+  for (const batch of batches(outgoing)) {
+    const mutations = batch.map(({ status, error, ...mutation }) => mutation);
+    await store.markSent(mutations.map((m) => m.mid));
+    const response = await api("POST", "/api/sync/push", {
+      protocol: PROTOCOL,
+      device_id: context.deviceId(),
+      schema_version: SCHEMA_VERSION,
+      cursor,
+      mutations,
+    });
+    await store.settle(response.results);
+    sent += batch.length;
+    emit({ type: "progress", phase: "push", done: sent, total: outgoing.length });
+  }
+  return sent;
+}
+
+/** What this device still has to send, per record: shown on top of the pulled copy. */
+export function overlayOf(mutations) {
+  const overlay = new Map();
+  for (const m of mutations) {
+    if (m.op === "put") overlay.set(m.id, { ...(overlay.get(m.id) || {}), ...m.fields });
+  }
+  return overlay;
+}
+
+function fetchPage(cursor) {
+  const query = new URLSearchParams({ limit: String(PAGE), protocol: String(PROTOCOL), schema_version: String(SCHEMA_VERSION) });
+  if (cursor) query.set("cursor", cursor);
+  return api("GET", `/api/sync/pull?${query}`);
+}
+
+async function pullAll(key) {
+  let received = 0;
+  let next = fetchPage((await store.getMeta("cursor")) || "");
+  next.catch(() => {}); // handled when awaited
+  for (;;) {
+    let page;
+    try {
+      page = await next;
+    } catch (error) {
+      if (error instanceof ApiError && error.type === "upgrade-required") emit({ type: "upgrade" });
+      throw error;
+    }
+    // Ask for the next page while this one is encrypted and written: network and WebCrypto overlap.
+    if (page.has_more) {
+      next = fetchPage(page.cursor);
+      next.catch(() => {});
+    }
+    // Changes made on this device while the pull runs stay on top of what arrives.
+    await store.applyPage(key, page, overlayOf(await store.pending(key)));
+    received += page.changes.length;
+    if (received || page.has_more) {
+      emit({ type: "progress", phase: "pull", done: received, total: received + (page.remaining || 0) });
+    }
+    if (!page.has_more) return received;
+  }
+}

@@ -1,0 +1,143 @@
+// Small DOM helpers: every screen is built from these, with no framework and no inline style (the CSP forbids it).
+import { lang, t } from "./i18n.js";
+
+/** ``h("button", {class: "x", onclick: fn, "aria-label": "..."}, "text", child)``: an element. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
+    else if (name === "value") el.value = value;
+    else if (name === "checked") el.checked = Boolean(value);
+    else if (name === "selected") el.selected = Boolean(value);
+    else el.setAttribute(name, value === true ? "" : String(value));
+  }
+  append(el, ...children);
+  return el;
+}
+
+/** Append children, skipping null/false and flattening arrays (``el.append`` would print "null"). */
+export function append(el, ...children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replace the content of ``el`` with ``children``. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, ...children);
+  return el;
+}
+
+const locale = () => (lang() === "en" ? "en-GB" : "de-DE");
+
+export function money(cents) {
+  if (cents === null || cents === undefined) return "–";
+  return new Intl.NumberFormat(locale(), { style: "currency", currency: "EUR" }).format(cents / 100);
+}
+
+/** A calendar date (``YYYY-MM-DD``) as the user reads it. */
+export function day(value) {
+  if (!value) return "–";
+  const [y, m, d] = value.slice(0, 10).split("-").map(Number);
+  return new Intl.DateTimeFormat(locale(), { weekday: "short", day: "2-digit", month: "2-digit", year: "numeric" }).format(
+    new Date(y, m - 1, d),
+  );
+}
+
+/** A moment (RFC 3339) as a local date and time. */
+export function moment(value) {
+  if (!value) return "–";
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(new Date(value));
+}
+
+export function time(value) {
+  return new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(new Date(value));
+}
+
+/** Today's local date as ``YYYY-MM-DD``. */
+export function today(offsetDays = 0) {
+  const now = new Date();
+  now.setDate(now.getDate() + offsetDays);
+  return localDay(now);
+}
+
+export function localDay(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+/** Whole days from today to ``value`` (negative: in the past). */
+export function daysUntil(value) {
+  const [y, m, d] = value.slice(0, 10).split("-").map(Number);
+  const start = new Date();
+  start.setHours(0, 0, 0, 0);
+  return Math.round((new Date(y, m - 1, d) - start) / 86_400_000);
+}
+
+/** A ``datetime-local`` input value for a moment, and back. */
+export function toLocalInput(value) {
+  const date = value ? new Date(value) : new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${localDay(date)}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+export function fromLocalInput(value) {
+  return new Date(value).toISOString();
+}
+
+/** A status chip: ``kind`` picks the colour, the text says it (colour is never the only signal). */
+export function chip(text, kind = "neutral") {
+  return h("span", { class: `chip chip-${kind}` }, text);
+}
+
+export function riskChip(risk) {
+  return chip(t(`risk.${risk}`), risk === "acute" || risk === "high" ? "danger" : risk === "medium" ? "warn" : "neutral");
+}
+
+/** The sync state of one record: waiting, synced, conflict or rejected (with the server's message). */
+export function syncChip(state) {
+  if (!state || state.status === "synced") return chip(t("sync.synced"), "ok");
+  if (state.status === "conflict") return chip(t("sync.conflict"), "warn");
+  if (state.status === "rejected") return chip(`${t("sync.rejected")}: ${state.error?.detail || ""}`, "danger");
+  return chip(t("sync.waiting"), "info");
+}
+
+/** A short-lived message at the bottom of the screen, read out by screen readers. */
+export function toast(message) {
+  const box = document.getElementById("toast");
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (box.hidden = true), 4000);
+}
+
+/** A UUIDv7: a millisecond timestamp then random bits, so ids created on a device sort by creation. */
+export function uuid7() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let ms = Date.now();
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  bytes[6] = (bytes[6] & 0x0f) | 0x70;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Run ``fn`` once input has paused for ``ms`` (autosave on every keystroke pause). */
+export function debounce(fn, ms) {
+  let timer = null;
+  const wrapped = (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+  wrapped.flush = (...args) => {
+    clearTimeout(timer);
+    return fn(...args);
+  };
+  return wrapped;
+}
