@@ -74,7 +74,7 @@ export async function render(main, _params, app) {
   const newVisit = () => {
     const caseSelect = h("select", { id: "new-visit-case", required: true }, open.map((c) => h("option", { value: c.id }, c.fields.title)));
     const worker = workerSelect("new-visit-worker", null);
-    const when = h("input", { id: "new-visit-when", type: "datetime-local", value: toLocalInput(new Date(Date.now() + 86_400_000).toISOString()), required: true });
+    const when = h("input", { id: "new-visit-when", type: "datetime-local", value: `${today(1)}T09:00`, required: true });
     return h(
       "form",
       {
@@ -99,7 +99,7 @@ export async function render(main, _params, app) {
   const table = (items, id) =>
     h(
       "table",
-      { class: "table", id },
+      { class: "table visits-table", id },
       h("thead", {}, h("tr", {}, [t("office.case"), t("office.when"), t("office.worker"), ""].map((x) => h("th", { scope: "col" }, x)))),
       h("tbody", {}, items.map(visitRow)),
     );

@@ -1,0 +1,145 @@
+"""Every screen of the tablet app on the demo data, at both tablet sizes: it renders what the worker needs, fits the
+screen without sideways scrolling, and is saved to ``docs/screenshots`` by ``make screenshots``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from server.demo import DEFAULT_DEMO_PASSWORD
+from tests.browser.conftest import TABLET_SIZES
+from tests.browser.tablet import PASSPHRASE, PIN, new_tablet, until
+from tests.live import LiveServer
+from tests.syncing import Device
+
+pytestmark = [pytest.mark.browser]
+
+FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def seed_demo(server: LiveServer) -> None:
+    env = {
+        **os.environ,
+        "DOORSTEP_DATA_DIR": str(server.data_dir),
+        "DOORSTEP_DATABASE_URL": server.database_url,
+        "DOORSTEP_ENVIRONMENT": "test",
+    }
+    subprocess.run([sys.executable, "-m", "server.cli", "seed-demo"], env=env, check=True, capture_output=True)
+
+
+async def demo_device(client: httpx.AsyncClient, username: str) -> Device:
+    response = await client.post(
+        "/api/auth/login",
+        json={"username": username, "password": DEFAULT_DEMO_PASSWORD, "device_name": "Zweites Tablet"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    client.headers["X-CSRF-Token"] = body["csrf_token"]
+    return Device(client, body)
+
+
+async def make_conflict(base_url: str) -> str:
+    """Two other tablets of Jonas Albrecht change the purpose of the same visit: the second one conflicts."""
+    async with httpx.AsyncClient(base_url=base_url) as one, httpx.AsyncClient(base_url=base_url) as two:
+        first, second = await demo_device(one, "worker1"), await demo_device(two, "worker1")
+        await first.pull()
+        await second.pull()
+        visit = next(
+            r for r in first.records.values() if r["kind"] == "visit" and r["fields"]["status"] == "planned"
+        )
+        results = await first.push(
+            first.put("visit", visit["id"], visit["case_id"], {"purpose": "Unterlagen Jobcenter"}, visit["version"])
+        )
+        assert results[0]["status"] == "applied"
+        results = await second.push(
+            second.put("visit", visit["id"], visit["case_id"], {"purpose": "Ratenplan besprechen"}, visit["version"])
+        )
+        assert results[0]["status"] == "conflict"
+        return str(visit["case_id"])
+
+
+async def shoot(page: Page, folder: Path, name: str, orientation: str) -> None:
+    assert await page.evaluate(FITS), f"{name} scrolls sideways at {orientation}"
+    await expect(page.locator("#sync-bar")).to_be_hidden()
+    # The top of the screen, as the worker first sees it; a passing toast is not part of the screen.
+    await page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0); toast.hidden = true")
+    await page.screenshot(path=folder / f"{name}-{orientation}.png")
+
+
+async def log_in(page: Page, base_url: str, username: str) -> None:
+    await page.goto(base_url)
+    await page.get_by_label("Benutzername").fill(username)
+    await page.get_by_label("Passwort").fill(DEFAULT_DEMO_PASSWORD)
+    await page.get_by_role("button", name="Anmelden").click()
+    await page.get_by_label("Geräte-Passwort", exact=True).fill(PASSPHRASE)
+    await page.get_by_label("Geräte-Passwort wiederholen").fill(PASSPHRASE)
+    await page.get_by_label("PIN (4 bis 8 Ziffern)").fill(PIN)
+    await page.get_by_role("button", name="Einrichten und Daten laden").click()
+    await until(page, """async () => Boolean(await (await import("/static/js/storage.js")).getMeta("last_sync"))""")
+    await expect(page.locator("#sync-bar")).to_be_hidden()
+
+
+@pytest.mark.parametrize("orientation", sorted(TABLET_SIZES))
+async def test_every_screen_on_the_demo_data(
+    browser: Browser, live_server: LiveServer, screenshots: Path, orientation: str
+) -> None:
+    seed_demo(live_server)
+    conflict_case = await make_conflict(live_server.url)
+    context = await browser.new_context(viewport=TABLET_SIZES[orientation], locale="de-DE")
+    page = await new_tablet(context)
+    await log_in(page, live_server.url, "worker1")
+
+    await expect(page.get_by_role("heading", name="Heute – Meine Besuche")).to_be_visible()
+    await expect(page.locator("[data-list=today] li").first).to_be_visible()
+    await expect(page.get_by_text("überfällig").first).to_be_visible()
+    await shoot(page, screenshots, "heute", orientation)
+
+    await page.goto(f"{live_server.url}/#/fall/{conflict_case}")
+    await expect(page.get_by_role("heading", name="Besuche und Kontakte")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Budget (monatlich)")).to_be_visible()
+    await shoot(page, screenshots, "fall", orientation)
+
+    await page.get_by_role("link", name="Einschätzung").click()
+    await page.get_by_role("link", name="6. Haushaltsbudget").click()
+    await expect(page.locator("#balance")).to_contain_text("Saldo")
+    await shoot(page, screenshots, "einschaetzung", orientation)
+
+    await context.set_offline(True)
+    await page.get_by_role("link", name="Heute").click()
+    await page.locator("[data-list=today] a.button").first.click()
+    await page.get_by_label("nicht angetroffen").check()
+    await page.get_by_label("Notiz zum Besuch").fill(
+        "Niemand geöffnet. Karte mit Rückrufnummer in den Briefkasten gelegt; Nachbarin sagt, Herr K. sei im Krankenhaus."
+    )
+    await expect(page.get_by_text("Entwurf auf dem Gerät gesichert.")).to_be_visible()
+    await shoot(page, screenshots, "besuch-erfassen", orientation)
+    await page.get_by_role("button", name="Besuch speichern").click()
+
+    await page.get_by_role("link", name="Sync-Status").click()
+    await expect(page.locator("#waiting-count")).to_have_text("2")  # the visit and its note
+    await shoot(page, screenshots, "sync-status", orientation)
+    await context.set_offline(False)
+
+    await page.get_by_role("link", name="Konflikte").click()
+    await expect(page.locator("section.conflict")).to_have_count(1)
+    await expect(page.locator("section.conflict")).to_contain_text("Ratenplan besprechen")
+    await shoot(page, screenshots, "konflikte", orientation)
+
+    await page.get_by_role("button", name="Sperren").click()
+    await expect(page.get_by_label("PIN")).to_be_visible()
+    await shoot(page, screenshots, "sperre", orientation)
+    await context.close()
+
+    office = await browser.new_context(viewport=TABLET_SIZES[orientation], locale="de-DE")
+    page = await new_tablet(office)
+    await log_in(page, live_server.url, "supervisor")
+    await expect(page.get_by_role("heading", name="Team – Einsatzplanung")).to_be_visible()
+    await expect(page.locator("#caseload tbody tr").first).to_be_visible()
+    await shoot(page, screenshots, "team", orientation)
+    await office.close()
