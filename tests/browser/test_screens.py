@@ -50,9 +50,7 @@ async def make_conflict(base_url: str) -> str:
         first, second = await demo_device(one, "worker1"), await demo_device(two, "worker1")
         await first.pull()
         await second.pull()
-        visit = next(
-            r for r in first.records.values() if r["kind"] == "visit" and r["fields"]["status"] == "planned"
-        )
+        visit = next(r for r in first.records.values() if r["kind"] == "visit" and r["fields"]["status"] == "planned")
         results = await first.push(
             first.put("visit", visit["id"], visit["case_id"], {"purpose": "Unterlagen Jobcenter"}, visit["version"])
         )
@@ -115,7 +113,7 @@ async def test_every_screen_on_the_demo_data(
     await page.locator("[data-list=today] a.button").first.click()
     await page.get_by_label("nicht angetroffen").check()
     await page.get_by_label("Notiz zum Besuch").fill(
-        "Niemand geöffnet. Karte mit Rückrufnummer in den Briefkasten gelegt; Nachbarin sagt, Herr K. sei im Krankenhaus."
+        "Niemand geöffnet. Karte mit Rückrufnummer eingeworfen; Nachbarin sagt, Herr K. sei im Krankenhaus."
     )
     await expect(page.get_by_text("Entwurf auf dem Gerät gesichert.")).to_be_visible()
     await shoot(page, screenshots, "besuch-erfassen", orientation)
