@@ -47,6 +47,7 @@ clean:
 # Benchmarks: each prints a table and writes its section of docs/benchmarks.md.
 bench: venv system-deps
 	$(BIN)/python -m bench.records
+	$(BIN)/python -m bench.bootstrap_browser
 	scripts/with-postgres.sh sh -c '$(BIN)/python -m bench.records --database-url "$$DOORSTEP_TEST_DATABASE_URL" && $(BIN)/python -m bench.sync'
 
 # Screenshots of the key screens at both tablet sizes, into docs/screenshots/.

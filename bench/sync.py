@@ -80,9 +80,10 @@ async def prepare(url: str, data_dir: str) -> tuple[Settings, dict[str, uuid.UUI
 
 
 async def seed_caseload(
-    settings: Settings, worker: uuid.UUID, team: uuid.UUID, cases: int
+    settings: Settings, worker: uuid.UUID, team: uuid.UUID, cases: int, planned: bool = False
 ) -> tuple[int, list[uuid.UUID]]:
-    """``cases`` cases of 40 records each for ``worker``, written through the store."""
+    """``cases`` cases of 40 records each for ``worker``, written through the store; with ``planned`` the first
+    visit of each case is a planned one assigned to the worker (the tablet's visit list)."""
     engine = create_engine(settings.resolved_database_url)
     keyring = Keyring(settings)
     await keyring.load(engine)
@@ -114,7 +115,10 @@ async def seed_caseload(
                 items.append(("household", uuid.uuid4(), case_id, {"name": "Haushalt Beispiel"}))
                 for i in range(10):
                     at = (now + dt.timedelta(days=i)).isoformat()
-                    items.append(("visit", uuid.uuid4(), case_id, {"status": "done", "planned_at": at}))
+                    visit: dict[str, Any] = {"status": "done", "planned_at": at}
+                    if planned and i == 0:
+                        visit = {"status": "planned", "planned_at": at, "assigned_worker_id": str(worker)}
+                    items.append(("visit", uuid.uuid4(), case_id, visit))
                     items.append(("note", uuid.uuid4(), case_id, {"text": NOTE, "visit_id": None}))
                     items.append(
                         ("contact", uuid.uuid4(), case_id, {"channel": "phone", "at": at, "summary": NOTE[:300]})

@@ -149,16 +149,16 @@ async def unlock(page: Page) -> None:
     await expect(page.locator("#nav")).to_be_visible()
 
 
-async def until(page: Page, script: str, arg: Any = None, timeout: float = 30) -> Any:
+async def until(page: Page, script: str, arg: Any = None, seconds: float = 30) -> Any:
     """Evaluate an async ``script`` until it returns something truthy (``wait_for_function`` takes a returned
     promise itself for a truthy answer, so it cannot wait on IndexedDB)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + seconds
     while True:
         value = await page.evaluate(script, arg)
         if value:
             return value
         if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"still false after {timeout} s: {script}")
+            raise TimeoutError(f"still false after {seconds} s: {script}")
         await asyncio.sleep(0.1)
 
 
@@ -170,9 +170,9 @@ SYNCED = """async (before) => {
 }"""
 
 
-async def wait_synced(page: Page, before: str | None = None, timeout: float = 30) -> None:
+async def wait_synced(page: Page, before: str | None = None, seconds: float = 30) -> None:
     """Until a sync that finished after ``before`` (the last sync time then) left nothing in the outbox."""
-    await until(page, SYNCED, before, timeout)
+    await until(page, SYNCED, before, seconds)
 
 
 async def last_sync(page: Page) -> str | None:

@@ -402,7 +402,9 @@ async function startApp() {
   $("logout-button").hidden = false;
   renderNav();
   touchIdle();
-  if (!location.hash || location.hash === "#" || location.hash === "#/") location.hash = app.isSupervisor() ? "#/team" : "#/heute";
+  if (!location.hash || location.hash === "#" || location.hash === "#/") {
+    history.replaceState(null, "", app.isSupervisor() ? "#/team" : "#/heute"); // no hashchange: one render
+  }
   await route();
   if (navigator.onLine && (await ensureSession())) {
     loadUsers();

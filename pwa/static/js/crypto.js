@@ -28,12 +28,11 @@ export async function createVault(passphrase, iterations = PBKDF2_ITERATIONS) {
   const exportable = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
   const wrapped = await crypto.subtle.wrapKey("raw", exportable, wrapping, { name: "AES-GCM", iv });
   const vault = { salt, iv, iterations, wrapped: new Uint8Array(wrapped) };
-  return { vault, key: await openVault(passphrase, vault) };
+  // Unwrap with the key already derived (one PBKDF2 run, not two): the data key in use is non-extractable.
+  return { vault, key: await unwrap(vault, wrapping) };
 }
 
-/** The data key of ``vault``; a wrong passphrase rejects (AES-GCM authentication fails). */
-export async function openVault(passphrase, vault) {
-  const wrapping = await passphraseKey(passphrase, vault.salt, vault.iterations);
+function unwrap(vault, wrapping) {
   return crypto.subtle.unwrapKey(
     "raw",
     vault.wrapped,
@@ -43,6 +42,11 @@ export async function openVault(passphrase, vault) {
     false,
     ["encrypt", "decrypt"],
   );
+}
+
+/** The data key of ``vault``; a wrong passphrase rejects (AES-GCM authentication fails). */
+export async function openVault(passphrase, vault) {
+  return unwrap(vault, await passphraseKey(passphrase, vault.salt, vault.iterations));
 }
 
 /** Encrypt a JSON value, bound to ``aad`` (e.g. the record id): a blob moved to another record fails. */

@@ -94,6 +94,7 @@ const C = {
   "today.none_upcoming": ["Keine weiteren Besuche geplant.", "No further visits planned."],
   "today.deadlines": ["Fristen in den nächsten {n} Tagen", "Deadlines in the next {n} days"],
   "today.no_deadlines": ["Keine Fristen in den nächsten Tagen.", "No deadlines in the coming days."],
+  "today.show_all": ["{n} weitere Besuche anzeigen", "Show {n} more visits"],
   "today.record": ["Besuch erfassen", "Record visit"],
   "today.record_for": ["Besuch erfassen: {title}", "Record visit: {title}"],
   "deadline.today": ["heute", "today"],

@@ -33,28 +33,35 @@ export function fill(el, ...children) {
 
 const locale = () => (lang() === "en" ? "en-GB" : "de-DE");
 
+// Intl formatters are slow to build and fast to use: one per language and style.
+const formatters = new Map();
+function formatter(kind, make) {
+  const name = `${kind}|${locale()}`;
+  if (!formatters.has(name)) formatters.set(name, make(locale()));
+  return formatters.get(name);
+}
+
 export function money(cents) {
   if (cents === null || cents === undefined) return "–";
-  return new Intl.NumberFormat(locale(), { style: "currency", currency: "EUR" }).format(cents / 100);
+  return formatter("money", (l) => new Intl.NumberFormat(l, { style: "currency", currency: "EUR" })).format(cents / 100);
 }
 
 /** A calendar date (``YYYY-MM-DD``) as the user reads it. */
 export function day(value) {
   if (!value) return "–";
   const [y, m, d] = value.slice(0, 10).split("-").map(Number);
-  return new Intl.DateTimeFormat(locale(), { weekday: "short", day: "2-digit", month: "2-digit", year: "numeric" }).format(
-    new Date(y, m - 1, d),
-  );
+  const format = formatter("day", (l) => new Intl.DateTimeFormat(l, { weekday: "short", day: "2-digit", month: "2-digit", year: "numeric" }));
+  return format.format(new Date(y, m - 1, d));
 }
 
 /** A moment (RFC 3339) as a local date and time. */
 export function moment(value) {
   if (!value) return "–";
-  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(new Date(value));
+  return formatter("moment", (l) => new Intl.DateTimeFormat(l, { dateStyle: "medium", timeStyle: "short" })).format(new Date(value));
 }
 
 export function time(value) {
-  return new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(new Date(value));
+  return formatter("time", (l) => new Intl.DateTimeFormat(l, { hour: "2-digit", minute: "2-digit" })).format(new Date(value));
 }
 
 /** Today's local date as ``YYYY-MM-DD``. */

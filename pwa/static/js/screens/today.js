@@ -51,13 +51,31 @@ export async function render(main, _params, app) {
       h("a", { href: `#/besuch/${visit.id}`, class: "button", "aria-label": t("today.record_for", { title: kase.fields.title }) }, t("today.record")),
     );
   };
-  const list = (title, items, kind, empty) =>
-    h(
+  // Long lists show their first entries; the rest on request (a worker plans days, not months, at the door).
+  const list = (title, items, kind, empty, first = Infinity) => {
+    const ul = h("ul", { class: "visits", "data-list": kind }, items.slice(0, first).map((v) => row(v, kind)));
+    const more =
+      items.length > first
+        ? h(
+            "button",
+            {
+              type: "button",
+              class: "secondary",
+              onclick: () => {
+                append(ul, items.slice(first).map((v) => row(v, kind)));
+                more.remove();
+              },
+            },
+            t("today.show_all", { n: items.length - first }),
+          )
+        : null;
+    return h(
       "section",
       { class: "card", "aria-labelledby": `list-${kind}` },
       h("h3", { id: `list-${kind}` }, title, " ", h("span", { class: "count" }, `(${items.length})`)),
-      items.length ? h("ul", { class: "visits", "data-list": kind }, items.map((v) => row(v, kind))) : h("p", { class: "muted" }, empty),
+      items.length ? [ul, more] : h("p", { class: "muted" }, empty),
     );
+  };
 
   const soon = Object.values(deadlines)
     .filter((event) => caseById.has(event.case_id) && daysUntil(event.fields.date) <= SOON_DAYS)
@@ -87,7 +105,7 @@ export async function render(main, _params, app) {
           )
         : h("p", { class: "muted" }, t("today.no_deadlines")),
     ),
-    list(t("today.upcoming"), upcoming, "upcoming", t("today.none_upcoming")),
+    list(t("today.upcoming"), upcoming, "upcoming", t("today.none_upcoming"), 20),
   );
 }
 
