@@ -82,8 +82,8 @@ async def prepare(url: str, data_dir: str) -> tuple[Settings, dict[str, uuid.UUI
 async def seed_caseload(
     settings: Settings, worker: uuid.UUID, team: uuid.UUID, cases: int, planned: bool = False
 ) -> tuple[int, list[uuid.UUID]]:
-    """``cases`` cases of 40 records each for ``worker``, written through the store; with ``planned`` the first
-    visit of each case is a planned one assigned to the worker (the tablet's visit list)."""
+    """``cases`` cases of 40 records each for ``worker``, written through the store; with ``planned`` one visit
+    of each case, on one of the next ten days, is planned and assigned to the worker (the tablet's visit list)."""
     engine = create_engine(settings.resolved_database_url)
     keyring = Keyring(settings)
     await keyring.load(engine)
@@ -96,7 +96,7 @@ async def seed_caseload(
             store = RecordStore(db, keyring)
             part = case_ids[chunk : chunk + 50]
             items: list[tuple[str, uuid.UUID, uuid.UUID, dict[str, Any]]] = []
-            for case_id in part:
+            for position, case_id in enumerate(part):
                 items.append(
                     (
                         "case",
@@ -116,7 +116,7 @@ async def seed_caseload(
                 for i in range(10):
                     at = (now + dt.timedelta(days=i)).isoformat()
                     visit: dict[str, Any] = {"status": "done", "planned_at": at}
-                    if planned and i == 0:
+                    if planned and i == position % 10:  # spread over the next ten days
                         visit = {"status": "planned", "planned_at": at, "assigned_worker_id": str(worker)}
                     items.append(("visit", uuid.uuid4(), case_id, visit))
                     items.append(("note", uuid.uuid4(), case_id, {"text": NOTE, "visit_id": None}))
