@@ -3,6 +3,7 @@ screen without sideways scrolling, and is saved to ``docs/screenshots`` by ``mak
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -21,6 +22,11 @@ from tests.syncing import Device
 pytestmark = [pytest.mark.browser]
 
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+# Controls a screen reader could not name: no <label>, no aria-label, no text.
+UNNAMED = """() => [...document.querySelectorAll("input, select, textarea, button, a[href]")]
+  .filter((el) => el.offsetParent !== null)
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label") && !el.textContent.trim())
+  .map((el) => el.outerHTML.slice(0, 120))"""
 
 
 def seed_demo(server: LiveServer) -> None:
@@ -62,8 +68,21 @@ async def make_conflict(base_url: str) -> str:
         return str(visit["case_id"])
 
 
+async def until_server(device: Device, visit_id: str, worker_id: str) -> None:
+    """The visit as the server holds it: assigned to ``worker_id`` on 15 January 2027 at 10:30 local time."""
+    for _ in range(50):
+        await device.pull()
+        fields = device.records[visit_id]["fields"]
+        if fields["assigned_worker_id"] == worker_id:
+            assert fields["planned_at"].startswith("2027-01-15")
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the reassignment did not reach the server")
+
+
 async def shoot(page: Page, folder: Path, name: str, orientation: str) -> None:
     assert await page.evaluate(FITS), f"{name} scrolls sideways at {orientation}"
+    assert await page.evaluate(UNNAMED) == [], f"{name} has controls without an accessible name"
     await expect(page.locator("#sync-bar")).to_be_hidden()
     # The top of the screen, as the worker first sees it; a passing toast is not part of the screen.
     await page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0); toast.hidden = true")
@@ -140,4 +159,21 @@ async def test_every_screen_on_the_demo_data(
     await expect(page.get_by_role("heading", name="Team – Einsatzplanung")).to_be_visible()
     await expect(page.locator("#caseload tbody tr").first).to_be_visible()
     await shoot(page, screenshots, "team", orientation)
+
+    # Reassign the first planned visit to the other worker and move it by a day: the server has both.
+    row = page.locator("#upcoming tbody tr").first
+    visit_id = (await row.locator("select").get_attribute("id") or "").removeprefix("assign-")
+    current = await row.locator("select").input_value()
+    other = next(
+        v
+        for v in await row.locator("select option").evaluate_all("o => o.map((x) => x.value)")
+        if v not in ("", current)
+    )
+    await row.locator("select").select_option(other)
+    await row.locator("input[type=datetime-local]").fill("2027-01-15T10:30")
+    await row.get_by_role("button", name="Speichern").click()
+    await expect(page.get_by_text("Gespeichert.")).to_be_visible()
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        device = await demo_device(client, "supervisor")
+        await until_server(device, visit_id, other)
     await office.close()
