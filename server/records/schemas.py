@@ -36,6 +36,7 @@ __all__ = [
     "Note",
     "RecordFields",
     "Referral",
+    "RuleViolation",
     "Visit",
 ]
 
@@ -88,10 +89,18 @@ def _day(value: dt.date | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
 
 
-def _must(condition: bool, message: str) -> None:
-    # msgspec turns a ValueError/TypeError raised in __post_init__ into a ValidationError.
+class RuleViolation(ValueError):
+    """A cross-field rule that failed, naming the field to show the error on."""
+
+    def __init__(self, message: str, field: str | None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _must(condition: bool, message: str, field: str | None = None) -> None:
+    # msgspec turns a ValueError raised in __post_init__ into a ValidationError whose __cause__ is this error.
     if not condition:
-        raise ValueError(message)
+        raise RuleViolation(message, field)
 
 
 # --- household ---------------------------------------------------------------------------------------------
@@ -185,7 +194,7 @@ class Case(RecordFields, kw_only=True, forbid_unknown_fields=True):
     summary: Text = ""
 
     def __post_init__(self) -> None:
-        _must(self.status != "closed" or self.outcome is not None, "a closed case needs an outcome")
+        _must(self.status != "closed" or self.outcome is not None, "a closed case needs an outcome", "outcome")
 
     def clear_status(self) -> str | None:
         return self.status
@@ -468,7 +477,7 @@ class Assessment(RecordFields, kw_only=True, forbid_unknown_fields=True):
     completed_at: Moment | None = None
 
     def __post_init__(self) -> None:
-        _must(self.form_version in ASSESSMENT_FORM_VERSIONS, "unknown assessment form version")
+        _must(self.form_version in ASSESSMENT_FORM_VERSIONS, "unknown assessment form version", "form_version")
         self.documents = sorted(set(self.documents))  # a set, kept in a stable order
 
     def monthly_balance_cents(self) -> int:
@@ -548,7 +557,7 @@ class BenefitApplication(RecordFields, kw_only=True, forbid_unknown_fields=True)
 
     def __post_init__(self) -> None:
         if self.decided_on is not None and self.submitted_on is not None:
-            _must(self.decided_on >= self.submitted_on, "the decision date is before the submission date")
+            _must(self.decided_on >= self.submitted_on, "the decision date is before the submission date", "decided_on")
 
     def clear_status(self) -> str | None:
         return self.decision
@@ -582,7 +591,7 @@ class InstallmentAgreement(RecordFields, kw_only=True, forbid_unknown_fields=Tru
     notes: Text = ""
 
     def __post_init__(self) -> None:
-        _must(self.monthly_rate_cents <= self.total_cents, "the monthly rate exceeds the total")
+        _must(self.monthly_rate_cents <= self.total_cents, "the monthly rate exceeds the total", "monthly_rate_cents")
 
     def clear_status(self) -> str | None:
         return self.status
@@ -627,7 +636,7 @@ class Consent(RecordFields, kw_only=True, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         if self.withdrawn_on is not None:
-            _must(self.withdrawn_on >= self.given_on, "the consent is withdrawn before it was given")
+            _must(self.withdrawn_on >= self.given_on, "the consent is withdrawn before it was given", "withdrawn_on")
 
     def clear_status(self) -> str | None:
         return "withdrawn" if self.withdrawn_on else "given"
@@ -657,7 +666,7 @@ class Mediation(RecordFields, kw_only=True, forbid_unknown_fields=True):
     outcome: Text = ""
 
     def __post_init__(self) -> None:
-        _must(len(set(self.party_case_ids)) == len(self.party_case_ids), "a party is listed twice")
+        _must(len(set(self.party_case_ids)) == len(self.party_case_ids), "a party is listed twice", "party_case_ids")
 
     def clear_status(self) -> str | None:
         return self.status

@@ -74,7 +74,7 @@ def validate_fields(kind: str, fields: Mapping[str, Any]) -> RecordFields:
         return msgspec.convert(dict(fields), schema)
     except msgspec.ValidationError as exc:
         message = str(exc)
-        return_field = _field_from_error(message)
+        return_field = getattr(exc.__cause__, "field", None) or _field_from_error(message)
         raise ValidationIssue(message.split(" - at ")[0][:300], return_field) from None
 
 

@@ -493,7 +493,7 @@ async def _put(batch: _Batch, m: PutMutation) -> MutationResult:
         if flag is not None:
             _no_controlled(incoming, m.kind)
         _check_controlled(batch, m.kind, incoming, None, case_team if m.kind != "case" else None)
-        await _check_references(batch, m.kind, m.case_id, incoming)
+        await _check_references(batch, m.kind, m.case_id, incoming, creating=True)
         seq = batch.next_seq()
         fields = validated
         written = await batch.store.write(
@@ -594,8 +594,11 @@ def _validated(kind: str, fields: dict[str, Any]) -> Any:
         raise _Rejected("validation", issue.detail, issue.field) from None
 
 
-async def _check_references(batch: _Batch, kind: str, case_id: uuid.UUID, fields: dict[str, Any]) -> None:
-    """Cross-record rules: a referral needs a consent of the same case on file."""
+async def _check_references(
+    batch: _Batch, kind: str, case_id: uuid.UUID, fields: dict[str, Any], *, creating: bool = False
+) -> None:
+    """Cross-record rules: a new referral needs a consent of the same case on file that is not withdrawn (a
+    referral made earlier keeps its history when the consent is withdrawn later; the app marks it)."""
     if kind != "referral":
         return
     consent_id = uuid.UUID(str(fields["consent_id"]))
@@ -603,6 +606,12 @@ async def _check_references(batch: _Batch, kind: str, case_id: uuid.UUID, fields
     if consent is None or consent.kind != "consent" or consent.case_id != case_id or consent.deleted:
         raise _Rejected(
             "validation", "A referral needs the tenant's consent on file for this case; record it first.", "consent_id"
+        )
+    if creating and consent.status == "withdrawn":
+        raise _Rejected(
+            "validation",
+            "The tenant has withdrawn this consent; a new referral needs a consent that is in force.",
+            "consent_id",
         )
 
 
