@@ -60,6 +60,7 @@ async def seed_case(
     worker_id: str | None = None,
     team_id: str | None = None,
     deadline_days: int = 6,
+    case_type: str = "rent_arrears",
 ) -> Seeded:
     """A supervisor creates a case for ``worker_id`` over the sync API."""
     async with httpx.AsyncClient(base_url=base_url) as client:
@@ -76,7 +77,7 @@ async def seed_case(
                 {
                     "team_id": team_id or str(body["user"]["team_id"]),
                     "assigned_worker_id": worker_id,
-                    "type": "rent_arrears",
+                    "type": case_type,
                     "status": "open",
                     "risk": "high",
                     "title": title,

@@ -4,6 +4,7 @@ screen without sideways scrolling, and is saved to ``docs/screenshots`` by ``mak
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -122,6 +123,28 @@ async def test_every_screen_on_the_demo_data(
     await expect(page.get_by_role("heading", name="Budget (monatlich)")).to_be_visible()
     await shoot(page, screenshots, "fall", orientation)
 
+    # The case-work forms, new, and an installment agreement of the demo data with its payments.
+    for kind in ("legal_event", "action", "benefit_application", "consent", "referral", "mediation"):
+        await page.goto(f"{live_server.url}/#/fall/{conflict_case}/{kind}/neu")
+        await expect(page.get_by_role("button", name="Speichern", exact=True)).to_be_visible()
+        await shoot(page, screenshots, f"arbeit-{kind.replace('_', '-')}", orientation)
+    await page.goto(f"{live_server.url}/#/fall/{conflict_case}/installment_agreement/neu")
+    await page.get_by_label("Name des Gläubigers").fill("Wohnbau Beispiel eG")
+    await page.get_by_label("Gesamtbetrag (€)").fill("1.200,00")
+    await page.get_by_label("Monatsrate (€)").fill("100,00")
+    start = (dt.date.today() - dt.timedelta(days=40)).isoformat()
+    await page.get_by_label("Erste Rate am").fill(start)
+    await page.get_by_role("button", name="Speichern", exact=True).click()
+    await page.locator("[data-agreement] a").last.click()
+    await page.get_by_role("button", name="Bezahlt").first.click()
+    await expect(page.locator("#payments-title")).to_contain_text("im Rückstand")
+    await shoot(page, screenshots, "arbeit-ratenzahlung", orientation)
+    await page.goto(f"{live_server.url}/#/fall/{conflict_case}")
+    await expect(page.get_by_role("heading", name="Fall abschließen")).to_be_visible()
+    await page.get_by_role("heading", name="Fall abschließen").scroll_into_view_if_needed()
+    assert await page.evaluate(FITS)
+    await page.screenshot(path=screenshots / f"fall-unten-{orientation}.png")
+
     await page.get_by_role("link", name="Einschätzung").click()
     await page.get_by_role("link", name="6. Haushaltsbudget").click()
     await expect(page.locator("#balance")).to_contain_text("Saldo")
@@ -139,7 +162,8 @@ async def test_every_screen_on_the_demo_data(
     await page.get_by_role("button", name="Besuch speichern").click()
 
     await page.get_by_role("link", name="Sync-Status").click()
-    await expect(page.locator("#waiting-count")).to_have_text("2")  # the visit and its note
+    await expect(page.locator("#waiting-count")).not_to_have_text("0")
+    await expect(page.locator("ul.outbox")).to_contain_text("Notiz")  # the visit's note waits for the network
     await shoot(page, screenshots, "sync-status", orientation)
     await context.set_offline(False)
 

@@ -16,6 +16,7 @@ import * as officeScreen from "./screens/office.js";
 import * as statusScreen from "./screens/status.js";
 import * as todayScreen from "./screens/today.js";
 import * as visitScreen from "./screens/visit.js";
+import * as workScreen from "./screens/work.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX_PIN_TRIES = 5;
@@ -402,6 +403,7 @@ async function startApp() {
   $("logout-button").hidden = false;
   renderNav();
   touchIdle();
+  data.followUps().catch((error) => console.error(error)); // deadlines and overdue decisions, offline too
   if (!location.hash || location.hash === "#" || location.hash === "#/") {
     history.replaceState(null, "", app.isSupervisor() ? "#/team" : "#/heute"); // no hashchange: one render
   }
@@ -434,6 +436,7 @@ function needLogin() {
 const screens = [
   [/^#\/heute$/, todayScreen.render],
   [/^#\/fall\/([^/]+)$/, caseScreen.render],
+  [/^#\/fall\/([^/]+)\/([a-z_]+)\/([^/]+)$/, workScreen.render],
   [/^#\/besuch\/neu\/([^/]+)$/, visitScreen.renderNew],
   [/^#\/besuch\/([^/]+)$/, visitScreen.render],
   [/^#\/einschaetzung\/([^/]+)(?:\/([a-z]+))?$/, assessmentScreen.render],
@@ -531,7 +534,10 @@ function onSyncEvent(event) {
       toast(t("sync.failed", { detail: result.error.detail || result.error.code }));
     }
     updateBadges();
-    if (result.status === "ok" && app.key && !app.locked && !editing()) route();
+    if (result.status === "ok" && app.key && !app.locked) {
+      data.followUps().catch((error) => console.error(error));
+      if (!editing()) route();
+    }
   } else if (event.type === "upgrade") {
     navigator.serviceWorker?.getRegistration().then((registration) => registration?.update());
     toast(t("sync.upgrade"));

@@ -2,6 +2,7 @@
 // top, and every change written to the outbox and the store together.
 import * as store from "./storage.js";
 import { overlayOf } from "./sync.js";
+import { t } from "./i18n.js";
 import { today, uuid7 } from "./ui.js";
 
 let key = null;
@@ -143,4 +144,131 @@ export function latestAssessment(records) {
   const open = found.filter((r) => !r.fields.completed_at).sort((a, b) => a.id.localeCompare(b.id));
   if (open.length) return open.pop();
   return found.sort((a, b) => a.fields.completed_at.localeCompare(b.fields.completed_at)).pop();
+}
+
+// --- follow-ups: actions the records call for -----------------------------------------------------------------
+
+/** A UUID derived from a source record and a rule, so every device that derives a follow-up writes one record. */
+export async function derivedId(sourceId, rule) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${sourceId}|${rule}`)));
+  const b = digest.slice(0, 16);
+  b[6] = (b[6] & 0x0f) | 0x80; // version 8: a name-based id of our own
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function addDays(isoDay, days) {
+  const [y, m, d] = isoDay.split("-").map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d + days));
+  return date.toISOString().slice(0, 10);
+}
+
+function addMonths(isoDay, months) {
+  const [y, m, d] = isoDay.split("-").map(Number);
+  const last = new Date(Date.UTC(y, m - 1 + months + 1, 0)).getUTCDate();
+  return new Date(Date.UTC(y, m - 1 + months, Math.min(d, last))).toISOString().slice(0, 10);
+}
+
+/**
+ * The expected payments of an installment agreement and how it stands on ``onDay``:
+ * "kept" (every payment due so far is paid), "behind" (one is outstanding), "broken" (two or more, or marked
+ * broken), "completed" (all paid) or "cancelled".
+ */
+export function installmentState(fields, onDay = today()) {
+  const rate = fields.monthly_rate_cents;
+  const count = Math.max(1, Math.ceil(fields.total_cents / rate));
+  const recorded = new Map((fields.payments || []).map((p) => [p.due_on, p]));
+  const expected = [];
+  for (let i = 0; i < count; i++) {
+    const due_on = addMonths(fields.start_on, i);
+    const amount_cents = i === count - 1 ? fields.total_cents - rate * (count - 1) : rate;
+    const payment = recorded.get(due_on);
+    const paid = Boolean(payment?.paid_on);
+    const missed = !paid && (Boolean(payment?.missed) || due_on < onDay);
+    const flagged = Boolean(payment?.missed); // recorded as missed by the worker, not only unpaid
+    expected.push({ due_on, amount_cents, paid, paid_on: payment?.paid_on || null, missed, flagged, due: due_on <= onDay });
+  }
+  const outstanding = expected.filter((p) => p.missed);
+  const paidCents = expected.filter((p) => p.paid).reduce((sum, p) => sum + (recorded.get(p.due_on).amount_cents || p.amount_cents), 0);
+  let state = outstanding.length === 0 ? "kept" : outstanding.length === 1 ? "behind" : "broken";
+  if (fields.status === "broken") state = "broken";
+  if (fields.status === "cancelled") state = "cancelled";
+  if (fields.status === "completed" || expected.every((p) => p.paid)) state = "completed";
+  const next = expected.find((p) => !p.paid && !p.missed) || null;
+  return { expected, outstanding, state, paidCents, remainingCents: fields.total_cents - paidCents, next };
+}
+
+const LEAD_DAYS = 7;
+
+/** What a legal event asks of the worker: prepare a week before (or at once for a date that has passed). */
+function deadlineAction(event, owner) {
+  const label = t(`legal.${event.fields.type}`);
+  const due = addDays(event.fields.date, -LEAD_DAYS);
+  return {
+    title: t("followup.legal", { what: label, date: event.fields.date.split("-").reverse().join(".") }),
+    due_on: due < today() ? today() : due,
+    owner_id: owner,
+    status: "open",
+    source_kind: "legal_event",
+    source_id: event.id,
+  };
+}
+
+/**
+ * Create (or, for a legal event whose date moved, update) the actions the records call for: a deadline's
+ * preparation, a benefit decision that is overdue, an installment that is behind. Generated actions have ids
+ * derived from their source, so two devices deriving the same follow-up offline write the same record.
+ */
+export function followUps() {
+  return serial(async () => {
+    const found = await kinds("case", "legal_event", "benefit_application", "installment_agreement", "action");
+    const cases = new Map(found.case.map((c) => [c.id, c]));
+    const actions = new Map(found.action.map((a) => [a.id, a]));
+    const wanted = [];
+    for (const event of found.legal_event) {
+      if (event.deleted || !cases.has(event.case_id) || event.fields.date < addDays(today(), -30)) continue;
+      const fields = deadlineAction(event, cases.get(event.case_id).fields.assigned_worker_id);
+      wanted.push([event, await derivedId(event.id, "deadline"), fields, true]);
+    }
+    for (const application of found.benefit_application) {
+      const f = application.fields;
+      if (f.decision !== "pending" || !f.expected_decision_on || f.expected_decision_on >= today()) continue;
+      const fields = {
+        title: t("followup.decision", { what: t(`benefit.${f.kind}`), agency: f.agency || "–" }),
+        due_on: today(),
+        status: "open",
+        owner_id: cases.get(application.case_id)?.fields.assigned_worker_id || null,
+        source_kind: "benefit_application",
+        source_id: application.id,
+      };
+      wanted.push([application, await derivedId(application.id, `decision-${f.expected_decision_on}`), fields, false]);
+    }
+    for (const agreement of found.installment_agreement) {
+      const standing = installmentState(agreement.fields);
+      if (standing.state !== "behind" || !standing.outstanding.length) continue;
+      const first = standing.outstanding[0];
+      const fields = {
+        title: t("followup.behind", { who: agreement.fields.creditor_name || t(`creditor_ia.${agreement.fields.creditor}`), date: first.due_on.split("-").reverse().join(".") }),
+        due_on: today(),
+        status: "open",
+        owner_id: cases.get(agreement.case_id)?.fields.assigned_worker_id || null,
+        source_kind: "installment_agreement",
+        source_id: agreement.id,
+      };
+      wanted.push([agreement, await derivedId(agreement.id, `behind-${first.due_on}`), fields, false]);
+    }
+    let changed = 0;
+    for (const [source, id, fields, follows] of wanted) {
+      const existing = actions.get(id);
+      if (!existing) {
+        await saveNow("action", id, source.case_id, fields);
+        changed += 1;
+      } else if (follows && existing.fields.status === "open" && (existing.fields.due_on !== fields.due_on || existing.fields.title !== fields.title)) {
+        await saveNow("action", id, source.case_id, { due_on: fields.due_on, title: fields.title });
+        changed += 1;
+      }
+    }
+    return changed;
+  });
 }

@@ -3,6 +3,7 @@ import * as data from "../data.js";
 import { t } from "../i18n.js";
 import { append, chip, day, daysUntil, h, moment, money, riskChip, syncChip, today, uuid7 } from "../ui.js";
 import { deadlineChip } from "./today.js";
+import * as work from "./work.js";
 
 export async function render(main, [caseId], app) {
   const records = (await data.caseRecords(caseId)).filter((r) => !r.deleted);
@@ -17,13 +18,14 @@ export async function render(main, [caseId], app) {
   const assessment = data.latestAssessment(records);
   const events = of("legal_event").sort((a, b) => a.fields.date.localeCompare(b.fields.date));
   const deadline = data.nextDeadlines(events)[caseId];
-  const actions = of("action")
-    .filter((a) => a.fields.status === "open")
-    .sort((a, b) => a.fields.due_on.localeCompare(b.fields.due_on));
   const nextVisit = of("visit")
     .filter((v) => v.fields.status === "planned")
     .sort((a, b) => a.fields.planned_at.localeCompare(b.fields.planned_at))[0];
   const reassigned = records.filter((r) => r.flag === "accepted-after-reassignment");
+  // Mediations this case is a party of, wherever they are kept (each party is a case of its own).
+  const { mediation: allMediations, case: allCases } = await data.kinds("mediation", "case");
+  const mediations = allMediations.filter((m) => !m.deleted && (m.case_id === caseId || m.fields.party_case_ids.includes(caseId)));
+  const titles = new Map(allCases.map((c) => [c.id, c.fields.title]));
   const f = kase.fields;
 
   append(main, 
@@ -55,13 +57,19 @@ export async function render(main, [caseId], app) {
     h(
       "div",
       { class: "grid" },
+      work.contactPanel(caseId, app),
+      work.actionsPanel(caseId, of("action"), app),
+      work.legalPanel(caseId, events),
       householdPanel(household),
       arrearsPanel(assessment, events),
       budgetPanel(assessment),
-      actionsPanel(actions),
-      deadlinesPanel(events),
+      work.applicationsPanel(caseId, of("benefit_application")),
+      work.agreementsPanel(caseId, of("installment_agreement")),
+      work.consentPanel(caseId, of("consent"), of("referral")),
       historyPanel(of("visit"), of("contact"), states, app),
       notesPanel(of("note"), caseId, states, app),
+      mediations.length || f.type === "neighbour_conflict" ? work.mediationPanel(caseId, mediations, titles) : null,
+      work.closingPanel(kase, app),
     ),
   );
 }
@@ -109,6 +117,7 @@ function arrearsPanel(assessment, events) {
       [t("case.rent_arrears"), a.rent_arrears_cents != null ? money(a.rent_arrears_cents) : null],
       [t("case.total_arrears"), total ? money(total) : null],
       [t("case.energy_arrears"), energy.arrears_cents != null ? money(energy.arrears_cents) : null],
+      [t("budget.priority_debts"), a.rent_arrears_cents || energy.arrears_cents ? h("span", {}, chip(t("budget.priority"), "warn"), ` ${money((a.rent_arrears_cents || 0) + (energy.arrears_cents || 0))}`) : null],
       [t("case.notice"), notice ? day(notice.fields.date) : a.notice_received_on ? day(a.notice_received_on) : null],
     ]),
     assessment ? null : h("p", { class: "muted" }, t("case.no_assessment")),
@@ -130,38 +139,6 @@ function budgetPanel(assessment) {
     priority.length
       ? h("ul", { class: "plain" }, priority.map((line) => h("li", {}, chip(t("budget.priority"), "warn"), ` ${line.label}: ${money(line.monthly_cents)}`)))
       : null,
-  );
-}
-
-function actionsPanel(actions) {
-  return panel(
-    t("case.actions"),
-    "p-actions",
-    actions.length
-      ? h(
-          "ul",
-          { class: "plain" },
-          actions.map((a) =>
-            h("li", {}, a.fields.due_on < today() ? chip(t("today.overdue"), "danger") : null, ` ${a.fields.title} – ${day(a.fields.due_on)}`),
-          ),
-        )
-      : h("p", { class: "muted" }, t("case.no_actions")),
-  );
-}
-
-function deadlinesPanel(events) {
-  return panel(
-    t("case.deadlines"),
-    "p-deadlines",
-    events.length
-      ? h(
-          "ul",
-          { class: "plain" },
-          events.map((e) =>
-            h("li", { class: daysUntil(e.fields.date) < 0 ? "muted" : "" }, `${t(`legal.${e.fields.type}`)}: ${day(e.fields.date)}`),
-          ),
-        )
-      : h("p", { class: "muted" }, t("case.no_deadlines")),
   );
 }
 

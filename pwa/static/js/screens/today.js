@@ -77,8 +77,10 @@ export async function render(main, _params, app) {
     );
   };
 
-  const soon = Object.values(deadlines)
-    .filter((event) => caseById.has(event.case_id) && daysUntil(event.fields.date) <= SOON_DAYS)
+  // Every deadline of the next 14 days, not only the next one of each case.
+  const soon = events
+    .filter((event) => !event.deleted && caseById.has(event.case_id))
+    .filter((event) => daysUntil(event.fields.date) >= 0 && daysUntil(event.fields.date) <= SOON_DAYS)
     .sort((a, b) => a.fields.date.localeCompare(b.fields.date));
 
   append(main, 

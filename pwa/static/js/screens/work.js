@@ -1,0 +1,552 @@
+// Case work between visits: contacts, deadlines, actions, benefit applications, installment agreements, consent,
+// referrals, mediation, and closing or reopening a case. Every form writes through the outbox like a visit does,
+// so all of it works offline.
+import * as data from "../data.js";
+import { t } from "../i18n.js";
+import { append, chip, day, h, money, syncChip, toast, today, uuid7 } from "../ui.js";
+import { control } from "./forms.js";
+
+const LEGAL_TYPES = ["reminder", "notice_to_quit", "eviction_lawsuit", "court_date", "eviction_date"];
+const BENEFIT_KINDS = ["wohngeld", "wohnbeihilfe", "kdu_direct_payment", "debt_takeover_loan", "debt_takeover_grant", "wohnschirm_rent", "wohnschirm_energy", "other"];
+const CHANNELS = ["phone", "email", "sms", "letter", "in_person", "home_visit"];
+export const OUTCOMES = ["secured", "secured_installment", "secured_benefit", "moved_affordable", "lost_housed", "lost_homeless", "no_contact"];
+const SERVICES = ["Schuldnerberatung", "Jugendamt", "Sozialpsychiatrischer Dienst", "Suchtberatung", "Mieterverein", "Frauenberatungsstelle", "Pflegestützpunkt", "Jobcenter"];
+
+// [name, type, options, option label prefix, required]
+export const FORMS = {
+  legal_event: [["type", "enum", LEGAL_TYPES, "legal", true], ["date", "date", null, null, true], ["received_on", "date"], ["court", "short"], ["reference", "short"], ["notes", "text"]],
+  action: [["title", "short", null, null, true], ["due_on", "date", null, null, true], ["notes", "text"]],
+  benefit_application: [
+    ["kind", "enum", BENEFIT_KINDS, "benefit", true],
+    ["agency", "short"],
+    ["submitted_on", "date"],
+    ["expected_decision_on", "date"],
+    ["decision", "enum", ["pending", "granted", "partly_granted", "refused", "withdrawn"], "decision", true],
+    ["decided_on", "date"],
+    ["amount_cents", "cents"],
+    ["form", "enum", ["grant", "loan"], "benefit_form"],
+    ["notes", "text"],
+  ],
+  installment_agreement: [
+    ["creditor", "enum", ["landlord", "energy_supplier", "other"], "creditor_ia", true],
+    ["creditor_name", "short"],
+    ["total_cents", "cents", null, null, true],
+    ["monthly_rate_cents", "cents", null, null, true],
+    ["start_on", "date", null, null, true],
+    ["status", "enum", ["active", "completed", "broken", "cancelled"], "ia_status", true],
+    ["notes", "text"],
+  ],
+  consent: [["purpose", "short", null, null, true], ["recipient", "short"], ["given_on", "date", null, null, true], ["withdrawn_on", "date"]],
+  referral: [["service", "short", "services", null, true], ["reason", "text"], ["status", "enum", ["sent", "accepted", "declined", "completed"], "referral_status", true], ["sent_on", "date"]],
+  mediation: [["topic", "short"], ["sessions", "list", [["on", "date"], ["outcome", "short"]]], ["agreement_reached", "tri"], ["status", "enum", ["open", "closed"], "mediation_status", true], ["outcome", "text"]],
+};
+
+const DEFAULTS = {
+  legal_event: () => ({ type: "notice_to_quit", date: null }),
+  action: () => ({ title: "", due_on: today(7), status: "open" }),
+  benefit_application: () => ({ kind: "wohngeld", decision: "pending", submitted_on: today() }),
+  installment_agreement: () => ({ creditor: "landlord", status: "active", start_on: today(), total_cents: null, monthly_rate_cents: null }),
+  consent: () => ({ purpose: "", given_on: today() }),
+  referral: () => ({ service: "", status: "sent", sent_on: today() }),
+  mediation: () => ({ topic: "", sessions: [], status: "open" }),
+};
+
+const clone = (value) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
+
+/** ``#/fall/<case>/<kind>/<id or "neu">``: one record of case work, new or changed. */
+export async function render(main, [caseId, kind, recordId], app) {
+  const records = (await data.caseRecords(caseId)).filter((r) => !r.deleted);
+  const kase = records.find((r) => r.kind === "case");
+  if (!kase || !FORMS[kind]) {
+    append(main, h("h2", {}, t("case.missing")), h("a", { href: "#/heute", class: "button" }, t("nav.today")));
+    return;
+  }
+  const existing = recordId === "neu" ? null : records.find((r) => r.id === recordId);
+  const id = existing ? existing.id : uuid7();
+  const before = existing ? clone(existing.fields) : {};
+  const values = existing ? clone(existing.fields) : DEFAULTS[kind]();
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const states = await data.syncStates();
+  const extra = [];
+
+  const consents = records.filter((r) => r.kind === "consent" && !r.fields.withdrawn_on);
+  if (kind === "referral") {
+    extra.push(h("datalist", { id: "services" }, SERVICES.map((s) => h("option", { value: s }))));
+    if (!existing && !consents.length) {
+      // The rule the server enforces, said before the worker types anything.
+      error.textContent = t("referral.needs_consent");
+      error.hidden = false;
+    }
+    const select = h(
+      "select",
+      { id: "consent-id", required: true, onchange: () => (values.consent_id = select.value || null) },
+      h("option", { value: "" }, "–"),
+      records
+        .filter((r) => r.kind === "consent" && (!r.fields.withdrawn_on || r.id === values.consent_id))
+        .map((c) => h("option", { value: c.id, selected: c.id === values.consent_id }, `${c.fields.purpose} (${day(c.fields.given_on)})`)),
+    );
+    if (!values.consent_id && consents.length === 1) {
+      values.consent_id = consents[0].id;
+      select.value = consents[0].id;
+    }
+    extra.push(h("div", { class: "field" }, h("label", { for: "consent-id" }, t("field.referral.consent_id")), select));
+  }
+  if (kind === "mediation") {
+    const cases = (await data.kinds("case")).case.filter((c) => c.fields.status === "open" || (values.party_case_ids || []).includes(c.id));
+    values.party_case_ids = values.party_case_ids || [caseId];
+    const chosen = new Set(values.party_case_ids);
+    extra.push(
+      h(
+        "fieldset",
+        { class: "choices multi" },
+        h("legend", {}, t("field.mediation.party_case_ids")),
+        cases.map((c) =>
+          h(
+            "label",
+            { class: "check" },
+            h("input", {
+              type: "checkbox",
+              checked: chosen.has(c.id),
+              onchange: (e) => {
+                if (e.target.checked) chosen.add(c.id);
+                else chosen.delete(c.id);
+                values.party_case_ids = [...chosen];
+              },
+            }),
+            c.fields.title,
+          ),
+        ),
+        // Parties this device does not hold (another worker's case) stay referenced, never copied.
+        values.party_case_ids.filter((pid) => !cases.some((c) => c.id === pid)).map((pid) => chip(t("mediation.other_party"), "neutral")),
+      ),
+    );
+  }
+
+  const fields = h("div", { class: "section-body" }, FORMS[kind].map((spec) => control(values, spec, kind, () => {})));
+  const submit = async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    const problem = check(kind, values, consents, existing);
+    if (problem) {
+      error.textContent = problem;
+      error.hidden = false;
+      return;
+    }
+    if (main.querySelector("[aria-invalid=true]")) {
+      error.textContent = t("assessment.fix_first");
+      error.hidden = false;
+      return;
+    }
+    const changed = {};
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) continue;
+      if (!existing && value === null) continue;
+      if (JSON.stringify(value) !== JSON.stringify(before[name])) changed[name] = value;
+    }
+    if (kind === "action" && !existing) changed.owner_id = app.owner.id;
+    if (!Object.keys(changed).length) return app.navigate(`#/fall/${caseId}`);
+    await data.save(kind, id, caseId, changed);
+    if (kind === "consent" && changed.withdrawn_on) await markReferrals(records, id);
+    await data.followUps();
+    toast(t("work.saved"));
+    app.navigate(`#/fall/${caseId}`);
+  };
+
+  append(
+    main,
+    h("h2", {}, t(existing ? `work.edit.${kind}` : `work.new.${kind}`)),
+    h("p", { class: "lead" }, h("a", { href: `#/fall/${caseId}` }, kase.fields.title), existing && states.has(id) ? [" ", syncChip(states.get(id))] : null),
+    h(
+      "form",
+      { class: "card work-form", onsubmit: submit, novalidate: true },
+      fields,
+      extra,
+      kind === "installment_agreement" && existing ? payments(existing, values, caseId, app) : null,
+      error,
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "submit", id: "save-work" }, t("work.save")),
+        kind === "consent" && existing && !existing.fields.withdrawn_on
+          ? h(
+              "button",
+              {
+                type: "button",
+                class: "secondary",
+                onclick: async () => {
+                  await data.save("consent", id, caseId, { withdrawn_on: today() });
+                  const marked = await markReferrals(records, id);
+                  toast(t("consent.withdrawn", { n: marked }));
+                  app.navigate(`#/fall/${caseId}`);
+                },
+              },
+              t("consent.withdraw"),
+            )
+          : null,
+        h("a", { href: `#/fall/${caseId}`, class: "button secondary" }, t("common.back")),
+      ),
+    ),
+  );
+}
+
+/** What the form can tell before the server does. */
+function check(kind, values, consents, existing) {
+  for (const [name, , , , required] of FORMS[kind]) {
+    if (required && (values[name] === null || values[name] === undefined || values[name] === "")) {
+      return t("work.required", { what: t(`field.${kind}.${name}`) });
+    }
+  }
+  if (kind === "referral" && !existing && !consents.some((c) => c.id === values.consent_id)) return t("referral.needs_consent");
+  if (kind === "installment_agreement" && values.monthly_rate_cents > values.total_cents) return t("installment.rate_too_high");
+  if (kind === "benefit_application" && values.decided_on && values.submitted_on && values.decided_on < values.submitted_on) {
+    return t("benefit.decided_before_submitted");
+  }
+  if (kind === "mediation" && (values.party_case_ids || []).length < 2) return t("mediation.two_parties");
+  return null;
+}
+
+/** Withdrawing a consent marks every referral that relied on it. */
+async function markReferrals(records, consentId) {
+  const dependent = records.filter((r) => r.kind === "referral" && r.fields.consent_id === consentId && !r.fields.consent_withdrawn);
+  for (const referral of dependent) await data.save("referral", referral.id, referral.case_id, { consent_withdrawn: true });
+  return dependent.length;
+}
+
+/** The expected payments of an agreement, each with "paid" and "missed". */
+function payments(agreement, values, caseId, app) {
+  const standing = data.installmentState(agreement.fields);
+  const record = async (due, patch) => {
+    const list = (agreement.fields.payments || []).filter((p) => p.due_on !== due.due_on);
+    list.push({ due_on: due.due_on, amount_cents: due.amount_cents, paid_on: null, missed: false, ...patch });
+    list.sort((a, b) => a.due_on.localeCompare(b.due_on));
+    await data.save("installment_agreement", agreement.id, caseId, { payments: list });
+    await data.followUps();
+    app.refresh();
+  };
+  return h(
+    "section",
+    { class: "payments", "aria-labelledby": "payments-title" },
+    h("h3", { id: "payments-title" }, t("installment.payments"), " ", stateChip(standing.state)),
+    h("p", {}, t("installment.summary", { paid: money(standing.paidCents), left: money(standing.remainingCents) })),
+    h(
+      "table",
+      { class: "table" },
+      h("thead", {}, h("tr", {}, [t("installment.due"), t("installment.amount"), t("installment.state"), ""].map((x) => h("th", { scope: "col" }, x)))),
+      h(
+        "tbody",
+        {},
+        standing.expected.map((due) =>
+          h(
+            "tr",
+            { class: due.missed ? "overdue" : "" },
+            h("td", {}, day(due.due_on)),
+            h("td", {}, money(due.amount_cents)),
+            h("td", {}, due.paid ? chip(t("installment.paid_on", { date: day(due.paid_on) }), "ok") : due.missed ? chip(t("installment.missed"), "danger") : chip(t("installment.open"), "neutral")),
+            h(
+              "td",
+              {},
+              due.paid
+                ? null
+                : [
+                    h("button", { type: "button", class: "small", "aria-label": t("installment.mark_paid", { date: day(due.due_on) }), onclick: () => record(due, { paid_on: today() }) }, t("installment.paid")),
+                    due.due && !due.flagged
+                      ? h("button", { type: "button", class: "small secondary", "aria-label": t("installment.mark_missed", { date: day(due.due_on) }), onclick: () => record(due, { missed: true }) }, t("installment.missed"))
+                      : null,
+                  ],
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+export function stateChip(state) {
+  const kinds = { kept: "ok", completed: "ok", behind: "warn", broken: "danger", cancelled: "neutral" };
+  return chip(t(`installment.${state}`), kinds[state]);
+}
+
+// --- panels on the case screen -------------------------------------------------------------------------------
+
+function panel(title, id, addHref, ...content) {
+  return h(
+    "section",
+    { class: "card panel", "aria-labelledby": id },
+    h("div", { class: "panel-head" }, h("h3", { id }, title), addHref ? h("a", { href: addHref, class: "button small secondary", "aria-label": t("work.add_to", { what: title }) }, "+") : null),
+    ...content,
+  );
+}
+
+const link = (caseId, record, text) => h("a", { href: `#/fall/${caseId}/${record.kind}/${record.id}` }, text);
+
+/** "Kontakt erfassen" in three taps: the case, a channel, save. */
+export function contactPanel(caseId, app) {
+  const note = h("input", { id: "contact-note", maxlength: 200 });
+  const when = h("p", { class: "muted", role: "status" });
+  let channel = null;
+  const save = h("button", { type: "submit", disabled: true, id: "save-contact" }, t("contact.save"));
+  const buttons = CHANNELS.map((c) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: "secondary channel",
+        "aria-pressed": "false",
+        onclick: (event) => {
+          channel = c;
+          for (const b of buttons) b.setAttribute("aria-pressed", String(b === event.currentTarget));
+          save.disabled = false;
+          when.textContent = t("contact.now", { what: t(`channel.${c}`) });
+        },
+      },
+      t(`channel.${c}`),
+    ),
+  );
+  return h(
+    "form",
+    {
+      class: "card panel",
+      "aria-labelledby": "p-contact",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        if (!channel) return;
+        await data.create("contact", caseId, { channel, at: new Date().toISOString(), summary: note.value.trim() });
+        toast(t("contact.saved", { what: t(`channel.${channel}`) }));
+        app.refresh();
+      },
+    },
+    h("h3", { id: "p-contact" }, t("contact.title")),
+    h("div", { class: "channels", role: "group", "aria-label": t("visit.channel") }, buttons),
+    when,
+    h("label", { for: "contact-note" }, t("contact.note")),
+    note,
+    save,
+  );
+}
+
+export function legalPanel(caseId, events) {
+  const soon = (e) => e.fields.date >= today() && e.fields.date <= today(14);
+  return panel(
+    t("case.deadlines"),
+    "p-deadlines",
+    `#/fall/${caseId}/legal_event/neu`,
+    events.length
+      ? h(
+          "ul",
+          { class: "plain" },
+          events.map((e) =>
+            h(
+              "li",
+              { class: e.fields.date < today() ? "muted" : "" },
+              link(caseId, e, `${t(`legal.${e.fields.type}`)}: ${day(e.fields.date)}`),
+              soon(e) ? [" ", chip(t("case.within_14"), "danger")] : null,
+            ),
+          ),
+        )
+      : h("p", { class: "muted" }, t("case.no_deadlines")),
+  );
+}
+
+export function actionsPanel(caseId, actions, app) {
+  const open = actions.filter((a) => (a.fields.status || "open") === "open").sort((a, b) => a.fields.due_on.localeCompare(b.fields.due_on));
+  return panel(
+    t("case.actions"),
+    "p-actions",
+    `#/fall/${caseId}/action/neu`,
+    open.length
+      ? h(
+          "ul",
+          { class: "plain actions-list" },
+          open.map((a) =>
+            h(
+              "li",
+              {},
+              a.fields.due_on < today() ? [chip(t("today.overdue"), "danger"), " "] : null,
+              link(caseId, a, a.fields.title),
+              ` – ${day(a.fields.due_on)}`,
+              a.fields.source_kind ? [" ", chip(t(`action.from.${a.fields.source_kind}`), "info")] : null,
+              " ",
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "small secondary",
+                  "aria-label": t("action.done_for", { what: a.fields.title }),
+                  onclick: async () => {
+                    await data.save("action", a.id, caseId, { status: "done", done_on: today() });
+                    app.refresh();
+                  },
+                },
+                t("action.done"),
+              ),
+            ),
+          ),
+        )
+      : h("p", { class: "muted" }, t("case.no_actions")),
+  );
+}
+
+export function applicationsPanel(caseId, applications) {
+  return panel(
+    t("work.panel.benefit_application"),
+    "p-applications",
+    `#/fall/${caseId}/benefit_application/neu`,
+    applications.length
+      ? h(
+          "ul",
+          { class: "plain" },
+          applications.map((a) => {
+            const f = a.fields;
+            const late = f.decision === "pending" && f.expected_decision_on && f.expected_decision_on < today();
+            return h(
+              "li",
+              {},
+              link(caseId, a, t(`benefit.${f.kind}`)),
+              ` · ${t(`decision.${f.decision}`)}`,
+              f.amount_cents != null ? ` · ${money(f.amount_cents)}${f.form ? ` (${t(`benefit_form.${f.form}`)})` : ""}` : "",
+              late ? [" ", chip(t("benefit.decision_overdue"), "warn")] : null,
+            );
+          }),
+        )
+      : h("p", { class: "muted" }, t("work.none")),
+  );
+}
+
+export function agreementsPanel(caseId, agreements) {
+  return panel(
+    t("work.panel.installment_agreement"),
+    "p-agreements",
+    `#/fall/${caseId}/installment_agreement/neu`,
+    agreements.length
+      ? h(
+          "ul",
+          { class: "plain" },
+          agreements.map((a) => {
+            const standing = data.installmentState(a.fields);
+            return h(
+              "li",
+              { "data-agreement": a.id },
+              link(caseId, a, `${a.fields.creditor_name || t(`creditor_ia.${a.fields.creditor}`)}: ${money(a.fields.monthly_rate_cents)} / ${t("installment.month")}`),
+              " ",
+              stateChip(standing.state),
+            );
+          }),
+        )
+      : h("p", { class: "muted" }, t("work.none")),
+  );
+}
+
+export function consentPanel(caseId, consents, referrals) {
+  return panel(
+    t("work.panel.consent_referral"),
+    "p-consent",
+    null,
+    h("h4", {}, t("work.panel.consent"), " ", h("a", { href: `#/fall/${caseId}/consent/neu`, class: "button small secondary", "aria-label": t("work.new.consent") }, "+")),
+    consents.length
+      ? h(
+          "ul",
+          { class: "plain" },
+          consents.map((c) =>
+            h("li", {}, link(caseId, c, c.fields.purpose), ` · ${day(c.fields.given_on)}`, c.fields.withdrawn_on ? [" ", chip(t("consent.withdrawn_on", { date: day(c.fields.withdrawn_on) }), "warn")] : null),
+          ),
+        )
+      : h("p", { class: "muted" }, t("consent.none")),
+    h("h4", {}, t("work.panel.referral"), " ", h("a", { href: `#/fall/${caseId}/referral/neu`, class: "button small secondary", "aria-label": t("work.new.referral") }, "+")),
+    referrals.length
+      ? h(
+          "ul",
+          { class: "plain" },
+          referrals.map((r) =>
+            h("li", {}, link(caseId, r, r.fields.service), ` · ${t(`referral_status.${r.fields.status}`)}`, r.fields.consent_withdrawn ? [" ", chip(t("referral.consent_withdrawn"), "danger")] : null),
+          ),
+        )
+      : h("p", { class: "muted" }, t("work.none")),
+  );
+}
+
+export function mediationPanel(caseId, mediations, titles) {
+  return panel(
+    t("work.panel.mediation"),
+    "p-mediation",
+    `#/fall/${caseId}/mediation/neu`,
+    mediations.length
+      ? h(
+          "ul",
+          { class: "plain" },
+          mediations.map((m) => {
+            const f = m.fields;
+            const parties = f.party_case_ids.map((id) => titles.get(id) || t("mediation.other_party")).join(" · ");
+            const text = `${f.topic || t("work.panel.mediation")}: ${t("mediation.sessions", { n: (f.sessions || []).length })}`;
+            return h(
+              "li",
+              {},
+              m.case_id === caseId ? link(m.case_id, m, text) : h("a", { href: `#/fall/${m.case_id}/mediation/${m.id}` }, text),
+              h("br"),
+              h("span", { class: "muted" }, parties),
+              " ",
+              f.agreement_reached === true ? chip(t("mediation.agreement"), "ok") : null,
+              f.status === "closed" ? chip(t("mediation.closed"), "neutral") : null,
+            );
+          }),
+        )
+      : h("p", { class: "muted" }, t("work.none")),
+  );
+}
+
+/** Closing needs an outcome; a closed case reopens with a reason. */
+export function closingPanel(kase, app) {
+  const f = kase.fields;
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  if (f.status === "open") {
+    const outcome = h("select", { id: "close-outcome" }, h("option", { value: "" }, t("closing.choose")), OUTCOMES.map((o) => h("option", { value: o }, t(`outcome.${o}`))));
+    return h(
+      "form",
+      {
+        class: "card panel",
+        "aria-labelledby": "p-closing",
+        onsubmit: async (event) => {
+          event.preventDefault();
+          if (!outcome.value) {
+            error.textContent = t("closing.needs_outcome");
+            error.hidden = false;
+            return;
+          }
+          await data.save("case", kase.id, kase.id, { status: "closed", outcome: outcome.value, closed_on: today() });
+          toast(t("closing.closed"));
+          app.refresh();
+        },
+      },
+      h("h3", { id: "p-closing" }, t("closing.title")),
+      h("label", { for: "close-outcome" }, t("closing.outcome")),
+      outcome,
+      error,
+      h("button", { type: "submit", id: "close-case" }, t("closing.close")),
+    );
+  }
+  const reason = h("textarea", { id: "reopen-reason", rows: 2 });
+  return h(
+    "form",
+    {
+      class: "card panel",
+      "aria-labelledby": "p-closing",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        if (!reason.value.trim()) {
+          error.textContent = t("closing.needs_reason");
+          error.hidden = false;
+          return;
+        }
+        await data.save("case", kase.id, kase.id, { status: "open", outcome: null, closed_on: null, reopen_reason: reason.value.trim() });
+        toast(t("closing.reopened"));
+        app.refresh();
+      },
+    },
+    h("h3", { id: "p-closing" }, t("closing.closed_title")),
+    h("p", {}, t("closing.closed_with", { outcome: t(`outcome.${f.outcome}`), date: day(f.closed_on) })),
+    h("label", { for: "reopen-reason" }, t("closing.reason")),
+    reason,
+    error,
+    h("button", { type: "submit", id: "reopen-case" }, t("closing.reopen")),
+  );
+}
+

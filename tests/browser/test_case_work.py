@@ -1,0 +1,217 @@
+"""Case work on the tablet, offline: one of each kind recorded through the screens arrives on the server as entered;
+the consent rule, the installment standing after a missed payment, and a deadline on "Heute"."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.browser.conftest import TABLET_SIZES
+from tests.browser.tablet import last_sync, new_tablet, seed_case, server_records, setup_device, wait_synced
+from tests.conftest import Org
+from tests.live import LiveServer
+
+pytestmark = [pytest.mark.browser]
+
+
+def day(offset: int) -> str:
+    return (dt.date.today() + dt.timedelta(days=offset)).isoformat()
+
+
+async def open_case(page: Page, title: str) -> None:
+    await page.get_by_role("link", name="Heute").click()
+    await page.get_by_role("link", name=title).first.click()
+    await expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
+
+
+async def save(page: Page, title: str) -> None:
+    await page.get_by_role("button", name="Speichern", exact=True).click()
+    await expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
+
+
+async def until_on_server(base_url: str, case_id: str, predicate: Any) -> list[dict[str, Any]]:
+    for _ in range(100):
+        records = await server_records(base_url, case_id)
+        if predicate(records):
+            return records
+        await asyncio.sleep(0.2)
+    raise AssertionError("the server never held the expected records")
+
+
+def only(records: list[dict[str, Any]], kind: str, **match: Any) -> dict[str, Any]:
+    found = [r for r in records if r["kind"] == kind and all(r["fields"].get(k) == v for k, v in match.items())]
+    assert len(found) == 1, (kind, match, [r["fields"] for r in records if r["kind"] == kind])
+    return found[0]["fields"]
+
+
+async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    worker = str(org.worker1_id)
+    first = await seed_case(live_server.url, title="Mietrückstand Lindenweg", worker_id=worker)
+    second = await seed_case(
+        live_server.url, title="Lärm Birkenweg", worker_id=worker, case_type="neighbour_conflict", deadline_days=40
+    )
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    page = await new_tablet(context)
+    await setup_device(page, live_server.url)
+    # The court date in six days makes a preparation action on the device, which syncs.
+    before = await until_on_server(live_server.url, first.case_id, lambda rs: any(r["kind"] == "action" for r in rs))
+    assert only(before, "action")["source_id"] == first.event_id
+    await context.set_offline(True)
+
+    await open_case(page, first.title)
+    # Kontakt in three taps: the case, the channel, save.
+    await page.get_by_role("button", name="Telefon").click()
+    await page.get_by_label("Kurznotiz (freiwillig)").fill("Rückruf Vermieterin")
+    await page.get_by_role("button", name="Kontakt speichern").click()
+    await expect(page.get_by_text("Kontakt: Telefon – Rückruf Vermieterin")).to_be_visible()
+
+    await page.get_by_role("link", name="Neu: Fristen und Termine").click()
+    await page.get_by_label("Art", exact=True).select_option("eviction_date")
+    await page.get_by_label("Datum", exact=True).fill(day(10))
+    await page.get_by_label("Gericht").fill("Amtsgericht Beispielstadt")
+    await save(page, first.title)
+
+    await page.get_by_role("link", name="Neu: Offene Maßnahmen").click()
+    await page.get_by_label("Was ist zu tun?").fill("Mietbescheinigung beim Vermieter holen")
+    await page.get_by_label("Fällig am").fill(day(5))
+    await save(page, first.title)
+
+    await page.get_by_role("link", name="Neu: Anträge").click()
+    await page.get_by_label("Leistung", exact=True).select_option("debt_takeover_loan")
+    await page.get_by_label("Stelle").fill("Jobcenter Beispielstadt")
+    await page.get_by_label("Eingereicht am").fill(day(-30))
+    await page.get_by_label("Entscheidung erwartet bis").fill(day(-2))
+    await page.get_by_label("Betrag (€)").fill("1.537,20")
+    await page.get_by_label("Zuschuss oder Darlehen").select_option("loan")
+    await save(page, first.title)
+    await expect(page.get_by_text("Entscheidung überfällig")).to_be_visible()
+
+    await page.get_by_role("link", name="Neu: Ratenzahlungen").click()
+    await page.get_by_label("Gläubiger", exact=True).select_option("landlord")
+    await page.get_by_label("Name des Gläubigers").fill("Wohnbau Beispiel eG")
+    await page.get_by_label("Gesamtbetrag (€)").fill("1200")
+    await page.get_by_label("Monatsrate (€)").fill("1300")
+    await page.get_by_label("Erste Rate am").fill(day(-20))
+    await page.get_by_role("button", name="Speichern", exact=True).click()
+    await expect(page.get_by_role("alert")).to_have_text("Die Monatsrate ist höher als der Gesamtbetrag.")
+    await page.get_by_label("Monatsrate (€)").fill("100")
+    await save(page, first.title)
+    agreement = page.locator("[data-agreement]")
+    await expect(agreement).to_contain_text("im Rückstand")  # the first rate, 20 days ago, is not paid
+    await agreement.get_by_role("link").click()
+    first_rate = dt.date.fromisoformat(day(-20)).strftime("%d.%m.%Y")
+    await page.get_by_role("button", name=f"Rate vom {_weekday(day(-20))}, {first_rate} verpasst").click()
+    await expect(page.locator(".payments h3")).to_contain_text("im Rückstand")
+    await expect(page.get_by_text("Verpasst").first).to_be_visible()
+    await page.get_by_role("link", name="Zurück").click()
+    await expect(page.get_by_text("Rate nachholen: Wohnbau Beispiel eG")).to_be_visible()
+
+    # Vermittlung: refused without a consent, with the reason; then consent first, and the referral goes.
+    await page.get_by_role("link", name="Neue Vermittlung").click()
+    await expect(page.get_by_role("alert")).to_contain_text("braucht eine gültige Einwilligung")
+    await page.get_by_label("Fachdienst").fill("Schuldnerberatung")
+    await page.get_by_role("button", name="Speichern", exact=True).click()
+    await expect(page.get_by_role("alert")).to_contain_text("Bitte zuerst die Einwilligung erfassen")
+    await page.get_by_role("link", name="Zurück").click()
+    await page.get_by_role("link", name="Neue Einwilligung").click()
+    await page.get_by_label("Zweck").fill("Weitergabe der Schuldenübersicht")
+    await page.get_by_label("Empfänger").fill("Schuldnerberatung der Diakonie")
+    await save(page, first.title)
+    await page.get_by_role("link", name="Neue Vermittlung").click()
+    await expect(page.get_by_role("alert")).to_be_hidden()
+    await page.get_by_label("Fachdienst").fill("Schuldnerberatung")
+    await page.get_by_label("Anlass").fill("Mehrere Gläubiger, Pfändung droht")
+    await save(page, first.title)
+
+    # Nachbarschaftskonflikt on the second case, with the first household as the other party.
+    await open_case(page, second.title)
+    await page.get_by_role("link", name="Neu: Nachbarschaftskonflikt").click()
+    await page.get_by_label("Thema").fill("Lärm im Treppenhaus")
+    await page.get_by_label(first.title).check()
+    await page.get_by_role("button", name="+ Sitzungen").click()
+    await page.get_by_label("Datum", exact=True).fill(day(-1))
+    await page.get_by_label("Ergebnis der Sitzung").fill("Ruhezeiten vereinbart")
+    await page.get_by_label("Einigung erzielt").select_option("yes")
+    await save(page, second.title)
+    # Closing needs an outcome.
+    await page.get_by_role("button", name="Fall abschließen").click()
+    await expect(page.get_by_role("alert")).to_have_text("Zum Abschließen bitte das Ergebnis wählen.")
+    await page.get_by_label("Ergebnis", exact=True).select_option("secured")
+    await page.get_by_role("button", name="Fall abschließen").click()
+    await expect(page.get_by_role("heading", name="Fall abgeschlossen")).to_be_visible()
+
+    # The eviction date in ten days stands out on "Heute".
+    await page.get_by_role("link", name="Heute").click()
+    deadlines = page.locator("ul.deadlines")
+    await expect(deadlines).to_contain_text("Räumungstermin in 10 Tagen")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+    moment = await last_sync(page)
+    await context.set_offline(False)
+    await wait_synced(page, moment)
+    records = await server_records(live_server.url, first.case_id)
+    new = [r for r in records if r["id"] not in {b["id"] for b in before}]
+    kinds = ["contact", "legal_event", "benefit_application", "installment_agreement", "consent", "referral"]
+    assert sorted(r["kind"] for r in new) == sorted([*kinds, "action", "action", "action", "action"])
+    assert only(new, "contact")["channel"] == "phone"
+    assert only(new, "contact")["summary"] == "Rückruf Vermieterin"
+    event = only(new, "legal_event")
+    assert (event["type"], event["date"], event["court"]) == ("eviction_date", day(10), "Amtsgericht Beispielstadt")
+    manual = only(new, "action", title="Mietbescheinigung beim Vermieter holen")
+    assert (manual["due_on"], manual["owner_id"], manual["status"]) == (day(5), worker, "open")
+    application = only(new, "benefit_application")
+    assert application["kind"] == "debt_takeover_loan"
+    assert (application["amount_cents"], application["form"], application["decision"]) == (153720, "loan", "pending")
+    assert only(new, "action", source_kind="benefit_application")["due_on"] == day(0)
+    assert only(new, "action", source_kind="legal_event")["due_on"] == day(3)
+    deal = only(new, "installment_agreement")
+    assert (deal["total_cents"], deal["monthly_rate_cents"], deal["start_on"]) == (120000, 10000, day(-20))
+    assert deal["payments"] == [{"due_on": day(-20), "amount_cents": 10000, "paid_on": None, "missed": True}]
+    assert only(new, "action", source_kind="installment_agreement")["title"].startswith("Rate nachholen")
+    consent = next(r for r in new if r["kind"] == "consent")
+    assert consent["fields"]["given_on"] == day(0)
+    referral = only(new, "referral")
+    assert (referral["service"], referral["consent_id"], referral["status"]) == (
+        "Schuldnerberatung",
+        consent["id"],
+        "sent",
+    )
+    assert referral["reason"] == "Mehrere Gläubiger, Pfändung droht"
+
+    others = await server_records(live_server.url, second.case_id)
+    mediation = only(others, "mediation")
+    assert sorted(mediation["party_case_ids"]) == sorted([first.case_id, second.case_id])
+    assert mediation["sessions"] == [{"on": day(-1), "outcome": "Ruhezeiten vereinbart"}]
+    assert (mediation["topic"], mediation["agreement_reached"]) == ("Lärm im Treppenhaus", True)
+    closed = only(others, "case")
+    assert (closed["status"], closed["outcome"], closed["closed_on"]) == ("closed", "secured", day(0))
+
+    # Reopened with a reason, online this time.
+    moment = await last_sync(page)
+    await open_case_by_url(page, live_server.url, second.case_id, second.title)
+    await page.get_by_label("Grund für die Wiederaufnahme").fill("Neue Beschwerde der Nachbarn")
+    await page.get_by_role("button", name="Fall wieder öffnen").click()
+    await expect(page.get_by_role("heading", name="Fall abschließen")).to_be_visible()
+    await wait_synced(page, moment)
+    reopened = only(await server_records(live_server.url, second.case_id), "case")
+    assert (reopened["status"], reopened["outcome"], reopened["reopen_reason"]) == (
+        "open",
+        None,
+        "Neue Beschwerde der Nachbarn",
+    )
+    await context.close()
+
+
+async def open_case_by_url(page: Page, base_url: str, case_id: str, title: str) -> None:
+    await page.evaluate(f"location.hash = '#/fall/{case_id}'")
+    await expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
+
+
+def _weekday(iso: str) -> str:
+    return ["Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So."][dt.date.fromisoformat(iso).weekday()]
