@@ -26,6 +26,7 @@ from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, seed_demo
 from server.housekeeping import run_housekeeping
 from server.logs import configure_logging
 from server.problems import Problem
+from server.push import VapidError, load_or_create
 from server.records.keyring import Keyring, KeyringError
 from server.records.scope import refresh_membership
 from server.records.store import RecordStore
@@ -172,6 +173,17 @@ async def _loaded_keyring(settings: Settings, engine: AsyncEngine) -> Keyring:
     return keyring
 
 
+async def _cmd_vapid_keys(args: argparse.Namespace, settings: Settings) -> int:
+    """Create the VAPID key pair if there is none, and print the public key (the browsers' server key)."""
+    try:
+        keys = load_or_create(settings.keys_dir)
+    except VapidError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"VAPID public key (applicationServerKey): {keys.public_key}")
+    return 0
+
+
 async def _cmd_rotate_kek(args: argparse.Namespace, settings: Settings) -> int:
     if settings.kek:
         print(
@@ -264,7 +276,8 @@ async def _cmd_housekeeping(args: argparse.Namespace, settings: Settings) -> int
         report = await run_housekeeping(sessions, settings)
         print(
             f"Removed {report.sessions} old sessions, {report.login_failures} login failures, "
-            f"{report.mutation_results} stored push results and {report.tombstones} tombstones "
+            f"{report.mutation_results} stored sync results, {report.push_jobs} finished Web Push jobs and "
+            f"{report.tombstones} tombstones "
             f"(horizon now {report.horizon})."
         )
         return 0
@@ -308,13 +321,14 @@ def _parser() -> argparse.ArgumentParser:
     revoke = sub.add_parser("revoke-device", help="revoke a lost tablet; it wipes itself on next contact")
     revoke.add_argument("device_id")
 
+    sub.add_parser("vapid-keys", help="create the Web Push (VAPID) key pair if missing; print the public key")
     sub.add_parser("rotate-kek", help="add a new KEK version and rewrap every data key under it")
     sub.add_parser("rewrap", help="rewrap every data key under the current KEK version")
     sub.add_parser("retire-kek", help="remove KEK versions older than the current one")
     erase = sub.add_parser("erase-case", help="crypto-shred a case: destroy its data key for good")
     erase.add_argument("case_id")
     sub.add_parser("verify-audit", help="recompute the audit log's hash chain")
-    sub.add_parser("housekeeping", help="expire sessions, drop old push results, compact old tombstones")
+    sub.add_parser("housekeeping", help="expire sessions, drop old sync results and push jobs, compact old tombstones")
     return parser
 
 
@@ -326,6 +340,7 @@ _ASYNC_COMMANDS: dict[str, Command] = {
     "disable-user": _cmd_disable_user,
     "devices": _cmd_devices,
     "revoke-device": _cmd_revoke_device,
+    "vapid-keys": _cmd_vapid_keys,
     "rotate-kek": _cmd_rotate_kek,
     "rewrap": _cmd_rewrap,
     "retire-kek": _cmd_retire_kek,

@@ -1,4 +1,5 @@
-"""Housekeeping: expired sessions, old login failures, old stored push results, and tombstone compaction.
+"""Housekeeping: expired sessions, old login failures, old stored sync results, finished Web Push jobs, and
+tombstone compaction.
 
 Runs in the app's lifespan every ``housekeeping_interval_seconds`` (and from ``doorstep housekeeping``). Every
 step is a bounded, idempotent delete, so several server processes may run it at the same time.
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth.models import LoginFailure, Session
 from server.db import begin_write, utcnow
+from server.push.models import PushJob
 from server.records.models import Record, SyncClock
 from server.settings import Settings
 from server.sync.models import MutationLog
@@ -27,6 +29,7 @@ __all__ = ["HousekeepingReport", "run_housekeeping", "run_periodically"]
 logger = logging.getLogger("doorstep.housekeeping")
 MUTATION_LOG_RETENTION = dt.timedelta(days=35)
 SESSION_RETENTION = dt.timedelta(days=7)
+PUSH_JOB_RETENTION = dt.timedelta(days=7)
 
 
 class HousekeepingReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,6 +38,7 @@ class HousekeepingReport(msgspec.Struct, frozen=True, kw_only=True):
     sessions: int
     login_failures: int
     mutation_results: int
+    push_jobs: int
     tombstones: int
     horizon: int
 
@@ -55,12 +59,16 @@ async def run_housekeeping(
             delete(LoginFailure).where(LoginFailure.at < now - dt.timedelta(minutes=settings.login_window_minutes))
         )
         results = await db.execute(delete(MutationLog).where(MutationLog.created_at < now - MUTATION_LOG_RETENTION))
+        jobs = await db.execute(
+            delete(PushJob).where(PushJob.state != "pending", PushJob.created_at < now - PUSH_JOB_RETENTION)
+        )
         await db.commit()
     tombstones, horizon = await compact_tombstones(sessions, now - dt.timedelta(days=settings.tombstone_horizon_days))
     return HousekeepingReport(
         sessions=_count(ended),
         login_failures=_count(failures),
         mutation_results=_count(results),
+        push_jobs=_count(jobs),
         tombstones=tombstones,
         horizon=horizon,
     )
@@ -102,10 +110,11 @@ async def run_periodically(sessions: async_sessionmaker[AsyncSession], settings:
         try:
             report = await run_housekeeping(sessions, settings)
             logger.info(
-                "housekeeping: %d sessions, %d login failures, %d push results, %d tombstones removed",
+                "housekeeping: %d sessions, %d login failures, %d sync results, %d push jobs, %d tombstones removed",
                 report.sessions,
                 report.login_failures,
                 report.mutation_results,
+                report.push_jobs,
                 report.tombstones,
             )
         except Exception as exc:

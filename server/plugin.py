@@ -6,6 +6,7 @@ To add an area, add its controller to ``ROUTE_HANDLERS`` and, if it needs long-l
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,9 +31,11 @@ from server.auth.schemas import Principal
 from server.db import create_engine, migrate, session_factory
 from server.housekeeping import housekeeping_task
 from server.problems import exception_handlers
+from server.push import Dispatcher, dispatcher_task, load_or_create
+from server.push.controller import PushController
 from server.records.controller import CaseController
 from server.records.keyring import Keyring
-from server.runtime import STATE_KEY, Runtime, runtime_of
+from server.runtime import STATE_KEY, PushRuntime, Runtime, runtime_of
 from server.settings import Settings
 from server.sync.controller import ConflictController, SyncController
 from server.web import app_shell, health, manifest, security_headers, service_worker
@@ -61,8 +64,14 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     if runtime.settings.migrate_on_start:
         await migrate(runtime.engine)
     await runtime.keyring.load(runtime.engine)
+    keys = load_or_create(runtime.settings.keys_dir)
+    dispatcher = Dispatcher(runtime.sessions, runtime.settings, keys) if runtime.settings.push_enabled else None
+    runtime.push = PushRuntime(keys=keys, dispatcher=dispatcher)
     try:
-        async with housekeeping_task(runtime.sessions, runtime.settings):
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(housekeeping_task(runtime.sessions, runtime.settings))
+            if dispatcher is not None:
+                await stack.enter_async_context(dispatcher_task(dispatcher))
             yield
     finally:
         await runtime.engine.dispose()
@@ -94,6 +103,7 @@ class DoorstepPlugin(InitPluginProtocol):
                     AdminController,
                     CaseController,
                     ConflictController,
+                    PushController,
                     health,
                     app_shell,
                     manifest,

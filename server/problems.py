@@ -34,6 +34,7 @@ __all__ = [
     "RateLimited",
     "ResetRequired",
     "Unauthenticated",
+    "Unprocessable",
     "UpgradeRequired",
     "ValidationFailed",
     "exception_handlers",
@@ -84,6 +85,13 @@ class Problem(Exception):
 
 class ValidationFailed(Problem):
     """The input cannot be decoded or breaks a rule of its schema."""
+
+
+class Unprocessable(ValidationFailed):
+    """Well-formed input whose values cannot be accepted (e.g. a push key of the wrong length)."""
+
+    status = 422
+    title = "The values are not acceptable"
 
 
 class Unauthenticated(Problem):

@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from server.push import Dispatcher, VapidKeys
 from server.records.keyring import Keyring
 from server.settings import Settings
 
-__all__ = ["Runtime", "runtime_of"]
+__all__ = ["PushRuntime", "Runtime", "runtime_of"]
 
 STATE_KEY = "doorstep_runtime"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Runtime:
     """The long-lived objects of one app instance."""
 
@@ -29,6 +30,19 @@ class Runtime:
     keyring: Keyring
     # Values that never change once created (e.g. the cursor-signing secret), read once per app.
     secrets: dict[str, bytes] = field(default_factory=dict)
+    # Web Push, set up in the lifespan: the VAPID keys and the dispatcher (None when push is disabled).
+    push: PushRuntime | None = None
+
+
+@dataclass(slots=True)
+class PushRuntime:
+    keys: VapidKeys
+    dispatcher: Dispatcher | None
+
+    def wake(self) -> None:
+        """Tell the dispatcher that jobs were queued, so it sends now instead of at its next poll."""
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
 
 
 def runtime_of(app: Litestar) -> Runtime:

@@ -50,6 +50,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     housekeeping_interval_seconds: int = 3600
     # The key encryption key may come from the environment instead of the key file (base64, 32 bytes).
     kek: str = ""
+    # Web Push (SECURITY.md part 5). The subject is the operator's contact for push services: set a real mailto.
+    push_enabled: bool = True
+    push_subject: str = "mailto:admin@example.org"
+    push_hosts: str = (
+        "fcm.googleapis.com,updates.push.services.mozilla.com,*.push.services.mozilla.com,"
+        "*.notify.windows.com,web.push.apple.com,*.push.apple.com"
+    )
+    push_allow_loopback: bool = False  # a local push service on 127.0.0.1; honoured only with environment=test
+    push_ttl_seconds: int = 24 * 3600
+    push_poll_seconds: float = 2.0
+    push_batch: int = 100
+    push_lease_seconds: int = 60
+    push_timeout_seconds: float = 10.0
+    push_max_attempts: int = 8
+    push_backoff_seconds: float = 15.0
+    push_backoff_cap_seconds: float = 3600.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -57,6 +73,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{Path(self.data_dir).resolve() / 'doorstep.db'}"
+
+    @property
+    def push_host_list(self) -> list[str]:
+        """The allow-listed push-service hosts (``*.example.com`` matches subdomains)."""
+        return [host.strip().lower() for host in self.push_hosts.split(",") if host.strip()]
 
     @property
     def keys_dir(self) -> Path:

@@ -44,6 +44,8 @@ class LiveServer:
             "DOORSTEP_DATA_DIR": str(self.data_dir),
             "DOORSTEP_DATABASE_URL": self.database_url,
             "DOORSTEP_ENVIRONMENT": "test",
+            "DOORSTEP_PUSH_ALLOW_LOOPBACK": "true",  # the tests' local push service
+            "DOORSTEP_PUSH_POLL_SECONDS": "0.2",
         }
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:

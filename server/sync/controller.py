@@ -31,7 +31,8 @@ class SyncController(Controller):
     ) -> PushResponse:
         """Apply the device's mutations in ``mid`` order; a replay returns the first results."""
         secret = await service.cursor_secret(runtime.sessions, runtime.secrets)
-        return await service.push(runtime.sessions, runtime.keyring, secret, principal, data)
+        wake = runtime.push.wake if runtime.push is not None else None
+        return await service.push(runtime.sessions, runtime.keyring, secret, principal, data, on_queued=wake)
 
     @get("/pull")
     async def pull(

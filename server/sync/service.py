@@ -15,7 +15,7 @@ import contextlib
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from server.auth.models import Device, Role, User
 from server.auth.schemas import Principal
 from server.db import begin_write, read_one, utcnow
 from server.problems import BatchTooLarge, CursorExpired, Forbidden, NotFound, UpgradeRequired, ValidationFailed
+from server.push import SYNC_HINT, VISIT_ASSIGNED, enqueue
 from server.records.keyring import CaseShredded, Keyring
 from server.records.models import Record, ScopeEvent, ScopeMember, SyncClock
 from server.records.schemas import KINDS, Conflict, RecordFields
@@ -134,6 +135,15 @@ class _Batch:
     scope_answers: dict[uuid.UUID, str | None] = field(default_factory=dict)
     # First results of the mutations processed now, in mid order, stored as one row at the end.
     log: list[MutationResult] = field(default_factory=list)
+    # Push messages this batch calls for: (user, event, id), queued in the same transaction.
+    notices: list[tuple[uuid.UUID, str, uuid.UUID]] = field(default_factory=list)
+    queued: int = 0
+
+    def notice_visit(self, visit_id: uuid.UUID, fields: dict[str, Any]) -> None:
+        """A planned visit assigned (or rescheduled) for someone other than the writer: tell their devices."""
+        assignee = fields.get("assigned_worker_id")
+        if fields.get("status") == "planned" and assignee and str(assignee) != str(self.principal.user_id):
+            self.notices.append((uuid.UUID(str(assignee)), VISIT_ASSIGNED, visit_id))
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -151,8 +161,12 @@ async def push(
     secret: bytes,
     principal: Principal,
     request: PushRequest,
+    on_queued: Callable[[], None] | None = None,
 ) -> PushResponse:
-    """Apply a batch of mutations; every mutation gets a result, and replays get their first result."""
+    """Apply a batch of mutations; every mutation gets a result, and replays get their first result.
+
+    ``on_queued`` runs after the commit when the batch queued push messages (to wake the dispatcher).
+    """
     if len(request.mutations) > MAX_MUTATIONS:
         raise BatchTooLarge(f"At most {MAX_MUTATIONS} mutations per push; split the outbox into batches.")
     if request.device_id != principal.device_id:
@@ -211,6 +225,8 @@ async def push(
         last_mid = max([last_mid, *mids])  # every mid above the old last_mid was processed just now
         device.last_mid = last_mid
         await _finish(batch, clock, action="sync.push")
+    if batch.queued and on_queued is not None:
+        on_queued()
     return PushResponse(results=results, last_mid=last_mid)
 
 
@@ -239,7 +255,16 @@ async def _finish(batch: _Batch, clock: int, *, action: str) -> None:
             )
         )
     if batch.scope_changes:
-        await refresh_membership(db, batch.scope_changes, batch.seq)
+        events = await refresh_membership(db, batch.scope_changes, batch.seq)
+        # A case entered or left a worker's scope: their devices should sync. A worker told of a visit already
+        # syncs for it; team subjects (supervisors) have no subscriptions and are skipped by the queue.
+        told = {user for user, _, _ in batch.notices}
+        batch.notices.extend(
+            (event.subject, SYNC_HINT, event.case_id)
+            for event in events
+            if event.subject not in told and event.subject != batch.principal.user_id
+        )
+    batch.queued = await enqueue(db, batch.notices)
     await audit.append_per_case(
         db,
         action=action,
@@ -511,6 +536,8 @@ async def _put(batch: _Batch, m: PutMutation) -> MutationResult:
         batch.touch(m.case_id, m.id, m.kind)
         if m.kind == "case":
             batch.created_cases.add(m.id)
+        if m.kind == "visit":
+            batch.notice_visit(m.id, to_builtins(validated))
         return MutationResult(mid=m.mid, status="applied", version=seq, flag=flag)
 
     current = (await batch.store.decrypt([row]))[0]
@@ -540,6 +567,8 @@ async def _put(batch: _Batch, m: PutMutation) -> MutationResult:
         await _check_references(batch, m.kind, m.case_id, outcome.fields)
         version = await _rewrite(batch, row, current, _validated(m.kind, outcome.fields), outcome.changed, flag=flag)
         batch.touch(m.case_id, m.id, m.kind)
+        if m.kind == "visit" and outcome.changed & {"assigned_worker_id", "planned_at", "status"}:
+            batch.notice_visit(m.id, outcome.fields)
     first_conflict = None
     for conflict in outcome.conflicts:
         conflict_id = await _new_conflict(batch, current, conflict.field, conflict.server_value, conflict.client_value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +128,18 @@ async def server_records(base_url: str, case_id: str, username: str = "superviso
         device = Device(client, await _login(client, username))
         await device.pull()
         return [r for r in device.records.values() if r["case_id"] == case_id]
+
+
+async def until_on_server(
+    base_url: str, case_id: str, predicate: Callable[[list[dict[str, Any]]], bool]
+) -> list[dict[str, Any]]:
+    """The case's records on the server, once ``predicate`` holds for them."""
+    for _ in range(100):
+        records = await server_records(base_url, case_id)
+        if predicate(records):
+            return records
+        await asyncio.sleep(0.2)
+    raise AssertionError("the server never held the expected records")
 
 
 async def setup_device(page: Page, base_url: str, username: str = "worker1") -> None:

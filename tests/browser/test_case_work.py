@@ -3,7 +3,6 @@ the consent rule, the installment standing after a missed payment, and a deadlin
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Any
 
@@ -11,7 +10,15 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import TABLET_SIZES
-from tests.browser.tablet import last_sync, new_tablet, seed_case, server_records, setup_device, wait_synced
+from tests.browser.tablet import (
+    last_sync,
+    new_tablet,
+    seed_case,
+    server_records,
+    setup_device,
+    until_on_server,
+    wait_synced,
+)
 from tests.conftest import Org
 from tests.live import LiveServer
 
@@ -31,15 +38,6 @@ async def open_case(page: Page, title: str) -> None:
 async def save(page: Page, title: str) -> None:
     await page.get_by_role("button", name="Speichern", exact=True).click()
     await expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
-
-
-async def until_on_server(base_url: str, case_id: str, predicate: Any) -> list[dict[str, Any]]:
-    for _ in range(100):
-        records = await server_records(base_url, case_id)
-        if predicate(records):
-            return records
-        await asyncio.sleep(0.2)
-    raise AssertionError("the server never held the expected records")
 
 
 def only(records: list[dict[str, Any]], kind: str, **match: Any) -> dict[str, Any]:

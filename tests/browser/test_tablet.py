@@ -19,6 +19,7 @@ from tests.browser.tablet import (
     setup_device,
     sync_now,
     unlock,
+    until_on_server,
     wait_synced,
 )
 from tests.conftest import PASSWORD, Org
@@ -131,10 +132,11 @@ async def test_a_visit_note_and_assessment_recorded_offline_arrive_exactly_once_
     browser: Browser, live_server: LiveServer, org: Org
 ) -> None:
     seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
-    before = await server_records(live_server.url, seeded.case_id)
     context = await browser.new_context(viewport=TABLET_SIZES["portrait"], locale="de-DE")
     page = await new_tablet(context)
     await setup_device(page, live_server.url)
+    # The court date makes a preparation action on the device, which syncs: the baseline includes it.
+    before = await until_on_server(live_server.url, seeded.case_id, lambda rs: any(r["kind"] == "action" for r in rs))
     await context.set_offline(True)
 
     await page.get_by_role("link", name=f"Besuch erfassen: {seeded.title}").click()
