@@ -50,3 +50,54 @@ self.addEventListener("sync", (event) => {
     }),
   );
 });
+
+// Web Push: the message holds an event type and an opaque id only. The notification says nothing about the case
+// (lock screens are seen at the door); the app fetches the details after it is unlocked and has synced.
+const NOTICES = {
+  visit_assigned: { title: "Neuer Hausbesuch zugewiesen", body: "Öffnen Sie Doorstep, um den Termin zu sehen." },
+  sync: { title: "Doorstep", body: "Es gibt Änderungen an Ihren Fällen." },
+};
+
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch {
+    message = {};
+  }
+  const id = typeof message.id === "string" && /^[0-9a-f-]{36}$/.test(message.id) ? message.id : null;
+  event.waitUntil(
+    (async () => {
+      const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      for (const page of pages) page.postMessage({ type: "sync-requested" });
+      // A sync hint while the app is in front needs no notification; everything else shows one.
+      if (message.t === "sync" && pages.some((page) => page.focused)) return;
+      const notice = NOTICES[message.t] || NOTICES.sync;
+      const visit = message.t === "visit_assigned" && id;
+      await self.registration.showNotification(notice.title, {
+        body: notice.body,
+        tag: visit ? `visit-${id}` : "doorstep-sync",
+        icon: "/static/icons/icon-192.png",
+        lang: "de",
+        data: { url: visit ? `/#/besuch/${id}` : "/#/heute" },
+      });
+    })(),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = (event.notification.data && event.notification.data.url) || "/";
+  event.waitUntil(
+    (async () => {
+      const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      for (const page of pages) {
+        if ("focus" in page) {
+          page.postMessage({ type: "open", url });
+          return page.focus();
+        }
+      }
+      return self.clients.openWindow(url);
+    })(),
+  );
+});

@@ -7,6 +7,7 @@ import { createVault, openJSON, openVault, sealJSON } from "./crypto.js";
 import * as data from "./data.js";
 import { applyLanguage, lang, setLang, t } from "./i18n.js";
 import * as store from "./storage.js";
+import * as push from "./push.js";
 import * as sync from "./sync.js";
 import { fill, h, toast } from "./ui.js";
 import * as caseScreen from "./screens/case.js";
@@ -411,6 +412,7 @@ async function startApp() {
   if (navigator.onLine && (await ensureSession())) {
     loadUsers();
     sync.syncNow();
+    push.refresh();
   }
 }
 
@@ -641,6 +643,7 @@ async function registerServiceWorker() {
   // Background Sync fires in the worker, which holds no key: it asks an open page to sync.
   navigator.serviceWorker.addEventListener("message", (event) => {
     if (event.data?.type === "sync-requested") sync.syncNow();
+    if (event.data?.type === "open" && typeof event.data.url === "string") location.hash = new URL(event.data.url, location.href).hash;
   });
 }
 

@@ -237,6 +237,19 @@ const C = {
   "office.saved": ["Gespeichert.", "Saved."],
   "office.nothing_changed": ["Nichts geändert.", "Nothing changed."],
 
+  "push.title": ["Benachrichtigungen", "Notifications"],
+  "push.offer_title": ["Über neue Hausbesuche benachrichtigen?", "Be notified of new home visits?"],
+  "push.offer_text": ["Wenn die Teamleitung Ihnen einen Besuch zuweist, meldet sich das Tablet. Die Nachricht nennt keine Namen.", "When your team lead assigns you a visit, the tablet tells you. The message names nobody."],
+  "push.enable": ["Benachrichtigungen aktivieren", "Turn on notifications"],
+  "push.disable": ["Benachrichtigungen ausschalten", "Turn off notifications"],
+  "push.later": ["Nicht jetzt", "Not now"],
+  "push.enabled": ["Benachrichtigungen sind aktiv.", "Notifications are on."],
+  "push.not_enabled": ["Benachrichtigungen sind nicht aktiv.", "Notifications are off."],
+  "push.active": ["aktiv (über {host})", "on (through {host})"],
+  "push.inactive": ["nicht aktiv", "off"],
+  "push.blocked": ["im Browser blockiert – in den Website-Einstellungen freigeben", "blocked in the browser – allow them in the site settings"],
+  "push.unsupported": ["von diesem Browser nicht unterstützt", "not supported by this browser"],
+
   // Case work (contacts, deadlines, actions, applications, agreements, consent, referrals, mediation, closing).
   "contact.title": ["Kontakt erfassen", "Record a contact"],
   "contact.note": ["Kurznotiz (freiwillig)", "Short note (optional)"],

@@ -111,7 +111,8 @@ export async function render(main, [caseId, section], app) {
     app.navigate(`#/fall/${caseId}`);
   };
 
-  append(main, 
+  append(
+    main,
     h("h2", {}, t("assessment.title")),
     h(
       "p",

@@ -28,7 +28,8 @@ export async function render(main, [caseId], app) {
   const titles = new Map(allCases.map((c) => [c.id, c.fields.title]));
   const f = kase.fields;
 
-  append(main, 
+  append(
+    main,
     h(
       "div",
       { class: "case-head" },

@@ -12,7 +12,8 @@ export async function render(main, _params, app) {
     .sort((a, b) => (b.fields.resolved_at || "").localeCompare(a.fields.resolved_at || ""))
     .slice(0, 20);
 
-  append(main, 
+  append(
+    main,
     h("h2", {}, t("conflicts.title")),
     h("p", { class: "lead" }, open.length ? t("conflicts.explain") : t("conflicts.none")),
     open.map((c) => conflictCard(c, titles, app)),

@@ -104,7 +104,8 @@ export async function render(main, _params, app) {
       h("tbody", {}, items.map(visitRow)),
     );
 
-  append(main, 
+  append(
+    main,
     h("h2", {}, t("office.title")),
     h("p", { class: "lead" }, t("office.lead", { n: open.length, date: day(today()) })),
     h(

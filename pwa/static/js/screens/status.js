@@ -1,6 +1,7 @@
 // "Sync status": what waits to be sent, what the server refused and why, the last sync, and whether the browser
 // keeps this device's storage when space runs short.
 import * as data from "../data.js";
+import * as push from "../push.js";
 import { t } from "../i18n.js";
 import * as store from "../storage.js";
 import * as sync from "../sync.js";
@@ -14,6 +15,7 @@ export async function render(main, _params, app) {
   const titles = new Map(cases.map((c) => [c.id, c.fields.title]));
   const persisted = navigator.storage?.persisted ? await navigator.storage.persisted() : null;
   const estimate = navigator.storage?.estimate ? await navigator.storage.estimate() : null;
+  const pushState = await push.status();
   const rejected = outbox.filter((m) => m.status === "rejected");
   const waiting = outbox.filter((m) => m.status !== "rejected");
 
@@ -40,7 +42,8 @@ export async function render(main, _params, app) {
     return `${t(`kind.${m.kind}`)}${title ? ` · ${title}` : ""}`;
   };
 
-  append(main, 
+  append(
+    main,
     h("h2", {}, t("status.title")),
     h(
       "section",
@@ -120,6 +123,8 @@ export async function render(main, _params, app) {
         ),
         estimate ? h("dt", {}, t("status.usage")) : null,
         estimate ? h("dd", {}, `${(estimate.usage / 1e6).toFixed(1)} MB / ${(estimate.quota / 1e9).toFixed(1)} GB`) : null,
+        h("dt", {}, t("push.title")),
+        h("dd", { id: "push-state" }, pushText(pushState)),
         h("dt", {}, t("status.encryption")),
         h("dd", {}, t("status.encryption_value")),
         h("dt", {}, t("status.lock_after")),
@@ -127,6 +132,22 @@ export async function render(main, _params, app) {
         h("dt", {}, t("status.device_id")),
         h("dd", { class: "mono" }, app.deviceId() || "–"),
       ),
+      pushState.supported && pushState.permission !== "denied"
+        ? h(
+            "button",
+            {
+              type: "button",
+              class: "secondary",
+              id: "push-toggle",
+              onclick: async () => {
+                const next = pushState.active ? await push.disable() : await push.enable();
+                toast(next.active ? t("push.enabled") : t("push.not_enabled"));
+                app.refresh();
+              },
+            },
+            pushState.active ? t("push.disable") : t("push.enable"),
+          )
+        : null,
       persisted === false
         ? h(
             "button",
@@ -144,4 +165,11 @@ export async function render(main, _params, app) {
         : null,
     ),
   );
+}
+
+function pushText(state) {
+  if (!state.supported) return t("push.unsupported");
+  if (state.permission === "denied") return t("push.blocked");
+  if (state.active) return t("push.active", { host: state.host || "" });
+  return t("push.inactive");
 }

@@ -1,7 +1,8 @@
 // "Heute / Meine Besuche": the worker's planned visits (overdue first), and the legal deadlines that are close.
 import * as data from "../data.js";
+import * as push from "../push.js";
 import { t } from "../i18n.js";
-import { append, chip, day, daysUntil, h, riskChip, syncChip, time, today } from "../ui.js";
+import { append, chip, day, daysUntil, h, riskChip, syncChip, time, toast, today } from "../ui.js";
 
 const SOON_DAYS = 14;
 
@@ -83,9 +84,11 @@ export async function render(main, _params, app) {
     .filter((event) => daysUntil(event.fields.date) >= 0 && daysUntil(event.fields.date) <= SOON_DAYS)
     .sort((a, b) => a.fields.date.localeCompare(b.fields.date));
 
-  append(main, 
+  append(
+    main,
     h("h2", {}, t("today.title")),
     h("p", { class: "lead" }, t("today.greeting", { name: app.owner.display_name, date: day(today()) })),
+    pushOffer(app),
     overdue.length ? list(t("today.overdue_list"), overdue, "overdue", "") : null,
     list(t("today.today"), todays, "today", t("today.none_today")),
     h(
@@ -116,4 +119,46 @@ export function deadlineChip(event) {
   const days = daysUntil(event.fields.date);
   const when = days === 0 ? t("deadline.today") : t("deadline.in_days", { n: days });
   return chip(`${t(`legal.${event.fields.type}`)} ${when} (${day(event.fields.date)})`, days <= 7 ? "danger" : "warn");
+}
+
+/** Once the device is set up, offer notifications for new visits (the browser asks only when the worker agrees). */
+function pushOffer(app) {
+  if (!push.supported() || Notification.permission !== "default" || localStorage.getItem("doorstep.push_offer")) return null;
+  const box = h(
+    "section",
+    { class: "card offer", "aria-labelledby": "push-offer" },
+    h("h3", { id: "push-offer" }, t("push.offer_title")),
+    h("p", {}, t("push.offer_text")),
+    h(
+      "div",
+      { class: "actions" },
+      h(
+        "button",
+        {
+          type: "button",
+          onclick: async () => {
+            localStorage.setItem("doorstep.push_offer", "asked");
+            const state = await push.enable();
+            box.remove();
+            toast(state.active ? t("push.enabled") : t("push.not_enabled"));
+            app.refresh();
+          },
+        },
+        t("push.enable"),
+      ),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "secondary",
+          onclick: () => {
+            localStorage.setItem("doorstep.push_offer", "later");
+            box.remove();
+          },
+        },
+        t("push.later"),
+      ),
+    ),
+  );
+  return box;
 }

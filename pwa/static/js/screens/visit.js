@@ -85,7 +85,8 @@ async function form(main, { app, caseId, visit, draftId }) {
     app.navigate(`#/fall/${caseId}`);
   };
 
-  append(main, 
+  append(
+    main,
     h("h2", {}, t("visit.title")),
     h(
       "p",

@@ -1,0 +1,148 @@
+"""A visit assigned in the office reaches the worker's tablet: subscription, dispatch to a local push service that
+decrypts, delivery to the service worker over the DevTools protocol, a generic notification, and a sync."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.browser.conftest import TABLET_SIZES
+from tests.browser.tablet import new_tablet, seed_case, setup_device, until
+from tests.conftest import PASSWORD, Org
+from tests.live import LiveServer
+from tests.pushservice import LocalPushService
+from tests.syncing import Device, new_id
+
+pytestmark = [pytest.mark.browser]
+
+# Chromium reaches a vendor push service for pushManager.subscribe(); here it stands in with the subscription of
+# the local push service's subscriber. Everything after that (the server, the push service, the service worker)
+# is real.
+STUB = """
+(() => {
+  const subscription = %s;
+  const bytes = (text) =>
+    Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)).buffer;
+  let current = null;
+  const make = () => ({
+    endpoint: subscription.endpoint,
+    expirationTime: null,
+    options: { userVisibleOnly: true },
+    getKey: (name) => bytes(subscription.keys[name]),
+    toJSON: () => ({ endpoint: subscription.endpoint, expirationTime: null, keys: subscription.keys }),
+    unsubscribe: async () => { current = null; return true; },
+  });
+  PushManager.prototype.subscribe = async function (options) {
+    if (!options || !options.userVisibleOnly || !options.applicationServerKey) throw new Error("bad options");
+    window.__applicationServerKey = Array.from(new Uint8Array(options.applicationServerKey));
+    current = make();
+    return current;
+  };
+  PushManager.prototype.getSubscription = async function () { return current; };
+})();
+"""
+
+
+async def supervisor(base_url: str) -> tuple[httpx.AsyncClient, Device, str]:
+    client = httpx.AsyncClient(base_url=base_url)
+    body = (
+        await client.post(
+            "/api/auth/login", json={"username": "supervisor", "password": PASSWORD, "device_name": "Büro"}
+        )
+    ).json()
+    client.headers["X-CSRF-Token"] = body["csrf_token"]
+    key = (await client.get("/api/push/key")).json()["public_key"]
+    return client, Device(client, body), key
+
+
+async def test_an_assigned_visit_is_pushed_shown_and_synced(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    seeded = await seed_case(live_server.url, title="Mietrückstand Lindenweg", worker_id=str(org.worker1_id))
+    office, device, server_key = await supervisor(live_server.url)
+    service = LocalPushService(server_key)
+    await service.start()
+    subscriber = service.subscriber()
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    await context.add_init_script(STUB % json.dumps(subscriber.subscription()))
+    try:
+        page = await new_tablet(context)
+        await setup_device(page, live_server.url)
+        await page.get_by_role("link", name="Sync-Status").click()
+        await expect(page.locator("#push-state")).to_have_text("nicht aktiv")
+        await context.grant_permissions(["notifications"], origin=live_server.url)  # the worker says yes
+        await page.get_by_role("button", name="Benachrichtigungen aktivieren").click()
+        await expect(page.locator("#push-state")).to_have_text("aktiv (über 127.0.0.1)")
+        applied_key = await page.evaluate("window.__applicationServerKey")
+        assert json.dumps(applied_key) == json.dumps(list(_bytes(server_key)))
+
+        cdp = await context.new_cdp_session(page)
+        registrations: list[dict[str, Any]] = []
+        cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+        await cdp.send("ServiceWorker.enable")
+        await until(page, "async () => true")  # let the registration events arrive
+        registration = next(r for r in registrations if r["scopeURL"].startswith(live_server.url))
+
+        visit_id = new_id()
+        tomorrow = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(10, 30)).astimezone()
+        results = await device.push(
+            device.put(
+                "visit",
+                visit_id,
+                seeded.case_id,
+                {"planned_at": tomorrow.isoformat(), "status": "planned", "assigned_worker_id": str(org.worker1_id)},
+            )
+        )
+        assert results[0]["status"] == "applied"
+        for _ in range(100):
+            if service.delivered(subscriber.token):
+                break
+            await asyncio.sleep(0.1)
+        delivery = service.delivered(subscriber.token)[0]
+        assert delivery.payload == {"t": "visit_assigned", "id": visit_id}
+        assert seeded.title.encode() not in delivery.raw
+
+        await cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {
+                "origin": live_server.url,
+                "registrationId": registration["registrationId"],
+                "data": delivery.raw.decode(),
+            },
+        )
+        notifications = await until(
+            page,
+            """async () => {
+              const shown = await (await navigator.serviceWorker.ready).getNotifications();
+              const view = (n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data });
+              return shown.length ? shown.map(view) : null;
+            }""",
+        )
+        assert notifications == [
+            {
+                "title": "Neuer Hausbesuch zugewiesen",
+                "body": "Öffnen Sie Doorstep, um den Termin zu sehen.",
+                "tag": f"visit-{visit_id}",
+                "data": {"url": f"/#/besuch/{visit_id}"},
+            }
+        ]
+        # The service worker asked the page to sync: the new visit is on the worker's list.
+        await page.get_by_role("link", name="Heute").click()
+        await expect(page.locator(f"a[href='#/besuch/{visit_id}']")).to_be_visible(timeout=15_000)
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        await context.close()
+        await service.stop()
+        await office.aclose()
+
+
+def _bytes(base64url: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(base64url + "=" * (-len(base64url) % 4))
