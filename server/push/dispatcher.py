@@ -63,12 +63,12 @@ class Dispatcher:
         timeout = aiohttp.ClientTimeout(total=self.settings.push_timeout_seconds)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             while not self._stopping:
+                # Cleared before the rounds: a wake that arrives while they run is kept for the next pass.
+                self._wake.clear()
                 try:
-                    while await self.round(http) and not self._stopping:
-                        pass
+                    await self.drain(http)
                 except Exception:  # a database hiccup must not end the dispatcher
                     logger.exception("push dispatcher round failed; retrying")
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.push_poll_seconds)
 
@@ -76,12 +76,28 @@ class Dispatcher:
         self._stopping = True
         self._wake.set()
 
-    async def round(self, http: aiohttp.ClientSession) -> int:
-        """Claim, send and settle one batch of due jobs; the number handled."""
-        claimed = await self._claim()
-        if not claimed:
-            return 0
-        self.rounds += 1
+    async def drain(self, http: aiohttp.ClientSession) -> int:
+        """Send until nothing is due. Each round's outcomes are recorded in the same transaction that claims the
+        next round's jobs: one write per round, which matters under SQLite's single writer."""
+        handled = 0
+        outcomes: list[tuple[_Claimed, Sent]] = []
+        while True:
+            claimed = await self._step(outcomes, claim=not self._stopping)
+            if not claimed:
+                return handled
+            self.rounds += 1
+            handled += len(claimed)
+            outcomes = await self._send(http, claimed)
+
+    async def claim(self) -> list[_Claimed]:
+        """Claim due jobs (for tests and tools; :meth:`drain` is the dispatcher's loop)."""
+        return await self._step([], claim=True)
+
+    async def settle(self, outcomes: list[tuple[_Claimed, Sent]]) -> None:
+        """Record outcomes without claiming more."""
+        await self._step(outcomes, claim=False)
+
+    async def _send(self, http: aiohttp.ClientSession, claimed: list[_Claimed]) -> list[tuple[_Claimed, Sent]]:
         limit = asyncio.Semaphore(16)
 
         async def one(job: _Claimed) -> tuple[_Claimed, Sent]:
@@ -101,11 +117,9 @@ class Dispatcher:
                     seconds=self.settings.push_timeout_seconds,
                 )
 
-        outcomes = await asyncio.gather(*(one(job) for job in claimed))
-        await self._settle(outcomes)
-        return len(claimed)
+        return list(await asyncio.gather(*(one(job) for job in claimed)))
 
-    async def _claim(self) -> list[_Claimed]:
+    async def _step(self, outcomes: list[tuple[_Claimed, Sent]], *, claim: bool) -> list[_Claimed]:
         now = utcnow()
         due = (
             select(PushJob.id)
@@ -119,41 +133,45 @@ class Dispatcher:
         )
         async with self.sessions() as db:
             postgres = (await db.connection()).dialect.name == "postgresql"
-            if not postgres:
-                # Look before taking SQLite's write lock: most rounds find nothing.
-                if not (await db.scalars(due.limit(1))).first():
-                    return []
-                await db.rollback()
-                await begin_write(db)
-            ids = list((await db.scalars(due.with_for_update(skip_locked=True) if postgres else due)).all())
-            if not ids:
-                await db.rollback()
+            # Look before writing: most passes find nothing to record and nothing due.
+            if not outcomes and (not claim or not (await db.scalars(due.limit(1))).first()):
                 return []
-            lease = now + dt.timedelta(seconds=self.settings.push_lease_seconds)
-            await db.execute(
-                update(PushJob)
-                .where(PushJob.id.in_(ids))
-                .values(claimed_until=lease, attempts=PushJob.attempts + 1)
-                .execution_options(synchronize_session=False)
-            )
-            rows = (
-                await db.execute(
-                    select(
-                        PushJob.id,
-                        PushJob.subscription_id,
-                        PushSubscription.endpoint,
-                        PushSubscription.p256dh,
-                        PushSubscription.auth,
-                        PushJob.event,
-                        PushJob.ref_id,
-                        PushJob.topic,
-                        PushJob.attempts,
-                    )
-                    .join(PushSubscription, PushSubscription.id == PushJob.subscription_id)
-                    .where(PushJob.id.in_(ids))
-                )
-            ).all()
+            await db.rollback()
+            await begin_write(db)
+            await self._record(db, outcomes, now)
+            claimed: list[_Claimed] = []
+            if claim:
+                ids = list((await db.scalars(due.with_for_update(skip_locked=True) if postgres else due)).all())
+                if ids:
+                    claimed = await self._take(db, ids, now)
             await db.commit()
+        return claimed
+
+    async def _take(self, db: AsyncSession, ids: list[uuid.UUID], now: dt.datetime) -> list[_Claimed]:
+        lease = now + dt.timedelta(seconds=self.settings.push_lease_seconds)
+        await db.execute(
+            update(PushJob)
+            .where(PushJob.id.in_(ids))
+            .values(claimed_until=lease, attempts=PushJob.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        rows = (
+            await db.execute(
+                select(
+                    PushJob.id,
+                    PushJob.subscription_id,
+                    PushSubscription.endpoint,
+                    PushSubscription.p256dh,
+                    PushSubscription.auth,
+                    PushJob.event,
+                    PushJob.ref_id,
+                    PushJob.topic,
+                    PushJob.attempts,
+                )
+                .join(PushSubscription, PushSubscription.id == PushJob.subscription_id)
+                .where(PushJob.id.in_(ids))
+            )
+        ).all()
         return [_Claimed(*row) for row in rows]
 
     def _backoff(self, attempts: int, sent: Sent) -> dt.timedelta:
@@ -162,41 +180,35 @@ class Dispatcher:
         )
         return dt.timedelta(seconds=max(seconds, sent.retry_after or 0))
 
-    async def _settle(self, outcomes: list[tuple[_Claimed, Sent]]) -> None:
-        now = utcnow()
-        async with self.sessions() as db:
-            await begin_write(db)
-            for job, sent in outcomes:
-                values: dict[str, object] = {"claimed_until": None, "last_status": sent.status}
-                if sent.outcome is Outcome.SENT:
-                    values.update(state="sent", sent_at=now)
-                elif sent.outcome is Outcome.RETRY and job.attempts < self.settings.push_max_attempts:
-                    values.update(due_at=now + self._backoff(job.attempts, sent))
-                elif sent.outcome is Outcome.GONE:
-                    values.update(state="gone")
-                    # Only the subscription this message went to: a newer one of the same device stays.
-                    await db.execute(
-                        delete(PushSubscription).where(
-                            PushSubscription.id == job.subscription_id, PushSubscription.endpoint == job.endpoint
-                        )
+    async def _record(self, db: AsyncSession, outcomes: list[tuple[_Claimed, Sent]], now: dt.datetime) -> None:
+        for job, sent in outcomes:
+            values: dict[str, object] = {"claimed_until": None, "last_status": sent.status}
+            if sent.outcome is Outcome.SENT:
+                values.update(state="sent", sent_at=now)
+            elif sent.outcome is Outcome.RETRY and job.attempts < self.settings.push_max_attempts:
+                values.update(due_at=now + self._backoff(job.attempts, sent))
+            elif sent.outcome is Outcome.GONE:
+                values.update(state="gone")
+                # Only the subscription this message went to: a newer one of the same device stays.
+                await db.execute(
+                    delete(PushSubscription).where(
+                        PushSubscription.id == job.subscription_id, PushSubscription.endpoint == job.endpoint
+                    )
+                )
+            else:
+                values.update(state="failed")
+                host = urlsplit(job.endpoint).hostname
+                if sent.outcome is Outcome.CONFIG:
+                    logger.error(
+                        "push service %s refused our VAPID credentials (%s); check the key and the subject",
+                        host,
+                        sent.status,
                     )
                 else:
-                    values.update(state="failed")
-                    if sent.outcome is Outcome.CONFIG:
-                        logger.error(
-                            "push service %s refused our VAPID credentials (%s); check the key and the subject",
-                            urlsplit(job.endpoint).hostname,
-                            sent.status,
-                        )
-                    else:
-                        logger.warning(
-                            "push to %s given up after %d attempts (last status %s)",
-                            urlsplit(job.endpoint).hostname,
-                            job.attempts,
-                            sent.status,
-                        )
-                await db.execute(update(PushJob).where(PushJob.id == job.id).values(**values))
-            await db.commit()
+                    logger.warning(
+                        "push to %s given up after %d attempts (last status %s)", host, job.attempts, sent.status
+                    )
+            await db.execute(update(PushJob).where(PushJob.id == job.id).values(**values))
 
 
 @contextlib.asynccontextmanager

@@ -296,11 +296,11 @@ async def test_a_410_for_an_old_endpoint_keeps_the_newer_subscription(settings: 
         supervisor, case_id = await supervisor_with_case(app, org)
         await supervisor.push(assign(supervisor, case_id, org.worker1_id))
         dispatcher = Dispatcher(runtime.sessions, quiet, runtime.push.keys)
-        claimed = await dispatcher._claim()
+        claimed = await dispatcher.claim()
         assert [job.endpoint for job in claimed] == [old.endpoint]
         new = service.subscriber()
         assert (await worker.post("/api/push/subscriptions", json=new.subscription())).status_code == 200
-        await dispatcher._settle([(job, Sent(Outcome.GONE, 410)) for job in claimed])
+        await dispatcher.settle([(job, Sent(Outcome.GONE, 410)) for job in claimed])
         assert (await worker.get("/api/push/subscriptions")).json() == {"active": True, "host": "127.0.0.1"}
         assert [j.state for j in await jobs(quiet)] == ["gone"]  # settled, and the new subscription kept
         await worker.aclose()
@@ -387,7 +387,7 @@ async def test_concurrent_dispatchers_never_claim_the_same_job(settings: Setting
         dispatchers = [Dispatcher(runtime.sessions, quiet, runtime.push.keys) for _ in range(4)]
         claimed: list[uuid.UUID] = []
         while True:
-            rounds = await asyncio.gather(*(d._claim() for d in dispatchers))
+            rounds = await asyncio.gather(*(d.claim() for d in dispatchers))
             batch = [job.id for found in rounds for job in found]
             if not batch:
                 break
