@@ -35,6 +35,7 @@ from server.push import Dispatcher, dispatcher_task, load_or_create
 from server.push.controller import PushController
 from server.records.controller import CaseController
 from server.records.keyring import Keyring
+from server.reports.controller import AnnualReportPage, ReportController
 from server.runtime import STATE_KEY, PushRuntime, Runtime, runtime_of
 from server.settings import Settings
 from server.sync.controller import ConflictController, SyncController
@@ -104,6 +105,8 @@ class DoorstepPlugin(InitPluginProtocol):
                     CaseController,
                     ConflictController,
                     PushController,
+                    ReportController,
+                    AnnualReportPage,
                     health,
                     app_shell,
                     manifest,

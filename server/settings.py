@@ -66,6 +66,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     push_max_attempts: int = 8
     push_backoff_seconds: float = 15.0
     push_backoff_cap_seconds: float = 3600.0
+    # Report periods are calendar days in the organisation's time zone.
+    report_time_zone: str = "Europe/Berlin"
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,0 +1,116 @@
+"""``/api/reports`` (figures, charts, CSV) and the printable annual report at ``/berichte/jahresbericht``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Template
+
+from server.auth.schemas import Principal
+from server.problems import NotFound, ValidationFailed
+from server.reports import charts, export
+from server.reports.service import Report, team_report
+from server.runtime import Runtime
+
+__all__ = ["AnnualReportPage", "ReportController"]
+
+Day = Annotated[dt.date, QueryParameter(description="first day of the period (YYYY-MM-DD)")]
+EndDay = Annotated[dt.date, QueryParameter(description="last day of the period, inclusive (YYYY-MM-DD)")]
+
+
+async def _report(
+    runtime: Runtime, principal: Principal, start: dt.date, end: dt.date, *, with_cases: bool = False
+) -> Report:
+    return await team_report(
+        runtime.sessions,
+        runtime.keyring,
+        principal,
+        start=start,
+        end=end,
+        time_zone=runtime.settings.report_time_zone,
+        with_cases=with_cases,
+    )
+
+
+class ReportController(Controller):
+    path = "/api/reports"
+    tags = ["reports"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/")
+    async def figures(
+        self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime], start: Day, end: EndDay
+    ) -> Report:
+        """The team's figures for the period (supervisors only; every read is audited)."""
+        return await _report(runtime, principal, start, end)
+
+    @get("/charts/{name:str}", media_type="image/svg+xml")
+    async def chart(
+        self,
+        name: FromPath[str],
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        start: Day,
+        end: EndDay,
+    ) -> Response[str]:
+        """An accessible SVG chart: ``success`` (rate per month), ``contacts`` (by channel), ``outcomes``."""
+        if name not in charts.CHARTS:
+            raise NotFound(f"No chart named {name!r}; there are {', '.join(sorted(charts.CHARTS))}.")
+        drawn = charts.chart(name, await _report(runtime, principal, start, end))
+        assert drawn is not None
+        return Response(drawn, media_type="image/svg+xml")
+
+    @get("/export", media_type="text/csv")
+    async def export_csv(
+        self,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        start: Day,
+        end: EndDay,
+        table: Annotated[Literal["figures", "cases"], QueryParameter()] = "figures",
+        separator: Annotated[Literal["comma", "semicolon"], QueryParameter()] = "semicolon",
+    ) -> Response[str]:
+        """The report's tables, or the anonymised case list, as CSV (UTF-8 with BOM)."""
+        report = await _report(runtime, principal, start, end, with_cases=table == "cases")
+        german = separator == "semicolon"
+        body = export.cases_csv(report, german) if table == "cases" else export.figures_csv(report, german)
+        name = f"doorstep-{table}-{start.isoformat()}-{end.isoformat()}.csv"
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+
+class AnnualReportPage(Controller):
+    path = "/berichte"
+    include_in_schema = False
+
+    @get("/jahresbericht")
+    async def annual(
+        self,
+        principal: NamedDependency[Principal],
+        runtime: NamedDependency[Runtime],
+        year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None,
+    ) -> Template:
+        """A print-friendly annual report (A4): the browser's "print to PDF" makes the document."""
+        year = year or dt.date.today().year
+        try:
+            report = await _report(runtime, principal, dt.date(year, 1, 1), dt.date(year, 12, 31))
+        except ValueError:
+            raise ValidationFailed("Not a valid year.", field="year") from None
+        return Template(
+            template_name="report.html",
+            context={
+                "report": report,
+                "year": year,
+                "charts": {name: draw(report) for name, draw in charts.CHARTS.items()},
+                "channels": charts.CHANNEL_LABELS,
+                "outcomes": charts.OUTCOME_LABELS,
+                "benefits": export.BENEFIT_LABELS,
+            },
+            headers={"Cache-Control": "no-store"},
+        )

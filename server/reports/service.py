@@ -1,0 +1,437 @@
+"""The figures the board asks for (DOMAIN.md), for one team and one period, computed from the records.
+
+Everything goes through the scope rules (a supervisor reports on their own team) and every report read is
+audited. Counting uses the clear columns where they suffice (a contact's channel and moment); amounts, dates
+inside cases and mediation sessions are decrypted here, in memory, and never stored in clear.
+
+Period: ``start`` to ``end``, both inclusive calendar days in the organisation's time zone (a contact at
+00:30 on 1 January in Berlin belongs to the new year even though it is 23:30 UTC on 31 December).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server import audit
+from server.auth.models import Role, Team
+from server.auth.schemas import Principal
+from server.db import begin_write, utcnow
+from server.problems import Forbidden, ValidationFailed
+from server.records.keyring import Keyring
+from server.records.models import Record
+from server.records.schemas import SECURED_OUTCOMES, CaseOutcome
+from server.records.store import RecordStore
+
+__all__ = ["CHANNELS", "DEFINITIONS", "OUTCOMES", "Report", "installment_state", "team_report"]
+
+CHANNELS = ("phone", "email", "sms", "letter", "in_person", "home_visit")
+OUTCOMES = tuple(outcome.value for outcome in CaseOutcome)
+BENEFIT_KINDS = (
+    "wohngeld",
+    "wohnbeihilfe",
+    "kdu_direct_payment",
+    "debt_takeover_loan",
+    "debt_takeover_grant",
+    "wohnschirm_rent",
+    "wohnschirm_energy",
+    "other",
+)
+INSTALLMENT_STATES = ("kept", "behind", "broken", "completed", "cancelled")
+MAX_DAYS = 3 * 366
+
+DEFINITIONS = {
+    "households_supported": "Fälle (je ein Haushalt), die im Zeitraum offen waren: eröffnet bis zum Ende des "
+    "Zeitraums und nicht vor seinem Beginn abgeschlossen.",
+    "new_cases": "Fälle, die im Zeitraum eröffnet wurden.",
+    "closed_cases": "Fälle, die im Zeitraum abgeschlossen wurden und es noch sind (ein wieder geöffneter Fall "
+    "zählt nicht); das Ergebnis ist das zuletzt erfasste.",
+    "success_rate": "Anteil der im Zeitraum abgeschlossenen Fälle, deren Wohnung gesichert wurde (ohne weitere "
+    "Hilfe, mit Ratenzahlung, mit Schuldenübernahme oder Leistung, Umzug in eine günstigere Wohnung).",
+    "contacts": "Erfasste Kontakte mit Zeitpunkt im Zeitraum, nach Kontaktart; ein Hausbesuch zählt über seinen "
+    "Kontakt, einmal.",
+    "mediations": "Vermittlungsverfahren mit mindestens einer Sitzung im Zeitraum; gelöst: mit erzielter Einigung.",
+    "money": "Bewilligte oder teilweise bewilligte Anträge mit Bescheid im Zeitraum, Betrag nach Leistung, als "
+    "Zuschuss oder Darlehen.",
+    "median_days": "Median der Tage vom Erstkontakt (sonst Eröffnung) bis zum Abschluss der im Zeitraum "
+    "abgeschlossenen Fälle.",
+    "installments": "Ratenzahlungen, die bis zum Ende des Zeitraums begonnen haben, mit ihrem Stand an dessen Ende "
+    "(oder heute): eingehalten, im Rückstand (eine Rate offen), gescheitert (zwei oder mehr offen, oder so "
+    "erfasst), erfüllt, aufgehoben.",
+    "overdue_visits": "Geplante Besuche, deren Termin vor heute lag, zum Zeitpunkt des Berichts.",
+}
+
+
+class MoneyRow(msgspec.Struct, kw_only=True, frozen=True):
+    kind: str
+    applications: int
+    grant_cents: int
+    loan_cents: int
+    unspecified_cents: int
+
+
+class MonthRow(msgspec.Struct, kw_only=True, frozen=True):
+    month: str  # YYYY-MM
+    closed: int
+    secured: int
+    success_rate: float | None
+    contacts: int
+
+
+class CaseLine(msgspec.Struct, kw_only=True, frozen=True):
+    """One case of the anonymised list: no names, addresses, titles or free text."""
+
+    number: int
+    type: str
+    risk: str
+    phase: str | None
+    status: str
+    opened_month: str | None
+    closed_on: str | None
+    outcome: str | None
+    days_to_closure: int | None
+    contacts: int
+    home_visits: int
+    granted_cents: int
+
+
+class Report(msgspec.Struct, kw_only=True, frozen=True):
+    team_id: uuid.UUID
+    team_name: str
+    start: dt.date
+    end: dt.date
+    generated_at: dt.datetime
+    time_zone: str
+    households_supported: int
+    new_cases: int
+    closed_cases: int
+    outcomes: dict[str, int]
+    secured: int
+    success_rate: float | None
+    contacts: dict[str, int]
+    contacts_total: int
+    mediations_held: int
+    mediations_resolved: int
+    mediation_households: int
+    money: list[MoneyRow]
+    money_grant_cents: int
+    money_loan_cents: int
+    median_days_to_closure: float | None
+    installments: dict[str, int]
+    overdue_visits: int
+    months: list[MonthRow]
+    definitions: dict[str, str]
+    cases: list[CaseLine] = msgspec.field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Window:
+    start: dt.date
+    end: dt.date
+    zone: ZoneInfo
+
+    @property
+    def since(self) -> dt.datetime:
+        return dt.datetime.combine(self.start, dt.time(), tzinfo=self.zone).astimezone(dt.UTC)
+
+    @property
+    def until(self) -> dt.datetime:  # exclusive
+        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), tzinfo=self.zone).astimezone(dt.UTC)
+
+    def holds(self, day: dt.date | None) -> bool:
+        return day is not None and self.start <= day <= self.end
+
+
+def _day(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _months(window: _Window) -> list[str]:
+    months, year, month = [], window.start.year, window.start.month
+    while (year, month) <= (window.end.year, window.end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def installment_state(fields: dict[str, Any], on: dt.date) -> str:
+    """The standing of an agreement on ``on``, by the same rule the tablet shows (``data.installmentState``)."""
+    if fields.get("status") == "cancelled":
+        return "cancelled"
+    rate, total = int(fields["monthly_rate_cents"]), int(fields["total_cents"])
+    count = max(1, -(-total // rate))
+    start = dt.date.fromisoformat(fields["start_on"])
+    recorded = {p["due_on"]: p for p in fields.get("payments") or []}
+    paid_all, outstanding = True, 0
+    for i in range(count):
+        due = _add_months(start, i)
+        payment = recorded.get(due.isoformat()) or {}
+        paid = bool(payment.get("paid_on"))
+        paid_all = paid_all and paid
+        if not paid and (payment.get("missed") or due < on):
+            outstanding += 1
+    if fields.get("status") == "completed" or paid_all:
+        return "completed"
+    if fields.get("status") == "broken" or outstanding >= 2:
+        return "broken"
+    return "behind" if outstanding == 1 else "kept"
+
+
+async def team_report(
+    sessions: async_sessionmaker[AsyncSession],
+    keyring: Keyring,
+    principal: Principal,
+    *,
+    start: dt.date,
+    end: dt.date,
+    time_zone: str,
+    with_cases: bool = False,
+    now: dt.datetime | None = None,
+) -> Report:
+    """The report of the caller's team for ``start``..``end``; a supervisor's only. The read is audited."""
+    if principal.role is not Role.SUPERVISOR or principal.team_id is None:
+        raise Forbidden("Reports are for team supervisors.")
+    if end < start:
+        raise ValidationFailed("The period ends before it starts.", field="end")
+    if (end - start).days > MAX_DAYS:
+        raise ValidationFailed("A report covers at most three years.", field="end")
+    window = _Window(start, end, ZoneInfo(time_zone))
+    now = now or utcnow()
+    today = now.astimezone(window.zone).date()
+    team_id = principal.team_id
+
+    async with sessions() as db:
+        team_name = await db.scalar(select(Team.name).where(Team.id == team_id)) or ""
+        store = RecordStore(db, keyring)
+        columns = (Record.id, Record.kind, Record.case_id, Record.schema_version, Record.blob)
+        case_rows = (
+            (
+                await db.execute(
+                    select(*columns).where(Record.kind == "case", Record.team_id == team_id, Record.deleted.is_(False))
+                )
+            )
+            .mappings()
+            .all()
+        )
+        case_ids = [row["case_id"] for row in case_rows]
+        cases = dict(zip(case_ids, await store.decrypt_fields(case_rows), strict=True))
+
+        def of_team(*conditions: Any) -> Any:
+            return and_(Record.case_id.in_(case_ids), Record.deleted.is_(False), *conditions)
+
+        # Contacts: channel and moment are clear columns; nothing to decrypt.
+        contact_rows = (
+            await db.execute(
+                select(Record.case_id, Record.status, Record.at).where(
+                    of_team(Record.kind == "contact", Record.at >= window.since, Record.at < window.until)
+                )
+            )
+        ).all()
+        overdue = len(
+            (
+                await db.execute(
+                    select(Record.id).where(
+                        of_team(Record.kind == "visit", Record.status == "planned", Record.at < now)
+                    )
+                )
+            ).all()
+        )
+        granted_rows = (
+            (
+                await db.execute(
+                    select(*columns).where(
+                        of_team(
+                            Record.kind == "benefit_application",
+                            Record.status.in_(("granted", "partly_granted")),
+                        )
+                    )
+                )
+            )
+            .mappings()
+            .all()
+        )
+        other_rows = (
+            (await db.execute(select(*columns).where(of_team(Record.kind.in_(("mediation", "installment_agreement"))))))
+            .mappings()
+            .all()
+        )
+        granted = await store.decrypt_fields(granted_rows)
+        others = await store.decrypt_fields(other_rows)
+    await _audit(sessions, principal, window)
+
+    # Cases: supported, new, closed, outcomes, time to closure.
+    supported = new = 0
+    outcomes: Counter[str] = Counter()
+    closed_by_month: Counter[str] = Counter()
+    secured_by_month: Counter[str] = Counter()
+    days: list[int] = []
+    for fields in cases.values():
+        if fields is None:
+            continue
+        opened = _day(fields.get("opened_on")) or _day(fields.get("first_contact_on"))
+        closed = _day(fields.get("closed_on")) if fields.get("status") == "closed" else None
+        if (opened is None or opened <= end) and (closed is None or closed >= start):
+            supported += 1
+        if window.holds(opened):
+            new += 1
+        if closed is not None and window.holds(closed) and fields.get("outcome"):
+            outcome = str(fields["outcome"])
+            outcomes[outcome] += 1
+            month = closed.isoformat()[:7]
+            closed_by_month[month] += 1
+            if outcome in SECURED_OUTCOMES:
+                secured_by_month[month] += 1
+            began = _day(fields.get("first_contact_on")) or opened
+            if began is not None and began <= closed:
+                days.append((closed - began).days)
+    closed_total = sum(outcomes.values())
+    secured = sum(count for outcome, count in outcomes.items() if outcome in SECURED_OUTCOMES)
+
+    # Contacts by channel and month (months in local time).
+    contacts: Counter[str] = Counter()
+    contacts_by_month: Counter[str] = Counter()
+    contacts_by_case: Counter[uuid.UUID] = Counter()
+    visits_by_case: Counter[uuid.UUID] = Counter()
+    for case_id, channel, at in contact_rows:
+        if at is None:
+            continue
+        contacts[str(channel)] += 1
+        moment = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        contacts_by_month[moment.astimezone(window.zone).date().isoformat()[:7]] += 1
+        contacts_by_case[case_id] += 1
+        if channel == "home_visit":
+            visits_by_case[case_id] += 1
+
+    # Money mobilised: granted applications decided in the period.
+    money: dict[str, dict[str, int]] = {}
+    granted_by_case: Counter[uuid.UUID] = Counter()
+    for row, fields in zip(granted_rows, granted, strict=True):
+        if fields is None or not window.holds(_day(fields.get("decided_on"))):
+            continue
+        amount = int(fields.get("amount_cents") or 0)
+        entry = money.setdefault(str(fields["kind"]), {"applications": 0, "grant": 0, "loan": 0, "unspecified": 0})
+        entry["applications"] += 1
+        entry[str(fields.get("form") or "unspecified")] += amount
+        granted_by_case[row["case_id"]] += amount
+
+    # Mediations and installment agreements.
+    held = resolved = households = 0
+    installments: Counter[str] = Counter()
+    standing_on = min(end, today)
+    for row, fields in zip(other_rows, others, strict=True):
+        if fields is None:
+            continue
+        if row["kind"] == "mediation":
+            if any(window.holds(_day(s.get("on"))) for s in fields.get("sessions") or []):
+                held += 1
+                households += len(fields.get("party_case_ids") or [])
+                if fields.get("agreement_reached") is True:
+                    resolved += 1
+        elif _day(fields.get("start_on")) is not None and _day(fields["start_on"]) <= end:  # type: ignore[operator]
+            installments[installment_state(fields, standing_on)] += 1
+
+    months = [
+        MonthRow(
+            month=month,
+            closed=closed_by_month[month],
+            secured=secured_by_month[month],
+            success_rate=secured_by_month[month] / closed_by_month[month] if closed_by_month[month] else None,
+            contacts=contacts_by_month[month],
+        )
+        for month in _months(window)
+    ]
+    lines: list[CaseLine] = []
+    if with_cases:
+        ordered = sorted(
+            ((cid, f) for cid, f in cases.items() if f is not None),
+            key=lambda item: (str(item[1].get("opened_on") or ""), str(item[0])),
+        )
+        for number, (case_id, fields) in enumerate(ordered, start=1):
+            opened = _day(fields.get("opened_on"))
+            closed = _day(fields.get("closed_on")) if fields.get("status") == "closed" else None
+            began = _day(fields.get("first_contact_on")) or opened
+            lines.append(
+                CaseLine(
+                    number=number,
+                    type=str(fields["type"]),
+                    risk=str(fields["risk"]),
+                    phase=fields.get("phase"),
+                    status=str(fields["status"]),
+                    opened_month=opened.isoformat()[:7] if opened else None,
+                    closed_on=closed.isoformat() if closed else None,
+                    outcome=fields.get("outcome") if closed else None,
+                    days_to_closure=(closed - began).days if closed and began else None,
+                    contacts=contacts_by_case[case_id],
+                    home_visits=visits_by_case[case_id],
+                    granted_cents=granted_by_case[case_id],
+                )
+            )
+    return Report(
+        team_id=team_id,
+        team_name=team_name,
+        start=start,
+        end=end,
+        generated_at=now,
+        time_zone=time_zone,
+        households_supported=supported,
+        new_cases=new,
+        closed_cases=closed_total,
+        outcomes={outcome: outcomes[outcome] for outcome in OUTCOMES},
+        secured=secured,
+        success_rate=secured / closed_total if closed_total else None,
+        contacts={channel: contacts[channel] for channel in CHANNELS},
+        contacts_total=sum(contacts.values()),
+        mediations_held=held,
+        mediations_resolved=resolved,
+        mediation_households=households,
+        money=[
+            MoneyRow(
+                kind=kind,
+                applications=money[kind]["applications"],
+                grant_cents=money[kind]["grant"],
+                loan_cents=money[kind]["loan"],
+                unspecified_cents=money[kind]["unspecified"],
+            )
+            for kind in BENEFIT_KINDS
+            if kind in money
+        ],
+        money_grant_cents=sum(entry["grant"] for entry in money.values()),
+        money_loan_cents=sum(entry["loan"] for entry in money.values()),
+        median_days_to_closure=float(statistics.median(days)) if days else None,
+        installments={state: installments[state] for state in INSTALLMENT_STATES},
+        overdue_visits=overdue,
+        months=months,
+        definitions=DEFINITIONS,
+        cases=lines,
+    )
+
+
+async def _audit(sessions: async_sessionmaker[AsyncSession], principal: Principal, window: _Window) -> None:
+    async with sessions() as db:
+        await begin_write(db)
+        await audit.append(
+            db,
+            action=f"report.read:{window.start.isoformat()}..{window.end.isoformat()}",
+            outcome="allowed",
+            actor_id=principal.user_id,
+            device_id=principal.device_id,
+        )
+        await db.commit()

@@ -1,0 +1,313 @@
+"""Board reports from a known set of records: every figure exactly, with the edge cases that make reports wrong
+(a reopened case, a changed outcome, contacts on the period's boundaries in local time, a mediation with three
+households, another team's records), plus the charts, the CSV exports and the printable annual report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import select
+
+from server.audit import AuditEntry
+from server.db import create_engine, session_factory
+from server.settings import Settings
+from tests.api.test_records import case_fields
+from tests.conftest import Org, client_from, login
+from tests.syncing import Device, new_id
+
+pytestmark = pytest.mark.usefixtures("org")
+
+CANARY = "Kanarienvogel-7Q9 Musterfrau"
+YEAR = {"start": "2025-01-01", "end": "2025-12-31"}
+
+
+class Builder:
+    """Writes records through the sync API as a supervisor, one push per call."""
+
+    def __init__(self, device: Device, org: Org, team: str) -> None:
+        self.device, self.org, self.team = device, org, team
+
+    async def put(self, kind: str, case_id: str, fields: dict[str, Any], record_id: str | None = None) -> str:
+        record_id = record_id or new_id()
+        results = await self.device.push(self.device.put(kind, record_id, case_id, fields))
+        assert results[0]["status"] == "applied", (kind, results)
+        return record_id
+
+    async def change(self, kind: str, record_id: str, case_id: str, fields: dict[str, Any]) -> None:
+        await self.device.pull()
+        base = self.device.records[record_id]["version"]
+        results = await self.device.push(self.device.put(kind, record_id, case_id, fields, base))
+        assert results[0]["status"] == "applied", results
+
+    async def case(self, opened: str, *, closed: str | None = None, outcome: str | None = None, **extra: Any) -> str:
+        case_id = new_id()
+        fields = {
+            **case_fields(self.org, None, title=f"Mietrückstand {CANARY}"),
+            "team_id": self.team,
+            "opened_on": opened,
+            **extra,
+        }
+        if closed:
+            fields.update(status="closed", closed_on=closed, outcome=outcome)
+        await self.put("case", case_id, fields, case_id)
+        await self.put("note", case_id, {"text": f"Gespräch mit {CANARY} über die Mietschulden", "visit_id": None})
+        return case_id
+
+
+async def build(app: Litestar, org: Org) -> dict[str, str]:
+    async with client_from(app) as client:
+        nord = Builder(Device(client, await login(client, "supervisor")), org, str(org.team_id))
+        c1 = await nord.case("2024-11-10", first_contact_on="2024-11-05", closed="2025-02-10", outcome="secured")
+        c2 = await nord.case("2025-03-01", closed="2025-06-30", outcome="secured_installment")
+        c3 = await nord.case("2025-04-15", closed="2025-09-15", outcome="lost_homeless")
+        c4 = await nord.case("2025-01-20", closed="2025-05-05", outcome="no_contact")
+        await nord.change("case", c4, c4, {"outcome": "secured_benefit"})  # outcome corrected later
+        c5 = await nord.case("2025-02-01", closed="2025-07-01", outcome="moved_affordable")
+        await nord.change("case", c5, c5, {"status": "open", "outcome": None, "closed_on": None, "reopen_reason": "x"})
+        await nord.case("2023-05-01", closed="2024-12-20", outcome="secured")  # closed before the period
+        await nord.case("2025-12-31")  # opened on the last day
+        parties = [await nord.case("2025-05-01", type="neighbour_conflict") for _ in range(3)]
+
+        contacts = [
+            ("phone", "2025-01-01T00:30:00+01:00"),  # 23:30 UTC on 31 December 2024: in 2025 locally
+            ("phone", "2024-12-31T23:30:00+01:00"),  # not in 2025
+            ("email", "2025-12-31T23:59:00+01:00"),
+            ("sms", "2026-01-01T00:00:00+01:00"),  # not in 2025
+            ("home_visit", "2025-06-15T10:00:00+02:00"),
+            ("in_person", "2025-06-16T10:00:00+02:00"),
+            ("letter", "2025-07-01T09:00:00+02:00"),
+            ("sms", "2025-08-01T09:00:00+02:00"),
+        ]
+        for channel, at in contacts:
+            await nord.put("contact", c2, {"channel": channel, "at": at, "summary": f"mit {CANARY}"})
+        await nord.put(
+            "mediation",
+            parties[0],
+            {
+                "party_case_ids": parties,
+                "sessions": [
+                    {"on": "2025-06-01", "outcome": "Ruhezeiten"},
+                    {"on": "2025-07-01", "outcome": "Einigung"},
+                ],
+                "agreement_reached": True,
+            },
+        )
+        await nord.put("mediation", parties[0], {"party_case_ids": parties[:2], "sessions": [{"on": "2024-12-01"}]})
+        await nord.put("mediation", parties[1], {"party_case_ids": parties[1:], "sessions": [{"on": "2025-10-01"}]})
+
+        for fields in (
+            {
+                "kind": "wohngeld",
+                "decision": "granted",
+                "decided_on": "2025-04-01",
+                "amount_cents": 120000,
+                "form": "grant",
+            },
+            {
+                "kind": "debt_takeover_loan",
+                "decision": "granted",
+                "decided_on": "2025-05-10",
+                "amount_cents": 153720,
+                "form": "loan",
+            },
+            {
+                "kind": "debt_takeover_grant",
+                "decision": "partly_granted",
+                "decided_on": "2025-06-01",
+                "amount_cents": 50000,
+                "form": "grant",
+            },
+            {"kind": "wohngeld", "decision": "refused", "decided_on": "2025-06-01", "amount_cents": 99900},
+            {
+                "kind": "wohnbeihilfe",
+                "decision": "granted",
+                "decided_on": "2024-12-15",
+                "amount_cents": 77700,
+                "form": "grant",
+            },
+            {"kind": "wohngeld", "decision": "granted", "decided_on": "2025-11-01", "amount_cents": 30000},
+        ):
+            await nord.put("benefit_application", c2, {**fields, "submitted_on": "2024-12-01"})
+
+        def paid(*days: str) -> list[dict[str, Any]]:
+            return [{"due_on": d, "amount_cents": 10000, "paid_on": d} for d in days]
+
+        agreement = {"creditor": "landlord", "monthly_rate_cents": 10000}
+        for fields in (
+            {
+                "total_cents": 30000,
+                "start_on": "2025-01-01",
+                "payments": paid("2025-01-01", "2025-02-01", "2025-03-01"),
+            },
+            {"total_cents": 120000, "start_on": "2025-10-01", "payments": paid("2025-10-01", "2025-11-01")},
+            {"total_cents": 100000, "start_on": "2025-09-01"},
+            {"total_cents": 50000, "start_on": "2025-12-15", "payments": paid("2025-12-15")},
+            {"total_cents": 50000, "start_on": "2025-02-01", "status": "cancelled"},
+        ):
+            await nord.put("installment_agreement", c3, {**agreement, **fields})
+
+        await nord.put("visit", c1, {"planned_at": "2025-10-01T09:00:00+02:00", "status": "planned"})  # overdue
+        await nord.put("visit", c2, {"planned_at": "2099-01-01T09:00:00+01:00", "status": "planned"})
+
+        # Team Süd: none of this may appear in Team Nord's report.
+        sued = Builder(Device(client, await login(client, "supervisor2")), org, str(org.other_team_id))
+        other = await sued.case("2025-02-01", closed="2025-03-03", outcome="secured")
+        await sued.put("contact", other, {"channel": "phone", "at": "2025-03-01T10:00:00+01:00"})
+        await sued.put(
+            "benefit_application",
+            other,
+            {"kind": "wohngeld", "decision": "granted", "decided_on": "2025-03-01", "amount_cents": 1},
+        )
+    return {"c1": c1, "c2": c2}
+
+
+async def report(client: httpx.AsyncClient, path: str = "/api/reports", **params: str) -> httpx.Response:
+    return await client.get(path, params={**YEAR, **params})
+
+
+async def test_every_figure_of_a_known_year(app: Litestar, client: httpx.AsyncClient, org: Org) -> None:
+    await build(app, org)
+    await login(client, "supervisor")
+    response = await report(client)
+    assert response.status_code == 200, response.text
+    r = response.json()
+    assert r["households_supported"] == 9
+    assert r["new_cases"] == 8
+    assert r["closed_cases"] == 4
+    assert r["outcomes"] == {
+        "secured": 1,
+        "secured_installment": 1,
+        "secured_benefit": 1,
+        "moved_affordable": 0,
+        "lost_housed": 0,
+        "lost_homeless": 1,
+        "no_contact": 0,
+    }
+    assert (r["secured"], r["success_rate"]) == (3, 0.75)
+    assert r["median_days_to_closure"] == 113.0  # 97, 105, 121, 153 days
+    assert r["contacts"] == {"phone": 1, "email": 1, "sms": 1, "letter": 1, "in_person": 1, "home_visit": 1}
+    assert r["contacts_total"] == 6
+    assert (r["mediations_held"], r["mediations_resolved"], r["mediation_households"]) == (2, 1, 5)
+    assert r["money"] == [
+        {"kind": "wohngeld", "applications": 2, "grant_cents": 120000, "loan_cents": 0, "unspecified_cents": 30000},
+        {
+            "kind": "debt_takeover_loan",
+            "applications": 1,
+            "grant_cents": 0,
+            "loan_cents": 153720,
+            "unspecified_cents": 0,
+        },
+        {
+            "kind": "debt_takeover_grant",
+            "applications": 1,
+            "grant_cents": 50000,
+            "loan_cents": 0,
+            "unspecified_cents": 0,
+        },
+    ]
+    assert (r["money_grant_cents"], r["money_loan_cents"]) == (170000, 153720)
+    assert r["installments"] == {"kept": 1, "behind": 1, "broken": 1, "completed": 1, "cancelled": 1}
+    assert r["overdue_visits"] == 1
+    months = {m["month"]: m for m in r["months"]}
+    assert len(months) == 12
+    assert months["2025-02"] == {"month": "2025-02", "closed": 1, "secured": 1, "success_rate": 1.0, "contacts": 0}
+    assert months["2025-09"]["success_rate"] == 0.0
+    assert months["2025-03"]["success_rate"] is None
+    assert [months[m]["contacts"] for m in ("2025-01", "2025-06", "2025-07", "2025-08", "2025-12")] == [1, 2, 1, 1, 1]
+    assert set(r["definitions"]) >= {"households_supported", "success_rate", "contacts", "money", "median_days"}
+
+
+async def test_reports_are_for_supervisors_audited_and_validated(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    await login(client, "worker1")
+    assert (await report(client)).status_code == 403
+    await login(client, "supervisor")
+    assert (await client.get("/api/reports", params={"start": "2025-12-31", "end": "2025-01-01"})).json()[
+        "field"
+    ] == "end"
+    assert (await client.get("/api/reports", params={"start": "2025-02-30", "end": "2025-12-31"})).status_code == 400
+    assert (await report(client)).status_code == 200
+    settings: Settings = app.state["doorstep_runtime"].settings
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        actions = (await db.scalars(select(AuditEntry.action).where(AuditEntry.action.like("report.read%")))).all()
+    await engine.dispose()
+    assert actions == ["report.read:2025-01-01..2025-12-31"]
+
+
+async def test_charts_are_accessible_svg_with_their_values(app: Litestar, client: httpx.AsyncClient, org: Org) -> None:
+    await build(app, org)
+    await login(client, "supervisor")
+    for name, expected in (
+        ("success", "Erfolgsquote nach Monat (gesamt 75 %)"),
+        ("contacts", "Kontakte nach Kontaktart (6 insgesamt)"),
+        ("outcomes", "Abgeschlossene Fälle nach Ergebnis (4 insgesamt)"),
+    ):
+        response = await report(client, f"/api/reports/charts/{name}")
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("image/svg+xml")
+        svg = response.text
+        assert 'role="img"' in svg
+        assert f'<title id="{name}-t">{expected}</title>' in svg
+        assert "<desc" in svg
+        assert CANARY not in svg
+    assert "2025-06: 100 % von 1 abgeschlossenen Fällen" in (await report(client, "/api/reports/charts/success")).text
+    assert (await report(client, "/api/reports/charts/pie")).status_code == 404
+
+
+async def test_csv_exports_have_a_bom_and_the_anonymised_list_no_canary(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    await build(app, org)
+    await login(client, "supervisor")
+    german = await report(client, "/api/reports/export", table="figures", separator="semicolon")
+    assert german.status_code == 200
+    assert german.headers["content-type"].startswith("text/csv")
+    assert "attachment" in german.headers["content-disposition"]
+    assert german.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(german.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Bereich", "Kennzahl", "Wert"]
+    values = {(row[0], row[1]): row[2] for row in rows[1:]}
+    assert values[("Fälle", "Unterstützte Haushalte")] == "9"
+    assert values[("Fälle", "Erfolgsquote (%)")] == "75,00"
+    assert values[("Mittel (EUR)", "Darlehen gesamt")] == "1537,20"
+    english = await report(client, "/api/reports/export", table="figures", separator="comma")
+    values = {(row[0], row[1]): row[2] for row in csv.reader(io.StringIO(english.content.decode("utf-8-sig")))}
+    assert values[("Mittel (EUR)", "Darlehen gesamt")] == "1537.20"
+
+    cases = await report(client, "/api/reports/export", table="cases")
+    text = cases.content.decode("utf-8-sig")
+    assert "Kanarienvogel" not in text
+    assert "Musterfrau" not in text
+    assert "Mietschulden" not in text
+    table = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert table[0][0] == "Nr"
+    assert len(table) == 1 + 10  # Team Nord's ten cases, numbered, without ids
+    assert all(len(row[0]) <= 3 for row in table[1:])
+    assert sorted(row[7] for row in table[1:] if row[7]) == sorted(
+        ["secured", "secured_installment", "lost_homeless", "secured_benefit", "secured"]
+    )
+
+
+async def test_the_annual_report_page_prints_the_figures(app: Litestar, client: httpx.AsyncClient, org: Org) -> None:
+    await build(app, org)
+    await login(client, "supervisor")
+    page = await client.get("/berichte/jahresbericht", params={"year": "2025"})
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert "Jahresbericht 2025" in html
+    assert "<strong>9</strong><span>unterstützte Haushalte</span>" in html
+    assert "<strong>75 %</strong>" in html
+    assert "1 537,20 €" in html
+    assert html.count('role="img"') == 3
+    assert "<script" not in html
+    assert CANARY not in html
+    await login(client, "worker1")
+    assert (await client.get("/berichte/jahresbericht", params={"year": "2025"})).status_code == 403
