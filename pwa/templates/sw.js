@@ -33,8 +33,14 @@ self.addEventListener("fetch", (event) => {
   // The API is never cached: case data lives encrypted in IndexedDB, not in the HTTP cache.
   if (url.pathname.startsWith("/api/") || url.pathname === "/health") return;
   if (request.mode === "navigate") {
-    // The shell answers every navigation, with or without a network: a cold start offline works.
-    event.respondWith(caches.match("/", { cacheName: CACHE }).then((cached) => cached || fetch(request)));
+    // The app's own address is answered by the cached shell, with or without a network: a cold start offline
+    // works. Pages the server renders (the printable report) come from the network, and fall back to the shell.
+    const shell = () => caches.match("/", { cacheName: CACHE });
+    if (url.pathname === "/" || url.pathname === "/index.html") {
+      event.respondWith(shell().then((cached) => cached || fetch(request)));
+    } else {
+      event.respondWith(fetch(request).catch(() => shell()));
+    }
     return;
   }
   event.respondWith(caches.match(request, { cacheName: CACHE }).then((cached) => cached || fetch(request)));

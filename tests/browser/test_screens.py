@@ -182,8 +182,33 @@ async def test_every_screen_on_the_demo_data(
     await log_in(page, live_server.url, "supervisor")
     await expect(page.get_by_role("heading", name="Team – Einsatzplanung")).to_be_visible()
     await expect(page.locator("#caseload tbody tr").first).to_be_visible()
+    await expect(page.get_by_role("heading", name="Offene Fälle nach Risiko und Phase")).to_be_visible()
+    await expect(page.locator("table.matrix tbody tr")).to_have_count(4)
     await shoot(page, screenshots, "team", orientation)
 
+    await page.get_by_role("link", name="Berichte").click()
+    await expect(page.locator(".keyfigures .figure").first).to_be_visible()
+    await expect(page.locator("figure.chart svg[role=img]")).to_have_count(3)
+    households = int(await page.locator(".keyfigures .figure strong").first.inner_text())
+    assert households > 0
+    await shoot(page, screenshots, "berichte", orientation)
+    year = dt.date.today().year
+    annual = await office.new_page()
+    await annual.goto(f"{live_server.url}/berichte/jahresbericht?year={year}")
+    await expect(annual.get_by_role("heading", name=f"Jahresbericht {year}")).to_be_visible()
+    assert f"<strong>{households}</strong>" in await annual.content()
+    await annual.screenshot(path=screenshots / f"jahresbericht-{orientation}.png", full_page=True)
+    if orientation == "portrait":
+        # A4 at 96 dpi, as the print dialog lays it out.
+        await annual.set_viewport_size({"width": 794, "height": 1123})
+        await annual.emulate_media(media="print")
+        assert await annual.evaluate(FITS)
+        await annual.screenshot(path=screenshots / "jahresbericht-a4.png", full_page=True)
+        pdf = await annual.pdf(format="A4", print_background=True)
+        assert pdf.startswith(b"%PDF")
+        assert len(pdf) > 10_000
+
+    await page.get_by_role("link", name="Team", exact=True).click()
     # Reassign the first planned visit to the other worker and move it by a day: the server has both.
     row = page.locator("#upcoming tbody tr").first
     visit_id = (await row.locator("select").get_attribute("id") or "").removeprefix("assign-")

@@ -14,6 +14,7 @@ import * as caseScreen from "./screens/case.js";
 import * as conflictsScreen from "./screens/conflicts.js";
 import * as assessmentScreen from "./screens/assessment.js";
 import * as officeScreen from "./screens/office.js";
+import * as reportsScreen from "./screens/reports.js";
 import * as statusScreen from "./screens/status.js";
 import * as todayScreen from "./screens/today.js";
 import * as visitScreen from "./screens/visit.js";
@@ -445,6 +446,7 @@ const screens = [
   [/^#\/konflikte$/, conflictsScreen.render],
   [/^#\/sync$/, statusScreen.render],
   [/^#\/team$/, officeScreen.render],
+  [/^#\/berichte$/, reportsScreen.render],
 ];
 
 let routing = 0;
@@ -471,7 +473,7 @@ async function route() {
 function renderNav() {
   const links = [
     ["#/heute", t("nav.today")],
-    ...(app.isSupervisor() ? [["#/team", t("nav.team")]] : []),
+    ...(app.isSupervisor() ? [["#/team", t("nav.team")], ["#/berichte", t("nav.reports")]] : []),
     ["#/konflikte", t("nav.conflicts"), "badge-conflicts"],
     ["#/sync", t("nav.sync"), "badge-sync"],
   ];

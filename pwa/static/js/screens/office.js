@@ -10,7 +10,8 @@ export async function render(main, _params, app) {
     append(main, h("h2", {}, t("office.title")), h("p", {}, t("office.only_supervisors")));
     return;
   }
-  const { case: cases, visit: visits } = await data.kinds("case", "visit");
+  const { case: cases, visit: visits, legal_event: events, benefit_application: applications, conflict: conflicts } =
+    await data.kinds("case", "visit", "legal_event", "benefit_application", "conflict");
   const open = cases.filter((c) => c.fields.status === "open").sort((a, b) => a.fields.title.localeCompare(b.fields.title));
   const caseById = new Map(cases.map((c) => [c.id, c]));
   const planned = visits
@@ -108,6 +109,7 @@ export async function render(main, _params, app) {
     main,
     h("h2", {}, t("office.title")),
     h("p", { class: "lead" }, t("office.lead", { n: open.length, date: day(today()) })),
+    dashboard({ open, planned, events, applications, conflicts, caseById, startOfToday, app }),
     h(
       "section",
       { class: "card", "aria-labelledby": "caseload-title" },
@@ -138,6 +140,68 @@ export async function render(main, _params, app) {
       h("h3", { id: "upcoming-title" }, t("office.upcoming"), ` (${upcoming.length})`),
       upcoming.length ? table(upcoming.slice(0, 60), "upcoming") : h("p", { class: "muted" }, t("office.none_upcoming")),
       upcoming.length > 60 ? h("p", { class: "muted" }, t("office.more", { n: upcoming.length - 60, when: moment(upcoming[60].fields.planned_at) })) : null,
+    ),
+  );
+}
+
+const RISKS = ["acute", "high", "medium", "low"];
+const PHASES = ["pre_court", "court", "enforcement", null];
+
+/** The team at a glance: open cases by risk and phase, overdue visits, deadlines of the next 14 days (court and
+ * eviction dates, benefit decisions due) and open conflicts; every item links to its case. */
+function dashboard({ open, planned, events, applications, conflicts, caseById, startOfToday, app }) {
+  const count = (risk, phase) => open.filter((c) => c.fields.risk === risk && (c.fields.phase || null) === phase).length;
+  const link = (caseId, text) => h("a", { href: `#/fall/${caseId}` }, text);
+  const overdue = planned.filter((v) => new Date(v.fields.planned_at) < startOfToday);
+  const horizon = today(14);
+  const deadlines = [
+    ...events
+      .filter((e) => caseById.get(e.case_id)?.fields.status === "open" && e.fields.date >= today() && e.fields.date <= horizon)
+      .map((e) => ({ date: e.fields.date, case_id: e.case_id, what: t(`legal.${e.fields.type}`) })),
+    ...applications
+      .filter((a) => a.fields.decision === "pending" && a.fields.expected_decision_on >= today() && a.fields.expected_decision_on <= horizon)
+      .filter((a) => caseById.get(a.case_id)?.fields.status === "open")
+      .map((a) => ({ date: a.fields.expected_decision_on, case_id: a.case_id, what: t("dashboard.decision", { what: t(`benefit.${a.fields.kind}`) }) })),
+  ].sort((a, b) => a.date.localeCompare(b.date));
+  const openConflicts = conflicts.filter((c) => c.fields.status === "open");
+  const title = (caseId) => caseById.get(caseId)?.fields.title || "–";
+  return h(
+    "div",
+    { class: "grid dashboard" },
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "d-matrix" },
+      h("h3", { id: "d-matrix" }, t("dashboard.matrix")),
+      h(
+        "table",
+        { class: "table matrix" },
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("dashboard.risk")), PHASES.map((p) => h("th", { scope: "col" }, p ? t(`phase.${p}`) : t("dashboard.no_phase"))))),
+        h("tbody", {}, RISKS.map((r) => h("tr", {}, h("th", { scope: "row" }, t(`dashboard.risk.${r}`)), PHASES.map((p) => h("td", { class: count(r, p) ? "" : "muted" }, String(count(r, p))))))),
+      ),
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "d-deadlines" },
+      h("h3", { id: "d-deadlines" }, t("dashboard.deadlines"), ` (${deadlines.length})`),
+      deadlines.length
+        ? h("ul", { class: "plain" }, deadlines.slice(0, 12).map((d) => h("li", {}, chip(day(d.date), d.date <= today(7) ? "danger" : "warn"), " ", d.what, ": ", link(d.case_id, title(d.case_id)))))
+        : h("p", { class: "muted" }, t("today.no_deadlines")),
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "d-overdue" },
+      h("h3", { id: "d-overdue" }, t("dashboard.overdue"), ` (${overdue.length})`),
+      overdue.length
+        ? h("ul", { class: "plain" }, overdue.slice(0, 12).map((v) => h("li", {}, chip(day(v.fields.planned_at), "danger"), " ", link(v.case_id, title(v.case_id)), ` · ${app.userName(v.fields.assigned_worker_id)}`)))
+        : h("p", { class: "muted" }, t("dashboard.none_overdue")),
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "d-conflicts" },
+      h("h3", { id: "d-conflicts" }, t("dashboard.conflicts"), ` (${openConflicts.length})`),
+      openConflicts.length
+        ? h("ul", { class: "plain" }, openConflicts.slice(0, 8).map((c) => h("li", {}, link(c.case_id, title(c.case_id)), " · ", h("a", { href: "#/konflikte" }, t("dashboard.resolve")))))
+        : h("p", { class: "muted" }, t("conflicts.none")),
     ),
   );
 }

@@ -1,0 +1,222 @@
+"""The board report for a year of a 2,000-case organisation, against reading the same rows raw.
+
+Seeds one team with 2,000 cases over a year (each with a household, 12 contacts, 3 visits, a benefit application,
+every third an installment agreement, every twentieth a mediation, and notes), then times the report (decryption
+of cases, granted applications, mediations and agreements; contacts counted from their clear columns; the audit
+entry) against a raw ``SELECT`` of every row the report reads.
+
+    .venv/bin/python -m bench.reports [--cases 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bench.report import print_table, write_section
+from bench.sync import prepare
+from server.auth.models import Role
+from server.auth.schemas import Principal
+from server.db import begin_write, create_engine, session_factory, utcnow
+from server.records.keyring import Keyring
+from server.records.models import Record
+from server.records.scope import refresh_membership
+from server.records.store import RecordStore, validate_fields
+from server.reports.service import team_report
+
+YEAR = 2025
+OUTCOMES = ["secured", "secured_installment", "secured_benefit", "moved_affordable", "lost_housed", "lost_homeless"]
+CHANNELS = ["phone", "email", "sms", "letter", "in_person", "home_visit"]
+
+
+def _day(rng: random.Random) -> dt.date:
+    return dt.date(YEAR, 1, 1) + dt.timedelta(days=rng.randrange(365))
+
+
+def case_items(rng: random.Random, team: uuid.UUID, worker: uuid.UUID) -> list[tuple[str, uuid.UUID, uuid.UUID, Any]]:
+    case_id = uuid.uuid4()
+    opened = _day(rng)
+    fields: dict[str, Any] = {
+        "team_id": str(team),
+        "assigned_worker_id": str(worker),
+        "type": rng.choice(["rent_arrears", "energy_debt", "psychosocial", "neighbour_conflict"]),
+        "status": "open",
+        "risk": rng.choice(["low", "medium", "high", "acute"]),
+        "title": "Mietrückstand Beispiel",
+        "opened_on": opened.isoformat(),
+    }
+    if rng.random() < 0.6:
+        closed = min(opened + dt.timedelta(days=rng.randrange(20, 200)), dt.date(YEAR, 12, 31))
+        fields.update(status="closed", closed_on=closed.isoformat(), outcome=rng.choice(OUTCOMES))
+    items: list[tuple[str, uuid.UUID, uuid.UUID, Any]] = [("case", case_id, case_id, fields)]
+    items.append(("household", uuid.uuid4(), case_id, {"name": "Haushalt Beispiel"}))
+    for _ in range(12):
+        at = dt.datetime.combine(_day(rng), dt.time(10), tzinfo=dt.UTC).isoformat()
+        items.append(
+            ("contact", uuid.uuid4(), case_id, {"channel": rng.choice(CHANNELS), "at": at, "summary": "Rückruf"})
+        )
+    for _ in range(3):
+        at = dt.datetime.combine(_day(rng), dt.time(9), tzinfo=dt.UTC).isoformat()
+        items.append(("visit", uuid.uuid4(), case_id, {"planned_at": at, "status": "done", "visited_at": at}))
+        items.append(
+            ("note", uuid.uuid4(), case_id, {"text": "Hausbesuch, Unterlagen gesichtet. " * 10, "visit_id": None})
+        )
+    decided = _day(rng)
+    items.append(
+        (
+            "benefit_application",
+            uuid.uuid4(),
+            case_id,
+            {
+                "kind": rng.choice(["wohngeld", "debt_takeover_loan", "debt_takeover_grant", "wohnschirm_rent"]),
+                "decision": rng.choice(["granted", "partly_granted", "refused", "pending"]),
+                "submitted_on": (decided - dt.timedelta(days=30)).isoformat(),
+                "decided_on": decided.isoformat(),
+                "amount_cents": rng.randrange(10_000, 300_000),
+                "form": rng.choice(["grant", "loan"]),
+            },
+        )
+    )
+    if rng.random() < 0.33:
+        start = _day(rng)
+        items.append(
+            (
+                "installment_agreement",
+                uuid.uuid4(),
+                case_id,
+                {
+                    "creditor": "landlord",
+                    "total_cents": 120_000,
+                    "monthly_rate_cents": 10_000,
+                    "start_on": start.isoformat(),
+                },
+            )
+        )
+    if rng.random() < 0.05:
+        sessions = [{"on": _day(rng).isoformat(), "outcome": "Gespräch"}]
+        parties = [str(case_id), str(uuid.uuid4())]
+        items.append(("mediation", uuid.uuid4(), case_id, {"party_case_ids": parties, "sessions": sessions}))
+    return items
+
+
+async def seed(url: str, tmp: str, cases: int) -> tuple[Any, Principal, int]:
+    settings, users = await prepare(url, tmp)
+    engine = create_engine(url)
+    keyring = Keyring(settings)
+    await keyring.load(engine)
+    rng = random.Random(2025)
+    written = 0
+    for chunk in range(0, cases, 100):
+        part = [case_items(rng, users["team"], users["worker1"]) for _ in range(min(100, cases - chunk))]
+        items = [item for group in part for item in group]
+        async with session_factory(engine)() as db:
+            await begin_write(db)
+            store = RecordStore(db, keyring)
+            first = await store.allocate(len(items))
+            case_ids = [group[0][1] for group in part]
+            await store.prepare_write(case_ids)
+            for offset, (kind, record_id, case_id, fields) in enumerate(items):
+                await store.write(
+                    None,
+                    kind=kind,
+                    record_id=record_id,
+                    case_id=case_id,
+                    fields=validate_fields(kind, fields),
+                    field_versions=dict.fromkeys(fields, first + offset),
+                    seq=first + offset,
+                    actor=None,
+                )
+            await store.flush()
+            await refresh_membership(db, case_ids, first + len(items) - 1)
+            await db.commit()
+        written += len(items)
+    await engine.dispose()
+    principal = Principal(
+        user_id=users["supervisor"],
+        username="supervisor",
+        display_name="supervisor",
+        device_id=uuid.uuid4(),
+        role=Role.SUPERVISOR,
+        team_id=users["team"],
+        session_id=uuid.uuid4(),
+        csrf_token="",
+    )
+    return settings, principal, written
+
+
+async def run(cases: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'reports.db'}"
+        settings, principal, written = await seed(url, tmp, cases)
+        engine = create_engine(url)
+        keyring = Keyring(settings)
+        await keyring.load(engine)
+        sessions = session_factory(engine)
+        start, end = dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31)
+        times, raws = [], []
+        report = None
+        for _ in range(3):
+            began = time.perf_counter()
+            report = await team_report(
+                sessions, keyring, principal, start=start, end=end, time_zone="Europe/Berlin", now=utcnow()
+            )
+            times.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            async with sessions() as db:
+                kinds = ("case", "contact", "benefit_application", "installment_agreement", "mediation")
+                rows = (
+                    await db.execute(
+                        select(Record.id, Record.status, Record.at, Record.blob).where(Record.kind.in_(kinds))
+                    )
+                ).all()
+            raws.append(time.perf_counter() - began)
+        await engine.dispose()
+    assert report is not None
+    return {
+        "records": written,
+        "cases": cases,
+        "read_rows": len(rows),
+        "report": min(times),
+        "report_median": statistics.median(times),
+        "raw": min(raws),
+        "households": report.households_supported,
+        "closed": report.closed_cases,
+        "contacts": report.contacts_total,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=2000)
+    args = parser.parse_args()
+    r = asyncio.run(run(args.cases))
+    rows = [
+        ["cases / records in the database", f"{r['cases']:,} / {r['records']:,}", ""],
+        ["report for the year (best of 3)", f"{r['report']:.2f} s", "< 2 s"],
+        ["report, median of 3", f"{r['report_median']:.2f} s", ""],
+        [f"baseline: raw SELECT of the {r['read_rows']:,} rows it reads", f"{r['raw']:.2f} s", ""],
+        ["report / raw select", f"{r['report'] / r['raw']:.1f}x", ""],
+        ["households supported / closed / contacts", f"{r['households']:,} / {r['closed']:,} / {r['contacts']:,}", ""],
+    ]
+    table = print_table(["measure", "SQLite", "target"], rows)
+    write_section(
+        "Reports",
+        "`python -m bench.reports` (`make bench`): one team with 2,000 cases over a year (a household, 12 contacts, "
+        "3 visits with notes, a benefit application each; every third an installment agreement, every twentieth a "
+        "mediation), report computed in process including decryption and the audit entry, compared with a raw "
+        "SELECT of the rows of the kinds it reads.\n\n" + table,
+    )
+
+
+if __name__ == "__main__":
+    main()
