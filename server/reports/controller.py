@@ -47,19 +47,19 @@ class ReportController(Controller):
         """The team's figures for the period (supervisors only; every read is audited)."""
         return await _report(runtime, principal, start, end)
 
-    @get("/charts/{name:str}", media_type="image/svg+xml")
+    @get("/charts/{chart:str}", media_type="image/svg+xml")
     async def chart(
         self,
-        name: FromPath[str],
+        chart: FromPath[str],
         principal: NamedDependency[Principal],
         runtime: NamedDependency[Runtime],
         start: Day,
         end: EndDay,
     ) -> Response[str]:
         """An accessible SVG chart: ``success`` (rate per month), ``contacts`` (by channel), ``outcomes``."""
-        if name not in charts.CHARTS:
-            raise NotFound(f"No chart named {name!r}; there are {', '.join(sorted(charts.CHARTS))}.")
-        drawn = charts.chart(name, await _report(runtime, principal, start, end))
+        if chart not in charts.CHARTS:
+            raise NotFound(f"No chart named {chart!r}; there are {', '.join(sorted(charts.CHARTS))}.")
+        drawn = charts.chart(chart, await _report(runtime, principal, start, end))
         assert drawn is not None
         return Response(drawn, media_type="image/svg+xml")
 
