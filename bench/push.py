@@ -24,13 +24,10 @@ from typing import Any
 import aiohttp
 import httpx
 import msgspec
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from bench.report import print_table, write_section
-from bench.sync import PASSWORD, pct, prepare
+from bench.sync import PASSWORD, pct, prepare, scratch_database
 from server.app import create_app
-from server.db import create_engine
 from server.push.sender import send
 from tests.conftest import client_from, running
 from tests.pushservice import LocalPushService
@@ -143,13 +140,7 @@ async def main_async(assignments: int) -> None:
     server_url = os.environ.get("DOORSTEP_TEST_DATABASE_URL")
     for label, pace in runs if server_url else []:
         assert server_url is not None
-        database = f"bench_push_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(server_url)
-        async with admin.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.execute(text(f'CREATE DATABASE "{database}"'))
-        await admin.dispose()
-        url = make_url(server_url).set(database=database).render_as_string(hide_password=False)
+        url = await scratch_database(server_url, "bench_push")
         with tempfile.TemporaryDirectory() as tmp:
             results.append((f"PostgreSQL, {label}", await run_backend("PostgreSQL", url, tmp, assignments, pace)))
     headers = ["measure", *(name for name, _ in results)]

@@ -392,6 +392,17 @@ async def kinto_peer(server_url: str, batches: int, tmp: str) -> dict[str, float
     return {"push": push_rate, "pull": pull_rate, "pulled": count}
 
 
+async def scratch_database(server_url: str, prefix: str) -> str:
+    """A new, empty database on the PostgreSQL server of ``server_url``; its URL."""
+    database = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url)
+    async with admin.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f'CREATE DATABASE "{database}"'))
+    await admin.dispose()
+    return make_url(server_url).set(database=database).render_as_string(hide_password=False)
+
+
 async def run_backend(name: str, url: str, quick: bool, tmp: str) -> dict[str, Any]:
     settings, users = await prepare(url, tmp)
     batches = 4 if quick else 20
@@ -418,13 +429,7 @@ async def main_async(quick: bool) -> None:
     server_url = os.environ.get("DOORSTEP_TEST_DATABASE_URL")
     kinto: dict[str, float] | None = None
     if server_url:
-        database = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(server_url)
-        async with admin.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.execute(text(f'CREATE DATABASE "{database}"'))
-        await admin.dispose()
-        url = make_url(server_url).set(database=database).render_as_string(hide_password=False)
+        url = await scratch_database(server_url, "bench")
         with tempfile.TemporaryDirectory() as tmp:
             results.append(await run_backend("PostgreSQL", url, quick, tmp))
             kinto = await kinto_peer(server_url, 4 if quick else 20, tmp)

@@ -142,11 +142,11 @@ async def until_on_server(
     raise AssertionError("the server never held the expected records")
 
 
-async def setup_device(page: Page, base_url: str, username: str = "worker1") -> None:
+async def setup_device(page: Page, base_url: str, username: str = "worker1", password: str = PASSWORD) -> None:
     """First start on a new tablet: log in, choose the device passphrase and PIN, wait for the first sync."""
     await page.goto(base_url)
     await page.get_by_label("Benutzername").fill(username)
-    await page.get_by_label("Passwort").fill(PASSWORD)
+    await page.get_by_label("Passwort").fill(password)
     await page.get_by_role("button", name="Anmelden").click()
     await page.get_by_label("Geräte-Passwort", exact=True).fill(PASSPHRASE)
     await page.get_by_label("Geräte-Passwort wiederholen").fill(PASSPHRASE)

@@ -16,7 +16,7 @@ from playwright.async_api import Browser, Page, expect
 
 from server.demo import DEFAULT_DEMO_PASSWORD
 from tests.browser.conftest import TABLET_SIZES
-from tests.browser.tablet import PASSPHRASE, PIN, new_tablet, until
+from tests.browser.tablet import new_tablet, setup_device
 from tests.live import LiveServer
 from tests.syncing import Device
 
@@ -91,15 +91,7 @@ async def shoot(page: Page, folder: Path, name: str, orientation: str) -> None:
 
 
 async def log_in(page: Page, base_url: str, username: str) -> None:
-    await page.goto(base_url)
-    await page.get_by_label("Benutzername").fill(username)
-    await page.get_by_label("Passwort").fill(DEFAULT_DEMO_PASSWORD)
-    await page.get_by_role("button", name="Anmelden").click()
-    await page.get_by_label("Geräte-Passwort", exact=True).fill(PASSPHRASE)
-    await page.get_by_label("Geräte-Passwort wiederholen").fill(PASSPHRASE)
-    await page.get_by_label("PIN (4 bis 8 Ziffern)").fill(PIN)
-    await page.get_by_role("button", name="Einrichten und Daten laden").click()
-    await until(page, """async () => Boolean(await (await import("/static/js/storage.js")).getMeta("last_sync"))""")
+    await setup_device(page, base_url, username, DEFAULT_DEMO_PASSWORD)
     await expect(page.locator("#sync-bar")).to_be_hidden()
 
 

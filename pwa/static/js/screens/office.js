@@ -175,7 +175,7 @@ function dashboard({ open, planned, events, applications, conflicts, caseById, s
       h(
         "table",
         { class: "table matrix" },
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("dashboard.risk")), PHASES.map((p) => h("th", { scope: "col" }, p ? t(`phase.${p}`) : t("dashboard.no_phase"))))),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("dashboard.risk")), PHASES.map((p) => h("th", { scope: "col" }, h("abbr", { title: p ? t(`phase.${p}`) : t("dashboard.no_phase") }, t(`dashboard.phase.${p || "none"}`)))))),
         h("tbody", {}, RISKS.map((r) => h("tr", {}, h("th", { scope: "row" }, t(`dashboard.risk.${r}`)), PHASES.map((p) => h("td", { class: count(r, p) ? "" : "muted" }, String(count(r, p))))))),
       ),
     ),
