@@ -166,12 +166,14 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     application = only(new, "benefit_application")
     assert application["kind"] == "debt_takeover_loan"
     assert (application["amount_cents"], application["form"], application["decision"]) == (153720, "loan", "pending")
-    assert only(new, "action", source_kind="benefit_application")["due_on"] == day(0)
+    assert only(new, "action", source_kind="benefit_application")["due_on"] == day(-1)  # the day after it was due
     assert only(new, "action", source_kind="legal_event")["due_on"] == day(3)
     deal = only(new, "installment_agreement")
     assert (deal["total_cents"], deal["monthly_rate_cents"], deal["start_on"]) == (120000, 10000, day(-20))
     assert deal["payments"] == [{"due_on": day(-20), "amount_cents": 10000, "paid_on": None, "missed": True}]
-    assert only(new, "action", source_kind="installment_agreement")["title"].startswith("Rate nachholen")
+    behind = only(new, "action", source_kind="installment_agreement")
+    assert behind["title"].startswith("Rate nachholen")
+    assert behind["due_on"] == day(-19)
     consent = next(r for r in new if r["kind"] == "consent")
     assert consent["fields"]["given_on"] == day(0)
     referral = only(new, "referral")

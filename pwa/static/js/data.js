@@ -201,13 +201,17 @@ export function installmentState(fields, onDay = today()) {
 
 const LEAD_DAYS = 7;
 
+// Generated records must be the same on every device that derives them (same id, same fields), or two devices
+// deriving one offline would conflict: so their text is always in the organisation's language, German, and their
+// dates come from the source record, never from "today".
+const stored = (key, params) => t(key, params, key, "de");
+
 /** What a legal event asks of the worker: prepare a week before (or at once for a date that has passed). */
 function deadlineAction(event, owner) {
-  const label = t(`legal.${event.fields.type}`);
-  const due = addDays(event.fields.date, -LEAD_DAYS);
+  const label = stored(`legal.${event.fields.type}`);
   return {
-    title: t("followup.legal", { what: label, date: event.fields.date.split("-").reverse().join(".") }),
-    due_on: due < today() ? today() : due,
+    title: stored("followup.legal", { what: label, date: event.fields.date.split("-").reverse().join(".") }),
+    due_on: addDays(event.fields.date, -LEAD_DAYS),
     owner_id: owner,
     status: "open",
     source_kind: "legal_event",
@@ -235,8 +239,8 @@ export function followUps() {
       const f = application.fields;
       if (f.decision !== "pending" || !f.expected_decision_on || f.expected_decision_on >= today()) continue;
       const fields = {
-        title: t("followup.decision", { what: t(`benefit.${f.kind}`), agency: f.agency || "–" }),
-        due_on: today(),
+        title: stored("followup.decision", { what: stored(`benefit.${f.kind}`), agency: f.agency || "–" }),
+        due_on: addDays(f.expected_decision_on, 1),
         status: "open",
         owner_id: cases.get(application.case_id)?.fields.assigned_worker_id || null,
         source_kind: "benefit_application",
@@ -249,8 +253,11 @@ export function followUps() {
       if (standing.state !== "behind" || !standing.outstanding.length) continue;
       const first = standing.outstanding[0];
       const fields = {
-        title: t("followup.behind", { who: agreement.fields.creditor_name || t(`creditor_ia.${agreement.fields.creditor}`), date: first.due_on.split("-").reverse().join(".") }),
-        due_on: today(),
+        title: stored("followup.behind", {
+          who: agreement.fields.creditor_name || stored(`creditor_ia.${agreement.fields.creditor}`),
+          date: first.due_on.split("-").reverse().join("."),
+        }),
+        due_on: addDays(first.due_on, 1),
         status: "open",
         owner_id: cases.get(agreement.case_id)?.fields.assigned_worker_id || null,
         source_kind: "installment_agreement",

@@ -648,9 +648,9 @@ export function setLang(value) {
   localStorage.setItem("doorstep.lang", value);
 }
 
-export function t(key, params = {}, fallback = key) {
+export function t(key, params = {}, fallback = key, language = lang()) {
   const entry = C[key];
-  let text = entry ? entry[LANGS.indexOf(lang())] || entry[0] : fallback;
+  let text = entry ? entry[LANGS.indexOf(language)] || entry[0] : fallback;
   for (const [name, value] of Object.entries(params)) text = text.replaceAll(`{${name}}`, String(value));
   return text;
 }
