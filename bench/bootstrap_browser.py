@@ -93,6 +93,18 @@ async (passphrase) => {
 }
 """
 
+# In the page: from the passphrase's submit event to the first frame painted with the visit list (the harness's own
+# click and polling are not the app's time).
+WATCH = """() => {
+  document.addEventListener("submit", () => (window.__submitted = performance.now()), { capture: true, once: true });
+  new MutationObserver((_, observer) => {
+    if (window.__submitted && document.querySelector("ul.visits li")) {
+      observer.disconnect();
+      requestAnimationFrame(() => setTimeout(() => (window.__shown = performance.now()), 0));
+    }
+  }).observe(document.body, { childList: true, subtree: true });
+}"""
+
 SYNCED = """async () => Boolean(await (await import("/static/js/storage.js")).getMeta("last_sync"))"""
 
 
@@ -127,21 +139,22 @@ async def run(cases: int) -> dict[str, float]:
                 shape = {"count": records, "size": 1000, "perTransaction": 1000}
                 baseline = min([await page.evaluate(RAW_BASELINE, shape) for _ in range(2)])
 
-                prompts, unlocks = [], []
+                prompts, unlocks, in_page = [], [], []
                 await context.set_offline(True)
                 for _ in range(3):
                     await page.close()
                     page = await context.new_page()
-                    page.on("console", lambda m: print(m.text) if m.text.startswith("T ") else None)
                     started = time.perf_counter()
                     await page.goto(server.url)
                     await page.get_by_label("Geräte-Passwort").wait_for()
                     prompts.append(time.perf_counter() - started)
                     await page.get_by_label("Geräte-Passwort").fill(PASSPHRASE)
+                    await page.evaluate(WATCH)
                     started = time.perf_counter()
                     await page.get_by_role("button", name="Entsperren").click()
                     await page.locator("ul.visits li").first.wait_for()
                     unlocks.append(time.perf_counter() - started)
+                    in_page.append(await until(page, "() => window.__shown && window.__shown - window.__submitted"))
                 visible = await page.locator("ul.visits li").count()
                 parts = await page.evaluate(PARTS, PASSPHRASE)
                 await browser.close()
@@ -156,6 +169,7 @@ async def run(cases: int) -> dict[str, float]:
         "baseline": baseline / 1000,
         "prompt": statistics.median(prompts),
         "unlock": statistics.median(unlocks),
+        "unlock_in_page": statistics.median(in_page) / 1000,
         "visible": visible,
         "unwrap": parts["unwrap"] / 1000,
         "read": parts["read"] / 1000,
@@ -176,10 +190,15 @@ def main() -> None:
         ["bootstrap / baseline", f"{r['bootstrap'] / r['baseline']:.1f}x", ""],
         ["first start: set-up to visit list (incl. PBKDF2, first sync)", f"{r['first_start']:.2f} s", ""],
         ["cold start offline: to the passphrase prompt (median)", f"{r['prompt'] * 1000:.0f} ms", ""],
-        ["cold start offline: passphrase to visit list (median)", f"{r['unlock'] * 1000:.0f} ms", "< 1 s"],
+        ["cold start offline: passphrase to painted visit list, in page", f"{r['unlock_in_page'] * 1000:.0f} ms", ""],
         ["  of which PBKDF2 unwrap (600,000 iterations)", f"{r['unwrap'] * 1000:.0f} ms", ""],
         [f"  of which reading and decrypting {r['read_rows']:,} records", f"{r['read'] * 1000:.0f} ms", ""],
-        ["cold start offline: total without typing", f"{(r['prompt'] + r['unlock']) * 1000:.0f} ms", ""],
+        ["  the same measured by the test harness (with its click and polling)", f"{r['unlock'] * 1000:.0f} ms", ""],
+        [
+            "cold start offline: prompt + passphrase to list (in page)",
+            f"{(r['prompt'] + r['unlock_in_page']) * 1000:.0f} ms",
+            "< 1 s",
+        ],
         ['visits listed on "Heute"', f"{r['visible']:,}", ""],
     ]
     table = print_table(["measure", "Chromium (headless)", "target / note"], rows)

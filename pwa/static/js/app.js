@@ -405,11 +405,12 @@ async function startApp() {
   $("logout-button").hidden = false;
   renderNav();
   touchIdle();
-  data.followUps().catch((error) => console.error(error)); // deadlines and overdue decisions, offline too
   if (!location.hash || location.hash === "#" || location.hash === "#/") {
     history.replaceState(null, "", app.isSupervisor() ? "#/team" : "#/heute"); // no hashchange: one render
   }
   await route();
+  // Deadlines and overdue decisions, offline too; after the first screen is up, so that it does not wait for them.
+  setTimeout(() => app.key && data.followUps().catch((error) => console.error(error)), 1500);
   if (navigator.onLine && (await ensureSession())) {
     loadUsers();
     sync.syncNow();
