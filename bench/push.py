@@ -19,14 +19,12 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import aiohttp
-import httpx
 import msgspec
 
 from bench.report import print_table, write_section
-from bench.sync import PASSWORD, pct, prepare, scratch_database
+from bench.sync import login, pct, prepare, scratch_database
 from server.app import create_app
 from server.push.sender import send
 from tests.conftest import client_from, running
@@ -34,14 +32,6 @@ from tests.pushservice import LocalPushService
 from tests.syncing import Device
 
 WORKERS = 10
-
-
-async def login(client: httpx.AsyncClient, username: str) -> dict[str, Any]:
-    response = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
-    response.raise_for_status()
-    body: dict[str, Any] = response.json()
-    client.headers["X-CSRF-Token"] = body["csrf_token"]
-    return body
 
 
 async def run_backend(name: str, url: str, tmp: str, assignments: int, pace: float | None) -> dict[str, float]:

@@ -24,14 +24,12 @@ from typing import Any
 from sqlalchemy import select
 
 from bench.report import print_table, write_section
-from bench.sync import prepare
+from bench.sync import Item, prepare, write_cases
 from server.auth.models import Role
 from server.auth.schemas import Principal
-from server.db import begin_write, create_engine, session_factory, utcnow
+from server.db import create_engine, session_factory, utcnow
 from server.records.keyring import Keyring
 from server.records.models import Record
-from server.records.scope import refresh_membership
-from server.records.store import RecordStore, validate_fields
 from server.reports.service import team_report
 
 YEAR = 2025
@@ -43,7 +41,7 @@ def _day(rng: random.Random) -> dt.date:
     return dt.date(YEAR, 1, 1) + dt.timedelta(days=rng.randrange(365))
 
 
-def case_items(rng: random.Random, team: uuid.UUID, worker: uuid.UUID) -> list[tuple[str, uuid.UUID, uuid.UUID, Any]]:
+def case_items(rng: random.Random, team: uuid.UUID, worker: uuid.UUID) -> list[Item]:
     case_id = uuid.uuid4()
     opened = _day(rng)
     fields: dict[str, Any] = {
@@ -58,7 +56,7 @@ def case_items(rng: random.Random, team: uuid.UUID, worker: uuid.UUID) -> list[t
     if rng.random() < 0.6:
         closed = min(opened + dt.timedelta(days=rng.randrange(20, 200)), dt.date(YEAR, 12, 31))
         fields.update(status="closed", closed_on=closed.isoformat(), outcome=rng.choice(OUTCOMES))
-    items: list[tuple[str, uuid.UUID, uuid.UUID, Any]] = [("case", case_id, case_id, fields)]
+    items: list[Item] = [("case", case_id, case_id, fields)]
     items.append(("household", uuid.uuid4(), case_id, {"name": "Haushalt Beispiel"}))
     for _ in range(12):
         at = dt.datetime.combine(_day(rng), dt.time(10), tzinfo=dt.UTC).isoformat()
@@ -119,26 +117,9 @@ async def seed(url: str, tmp: str, cases: int) -> tuple[Any, Principal, int]:
     for chunk in range(0, cases, 100):
         part = [case_items(rng, users["team"], users["worker1"]) for _ in range(min(100, cases - chunk))]
         items = [item for group in part for item in group]
+        case_ids = [group[0][1] for group in part]
         async with session_factory(engine)() as db:
-            await begin_write(db)
-            store = RecordStore(db, keyring)
-            first = await store.allocate(len(items))
-            case_ids = [group[0][1] for group in part]
-            await store.prepare_write(case_ids)
-            for offset, (kind, record_id, case_id, fields) in enumerate(items):
-                await store.write(
-                    None,
-                    kind=kind,
-                    record_id=record_id,
-                    case_id=case_id,
-                    fields=validate_fields(kind, fields),
-                    field_versions=dict.fromkeys(fields, first + offset),
-                    seq=first + offset,
-                    actor=None,
-                )
-            await store.flush()
-            await refresh_membership(db, case_ids, first + len(items) - 1)
-            await db.commit()
+            await write_cases(db, keyring, case_ids, items)
         written += len(items)
     await engine.dispose()
     principal = Principal(

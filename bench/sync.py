@@ -34,6 +34,7 @@ import httpx
 import msgspec
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.baseline import records_shaped_table
 from bench.report import print_table, write_section
@@ -79,6 +80,32 @@ async def prepare(url: str, data_dir: str) -> tuple[Settings, dict[str, uuid.UUI
     return settings, users
 
 
+Item = tuple[str, uuid.UUID, uuid.UUID, dict[str, Any]]  # kind, record id, case id, fields
+
+
+async def write_cases(db: AsyncSession, keyring: Keyring, case_ids: list[uuid.UUID], items: list[Item]) -> None:
+    """Write ``items`` (the records of ``case_ids``) through the store in one transaction, with their scope."""
+    await begin_write(db)
+    store = RecordStore(db, keyring)
+    first = await store.allocate(len(items))
+    await store.prepare_write(case_ids)
+    for offset, (kind, record_id, case_id, fields) in enumerate(items):
+        seq = first + offset
+        await store.write(
+            None,
+            kind=kind,
+            record_id=record_id,
+            case_id=case_id,
+            fields=validate_fields(kind, fields),
+            field_versions=dict.fromkeys(fields, seq),
+            seq=seq,
+            actor=None,
+        )
+    await store.flush()
+    await refresh_membership(db, case_ids, first + len(items) - 1)
+    await db.commit()
+
+
 async def seed_caseload(
     settings: Settings, worker: uuid.UUID, team: uuid.UUID, cases: int, planned: bool = False
 ) -> tuple[int, list[uuid.UUID]]:
@@ -91,69 +118,49 @@ async def seed_caseload(
     case_ids = [uuid.uuid4() for _ in range(cases)]
     written = 0
     for chunk in range(0, cases, 50):
-        async with session_factory(engine)() as db:
-            await begin_write(db)
-            store = RecordStore(db, keyring)
-            part = case_ids[chunk : chunk + 50]
-            items: list[tuple[str, uuid.UUID, uuid.UUID, dict[str, Any]]] = []
-            for position, case_id in enumerate(part):
+        part = case_ids[chunk : chunk + 50]
+        items: list[Item] = []
+        for position, case_id in enumerate(part):
+            items.append(
+                (
+                    "case",
+                    case_id,
+                    case_id,
+                    {
+                        "team_id": str(team),
+                        "assigned_worker_id": str(worker),
+                        "type": "rent_arrears",
+                        "status": "open",
+                        "risk": "high",
+                        "title": "Mietrückstand Beispiel",
+                    },
+                )
+            )
+            items.append(("household", uuid.uuid4(), case_id, {"name": "Haushalt Beispiel"}))
+            for i in range(10):
+                at = (now + dt.timedelta(days=i)).isoformat()
+                visit: dict[str, Any] = {"status": "done", "planned_at": at}
+                if planned and i == position % 10:  # spread over the next ten days
+                    visit = {"status": "planned", "planned_at": at, "assigned_worker_id": str(worker)}
+                items.append(("visit", uuid.uuid4(), case_id, visit))
+                items.append(("note", uuid.uuid4(), case_id, {"text": NOTE, "visit_id": None}))
+                items.append(("contact", uuid.uuid4(), case_id, {"channel": "phone", "at": at, "summary": NOTE[:300]}))
+            for i in range(5):
                 items.append(
                     (
-                        "case",
+                        "action",
+                        uuid.uuid4(),
                         case_id,
-                        case_id,
-                        {
-                            "team_id": str(team),
-                            "assigned_worker_id": str(worker),
-                            "type": "rent_arrears",
-                            "status": "open",
-                            "risk": "high",
-                            "title": "Mietrückstand Beispiel",
-                        },
+                        {"title": "Antrag stellen", "due_on": "2027-01-0" + str(i + 1)},
                     )
                 )
-                items.append(("household", uuid.uuid4(), case_id, {"name": "Haushalt Beispiel"}))
-                for i in range(10):
-                    at = (now + dt.timedelta(days=i)).isoformat()
-                    visit: dict[str, Any] = {"status": "done", "planned_at": at}
-                    if planned and i == position % 10:  # spread over the next ten days
-                        visit = {"status": "planned", "planned_at": at, "assigned_worker_id": str(worker)}
-                    items.append(("visit", uuid.uuid4(), case_id, visit))
-                    items.append(("note", uuid.uuid4(), case_id, {"text": NOTE, "visit_id": None}))
-                    items.append(
-                        ("contact", uuid.uuid4(), case_id, {"channel": "phone", "at": at, "summary": NOTE[:300]})
-                    )
-                for i in range(5):
-                    items.append(
-                        (
-                            "action",
-                            uuid.uuid4(),
-                            case_id,
-                            {"title": "Antrag stellen", "due_on": "2027-01-0" + str(i + 1)},
-                        )
-                    )
-                for i in range(3):
-                    items.append(
-                        ("legal_event", uuid.uuid4(), case_id, {"type": "reminder", "date": "2026-10-0" + str(i + 1)})
-                    )
-            first = await store.allocate(len(items))
-            await store.prepare_write(part)
-            for offset, (kind, record_id, case_id, fields) in enumerate(items):
-                seq = first + offset
-                await store.write(
-                    None,
-                    kind=kind,
-                    record_id=record_id,
-                    case_id=case_id,
-                    fields=validate_fields(kind, fields),
-                    field_versions=dict.fromkeys(fields, seq),
-                    seq=seq,
-                    actor=None,
+            for i in range(3):
+                items.append(
+                    ("legal_event", uuid.uuid4(), case_id, {"type": "reminder", "date": "2026-10-0" + str(i + 1)})
                 )
-            await store.flush()
-            await refresh_membership(db, part, first + len(items) - 1)
-            await db.commit()
-            written += len(items)
+        async with session_factory(engine)() as db:
+            await write_cases(db, keyring, part, items)
+        written += len(items)
     await engine.dispose()
     return written, case_ids
 

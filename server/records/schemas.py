@@ -24,8 +24,10 @@ __all__ = [
     "Action",
     "Assessment",
     "BenefitApplication",
+    "BenefitKind",
     "Case",
     "CaseOutcome",
+    "Channel",
     "Conflict",
     "Consent",
     "Contact",
@@ -236,13 +238,16 @@ class Visit(RecordFields, kw_only=True, forbid_unknown_fields=True):
         return self.assigned_worker_id
 
 
+Channel = Literal["phone", "email", "sms", "letter", "in_person", "home_visit"]
+
+
 class Contact(RecordFields, kw_only=True, forbid_unknown_fields=True):
     """Kontakt: one counselling contact, counted by channel in the annual report."""
 
     KIND = "contact"
     REQUIRED_ON_CREATE = frozenset({"channel", "at"})
 
-    channel: Literal["phone", "email", "sms", "letter", "in_person", "home_visit"]
+    channel: Channel
     at: Moment
     direction: Literal["outgoing", "incoming"] = "outgoing"
     reached: bool = True

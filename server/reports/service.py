@@ -15,7 +15,7 @@ import statistics
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -29,23 +29,14 @@ from server.db import begin_write, utcnow
 from server.problems import Forbidden, ValidationFailed
 from server.records.keyring import Keyring
 from server.records.models import Record
-from server.records.schemas import SECURED_OUTCOMES, CaseOutcome
+from server.records.schemas import SECURED_OUTCOMES, BenefitKind, CaseOutcome, Channel
 from server.records.store import RecordStore
 
 __all__ = ["CHANNELS", "DEFINITIONS", "OUTCOMES", "Report", "installment_state", "team_report"]
 
-CHANNELS = ("phone", "email", "sms", "letter", "in_person", "home_visit")
+CHANNELS: tuple[str, ...] = get_args(Channel)
 OUTCOMES = tuple(outcome.value for outcome in CaseOutcome)
-BENEFIT_KINDS = (
-    "wohngeld",
-    "wohnbeihilfe",
-    "kdu_direct_payment",
-    "debt_takeover_loan",
-    "debt_takeover_grant",
-    "wohnschirm_rent",
-    "wohnschirm_energy",
-    "other",
-)
+BENEFIT_KINDS: tuple[str, ...] = get_args(BenefitKind)
 INSTALLMENT_STATES = ("kept", "behind", "broken", "completed", "cancelled")
 MAX_DAYS = 3 * 366
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from tests.browser.conftest import TABLET_SIZES
 from tests.conftest import PASSWORD
 from tests.syncing import Device, new_id
 
@@ -228,6 +229,16 @@ async def new_tablet(context: BrowserContext) -> Page:
     )
     page.errors = errors  # type: ignore[attr-defined]
     return page
+
+
+async def worker_tablet(
+    browser: Browser, base_url: str, orientation: str, username: str = "worker1"
+) -> tuple[BrowserContext, Page]:
+    """A new tablet (its own browser context) at a tablet size, set up for ``username`` and synced."""
+    context = await browser.new_context(viewport=TABLET_SIZES[orientation], locale="de-DE")
+    page = await new_tablet(context)
+    await setup_device(page, base_url, username)
+    return context, page
 
 
 def as_json(value: Any) -> str:

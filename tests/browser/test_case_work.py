@@ -9,15 +9,13 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import TABLET_SIZES
 from tests.browser.tablet import (
     last_sync,
-    new_tablet,
     seed_case,
     server_records,
-    setup_device,
     until_on_server,
     wait_synced,
+    worker_tablet,
 )
 from tests.conftest import Org
 from tests.live import LiveServer
@@ -54,9 +52,7 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     second = await seed_case(
         live_server.url, title="Lärm Birkenweg", worker_id=worker, case_type="neighbour_conflict", deadline_days=40
     )
-    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
-    page = await new_tablet(context)
-    await setup_device(page, live_server.url)
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
     # The court date in six days makes a preparation action on the device, which syncs.
     before = await until_on_server(live_server.url, first.case_id, lambda rs: any(r["kind"] == "action" for r in rs))
     assert only(before, "action")["source_id"] == first.event_id

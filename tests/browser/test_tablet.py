@@ -21,6 +21,7 @@ from tests.browser.tablet import (
     unlock,
     until_on_server,
     wait_synced,
+    worker_tablet,
 )
 from tests.conftest import PASSWORD, Org
 from tests.live import LiveServer
@@ -34,9 +35,7 @@ async def test_a_cold_start_offline_asks_for_the_passphrase_and_shows_the_visits
     browser: Browser, live_server: LiveServer, org: Org
 ) -> None:
     seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
-    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
-    page = await new_tablet(context)
-    await setup_device(page, live_server.url)
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
     await expect(page.locator("[data-list=today]").get_by_text(seeded.title)).to_be_visible()
 
     await context.set_offline(True)
@@ -132,9 +131,7 @@ async def test_a_visit_note_and_assessment_recorded_offline_arrive_exactly_once_
     browser: Browser, live_server: LiveServer, org: Org
 ) -> None:
     seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
-    context = await browser.new_context(viewport=TABLET_SIZES["portrait"], locale="de-DE")
-    page = await new_tablet(context)
-    await setup_device(page, live_server.url)
+    context, page = await worker_tablet(browser, live_server.url, "portrait")
     # The court date makes a preparation action on the device, which syncs: the baseline includes it.
     before = await until_on_server(live_server.url, seeded.case_id, lambda rs: any(r["kind"] == "action" for r in rs))
     await context.set_offline(True)
@@ -240,9 +237,7 @@ async def test_indexeddb_holds_no_plaintext_of_a_note_before_or_after_sync(
     browser: Browser, live_server: LiveServer, org: Org
 ) -> None:
     seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
-    context = await browser.new_context(viewport=TABLET_SIZES["portrait"], locale="de-DE")
-    page = await new_tablet(context)
-    await setup_device(page, live_server.url)
+    context, page = await worker_tablet(browser, live_server.url, "portrait")
     await context.set_offline(True)
     await page.get_by_role("link", name=seeded.title).first.click()
     await page.get_by_label("Neue Notiz").fill(CANARY)
@@ -270,9 +265,7 @@ async def test_a_revoked_device_wipes_its_data_on_the_next_sync(
     browser: Browser, live_server: LiveServer, org: Org
 ) -> None:
     seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
-    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
-    page = await new_tablet(context)
-    await setup_device(page, live_server.url)
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
     await expect(page.get_by_text(seeded.title).first).to_be_visible()
     device_id = await page.evaluate("localStorage.getItem('doorstep.device_id')")
 
@@ -299,9 +292,7 @@ async def test_the_pin_resumes_the_lock_and_five_wrong_pins_require_the_passphra
     browser: Browser, live_server: LiveServer, org: Org
 ) -> None:
     seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
-    context = await browser.new_context(viewport=TABLET_SIZES["portrait"], locale="de-DE")
-    page = await new_tablet(context)
-    await setup_device(page, live_server.url)
+    context, page = await worker_tablet(browser, live_server.url, "portrait")
 
     await page.get_by_role("button", name="Sperren").click()
     await expect(page.get_by_role("heading", name="Gesperrt")).to_be_visible()
@@ -334,9 +325,7 @@ async def test_logout_with_unsynced_work_keeps_it_encrypted_for_the_next_login(
     browser: Browser, live_server: LiveServer, org: Org
 ) -> None:
     seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
-    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
-    page = await new_tablet(context)
-    await setup_device(page, live_server.url)
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
     await context.set_offline(True)
     await page.get_by_role("link", name=seeded.title).first.click()
     await page.get_by_label("Neue Notiz").fill("Nach dem Abmelden nicht verlieren")

@@ -72,6 +72,11 @@ const C = {
   "wiped.explain": ["Die Administration hat dieses Gerät gesperrt. Alle Falldaten wurden vom Gerät gelöscht.", "An administrator revoked this device. All case data has been deleted from it."],
 
   "wiped.login": ["Als neues Gerät anmelden", "Log in as a new device"],
+  "refusal.validation": ["Eingabe ungültig", "invalid entry"],
+  "refusal.forbidden": ["nicht erlaubt (nur die Teamleitung)", "not allowed (team lead only)"],
+  "refusal.not-found": ["Eintrag gibt es nicht mehr", "the record no longer exists"],
+  "refusal.stale-mid": ["veraltete Änderung", "outdated change"],
+  "refusal.append-only": ["Notizen können nicht geändert werden; bitte eine neue Notiz schreiben", "notes cannot be changed; write a new note"],
   "sync.synced": ["synchronisiert", "synced"],
   "sync.waiting": ["wartet", "waiting"],
   "sync.conflict": ["Konflikt", "conflict"],

@@ -108,8 +108,15 @@ export function riskChip(risk) {
 export function syncChip(state) {
   if (!state || state.status === "synced") return chip(t("sync.synced"), "ok");
   if (state.status === "conflict") return chip(t("sync.conflict"), "warn");
-  if (state.status === "rejected") return chip(`${t("sync.rejected")}: ${state.error?.detail || ""}`, "danger");
+  if (state.status === "rejected") return chip(`${t("sync.rejected")}: ${refusal(state.error)}`, "danger");
   return chip(t("sync.waiting"), "info");
+}
+
+/** Why the server refused a change, in the worker's language; the server's own words stay beside it. */
+export function refusal(error) {
+  if (!error) return "";
+  const field = error.field ? ` (${t(`conflict_field.${error.field}`, {}, error.field)})` : "";
+  return `${t(`refusal.${error.code}`, {}, error.code)}${field}`;
 }
 
 /** A short-lived message at the bottom of the screen, read out by screen readers. */

@@ -5,7 +5,7 @@ import * as push from "../push.js";
 import { t } from "../i18n.js";
 import * as store from "../storage.js";
 import * as sync from "../sync.js";
-import { append, chip, h, moment, toast } from "../ui.js";
+import { append, chip, h, moment, refusal, toast } from "../ui.js";
 
 export async function render(main, _params, app) {
   const outbox = await store.pending(app.key);
@@ -80,7 +80,8 @@ export async function render(main, _params, app) {
                 { class: "rejected" },
                 h("strong", {}, describe(m)),
                 " ",
-                chip(`${t("sync.rejected")}: ${m.error?.detail || m.error?.code}${m.error?.field ? ` (${m.error.field})` : ""}`, "danger"),
+                chip(`${t("sync.rejected")}: ${refusal(m.error)}`, "danger"),
+                m.error?.detail ? h("span", { class: "muted detail", lang: "en" }, ` ${m.error.detail}`) : null,
                 " ",
                 h(
                   "button",
