@@ -26,7 +26,9 @@ import msgspec
 from bench.report import print_table, write_section
 from bench.sync import login, pct, prepare, scratch_database
 from server.app import create_app
+from server.plugin import service_of
 from server.push.sender import send
+from server.push.service import PushService
 from tests.conftest import client_from, running
 from tests.pushservice import LocalPushService
 from tests.syncing import Device
@@ -39,8 +41,8 @@ async def run_backend(name: str, url: str, tmp: str, assignments: int, pace: flo
     settings = msgspec.structs.replace(settings, push_allow_loopback=True, push_poll_seconds=1.0)
     app = create_app(settings)
     async with running(app):
-        runtime = app.state["doorstep_runtime"]
-        service = LocalPushService(runtime.push.keys.public_key)
+        push = service_of(app, PushService)
+        service = LocalPushService(push.keys.public_key)
         await service.start()
         try:
             tokens: dict[str, uuid.UUID] = {}
@@ -91,7 +93,7 @@ async def run_backend(name: str, url: str, tmp: str, assignments: int, pace: flo
                 for _ in range(assignments):
                     await send(
                         http,
-                        runtime.push.keys,
+                        push.keys,
                         endpoint=subscriber.endpoint,
                         p256dh=subscriber.p256dh,
                         auth=subscriber.subscription()["keys"]["auth"],

@@ -27,9 +27,9 @@ from server.housekeeping import run_housekeeping
 from server.logs import configure_logging
 from server.problems import Problem
 from server.push import VapidError, load_or_create
+from server.records import clock
 from server.records.keyring import Keyring, KeyringError
 from server.records.scope import refresh_membership
-from server.records.store import RecordStore
 from server.settings import Settings, SettingsError
 
 __all__ = ["main"]
@@ -247,7 +247,7 @@ async def _cmd_erase_case(args: argparse.Namespace, settings: Settings) -> int:
             await begin_write(db)
             await keyring.shred(db, case_id)
             # The case left every scope: the next pull of every device that holds it says purge.
-            await refresh_membership(db, [case_id], await RecordStore(db, keyring).allocate())
+            await refresh_membership(db, [case_id], await clock.allocate(db))
             await audit.append(db, action="case.erase", outcome="ok", actor_id=None, case_id=case_id)
             await db.commit()
         print(f"Case {case_id} erased: its key is destroyed; tombstones and audit entries remain.")

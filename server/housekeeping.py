@@ -14,13 +14,14 @@ import logging
 from collections.abc import AsyncIterator
 
 import msgspec
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth.models import LoginFailure, Session
 from server.db import begin_write, utcnow
 from server.push.models import PushJob
-from server.records.models import Record, SyncClock
+from server.records import clock
+from server.records.models import Record
 from server.settings import Settings
 from server.sync.models import MutationLog
 
@@ -87,19 +88,15 @@ async def compact_tombstones(sessions: async_sessionmaker[AsyncSession], before:
     async with sessions() as db:
         await begin_write(db)
         # The clock row first: compaction is a writer like any other and must not interleave with a push.
-        clock = (
-            await db.execute(
-                update(SyncClock).where(SyncClock.id == 1).values(seq=SyncClock.seq).returning(SyncClock.horizon)
-            )
-        ).scalar_one()
+        current = await clock.lock(db)
         condition = (Record.deleted.is_(True)) & (Record.updated_at < before)
         newest = await db.scalar(select(func.max(Record.version)).where(condition))
         if newest is None:
             await db.commit()
-            return 0, int(clock)
+            return 0, current.horizon
         removed = await db.execute(delete(Record).where(condition))
-        horizon = max(int(clock), int(newest))
-        await db.execute(update(SyncClock).where(SyncClock.id == 1).values(horizon=horizon))
+        horizon = max(current.horizon, int(newest))
+        await clock.raise_horizon(db, horizon)
         await db.commit()
         return _count(removed), horizon
 

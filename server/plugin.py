@@ -1,7 +1,11 @@
 """The one plugin that wires Doorstep together: routes, middleware, dependencies, errors and lifespan.
 
-To add an area, add its controller to ``ROUTE_HANDLERS`` and, if it needs long-lived objects, put them on
-:class:`~server.runtime.Runtime`.
+Each area has one small service object (:class:`SyncService`, :class:`CaseReads`, :class:`Reports`,
+:class:`PushService`, and :class:`AuthState` for auth). The plugin builds them, keeps each on ``app.state`` under
+its class name, and provides it to handlers through Litestar's dependency injection under a short name
+(``sync``, ``cases``, ``reports``, ``push``, ``auth``). Services that need what the lifespan loads (the cursor
+secret, the VAPID keys) are built there. To add an area: write its service, build it here, add a provider and
+its controller.
 """
 
 from __future__ import annotations
@@ -10,8 +14,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Litestar, Request, Router
 from litestar.config.app import AppConfig
@@ -23,34 +26,50 @@ from litestar.plugins import InitPluginProtocol
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.auth.admin import AdminController
-from server.auth.controller import AuthController
+from server.auth.controller import AuthController, TeamController
 from server.auth.middleware import SessionAuthMiddleware
 from server.auth.schemas import Principal
+from server.auth.state import AuthState
 from server.db import create_engine, migrate, session_factory
 from server.housekeeping import housekeeping_task
 from server.problems import exception_handlers
 from server.push import Dispatcher, dispatcher_task, load_or_create
 from server.push.controller import PushController
+from server.push.service import PushService
 from server.records.controller import CaseController
 from server.records.keyring import Keyring
+from server.records.service import CaseReads
 from server.reports.controller import AnnualReportPage, ReportController
-from server.runtime import STATE_KEY, PushRuntime, Runtime, runtime_of
+from server.reports.service import Reports
+from server.resources import PWA_DIR
 from server.settings import Settings
 from server.sync.controller import ConflictController, SyncController
+from server.sync.service import SyncService, load_cursor_secret
 from server.web import app_shell, health, manifest, security_headers, service_worker
 
-__all__ = ["PWA_DIR", "DoorstepPlugin"]
+__all__ = ["DoorstepPlugin", "service_of"]
 
-PWA_DIR = Path(__file__).resolve().parents[1] / "pwa"
 logger = logging.getLogger("doorstep")
+T = TypeVar("T")
 
 
-def _provide_runtime(state: State) -> Runtime:
-    runtime = state[STATE_KEY]
-    assert isinstance(runtime, Runtime)
-    return runtime
+def service_of(app: Litestar, kind: type[T]) -> T:
+    """The app's instance of ``kind`` (a service, :class:`AuthState` or the engine), as handlers receive it."""
+    value = app.state[kind.__name__]
+    assert isinstance(value, kind)
+    return value
+
+
+def _provider(kind: type[Any]) -> Provide:
+    def provide(state: State) -> Any:
+        value = state[kind.__name__]
+        assert isinstance(value, kind)
+        return value
+
+    return Provide(provide, sync_to_thread=False)
 
 
 def _provide_principal(request: Request[Any, Any, Any]) -> Principal:
@@ -61,21 +80,31 @@ def _provide_principal(request: Request[Any, Any, Any]) -> Principal:
 
 @asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
-    runtime = runtime_of(app)
-    if runtime.settings.migrate_on_start:
-        await migrate(runtime.engine)
-    await runtime.keyring.load(runtime.engine)
-    keys = load_or_create(runtime.settings.keys_dir)
-    dispatcher = Dispatcher(runtime.sessions, runtime.settings, keys) if runtime.settings.push_enabled else None
-    runtime.push = PushRuntime(keys=keys, dispatcher=dispatcher)
+    auth = service_of(app, AuthState)
+    settings, engine, sessions = auth.settings, auth.engine, auth.sessions
+    keyring = service_of(app, Keyring)
+    if settings.migrate_on_start:
+        await migrate(engine)
+    await keyring.load(engine)
+    keys = load_or_create(settings.keys_dir)
+    dispatcher = Dispatcher(sessions, settings, keys) if settings.push_enabled else None
+    push = PushService(sessions=sessions, settings=settings, keys=keys, dispatcher=dispatcher)
+    app.state[PushService.__name__] = push
+    app.state[SyncService.__name__] = SyncService(
+        sessions=sessions,
+        engine=engine,
+        keyring=keyring,
+        cursor_secret=await load_cursor_secret(sessions),
+        on_queued=push.wake,
+    )
     try:
         async with contextlib.AsyncExitStack() as stack:
-            await stack.enter_async_context(housekeeping_task(runtime.sessions, runtime.settings))
+            await stack.enter_async_context(housekeeping_task(sessions, settings))
             if dispatcher is not None:
                 await stack.enter_async_context(dispatcher_task(dispatcher))
             yield
     finally:
-        await runtime.engine.dispose()
+        await engine.dispose()
 
 
 class DoorstepPlugin(InitPluginProtocol):
@@ -85,14 +114,18 @@ class DoorstepPlugin(InitPluginProtocol):
         self.settings = settings
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        engine = create_engine(self.settings.resolved_database_url)
-        runtime = Runtime(
-            settings=self.settings,
-            engine=engine,
-            sessions=session_factory(engine),
-            keyring=Keyring(self.settings),
-        )
-        app_config.state[STATE_KEY] = runtime
+        settings = self.settings
+        engine = create_engine(settings.resolved_database_url)
+        sessions = session_factory(engine)
+        keyring = Keyring(settings)
+        for value in (
+            engine,
+            keyring,
+            AuthState(engine=engine, sessions=sessions, settings=settings),
+            CaseReads(sessions=sessions, keyring=keyring),
+            Reports(sessions=sessions, keyring=keyring, time_zone=settings.report_time_zone),
+        ):
+            app_config.state[type(value).__name__] = value
         # The body limit sits on a router because Litestar reads the app-level limit only from its
         # constructor, not from a plugin's config.
         app_config.route_handlers.append(
@@ -102,6 +135,7 @@ class DoorstepPlugin(InitPluginProtocol):
                 route_handlers=[
                     AuthController,
                     AdminController,
+                    TeamController,
                     CaseController,
                     ConflictController,
                     PushController,
@@ -124,7 +158,12 @@ class DoorstepPlugin(InitPluginProtocol):
         )
         app_config.dependencies.update(
             {
-                "runtime": Provide(_provide_runtime, sync_to_thread=False),
+                "engine": _provider(AsyncEngine),
+                "auth": _provider(AuthState),
+                "cases": _provider(CaseReads),
+                "reports": _provider(Reports),
+                "sync": _provider(SyncService),
+                "push": _provider(PushService),
                 "principal": Provide(_provide_principal, sync_to_thread=False),
             }
         )

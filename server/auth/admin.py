@@ -12,10 +12,9 @@ from litestar.params import FromPath
 from litestar.status_codes import HTTP_200_OK
 
 from server.auth import service
-from server.auth.models import Device, Role, User
-from server.auth.schemas import Principal
-from server.problems import Forbidden
-from server.runtime import Runtime
+from server.auth.guards import requires_admin
+from server.auth.models import Device, User
+from server.auth.state import AuthState
 
 __all__ = ["AdminController", "DeviceView"]
 
@@ -42,31 +41,21 @@ def _view(device: Device, user: User) -> DeviceView:
     )
 
 
-def _require_admin(principal: Principal) -> None:
-    if principal.role is not Role.ADMIN:
-        raise Forbidden("Only an administrator manages devices.")
-
-
 class AdminController(Controller):
     """``/api/admin/devices``: what an administrator needs when a tablet is lost."""
 
     path = "/api/admin"
+    guards = [requires_admin]  # noqa: RUF012 - Litestar reads this class attribute
     tags = ["admin"]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/devices")
-    async def devices(
-        self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
-    ) -> list[DeviceView]:
+    async def devices(self, auth: NamedDependency[AuthState]) -> list[DeviceView]:
         """Every registered device, most recently seen first."""
-        _require_admin(principal)
-        return [_view(device, user) for device, user in await service.list_devices(runtime.sessions)]
+        return [_view(device, user) for device, user in await service.list_devices(auth.sessions)]
 
     @post("/devices/{device_id:uuid}/revoke", status_code=HTTP_200_OK)
-    async def revoke(
-        self, device_id: FromPath[uuid.UUID], principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
-    ) -> DeviceView:
+    async def revoke(self, device_id: FromPath[uuid.UUID], auth: NamedDependency[AuthState]) -> DeviceView:
         """Revoke a device: its next request is answered ``401 device-revoked`` and it wipes its data."""
-        _require_admin(principal)
-        await service.revoke_device(runtime.sessions, device_id)
-        [row] = await service.list_devices(runtime.sessions, device_id=device_id)
+        await service.revoke_device(auth.sessions, device_id)
+        [row] = await service.list_devices(auth.sessions, device_id=device_id)
         return _view(*row)

@@ -11,11 +11,12 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from server.auth import service
+from server.auth.guards import requires_supervisor
 from server.auth.middleware import SESSION_COOKIE
 from server.auth.schemas import LoginRequest, LoginResponse, Principal, TeamMember
-from server.runtime import Runtime
+from server.auth.state import AuthState
 
-__all__ = ["AuthController"]
+__all__ = ["AuthController", "TeamController"]
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
@@ -35,19 +36,19 @@ def _cookie(request: Request[Any, Any, Any], value: str, max_age: int) -> Cookie
 
 
 class AuthController(Controller):
-    """``/api/auth/*``, ``/api/me`` and ``/api/users``."""
+    """``/api/auth/*`` and ``/api/me``."""
 
     path = "/api"
     tags = ["auth"]  # noqa: RUF012 - Litestar reads this class attribute
 
     @post("/auth/login", opt={"exclude_from_auth": True}, status_code=HTTP_200_OK)
     async def login(
-        self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest], runtime: NamedDependency[Runtime]
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest], auth: NamedDependency[AuthState]
     ) -> Response[LoginResponse]:
         """Log in on a device. Sets the HttpOnly session cookie and returns the CSRF token."""
         address = request.client.host if request.client else "unknown"
-        result = await service.login(runtime.sessions, runtime.settings, data, address)
-        max_age = runtime.settings.session_max_hours * 3600
+        result = await service.login(auth.sessions, auth.settings, data, address)
+        max_age = auth.settings.session_max_hours * 3600
         return Response(result.principal.as_login_response(), cookies=[_cookie(request, result.token, max_age)])
 
     @post("/auth/logout", status_code=HTTP_204_NO_CONTENT)
@@ -55,10 +56,10 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
-        runtime: NamedDependency[Runtime],
+        auth: NamedDependency[AuthState],
     ) -> Response[None]:
         """End the current session and clear the cookie."""
-        await service.logout(runtime.sessions, principal)
+        await service.logout(auth.sessions, principal)
         return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[_cookie(request, "", 0)])
 
     @get("/me")
@@ -66,7 +67,15 @@ class AuthController(Controller):
         """The logged-in user, device and CSRF token, as login returned them."""
         return principal.as_login_response()
 
+
+class TeamController(Controller):
+    """``/api/users``: the members of a supervisor's team, for assigning visits."""
+
+    path = "/api"
+    tags = ["auth"]  # noqa: RUF012 - Litestar reads this class attribute
+    guards = [requires_supervisor]  # noqa: RUF012 - Litestar reads this class attribute
+
     @get("/users")
-    async def users(self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]) -> list[TeamMember]:
+    async def users(self, principal: NamedDependency[Principal], auth: NamedDependency[AuthState]) -> list[TeamMember]:
         """For a supervisor: the members of their team."""
-        return await service.team_members(runtime.sessions, principal)
+        return await service.team_members(auth.sessions, principal)

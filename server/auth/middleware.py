@@ -11,7 +11,7 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from server.auth.service import authenticate
-from server.runtime import runtime_of
+from server.auth.state import auth_state
 
 __all__ = ["SESSION_COOKIE", "SessionAuthMiddleware"]
 
@@ -23,12 +23,12 @@ class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
     """Resolves the session cookie through :func:`server.auth.service.authenticate`."""
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:  # type: ignore[type-arg]
-        runtime = runtime_of(connection.app)
+        auth = auth_state(connection.app)
         method = str(connection.scope.get("method", "GET"))
         principal = await authenticate(
-            runtime.engine,
-            runtime.sessions,
-            runtime.settings,
+            auth.engine,
+            auth.sessions,
+            auth.settings,
             connection.cookies.get(SESSION_COOKIE),
             state_changing=method not in SAFE_METHODS,
             csrf_header=connection.headers.get("x-csrf-token"),

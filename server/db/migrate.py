@@ -1,22 +1,20 @@
 """Alembic migrations, run on start and from the CLI.
 
-The migration scripts live in ``migrations/`` at the project root. :func:`migrate` runs them inside an
+The migration scripts live in ``migrations/`` (found by :mod:`server.resources`). :func:`migrate` runs them inside an
 already running event loop by handing Alembic a synchronous connection (Alembic's own ``asyncio.run`` would
 fail inside the app's lifespan).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "migrate"]
+from server.resources import MIGRATIONS_DIR
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "migrate"]
 
 
 def alembic_config(url: str | None = None) -> Config:

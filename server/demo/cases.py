@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.records import clock
 from server.records.keyring import Keyring
 from server.records.schemas import CaseOutcome
 from server.records.scope import refresh_membership
@@ -390,7 +391,7 @@ async def seed_cases(db: AsyncSession, keyring: Keyring, team: DemoTeam, today: 
         },
     )
     store = RecordStore(db, keyring)
-    first = await store.allocate(len(batch.items))
+    first = await clock.allocate(db, len(batch.items))
     await store.prepare_write(case_ids)
     for offset, (kind, record_id, case_id, fields) in enumerate(batch.items):
         validated = validate_fields(kind, fields)

@@ -9,9 +9,8 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from server.auth.schemas import Principal
-from server.db import begin_write
 from server.push import subscriptions
-from server.runtime import Runtime
+from server.push.service import PushService
 
 __all__ = ["PushController"]
 
@@ -30,22 +29,22 @@ class SubscriptionState(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class PushController(Controller):
+    """The VAPID key and the current device's subscription."""
+
     path = "/api/push"
     tags = ["push"]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/key")
-    async def key(self, runtime: NamedDependency[Runtime]) -> PushKey:
+    async def key(self, push: NamedDependency[PushService]) -> PushKey:
         """The application server key of this installation."""
-        assert runtime.push is not None
-        return PushKey(public_key=runtime.push.keys.public_key)
+        return PushKey(public_key=push.keys.public_key)
 
     @get("/subscriptions")
     async def state(
-        self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
+        self, principal: NamedDependency[Principal], push: NamedDependency[PushService]
     ) -> SubscriptionState:
         """The current device's subscription, as the server sees it."""
-        async with runtime.sessions() as db:
-            endpoint = await subscriptions.endpoint_of(db, principal.device_id)
+        endpoint = await push.endpoint_of(principal.device_id)
         if endpoint is None:
             return SubscriptionState(active=False)
         # The push service's host only: the endpoint URL itself is a capability and stays on the server.
@@ -56,20 +55,13 @@ class PushController(Controller):
         self,
         data: JSONBody[subscriptions.SubscriptionIn],
         principal: NamedDependency[Principal],
-        runtime: NamedDependency[Runtime],
+        push: NamedDependency[PushService],
     ) -> SubscriptionState:
         """Store (or replace) the current device's subscription; bad endpoints and keys are a 422 problem."""
-        async with runtime.sessions() as db:
-            await begin_write(db)
-            stored = await subscriptions.subscribe(db, runtime.settings, principal.user_id, principal.device_id, data)
-            host = subscriptions.host_of(stored.endpoint)
-            await db.commit()
-        return SubscriptionState(active=True, host=host)
+        endpoint = await push.subscribe(principal.user_id, principal.device_id, data)
+        return SubscriptionState(active=True, host=subscriptions.host_of(endpoint))
 
     @delete("/subscriptions", status_code=HTTP_204_NO_CONTENT)
-    async def unsubscribe(self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]) -> None:
+    async def unsubscribe(self, principal: NamedDependency[Principal], push: NamedDependency[PushService]) -> None:
         """Forget the current device's subscription."""
-        async with runtime.sessions() as db:
-            await begin_write(db)
-            await subscriptions.remove(db, principal.device_id)
-            await db.commit()
+        await push.unsubscribe(principal.device_id)

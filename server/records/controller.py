@@ -10,8 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
 from server.auth.schemas import Principal
-from server.records.service import CaseDetail, CaseFilters, CaseSummary, case_detail, list_cases
-from server.runtime import Runtime
+from server.records.service import CaseDetail, CaseFilters, CaseReads, CaseSummary
 
 __all__ = ["CaseController"]
 
@@ -26,21 +25,21 @@ class CaseController(Controller):
     async def list(
         self,
         principal: NamedDependency[Principal],
-        runtime: NamedDependency[Runtime],
+        cases: NamedDependency[CaseReads],
         status: FromQuery[Literal["open", "closed"] | None] = None,
         risk: FromQuery[Literal["low", "medium", "high", "acute"] | None] = None,
         overdue: FromQuery[bool | None] = None,
     ) -> list[CaseSummary]:
         """My cases (a worker's) or my team's (a supervisor's), filtered by status, risk and overdue visits."""
         filters = CaseFilters(status=status, risk=risk, overdue=overdue)
-        return await list_cases(runtime.sessions, runtime.keyring, principal, filters)
+        return await cases.list(principal, filters)
 
     @get("/{case_id:uuid}")
     async def detail(
         self,
         case_id: FromPath[uuid.UUID],
         principal: NamedDependency[Principal],
-        runtime: NamedDependency[Runtime],
+        cases: NamedDependency[CaseReads],
     ) -> CaseDetail:
         """One case with its records. A case outside the caller's scope is 404, as if it did not exist."""
-        return await case_detail(runtime.sessions, runtime.keyring, principal, case_id)
+        return await cases.detail(principal, case_id)

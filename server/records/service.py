@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import msgspec
@@ -19,7 +20,7 @@ from server.records.models import Record
 from server.records.scope import in_scope, scope_case_ids
 from server.records.store import RecordStore, StoredRecord
 
-__all__ = ["CaseDetail", "CaseFilters", "CaseSummary", "RecordOut", "case_detail", "list_cases"]
+__all__ = ["CaseDetail", "CaseFilters", "CaseReads", "CaseSummary", "RecordOut", "case_detail", "list_cases"]
 
 
 class RecordOut(msgspec.Struct, kw_only=True, frozen=True):
@@ -173,3 +174,19 @@ async def case_detail(
         raise NotFound("No such case.")
     case = next(r for r in records if r.kind == "case")
     return CaseDetail(case=RecordOut.of(case), records=[RecordOut.of(r) for r in records if r.kind != "case"])
+
+
+@dataclass(frozen=True, slots=True)
+class CaseReads:
+    """The office's case reads for one app, as handlers receive them through dependency injection."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    keyring: Keyring
+
+    async def list(self, principal: Principal, filters: CaseFilters) -> list[CaseSummary]:
+        """The caller's cases; see :func:`list_cases`."""
+        return await list_cases(self.sessions, self.keyring, principal, filters)
+
+    async def detail(self, principal: Principal, case_id: uuid.UUID) -> CaseDetail:
+        """One case in the caller's scope; see :func:`case_detail`."""
+        return await case_detail(self.sessions, self.keyring, principal, case_id)

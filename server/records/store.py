@@ -1,8 +1,8 @@
 """The encrypted record store: validation, sequence numbers, encryption and the clear projection.
 
 Everything that reads or writes a record goes through :class:`RecordStore`, inside the caller's
-transaction. A writer calls :meth:`RecordStore.allocate` first: it bumps the single ``sync_clock`` row,
-whose lock orders writers so that ``seq`` follows commit order (see :class:`~server.records.models.SyncClock`).
+transaction. A writer takes the sync clock's lock first (:mod:`server.records.clock`), which orders writers so
+that ``seq`` follows commit order; the store itself never touches the clock.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from server.crypto import DecryptionError, associated_data, open_blob, seal
 from server.db import among, utcnow
 from server.records.keyring import DataKey, Keyring
-from server.records.models import Record, SyncClock
+from server.records.models import Record
 from server.records.schemas import KINDS, SCHEMA_VERSION, RecordFields
 
 __all__ = ["FIELDS_COLUMN", "RecordRow", "RecordStore", "StoredRecord", "ValidationIssue", "validate_fields"]
@@ -180,15 +180,6 @@ class RecordStore:
                 self._seen[row.id] = row
             result.append(row)
         return result
-
-    async def allocate(self, count: int = 1) -> int:
-        """Reserve ``count`` consecutive sequence numbers; returns the first. Call before reading for a write."""
-        last = (
-            await self.db.execute(
-                update(SyncClock).where(SyncClock.id == 1).values(seq=SyncClock.seq + count).returning(SyncClock.seq)
-            )
-        ).scalar_one()
-        return int(last) - count + 1
 
     async def rows(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, RecordRow]:
         """The rows of ``ids`` that exist (including those written in this transaction), in one query."""

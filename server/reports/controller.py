@@ -10,11 +10,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
+from server.auth.guards import requires_supervisor
 from server.auth.schemas import Principal
 from server.problems import NotFound, ValidationFailed
 from server.reports import charts, export
-from server.reports.service import Report, team_report
-from server.runtime import Runtime
+from server.reports.service import Report, Reports
 
 __all__ = ["AnnualReportPage", "ReportController"]
 
@@ -22,44 +22,33 @@ Day = Annotated[dt.date, QueryParameter(description="first day of the period (YY
 EndDay = Annotated[dt.date, QueryParameter(description="last day of the period, inclusive (YYYY-MM-DD)")]
 
 
-async def _report(
-    runtime: Runtime, principal: Principal, start: dt.date, end: dt.date, *, with_cases: bool = False
-) -> Report:
-    return await team_report(
-        runtime.sessions,
-        runtime.keyring,
-        principal,
-        start=start,
-        end=end,
-        time_zone=runtime.settings.report_time_zone,
-        with_cases=with_cases,
-    )
-
-
 class ReportController(Controller):
+    """The team's figures, charts and CSV exports, for supervisors."""
+
     path = "/api/reports"
+    guards = [requires_supervisor]  # noqa: RUF012 - Litestar reads this class attribute
     tags = ["reports"]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/")
     async def figures(
-        self, principal: NamedDependency[Principal], runtime: NamedDependency[Runtime], start: Day, end: EndDay
+        self, principal: NamedDependency[Principal], reports: NamedDependency[Reports], start: Day, end: EndDay
     ) -> Report:
         """The team's figures for the period (supervisors only; every read is audited)."""
-        return await _report(runtime, principal, start, end)
+        return await reports.team_report(principal, start, end)
 
     @get("/charts/{chart:str}", media_type="image/svg+xml")
     async def chart(
         self,
         chart: FromPath[str],
         principal: NamedDependency[Principal],
-        runtime: NamedDependency[Runtime],
+        reports: NamedDependency[Reports],
         start: Day,
         end: EndDay,
     ) -> Response[str]:
         """An accessible SVG chart: ``success`` (rate per month), ``contacts`` (by channel), ``outcomes``."""
         if chart not in charts.CHARTS:
             raise NotFound(f"No chart named {chart!r}; there are {', '.join(sorted(charts.CHARTS))}.")
-        drawn = charts.chart(chart, await _report(runtime, principal, start, end))
+        drawn = charts.chart(chart, await reports.team_report(principal, start, end))
         assert drawn is not None
         return Response(drawn, media_type="image/svg+xml")
 
@@ -67,14 +56,14 @@ class ReportController(Controller):
     async def export_csv(
         self,
         principal: NamedDependency[Principal],
-        runtime: NamedDependency[Runtime],
+        reports: NamedDependency[Reports],
         start: Day,
         end: EndDay,
         table: Annotated[Literal["figures", "cases"], QueryParameter()] = "figures",
         separator: Annotated[Literal["comma", "semicolon"], QueryParameter()] = "semicolon",
     ) -> Response[str]:
         """The report's tables, or the anonymised case list, as CSV (UTF-8 with BOM)."""
-        report = await _report(runtime, principal, start, end, with_cases=table == "cases")
+        report = await reports.team_report(principal, start, end, with_cases=table == "cases")
         german = separator == "semicolon"
         body = export.cases_csv(report, german) if table == "cases" else export.figures_csv(report, german)
         name = f"doorstep-{table}-{start.isoformat()}-{end.isoformat()}.csv"
@@ -86,20 +75,23 @@ class ReportController(Controller):
 
 
 class AnnualReportPage(Controller):
+    """The printable annual report, for supervisors."""
+
     path = "/berichte"
+    guards = [requires_supervisor]  # noqa: RUF012 - Litestar reads this class attribute
     include_in_schema = False
 
     @get("/jahresbericht")
     async def annual(
         self,
         principal: NamedDependency[Principal],
-        runtime: NamedDependency[Runtime],
+        reports: NamedDependency[Reports],
         year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None,
     ) -> Template:
         """A print-friendly annual report (A4): the browser's "print to PDF" makes the document."""
         year = year or dt.date.today().year
         try:
-            report = await _report(runtime, principal, dt.date(year, 1, 1), dt.date(year, 12, 31))
+            report = await reports.team_report(principal, dt.date(year, 1, 1), dt.date(year, 12, 31))
         except ValueError:
             raise ValidationFailed("Not a valid year.", field="year") from None
         return Template(

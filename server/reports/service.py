@@ -32,7 +32,7 @@ from server.records.models import Record
 from server.records.schemas import SECURED_OUTCOMES, BenefitKind, CaseOutcome, Channel
 from server.records.store import RecordStore
 
-__all__ = ["CHANNELS", "DEFINITIONS", "OUTCOMES", "Report", "installment_state", "team_report"]
+__all__ = ["CHANNELS", "DEFINITIONS", "OUTCOMES", "Report", "Reports", "installment_state", "team_report"]
 
 CHANNELS: tuple[str, ...] = get_args(Channel)
 OUTCOMES = tuple(outcome.value for outcome in CaseOutcome)
@@ -426,3 +426,26 @@ async def _audit(sessions: async_sessionmaker[AsyncSession], principal: Principa
             device_id=principal.device_id,
         )
         await db.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class Reports:
+    """Reports for one app, as handlers receive them through dependency injection."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    keyring: Keyring
+    time_zone: str
+
+    async def team_report(
+        self, principal: Principal, start: dt.date, end: dt.date, *, with_cases: bool = False
+    ) -> Report:
+        """The caller's team's report for ``start``..``end``; see :func:`team_report`."""
+        return await team_report(
+            self.sessions,
+            self.keyring,
+            principal,
+            start=start,
+            end=end,
+            time_zone=self.time_zone,
+            with_cases=with_cases,
+        )

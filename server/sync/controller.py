@@ -12,9 +12,9 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from server.auth.schemas import Principal
-from server.runtime import Runtime
-from server.sync import service
+from server.sync.conflicts import ConflictView
 from server.sync.messages import MutationResult, PullResponse, PushRequest, PushResponse
+from server.sync.service import SyncService
 
 __all__ = ["ConflictController", "SyncController"]
 
@@ -27,28 +27,23 @@ class SyncController(Controller):
 
     @post("/push", status_code=HTTP_200_OK)
     async def push(
-        self, data: JSONBody[PushRequest], principal: NamedDependency[Principal], runtime: NamedDependency[Runtime]
+        self, data: JSONBody[PushRequest], principal: NamedDependency[Principal], sync: NamedDependency[SyncService]
     ) -> PushResponse:
         """Apply the device's mutations in ``mid`` order; a replay returns the first results."""
-        secret = await service.cursor_secret(runtime.sessions, runtime.secrets)
-        wake = runtime.push.wake if runtime.push is not None else None
-        return await service.push(runtime.sessions, runtime.keyring, secret, principal, data, on_queued=wake)
+        return await sync.push(principal, data)
 
     @get("/pull")
     async def pull(
         self,
         principal: NamedDependency[Principal],
-        runtime: NamedDependency[Runtime],
+        sync: NamedDependency[SyncService],
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=2000)] = 1000,
         protocol: FromQuery[int | None] = None,
         schema_version: FromQuery[int | None] = None,
     ) -> PullResponse:
         """The next page of changes in the caller's scope after ``cursor``, and the cases to purge."""
-        secret = await service.cursor_secret(runtime.sessions, runtime.secrets)
-        return await service.pull(
-            runtime.sessions, runtime.keyring, secret, principal, cursor_text=cursor, limit=limit, protocol=protocol
-        )
+        return await sync.pull(principal, cursor=cursor, limit=limit, protocol=protocol)
 
 
 class ResolveRequest(msgspec.Struct, kw_only=True, frozen=True):
@@ -67,11 +62,11 @@ class ConflictController(Controller):
     async def list_conflicts(
         self,
         principal: NamedDependency[Principal],
-        runtime: NamedDependency[Runtime],
+        sync: NamedDependency[SyncService],
         status: FromQuery[Literal["open", "resolved"]] = "open",
-    ) -> list[service.ConflictView]:
+    ) -> list[ConflictView]:
         """Conflicts in the caller's scope with both values, oldest first."""
-        return await service.list_conflicts(runtime.sessions, runtime.keyring, principal, status=status)
+        return await sync.conflicts(principal, status=status)
 
     @post("/{conflict_id:uuid}/resolve", status_code=HTTP_200_OK)
     async def resolve(
@@ -79,7 +74,7 @@ class ConflictController(Controller):
         conflict_id: FromPath[uuid.UUID],
         data: JSONBody[ResolveRequest],
         principal: NamedDependency[Principal],
-        runtime: NamedDependency[Runtime],
+        sync: NamedDependency[SyncService],
     ) -> MutationResult:
         """Resolve with the chosen value; the record and the conflict change as new versions."""
-        return await service.resolve_conflict(runtime.sessions, runtime.keyring, principal, conflict_id, data.value)
+        return await sync.resolve(principal, conflict_id, data.value)

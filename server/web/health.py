@@ -8,8 +8,7 @@ from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-
-from server.runtime import Runtime
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["Health", "health"]
 
@@ -22,10 +21,10 @@ class Health(msgspec.Struct, kw_only=True, frozen=True):
 
 
 @get("/health", opt={"exclude_from_auth": True}, tags=["system"])
-async def health(runtime: NamedDependency[Runtime]) -> Response[Health]:
+async def health(engine: NamedDependency[AsyncEngine]) -> Response[Health]:
     """``ok`` with 200 when the database answers, ``unavailable`` with 503 when it does not."""
     try:
-        async with runtime.engine.connect() as connection:
+        async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError):
         return Response(Health(status="unavailable", database="unreachable"), status_code=HTTP_503_SERVICE_UNAVAILABLE)

@@ -15,11 +15,13 @@ from pathlib import Path
 from litestar import Response, get
 from litestar.response import Template
 
+from server.resources import PWA_DIR
+
 __all__ = ["PRECACHE_EXTRA", "asset_manifest", "manifest", "service_worker"]
 
-STATIC_ROOT = Path(__file__).resolve().parents[2] / "pwa" / "static"
+STATIC_ROOT = PWA_DIR / "static"
 # Templates whose output is cached too: a change to them must also make a new version.
-SHELL_TEMPLATES = tuple(Path(__file__).resolve().parents[2] / "pwa" / "templates" / n for n in ("index.html", "sw.js"))
+SHELL_TEMPLATES = tuple(PWA_DIR / "templates" / n for n in ("index.html", "sw.js"))
 # Pages that are not static files but belong to the offline shell.
 PRECACHE_EXTRA = ("/",)
 

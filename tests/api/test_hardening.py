@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import httpx
 import pytest
 from litestar import Litestar, get
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.db import create_engine
-from server.plugin import DoorstepPlugin
+from server.plugin import DoorstepPlugin, service_of
 from server.problems import PROBLEM_BASE
-from server.runtime import STATE_KEY, runtime_of
 from server.settings import Settings
 from tests.conftest import PASSWORD, client_from, login, running
 from tests.live import free_port
@@ -41,13 +39,13 @@ async def test_health_reports_the_database(client: Client) -> None:
 async def test_health_is_503_when_the_database_is_gone(app: Litestar, client: Client) -> None:
     assert (await client.get("/health")).status_code == 200
     # The database goes away under a running app: its engine now points at a port where nothing listens.
-    runtime = runtime_of(app)
+    engine = service_of(app, AsyncEngine)
     gone = create_engine(f"postgresql+asyncpg://doorstep@127.0.0.1:{free_port()}/doorstep")
-    app.state[STATE_KEY] = dataclasses.replace(runtime, engine=gone)
+    app.state[AsyncEngine.__name__] = gone
     try:
         response = await client.get("/health")
     finally:
-        app.state[STATE_KEY] = runtime
+        app.state[AsyncEngine.__name__] = engine
         await gone.dispose()
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}

@@ -26,8 +26,10 @@ from sqlalchemy import func, select
 
 from server.app import create_app
 from server.db import create_engine, session_factory
+from server.plugin import service_of
 from server.push import Dispatcher, PushJob, PushSubscription
 from server.push.sender import Outcome, Sent
+from server.push.service import PushService
 from server.push.vapid import VAPID_FILE
 from server.settings import Settings
 from tests.api.test_records import case_fields
@@ -57,8 +59,8 @@ def fast(settings: Settings, **extra: Any) -> Settings:
 async def push_world(settings: Settings) -> AsyncIterator[tuple[Litestar, LocalPushService]]:
     app = create_app(settings)
     async with running(app):
-        runtime = app.state["doorstep_runtime"]
-        service = LocalPushService(runtime.push.keys.public_key)
+        push = service_of(app, PushService)
+        service = LocalPushService(push.keys.public_key)
         await service.start()
         try:
             yield app, service
@@ -290,12 +292,12 @@ async def test_a_410_for_an_old_endpoint_keeps_the_newer_subscription(settings: 
     quiet = fast(settings, push_enabled=False)
     app = create_app(quiet)
     async with running(app):
-        runtime = app.state["doorstep_runtime"]
-        service = LocalPushService(runtime.push.keys.public_key)
+        push = service_of(app, PushService)
+        service = LocalPushService(push.keys.public_key)
         worker, old = await subscribed(app, service, "worker1")
         supervisor, case_id = await supervisor_with_case(app, org)
         await supervisor.push(assign(supervisor, case_id, org.worker1_id))
-        dispatcher = Dispatcher(runtime.sessions, quiet, runtime.push.keys)
+        dispatcher = Dispatcher(push.sessions, quiet, push.keys)
         claimed = await dispatcher.claim()
         assert [job.endpoint for job in claimed] == [old.endpoint]
         new = service.subscriber()
@@ -340,7 +342,7 @@ async def test_queued_jobs_survive_a_restart_and_are_sent_once(settings: Setting
     service = LocalPushService()
     app = create_app(quiet)
     async with running(app):
-        service.server_public_key = app.state["doorstep_runtime"].push.keys.public_key
+        service.server_public_key = service_of(app, PushService).keys.public_key
         await service.start()
         worker, _ = await subscribed(app, service, "worker1")
         supervisor, case_id = await supervisor_with_case(app, org)
@@ -379,12 +381,12 @@ async def test_concurrent_dispatchers_never_claim_the_same_job(settings: Setting
     quiet = fast(settings, push_enabled=False, push_batch=7)
     app = create_app(quiet)
     async with running(app):
-        runtime = app.state["doorstep_runtime"]
-        service = LocalPushService(runtime.push.keys.public_key)
+        push = service_of(app, PushService)
+        service = LocalPushService(push.keys.public_key)
         worker, _ = await subscribed(app, service, "worker1")
         supervisor, case_id = await supervisor_with_case(app, org)
         await supervisor.push(*(assign(supervisor, case_id, org.worker1_id) for _ in range(40)))
-        dispatchers = [Dispatcher(runtime.sessions, quiet, runtime.push.keys) for _ in range(4)]
+        dispatchers = [Dispatcher(push.sessions, quiet, push.keys) for _ in range(4)]
         claimed: list[uuid.UUID] = []
         while True:
             rounds = await asyncio.gather(*(d.claim() for d in dispatchers))

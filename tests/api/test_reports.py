@@ -14,8 +14,9 @@ from litestar import Litestar
 from sqlalchemy import select
 
 from server.audit import AuditEntry
+from server.auth.state import AuthState
 from server.db import create_engine, session_factory
-from server.settings import Settings
+from server.plugin import service_of
 from tests.api.test_records import case_fields
 from tests.conftest import Org, client_from, login
 from tests.syncing import Device, new_id
@@ -233,7 +234,7 @@ async def test_reports_are_for_supervisors_audited_and_validated(
     ] == "end"
     assert (await client.get("/api/reports", params={"start": "2025-02-30", "end": "2025-12-31"})).status_code == 400
     assert (await report(client)).status_code == 200
-    settings: Settings = app.state["doorstep_runtime"].settings
+    settings = service_of(app, AuthState).settings
     engine = create_engine(settings.resolved_database_url)
     async with session_factory(engine)() as db:
         actions = (await db.scalars(select(AuditEntry.action).where(AuditEntry.action.like("report.read%")))).all()

@@ -1,0 +1,142 @@
+"""Domain rules about who may write what, independent of how the write arrives.
+
+Sync (a mutation from a tablet) and the office API call these rules; a broken rule raises :class:`RuleViolation`,
+which sync turns into a per-mutation rejection and the office API into a problem response. The rules:
+
+- the assignment fields (``assigned_worker_id``, ``team_id``) are controlled: only a supervisor of the case's team
+  sets or changes them (``docs/security.md``, case 8);
+- a new referral needs the tenant's consent on file for the same case, and that consent must be in force;
+- the reassignment grace: work done at the door before a case was moved to a colleague is still accepted, with a
+  flag, for :data:`REASSIGNMENT_GRACE` (rule 7 of ``docs/sync-protocol.md``), but it never changes who the case
+  belongs to.
+
+To add a rule: write a function here that raises :class:`RuleViolation` naming the field, and call it from the
+write paths that need it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Collection, Sequence
+from typing import Any, Literal, Protocol
+
+from server.auth.schemas import Principal
+
+__all__ = [
+    "CONTROLLED_FIELDS",
+    "FLAG_REASSIGNED",
+    "REASSIGNMENT_GRACE",
+    "RuleViolation",
+    "check_controlled",
+    "check_referral_consent",
+    "keep_assignment_after_reassignment",
+    "within_reassignment_grace",
+]
+
+REASSIGNMENT_GRACE = dt.timedelta(days=30)
+FLAG_REASSIGNED = "accepted-after-reassignment"
+# Fields only a supervisor of the case's team may set or change.
+CONTROLLED_FIELDS = ("assigned_worker_id", "team_id")
+
+
+class RuleViolation(Exception):
+    """A write breaks a domain rule. ``code`` is ``forbidden`` (not this user's to change) or ``validation``."""
+
+    def __init__(self, code: Literal["forbidden", "validation"], detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.code: Literal["forbidden", "validation"] = code
+        self.detail = detail
+        self.field = field
+
+
+class ScopeMove(Protocol):
+    """One entry or exit of a case in a worker's scope, as the scope log records it."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def entered(self) -> bool: ...
+
+    @property
+    def at(self) -> dt.datetime: ...
+
+
+def check_controlled(
+    principal: Principal,
+    team_members: Collection[uuid.UUID],
+    kind: str,
+    new: dict[str, Any],
+    old: dict[str, Any] | None,
+    case_team: uuid.UUID | None,
+) -> None:
+    """Only a supervisor of the case's team may set or change the assignment fields.
+
+    ``new`` holds the canonical values the write sets, ``old`` the stored fields (None for a new record), and
+    ``team_members`` the ids of the supervisor's team. Sending a field's unchanged value is not a change, and a
+    worker may create a visit assigned to themselves or to nobody.
+    """
+    for name in CONTROLLED_FIELDS:
+        if name not in new:
+            continue
+        value = new[name]
+        if old is not None and value == old.get(name):
+            continue
+        if kind == "visit" and name == "assigned_worker_id" and old is None and value in (None, str(principal.user_id)):
+            continue
+        if not principal.is_supervisor or (case_team is not None and case_team != principal.team_id):
+            raise RuleViolation("forbidden", f"Only the team's supervisor may set {name}.", name)
+        if name == "team_id" and value != str(principal.team_id):
+            raise RuleViolation("forbidden", "A case can only be given to the supervisor's own team.", name)
+        if name == "assigned_worker_id" and value is not None and uuid.UUID(str(value)) not in team_members:
+            raise RuleViolation("validation", "The assigned worker is not a member of this team.", name)
+
+
+def keep_assignment_after_reassignment(incoming: dict[str, Any], kind: str, old: dict[str, Any] | None = None) -> None:
+    """Work accepted during the reassignment grace can never change who the case or visit belongs to."""
+    for name in CONTROLLED_FIELDS:
+        if (
+            name in incoming
+            and (old is None or incoming[name] != old.get(name))
+            and not (kind == "visit" and old is None)
+        ):
+            raise RuleViolation("forbidden", f"{name} cannot change after the case was reassigned.", name)
+
+
+def within_reassignment_grace(moves: Sequence[ScopeMove], cursor_seq: int, now: dt.datetime) -> bool:
+    """Whether a worker who synced up to ``cursor_seq`` may still write to a case that left their scope.
+
+    True when the case was in their scope at that cursor and left it afterwards, less than the grace ago:
+    the device did the work before it could know of the move. ``moves`` are the scope log's entries for this
+    worker and case in ``seq`` order.
+    """
+    at_cursor = [move for move in moves if move.seq <= cursor_seq]
+    left = [move for move in moves if move.seq > cursor_seq and not move.entered]
+    return bool(at_cursor and at_cursor[-1].entered and left and now - left[-1].at <= REASSIGNMENT_GRACE)
+
+
+def check_referral_consent(
+    consent_kind: str | None,
+    consent_case_id: uuid.UUID | None,
+    consent_deleted: bool,
+    consent_status: str | None,
+    case_id: uuid.UUID,
+    *,
+    creating: bool,
+) -> None:
+    """A referral needs the tenant's consent on file for its case; a new one needs a consent in force.
+
+    The consent's clear metadata is enough (kind, case, deleted, status); pass Nones for a consent that does not
+    exist. A referral made earlier keeps its history when the consent is withdrawn later (the app marks it).
+    """
+    if consent_kind != "consent" or consent_case_id != case_id or consent_deleted:
+        raise RuleViolation(
+            "validation", "A referral needs the tenant's consent on file for this case; record it first.", "consent_id"
+        )
+    if creating and consent_status == "withdrawn":
+        raise RuleViolation(
+            "validation",
+            "The tenant has withdrawn this consent; a new referral needs a consent that is in force.",
+            "consent_id",
+        )

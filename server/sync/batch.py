@@ -1,0 +1,137 @@
+"""One write transaction of sync: its state, the per-mutation rejection, and the scope question.
+
+A push batch and an office resolve both run as a :class:`Batch`: the rows the transaction has read or written,
+the ``seq`` numbers it hands out, what it must audit and which push messages it queues. Before a mutation
+touches a case, :func:`authorise` answers whether the case is in the writer's scope, in scope only through the
+reassignment grace (the record gets a flag), or not at all (``not-found``, exactly as for an unknown case).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth.models import Role
+from server.auth.schemas import Principal
+from server.db import utcnow
+from server.push import VISIT_ASSIGNED
+from server.records import rules
+from server.records.models import ScopeEvent, ScopeMember
+from server.records.rules import RuleViolation
+from server.records.scope import subject_of
+from server.records.store import RecordRow, RecordStore
+from server.sync.messages import ErrorCode, MutationError, MutationResult
+
+__all__ = ["SCOPE_KINDS", "Batch", "Rejected", "authorise", "case_team", "preload_scope"]
+
+# Kinds whose changes can move a case in or out of someone's scope (assignee, team, planned visits).
+SCOPE_KINDS = frozenset({"case", "visit"})
+
+
+class Rejected(Exception):
+    """The mutation cannot apply; ``error`` is what the device is told."""
+
+    def __init__(self, code: ErrorCode, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.error = MutationError(code=code, detail=detail, field=field)
+
+    @classmethod
+    def from_rule(cls, violation: RuleViolation) -> Rejected:
+        """A broken domain rule, as the per-mutation rejection sync answers with."""
+        return cls(violation.code, violation.detail, violation.field)
+
+
+@dataclass
+class Batch:
+    """State of one write transaction: a push batch, or an office resolve."""
+
+    db: AsyncSession
+    store: RecordStore
+    principal: Principal
+    seq: int
+    cursor_seq: int | None
+    rows: dict[uuid.UUID, RecordRow]
+    # Cases whose case or visit records changed: only those can change who has the case in scope.
+    scope_changes: set[uuid.UUID] = field(default_factory=set)
+    audit_records: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
+    team_members: set[uuid.UUID] = field(default_factory=set)
+    # Cases this batch created: in the creator's scope at once, though membership is refreshed at the end.
+    created_cases: set[uuid.UUID] = field(default_factory=set)
+    # Scope answers, looked up once per case and batch: in scope (None), accepted with a flag, or refused ("").
+    scope_answers: dict[uuid.UUID, str | None] = field(default_factory=dict)
+    # First results of the mutations processed now, in mid order, stored as one row at the end.
+    log: list[MutationResult] = field(default_factory=list)
+    # Push messages this batch calls for: (user, event, id), queued in the same transaction.
+    notices: list[tuple[uuid.UUID, str, uuid.UUID]] = field(default_factory=list)
+    queued: int = 0
+
+    def notice_visit(self, visit_id: uuid.UUID, fields: dict[str, Any]) -> None:
+        """A planned visit assigned (or rescheduled) for someone other than the writer: tell their devices."""
+        assignee = fields.get("assigned_worker_id")
+        if fields.get("status") == "planned" and assignee and str(assignee) != str(self.principal.user_id):
+            self.notices.append((uuid.UUID(str(assignee)), VISIT_ASSIGNED, visit_id))
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def touch(self, case_id: uuid.UUID, record_id: uuid.UUID, kind: str) -> None:
+        self.audit_records.setdefault(case_id, set()).add(record_id)
+        if kind in SCOPE_KINDS:
+            self.scope_changes.add(case_id)
+
+
+async def authorise(batch: Batch, case_id: uuid.UUID, *, creating_case: bool = False) -> str | None:
+    """Check the case is in scope; returns the flag for work accepted after a reassignment (rule 7)."""
+    if creating_case or case_id in batch.created_cases:
+        return None
+    if case_id not in batch.scope_answers:
+        batch.scope_answers[case_id] = await _scope_answer(batch, case_id)
+    answer = batch.scope_answers[case_id]
+    if answer == "":
+        raise Rejected("not-found", "No such case.")
+    return answer
+
+
+async def preload_scope(batch: Batch, case_ids: set[uuid.UUID]) -> None:
+    """Answer the scope question for every case a batch names with one query."""
+    subject = subject_of(batch.principal)
+    if subject is None or not case_ids:
+        return
+    members = await batch.db.scalars(
+        select(ScopeMember.case_id).where(ScopeMember.subject == subject, ScopeMember.case_id.in_(case_ids))
+    )
+    batch.scope_answers.update(dict.fromkeys(members.all()))
+
+
+async def _scope_answer(batch: Batch, case_id: uuid.UUID) -> str | None:
+    db, principal = batch.db, batch.principal
+    subject = subject_of(principal)
+    if subject is None:
+        return ""
+    if await db.get(ScopeMember, (subject, case_id)) is not None:
+        return None
+    if principal.role is Role.WORKER and batch.cursor_seq is not None:
+        moves = (
+            await db.execute(
+                select(ScopeEvent.seq, ScopeEvent.entered, ScopeEvent.at)
+                .where(ScopeEvent.subject == subject, ScopeEvent.case_id == case_id)
+                .order_by(ScopeEvent.seq)
+            )
+        ).all()
+        if rules.within_reassignment_grace(moves, batch.cursor_seq, utcnow()):
+            return rules.FLAG_REASSIGNED
+    return ""
+
+
+async def case_team(batch: Batch, case_id: uuid.UUID) -> uuid.UUID | None:
+    row = batch.rows.get(case_id)
+    if row is None:
+        row = (await batch.store.rows([case_id])).get(case_id)
+        if row is not None:
+            batch.rows[case_id] = row
+    return None if row is None or row.kind != "case" else row.team_id

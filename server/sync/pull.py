@@ -1,0 +1,164 @@
+"""Pull: one page of the changes in the caller's scope after their cursor.
+
+Pull reads in one snapshot: the clock's committed ``seq`` H bounds the page, so a change committed later can
+never be skipped, and scope membership is read in the same snapshot. A case that entered the caller's scope is
+delivered whole (its records' positions are raised to the moment it entered), and a case that left it is named
+in ``purge``. Every delivered record is audited as a read.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, literal, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from server import audit
+from server.auth.schemas import Principal
+from server.db import begin_write
+from server.problems import CursorExpired, UpgradeRequired, ValidationFailed
+from server.records import clock
+from server.records.keyring import Keyring
+from server.records.models import Record, ScopeEvent, ScopeMember
+from server.records.scope import subject_of
+from server.records.store import RecordStore
+from server.sync.cursor import Cursor, CursorInvalid, decode_cursor, encode_cursor
+from server.sync.messages import MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Change, PullResponse
+
+__all__ = ["pull_page"]
+
+# What a pulled change needs of a row; the other columns stay in the database.
+PULL_COLUMNS = (
+    Record.id,
+    Record.kind,
+    Record.case_id,
+    Record.version,
+    Record.deleted,
+    Record.blob,
+    Record.schema_version,
+    Record.flag,
+)
+
+
+async def pull_page(
+    sessions: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
+    keyring: Keyring,
+    secret: bytes,
+    principal: Principal,
+    *,
+    cursor_text: str | None,
+    limit: int,
+    protocol: int | None = None,
+) -> PullResponse:
+    """One page of changes in the caller's scope after the cursor, in ``(seq, id)`` order."""
+    if protocol is not None and protocol < MIN_PROTOCOL_VERSION:
+        raise UpgradeRequired("This client speaks an old protocol; update the app.", min_protocol=MIN_PROTOCOL_VERSION)
+    if protocol is not None and protocol > PROTOCOL_VERSION:
+        raise ValidationFailed(f"Protocol {protocol} is unknown to this server.", field="protocol")
+    try:
+        cursor = decode_cursor(secret, principal.user_id, cursor_text)
+    except CursorInvalid as exc:
+        raise ValidationFailed(str(exc), field="cursor") from None
+    subject = subject_of(principal)
+
+    dialect = engine.dialect.name
+    committed = await clock.read(engine)
+    if cursor.seq and cursor.seq < committed.horizon:
+        raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
+    if subject is None or (cursor.seq >= committed.seq and cursor.after_id is None):
+        # The common case of a device that is up to date: one statement, no snapshot.
+        next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, committed.seq)))
+        return PullResponse(changes=[], purge=[], cursor=next_cursor, has_more=False)
+
+    async with sessions() as db:
+        if dialect == "postgresql":
+            await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        # Again inside the snapshot: H must be the clock of the very snapshot the records are read from.
+        high, horizon = await clock.read(db)
+        if cursor.seq and cursor.seq < horizon:
+            raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
+        if subject is None or (cursor.seq >= high and cursor.after_id is None):
+            next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, high)))
+            return PullResponse(changes=[], purge=[], cursor=next_cursor, has_more=False)
+        member = select(ScopeMember.case_id, ScopeMember.entered_seq).where(ScopeMember.subject == subject).subquery()
+        effective = (
+            func.max(Record.version, member.c.entered_seq)
+            if dialect == "sqlite"
+            else func.greatest(Record.version, member.c.entered_seq)
+        )
+        if cursor.after_id is None:
+            after_cursor = effective > cursor.seq
+        else:
+            after_cursor = tuple_(effective, Record.id) > tuple_(literal(cursor.seq), literal(cursor.after_id))
+        # Order narrow rows first (ids and positions only), then read the blobs of just this page: sorting
+        # whole rows would drag every blob of the scope through the sorter on every page.
+        order = (
+            select(Record.id, effective.label("effective"))
+            .join(member, member.c.case_id == Record.case_id)
+            .where(
+                effective <= high,
+                after_cursor,
+                or_(Record.deleted.is_(False), Record.version > member.c.entered_seq),
+                Record.blob.is_not(None),
+            )
+            .order_by(effective, Record.id)
+            .limit(limit + 1)
+        )
+        keys = (await db.execute(order)).all()
+        has_more = len(keys) > limit
+        keys = keys[:limit]
+        remaining = 0
+        if has_more:
+            # For the device's progress bar ("n of m"): how many changes follow this page in the same snapshot.
+            counted = order.limit(None).order_by(None).subquery()
+            total = (await db.execute(select(func.count()).select_from(counted))).scalar_one()
+            remaining = int(total) - len(keys)
+        end = Cursor(int(keys[-1].effective), keys[-1].id) if has_more else Cursor(high)
+        by_id = {
+            row["id"]: row
+            for row in (await db.execute(select(*PULL_COLUMNS).where(Record.id.in_([k.id for k in keys])))).mappings()
+        }
+        found = [by_id[k.id] for k in keys]
+        opened = await RecordStore(db, keyring).decrypt_fields(found)
+        leaves = (
+            await db.execute(
+                select(ScopeEvent.case_id, ScopeEvent.seq, ScopeEvent.entered)
+                .where(ScopeEvent.subject == subject, ScopeEvent.seq > cursor.seq, ScopeEvent.seq <= end.seq)
+                .order_by(ScopeEvent.seq, ScopeEvent.id)
+            )
+        ).all()
+        last_state: dict[uuid.UUID, bool] = {}
+        for case_id, _, entered in leaves:
+            last_state[case_id] = entered
+        purge = sorted(case_id for case_id, entered in last_state.items() if not entered)
+    changes = [
+        Change(
+            kind=r["kind"],
+            id=r["id"],
+            case_id=r["case_id"],
+            version=r["version"],
+            deleted=r["deleted"],
+            fields=None if r["deleted"] else fields,
+            flag=r["flag"],
+        )
+        for r, fields in zip(found, opened, strict=True)
+    ]
+    if changes:
+        async with sessions() as db:
+            await begin_write(db)
+            await audit.append_per_case(
+                db,
+                action="sync.pull",
+                actor_id=principal.user_id,
+                device_id=principal.device_id,
+                records=((change.case_id, change.id) for change in changes),
+            )
+            await db.commit()
+    return PullResponse(
+        changes=changes,
+        purge=purge,
+        cursor=encode_cursor(secret, principal.user_id, end),
+        has_more=has_more,
+        remaining=remaining,
+    )

@@ -1,0 +1,196 @@
+"""Push: one batch of a device's mutations in one write transaction.
+
+The transaction takes the sync clock's lock first (which orders all writers so that ``seq`` follows commit
+order), reads every record, conflict and stored result the batch names in a few bulk queries, applies the
+mutations in ``mid`` order with a result each (:mod:`server.sync.apply`), and writes records, conflicts, scope
+changes, audit entries, stored results, queued push messages and the device's ``last_mid`` before one commit
+(:func:`finish`). A replayed ``mid`` gets its stored first result and changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server import audit
+from server.auth.models import Device, User
+from server.auth.schemas import Principal
+from server.db import begin_write
+from server.problems import BatchTooLarge, Forbidden, ValidationFailed
+from server.push import SYNC_HINT, enqueue
+from server.records import clock
+from server.records.keyring import CaseShredded, Keyring
+from server.records.scope import refresh_membership
+from server.records.store import RecordStore
+from server.sync.apply import apply
+from server.sync.batch import Batch, preload_scope
+from server.sync.cursor import CursorInvalid, decode_cursor
+from server.sync.messages import (
+    MAX_MUTATIONS,
+    Mutation,
+    MutationError,
+    MutationResult,
+    PushRequest,
+    PushResponse,
+    PutMutation,
+    ResolveMutation,
+)
+from server.sync.models import MutationLog
+
+__all__ = ["finish", "push_batch", "team_members"]
+
+_results_decoder = msgspec.json.Decoder(list[MutationResult])
+_result_encoder = msgspec.json.Encoder()
+
+
+async def push_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    keyring: Keyring,
+    secret: bytes,
+    principal: Principal,
+    request: PushRequest,
+    on_queued: Callable[[], None] | None = None,
+) -> PushResponse:
+    """Apply a batch of mutations; every mutation gets a result, and replays get their first result.
+
+    ``on_queued`` runs after the commit when the batch queued push messages (to wake the dispatcher).
+    """
+    if len(request.mutations) > MAX_MUTATIONS:
+        raise BatchTooLarge(f"At most {MAX_MUTATIONS} mutations per push; split the outbox into batches.")
+    if request.device_id != principal.device_id:
+        raise Forbidden("The device_id is not the device of this session.")
+    cursor_seq: int | None = None
+    if request.cursor:
+        try:
+            cursor_seq = decode_cursor(secret, principal.user_id, request.cursor).seq
+        except CursorInvalid as exc:
+            raise ValidationFailed(str(exc), field="cursor") from None
+    mutations = sorted(request.mutations, key=lambda m: m.mid)
+
+    async with sessions() as db:
+        await begin_write(db)
+        start = (await clock.lock(db)).seq
+        device = await db.get(Device, principal.device_id, with_for_update=True)
+        assert device is not None  # the session is bound to it
+        last_mid = device.last_mid
+        mids = [m.mid for m in mutations]
+        # Stored first results are only ever needed for mids at or below last_mid (replays).
+        replayed = [mid for mid in mids if mid <= last_mid]
+        stored: dict[int, MutationResult] = {}
+        if replayed:
+            logged = await db.scalars(
+                select(MutationLog.results).where(
+                    MutationLog.device_id == device.id,
+                    MutationLog.first_mid <= max(replayed),
+                    MutationLog.last_mid >= min(replayed),
+                )
+            )
+            stored = {r.mid: r for blob in logged.all() for r in _results_decoder.decode(blob)}
+        store = RecordStore(db, keyring)
+        ids = {m.id for m in mutations if not isinstance(m, ResolveMutation)}
+        ids |= {m.conflict_id for m in mutations if isinstance(m, ResolveMutation)}
+        # The named records and cases in one query; the cases' rows are needed for every mutation anyway.
+        named = {m.case_id for m in mutations if not isinstance(m, ResolveMutation)}
+        rows = await store.rows(ids | named)
+        existing = {case_id for case_id in named if case_id in rows and rows[case_id].kind == "case"}
+        # Data keys for the cases that exist and the cases this batch creates: never for ids a client made up.
+        created = {m.id for m in mutations if isinstance(m, PutMutation) and m.kind == "case" and m.id not in rows}
+        case_ids = existing | created | {r.case_id for r in rows.values()}
+        with contextlib.suppress(CaseShredded):  # mutations naming an erased case are rejected one by one below
+            await store.prepare_write(case_ids)
+        conflict_targets = {r.id for r in rows.values() if r.kind == "conflict"}
+        batch = Batch(db=db, store=store, principal=principal, seq=start, cursor_seq=cursor_seq, rows=rows)
+        if conflict_targets:
+            await store.decrypt(rows[c] for c in conflict_targets)  # warms the data keys
+        await team_members(batch)
+        await preload_scope(batch, existing)
+
+        results: list[MutationResult] = []
+        seen: dict[int, MutationResult] = {}
+        with db.no_autoflush:  # new records are inserted together by the store, not one by one
+            await _apply_all(batch, mutations, last_mid, stored, results, seen, device.id)
+        last_mid = max([last_mid, *mids])  # every mid above the old last_mid was processed just now
+        device.last_mid = last_mid
+        await finish(batch, start, action="sync.push")
+    if batch.queued and on_queued is not None:
+        on_queued()
+    return PushResponse(results=results, last_mid=last_mid)
+
+
+async def finish(batch: Batch, start: int, *, action: str) -> None:
+    """Write the batch's rows, stored results, scope changes, audit entries and clock, then commit."""
+    db = batch.db
+    await batch.store.flush()
+    if batch.log:
+        db.add(
+            MutationLog(
+                device_id=batch.principal.device_id,
+                first_mid=batch.log[0].mid,
+                last_mid=batch.log[-1].mid,
+                results=_result_encoder.encode(batch.log),
+            )
+        )
+    if batch.scope_changes:
+        events = await refresh_membership(db, batch.scope_changes, batch.seq)
+        # A case entered or left a worker's scope: their devices should sync. A worker told of a visit already
+        # syncs for it; team subjects (supervisors) have no subscriptions and are skipped by the queue.
+        told = {user for user, _, _ in batch.notices}
+        batch.notices.extend(
+            (event.subject, SYNC_HINT, event.case_id)
+            for event in events
+            if event.subject not in told and event.subject != batch.principal.user_id
+        )
+    batch.queued = await enqueue(db, batch.notices)
+    await audit.append_per_case(
+        db,
+        action=action,
+        actor_id=batch.principal.user_id,
+        device_id=batch.principal.device_id,
+        records=(
+            (case_id, record_id) for case_id, record_ids in batch.audit_records.items() for record_id in record_ids
+        ),
+    )
+    if batch.seq != start:
+        await clock.advance(db, batch.seq)
+    await db.commit()
+
+
+async def _apply_all(
+    batch: Batch,
+    mutations: list[Mutation],
+    last_mid: int,
+    stored: dict[int, MutationResult],
+    results: list[MutationResult],
+    seen: dict[int, MutationResult],
+    device_id: uuid.UUID,
+) -> None:
+    """Apply ``mutations`` in mid order, appending one result each (replays get their stored result)."""
+    for mutation in mutations:
+        if mutation.mid in seen:
+            results.append(seen[mutation.mid])
+            continue
+        if mutation.mid <= last_mid:
+            result = stored.get(mutation.mid) or MutationResult(
+                mid=mutation.mid,
+                status="rejected",
+                error=MutationError(
+                    code="stale-mid", detail="This mid is at or below the last one processed for the device."
+                ),
+            )
+        else:
+            result = await apply(batch, mutation)
+            batch.log.append(result)
+        seen[mutation.mid] = result
+        results.append(result)
+
+
+async def team_members(batch: Batch) -> None:
+    """Load the supervisor's team into the batch: an assignment may only name one of them."""
+    if batch.principal.is_supervisor:
+        members = await batch.db.scalars(select(User.id).where(User.team_id == batch.principal.team_id))
+        batch.team_members = set(members.all())
