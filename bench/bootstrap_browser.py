@@ -27,8 +27,8 @@ from playwright.async_api import async_playwright
 
 from bench.report import print_table, write_section
 from bench.sync import PASSWORD, prepare, seed_caseload
-from tests.browser.tablet import until
-from tests.live import LiveServer
+from tests.support.live import LiveServer
+from tests.support.tablet import until
 
 PASSPHRASE = "Sommer im Hof 2026"
 CHROMIUM = "/usr/bin/chromium"

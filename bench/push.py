@@ -29,9 +29,9 @@ from server.app import create_app
 from server.plugin import service_of
 from server.push.sender import send
 from server.push.service import PushService
-from tests.conftest import client_from, running
-from tests.pushservice import LocalPushService
-from tests.syncing import Device
+from tests.support.app import client_from, running
+from tests.support.pushservice import LocalPushService
+from tests.support.syncing import Device
 
 WORKERS = 10
 

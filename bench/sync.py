@@ -47,8 +47,8 @@ from server.records.keyring import Keyring
 from server.records.scope import refresh_membership
 from server.records.store import RecordStore, validate_fields
 from server.settings import Settings
-from tests.conftest import running
-from tests.live import LiveServer, free_port
+from tests.support.app import running
+from tests.support.live import LiveServer, free_port
 
 PASSWORD = "bench password 2026"
 BATCH = 500

@@ -17,7 +17,8 @@ from server.auth.tokens import hash_token
 from server.db import create_engine, session_factory
 from server.problems import PROBLEM_BASE
 from server.settings import Settings
-from tests.conftest import PASSWORD, Org, client_from, login
+from tests.support.accounts import PASSWORD, Org, login
+from tests.support.app import client_from
 
 pytestmark = pytest.mark.usefixtures("org")
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from tests.api.test_records import supervisor_creates_case, worker_device
-from tests.conftest import Org
-from tests.syncing import new_id
+from tests.support.accounts import Org
+from tests.support.cases import supervisor_creates_case, worker_device
+from tests.support.syncing import new_id
 
 pytestmark = pytest.mark.usefixtures("org")
 

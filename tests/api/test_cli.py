@@ -10,7 +10,7 @@ import pytest
 
 from server.cli import main
 from server.settings import Settings
-from tests.conftest import PASSWORD, login
+from tests.support.accounts import PASSWORD, login
 
 Client = httpx.AsyncClient
 

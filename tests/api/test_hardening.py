@@ -11,8 +11,9 @@ from server.db import create_engine
 from server.plugin import DoorstepPlugin, service_of
 from server.problems import PROBLEM_BASE
 from server.settings import Settings
-from tests.conftest import PASSWORD, client_from, login, running
-from tests.live import free_port
+from tests.support.accounts import PASSWORD, login
+from tests.support.app import client_from, running
+from tests.support.live import free_port
 
 pytestmark = pytest.mark.usefixtures("org")
 

@@ -32,10 +32,11 @@ from server.push.sender import Outcome, Sent
 from server.push.service import PushService
 from server.push.vapid import VAPID_FILE
 from server.settings import Settings
-from tests.api.test_records import case_fields
-from tests.conftest import Org, client_from, login, running
-from tests.pushservice import LocalPushService, Subscriber
-from tests.syncing import Device, new_id
+from tests.support.accounts import Org, login
+from tests.support.app import client_from, running
+from tests.support.cases import case_fields
+from tests.support.pushservice import LocalPushService, Subscriber
+from tests.support.syncing import Device, new_id
 
 pytestmark = pytest.mark.usefixtures("org")
 

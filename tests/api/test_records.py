@@ -21,40 +21,15 @@ from server.records.keyring import Keyring, KeyringError
 from server.records.models import CaseKey, Record
 from server.records.store import RecordStore
 from server.settings import Settings
-from tests.conftest import Org, client_from, login
-from tests.syncing import Device, new_id
+from tests.support.accounts import Org, login
+from tests.support.app import client_from
+from tests.support.cases import supervisor_creates_case, worker_device
+from tests.support.syncing import Device, new_id
 
 pytestmark = pytest.mark.usefixtures("org")
 
 Client = httpx.AsyncClient
 CANARY = "Kanarienvogel-7Q9 Erika Musterfrau"
-
-
-def case_fields(org: Org, worker: uuid.UUID | None, **extra: Any) -> dict[str, Any]:
-    return {
-        "team_id": str(org.team_id),
-        "assigned_worker_id": str(worker) if worker else None,
-        "type": "rent_arrears",
-        "status": "open",
-        "risk": "high",
-        "title": "Mietrückstand Testfall",
-        **extra,
-    }
-
-
-async def supervisor_creates_case(
-    app: Litestar, org: Org, worker: uuid.UUID | None, **extra: Any
-) -> tuple[str, Device]:
-    async with client_from(app) as c:
-        device = Device(c, await login(c, "supervisor"))
-        case_id = new_id()
-        results = await device.push(device.put("case", case_id, case_id, case_fields(org, worker, **extra)))
-        assert results[0]["status"] == "applied", results
-    return case_id, device
-
-
-async def worker_device(client: Client, name: str = "worker1") -> Device:
-    return Device(client, await login(client, name))
 
 
 async def engine_for(settings: Settings) -> Any:

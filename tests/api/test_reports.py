@@ -17,9 +17,10 @@ from server.audit import AuditEntry
 from server.auth.state import AuthState
 from server.db import create_engine, session_factory
 from server.plugin import service_of
-from tests.api.test_records import case_fields
-from tests.conftest import Org, client_from, login
-from tests.syncing import Device, new_id
+from tests.support.accounts import Org, login
+from tests.support.app import client_from
+from tests.support.cases import case_fields
+from tests.support.syncing import Device, new_id
 
 pytestmark = pytest.mark.usefixtures("org")
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from server.settings import Settings
-from tests.conftest import PASSWORD
-from tests.live import LiveServer
+from tests.support.accounts import PASSWORD
+from tests.support.live import LiveServer
 
 pytestmark = [pytest.mark.usefixtures("org"), pytest.mark.slow]
 

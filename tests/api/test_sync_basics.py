@@ -10,9 +10,10 @@ import pytest
 from litestar import Litestar
 
 from server.problems import PROBLEM_BASE
-from tests.api.test_records import case_fields, supervisor_creates_case
-from tests.conftest import Org, client_from, login
-from tests.syncing import Device, new_id
+from tests.support.accounts import Org, login
+from tests.support.app import client_from
+from tests.support.cases import case_fields, supervisor_creates_case
+from tests.support.syncing import Device, new_id
 
 pytestmark = pytest.mark.usefixtures("org")
 

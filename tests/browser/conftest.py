@@ -6,7 +6,6 @@ Without Chromium the browser tests are skipped on a developer machine, and fail 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,11 +13,8 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 from server.settings import Settings
-from tests.live import LiveServer
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-TABLET_SIZES = {"landscape": {"width": 1024, "height": 768}, "portrait": {"width": 768, "height": 1024}}
+from tests.support.live import LiveServer
+from tests.support.tablet import CHROMIUM, DOCS_SCREENSHOTS
 
 
 @pytest.fixture

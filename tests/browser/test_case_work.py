@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.tablet import (
+from tests.support.accounts import Org
+from tests.support.live import LiveServer
+from tests.support.tablet import (
     last_sync,
     seed_case,
     server_records,
@@ -17,8 +19,6 @@ from tests.browser.tablet import (
     wait_synced,
     worker_tablet,
 )
-from tests.conftest import Org
-from tests.live import LiveServer
 
 pytestmark = [pytest.mark.browser]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser
 
-from tests.browser.conftest import TABLET_SIZES
-from tests.live import LiveServer
+from tests.support.live import LiveServer
+from tests.support.tablet import TABLET_SIZES
 
 pytestmark = [pytest.mark.usefixtures("org"), pytest.mark.browser]
 

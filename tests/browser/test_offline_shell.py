@@ -9,8 +9,8 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from server.web.pwa import asset_manifest
-from tests.browser.conftest import TABLET_SIZES
-from tests.live import LiveServer
+from tests.support.live import LiveServer
+from tests.support.tablet import TABLET_SIZES
 
 pytestmark = [pytest.mark.usefixtures("org"), pytest.mark.browser]
 

@@ -10,14 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, CDPSession, Page, expect
 
-from tests.browser.conftest import TABLET_SIZES
-from tests.browser.tablet import new_tablet, seed_case, setup_device, until
-from tests.conftest import PASSWORD, Org
-from tests.live import LiveServer
-from tests.pushservice import LocalPushService
-from tests.syncing import Device, new_id
+from tests.support.accounts import PASSWORD, Org
+from tests.support.live import LiveServer
+from tests.support.pushservice import LocalPushService
+from tests.support.syncing import Device, new_id
+from tests.support.tablet import TABLET_SIZES, new_tablet, seed_case, setup_device, until
 
 pytestmark = [pytest.mark.browser]
 
@@ -83,11 +82,7 @@ async def test_an_assigned_visit_is_pushed_shown_and_synced(
         assert json.dumps(applied_key) == json.dumps(list(_bytes(server_key)))
 
         cdp = await context.new_cdp_session(page)
-        registrations: list[dict[str, Any]] = []
-        cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
-        await cdp.send("ServiceWorker.enable")
-        await until(page, "async () => true")  # let the registration events arrive
-        registration = next(r for r in registrations if r["scopeURL"].startswith(live_server.url))
+        registration_id = await activated_worker(cdp, page, live_server.url)
 
         visit_id = new_id()
         tomorrow = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(10, 30)).astimezone()
@@ -112,7 +107,7 @@ async def test_an_assigned_visit_is_pushed_shown_and_synced(
             "ServiceWorker.deliverPushMessage",
             {
                 "origin": live_server.url,
-                "registrationId": registration["registrationId"],
+                "registrationId": registration_id,
                 "data": delivery.raw.decode(),
             },
         )
@@ -140,6 +135,38 @@ async def test_an_assigned_visit_is_pushed_shown_and_synced(
         await context.close()
         await service.stop()
         await office.aclose()
+
+
+async def activated_worker(cdp: CDPSession, page: Page, origin: str) -> str:
+    """The registration id of the page's service worker, once DevTools reports its version activated.
+
+    A push message delivered to a registration without an activated worker is dropped, so the test waits for that
+    state itself rather than for some time to pass. (An activated worker that went idle is started by the push.)
+    """
+    scopes: dict[str, str] = {}
+    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    def registrations(event: dict[str, Any]) -> None:
+        scopes.update((r["registrationId"], r["scopeURL"]) for r in event["registrations"])
+        check_versions([])
+
+    def check_versions(versions: list[dict[str, Any]]) -> None:
+        seen.extend(versions)
+        for version in seen:
+            scope = scopes.get(version["registrationId"], "")
+            if (
+                scope.startswith(origin)
+                and version["status"] == "activated"
+                and not ready.done()
+            ):
+                ready.set_result(version["registrationId"])
+
+    seen: list[dict[str, Any]] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", registrations)
+    cdp.on("ServiceWorker.workerVersionUpdated", lambda event: check_versions(event["versions"]))
+    await cdp.send("ServiceWorker.enable")
+    await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    return await asyncio.wait_for(ready, timeout=30)
 
 
 def _bytes(base64url: str) -> bytes:

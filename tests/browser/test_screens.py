@@ -15,10 +15,9 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from server.demo import DEFAULT_DEMO_PASSWORD
-from tests.browser.conftest import TABLET_SIZES
-from tests.browser.tablet import new_tablet, setup_device
-from tests.live import LiveServer
-from tests.syncing import Device
+from tests.support.live import LiveServer
+from tests.support.syncing import Device
+from tests.support.tablet import TABLET_SIZES, new_tablet, setup_device
 
 pytestmark = [pytest.mark.browser]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.browser.conftest import TABLET_SIZES
-from tests.conftest import PASSWORD
-from tests.live import LiveServer
+from tests.support.accounts import PASSWORD
+from tests.support.live import LiveServer
+from tests.support.tablet import TABLET_SIZES
 
 pytestmark = [pytest.mark.usefixtures("org"), pytest.mark.browser]
 

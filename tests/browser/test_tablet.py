@@ -6,10 +6,12 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import TABLET_SIZES
-from tests.browser.tablet import (
+from tests.support.accounts import PASSWORD, Org
+from tests.support.live import LiveServer
+from tests.support.tablet import (
     PASSPHRASE,
     PIN,
+    TABLET_SIZES,
     last_sync,
     new_tablet,
     outbox_size,
@@ -23,8 +25,6 @@ from tests.browser.tablet import (
     wait_synced,
     worker_tablet,
 )
-from tests.conftest import PASSWORD, Org
-from tests.live import LiveServer
 
 pytestmark = [pytest.mark.browser]
 

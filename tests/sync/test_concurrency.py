@@ -18,9 +18,10 @@ from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.store import RecordStore
 from server.settings import Settings
-from tests.api.test_records import supervisor_creates_case
-from tests.conftest import Org, client_from, login
-from tests.syncing import Device, new_id
+from tests.support.accounts import Org, login
+from tests.support.app import client_from
+from tests.support.cases import supervisor_creates_case
+from tests.support.syncing import Device, new_id
 
 pytestmark = pytest.mark.usefixtures("org")
 

@@ -24,8 +24,10 @@ from sqlalchemy.engine import make_url
 
 from server.app import create_app
 from server.settings import Settings
-from tests.conftest import PASSWORD, _truncate_all, client_from, running
-from tests.syncing import Device, new_id
+from tests.support.accounts import PASSWORD
+from tests.support.app import client_from, running
+from tests.support.databases import truncate_all
+from tests.support.syncing import Device, new_id
 
 DEVICES = 3
 EDITABLE = {
@@ -253,7 +255,7 @@ def test_devices_converge_under_any_interleaving(template_database: str, passwor
             shutil.copyfile(make_url(template_database).database or "", target)
             url = f"sqlite+aiosqlite:///{target}"
         else:
-            await _truncate_all(template_database)
+            await truncate_all(template_database)
             url = template_database
         await _seed_accounts(url, password_hash)
         return url

@@ -18,9 +18,9 @@ import pytest
 from server.auth.models import Role, User
 from server.auth.service import create_team
 from server.db import create_engine, migrate, session_factory
-from tests.conftest import PASSWORD
-from tests.live import LiveServer
-from tests.syncing import Device, new_id
+from tests.support.accounts import PASSWORD
+from tests.support.live import LiveServer
+from tests.support.syncing import Device, new_id
 
 DEVICES = 3
 MUTATIONS = 300

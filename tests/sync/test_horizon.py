@@ -14,9 +14,9 @@ from server.housekeeping import run_housekeeping
 from server.problems import PROBLEM_BASE
 from server.records.models import Record
 from server.settings import Settings
-from tests.api.test_records import supervisor_creates_case
-from tests.conftest import Org, login
-from tests.syncing import Device, new_id
+from tests.support.accounts import Org, login
+from tests.support.cases import supervisor_creates_case
+from tests.support.syncing import Device, new_id
 
 pytestmark = pytest.mark.usefixtures("org")
 

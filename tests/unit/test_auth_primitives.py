@@ -54,7 +54,7 @@ def test_log_values_cannot_forge_lines() -> None:
 async def test_the_app_keeps_the_escaping_log_handlers(settings: Settings) -> None:
     from server.app import create_app
     from server.logs import configure_logging
-    from tests.conftest import running
+    from tests.support.app import running
 
     root = logging.getLogger()
     saved = root.handlers[:], root.level

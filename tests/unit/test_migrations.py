@@ -11,14 +11,14 @@ from sqlalchemy import Connection, text
 
 from server.db import create_engine, migrate
 from server.db.migrate import alembic_config
-from tests.conftest import _admin_sql, _postgres_url
+from tests.support.databases import admin_sql, postgres_url
 
 
 async def test_stored_results_survive_the_batch_layout_migration_and_its_downgrade(tmp_path: Path) -> None:
-    server = _postgres_url()
+    server = postgres_url()
     if server:
         name = f"doorstep_migration_{uuid.uuid4().hex[:8]}"
-        await _admin_sql(server, f'CREATE DATABASE "{name}"')
+        await admin_sql(server, f'CREATE DATABASE "{name}"')
         url = server.rsplit("/", 1)[0] + f"/{name}"
     else:
         url = f"sqlite+aiosqlite:///{tmp_path / 'migrate.db'}"
@@ -58,4 +58,4 @@ async def test_stored_results_survive_the_batch_layout_migration_and_its_downgra
     finally:
         await engine.dispose()
         if server:
-            await _admin_sql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin_sql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from tests.live import free_port
+from tests.support.live import free_port
 
 __all__ = ["Delivery", "LocalPushService", "Subscriber"]
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import TABLET_SIZES
-from tests.conftest import PASSWORD
-from tests.syncing import Device, new_id
+from tests.support.accounts import PASSWORD
+from tests.support.syncing import Device, new_id
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+TABLET_SIZES = {"landscape": {"width": 1024, "height": 768}, "portrait": {"width": 768, "height": 1024}}
 
 PASSPHRASE = "Sommer im Hof 2026"
 PIN = "2468"
