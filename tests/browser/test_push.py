@@ -154,11 +154,7 @@ async def activated_worker(cdp: CDPSession, page: Page, origin: str) -> str:
         seen.extend(versions)
         for version in seen:
             scope = scopes.get(version["registrationId"], "")
-            if (
-                scope.startswith(origin)
-                and version["status"] == "activated"
-                and not ready.done()
-            ):
+            if scope.startswith(origin) and version["status"] == "activated" and not ready.done():
                 ready.set_result(version["registrationId"])
 
     seen: list[dict[str, Any]] = []
