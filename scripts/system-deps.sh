@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs: PostgreSQL (server) and Chromium (browser tests).
+# Installs the Debian packages the test suite needs: PostgreSQL (server), Chromium (browser tests) and Node.js
+# (the tablet's shared rules run in Node beside their Python twins).
 # Under CI=true a missing package is installed, and a failed install fails the run. Elsewhere the script only
 # reports what is missing, because installing system packages is the machine owner's decision.
 set -euo pipefail
@@ -7,6 +8,7 @@ set -euo pipefail
 missing=()
 ls -d /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "${CI:-}" = "true" ]; then

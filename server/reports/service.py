@@ -30,9 +30,10 @@ from server.problems import Forbidden, ValidationFailed
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.schemas import SECURED_OUTCOMES, BenefitKind, CaseOutcome, Channel
+from server.records.standing import installment_state
 from server.records.store import RecordStore
 
-__all__ = ["CHANNELS", "DEFINITIONS", "OUTCOMES", "Report", "Reports", "installment_state", "team_report"]
+__all__ = ["CHANNELS", "DEFINITIONS", "OUTCOMES", "Report", "Reports", "team_report"]
 
 CHANNELS: tuple[str, ...] = get_args(Channel)
 OUTCOMES = tuple(outcome.value for outcome in CaseOutcome)
@@ -154,36 +155,6 @@ def _months(window: _Window) -> list[str]:
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(day.day, last))
-
-
-def installment_state(fields: dict[str, Any], on: dt.date) -> str:
-    """The standing of an agreement on ``on``, by the same rule the tablet shows (``data.installmentState``)."""
-    if fields.get("status") == "cancelled":
-        return "cancelled"
-    rate, total = int(fields["monthly_rate_cents"]), int(fields["total_cents"])
-    count = max(1, -(-total // rate))
-    start = dt.date.fromisoformat(fields["start_on"])
-    recorded = {p["due_on"]: p for p in fields.get("payments") or []}
-    paid_all, outstanding = True, 0
-    for i in range(count):
-        due = _add_months(start, i)
-        payment = recorded.get(due.isoformat()) or {}
-        paid = bool(payment.get("paid_on"))
-        paid_all = paid_all and paid
-        if not paid and (payment.get("missed") or due < on):
-            outstanding += 1
-    if fields.get("status") == "completed" or paid_all:
-        return "completed"
-    if fields.get("status") == "broken" or outstanding >= 2:
-        return "broken"
-    return "behind" if outstanding == 1 else "kept"
 
 
 async def team_report(

@@ -15,6 +15,7 @@ export function onAuthProblem(fn) {
 export class ApiError extends Error {
   constructor(status, problem) {
     super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.name = "ApiError";
     this.status = status;
     this.problem = problem || {};
     this.type = (problem?.type || "").split("/").pop() || null;
@@ -22,7 +23,25 @@ export class ApiError extends Error {
 }
 
 /** A network failure (no answer at all), as opposed to an answer with an error. */
-export class Offline extends Error {}
+export class Offline extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "Offline";
+  }
+}
+
+/** The answer's JSON, or null: a proxy's HTML error page (a 502, say) is not JSON and must not become a
+ * SyntaxError; its status alone makes the ApiError. */
+async function body_of(response) {
+  const type = response.headers.get("Content-Type") || "";
+  const text = await response.text();
+  if (!text || !/[/+]json\b/.test(type)) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
 
 export async function api(method, path, body) {
   const headers = {};
@@ -39,8 +58,7 @@ export async function api(method, path, body) {
   } catch {
     throw new Offline("no connection");
   }
-  const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
+  const data = await body_of(response);
   if (!response.ok) {
     const error = new ApiError(response.status, data);
     if (response.status === 401) for (const fn of listeners) fn(error.type || "unauthenticated");

@@ -9,7 +9,7 @@ import { applyLanguage, lang, setLang, t } from "./i18n.js";
 import * as store from "./storage.js";
 import * as push from "./push.js";
 import * as sync from "./sync.js";
-import { fill, h, toast } from "./ui.js";
+import { errorMessage, fill, h, toast } from "./ui.js";
 import * as caseScreen from "./screens/case.js";
 import * as conflictsScreen from "./screens/conflicts.js";
 import * as assessmentScreen from "./screens/assessment.js";
@@ -459,8 +459,13 @@ async function route() {
   for (const [pattern, render] of screens) {
     const match = hash.match(pattern);
     if (!match) continue;
-    const main = h("div", { class: "screen" });
-    await render(main, match.slice(1), app);
+    let main = h("div", { class: "screen" });
+    try {
+      await render(main, match.slice(1), app);
+    } catch (error) {
+      console.error("doorstep: screen failed", error);
+      main = errorPanel(error);
+    }
     if (turn !== routing) return; // a later navigation won
     fill($("main"), main);
     markNav(hash);
@@ -469,6 +474,17 @@ async function route() {
     return;
   }
   app.navigate("#/heute");
+}
+
+/** What a screen shows when it could not be built: what happened in plain words, and a way to try again. */
+function errorPanel(error) {
+  return h(
+    "div",
+    { class: "screen" },
+    h("h2", {}, t("error.screen_title")),
+    h("p", { class: "error", role: "alert" }, errorMessage(error)),
+    h("button", { type: "button", onclick: () => route() }, t("error.retry")),
+  );
 }
 
 function renderNav() {

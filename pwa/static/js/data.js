@@ -4,6 +4,9 @@ import * as store from "./storage.js";
 import { overlayOf } from "./sync.js";
 import { t } from "./i18n.js";
 import { today, uuid7 } from "./ui.js";
+import { addDays, installmentState as standing, monthlyBalance } from "./rules.js";
+
+export { monthlyBalance };
 
 let key = null;
 let afterChange = () => {};
@@ -130,14 +133,6 @@ export function nextDeadlines(legalEvents) {
   return next;
 }
 
-/** Income minus expenses of an assessment (section 6), in cents; the same rule as the server's. */
-export function monthlyBalance(fields) {
-  const sum = (items) => (items || []).reduce((total, item) => total + (Number(item.monthly_cents) || 0), 0);
-  const income = sum(fields.income?.items) + sum(fields.benefits?.received);
-  const expenses = sum(fields.budget?.fixed) + sum(fields.budget?.variable);
-  return { income, expenses, balance: income - expenses };
-}
-
 /** The assessment being worked on (the newest without ``completed_at``), else the last one completed. */
 export function latestAssessment(records) {
   const found = records.filter((r) => r.kind === "assessment" && !r.deleted);
@@ -158,45 +153,9 @@ export async function derivedId(sourceId, rule) {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function addDays(isoDay, days) {
-  const [y, m, d] = isoDay.split("-").map(Number);
-  const date = new Date(Date.UTC(y, m - 1, d + days));
-  return date.toISOString().slice(0, 10);
-}
-
-function addMonths(isoDay, months) {
-  const [y, m, d] = isoDay.split("-").map(Number);
-  const last = new Date(Date.UTC(y, m - 1 + months + 1, 0)).getUTCDate();
-  return new Date(Date.UTC(y, m - 1 + months, Math.min(d, last))).toISOString().slice(0, 10);
-}
-
-/**
- * The expected payments of an installment agreement and how it stands on ``onDay``:
- * "kept" (every payment due so far is paid), "behind" (one is outstanding), "broken" (two or more, or marked
- * broken), "completed" (all paid) or "cancelled".
- */
+/** How an installment agreement stands today (see ``rules.js``). */
 export function installmentState(fields, onDay = today()) {
-  const rate = fields.monthly_rate_cents;
-  const count = Math.max(1, Math.ceil(fields.total_cents / rate));
-  const recorded = new Map((fields.payments || []).map((p) => [p.due_on, p]));
-  const expected = [];
-  for (let i = 0; i < count; i++) {
-    const due_on = addMonths(fields.start_on, i);
-    const amount_cents = i === count - 1 ? fields.total_cents - rate * (count - 1) : rate;
-    const payment = recorded.get(due_on);
-    const paid = Boolean(payment?.paid_on);
-    const missed = !paid && (Boolean(payment?.missed) || due_on < onDay);
-    const flagged = Boolean(payment?.missed); // recorded as missed by the worker, not only unpaid
-    expected.push({ due_on, amount_cents, paid, paid_on: payment?.paid_on || null, missed, flagged, due: due_on <= onDay });
-  }
-  const outstanding = expected.filter((p) => p.missed);
-  const paidCents = expected.filter((p) => p.paid).reduce((sum, p) => sum + (recorded.get(p.due_on).amount_cents || p.amount_cents), 0);
-  let state = outstanding.length === 0 ? "kept" : outstanding.length === 1 ? "behind" : "broken";
-  if (fields.status === "broken") state = "broken";
-  if (fields.status === "cancelled") state = "cancelled";
-  if (fields.status === "completed" || expected.every((p) => p.paid)) state = "completed";
-  const next = expected.find((p) => !p.paid && !p.missed) || null;
-  return { expected, outstanding, state, paidCents, remainingCents: fields.total_cents - paidCents, next };
+  return standing(fields, onDay);
 }
 
 const LEAD_DAYS = 7;

@@ -1,12 +1,14 @@
 // Small DOM helpers: every screen is built from these, with no framework and no inline style (the CSP forbids it).
 import { lang, t } from "./i18n.js";
 
-/** ``h("button", {class: "x", onclick: fn, "aria-label": "..."}, "text", child)``: an element. */
+/** ``h("button", {class: "x", onclick: fn, "aria-label": "..."}, "text", child)``: an element.
+ * Event handlers may be async: what they throw or reject with is shown by ``reportError`` instead of becoming an
+ * unhandled rejection that the worker never sees. */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
+    if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), guarded(value));
     else if (name === "value") el.value = value;
     else if (name === "checked") el.checked = Boolean(value);
     else if (name === "selected") el.selected = Boolean(value);
@@ -14,6 +16,33 @@ export function h(tag, attrs = {}, ...children) {
   }
   append(el, ...children);
   return el;
+}
+
+function guarded(handler) {
+  return function (event) {
+    try {
+      const result = handler.call(this, event);
+      if (result && typeof result.then === "function") result.catch(reportError);
+    } catch (error) {
+      reportError(error);
+    }
+  };
+}
+
+/** A failure the worker should know of, in plain German (or English), without the technical detail;
+ * that goes to the console for whoever looks after the device. */
+export function errorMessage(error) {
+  if (error?.name === "Offline") return t("error.offline");
+  if (typeof error?.status === "number") {
+    if (error.status >= 500) return t("error.server", { status: error.status });
+    return error.message || t("error.refused", { status: error.status });
+  }
+  return t("error.unexpected");
+}
+
+export function reportError(error) {
+  console.error("doorstep:", error);
+  toast(errorMessage(error));
 }
 
 /** Append children, skipping null/false and flattening arrays (``el.append`` would print "null"). */

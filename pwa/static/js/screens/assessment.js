@@ -2,18 +2,19 @@
 // saved as it is filled in (a section is one field of the record, so two devices editing different sections
 // never conflict). The monthly balance is computed while typing.
 import * as data from "../data.js";
+import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import { append, debounce, fill, h, money, syncChip, uuid7 } from "../ui.js";
 import { control, multi } from "./forms.js";
 
 export const FORM_VERSION = 1;
 
-const INCOME_SOURCES = ["wages", "pension", "unemployment_benefit", "citizens_income", "child_benefit", "maintenance", "other"];
-const BENEFIT_KINDS = ["wohngeld", "wohnbeihilfe", "kdu_direct_payment", "debt_takeover_loan", "debt_takeover_grant", "wohnschirm_rent", "wohnschirm_energy", "other"];
-const CREDITOR_KINDS = ["landlord", "energy", "bank", "public", "telecom", "other"];
-const CAUSES = ["job_loss", "illness", "separation", "partner_death", "benefit_delay", "debt", "other"];
-const DOCUMENTS = ["id", "registration", "lease", "energy_bill", "income_proofs", "landlord_letters", "court_letters"];
-const RISKS = ["low", "medium", "high", "acute"];
+const INCOME_SOURCES = ENUMS.income_source;
+const BENEFIT_KINDS = ENUMS.benefit;
+const CREDITOR_KINDS = ENUMS.creditor;
+const CAUSES = ENUMS.cause;
+const DOCUMENTS = ENUMS.document;
+const RISKS = ENUMS.risk;
 
 const budgetLine = [["label", "short"], ["monthly_cents", "cents"], ["priority", "check"]];
 const benefitItem = [["kind", "enum", BENEFIT_KINDS, "benefit"], ["monthly_cents", "cents"], ["applied_on", "date"]];
@@ -38,7 +39,7 @@ export const SECTIONS = {
   benefits: [["received", "list", benefitItem], ["applied", "list", benefitItem]],
   budget: [["fixed", "list", budgetLine], ["variable", "list", budgetLine]],
   debts: [["creditors", "list", [["name", "short"], ["amount_cents", "cents"], ["kind", "enum", CREDITOR_KINDS, "creditor"]]], ["garnishment", "tri"], ["protected_account", "tri"], ["notes", "text"]],
-  energy: [["arrears_cents", "cents"], ["supplier", "short"], ["disconnection", "enum", ["none", "threatened", "done"], "disconnection"], ["notes", "text"]],
+  energy: [["arrears_cents", "cents"], ["supplier", "short"], ["disconnection", "enum", ENUMS.disconnection, "disconnection"], ["notes", "text"]],
   cause: [["causes", "multi", CAUSES, "cause"], ["details", "text"]],
   health: [["notes", "text"], ["domestic_violence", "tri"], ["services_involved", "lines"]],
   neighbourhood: [["complaints", "tri"], ["conflict_parties", "text"]],

@@ -1,6 +1,7 @@
 // Office mode for supervisors: the team's caseload per worker, unassigned and upcoming visits, assigning and
 // rescheduling. Changes go through the same outbox and sync as everything else (and sync at once when online).
 import * as data from "../data.js";
+import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import * as sync from "../sync.js";
 import { append, chip, day, fromLocalInput, h, moment, riskChip, toLocalInput, toast, today } from "../ui.js";
@@ -144,8 +145,8 @@ export async function render(main, _params, app) {
   );
 }
 
-const RISKS = ["acute", "high", "medium", "low"];
-const PHASES = ["pre_court", "court", "enforcement", null];
+const RISKS = [...ENUMS.risk].reverse(); // the most urgent first
+const PHASES = [...ENUMS.phase, null];
 
 /** The team at a glance: open cases by risk and phase, overdue visits, deadlines of the next 14 days (court and
  * eviction dates, benefit decisions due) and open conflicts; every item links to its case. */

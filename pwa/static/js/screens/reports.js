@@ -1,11 +1,12 @@
 // "Berichte" for supervisors (online): the team's figures for a year, a quarter or any period, with the server's
 // SVG charts, CSV downloads and the printable annual report.
 import { api, Offline } from "../api.js";
+import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
-import { append, fill, h, money } from "../ui.js";
+import { append, errorMessage, fill, h, money } from "../ui.js";
 
-const CHANNELS = ["phone", "email", "sms", "letter", "in_person", "home_visit"];
-const OUTCOMES = ["secured", "secured_installment", "secured_benefit", "moved_affordable", "lost_housed", "lost_homeless", "no_contact"];
+const CHANNELS = ENUMS.channel;
+const OUTCOMES = ENUMS.outcome;
 const STATES = ["kept", "completed", "behind", "broken", "cancelled"];
 
 function periodOf(form) {
@@ -66,7 +67,7 @@ async function show(out, period) {
   try {
     report = await api("GET", `/api/reports?${query}`);
   } catch (error) {
-    fill(out, h("p", { class: "error", role: "alert" }, error instanceof Offline ? t("reports.offline") : error.message));
+    fill(out, h("p", { class: "error", role: "alert" }, error instanceof Offline ? t("reports.offline") : errorMessage(error)));
     return;
   }
   const charts = await Promise.all(["success", "contacts", "outcomes"].map((name) => svg(`/api/reports/charts/${name}?${query}`)));

@@ -2,14 +2,15 @@
 // referrals, mediation, and closing or reopening a case. Every form writes through the outbox like a visit does,
 // so all of it works offline.
 import * as data from "../data.js";
+import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import { append, chip, day, h, money, syncChip, toast, today, uuid7 } from "../ui.js";
 import { control } from "./forms.js";
 
-const LEGAL_TYPES = ["reminder", "notice_to_quit", "eviction_lawsuit", "court_date", "eviction_date"];
-const BENEFIT_KINDS = ["wohngeld", "wohnbeihilfe", "kdu_direct_payment", "debt_takeover_loan", "debt_takeover_grant", "wohnschirm_rent", "wohnschirm_energy", "other"];
-const CHANNELS = ["phone", "email", "sms", "letter", "in_person", "home_visit"];
-export const OUTCOMES = ["secured", "secured_installment", "secured_benefit", "moved_affordable", "lost_housed", "lost_homeless", "no_contact"];
+const LEGAL_TYPES = ENUMS.legal;
+const BENEFIT_KINDS = ENUMS.benefit;
+const CHANNELS = ENUMS.channel;
+export const OUTCOMES = ENUMS.outcome;
 const SERVICES = ["Schuldnerberatung", "Jugendamt", "Sozialpsychiatrischer Dienst", "Suchtberatung", "Mieterverein", "Frauenberatungsstelle", "Pflegestützpunkt", "Jobcenter"];
 
 // [name, type, options, option label prefix, required]
@@ -21,23 +22,23 @@ export const FORMS = {
     ["agency", "short"],
     ["submitted_on", "date"],
     ["expected_decision_on", "date"],
-    ["decision", "enum", ["pending", "granted", "partly_granted", "refused", "withdrawn"], "decision", true],
+    ["decision", "enum", ENUMS.decision, "decision", true],
     ["decided_on", "date"],
     ["amount_cents", "cents"],
     ["form", "enum", ["grant", "loan"], "benefit_form"],
     ["notes", "text"],
   ],
   installment_agreement: [
-    ["creditor", "enum", ["landlord", "energy_supplier", "other"], "creditor_ia", true],
+    ["creditor", "enum", ENUMS.creditor_ia, "creditor_ia", true],
     ["creditor_name", "short"],
     ["total_cents", "cents", null, null, true],
     ["monthly_rate_cents", "cents", null, null, true],
     ["start_on", "date", null, null, true],
-    ["status", "enum", ["active", "completed", "broken", "cancelled"], "ia_status", true],
+    ["status", "enum", ENUMS.ia_status, "ia_status", true],
     ["notes", "text"],
   ],
   consent: [["purpose", "short", null, null, true], ["recipient", "short"], ["given_on", "date", null, null, true], ["withdrawn_on", "date"]],
-  referral: [["service", "short", "services", null, true], ["reason", "text"], ["status", "enum", ["sent", "accepted", "declined", "completed"], "referral_status", true], ["sent_on", "date"]],
+  referral: [["service", "short", "services", null, true], ["reason", "text"], ["status", "enum", ENUMS.referral_status, "referral_status", true], ["sent_on", "date"]],
   mediation: [["topic", "short"], ["sessions", "list", [["on", "date"], ["outcome", "short"]]], ["agreement_reached", "tri"], ["status", "enum", ["open", "closed"], "mediation_status", true], ["outcome", "text"]],
 };
 

@@ -1,0 +1,33 @@
+// The values of every enum field of the records, keyed by the catalogue prefix that labels them (i18n.js),
+// in the schemas' order. tests/unit/test_catalogue.py checks this list against the server's record schemas, so
+// the screens take their choices from here and never copy them.
+
+export const ENUMS = Object.freeze({
+  action_status: Object.freeze(["open", "done", "cancelled"]),
+  benefit: Object.freeze(["wohngeld", "wohnbeihilfe", "kdu_direct_payment", "debt_takeover_loan", "debt_takeover_grant", "wohnschirm_rent", "wohnschirm_energy", "other"]),
+  benefit_form: Object.freeze(["grant", "loan"]),
+  case_status: Object.freeze(["open", "closed"]),
+  case_type: Object.freeze(["rent_arrears", "energy_debt", "psychosocial", "neighbour_conflict"]),
+  cause: Object.freeze(["job_loss", "illness", "separation", "partner_death", "benefit_delay", "debt", "other"]),
+  channel: Object.freeze(["phone", "email", "sms", "letter", "in_person", "home_visit"]),
+  conflict_status: Object.freeze(["open", "resolved"]),
+  creditor: Object.freeze(["landlord", "energy", "bank", "public", "telecom", "other"]),
+  creditor_ia: Object.freeze(["landlord", "energy_supplier", "other"]),
+  decision: Object.freeze(["pending", "granted", "partly_granted", "refused", "withdrawn"]),
+  direction: Object.freeze(["outgoing", "incoming"]),
+  disconnection: Object.freeze(["none", "threatened", "done"]),
+  document: Object.freeze(["id", "registration", "lease", "energy_bill", "income_proofs", "landlord_letters", "court_letters"]),
+  ia_status: Object.freeze(["active", "completed", "broken", "cancelled"]),
+  income_source: Object.freeze(["wages", "pension", "unemployment_benefit", "citizens_income", "child_benefit", "maintenance", "other"]),
+  kind: Object.freeze(["household", "case", "visit", "contact", "note", "assessment", "action", "legal_event", "benefit_application", "installment_agreement", "referral", "mediation", "consent", "conflict"]),
+  legal: Object.freeze(["reminder", "notice_to_quit", "eviction_lawsuit", "court_date", "eviction_date"]),
+  mediation_status: Object.freeze(["open", "closed"]),
+  outcome: Object.freeze(["secured", "secured_installment", "secured_benefit", "moved_affordable", "lost_housed", "lost_homeless", "no_contact"]),
+  payment_method: Object.freeze(["standing_order", "transfer", "direct_debit", "paid_by_agency", "cash", "other"]),
+  phase: Object.freeze(["pre_court", "court", "enforcement"]),
+  referral_status: Object.freeze(["sent", "accepted", "declined", "completed"]),
+  relation: Object.freeze(["tenant", "partner", "child", "parent", "relative", "other"]),
+  risk: Object.freeze(["low", "medium", "high", "acute"]),
+  trigger: Object.freeze(["receivables", "court_notice", "neighbour_complaint", "outreach", "self_referral"]),
+  visit_status: Object.freeze(["planned", "done", "not_home", "cancelled"]),
+});

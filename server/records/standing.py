@@ -1,0 +1,47 @@
+"""How an installment agreement stands on a day: one rule, computed by the server (reports) and the tablet.
+
+The tablet's twin is ``installmentState`` in ``pwa/static/js/rules.js``; ``tests/unit/test_shared_rules.py`` runs
+one table of cases through both and compares, so the two cannot drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+__all__ = ["add_months", "installment_state"]
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus ``months`` calendar months, on the month's last day when it is shorter."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def installment_state(fields: dict[str, Any], on: dt.date) -> str:
+    """``cancelled`` or ``completed`` (so recorded, or every payment paid), ``broken`` (so recorded, or two or more
+    payments outstanding), ``behind`` (one outstanding) or ``kept``.
+
+    A payment is outstanding when it is not paid and either recorded as missed or due before ``on``.
+    """
+    if fields.get("status") == "cancelled":
+        return "cancelled"
+    rate, total = int(fields["monthly_rate_cents"]), int(fields["total_cents"])
+    count = max(1, -(-total // rate))
+    start = dt.date.fromisoformat(fields["start_on"])
+    recorded = {p["due_on"]: p for p in fields.get("payments") or []}
+    paid_all, outstanding = True, 0
+    for i in range(count):
+        due = add_months(start, i)
+        payment = recorded.get(due.isoformat()) or {}
+        paid = bool(payment.get("paid_on"))
+        paid_all = paid_all and paid
+        if not paid and (payment.get("missed") or due < on):
+            outstanding += 1
+    if fields.get("status") == "completed" or paid_all:
+        return "completed"
+    if fields.get("status") == "broken" or outstanding >= 2:
+        return "broken"
+    return "behind" if outstanding == 1 else "kept"

@@ -1,0 +1,78 @@
+"""The import directions of docs/architecture.md, read from the modules' own imports.
+
+Dependencies point inward, toward the data: ``crypto`` is pure, ``db`` knows no domain, ``auth`` knows users,
+sessions and devices but never case data, ``records`` knows nothing of sync, push, reports or the web, and
+nothing but the app factory's plugin (and the CLI) reaches every area. A new import that points the wrong way
+fails here, naming the module and the import.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SERVER = Path(__file__).resolve().parents[2] / "server"
+
+# What each area may import besides itself. Modules at the top of server/ that hold no domain (settings,
+# problems, resources, logs) are shared by all; they themselves may import none of the areas.
+FOUNDATION = {"settings", "problems", "resources", "logs"}
+ALLOWED: dict[str, set[str]] = {
+    "crypto": set(),
+    "db": set(),
+    "audit": {"db"},
+    "auth": {"db"},
+    "records": {"auth", "crypto", "db", "audit"},
+    "push": {"auth", "db"},
+    "sync": {"auth", "db", "audit", "records", "push"},
+    "reports": {"auth", "db", "audit", "records"},
+    "web": set(),
+    "demo": {"auth", "db", "records"},
+}
+
+
+def imported_areas(path: Path) -> set[str]:
+    """The first component under ``server`` of everything ``path`` imports (``from server import audit``
+    counts as ``audit``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] if node.module != "server" else [f"server.{a.name}" for a in node.names]
+        else:
+            continue
+        found |= {name.split(".")[1] for name in names if name.startswith("server.")}
+    return found
+
+
+def area_modules() -> list[tuple[str, Path]]:
+    return [(path.parent.name, path) for path in sorted(SERVER.glob("*/*.py"))]
+
+
+def test_every_area_is_listed() -> None:
+    areas = {path.name for path in SERVER.iterdir() if path.is_dir() and (path / "__init__.py").exists()}
+    assert areas == ALLOWED.keys()
+
+
+@pytest.mark.parametrize(("area", "path"), area_modules(), ids=lambda value: str(value).rsplit("server/", 1)[-1])
+def test_imports_point_inward(area: str, path: Path) -> None:
+    wrong = imported_areas(path) - ALLOWED[area] - FOUNDATION - {area}
+    assert not wrong, f"server/{area}/{path.name} imports {sorted(wrong)}, against the architecture"
+
+
+@pytest.mark.parametrize("name", sorted(FOUNDATION))
+def test_foundation_modules_import_no_area(name: str) -> None:
+    assert not imported_areas(SERVER / f"{name}.py") & ALLOWED.keys()
+
+
+def test_the_check_sees_a_wrong_import(tmp_path: Path) -> None:
+    module = tmp_path / "x.py"
+    module.write_text("from server.sync.service import SyncService\nfrom server import reports\n", encoding="utf-8")
+    assert imported_areas(module) == {"sync", "reports"}
+
+
+def test_no_module_is_much_longer_than_400_lines() -> None:
+    long = {str(p.relative_to(SERVER)): n for p in SERVER.rglob("*.py") if (n := len(p.read_text().splitlines())) > 440}
+    assert not long, f"split these by job: {long}"

@@ -1,0 +1,121 @@
+"""Every value a record field can take has a label in both languages of the tablet's catalogue (i18n.js), and
+the tablet's choices (enums.js) are exactly the schemas' values.
+
+The enum values come from the record schemas themselves (``Literal`` and ``enum`` types of every kind and of the
+structs nested in them), so a new value, or a new enum field, without German and English labels fails here.
+"""
+
+from __future__ import annotations
+
+import enum
+import typing
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+
+from server.records.schemas import KINDS
+from tests.support.node import module_export
+
+# Which catalogue prefix labels each enum field: "<prefix>.<value>" must exist with a German and an English text.
+PREFIXES = {
+    "Member.relation": "relation",
+    "Household.payment_method": "payment_method",
+    "Case.type": "case_type",
+    "Case.status": "case_status",
+    "Case.risk": "risk",
+    "Case.trigger": "trigger",
+    "Case.phase": "phase",
+    "Case.outcome": "outcome",
+    "Visit.status": "visit_status",
+    "Contact.channel": "channel",
+    "Contact.direction": "direction",
+    "IncomeItem.source": "income_source",
+    "BenefitItem.kind": "benefit",
+    "Creditor.kind": "creditor",
+    "EnergySection.disconnection": "disconnection",
+    "CauseSection.causes": "cause",
+    "RiskSection.risk": "risk",
+    "Assessment.documents": "document",
+    "Action.status": "action_status",
+    "Action.source_kind": "kind",
+    "LegalEvent.type": "legal",
+    "BenefitApplication.kind": "benefit",
+    "BenefitApplication.decision": "decision",
+    "BenefitApplication.form": "benefit_form",
+    "InstallmentAgreement.creditor": "creditor_ia",
+    "InstallmentAgreement.status": "ia_status",
+    "Referral.status": "referral_status",
+    "Mediation.status": "mediation_status",
+    "Conflict.status": "conflict_status",
+}
+
+
+def enum_values(hint: Any) -> set[str]:
+    """The string values a type admits through ``Literal`` or an ``enum`` anywhere inside it."""
+    if typing.get_origin(hint) is typing.Literal:
+        return {str(value) for value in typing.get_args(hint)}
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return {str(member.value) for member in hint}
+    return set().union(*(enum_values(arg) for arg in typing.get_args(hint)))
+
+
+def nested_structs(hint: Any) -> Iterator[type[msgspec.Struct]]:
+    if isinstance(hint, type) and issubclass(hint, msgspec.Struct):
+        yield hint
+    for arg in typing.get_args(hint):
+        yield from nested_structs(arg)
+
+
+def enum_fields() -> dict[str, set[str]]:
+    """``"Struct.field" -> values`` for every enum field of every kind, nested structs included."""
+    found: dict[str, set[str]] = {}
+    todo: list[type[msgspec.Struct]] = list(KINDS.values())
+    seen: set[type[msgspec.Struct]] = set()
+    while todo:
+        struct = todo.pop()
+        if struct in seen:
+            continue
+        seen.add(struct)
+        for name, hint in typing.get_type_hints(struct, include_extras=True).items():
+            if typing.get_origin(hint) is typing.ClassVar:
+                continue
+            if values := enum_values(hint):
+                found[f"{struct.__name__}.{name}"] = values
+            todo.extend(nested_structs(hint))
+    return found
+
+
+def schema_enums() -> dict[str, set[str]]:
+    """``prefix -> values``: what the tablet's ``ENUMS`` must hold (record kinds included, under ``kind``)."""
+    by_prefix: dict[str, set[str]] = {"kind": set(KINDS)}
+    for name, values in enum_fields().items():
+        by_prefix.setdefault(PREFIXES[name], set()).update(values)
+    return by_prefix
+
+
+def test_every_enum_field_has_a_catalogue_prefix() -> None:
+    assert set(enum_fields()) == set(PREFIXES)
+
+
+def test_every_enum_value_has_a_german_and_an_english_label() -> None:
+    labels: dict[str, list[str]] = module_export("i18n.js", "CATALOGUE")
+    missing = sorted(
+        f"{PREFIXES[name]}.{value}"
+        for name, values in enum_fields().items()
+        for value in values
+        if len(labels.get(f"{PREFIXES[name]}.{value}", [])) != 2 or not all(labels[f"{PREFIXES[name]}.{value}"])
+    )
+    assert not missing, f"labels missing in pwa/static/js/i18n.js: {missing}"
+
+
+def test_the_walk_finds_nested_enums() -> None:
+    fields = enum_fields()
+    assert fields["CauseSection.causes"] >= {"job_loss", "illness"}
+    assert "lost_homeless" in fields["Case.outcome"]
+
+
+def test_the_tablet_takes_its_choices_from_the_schemas() -> None:
+    enums: dict[str, list[str]] = module_export("enums.js", "ENUMS")
+    assert {prefix: set(values) for prefix, values in enums.items()} == schema_enums()
+    assert all(len(values) == len(set(values)) for values in enums.values())
