@@ -50,7 +50,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     housekeeping_interval_seconds: int = 3600
     # The key encryption key may come from the environment instead of the key file (base64, 32 bytes).
     kek: str = ""
-    # Web Push (SECURITY.md part 5). The subject is the operator's contact for push services: set a real mailto.
+    # Web Push (docs/security.md part 5). The subject is the operator's contact for push services: set a real mailto.
     push_enabled: bool = True
     push_subject: str = "mailto:admin@example.org"
     push_hosts: str = (

@@ -68,7 +68,7 @@ class User(Base):
 class Device(Base):
     """A registered tablet or browser. Sessions are bound to a device; revoking it wipes it on next contact.
 
-    ``last_mid`` is the highest sync mutation id processed for this device (SYNC-PROTOCOL.md, push).
+    ``last_mid`` is the highest sync mutation id processed for this device (docs/sync-protocol.md, push).
     """
 
     __tablename__ = "devices"

@@ -1,4 +1,4 @@
-"""Wire messages of the auth area (SYNC-PROTOCOL.md, "Authentication")."""
+"""Wire messages of the auth area (docs/sync-protocol.md, "Authentication")."""
 
 from __future__ import annotations
 

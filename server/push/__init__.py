@@ -1,4 +1,4 @@
-"""Web Push: VAPID keys, subscriptions, the queue, the sender and the dispatcher (SECURITY.md part 5).
+"""Web Push: VAPID keys, subscriptions, the queue, the sender and the dispatcher (docs/security.md part 5).
 
 ``sync`` queues messages in its own transaction through :func:`enqueue`; this package never calls back into it.
 """

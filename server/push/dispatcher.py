@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -46,12 +46,23 @@ class _Claimed:
 
 
 class Dispatcher:
-    """Sends push jobs; :meth:`wake` after queueing makes it look at once instead of at the next poll."""
+    """Sends push jobs; :meth:`wake` after queueing makes it look at once instead of at the next poll.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings, keys: VapidKeys) -> None:
+    ``now`` is the clock that decides which jobs are due and when a retry is; tests pass their own to step
+    through backoff without waiting.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        keys: VapidKeys,
+        now: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.keys = keys
+        self.now = now
         self._wake = asyncio.Event()
         self._stopping = False
         self.rounds = 0
@@ -87,7 +98,7 @@ class Dispatcher:
                 return handled
             self.rounds += 1
             handled += len(claimed)
-            outcomes = await self._send(http, claimed)
+            outcomes = await self.deliver(http, claimed)
 
     async def claim(self) -> list[_Claimed]:
         """Claim due jobs (for tests and tools; :meth:`drain` is the dispatcher's loop)."""
@@ -97,7 +108,8 @@ class Dispatcher:
         """Record outcomes without claiming more."""
         await self._step(outcomes, claim=False)
 
-    async def _send(self, http: aiohttp.ClientSession, claimed: list[_Claimed]) -> list[tuple[_Claimed, Sent]]:
+    async def deliver(self, http: aiohttp.ClientSession, claimed: list[_Claimed]) -> list[tuple[_Claimed, Sent]]:
+        """Send claimed jobs concurrently; returns each job with its outcome, for :meth:`settle`."""
         limit = asyncio.Semaphore(16)
 
         async def one(job: _Claimed) -> tuple[_Claimed, Sent]:
@@ -120,7 +132,7 @@ class Dispatcher:
         return list(await asyncio.gather(*(one(job) for job in claimed)))
 
     async def _step(self, outcomes: list[tuple[_Claimed, Sent]], *, claim: bool) -> list[_Claimed]:
-        now = utcnow()
+        now = self.now()
         due = (
             select(PushJob.id)
             .where(

@@ -1,7 +1,7 @@
 """The sender: one encrypted Web Push message (RFC 8291, aes128gcm) signed with VAPID (RFC 8292), by pywebpush.
 
 The payload is the event and an opaque id only; the notification text is generic and the app fetches the
-details after it has authenticated (SECURITY.md part 5).
+details after it has authenticated (docs/security.md part 5).
 """
 
 from __future__ import annotations

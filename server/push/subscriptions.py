@@ -1,4 +1,4 @@
-"""Validating and storing push subscriptions (SECURITY.md part 5, cases 14 and 15).
+"""Validating and storing push subscriptions (docs/security.md part 5, cases 14 and 15).
 
 Only ``https`` endpoints on an allow-listed push-service host are accepted: the server makes requests to these
 URLs, so anything else would let a client aim it at internal addresses. A loopback push service is allowed only

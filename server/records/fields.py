@@ -48,7 +48,7 @@ class RecordFields(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     ``SET_FIELDS`` merge by union instead of conflicting; ``IMMUTABLE_FIELDS`` cannot change after creation
     (a change is rejected with ``append-only``); ``CLEAR`` names the fields copied into clear columns for
-    queries and access control (SECURITY.md part 1: only ids, assignee, team, dates, status and outcome).
+    queries and access control (docs/security.md part 1: only ids, assignee, team, dates, status and outcome).
     """
 
     KIND: ClassVar[str] = ""

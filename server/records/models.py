@@ -1,7 +1,7 @@
 """Tables of the encrypted record store.
 
 ``records`` holds every synced object of every kind. The sensitive content is one AES-GCM blob per record
-(``fields``); the clear columns are a projection that queries and access control need (SECURITY.md part 1).
+(``fields``); the clear columns are a projection that queries and access control need (docs/security.md part 1).
 ``field_versions`` maps each field name to the ``seq`` that last changed it, for the three-way merge.
 """
 
@@ -24,7 +24,7 @@ class SyncClock(Base):
 
     Every writing transaction increments it first, which takes its row lock until commit. Writers are thus
     serialised, and ``seq`` order equals commit order on PostgreSQL too: a reader that has seen ``seq`` S
-    can never later find a committed change with a lower ``seq`` (SYNC-PROTOCOL.md guarantee 3).
+    can never later find a committed change with a lower ``seq`` (docs/sync-protocol.md guarantee 3).
     """
 
     __tablename__ = "sync_clock"
@@ -102,7 +102,7 @@ class ScopeMember(Base):
     """Who has a case in scope right now. ``subject`` is a worker's user id, or a team id for its supervisors.
 
     ``entered_seq`` is the ``seq`` at which the case entered that scope: a pull delivers every live record of
-    the case as if it had changed then (SYNC-PROTOCOL.md, pull).
+    the case as if it had changed then (docs/sync-protocol.md, pull).
     """
 
     __tablename__ = "scope_members"

@@ -1,4 +1,4 @@
-"""The msgspec schema of every record kind (SYNC-PROTOCOL.md "Records", DOMAIN.md).
+"""The msgspec schema of every record kind (docs/sync-protocol.md "Records", docs/domain.md).
 
 Each kind is a Struct of its ``fields``. Amounts are integer cents in EUR; dates are ``date`` (``YYYY-MM-DD``)
 and moments are ``datetime`` (RFC 3339). The fields the protocol fixes keep exactly their names, types and
@@ -117,7 +117,7 @@ class Household(RecordFields, kw_only=True, forbid_unknown_fields=True):
 
 
 class CaseOutcome(enum.StrEnum):
-    """How a closed case ended (DOMAIN.md "Outcome"). The first four count as a secured tenancy."""
+    """How a closed case ended (docs/domain.md "Outcome"). The first four count as a secured tenancy."""
 
     SECURED = "secured"
     SECURED_INSTALLMENT = "secured_installment"
@@ -243,7 +243,7 @@ class Note(RecordFields, kw_only=True, forbid_unknown_fields=True):
 
 
 class Conflict(RecordFields, kw_only=True, forbid_unknown_fields=True):
-    """Two concurrent values of one field, kept for a person to decide (SYNC-PROTOCOL.md merge rule)."""
+    """Two concurrent values of one field, kept for a person to decide (docs/sync-protocol.md merge rule)."""
 
     KIND = "conflict"
 

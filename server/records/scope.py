@@ -1,4 +1,4 @@
-"""Who may see which case: the scope rules of SYNC-PROTOCOL.md ("Records") and SECURITY.md part 3, in one place.
+"""Who may see which case: the scope rules of docs/sync-protocol.md ("Records") and docs/security.md part 3.
 
 * a worker: the cases assigned to them, plus the cases with an open (``planned``) visit assigned to them;
 * a supervisor: every case of their team;

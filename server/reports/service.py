@@ -1,4 +1,4 @@
-"""The figures the board asks for (DOMAIN.md), for one team and one period, computed from the records.
+"""The figures the board asks for (docs/domain.md), for one team and one period, computed from the records.
 
 Everything goes through the scope rules (a supervisor reports on their own team) and every report read is
 audited. Counting uses the clear columns where they suffice (a contact's channel and moment); amounts, dates

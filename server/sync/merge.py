@@ -1,4 +1,4 @@
-"""The field-level three-way merge of a ``put`` (SYNC-PROTOCOL.md, "Merge rule"). Pure: no I/O.
+"""The field-level three-way merge of a ``put`` (docs/sync-protocol.md, "Merge rule"). Pure: no I/O.
 
 For each field ``f`` the mutation names, with ``fv[f]`` the seq that last changed it on the server:
 

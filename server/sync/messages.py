@@ -1,4 +1,4 @@
-"""Wire messages of sync protocol version 1 (SYNC-PROTOCOL.md), decoded and encoded with msgspec.
+"""Wire messages of sync protocol version 1 (docs/sync-protocol.md), decoded and encoded with msgspec.
 
 Mutations are a tagged union on ``op``. Field values stay loosely typed here (``dict[str, Any]``) and are
 validated per mutation against the kind's schema, so one bad record is a per-mutation ``rejected`` result and

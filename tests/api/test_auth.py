@@ -1,4 +1,4 @@
-"""Login, sessions, devices and throttling (SECURITY.md cases 10 to 13), through the HTTP API."""
+"""Login, sessions, devices and throttling (docs/security.md cases 10 to 13), through the HTTP API."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ async def test_a_device_of_another_user_is_not_taken_over(client: Client) -> Non
 
 
 async def test_every_login_gets_a_new_token_and_none_is_valid_after_logout(app: Litestar, client: Client) -> None:
-    # SECURITY.md case 11
+    # docs/security.md case 11
     a = client
     async with client_from(app) as b:
         await login(a, "worker1")
@@ -117,7 +117,7 @@ async def test_tokens_are_stored_only_as_hashes(client: Client, settings: Settin
 async def test_idle_and_absolute_timeouts_end_the_session(
     client: Client, settings: Settings, column: str, age: dt.timedelta
 ) -> None:
-    # SECURITY.md case 11
+    # docs/security.md case 11
     await login(client, "worker1")
     assert (await client.get("/api/me")).status_code == 200
     engine = create_engine(settings.resolved_database_url)
@@ -147,7 +147,7 @@ async def test_a_session_in_use_does_not_idle_out(client: Client, settings: Sett
 
 
 async def test_disabling_a_user_ends_all_their_sessions(app: Litestar, client: Client, settings: Settings) -> None:
-    # SECURITY.md case 10
+    # docs/security.md case 10
     a = client
     async with client_from(app) as b:
         await login(a, "worker1")
@@ -167,7 +167,7 @@ async def test_disabling_a_user_ends_all_their_sessions(app: Litestar, client: C
 async def test_a_revoked_device_gets_401_device_revoked_with_clear_site_data(
     client: Client, settings: Settings
 ) -> None:
-    # SECURITY.md case 10
+    # docs/security.md case 10
     body = await login(client, "worker1")
     engine = create_engine(settings.resolved_database_url)
     await service.revoke_device(session_factory(engine), uuid.UUID(str(body["device_id"])))
@@ -204,7 +204,7 @@ async def test_state_changing_requests_need_the_csrf_token(client: Client, heade
 
 
 async def test_unknown_user_and_wrong_password_answer_identically(client: Client) -> None:
-    # SECURITY.md case 13
+    # docs/security.md case 13
     wrong = await client.post("/api/auth/login", json={"username": "worker1", "password": "not it", "device_name": "T"})
     unknown = await client.post(
         "/api/auth/login", json={"username": "nobody", "password": "not it", "device_name": "T"}
@@ -219,7 +219,7 @@ async def test_unknown_user_and_wrong_password_answer_identically(client: Client
 
 
 async def test_sixth_wrong_password_is_throttled_per_account_across_addresses(app: Litestar, client: Client) -> None:
-    # SECURITY.md case 12: every attempt from a new address, and with a spoofed X-Forwarded-For.
+    # docs/security.md case 12: every attempt from a new address, and with a spoofed X-Forwarded-For.
     for attempt in range(5):
         async with client_from(app, f"198.51.100.{attempt + 1}") as c:
             response = await c.post(
@@ -258,7 +258,7 @@ async def test_throttled_unknown_user_looks_like_a_throttled_real_one(app: Lites
 async def test_failures_per_address_are_throttled_across_accounts(
     app: Litestar, client: Client, settings: Settings
 ) -> None:
-    # SECURITY.md case 12: one address spraying many accounts.
+    # docs/security.md case 12: one address spraying many accounts.
     limit = settings.login_max_failures_per_address
     async with client_from(app, "192.0.2.77") as c:
         for attempt in range(limit):

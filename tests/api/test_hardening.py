@@ -1,4 +1,4 @@
-"""Bad input and HTTP hardening (SECURITY.md cases 20 and 23), health, and the OpenAPI document."""
+"""Bad input and HTTP hardening (docs/security.md cases 20 and 23), health, and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ async def test_health_is_503_when_the_database_is_gone(app: Litestar, client: Cl
 
 @pytest.mark.parametrize("path", ["/api/me", "/api/users", "/health", "/api/auth/login"])
 async def test_api_responses_carry_no_store_and_the_hardening_headers(client: Client, path: str) -> None:
-    # SECURITY.md case 23
+    # docs/security.md case 23
     await login(client, "supervisor")
     response = await client.get(path)
     assert response.headers["cache-control"] == "no-store"
@@ -98,7 +98,7 @@ async def test_unknown_paths_and_methods_are_problems(client: Client) -> None:
     ids=["int-for-string", "list-for-string", "empty-username", "bad-uuid", "missing-field"],
 )
 async def test_wrongly_typed_input_is_a_400_naming_the_field(client: Client, body: bytes, field: str) -> None:
-    # SECURITY.md case 20
+    # docs/security.md case 20
     response = await client.post("/api/auth/login", content=body, headers={"content-type": "application/json"})
     problem = assert_problem(response, 400, "validation")
     assert field in str(problem.get("field") or problem["detail"])
@@ -119,13 +119,13 @@ async def test_wrongly_typed_input_is_a_400_naming_the_field(client: Client, bod
     ids=["nan", "infinity", "minus-infinity", "deep-array", "deep-field", "huge-number", "binary", "empty"],
 )
 async def test_malformed_input_is_refused_cleanly(client: Client, body: bytes) -> None:
-    # SECURITY.md case 20
+    # docs/security.md case 20
     response = await client.post("/api/auth/login", content=body, headers={"content-type": "application/json"})
     assert_problem(response, 400, "validation")
 
 
 async def test_an_oversized_body_is_refused_before_it_is_read(client: Client, settings: Settings) -> None:
-    # SECURITY.md case 20
+    # docs/security.md case 20
     filler = "x" * (settings.max_body_bytes + 1)
     response = await client.post(
         "/api/auth/login", json={"username": "worker1", "password": filler, "device_name": "T"}
@@ -134,7 +134,7 @@ async def test_an_oversized_body_is_refused_before_it_is_read(client: Client, se
 
 
 async def test_an_unexpected_error_is_a_generic_500_without_a_trace(settings: Settings) -> None:
-    # SECURITY.md case 23: the client learns nothing of the failure but that it may retry.
+    # docs/security.md case 23: the client learns nothing of the failure but that it may retry.
     canary = "Canary-Tenant Erika Mustermann"
 
     @get("/api/boom", opt={"exclude_from_auth": True})
@@ -151,7 +151,7 @@ async def test_an_unexpected_error_is_a_generic_500_without_a_trace(settings: Se
 
 
 async def test_credentials_in_the_query_string_are_not_accepted(client: Client) -> None:
-    # SECURITY.md case 23: no personal data travels in URLs.
+    # docs/security.md case 23: no personal data travels in URLs.
     response = await client.post(f"/api/auth/login?username=worker1&password={PASSWORD}")
     assert response.status_code == 400
     assert "set-cookie" not in response.headers

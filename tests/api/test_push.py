@@ -1,6 +1,6 @@
 """Web Push: keys, subscriptions, and the dispatcher against a local push service that verifies and decrypts.
 
-SECURITY.md cases 14 to 18: refused endpoints, malformed keys as 422, a minimal payload, 410 and 429 handling, and
+docs/security.md cases 14 to 18: refused endpoints, malformed keys as 422, a minimal payload, 410 and 429 handling, and
 no push for another team's visit.
 """
 
@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import msgspec
 import pytest
@@ -151,7 +152,7 @@ async def test_the_vapid_key_is_made_once_private_and_published(settings: Settin
     ],
 )
 async def test_endpoints_outside_the_allow_list_are_refused(settings: Settings, endpoint: str) -> None:
-    # SECURITY.md case 14; loopback is refused too, because these settings do not allow the test service.
+    # docs/security.md case 14; loopback is refused too, because these settings do not allow the test service.
     service = LocalPushService()
     body = {**service.subscriber().subscription(), "endpoint": endpoint}
     async with push_world(settings) as (app, _), client_from(app) as client:
@@ -201,7 +202,7 @@ def _b64(data: bytes) -> str:
     ],
 )
 async def test_malformed_keys_are_a_422_not_a_500(settings: Settings, keys: dict[str, str], field: str) -> None:
-    # SECURITY.md case 15
+    # docs/security.md case 15
     body = {
         "endpoint": "https://fcm.googleapis.com/fcm/send/abc",
         "keys": {**LocalPushService().subscriber().subscription()["keys"], **keys},
@@ -227,7 +228,7 @@ async def test_an_endpoint_cannot_be_bound_to_two_users(settings: Settings) -> N
 
 
 async def test_an_assigned_visit_reaches_the_worker_with_a_minimal_payload(settings: Settings, org: Org) -> None:
-    # SECURITY.md case 16: the decrypted message is the event and the id, nothing else.
+    # docs/security.md case 16: the decrypted message is the event and the id, nothing else.
     async with push_world(fast(settings)) as (app, service):
         worker, subscriber = await subscribed(app, service, "worker1")
         supervisor, case_id = await supervisor_with_case(app, org)
@@ -255,7 +256,7 @@ async def test_an_assigned_visit_reaches_the_worker_with_a_minimal_payload(setti
 
 
 async def test_no_push_for_another_teams_visit(settings: Settings, org: Org) -> None:
-    # SECURITY.md case 18
+    # docs/security.md case 18
     async with push_world(fast(settings)) as (app, service):
         _, nord = await subscribed(app, service, "worker1")
         _, sued = await subscribed(app, service, "worker3")
@@ -265,13 +266,13 @@ async def test_no_push_for_another_teams_visit(settings: Settings, org: Org) -> 
         supervisor, case_id = await supervisor_with_case(app, org)
         refused = await supervisor.push(assign(supervisor, case_id, org.other_worker_id))
         assert refused[0]["status"] == "rejected"
-        await asyncio.sleep(0.5)
+        assert len(await jobs(settings)) == 1  # the refused assignment queued nothing
         assert service.delivered(nord.token) == []
         assert [d.token for d in service.deliveries] == [sued.token]
 
 
 async def test_410_deletes_the_subscription(settings: Settings, org: Org) -> None:
-    # SECURITY.md case 17, first half
+    # docs/security.md case 17, first half
     settings = fast(settings)
     async with push_world(settings) as (app, service):
         worker, subscriber = await subscribed(app, service, "worker1")
@@ -309,33 +310,67 @@ async def test_a_410_for_an_old_endpoint_keeps_the_newer_subscription(settings: 
         await worker.aclose()
 
 
+class SteppedClock:
+    """A clock the test moves by hand, for the dispatcher's due times and backoff."""
+
+    def __init__(self) -> None:
+        self.at = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.at += delta
+
+
 async def test_429_and_5xx_are_retried_with_backoff_and_403_is_a_logged_configuration_error(
     settings: Settings, org: Org, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # SECURITY.md case 17, second half
-    settings = fast(settings)
-    async with push_world(settings) as (app, service):
-        _, busy = await subscribed(app, service, "worker1")
-        _, broken = await subscribed(app, service, "worker2")
-        service.answers[busy.token] = [429, 503, 201]
-        service.answers[broken.token] = [403]
-        supervisor, case_id = await supervisor_with_case(app, org)
-        with caplog.at_level(logging.ERROR, logger="doorstep.push"):
+    # docs/security.md case 17, second half: the dispatcher's claim, send and settle steps, driven by a clock the
+    # test moves, so the backoff is checked exactly and without waiting.
+    quiet = fast(settings, push_enabled=False)
+    app = create_app(quiet)
+    async with running(app):
+        push = service_of(app, PushService)
+        service = LocalPushService(push.keys.public_key)
+        await service.start()
+        try:
+            _, busy = await subscribed(app, service, "worker1")
+            _, broken = await subscribed(app, service, "worker2")
+            service.answers[busy.token] = [429, 503, 201]
+            service.answers[broken.token] = [403]
+            supervisor, case_id = await supervisor_with_case(app, org)
             await supervisor.push(
                 assign(supervisor, case_id, org.worker1_id), assign(supervisor, case_id, org.worker2_id)
             )
-            await wait_for(lambda: len(service.delivered(busy.token)) == 1)
-            await wait_for(lambda: any(d.status == 403 for d in service.deliveries))
-            await asyncio.sleep(0.3)
-        attempts = [d.status for d in service.deliveries if d.token == busy.token]
-        assert attempts == [429, 503, 201]
-        times = [d.at for d in service.deliveries if d.token == busy.token]
-        assert times[2] - times[1] >= times[1] - times[0] > 0.04  # the wait doubles
-        assert [d.status for d in service.deliveries if d.token == broken.token] == [403]  # not retried
-        states = sorted(j.state for j in await jobs(settings))
-        assert states == ["failed", "sent"]
-        assert any("refused our VAPID credentials" in r.getMessage() for r in caplog.records)
-        assert not any(busy.endpoint in r.getMessage() for r in caplog.records)
+            clock = SteppedClock()
+            dispatcher = Dispatcher(push.sessions, quiet, push.keys, now=clock)
+            first = dt.timedelta(seconds=quiet.push_backoff_seconds)
+            async with aiohttp.ClientSession() as http:
+
+                async def round_trip() -> list[int | None]:
+                    claimed = await dispatcher.claim()
+                    outcomes = await dispatcher.deliver(http, claimed)
+                    await dispatcher.settle(outcomes)
+                    return sorted(sent.status or 0 for _, sent in outcomes)
+
+                with caplog.at_level(logging.ERROR, logger="doorstep.push"):
+                    assert await round_trip() == [403, 429]
+                clock.advance(first - dt.timedelta(milliseconds=1))
+                assert await dispatcher.claim() == []  # not due before its backoff
+                clock.advance(dt.timedelta(milliseconds=1))
+                assert await round_trip() == [503]
+                clock.advance(2 * first - dt.timedelta(milliseconds=1))
+                assert await dispatcher.claim() == []  # the wait doubled
+                clock.advance(dt.timedelta(milliseconds=1))
+                assert await round_trip() == [201]
+        finally:
+            await service.stop()
+    assert [d.status for d in service.deliveries if d.token == busy.token] == [429, 503, 201]
+    assert [d.status for d in service.deliveries if d.token == broken.token] == [403]  # not retried
+    assert sorted(j.state for j in await jobs(quiet)) == ["failed", "sent"]
+    assert any("refused our VAPID credentials" in r.getMessage() for r in caplog.records)
+    assert not any(busy.endpoint in r.getMessage() for r in caplog.records)
 
 
 async def test_queued_jobs_survive_a_restart_and_are_sent_once(settings: Settings, org: Org) -> None:
@@ -355,7 +390,7 @@ async def test_queued_jobs_survive_a_restart_and_are_sent_once(settings: Setting
     try:
         async with running(create_app(fast(settings))):
             await wait_for(lambda: len(service.deliveries) == 5)
-            await asyncio.sleep(0.3)
+        # The app has stopped, and with it the dispatcher: nothing more can be sent.
     finally:
         await service.stop()
     assert len(service.deliveries) == 5

@@ -1,4 +1,4 @@
-"""Encrypted case records through the API: SECURITY.md cases 1, 4 to 9 and 19, and key handling at start."""
+"""Encrypted case records through the API: docs/security.md cases 1, 4 to 9 and 19, and key handling at start."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ async def engine_for(settings: Settings) -> Any:
 async def test_canary_never_appears_in_the_database_logs_or_other_users_answers(
     app: Litestar, client: Client, org: Org, settings: Settings, caplog: pytest.LogCaptureFixture, backend: str
 ) -> None:
-    # SECURITY.md case 4
+    # docs/security.md case 4
     caplog.set_level(logging.DEBUG)
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     worker = await worker_device(client)
@@ -81,7 +81,7 @@ async def test_canary_never_appears_in_the_database_logs_or_other_users_answers(
 async def test_a_blob_copied_to_another_record_fails_to_decrypt(
     app: Litestar, client: Client, org: Org, settings: Settings
 ) -> None:
-    # SECURITY.md case 1, on the stored rows
+    # docs/security.md case 1, on the stored rows
     case_a, _ = await supervisor_creates_case(app, org, org.worker1_id)
     case_b, _ = await supervisor_creates_case(app, org, org.worker1_id)
     engine = await engine_for(settings)
@@ -104,7 +104,7 @@ async def test_a_blob_copied_to_another_record_fails_to_decrypt(
 async def test_rotation_keeps_every_row_readable_including_deleted_ones(
     app: Litestar, client: Client, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # SECURITY.md case 5
+    # docs/security.md case 5
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     worker = await worker_device(client)
     action_id = new_id()
@@ -142,7 +142,7 @@ async def test_rotation_keeps_every_row_readable_including_deleted_ones(
 async def test_an_erased_case_is_unreadable_its_audit_survives_and_a_restore_is_shredded_again(
     app: Litestar, client: Client, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # SECURITY.md case 6
+    # docs/security.md case 6
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     worker = await worker_device(client)
     await worker.pull()
@@ -185,7 +185,7 @@ async def test_an_erased_case_is_unreadable_its_audit_survives_and_a_restore_is_
 
 
 async def test_a_worker_of_another_team_gets_404_and_nothing_leaks(app: Litestar, client: Client, org: Org) -> None:
-    # SECURITY.md case 7: read, change and pull.
+    # docs/security.md case 7: read, change and pull.
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id, title="Fall Team Nord")
     outsider = await worker_device(client, "worker3")
     missing = await client.get(f"/api/cases/{uuid.uuid4()}")
@@ -214,7 +214,7 @@ async def test_a_worker_of_another_team_gets_404_and_nothing_leaks(app: Litestar
 async def test_a_worker_cannot_set_server_controlled_fields(
     app: Litestar, client: Client, org: Org, fields: dict[str, Any], field: str, code: str
 ) -> None:
-    # SECURITY.md case 8
+    # docs/security.md case 8
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     worker = await worker_device(client)
     await worker.pull()
@@ -238,7 +238,7 @@ async def test_a_worker_cannot_set_server_controlled_fields(
 
 
 async def test_unassignment_ends_access_and_the_next_pull_purges(app: Litestar, client: Client, org: Org) -> None:
-    # SECURITY.md case 9
+    # docs/security.md case 9
     case_id, supervisor = await supervisor_creates_case(app, org, org.worker1_id)
     worker = await worker_device(client)
     await worker.pull()
@@ -267,7 +267,7 @@ async def test_unassignment_ends_access_and_the_next_pull_purges(app: Litestar, 
 async def test_every_case_read_is_audited_including_denials_and_tampering_is_detected(
     app: Litestar, client: Client, org: Org, settings: Settings, backend: str
 ) -> None:
-    # SECURITY.md case 19
+    # docs/security.md case 19
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     await worker_device(client, "worker1")
     assert (await client.get(f"/api/cases/{case_id}")).status_code == 200

@@ -1,4 +1,4 @@
-"""SECURITY.md case 24: Schemathesis against the live OpenAPI document finds no 5xx and no schema violation."""
+"""docs/security.md case 24: Schemathesis against the live OpenAPI document finds no 5xx and no schema violation."""
 
 from __future__ import annotations
 

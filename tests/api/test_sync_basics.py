@@ -23,7 +23,7 @@ Client = httpx.AsyncClient
 async def test_replaying_a_batch_returns_the_first_results_and_writes_nothing(
     app: Litestar, client: Client, org: Org
 ) -> None:
-    # SECURITY.md case 21 and guarantee 2: whole, partial and reordered replays.
+    # docs/security.md case 21 and guarantee 2: whole, partial and reordered replays.
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     worker = Device(client, await login(client, "worker1"))
     await worker.pull()
@@ -75,7 +75,7 @@ async def test_a_body_over_4_mib_is_413_batch_too_large(client: Client) -> None:
 
 @pytest.mark.parametrize("kind", ["forged", "foreign", "malformed"])
 async def test_a_bad_cursor_is_a_400(app: Litestar, client: Client, org: Org, kind: str) -> None:
-    # SECURITY.md case 22
+    # docs/security.md case 22
     await supervisor_creates_case(app, org, org.worker1_id)
     worker = Device(client, await login(client, "worker1"))
     await worker.pull()
@@ -271,3 +271,18 @@ async def test_the_supervisor_lists_open_conflicts_and_resolves_one_from_the_off
     assert detail["case"]["fields"]["title"] == "Titel B"
     missing = await client.post(f"/api/conflicts/{uuid.uuid4()}/resolve", json={"value": "x"})
     assert missing.status_code == 404
+
+
+async def test_pull_asks_an_old_client_to_update_and_refuses_an_unknown_protocol(client: Client, org: Org) -> None:
+    await login(client, "worker1")
+    old = await client.get("/api/sync/pull", params={"protocol": 0})
+    assert old.status_code == 426
+    assert old.headers["content-type"].startswith("application/problem+json")
+    assert old.json()["type"] == f"{PROBLEM_BASE}upgrade-required"
+    assert old.json()["min_protocol"] == 1
+    unknown = await client.get("/api/sync/pull", params={"protocol": 2})
+    assert unknown.status_code == 400
+    assert unknown.json()["type"] == f"{PROBLEM_BASE}validation"
+    assert unknown.json()["field"] == "protocol"
+    assert (await client.get("/api/sync/pull", params={"protocol": 1})).status_code == 200
+

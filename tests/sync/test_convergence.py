@@ -1,7 +1,7 @@
 """Guarantees 4 and 5 as a hypothesis state machine: three devices edit offline, delete, push and pull in any
 interleaving.
 
-A small oracle of the merge rule, written from SYNC-PROTOCOL.md's text, predicts the status of every pushed
+A small oracle of the merge rule, written from docs/sync-protocol.md's text, predicts the status of every pushed
 mutation; the server must agree on each one. At the end every device pushes and pulls, and all of them must
 hold exactly the server's records, with every note any device wrote, and a conflict holding both values for
 every concurrent edit of one field.
@@ -45,7 +45,7 @@ EDITABLE = {
 
 
 class Oracle:
-    """The server as SYNC-PROTOCOL.md describes it, for the records this test edits."""
+    """The server as docs/sync-protocol.md describes it, for the records this test edits."""
 
     def __init__(self) -> None:
         self.records: dict[str, dict[str, Any]] = {}

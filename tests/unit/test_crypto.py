@@ -1,4 +1,4 @@
-"""The AEAD codec: round trips, binding to place, tamper detection, nonce uniqueness (SECURITY.md 1-3)."""
+"""The AEAD codec: round trips, binding to place, tamper detection, nonce uniqueness (docs/security.md 1-3)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_a_ciphertext_moved_anywhere_else_fails(
     other: tuple[str, uuid.UUID, uuid.UUID, str, int],
     other_dek: uuid.UUID,
 ) -> None:
-    # SECURITY.md case 1: another kind, record, case, column, schema version or data key.
+    # docs/security.md case 1: another kind, record, case, column, schema version or data key.
     blob = seal(KEY, plaintext, associated_data(*place, DEK_ID), kek_version=1, dek_id=DEK_ID)
     for moved in (other, *((*place[:i], other[i], *place[i + 1 :]) for i in range(5))):
         if moved == place:
@@ -54,7 +54,7 @@ def test_a_ciphertext_moved_anywhere_else_fails(
 
 @given(position=st.integers(min_value=0), bit=st.integers(0, 7))
 def test_any_flipped_bit_is_a_clean_error(position: int, bit: int) -> None:
-    # SECURITY.md case 2: header, nonce, ciphertext or tag.
+    # docs/security.md case 2: header, nonce, ciphertext or tag.
     aad = b"household|a|b|fields|1|c"
     blob = bytearray(seal(KEY, b"Frau Beispiel, 3. OG", aad, kek_version=1, dek_id=DEK_ID))
     blob[position % len(blob)] ^= 1 << bit
@@ -79,7 +79,7 @@ def test_the_wrong_key_is_a_clean_error() -> None:
 
 
 def test_ten_thousand_encryptions_use_ten_thousand_nonces() -> None:
-    # SECURITY.md case 3
+    # docs/security.md case 3
     nonces = {read_header(seal(KEY, b"same", b"same", kek_version=1, dek_id=DEK_ID)).nonce for _ in range(10_000)}
     assert len(nonces) == 10_000
 

@@ -1,7 +1,7 @@
 // Doorstep on the tablet: start-up, login, device unlock, idle lock, navigation, logout and remote wipe.
 //
 // The data key exists only in this page's memory. A cold start asks for the device passphrase; the idle lock
-// asks for a short PIN while the key is still here; five wrong PINs drop the key (SECURITY.md part 4).
+// asks for a short PIN while the key is still here; five wrong PINs drop the key (docs/security.md part 4).
 import { api, Offline, onAuthProblem, setCsrf } from "./api.js";
 import { createVault, openJSON, openVault, sealJSON } from "./crypto.js";
 import * as data from "./data.js";

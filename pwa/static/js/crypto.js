@@ -1,4 +1,4 @@
-// Device encryption (SECURITY.md part 4): a random AES-GCM data key, wrapped by a key derived from the
+// Device encryption (docs/security.md part 4): a random AES-GCM data key, wrapped by a key derived from the
 // worker's passphrase with PBKDF2-SHA256. The unwrapped data key is non-extractable and lives only in memory.
 
 export const PBKDF2_ITERATIONS = 600_000;

@@ -1,4 +1,4 @@
-// The sync engine: SYNC-PROTOCOL.md version 1 as a client.
+// The sync engine: docs/sync-protocol.md version 1 as a client.
 //
 // One run pushes the outbox in mid order (batches of at most 500 mutations and well under 4 MiB), then pulls
 // pages until ``has_more`` is false, storing each page and its cursor in one transaction. A Web Lock makes sure

@@ -1,4 +1,4 @@
-// "Einschätzung": the twelve-section living-situation assessment (DOMAIN.md), one section at a time, each section
+// "Einschätzung": the twelve-section living-situation assessment (docs/domain.md), one section at a time, each section
 // saved as it is filled in (a section is one field of the record, so two devices editing different sections
 // never conflict). The monthly balance is computed while typing.
 import * as data from "../data.js";
