@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
+# The demo runs as a development server on loopback (plain http, so the session cookie is not marked Secure).
 run: venv
-	$(BIN)/doorstep serve --demo
+	DOORSTEP_ENVIRONMENT=$${DOORSTEP_ENVIRONMENT:-development} $(BIN)/doorstep serve --demo
 
 system-deps:
 	scripts/system-deps.sh

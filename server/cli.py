@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import getpass
 import sys
+import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
@@ -73,7 +74,7 @@ async def _prepare(settings: Settings, *, demo: bool) -> str:
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    settings.keys_dir.parent.mkdir(parents=True, exist_ok=True)
+    settings.keys_dir.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     password = asyncio.run(_prepare(settings, demo=args.demo))
     if args.demo:
         print(f"\nDemo logins (password for all: {password})")
@@ -145,6 +146,13 @@ async def _cmd_disable_user(args: argparse.Namespace, settings: Settings) -> int
     return await _with_db(settings, work)
 
 
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control characters (escape sequences among them) shown as ``\\x..``."""
+    return "".join(
+        f"\\x{ord(c):02x}" if unicodedata.category(c) in ("Cc", "Cf") or c in "\u2028\u2029" else c for c in text
+    )
+
+
 async def _cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
     async def work(sessions: Sessions) -> int:
         rows = await auth.list_devices(sessions, args.user)
@@ -152,7 +160,8 @@ async def _cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
         for device, user in rows:
             state = "revoked" if device.revoked_at else "active"
             seen = device.last_seen_at.strftime("%Y-%m-%d %H:%M")
-            print(f"{device.id!s:<36}  {user.username:<12} {device.name[:20]:<20} {seen:<17} {state}")
+            name, username = printable(device.name)[:20], printable(user.username)
+            print(f"{device.id!s:<36}  {username:<12} {name:<20} {seen:<17} {state}")
         return 0
 
     return await _with_db(settings, work)

@@ -167,7 +167,9 @@ class DoorstepPlugin(InitPluginProtocol):
                 "principal": Provide(_provide_principal, sync_to_thread=False),
             }
         )
-        app_config.middleware.append(DefineMiddleware(SessionAuthMiddleware, exclude=["^/schema"]))
+        # Every route needs a session unless it opts out (login, health, the app shell); the API's OpenAPI document
+        # included, since it maps the whole attack surface.
+        app_config.middleware.append(DefineMiddleware(SessionAuthMiddleware))
         app_config.exception_handlers.update(exception_handlers())
         app_config.before_send.append(security_headers)
         app_config.lifespan.append(_lifespan)

@@ -94,6 +94,13 @@ class Unprocessable(ValidationFailed):
     title = "The values are not acceptable"
 
 
+class UnsupportedMediaType(ValidationFailed):
+    """The body is not of the content type the endpoint takes."""
+
+    status = 415
+    title = "The body must be JSON"
+
+
 class Unauthenticated(Problem):
     """No valid session, or wrong credentials."""
 

@@ -34,6 +34,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     migrate_on_start: bool = True
     demo: bool = False
     demo_password: str = ""
+    # The session cookie's Secure flag. It is left off only for a development or test server on loopback, where
+    # the browser talks plain http to 127.0.0.1; never because of what a Host header says.
+    secure_cookies: bool = True
     # Sessions: a working day of idleness, and at most one day in all; the tablet asks again next morning.
     session_idle_minutes: int = 8 * 60
     session_max_hours: int = 24
@@ -75,6 +78,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{Path(self.data_dir).resolve() / 'doorstep.db'}"
+
+    def cookie_secure(self, server_host: str) -> bool:
+        """Whether the session cookie carries ``Secure`` for a server listening on ``server_host``."""
+        loopback = server_host in ("127.0.0.1", "::1", "localhost")
+        return self.secure_cookies and not (self.environment != "production" and loopback)
 
     @property
     def push_host_list(self) -> list[str]:

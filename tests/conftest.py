@@ -64,6 +64,7 @@ async def database_url(template_database: str, tmp_path: Path) -> str:
         source = Path(make_url(template_database).database or "")
         target = tmp_path / "doorstep.db"
         shutil.copyfile(source, target)
+        target.chmod(0o600)  # the server refuses a database others can read
         return f"sqlite+aiosqlite:///{target}"
     await truncate_all(template_database)
     return template_database

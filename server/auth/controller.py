@@ -11,19 +11,19 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from server.auth import service
-from server.auth.guards import requires_supervisor
+from server.auth.guards import login_from_this_site, requires_supervisor
 from server.auth.middleware import SESSION_COOKIE
 from server.auth.schemas import LoginRequest, LoginResponse, Principal, TeamMember
 from server.auth.state import AuthState
+from server.settings import Settings
 
 __all__ = ["AuthController", "TeamController"]
 
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
-
-def _cookie(request: Request[Any, Any, Any], value: str, max_age: int) -> Cookie:
-    # Secure everywhere but on a loopback host, where the browser would drop it over plain http.
-    secure = (request.url.hostname or "") not in LOCAL_HOSTS
+def _cookie(request: Request[Any, Any, Any], settings: Settings, value: str, max_age: int) -> Cookie:
+    # The address the server listens on, not the Host header (a proxy may forward any Host).
+    server = request.scope.get("server") or ("", None)
+    secure = settings.cookie_secure(str(server[0]))
     return Cookie(
         key=SESSION_COOKIE,
         value=value,
@@ -41,7 +41,7 @@ class AuthController(Controller):
     path = "/api"
     tags = ["auth"]  # noqa: RUF012 - Litestar reads this class attribute
 
-    @post("/auth/login", opt={"exclude_from_auth": True}, status_code=HTTP_200_OK)
+    @post("/auth/login", opt={"exclude_from_auth": True}, status_code=HTTP_200_OK, guards=[login_from_this_site])
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest], auth: NamedDependency[AuthState]
     ) -> Response[LoginResponse]:
@@ -49,7 +49,9 @@ class AuthController(Controller):
         address = request.client.host if request.client else "unknown"
         result = await service.login(auth.sessions, auth.settings, data, address)
         max_age = auth.settings.session_max_hours * 3600
-        return Response(result.principal.as_login_response(), cookies=[_cookie(request, result.token, max_age)])
+        return Response(
+            result.principal.as_login_response(), cookies=[_cookie(request, auth.settings, result.token, max_age)]
+        )
 
     @post("/auth/logout", status_code=HTTP_204_NO_CONTENT)
     async def logout(
@@ -60,7 +62,7 @@ class AuthController(Controller):
     ) -> Response[None]:
         """End the current session and clear the cookie."""
         await service.logout(auth.sessions, principal)
-        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[_cookie(request, "", 0)])
+        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[_cookie(request, auth.settings, "", 0)])
 
     @get("/me")
     async def me(self, principal: NamedDependency[Principal]) -> LoginResponse:

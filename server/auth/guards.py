@@ -14,9 +14,9 @@ from litestar.handlers.base import BaseRouteHandler
 
 from server.auth.models import Role
 from server.auth.schemas import Principal
-from server.problems import Forbidden
+from server.problems import Forbidden, UnsupportedMediaType
 
-__all__ = ["requires_admin", "requires_supervisor"]
+__all__ = ["login_from_this_site", "requires_admin", "requires_supervisor"]
 
 
 def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
@@ -40,3 +40,28 @@ def requires_supervisor(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
     principal = _principal(connection)
     if principal is not None and (principal.role is not Role.SUPERVISOR or principal.team_id is None):
         raise Forbidden("This is for a team's supervisor.")
+
+
+def login_from_this_site(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Login takes JSON sent by this site's own pages, nothing else (login CSRF, docs/security.md case 28).
+
+    A cross-site form or ``text/plain`` post could otherwise log a victim's browser into an attacker's account.
+    ``application/json`` cannot be sent cross-site without a CORS preflight, which this server never grants, and a
+    browser's ``Sec-Fetch-Site`` and ``Origin`` headers name where the request came from.
+    """
+    media_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType("Send the login as application/json.", field="content-type")
+    fetch_site = connection.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        if fetch_site not in ("same-origin", "none"):
+            raise Forbidden("A login must come from this site's own pages.")
+        return
+    # A browser without Fetch Metadata: its Origin header, when it sends one, must be this server's.
+    origin = connection.headers.get("origin")
+    if origin is not None and origin.rstrip("/") != _own_origin(connection):
+        raise Forbidden("A login must come from this site's own pages.")
+
+
+def _own_origin(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return f"{connection.url.scheme}://{connection.url.netloc}"

@@ -13,7 +13,9 @@ __all__ = ["LoginRequest", "LoginResponse", "Principal", "TeamMember", "UserOut"
 
 Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
-DeviceName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+# Printable text only: a device name reaches administrators' terminals (``doorstep devices``), where control
+# characters would be terminal escapes (docs/security.md case 27).
+DeviceName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]
 
 
 class LoginRequest(msgspec.Struct, kw_only=True, frozen=True):

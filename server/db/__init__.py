@@ -5,11 +5,12 @@ on :class:`Base` and use :func:`create_engine` and :func:`session_factory`.
 """
 
 from server.db.base import Base, UUIDType, utcnow
-from server.db.engine import among, begin_write, create_engine, read_one, session_factory
+from server.db.engine import DatabaseFileExposed, among, begin_write, create_engine, read_one, session_factory
 from server.db.migrate import migrate
 
 __all__ = [
     "Base",
+    "DatabaseFileExposed",
     "UUIDType",
     "among",
     "begin_write",

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ARRAY, ColumnElement, Executable, Row, any_, bindparam, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.pool import ConnectionPoolEntry
 
-__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "among", "begin_write", "create_engine", "read_one", "session_factory"]
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "DatabaseFileExposed",
+    "among",
+    "begin_write",
+    "create_engine",
+    "guard_sqlite_file",
+    "read_one",
+    "session_factory",
+]
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 WRITE_OPTION = "doorstep_write"
@@ -42,9 +55,37 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+class DatabaseFileExposed(ValueError):
+    """The SQLite file can be read by other users of the machine; the server refuses to use it."""
+
+
+def guard_sqlite_file(url: str) -> None:
+    """Create the SQLite file (and its directory) private to this user, and refuse one others can read.
+
+    The records inside are encrypted, but ids, dates, assignments and the audit trail are not (docs/security.md
+    part 1), so the file is kept like the key file: directory 0700, file 0600 (case 31). SQLite gives its WAL and
+    shared-memory files the database file's mode.
+    """
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    file = Path(path)
+    if not file.parent.exists():
+        file.parent.mkdir(parents=True, mode=0o700)
+    if not file.exists():
+        os.close(os.open(file, os.O_CREAT | os.O_WRONLY, 0o600))
+    mode = stat.S_IMODE(file.stat().st_mode)
+    if mode & 0o077:
+        raise DatabaseFileExposed(
+            f"The database {file} can be read by other users (mode {mode:o}); run `chmod 600` on it "
+            "(and on its -wal and -shm files) and start again."
+        )
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine for ``url``, SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
     if url.startswith("sqlite"):
+        guard_sqlite_file(url)
         # Connections roll back their own open transactions when closed; the pool's extra reset would be one more
         # round trip through aiosqlite's thread on every request.
         engine = create_async_engine(

@@ -12,6 +12,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from pywebpush import WebPushException, webpush_async
@@ -55,6 +56,21 @@ def classify(status: int) -> Outcome:
     return Outcome.FAILED
 
 
+class _NoRedirects:
+    """The session as pywebpush sees it, with redirects switched off.
+
+    The endpoint's host was checked against the allow-list when the device subscribed; following a redirect would
+    let a push service (or whoever answers in its name) point the server at any other address. A 3xx is therefore
+    a failed delivery (``docs/security.md`` case 26).
+    """
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self._session.post(url, allow_redirects=False, **kwargs)
+
+
 async def send(
     session: aiohttp.ClientSession,
     keys: VapidKeys,
@@ -81,7 +97,7 @@ async def send(
             ttl=ttl,
             headers={"Urgency": urgency, "Topic": topic},
             timeout=aiohttp.ClientTimeout(total=seconds),
-            aiohttp_session=session,
+            aiohttp_session=_NoRedirects(session),
         )
     except WebPushException as exc:
         status = getattr(exc.response, "status", None)

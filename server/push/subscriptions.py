@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import re
 import uuid
 from urllib.parse import urlsplit
 
@@ -46,6 +47,20 @@ def _decode(value: str, field: str) -> bytes:
         raise Unprocessable("Not base64url.", field=field) from None
 
 
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def _dns_name(host: str) -> bool:
+    """Whether ``host`` is a valid DNS name (internationalised names in their IDNA form): no percent signs,
+    spaces or other characters that a resolver or an allow-list suffix match would read differently."""
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = ascii_host.split(".")
+    return len(ascii_host) <= 253 and len(labels) >= 2 and all(_LABEL.match(label) for label in labels)
+
+
 def allowed_endpoint(settings: Settings, endpoint: str) -> bool:
     """Whether the server may send to ``endpoint``."""
     if len(endpoint) > 1024:
@@ -57,6 +72,8 @@ def allowed_endpoint(settings: Settings, endpoint: str) -> bool:
     except ValueError:
         return False
     if not host or parts.username or parts.password:
+        return False
+    if not _dns_name(host) and not (settings.environment == "test" and host == "127.0.0.1"):
         return False
     if settings.environment == "test" and settings.push_allow_loopback and host == "127.0.0.1":
         return parts.scheme in {"http", "https"}

@@ -7,8 +7,9 @@ which sync turns into a per-mutation rejection and the office API into a problem
   sets or changes them (``docs/security.md``, case 8);
 - a new referral needs the tenant's consent on file for the same case, and that consent must be in force;
 - the reassignment grace: work done at the door before a case was moved to a colleague is still accepted, with a
-  flag, for :data:`REASSIGNMENT_GRACE` (rule 7 of ``docs/sync-protocol.md``), but it never changes who the case
-  belongs to.
+  flag, for :data:`REASSIGNMENT_GRACE` (rule 7 of ``docs/sync-protocol.md``): new notes and contacts, a visit's
+  outcome and assessment answers, and nothing else. It can never change who the case belongs to nor bring the case
+  back into the old worker's scope (``docs/security.md`` case 25).
 
 To add a rule: write a function here that raises :class:`RuleViolation` naming the field, and call it from the
 write paths that need it.
@@ -29,8 +30,9 @@ __all__ = [
     "REASSIGNMENT_GRACE",
     "RuleViolation",
     "check_controlled",
+    "check_grace_work",
     "check_referral_consent",
-    "keep_assignment_after_reassignment",
+    "grace_refusal",
     "within_reassignment_grace",
 ]
 
@@ -38,6 +40,8 @@ REASSIGNMENT_GRACE = dt.timedelta(days=30)
 FLAG_REASSIGNED = "accepted-after-reassignment"
 # Fields only a supervisor of the case's team may set or change.
 CONTROLLED_FIELDS = ("assigned_worker_id", "team_id")
+# What counts as a visit's outcome: the fields a worker fills in at the door.
+VISIT_OUTCOME_FIELDS = frozenset({"status", "visited_at", "card_left", "duration_minutes"})
 
 
 class RuleViolation(Exception):
@@ -93,15 +97,35 @@ def check_controlled(
             raise RuleViolation("validation", "The assigned worker is not a member of this team.", name)
 
 
-def keep_assignment_after_reassignment(incoming: dict[str, Any], kind: str, old: dict[str, Any] | None = None) -> None:
-    """Work accepted during the reassignment grace can never change who the case or visit belongs to."""
-    for name in CONTROLLED_FIELDS:
-        if (
-            name in incoming
-            and (old is None or incoming[name] != old.get(name))
-            and not (kind == "visit" and old is None)
-        ):
-            raise RuleViolation("forbidden", f"{name} cannot change after the case was reassigned.", name)
+GRACE_ONLY = (
+    "The case was handed to a colleague; only notes, contacts, a visit's outcome and assessment answers are accepted."
+)
+
+
+def check_grace_work(kind: str, *, creating: bool, named: Collection[str], status: str | None = None) -> None:
+    """Refuse what is not work done at the door, for a case that left the writer's scope during the grace.
+
+    Accepted: a new note, a new contact, a visit's outcome (only outcome fields, and the visit no longer planned,
+    so that it cannot bring the case back into scope), assessment answers. Refused: deletes, resolves, new or
+    re-assigned visits, and every other change. ``named`` are the fields the write sets, ``status`` a visit's
+    status as it would be stored.
+    """
+    controlled = [name for name in CONTROLLED_FIELDS if name in named]
+    if kind in ("note", "contact") and creating:
+        return
+    if kind == "assessment":
+        return
+    if kind == "visit" and not creating:
+        other = sorted(set(named) - VISIT_OUTCOME_FIELDS)
+        if not other and status != "planned":
+            return
+        raise RuleViolation("forbidden", GRACE_ONLY, (controlled or other or ["status"])[0])
+    raise RuleViolation("forbidden", GRACE_ONLY, next(iter(controlled or sorted(named)), None))
+
+
+def grace_refusal() -> RuleViolation:
+    """Deletes and resolves are never work done at the door: refused during the reassignment grace."""
+    return RuleViolation("forbidden", GRACE_ONLY)
 
 
 def within_reassignment_grace(moves: Sequence[ScopeMove], cursor_seq: int, now: dt.datetime) -> bool:

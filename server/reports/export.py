@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from server.reports.charts import CHANNEL_LABELS, OUTCOME_LABELS
 from server.reports.service import Report
 
-__all__ = ["cases_csv", "figures_csv"]
+__all__ = ["cases_csv", "figures_csv", "neutralised"]
 
 BENEFIT_LABELS = {
     "wohngeld": "Wohngeld",
@@ -34,11 +34,23 @@ def _writer(rows: Iterable[list[object]], german: bool) -> str:
     return out.getvalue()
 
 
+# A text cell starting with one of these is a formula to a spreadsheet (CSV injection): it gets a leading
+# apostrophe, which spreadsheets show as text (docs/security.md case 29).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object, german: bool) -> object:
     if isinstance(value, float):
         text = f"{value:.2f}"
         return text.replace(".", ",") if german else text
+    if isinstance(value, str):
+        return neutralised(value)
     return "" if value is None else value
+
+
+def neutralised(text: str) -> str:
+    """``text`` as a spreadsheet will show it, never run it."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _euros(cents: int) -> float:

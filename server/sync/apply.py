@@ -25,6 +25,8 @@ from server.sync.messages import DeleteMutation, Mutation, MutationError, Mutati
 
 __all__ = ["apply", "resolve"]
 
+UNKNOWN_RECORD = "No such record; it may have been erased."
+
 
 async def apply(batch: Batch, mutation: Mutation) -> MutationResult:
     """Apply one mutation; a rejection is returned as its result, never raised."""
@@ -73,9 +75,15 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
         raise Rejected("validation", "A case record's case_id must equal its id.", "case_id")
     row = batch.rows.get(m.id)
     if row is not None and (row.kind != m.kind or row.case_id != m.case_id):
+        try:
+            await authorise(batch, row.case_id)
+        except Rejected:
+            # The id belongs to a case the writer may not see: answer as for an id nobody knows, so that the
+            # answer reveals nothing of it (docs/security.md case 30).
+            raise Rejected("not-found", UNKNOWN_RECORD) from None
         raise Rejected("validation", "The record exists with another kind or case.", "case_id")
     if row is None and m.base_version is not None:
-        raise Rejected("not-found", "No such record; it may have been erased.")
+        raise Rejected("not-found", UNKNOWN_RECORD)
     schema = KINDS[m.kind]
     creating_case = m.kind == "case" and row is None
     flag = await authorise(batch, m.case_id, creating_case=creating_case)
@@ -84,12 +92,12 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
         raise Rejected("not-found", "No such case.")
 
     if row is None:
+        if flag is not None:
+            _grace(m, None, None)
         missing = sorted(schema.REQUIRED_ON_CREATE - m.fields.keys())
         if missing:
             raise Rejected("validation", f"A new {m.kind} needs the field {missing[0]}.", missing[0])
         validated, incoming = _normalise(m.kind, dict(m.fields), m.fields.keys())
-        if flag is not None:
-            _no_controlled(incoming, m.kind)
         _check_controlled(batch, m.kind, incoming, None, team if m.kind != "case" else None)
         await _check_references(batch, m.kind, m.case_id, incoming, creating=True)
         seq = batch.next_seq()
@@ -115,12 +123,12 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
 
     current = (await batch.store.decrypt([row]))[0]
     stored_fields = current.fields or {}
+    if flag is not None:
+        _grace(m, row, stored_fields)
     if row.deleted:
         conflict_id = await _new_conflict(batch, current, None, None, dict(m.fields))
         return MutationResult(mid=m.mid, status="conflict", version=row.version, conflict_id=conflict_id)
     _, incoming = _normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
-    if flag is not None:
-        _no_controlled(incoming, m.kind, stored_fields)
     _check_controlled(batch, m.kind, incoming, stored_fields, team)
     try:
         outcome = merge_put(
@@ -178,9 +186,11 @@ async def _rewrite(
     return seq
 
 
-def _no_controlled(incoming: dict[str, Any], kind: str, old: dict[str, Any] | None = None) -> None:
+def _grace(m: PutMutation, row: RecordRow | None, stored: dict[str, Any] | None) -> None:
+    """Only work done at the door is accepted during the reassignment grace."""
+    status = m.fields.get("status", (stored or {}).get("status"))
     try:
-        rules.keep_assignment_after_reassignment(incoming, kind, old)
+        rules.check_grace_work(m.kind, creating=row is None, named=m.fields.keys(), status=status)
     except RuleViolation as violation:
         raise Rejected.from_rule(violation) from None
 
@@ -253,7 +263,8 @@ async def _delete(batch: Batch, m: DeleteMutation) -> MutationResult:
         raise Rejected("not-found", "No such record.")
     if m.kind == "conflict":
         raise Rejected("validation", "Conflicts are resolved, not deleted.", "kind")
-    await authorise(batch, m.case_id)
+    if await authorise(batch, m.case_id) is not None:
+        raise Rejected.from_rule(rules.grace_refusal())
     if m.kind == "case" and not batch.principal.is_supervisor:
         raise Rejected("forbidden", "Only a supervisor may delete a case.")
     if row.deleted:
@@ -273,7 +284,8 @@ async def resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
     row = batch.rows.get(m.conflict_id)
     if row is None or row.kind != "conflict" or row.deleted:
         raise Rejected("not-found", "No such conflict.")
-    await authorise(batch, row.case_id)
+    if await authorise(batch, row.case_id) is not None:
+        raise Rejected.from_rule(rules.grace_refusal())
     conflict = (await batch.store.decrypt([row]))[0]
     data = conflict.fields or {}
     if data.get("status") == "resolved":

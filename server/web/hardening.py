@@ -1,4 +1,4 @@
-"""HTTP hardening applied to every response: CSP, nosniff, no referrer, and ``no-store`` on the API."""
+"""HTTP hardening applied to every response: CSP, nosniff, no referrer, HSTS over https, ``no-store`` on the API."""
 
 from __future__ import annotations
 
@@ -42,6 +42,9 @@ async def security_headers(message: Message, scope: Scope) -> None:
     headers = MutableScopeHeaders.from_message(message)
     for name, value in _STATIC_HEADERS.items():
         headers[name] = value
+    if scope.get("scheme") == "https":
+        # Served over TLS: browsers keep to https for this host from now on (docs/security.md case 29).
+        headers["strict-transport-security"] = "max-age=63072000; includeSubDomains"
     path = str(scope.get("path", ""))
     if path.startswith("/api/") or path == "/health":
         headers["cache-control"] = "no-store"

@@ -149,6 +149,11 @@ async def test_the_vapid_key_is_made_once_private_and_published(settings: Settin
         "ftp://fcm.googleapis.com/abc",
         "https://user:pw@fcm.googleapis.com/abc",
         "not a url",
+        # docs/security.md case 32: hosts that are no DNS names, though they end in an allowed suffix
+        "https://127.0.0.1%2f.push.apple.com/abc",
+        "https://a b.push.apple.com/abc",
+        "https://-evil.push.apple.com/abc",
+        "https://evil_.push.apple.com/abc",
     ],
 )
 async def test_endpoints_outside_the_allow_list_are_refused(settings: Settings, endpoint: str) -> None:
@@ -314,7 +319,7 @@ class SteppedClock:
     """A clock the test moves by hand, for the dispatcher's due times and backoff."""
 
     def __init__(self) -> None:
-        self.at = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+        self.at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)  # just after the jobs were queued
 
     def __call__(self) -> dt.datetime:
         return self.at
@@ -433,3 +438,29 @@ async def test_concurrent_dispatchers_never_claim_the_same_job(settings: Setting
         await worker.aclose()
     assert len(claimed) == 40
     assert len(set(claimed)) == 40
+
+
+async def test_a_redirect_from_the_push_service_is_not_followed(settings: Settings, org: Org) -> None:
+    # docs/security.md case 26: the allow-list is checked at subscribe time; a 3xx must not lead elsewhere.
+    quiet = fast(settings, push_enabled=False)
+    app = create_app(quiet)
+    async with running(app):
+        push = service_of(app, PushService)
+        service = LocalPushService(push.keys.public_key)
+        await service.start()
+        try:
+            _, subscriber = await subscribed(app, service, "worker1")
+            elsewhere = service.subscriber()
+            service.redirect_to = elsewhere.endpoint
+            service.answers[subscriber.token] = [307]
+            supervisor, case_id = await supervisor_with_case(app, org)
+            await supervisor.push(assign(supervisor, case_id, org.worker1_id))
+            dispatcher = Dispatcher(push.sessions, quiet, push.keys)
+            async with aiohttp.ClientSession() as http:
+                outcomes = await dispatcher.deliver(http, await dispatcher.claim())
+                await dispatcher.settle(outcomes)
+        finally:
+            await service.stop()
+    assert [(sent.outcome, sent.status) for _, sent in outcomes] == [(Outcome.FAILED, 307)]
+    assert [d.token for d in service.deliveries] == [subscriber.token]  # nothing reached the redirect's target
+    assert [j.state for j in await jobs(quiet)] == ["failed"]

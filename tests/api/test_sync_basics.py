@@ -285,4 +285,3 @@ async def test_pull_asks_an_old_client_to_update_and_refuses_an_unknown_protocol
     assert unknown.json()["type"] == f"{PROBLEM_BASE}validation"
     assert unknown.json()["field"] == "protocol"
     assert (await client.get("/api/sync/pull", params={"protocol": 1})).status_code == 200
-

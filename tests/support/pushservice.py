@@ -77,6 +77,8 @@ class LocalPushService:
         self.deliveries: list[Delivery] = []
         self.rejected: list[str] = []
         self.answers: dict[str, list[int]] = {}
+        # Where a 3xx answer points (a redirect the server must not follow).
+        self.redirect_to: str | None = None
         self.received = 0
         self._runner: web.AppRunner | None = None
 
@@ -143,6 +145,8 @@ class LocalPushService:
         names = ("TTL", "Urgency", "Topic", "Content-Encoding")
         headers = {name: request.headers[name] for name in names if name in request.headers}
         self.deliveries.append(Delivery(token, json.loads(plain), plain, headers, claims, status))
+        if 300 <= status < 400:
+            return web.Response(status=status, headers={"Location": self.redirect_to or self.origin})
         return web.Response(status=status, headers={"Retry-After": "0"} if status == 429 else None)
 
     def delivered(self, token: str | None = None) -> list[Delivery]:

@@ -253,6 +253,7 @@ def test_devices_converge_under_any_interleaving(template_database: str, passwor
         if template_database.startswith("sqlite"):
             target = Path(tmp) / "doorstep.db"
             shutil.copyfile(make_url(template_database).database or "", target)
+            target.chmod(0o600)
             url = f"sqlite+aiosqlite:///{target}"
         else:
             await truncate_all(template_database)

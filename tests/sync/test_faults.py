@@ -1,7 +1,7 @@
 """Guarantees 1 and 2 under faults: a proxy that drops connections at random points, and kill -9 of the server.
 
-Both run a real uvicorn process on its own SQLite file (in both test runs), with devices that retry a batch
-with the same mids until they get an answer, as the protocol tells clients to.
+Both run a real uvicorn process on this run's database (an SQLite file, or PostgreSQL), with devices that retry a
+batch with the same mids until they get an answer, as the protocol tells clients to.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from server.auth.models import Role, User
+from server.auth.passwords import hash_password
 from server.auth.service import create_team
 from server.db import create_engine, migrate, session_factory
 from tests.support.accounts import PASSWORD
@@ -94,8 +96,6 @@ async def seed(url: str) -> None:
     await migrate(engine)
     sessions = session_factory(engine)
     team = await create_team(sessions, "Team Nord")
-    from server.auth.passwords import hash_password
-
     async with sessions() as db:
         for name, role in (("supervisor", Role.SUPERVISOR), ("worker1", Role.WORKER)):
             db.add(
@@ -173,8 +173,8 @@ async def supervisor_case(base_url: str) -> str:
 
 
 @pytest.mark.slow
-async def test_dropped_connections_lose_nothing_and_duplicate_nothing(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'faults.db'}"
+async def test_dropped_connections_lose_nothing_and_duplicate_nothing(tmp_path: Path, database_url: str) -> None:
+    url = database_url
     await seed(url)
     server = LiveServer(tmp_path / "var", url)
     await server.start()
@@ -221,9 +221,10 @@ async def test_dropped_connections_lose_nothing_and_duplicate_nothing(tmp_path: 
 
 
 @pytest.mark.slow
-async def test_kill_9_in_the_middle_of_a_push_load_loses_no_acknowledged_mutation(tmp_path: Path) -> None:
-    db_file = tmp_path / "kill.db"
-    url = f"sqlite+aiosqlite:///{db_file}"
+async def test_kill_9_in_the_middle_of_a_push_load_loses_no_acknowledged_mutation(
+    tmp_path: Path, database_url: str, backend: str
+) -> None:
+    url = database_url
     await seed(url)
     server = LiveServer(tmp_path / "var", url)
     await server.start()
@@ -253,11 +254,12 @@ async def test_kill_9_in_the_middle_of_a_push_load_loses_no_acknowledged_mutatio
     for device in devices:
         await device.client.aclose()
 
-    connection = sqlite3.connect(db_file)
-    try:
-        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    finally:
-        connection.close()
+    if backend == "sqlite":
+        connection = sqlite3.connect(make_url(url).database or "")
+        try:
+            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        finally:
+            connection.close()
     await server.start()
     try:
         observer = await device_on(server.url)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -18,6 +20,15 @@ from tests.support.cases import supervisor_creates_case
 from tests.support.syncing import Device, new_id
 
 pytestmark = pytest.mark.usefixtures("org")
+
+
+@asynccontextmanager
+async def back_in_office(app: Litestar, supervisor: Device) -> AsyncIterator[Device]:
+    """The supervisor's device on a fresh connection (the one that made the case is closed)."""
+    async with client_from(app) as c:
+        supervisor.client = c
+        await login(c, "supervisor", device_id=supervisor.device_id)
+        yield supervisor
 
 
 async def reassign(app: Litestar, supervisor: Device, case_id: str, worker_id: str) -> None:
@@ -98,3 +109,96 @@ async def test_without_a_cursor_from_before_the_reassignment_nothing_is_accepted
     [result] = await stranger.push(stranger.put("note", new_id(), case_id, {"text": "x", "visit_id": None}))
     assert result["status"] == "rejected"
     assert result["error"]["code"] == "not-found"
+
+
+async def test_during_the_grace_only_work_done_at_the_door_is_accepted_and_nothing_brings_the_case_back(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    # docs/security.md case 25: a worker whose case was moved away, pushing with an old cursor.
+    case_id, supervisor = await supervisor_creates_case(app, org, org.worker1_id)
+    household, visit = new_id(), new_id()
+    async with back_in_office(app, supervisor):
+        made = await supervisor.push(
+            supervisor.put("household", household, case_id, {"name": "Haushalt Beispiel"}),
+            supervisor.put(
+                "visit",
+                visit,
+                case_id,
+                {"planned_at": "2026-11-25T10:00:00+01:00", "status": "planned", "assigned_worker_id": None},
+            ),
+        )
+        assert [r["status"] for r in made] == ["applied", "applied"]
+    old = Device(client, await login(client, "worker1"))
+    await old.pull()
+    await reassign(app, supervisor, case_id, str(org.worker2_id))
+    conflict_free_base = old.records[visit]["version"]
+
+    refused = await old.push(
+        old.delete("household", household, case_id, base=old.records[household]["version"]),
+        old.put(
+            "visit",
+            new_id(),
+            case_id,
+            {"planned_at": "2027-01-10T10:00:00+01:00", "status": "planned", "assigned_worker_id": str(org.worker1_id)},
+        ),
+        old.put(
+            "visit",
+            visit,
+            case_id,
+            {"status": "planned", "planned_at": "2027-01-11T10:00:00+01:00"},
+            base=conflict_free_base,
+        ),
+        old.put("household", household, case_id, {"phone": "0170 000000"}, base=old.records[household]["version"]),
+        old.put(
+            "action", new_id(), case_id, {"title": "Wohngeld beantragen", "due_on": "2026-12-01", "status": "open"}
+        ),
+        old.resolve(new_id(), "keep"),
+    )
+    assert [r["status"] for r in refused] == ["rejected"] * 5 + ["rejected"]
+    assert [r["error"]["code"] for r in refused[:5]] == ["forbidden"] * 5
+    assert refused[1]["error"]["field"] == "assigned_worker_id"
+    assert refused[2]["error"]["field"] == "planned_at"
+
+    accepted = await old.push(
+        old.put("note", new_id(), case_id, {"text": "An der Tür gesprochen", "visit_id": visit}),
+        old.put("contact", new_id(), case_id, {"channel": "home_visit", "at": "2026-11-25T10:05:00+01:00"}),
+        old.put(
+            "visit",
+            visit,
+            case_id,
+            {"status": "done", "visited_at": "2026-11-25T10:00:00+01:00"},
+            base=conflict_free_base,
+        ),
+        old.put("assessment", new_id(), case_id, {"form_version": 1, "energy": {"arrears_cents": 12000}}),
+    )
+    assert [r["status"] for r in accepted] == ["applied"] * 4
+    assert {r["flag"] for r in accepted} == {"accepted-after-reassignment"}
+
+    # The case stays out of the old worker's reach: no read, and the next pull only purges it.
+    assert (await client.get(f"/api/cases/{case_id}")).status_code == 404
+    await old.pull()
+    assert case_id in old.purged
+    assert old.records == {}
+    async with back_in_office(app, supervisor):
+        await supervisor.pull()
+    assert household in supervisor.records
+    assert not supervisor.records[household]["deleted"]
+    assert supervisor.records[household]["fields"]["phone"] == ""
+
+
+async def test_a_conflict_cannot_be_resolved_during_the_grace(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    case_id, supervisor = await supervisor_creates_case(app, org, org.worker1_id)
+    old = Device(client, await login(client, "worker1"))
+    await old.pull()
+    base = old.records[case_id]["version"]
+    async with back_in_office(app, supervisor):
+        await supervisor.push(supervisor.put("case", case_id, case_id, {"risk": "acute"}, base=base))
+    [conflict] = await old.push(old.put("case", case_id, case_id, {"risk": "low"}, base=base))
+    assert conflict["status"] == "conflict"
+    await old.pull()
+    await reassign(app, supervisor, case_id, str(org.worker2_id))
+    [result] = await old.push(old.resolve(conflict["conflict_id"], "low"))
+    assert result["status"] == "rejected"
+    assert result["error"]["code"] == "forbidden"

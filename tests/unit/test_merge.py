@@ -65,6 +65,7 @@ def test_without_a_concurrent_change_nothing_conflicts(
     untouched = {name: min(version, base) for name, version in fv.items()}
     outcome = merge_put(stored, untouched, base, incoming, set_fields=SETS, immutable_fields=IMMUTABLE)
     assert outcome.conflicts == ()
+
     def changes(name: str, value: Any) -> bool:
         if name in SETS:
             return sorted(set(stored.get(name) or []) | set(value)) != stored.get(name) and stored.get(name) != value

@@ -1,0 +1,149 @@
+"""The second security round (docs/security.md cases 26 to 33): login CSRF, the existence oracle, private database
+files, printable device names, the Secure cookie flag, HSTS, the OpenAPI document and CSV injection."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import uuid
+from pathlib import Path
+
+import anyio.to_thread
+import httpx
+import msgspec
+import pytest
+from litestar import Litestar
+from sqlalchemy import update
+
+from server.app import create_app
+from server.auth.models import Device as DeviceRow
+from server.cli import main
+from server.db import DatabaseFileExposed, create_engine, session_factory
+from server.reports.export import neutralised
+from server.settings import Settings
+from tests.support.accounts import PASSWORD, Org, login
+from tests.support.app import client_from, running
+from tests.support.cases import supervisor_creates_case
+from tests.support.syncing import Device, new_id
+
+Client = httpx.AsyncClient
+LOGIN = {"username": "worker1", "password": PASSWORD, "device_name": "Tablet"}
+
+
+@pytest.mark.usefixtures("org")
+async def test_login_takes_json_from_this_site_only(client: Client) -> None:
+    # docs/security.md case 28: a cross-site form or text/plain post cannot log a browser into an account.
+    as_text = await client.post(
+        "/api/auth/login", content=msgspec.json.encode(LOGIN), headers={"Content-Type": "text/plain"}
+    )
+    assert as_text.status_code == 415
+    as_form = await client.post("/api/auth/login", data=LOGIN)
+    assert as_form.status_code == 415
+    cross_site = await client.post("/api/auth/login", json=LOGIN, headers={"Sec-Fetch-Site": "cross-site"})
+    assert cross_site.status_code == 403
+    other_origin = await client.post("/api/auth/login", json=LOGIN, headers={"Origin": "https://evil.example"})
+    assert other_origin.status_code == 403
+    for refused in (as_text, as_form, cross_site, other_origin):
+        assert "set-cookie" not in refused.headers
+    own = await client.post(
+        "/api/auth/login", json=LOGIN, headers={"Origin": "http://127.0.0.1", "Sec-Fetch-Site": "same-origin"}
+    )
+    assert own.status_code == 200
+
+
+async def test_an_id_of_another_scope_is_answered_as_an_unknown_id(app: Litestar, client: Client, org: Org) -> None:
+    # docs/security.md case 30: the answer must not tell that the id exists in a case the writer cannot see.
+    theirs, _ = await supervisor_creates_case(app, org, org.worker2_id)
+    mine, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    async with client_from(app) as other:
+        owner = Device(other, await login(other, "worker2"))
+        secret_note = new_id()
+        await owner.push(owner.put("note", secret_note, theirs, {"text": "vertraulich", "visit_id": None}))
+    worker = Device(client, await login(client, "worker1"))
+    await worker.pull()
+    known = await worker.push(worker.put("note", secret_note, mine, {"text": "x", "visit_id": None}, base=5))
+    unknown = await worker.push(worker.put("note", new_id(), mine, {"text": "x", "visit_id": None}, base=5))
+    strip = [{k: v for k, v in r.items() if k != "mid"} for r in known + unknown]
+    assert strip[0] == strip[1]
+    assert strip[0]["error"]["code"] == "not-found"
+    guessed = await worker.push(worker.put("note", secret_note, mine, {"text": "x", "visit_id": None}))
+    assert guessed[0]["error"] == strip[0]["error"]
+
+
+def test_the_database_file_is_private_and_an_exposed_one_is_refused(tmp_path: Path) -> None:
+    # docs/security.md case 31
+    url = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'doorstep.db'}"
+    create_engine(url).sync_engine.dispose()
+    assert stat.S_IMODE(os.stat(tmp_path / "var").st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(tmp_path / "var" / "doorstep.db").st_mode) == 0o600
+    os.chmod(tmp_path / "var" / "doorstep.db", 0o644)
+    with pytest.raises(DatabaseFileExposed, match="chmod 600"):
+        create_engine(url)
+
+
+def test_a_server_refuses_to_start_on_a_database_others_can_read(tmp_path: Path) -> None:
+    database = tmp_path / "doorstep.db"
+    database.touch(mode=0o640)
+    os.chmod(database, 0o640)
+    settings = Settings(data_dir=str(tmp_path), database_url=f"sqlite+aiosqlite:///{database}", environment="test")
+    with pytest.raises(DatabaseFileExposed):
+        create_app(settings)
+
+
+@pytest.mark.usefixtures("org")
+async def test_device_names_are_printable_and_the_cli_escapes_what_it_prints(
+    client: Client, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # docs/security.md case 27: a name with terminal escapes never reaches an administrator's terminal as such.
+    escaped = await client.post("/api/auth/login", json={**LOGIN, "device_name": "Tablet\x1b]0;pwned\x07\x1b[2J"})
+    assert escaped.status_code == 400
+    assert escaped.json()["field"] == "device_name"
+    body = await login(client, "worker1")
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:  # a name stored before this rule existed
+        device_id = uuid.UUID(str(body["device_id"]))
+        await db.execute(update(DeviceRow).where(DeviceRow.id == device_id).values(name="Tab\x1b[31mlet"))
+        await db.commit()
+    await engine.dispose()
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert await anyio.to_thread.run_sync(lambda: main(["devices"])) == 0
+    printed = capsys.readouterr().out
+    assert "\x1b" not in printed
+    assert "Tab\\x1b[31mlet" in printed
+
+
+@pytest.mark.usefixtures("org")
+async def test_the_secure_flag_is_a_setting_not_a_matter_of_the_host_header(settings: Settings) -> None:
+    # docs/security.md case 33: a proxy forwarding "Host: 127.0.0.1" does not make the cookie non-Secure.
+    production = msgspec.structs.replace(settings, environment="production")
+    for current, host, secure in ((production, "127.0.0.1", True), (settings, "127.0.0.1", False)):
+        app = create_app(current)
+        async with running(app), client_from(app, base_url=f"http://{host}") as client:
+            response = await client.post("/api/auth/login", json=LOGIN, headers={"Host": host})
+            assert response.status_code == 200
+            cookie = response.headers["set-cookie"].lower()
+            assert ("; secure" in cookie) is secure
+    off = msgspec.structs.replace(production, secure_cookies=False)
+    assert off.cookie_secure("10.0.0.5") is False
+    assert production.cookie_secure("10.0.0.5") is True
+
+
+@pytest.mark.usefixtures("org")
+async def test_hsts_over_https_and_the_api_document_for_signed_in_users_only(app: Litestar, client: Client) -> None:
+    # docs/security.md case 29
+    assert "strict-transport-security" not in (await client.get("/health")).headers
+    async with client_from(app, base_url="https://doorstep.example") as tls:
+        assert (await tls.get("/health")).headers["strict-transport-security"].startswith("max-age=")
+    assert (await client.get("/schema/openapi.json")).status_code == 401
+    await login(client, "worker1")
+    assert (await client.get("/schema/openapi.json")).status_code == 200
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_cells_that_would_be_formulas_are_shown_as_text(text: str) -> None:
+    # docs/security.md case 29
+    assert neutralised(text) == "'" + text
+    assert neutralised("Schuldnerberatung") == "Schuldnerberatung"
