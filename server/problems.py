@@ -38,12 +38,25 @@ __all__ = [
     "UpgradeRequired",
     "ValidationFailed",
     "exception_handlers",
+    "without_values",
 ]
 
 PROBLEM_BASE = "https://doorstep.invalid/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 logger = logging.getLogger("doorstep.problems")
+
+# A quoted value inside a library's message: msgspec writes "Invalid enum value 'x'" with the client's text.
+_QUOTED = re.compile(r"""\s*(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+
+
+def without_values(message: str) -> str:
+    """A validation message that names the rule but not the value that broke it.
+
+    A value typed into the wrong field can be anything, health data included; it must not come back in an error,
+    be stored with a push result or be kept in a tablet's outbox (docs/security.md case 35).
+    """
+    return _QUOTED.sub("", message).strip()[:300]
 
 
 class ProblemBody(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -256,8 +269,8 @@ def _validation_detail(exc: ValidationException) -> str:
     if isinstance(extra, list):
         for item in extra:
             if isinstance(item, dict) and isinstance(item.get("message"), str):
-                # msgspec's messages describe the rule ("Expected `int`, got `str`"), not the value.
-                return str(item["message"])[:300]
+                # The rule ("Expected `int`, got `str`"), without a value msgspec may have quoted.
+                return without_values(str(item["message"]))
     return "The request body or parameters could not be read"
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from server.crypto import DecryptionError, associated_data, open_blob, seal
 from server.db import among, utcnow
+from server.problems import without_values
 from server.records.keyring import DataKey, Keyring
 from server.records.models import Record
 from server.records.schemas import KINDS, SCHEMA_VERSION, RecordFields
@@ -69,13 +70,13 @@ def validate_fields(kind: str, fields: Mapping[str, Any]) -> RecordFields:
     """Validate a complete set of fields against the kind's schema, or raise :class:`ValidationIssue`."""
     schema = KINDS.get(kind)
     if schema is None:
-        raise ValidationIssue(f"unknown record kind {kind!r}", "kind")
+        raise ValidationIssue("unknown record kind", "kind")
     try:
         return msgspec.convert(dict(fields), schema)
     except msgspec.ValidationError as exc:
         message = str(exc)
         return_field = getattr(exc.__cause__, "field", None) or _field_from_error(message)
-        raise ValidationIssue(message.split(" - at ")[0][:300], return_field) from None
+        raise ValidationIssue(without_values(message.split(" - at ")[0]), return_field) from None
 
 
 def to_builtins(value: RecordFields) -> dict[str, Any]:

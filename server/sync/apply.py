@@ -70,7 +70,7 @@ def _normalise(kind: str, candidate: dict[str, Any], names: Iterable[str]) -> tu
 
 async def _put(batch: Batch, m: PutMutation) -> MutationResult:
     if m.kind not in KINDS or m.kind == "conflict":
-        raise Rejected("validation", f"Records of kind {m.kind!r} cannot be written.", "kind")
+        raise Rejected("validation", "Records of this kind cannot be written.", "kind")
     if m.kind == "case" and m.case_id != m.id:
         raise Rejected("validation", "A case record's case_id must equal its id.", "case_id")
     row = batch.rows.get(m.id)
@@ -126,7 +126,10 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
     if flag is not None:
         _grace(m, row, stored_fields)
     if row.deleted:
-        conflict_id = await _new_conflict(batch, current, None, None, dict(m.fields))
+        # Kept for a person to decide: only validated values of fields that may change (docs/security.md case 34).
+        _, offered = _normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
+        _unchanged_immutable(schema, stored_fields, offered)
+        conflict_id = await _new_conflict(batch, current, None, None, offered)
         return MutationResult(mid=m.mid, status="conflict", version=row.version, conflict_id=conflict_id)
     _, incoming = _normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
     _check_controlled(batch, m.kind, incoming, stored_fields, team)
@@ -193,6 +196,13 @@ def _grace(m: PutMutation, row: RecordRow | None, stored: dict[str, Any] | None)
         rules.check_grace_work(m.kind, creating=row is None, named=m.fields.keys(), status=status)
     except RuleViolation as violation:
         raise Rejected.from_rule(violation) from None
+
+
+def _unchanged_immutable(schema: type[RecordFields], stored: dict[str, Any], offered: dict[str, Any]) -> None:
+    """A field that cannot change after creation (a note's text) is refused like in any put."""
+    for name in sorted(schema.IMMUTABLE_FIELDS & offered.keys()):
+        if offered[name] != stored.get(name):
+            raise Rejected("append-only", f"{name} cannot change; write a new record instead.", name)
 
 
 def _validated(kind: str, fields: dict[str, Any]) -> Any:
@@ -302,7 +312,9 @@ async def resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
         if m.value not in ("keep", "delete"):
             raise Rejected("validation", 'An edit-versus-delete conflict is resolved with "keep" or "delete".', "value")
         if m.value == "keep":
-            restored = {**(record.fields or {}), **(data.get("client_value") or {})}
+            offered = data.get("client_value") or {}
+            _unchanged_immutable(KINDS[record.kind], record.fields or {}, offered)
+            restored = {**(record.fields or {}), **offered}
             fields = _validated(record.kind, restored)
             _check_controlled(batch, record.kind, to_builtins(fields), record.fields, team)
             await _rewrite(batch, target, record, fields, data.get("client_value") or {})

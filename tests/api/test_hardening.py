@@ -153,11 +153,15 @@ async def test_an_unexpected_error_is_a_generic_500_without_a_trace(settings: Se
 async def test_credentials_in_the_query_string_are_not_accepted(client: Client) -> None:
     # docs/security.md case 23: no personal data travels in URLs.
     response = await client.post(f"/api/auth/login?username=worker1&password={PASSWORD}")
-    assert response.status_code == 400
+    assert response.status_code == 415  # no JSON body: refused before anything is read (case 28)
     assert "set-cookie" not in response.headers
+    with_body = await client.post(f"/api/auth/login?username=worker1&password={PASSWORD}", json={})
+    assert with_body.status_code == 400
+    assert "set-cookie" not in with_body.headers
 
 
 async def test_openapi_document_is_served_and_has_no_personal_data_in_paths(client: Client) -> None:
+    await login(client, "worker1")  # for signed-in users only (case 29)
     response = await client.get("/schema/openapi.json")
     assert response.status_code == 200
     paths = response.json()["paths"]

@@ -14,7 +14,7 @@ import httpx
 import msgspec
 import pytest
 from litestar import Litestar
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from server.app import create_app
 from server.auth.models import Device as DeviceRow
@@ -22,6 +22,7 @@ from server.cli import main
 from server.db import DatabaseFileExposed, create_engine, session_factory
 from server.reports.export import neutralised
 from server.settings import Settings
+from server.sync.models import MutationLog
 from tests.support.accounts import PASSWORD, Org, login
 from tests.support.app import client_from, running
 from tests.support.cases import supervisor_creates_case
@@ -147,3 +148,31 @@ def test_csv_cells_that_would_be_formulas_are_shown_as_text(text: str) -> None:
     # docs/security.md case 29
     assert neutralised(text) == "'" + text
     assert neutralised("Schuldnerberatung") == "Schuldnerberatung"
+
+
+async def test_a_refused_value_is_never_echoed_nor_stored(
+    app: Litestar, client: Client, org: Org, settings: Settings
+) -> None:
+    # docs/security.md case 35: free text typed into the wrong field (here health data in an enum) comes back
+    # nowhere: not in the answer, not in the stored results of the push.
+    secret = "Depression seit 2019, Klinikaufenthalt"
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    results = await worker.push(
+        worker.put("contact", new_id(), case_id, {"channel": secret, "at": "2026-11-20T10:00:00+01:00"}),
+        worker.put(secret[:30], new_id(), case_id, {}),
+    )
+    assert [r["status"] for r in results] == ["rejected", "rejected"]
+    assert results[0]["error"]["field"] == "channel"
+    assert secret[:10] not in msgspec.json.encode(results).decode()
+    again = await worker.push_raw([])  # the stored first results, read back by a replay
+    assert again.status_code == 200
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        stored = (await db.scalars(select(MutationLog.results))).all()
+    await engine.dispose()
+    assert stored
+    assert all(secret[:10].encode() not in blob for blob in stored)
+    wrong_filter = await client.get("/api/cases", params={"status": secret})
+    assert wrong_filter.status_code == 400
+    assert secret[:10] not in wrong_filter.text

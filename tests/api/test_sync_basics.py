@@ -145,6 +145,32 @@ async def test_notes_are_append_only_and_never_conflict(app: Litestar, client: C
     assert correction["status"] == "applied"
 
 
+async def test_a_deleted_notes_text_cannot_be_rewritten_through_a_conflict(
+    app: Litestar, client: Client, org: Org
+) -> None:
+    # docs/security.md case 34: delete, put new text with the old base, resolve "keep" must not rewrite a note.
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    note_id, visit_id = new_id(), new_id()
+    await worker.push(worker.put("note", note_id, case_id, {"text": "Original", "visit_id": None}))
+    await worker.pull()
+    base = worker.records[note_id]["version"]
+    await worker.push(worker.delete("note", note_id, case_id, base=base))
+    [rewritten] = await worker.push(worker.put("note", note_id, case_id, {"text": "REWRITTEN"}, base=base))
+    assert rewritten["status"] == "rejected"
+    assert rewritten["error"]["code"] == "append-only"
+    assert rewritten["error"]["field"] == "text"
+    # A change the note may take is kept for a person to decide, and "keep" restores the original text.
+    [edit] = await worker.push(worker.put("note", note_id, case_id, {"visit_id": visit_id}, base=base))
+    assert edit["status"] == "conflict"
+    [kept] = await worker.push(worker.resolve(edit["conflict_id"], "keep"))
+    assert kept["status"] == "applied"
+    await worker.pull()
+    assert worker.records[note_id]["fields"]["text"] == "Original"
+    assert worker.records[note_id]["fields"]["visit_id"] == visit_id
+    assert not worker.records[note_id]["deleted"]
+
+
 async def test_edit_versus_delete_is_a_conflict_resolved_with_keep(app: Litestar, client: Client, org: Org) -> None:
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     a = Device(client, await login(client, "worker1"))
