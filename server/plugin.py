@@ -48,6 +48,7 @@ from server.resources import PWA_DIR
 from server.settings import Settings
 from server.sync.controller import ConflictController, SyncController
 from server.sync.service import SyncService, load_cursor_secret
+from server.text import refuse_bad_text
 from server.web import app_shell, health, manifest, security_headers, service_worker
 
 __all__ = ["DoorstepPlugin", "service_of"]
@@ -172,6 +173,7 @@ class DoorstepPlugin(InitPluginProtocol):
         app_config.middleware.append(DefineMiddleware(SessionAuthMiddleware))
         app_config.exception_handlers.update(exception_handlers())
         app_config.before_send.append(security_headers)
+        app_config.before_request = refuse_bad_text
         app_config.lifespan.append(_lifespan)
         app_config.template_config = TemplateConfig(directory=PWA_DIR / "templates", engine=JinjaTemplateEngine)
         app_config.openapi_config = OpenAPIConfig(

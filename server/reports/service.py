@@ -40,6 +40,8 @@ OUTCOMES = tuple(outcome.value for outcome in CaseOutcome)
 BENEFIT_KINDS: tuple[str, ...] = get_args(BenefitKind)
 INSTALLMENT_STATES = ("kept", "behind", "broken", "completed", "cancelled")
 MAX_DAYS = 3 * 366
+# Report periods are bounded, so date arithmetic in any time zone stays in range (docs/security.md case 36).
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
 DEFINITIONS = {
     "households_supported": "Fälle (je ein Haushalt), die im Zeitraum offen waren: eröffnet bis zum Ende des "
@@ -171,6 +173,9 @@ async def team_report(
     """The report of the caller's team for ``start``..``end``; a supervisor's only. The read is audited."""
     if principal.role is not Role.SUPERVISOR or principal.team_id is None:
         raise Forbidden("Reports are for team supervisors.")
+    for name, day in (("start", start), ("end", end)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationFailed("A report covers days from 2000 to 2100.", field=name)
     if end < start:
         raise ValidationFailed("The period ends before it starts.", field="end")
     if (end - start).days > MAX_DAYS:

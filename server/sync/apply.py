@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
+
 from server.db import utcnow
 from server.records import rules
 from server.records.keyring import CaseShredded
@@ -22,6 +24,7 @@ from server.records.store import RecordRow, StoredRecord, ValidationIssue, to_bu
 from server.sync.batch import Batch, Rejected, authorise, case_team
 from server.sync.merge import AppendOnlyViolation, merge_put
 from server.sync.messages import DeleteMutation, Mutation, MutationError, MutationResult, PutMutation, ResolveMutation
+from server.text import BROKEN_TEXT
 
 __all__ = ["apply", "resolve"]
 
@@ -85,6 +88,7 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
     if row is None and m.base_version is not None:
         raise Rejected("not-found", UNKNOWN_RECORD)
     schema = KINDS[m.kind]
+    _no_broken_text(m.fields)
     creating_case = m.kind == "case" and row is None
     flag = await authorise(batch, m.case_id, creating_case=creating_case)
     team = await case_team(batch, m.case_id)
@@ -203,6 +207,15 @@ def _unchanged_immutable(schema: type[RecordFields], stored: dict[str, Any], off
     for name in sorted(schema.IMMUTABLE_FIELDS & offered.keys()):
         if offered[name] != stored.get(name):
             raise Rejected("append-only", f"{name} cannot change; write a new record instead.", name)
+
+
+def _no_broken_text(fields: dict[str, Any]) -> None:
+    """A lone surrogate (half an emoji) was replaced on the way in: this mutation alone is refused, with the field."""
+    for name, value in fields.items():
+        if BROKEN_TEXT in msgspec.json.encode(value).decode():
+            raise Rejected(
+                "validation", "The text holds a broken character (half of an emoji?); please type it again.", name
+            )
 
 
 def _validated(kind: str, fields: dict[str, Any]) -> Any:

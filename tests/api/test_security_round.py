@@ -176,3 +176,55 @@ async def test_a_refused_value_is_never_echoed_nor_stored(
     wrong_filter = await client.get("/api/cases", params={"status": secret})
     assert wrong_filter.status_code == 400
     assert secret[:10] not in wrong_filter.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/auth/login", b'{"username":"\xff\xfe","password":"x","device_name":"T"}'),
+        ("/api/auth/login", b'{"username":"a\\u0000b","password":"x","device_name":"T"}'),
+        ("/api/sync/push", b'{"device_id":"00000000-0000-0000-0000-000000000000","mutations":[],"cursor":"\xc3"}'),
+    ],
+)
+@pytest.mark.usefixtures("org")
+async def test_bodies_that_cannot_be_stored_are_a_400_not_a_retry(client: Client, path: str, body: bytes) -> None:
+    # docs/security.md case 36: invalid UTF-8 and NUL characters are refused at the edge, on both databases.
+    if path != "/api/auth/login":
+        await login(client, "worker1")
+    response = await client.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["type"].endswith("/validation")
+
+
+@pytest.mark.usefixtures("org")
+async def test_report_periods_are_bounded(client: Client) -> None:
+    await login(client, "supervisor")
+    for start, end, field in (("0001-01-01", "0001-12-31", "start"), ("2026-01-01", "9999-12-31", "end")):
+        response = await client.get("/api/reports", params={"start": start, "end": end})
+        assert response.status_code == 400
+        assert response.json()["field"] == field
+    nul = await client.get("/api/cases?status=open%00")
+    assert nul.status_code == 400
+
+
+async def test_half_an_emoji_rejects_its_own_mutation_only(app: Litestar, client: Client, org: Org) -> None:
+    # docs/security.md case 37: a lone surrogate (a cut emoji) does not wedge the device's whole batch.
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    good, broken = new_id(), new_id()
+    mutations = [
+        worker.put("note", good, case_id, {"text": "Alles gut 😀", "visit_id": None}),
+        worker.put("note", broken, case_id, {"text": "abgeschnitten PLACEHOLDER", "visit_id": None}),
+    ]
+    body = msgspec.json.encode(
+        {"protocol": 1, "device_id": worker.device_id, "schema_version": 1, "cursor": None, "mutations": mutations}
+    ).replace(b"PLACEHOLDER", b"\\ud83d")
+    response = await client.post("/api/sync/push", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200
+    first, second = response.json()["results"]
+    assert first["status"] == "applied"
+    assert second["status"] == "rejected"
+    assert second["error"]["field"] == "text"
+    await worker.pull()
+    assert worker.records[good]["fields"]["text"] == "Alles gut 😀"
+    assert broken not in worker.records
