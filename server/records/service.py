@@ -67,6 +67,9 @@ class CaseDetail(msgspec.Struct, kw_only=True, frozen=True):
 
     case: RecordOut
     records: list[RecordOut]
+    # Records whose stored ciphertext failed its integrity check: left out of ``records`` (and the case's fields
+    # are null when the case record itself is damaged) until an administrator restores them.
+    damaged: list[uuid.UUID] = msgspec.field(default_factory=list)
 
 
 class CaseFilters(msgspec.Struct, kw_only=True, frozen=True):
@@ -113,6 +116,8 @@ async def list_cases(
                 next_visit.setdefault(case_id, at)
         summaries = []
         for record in await store.decrypt(rows):
+            if record.id in store.damaged:
+                continue  # reported by the case's detail and the log
             fields = record.fields or {}
             summary = CaseSummary(
                 id=record.id,
@@ -154,12 +159,24 @@ async def case_detail(
         await begin_write(db)
         allowed = await in_scope(db, principal, case_id)
         records = []
+        damaged: list[uuid.UUID] = []
         if allowed:
             store = RecordStore(db, keyring)
             rows = await store.select(
                 Record.case_id == case_id, Record.deleted.is_(False), order_by=(Record.kind, Record.version)
             )
             records = await store.decrypt(rows)
+            damaged = sorted(store.damaged)
+            if damaged:
+                await audit.append(
+                    db,
+                    action="record.integrity",
+                    outcome="damaged",
+                    actor_id=principal.user_id,
+                    device_id=principal.device_id,
+                    case_id=case_id,
+                    record_ids=damaged,
+                )
         await audit.append(
             db,
             action="case.read",
@@ -173,7 +190,12 @@ async def case_detail(
     if not allowed:
         raise NotFound("No such case.")
     case = next(r for r in records if r.kind == "case")
-    return CaseDetail(case=RecordOut.of(case), records=[RecordOut.of(r) for r in records if r.kind != "case"])
+    broken = {r.id for r in records if r.fields is None and not r.deleted and r.id in damaged}
+    return CaseDetail(
+        case=RecordOut.of(case),
+        records=[RecordOut.of(r) for r in records if r.kind != "case" and r.id not in broken],
+        damaged=sorted(broken),
+    )
 
 
 @dataclass(frozen=True, slots=True)

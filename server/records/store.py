@@ -8,6 +8,7 @@ that ``seq`` follows commit order; the store itself never touches the clock.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from server.records.schemas import KINDS, SCHEMA_VERSION, RecordFields
 __all__ = ["FIELDS_COLUMN", "RecordRow", "RecordStore", "StoredRecord", "ValidationIssue", "validate_fields"]
 
 FIELDS_COLUMN = "fields"
+logger = logging.getLogger("doorstep.records")
 
 
 class ValidationIssue(Exception):
@@ -37,6 +39,16 @@ class ValidationIssue(Exception):
         super().__init__(detail)
         self.detail = detail
         self.field = field
+
+
+_reported_damage: set[uuid.UUID] = set()
+
+
+def _report_damage(record_id: uuid.UUID) -> None:
+    """Log a damaged record once per process, by id only."""
+    if record_id not in _reported_damage and len(_reported_damage) < 10_000:
+        _reported_damage.add(record_id)
+        logger.error("record %s failed its integrity check and is left out; restore it from a backup", record_id)
 
 
 class StoredRecord(msgspec.Struct, kw_only=True):
@@ -131,6 +143,8 @@ class RecordStore:
         self.db = db
         self.keyring = keyring
         self._keys: dict[uuid.UUID, DataKey] = {}
+        # Records whose ciphertext failed its check while this store read them: id -> case id.
+        self.damaged: dict[uuid.UUID, uuid.UUID] = {}
         self._seen: dict[uuid.UUID, RecordRow] = {}
         self._new: dict[uuid.UUID, RecordRow] = {}
         self._dirty: dict[uuid.UUID, RecordRow] = {}
@@ -226,7 +240,14 @@ class RecordStore:
         if key is None:
             raise DecryptionError("no data key for the case")
         aad = associated_data(kind, record_id, case_id, FIELDS_COLUMN, schema_version, key.dek_id)
-        fields: dict[str, Any] = msgspec.json.decode(open_blob(key.key, blob, aad))
+        try:
+            fields: dict[str, Any] = msgspec.json.decode(open_blob(key.key, blob, aad))
+        except (DecryptionError, msgspec.DecodeError):
+            # One damaged ciphertext (a bad disk block, a botched restore) must not make the whole case, or every
+            # pull page that holds it, unreadable: the record is reported and left out (docs/security.md case 38).
+            self.damaged[record_id] = case_id
+            _report_damage(record_id)
+            return None
         return fields
 
     def _open(self, row: RecordRow) -> StoredRecord:

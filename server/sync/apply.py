@@ -126,6 +126,7 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
         return MutationResult(mid=m.mid, status="applied", version=seq, flag=flag)
 
     current = (await batch.store.decrypt([row]))[0]
+    _intact(batch, row.id)
     stored_fields = current.fields or {}
     if flag is not None:
         _grace(m, row, stored_fields)
@@ -207,6 +208,12 @@ def _unchanged_immutable(schema: type[RecordFields], stored: dict[str, Any], off
     for name in sorted(schema.IMMUTABLE_FIELDS & offered.keys()):
         if offered[name] != stored.get(name):
             raise Rejected("append-only", f"{name} cannot change; write a new record instead.", name)
+
+
+def _intact(batch: Batch, record_id: uuid.UUID) -> None:
+    """A record whose stored ciphertext is damaged cannot be merged into; it waits for its restore."""
+    if record_id in batch.store.damaged:
+        raise Rejected("validation", "The stored record is damaged and cannot be changed until it is restored.")
 
 
 def _no_broken_text(fields: dict[str, Any]) -> None:
@@ -319,6 +326,7 @@ async def resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
     if target is None:
         raise Rejected("not-found", "The record of this conflict no longer exists.")
     record = (await batch.store.decrypt([target]))[0]
+    _intact(batch, target.id)
     team = await case_team(batch, record.case_id)
     field_name = data.get("field")
     if field_name is None:

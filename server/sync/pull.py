@@ -120,7 +120,8 @@ async def pull_page(
             for row in (await db.execute(select(*PULL_COLUMNS).where(Record.id.in_([k.id for k in keys])))).mappings()
         }
         found = [by_id[k.id] for k in keys]
-        opened = await RecordStore(db, keyring).decrypt_fields(found)
+        store = RecordStore(db, keyring)
+        opened = await store.decrypt_fields(found)
         leaves = (
             await db.execute(
                 select(ScopeEvent.case_id, ScopeEvent.seq, ScopeEvent.entered)
@@ -143,10 +144,21 @@ async def pull_page(
             flag=r["flag"],
         )
         for r, fields in zip(found, opened, strict=True)
+        if r["id"] not in store.damaged  # left out and reported; the device gets it once it is restored
     ]
-    if changes:
+    if changes or store.damaged:
         async with sessions() as db:
             await begin_write(db)
+            for damaged_id, case_id in store.damaged.items():
+                await audit.append(
+                    db,
+                    action="record.integrity",
+                    outcome="damaged",
+                    actor_id=principal.user_id,
+                    device_id=principal.device_id,
+                    case_id=case_id,
+                    record_ids=[damaged_id],
+                )
             await audit.append_per_case(
                 db,
                 action="sync.pull",

@@ -17,9 +17,11 @@ from litestar import Litestar
 from sqlalchemy import select, update
 
 from server.app import create_app
+from server.audit import AuditEntry
 from server.auth.models import Device as DeviceRow
 from server.cli import main
 from server.db import DatabaseFileExposed, create_engine, session_factory
+from server.records.models import Record
 from server.reports.export import neutralised
 from server.settings import Settings
 from server.sync.models import MutationLog
@@ -228,3 +230,39 @@ async def test_half_an_emoji_rejects_its_own_mutation_only(app: Litestar, client
     await worker.pull()
     assert worker.records[good]["fields"]["text"] == "Alles gut 😀"
     assert broken not in worker.records
+
+
+async def test_a_damaged_ciphertext_spoils_one_record_not_the_case(
+    app: Litestar, client: Client, org: Org, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # docs/security.md case 38
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    spoiled, kept = new_id(), new_id()
+    await worker.push(
+        worker.put("note", spoiled, case_id, {"text": "wird beschädigt", "visit_id": None}),
+        worker.put("note", kept, case_id, {"text": "bleibt lesbar", "visit_id": None}),
+    )
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        blob = await db.scalar(select(Record.blob).where(Record.id == uuid.UUID(spoiled)))
+        assert blob is not None
+        flipped = blob[:-1] + bytes([blob[-1] ^ 1])
+        await db.execute(update(Record).where(Record.id == uuid.UUID(spoiled)).values(blob=flipped))
+        await db.commit()
+    detail = await client.get(f"/api/cases/{case_id}")
+    assert detail.status_code == 200
+    assert detail.json()["damaged"] == [spoiled]
+    assert {r["id"] for r in detail.json()["records"]} == {kept}
+    fresh = Device(client, await login(client, "worker1"))
+    await fresh.pull()
+    assert kept in fresh.records
+    assert spoiled not in fresh.records
+    [refused] = await fresh.push(fresh.put("note", spoiled, case_id, {"visit_id": None}, base=1))
+    assert refused["status"] == "rejected"
+    async with session_factory(engine)() as db:
+        reported = (await db.scalars(select(AuditEntry).where(AuditEntry.action == "record.integrity"))).all()
+    await engine.dispose()
+    assert reported
+    assert {entry.outcome for entry in reported} == {"damaged"}
+    assert sum("failed its integrity check" in r.getMessage() for r in caplog.records) <= 1
