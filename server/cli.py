@@ -23,6 +23,7 @@ from server.auth import service as auth
 from server.auth.models import Role, Team
 from server.crypto import FileKeyProvider
 from server.db import begin_write, create_engine, migrate, session_factory
+from server.db.engine import scrub_deleted
 from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, seed_demo
 from server.housekeeping import run_housekeeping
 from server.logs import configure_logging
@@ -259,7 +260,15 @@ async def _cmd_erase_case(args: argparse.Namespace, settings: Settings) -> int:
             await refresh_membership(db, [case_id], await clock.allocate(db))
             await audit.append(db, action="case.erase", outcome="ok", actor_id=None, case_id=case_id)
             await db.commit()
+        scrubbed = await scrub_deleted(engine, ["case_keys", "records"] if settings.is_sqlite else ["case_keys"])
         print(f"Case {case_id} erased: its key is destroyed; tombstones and audit entries remain.")
+        if not scrubbed:
+            print(
+                "warning: the database's log is still in use; run `doorstep erase-case` again when the server is "
+                "quiet to clear the last copy of the key from it.",
+                file=sys.stderr,
+            )
+            return 4
         return 0
     finally:
         await engine.dispose()

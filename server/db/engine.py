@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 from collections.abc import Collection
@@ -22,6 +23,7 @@ __all__ = [
     "create_engine",
     "guard_sqlite_file",
     "read_one",
+    "scrub_deleted",
     "session_factory",
 ]
 
@@ -104,6 +106,31 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # No pre-ping (a round trip on every checkout): connections are recycled after half an hour, and a request
     # that meets a connection the server dropped fails with a 5xx that clients retry.
     return create_async_engine(url, echo=echo, pool_recycle=1800, pool_size=10, max_overflow=20)
+
+
+async def scrub_deleted(engine: AsyncEngine, tables: Collection[str]) -> bool:
+    """Make the bytes of rows deleted from ``tables`` unrecoverable from the database's own files.
+
+    A deleted row lingers: in SQLite's write-ahead log and free space, in PostgreSQL's dead tuples. The writer that
+    deleted should have run with SQLite's ``secure_delete`` on (which zeroes what it frees); this then moves every
+    page out of the log into the database file and empties the log (SQLite), or rewrites each table into a new
+    file (PostgreSQL ``VACUUM FULL``: for small tables only, it locks the table while it runs). Returns whether
+    the log could be emptied (readers holding an old snapshot can delay it; try again later).
+    """
+    if engine.dialect.name == "sqlite":
+        async with engine.connect() as connection:
+            for _ in range(20):
+                answer = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+                busy = int(answer[0])  # 1 when a reader kept the log from being emptied
+                if not busy:
+                    return True
+                await asyncio.sleep(0.25)
+        return False
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        for table in tables:
+            await connection.exec_driver_sql(f'VACUUM FULL "{table}"')
+    return True
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

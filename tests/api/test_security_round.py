@@ -8,6 +8,7 @@ import os
 import stat
 import uuid
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 import httpx
@@ -21,7 +22,7 @@ from server.audit import AuditEntry
 from server.auth.models import Device as DeviceRow
 from server.cli import main
 from server.db import DatabaseFileExposed, create_engine, session_factory
-from server.records.models import Record
+from server.records.models import CaseKey, Record
 from server.reports.export import neutralised
 from server.settings import Settings
 from server.sync.models import MutationLog
@@ -266,3 +267,35 @@ async def test_a_damaged_ciphertext_spoils_one_record_not_the_case(
     assert reported
     assert {entry.outcome for entry in reported} == {"damaged"}
     assert sum("failed its integrity check" in r.getMessage() for r in caplog.records) <= 1
+
+
+async def test_an_erased_case_leaves_no_copy_of_its_key_in_the_database_files(
+    app: Litestar, client: Client, org: Org, settings: Settings, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # docs/security.md case 39: after erase-case nothing of the case can be opened with the KEK, because no copy of
+    # its wrapped data key is left in the database's files (SQLite's file and log, PostgreSQL's table pages).
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    await worker.push(worker.put("note", new_id(), case_id, {"text": "vertraulich", "visit_id": None}))
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        wrapped = await db.scalar(select(CaseKey.wrapped).where(CaseKey.case_id == uuid.UUID(case_id)))
+    assert wrapped
+    assert wrapped in await database_bytes(engine, backend, settings)  # the search can find it while it exists
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
+    assert await anyio.to_thread.run_sync(lambda: main(["erase-case", case_id])) == 0
+    assert wrapped not in await database_bytes(engine, backend, settings)
+    await engine.dispose()
+
+
+async def database_bytes(engine: Any, backend: str, settings: Settings) -> bytes:
+    if backend == "sqlite":
+        path = Path(settings.resolved_database_url.split("///", 1)[1])
+        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.exec_driver_sql("CHECKPOINT")
+        where = (await connection.exec_driver_sql("SELECT pg_relation_filepath('case_keys')")).scalar_one()
+        pages = (await connection.exec_driver_sql(f"SELECT pg_read_binary_file('{where}')")).scalar_one()
+    return bytes(pages)
