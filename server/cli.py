@@ -258,7 +258,7 @@ async def _cmd_erase_case(args: argparse.Namespace, settings: Settings) -> int:
             await keyring.shred(db, case_id)
             # The case left every scope: the next pull of every device that holds it says purge.
             await refresh_membership(db, [case_id], await clock.allocate(db))
-            await audit.append(db, action="case.erase", outcome="ok", actor_id=None, case_id=case_id)
+            await audit.append(db, action="case.erase", outcome="ok", actor_id=None, case_id=case_id, key=keyring.audit)
             await db.commit()
         scrubbed = await scrub_deleted(engine, ["case_keys", "records"] if settings.is_sqlite else ["case_keys"])
         print(f"Case {case_id} erased: its key is destroyed; tombstones and audit entries remain.")
@@ -275,15 +275,27 @@ async def _cmd_erase_case(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_verify_audit(args: argparse.Namespace, settings: Settings) -> int:
+    anchors = []
+    for anchor in args.anchor:
+        seq, _, digest = anchor.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            print(f"error: an anchor is SEQ:HASH as verify-audit printed it, not {printable(anchor)}", file=sys.stderr)
+            return 2
+        anchors.append((int(seq), digest))
     engine = create_engine(settings.resolved_database_url)
     try:
         await migrate(engine)
+        keyring = await _loaded_keyring(settings, engine)
         async with session_factory(engine)() as db:
-            report = await audit.verify_chain(db)
+            report = await audit.verify_chain(db, keyring.audit, anchors=anchors)
     finally:
         await engine.dispose()
+    if keyring.audit is None:
+        print("warning: the chain is not signed: add an audit key to DOORSTEP_KEK (see docs/operations.md).")
     if report.ok:
         print(f"Audit chain intact: {report.entries} entries.")
+        # Record this line somewhere the database's administrators cannot write, and pass it back with --anchor.
+        print(f"Head: {report.head_seq}:{report.head_hash}")
         return 0
     print(f"Audit chain BROKEN at entry {report.broken_at}: {report.reason}.", file=sys.stderr)
     return 1
@@ -345,7 +357,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("retire-kek", help="remove KEK versions older than the current one")
     erase = sub.add_parser("erase-case", help="crypto-shred a case: destroy its data key for good")
     erase.add_argument("case_id")
-    sub.add_parser("verify-audit", help="recompute the audit log's hash chain")
+    verify = sub.add_parser("verify-audit", help="recompute the audit log's signed hash chain; print its head")
+    verify.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        help="SEQ:HASH of a head printed earlier: the entry must still be there",
+    )
     sub.add_parser("housekeeping", help="expire sessions, drop old sync results and push jobs, compact old tombstones")
     return parser
 

@@ -1,14 +1,22 @@
-"""Appending to and verifying the hash-chained audit log.
+"""Appending to and verifying the keyed, hash-chained audit log.
 
-Each entry's hash is SHA-256 over the previous hash and a canonical encoding of the entry, so changing,
-inserting or deleting any entry breaks every hash after it. Appends run inside the caller's transaction:
-an audited change and its entry commit together, or neither does.
+Each entry's hash is an HMAC-SHA256, under the audit key, over the previous hash and a canonical encoding of the
+entry, so changing, inserting or deleting any entry breaks every hash after it, and nobody without the key (which
+the key provider holds, never the database) can recompute the chain after tampering with it (docs/security.md
+case 40). Entries written before the installation had an audit key are plain SHA-256 and are verified as such.
+
+Keying cannot stop someone with write access from cutting entries off the end and rewinding the head to an
+earlier entry: :func:`verify_chain` reports the head's sequence and hash so that an operator can record them
+elsewhere (an anchor), and a later verification against an anchor notices the cut.
+
+Appends run inside the caller's transaction: an audited change and its entry commit together, or neither does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import uuid
 from collections.abc import Iterable
 from typing import cast
@@ -20,7 +28,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.audit.models import GENESIS, AuditEntry, AuditHead
 from server.db import utcnow
 
-__all__ = ["ChainReport", "Entry", "append", "append_many", "append_per_case", "verify_chain"]
+__all__ = [
+    "AuditKey",
+    "ChainReport",
+    "Entry",
+    "append",
+    "append_many",
+    "append_per_case",
+    "entry_hash",
+    "verify_chain",
+]
+
+
+class AuditKey(msgspec.Struct, frozen=True):
+    """The key that signs the chain, and the first entry signed with it (earlier ones are plain SHA-256)."""
+
+    key: bytes
+    first_seq: int
 
 
 class _Canonical(msgspec.Struct, array_like=True):
@@ -34,7 +58,8 @@ class _Canonical(msgspec.Struct, array_like=True):
     outcome: str
 
 
-def _digest(prev_hash: str, entry: AuditEntry) -> str:
+def entry_hash(prev_hash: str, entry: AuditEntry, key: AuditKey | None) -> str:
+    """The hash that chains ``entry`` to the one before: HMAC-SHA256 under ``key`` from its ``first_seq`` on."""
     canonical = _Canonical(
         seq=entry.seq,
         at=entry.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
@@ -45,7 +70,10 @@ def _digest(prev_hash: str, entry: AuditEntry) -> str:
         record_ids=[str(r) for r in entry.record_ids],
         outcome=entry.outcome,
     )
-    return hashlib.sha256(prev_hash.encode() + b"|" + msgspec.json.encode(canonical)).hexdigest()
+    message = prev_hash.encode() + b"|" + msgspec.json.encode(canonical)
+    if key is not None and entry.seq >= key.first_seq:
+        return hmac.new(key.key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
 
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,7 +87,7 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     record_ids: tuple[uuid.UUID, ...] = ()
 
 
-async def append_many(db: AsyncSession, entries: list[Entry]) -> None:
+async def append_many(db: AsyncSession, entries: list[Entry], *, key: AuditKey | None) -> None:
     """Append several entries in the caller's transaction with three statements, whatever their number."""
     if not entries:
         return
@@ -89,7 +117,7 @@ async def append_many(db: AsyncSession, entries: list[Entry]) -> None:
             prev_hash=prev_hash,
             hash="",
         )
-        entry.hash = _digest(prev_hash, entry)
+        entry.hash = entry_hash(prev_hash, entry, key)
         prev_hash = entry.hash
         rows.append(
             {
@@ -119,6 +147,7 @@ async def append_per_case(
     actor_id: uuid.UUID | None,
     device_id: uuid.UUID | None,
     records: Iterable[tuple[uuid.UUID, uuid.UUID]],
+    key: AuditKey | None,
     outcome: str = "ok",
 ) -> None:
     """One entry per case for the ``(case id, record id)`` pairs a read or write touched."""
@@ -138,6 +167,7 @@ async def append_per_case(
             )
             for case_id, record_ids in by_case.items()
         ],
+        key=key,
     )
 
 
@@ -150,6 +180,7 @@ async def append(
     device_id: uuid.UUID | None = None,
     case_id: uuid.UUID | None = None,
     record_ids: Iterable[uuid.UUID] = (),
+    key: AuditKey | None,
 ) -> AuditEntry:
     """Append one entry in the caller's (write) transaction."""
     head = (
@@ -170,23 +201,29 @@ async def append(
         prev_hash=prev_hash,
         hash="",
     )
-    entry.hash = _digest(prev_hash, entry)
+    entry.hash = entry_hash(prev_hash, entry, key)
     db.add(entry)
     await db.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=entry.hash))
     return entry
 
 
 class ChainReport(msgspec.Struct, frozen=True, kw_only=True):
-    """The result of a verification: how many entries, and the first broken one if any."""
+    """The result of a verification: how many entries, the first broken one if any, and the head to anchor."""
 
     entries: int
     ok: bool
     broken_at: int | None = None
     reason: str = ""
+    head_seq: int = 0
+    head_hash: str = ""
 
 
-async def verify_chain(db: AsyncSession, batch: int = 5000) -> ChainReport:
-    """Recompute every hash from the start and compare with the stored chain and its head."""
+async def verify_chain(
+    db: AsyncSession, key: AuditKey | None, *, anchors: Iterable[tuple[int, str]] = (), batch: int = 5000
+) -> ChainReport:
+    """Recompute every hash from the start and compare with the stored chain, its head and the ``anchors``
+    (``(seq, hash)`` pairs an operator recorded from earlier reports)."""
+    wanted = dict(anchors)
     prev_hash = GENESIS
     expected_seq = 1
     count = 0
@@ -200,8 +237,10 @@ async def verify_chain(db: AsyncSession, batch: int = 5000) -> ChainReport:
         for entry in rows:
             if entry.seq != expected_seq:
                 return ChainReport(entries=count, ok=False, broken_at=expected_seq, reason="entry missing")
-            if entry.prev_hash != prev_hash or _digest(prev_hash, entry) != entry.hash:
+            if entry.prev_hash != prev_hash or entry_hash(prev_hash, entry, key) != entry.hash:
                 return ChainReport(entries=count, ok=False, broken_at=entry.seq, reason="hash mismatch")
+            if entry.seq in wanted and wanted.pop(entry.seq) != entry.hash:
+                return ChainReport(entries=count, ok=False, broken_at=entry.seq, reason="differs from its anchor")
             prev_hash = entry.hash
             expected_seq += 1
             count += 1
@@ -214,4 +253,7 @@ async def verify_chain(db: AsyncSession, batch: int = 5000) -> ChainReport:
             broken_at=last_seq + 1,
             reason="entries after the last one were removed or the head was changed",
         )
-    return ChainReport(entries=count, ok=True)
+    if wanted:
+        first = min(wanted)
+        return ChainReport(entries=count, ok=False, broken_at=first, reason="an anchored entry is missing (cut off?)")
+    return ChainReport(entries=count, ok=True, head_seq=last_seq, head_hash=prev_hash)

@@ -2,7 +2,11 @@
 
 The file provider keeps the versions in ``<data dir>/keys/kek.json`` (mode 0600, directory 0700)::
 
-    {"current": 2, "min_decryption_version": 1, "keys": {"1": "<base64>", "2": "<base64>"}}
+    {"current": 2, "min_decryption_version": 1, "keys": {"1": "<base64>", "2": "<base64>"},
+     "audit": {"key": "<base64>", "first_seq": 1}}
+
+``audit`` is the key that signs the audit chain (kept here so that whoever can write the database cannot forge the
+chain); ``first_seq`` is the first audit entry signed with it.
 
 ``DOORSTEP_KEK`` may hold the same JSON, or a bare base64 key which becomes version 1. A KMS or Vault
 transit provider would implement the same three methods; Doorstep only ever asks a provider to give the key
@@ -35,15 +39,24 @@ def new_key() -> bytes:
 class KeySet:
     """The KEK versions a provider holds."""
 
-    def __init__(self, keys: dict[int, bytes], current: int, min_decryption_version: int = 1) -> None:
+    def __init__(
+        self,
+        keys: dict[int, bytes],
+        current: int,
+        min_decryption_version: int = 1,
+        audit: tuple[bytes, int] | None = None,
+    ) -> None:
         if current not in keys:
             raise KeyMaterialError(f"the current KEK version {current} is not in the key set")
         for version, key in keys.items():
             if len(key) != KEY_BYTES:
                 raise KeyMaterialError(f"KEK version {version} is not a 256-bit key")
+        if audit is not None and len(audit[0]) != KEY_BYTES:
+            raise KeyMaterialError("the audit key is not a 256-bit key")
         self.keys = dict(keys)
         self.current = current
         self.min_decryption_version = min_decryption_version
+        self.audit = audit
 
     @classmethod
     def parse(cls, text: str) -> KeySet:
@@ -53,7 +66,9 @@ class KeySet:
             if text.startswith("{"):
                 raw = json.loads(text)
                 keys = {int(v): base64.b64decode(k, validate=True) for v, k in raw["keys"].items()}
-                return cls(keys, int(raw["current"]), int(raw.get("min_decryption_version", 1)))
+                audit = raw.get("audit")
+                signing = (base64.b64decode(audit["key"], validate=True), int(audit["first_seq"])) if audit else None
+                return cls(keys, int(raw["current"]), int(raw.get("min_decryption_version", 1)), signing)
             return cls({1: base64.b64decode(text, validate=True)}, 1)
         except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
             raise KeyMaterialError(
@@ -62,14 +77,14 @@ class KeySet:
 
     def dump(self) -> str:
         """The JSON form."""
-        return json.dumps(
-            {
-                "current": self.current,
-                "min_decryption_version": self.min_decryption_version,
-                "keys": {str(v): base64.b64encode(k).decode() for v, k in sorted(self.keys.items())},
-            },
-            indent=2,
-        )
+        body: dict[str, object] = {
+            "current": self.current,
+            "min_decryption_version": self.min_decryption_version,
+            "keys": {str(v): base64.b64encode(k).decode() for v, k in sorted(self.keys.items())},
+        }
+        if self.audit is not None:
+            body["audit"] = {"key": base64.b64encode(self.audit[0]).decode(), "first_seq": self.audit[1]}
+        return json.dumps(body, indent=2)
 
 
 class KeyProvider(Protocol):
@@ -85,6 +100,10 @@ class KeyProvider(Protocol):
 
     def versions(self) -> list[int]:
         """Every version still usable for decryption."""
+        ...
+
+    def audit_key(self) -> tuple[bytes, int] | None:
+        """The audit chain's signing key and the first entry it signs, if the provider holds one."""
         ...
 
 
@@ -105,6 +124,9 @@ class _KeySetProvider:
 
     def versions(self) -> list[int]:
         return sorted(v for v in self.keyset.keys if v >= self.keyset.min_decryption_version)
+
+    def audit_key(self) -> tuple[bytes, int] | None:
+        return self.keyset.audit
 
 
 class EnvKeyProvider(_KeySetProvider):
@@ -145,13 +167,23 @@ class FileKeyProvider(_KeySetProvider):
         version = max(self.keyset.keys) + 1
         keys = dict(self.keyset.keys)
         keys[version] = new_key()
-        self._save(KeySet(keys, version, self.keyset.min_decryption_version))
+        self._save(KeySet(keys, version, self.keyset.min_decryption_version, self.keyset.audit))
         return version
 
     def retire_below(self, version: int) -> None:
         """Drop every version below ``version`` from the file and refuse them from now on."""
         keys = {v: k for v, k in self.keyset.keys.items() if v >= version}
-        self._save(KeySet(keys, self.keyset.current, version))
+        self._save(KeySet(keys, self.keyset.current, version, self.keyset.audit))
+
+    def add_audit_key(self, first_seq: int) -> tuple[bytes, int]:
+        """Create the audit chain's signing key; entries from ``first_seq`` on are signed with it."""
+        keyset = KeySet.parse(self.path.read_text())  # another process may have made it a moment ago
+        if keyset.audit is not None:
+            self.keyset = keyset
+            return keyset.audit
+        self._save(KeySet(keyset.keys, keyset.current, keyset.min_decryption_version, (new_key(), first_seq)))
+        assert self.keyset.audit is not None
+        return self.keyset.audit
 
     def _save(self, keyset: KeySet) -> None:
         _write_private(self.path, keyset.dump(), exclusive=False)

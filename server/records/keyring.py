@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from server.audit import AuditHead, AuditKey
 from server.crypto import (
     DecryptionError,
     EnvKeyProvider,
@@ -72,6 +73,8 @@ class Keyring:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._provider: KeyProvider | None = None
+        # The audit chain's signing key (docs/security.md case 40); None only with a DOORSTEP_KEK that holds none.
+        self.audit: AuditKey | None = None
 
     @property
     def provider(self) -> KeyProvider:
@@ -120,7 +123,17 @@ class Keyring:
                 if version not in checks:
                     db.add(KeyCheck(kek_version=version, blob=self._check_blob(version)))
             await db.commit()
+        self.audit = await self._audit_key(engine, provider)
         await self.reapply_shred_list(engine)
+
+    async def _audit_key(self, engine: AsyncEngine, provider: KeyProvider) -> AuditKey | None:
+        signing = provider.audit_key()
+        if signing is None and isinstance(provider, FileKeyProvider):
+            # First start with this key file: entries from the next one on are signed; older ones stay plain.
+            async with session_factory(engine)() as db:
+                head = int(await db.scalar(select(AuditHead.seq).where(AuditHead.id == 1)) or 0)
+            signing = provider.add_audit_key(head + 1)
+        return AuditKey(*signing) if signing else None
 
     def _open_provider(self, *, has_data: bool) -> KeyProvider:
         try:

@@ -142,6 +142,7 @@ async def list_cases(
             actor_id=principal.user_id,
             device_id=principal.device_id,
             record_ids=[s.id for s in summaries],
+            key=keyring.audit,
         )
         await db.commit()
     return summaries
@@ -176,6 +177,7 @@ async def case_detail(
                     device_id=principal.device_id,
                     case_id=case_id,
                     record_ids=damaged,
+                    key=keyring.audit,
                 )
         await audit.append(
             db,
@@ -185,6 +187,7 @@ async def case_detail(
             device_id=principal.device_id,
             case_id=case_id,
             record_ids=[r.id for r in records],
+            key=keyring.audit,
         )
         await db.commit()
     if not allowed:

@@ -242,7 +242,7 @@ async def team_report(
         )
         granted = await store.decrypt_fields(granted_rows)
         others = await store.decrypt_fields(other_rows)
-    await _audit(sessions, principal, window)
+    await _audit(sessions, keyring, principal, window)
 
     # Cases: supported, new, closed, outcomes, time to closure.
     supported = new = 0
@@ -391,7 +391,9 @@ async def team_report(
     )
 
 
-async def _audit(sessions: async_sessionmaker[AsyncSession], principal: Principal, window: _Window) -> None:
+async def _audit(
+    sessions: async_sessionmaker[AsyncSession], keyring: Keyring, principal: Principal, window: _Window
+) -> None:
     async with sessions() as db:
         await begin_write(db)
         await audit.append(
@@ -400,6 +402,7 @@ async def _audit(sessions: async_sessionmaker[AsyncSession], principal: Principa
             outcome="allowed",
             actor_id=principal.user_id,
             device_id=principal.device_id,
+            key=keyring.audit,
         )
         await db.commit()
 

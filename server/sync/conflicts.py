@@ -70,6 +70,7 @@ async def list_conflicts(
             actor_id=principal.user_id,
             device_id=principal.device_id,
             records=((r.case_id, r.id) for r in records),
+            key=keyring.audit,
         )
         await db.commit()
     names = set(ConflictView.__struct_fields__)

@@ -158,6 +158,7 @@ async def pull_page(
                     device_id=principal.device_id,
                     case_id=case_id,
                     record_ids=[damaged_id],
+                    key=keyring.audit,
                 )
             await audit.append_per_case(
                 db,
@@ -165,6 +166,7 @@ async def pull_page(
                 actor_id=principal.user_id,
                 device_id=principal.device_id,
                 records=((change.case_id, change.id) for change in changes),
+                key=keyring.audit,
             )
             await db.commit()
     return PullResponse(

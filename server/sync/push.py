@@ -154,6 +154,7 @@ async def finish(batch: Batch, start: int, *, action: str) -> None:
         records=(
             (case_id, record_id) for case_id, record_ids in batch.audit_records.items() for record_id in record_ids
         ),
+        key=batch.store.keyring.audit,
     )
     if batch.seq != start:
         await clock.advance(db, batch.seq)

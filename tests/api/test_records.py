@@ -15,8 +15,8 @@ from sqlalchemy import select, text, update
 
 from server.audit import AuditEntry, verify_chain
 from server.cli import main as cli_main
-from server.crypto import DecryptionError
 from server.db import create_engine, session_factory
+from server.plugin import service_of
 from server.records.keyring import Keyring, KeyringError
 from server.records.models import CaseKey, Record
 from server.records.store import RecordStore
@@ -96,8 +96,11 @@ async def test_a_blob_copied_to_another_record_fails_to_decrypt(
     async with sessions() as db:
         row = await db.get(Record, uuid.UUID(case_b))
         assert row is not None
-        with pytest.raises(DecryptionError):
-            await RecordStore(db, keyring).decrypt([row])
+        store = RecordStore(db, keyring)
+        [opened] = await store.decrypt([row])
+        # The moved blob does not open under its new place: nothing of case A is shown as case B's.
+        assert opened.fields is None
+        assert store.damaged == {uuid.UUID(case_b): uuid.UUID(case_b)}
     await engine.dispose()
 
 
@@ -170,7 +173,7 @@ async def test_an_erased_case_is_unreadable_its_audit_survives_and_a_restore_is_
     async with session_factory(engine)() as db:
         audit_after = (await db.scalars(select(AuditEntry).where(AuditEntry.case_id == uuid.UUID(case_id)))).all()
         assert {a.seq for a in audit_before} <= {a.seq for a in audit_after}
-        assert (await verify_chain(db)).ok
+        assert (await verify_chain(db, service_of(app, Keyring).audit)).ok
         assert all(
             r.blob is None for r in (await db.scalars(select(Record).where(Record.case_id == uuid.UUID(case_id)))).all()
         )
@@ -279,7 +282,7 @@ async def test_every_case_read_is_audited_including_denials_and_tampering_is_det
             await db.scalars(select(AuditEntry).where(AuditEntry.action == "case.read").order_by(AuditEntry.seq))
         ).all()
         assert [(r.outcome, str(r.case_id)) for r in reads] == [("ok", case_id), ("denied", case_id)]
-        assert (await verify_chain(db)).ok
+        assert (await verify_chain(db, service_of(app, Keyring).audit)).ok
     # The database refuses changes to the log...
     async with engine.connect() as connection:
         with pytest.raises(Exception, match="append-only"):
@@ -292,7 +295,7 @@ async def test_every_case_read_is_audited_including_denials_and_tampering_is_det
             await connection.execute(text("DROP TRIGGER audit_log_no_update"))
         await connection.execute(text("UPDATE audit_log SET outcome = 'ok' WHERE outcome = 'denied'"))
     async with session_factory(engine)() as db:
-        report = await verify_chain(db)
+        report = await verify_chain(db, service_of(app, Keyring).audit)
     await engine.dispose()
     assert not report.ok
     assert report.broken_at == reads[1].seq

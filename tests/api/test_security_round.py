@@ -18,10 +18,12 @@ from litestar import Litestar
 from sqlalchemy import select, update
 
 from server.app import create_app
-from server.audit import AuditEntry
+from server.audit import AuditEntry, entry_hash
 from server.auth.models import Device as DeviceRow
 from server.cli import main
 from server.db import DatabaseFileExposed, create_engine, session_factory
+from server.plugin import service_of
+from server.records.keyring import Keyring
 from server.records.models import CaseKey, Record
 from server.reports.export import neutralised
 from server.settings import Settings
@@ -299,3 +301,82 @@ async def database_bytes(engine: Any, backend: str, settings: Settings) -> bytes
         where = (await connection.exec_driver_sql("SELECT pg_relation_filepath('case_keys')")).scalar_one()
         pages = (await connection.exec_driver_sql(f"SELECT pg_read_binary_file('{where}')")).scalar_one()
     return bytes(pages)
+
+
+async def tamper(engine: Any, backend: str, *statements: str) -> None:
+    """Run ``statements`` against the audit log with its append-only guard removed, as an attacker would."""
+    async with engine.begin() as connection:
+        if backend == "postgresql":
+            await connection.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+        else:
+            await connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_no_update")
+            await connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_no_delete")
+        for statement in statements:
+            await connection.exec_driver_sql(statement)
+
+
+async def test_the_audit_chain_is_signed_and_its_head_can_be_anchored(
+    app: Litestar,
+    client: Client,
+    org: Org,
+    settings: Settings,
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # docs/security.md case 40
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    await login(client, "worker1")
+    for _ in range(4):
+        assert (await client.get(f"/api/cases/{case_id}")).status_code == 200
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
+
+    async def verify(*anchors: str) -> int:
+        args = ["verify-audit", *(f"--anchor={a}" for a in anchors)]
+        return await anyio.to_thread.run_sync(lambda: main(args))
+
+    assert await verify() == 0
+    head = capsys.readouterr().out.split("Head: ", 1)[1].strip()
+    last = int(head.split(":")[0])
+    assert await verify(head) == 0
+
+    engine = create_engine(settings.resolved_database_url)
+    # Cut off the last entry and rewind the head: the chain alone still adds up, the anchor does not.
+    async with session_factory(engine)() as db:
+        previous = await db.scalar(select(AuditEntry.hash).where(AuditEntry.seq == last - 1))
+    await tamper(
+        engine,
+        backend,
+        f"DELETE FROM audit_log WHERE seq = {last}",
+        f"UPDATE audit_head SET seq = {last - 1}, hash = '{previous}'",
+    )
+    assert await verify() == 0
+    capsys.readouterr()
+    assert await verify(head) == 1
+    assert "anchored entry is missing" in capsys.readouterr().err
+
+    # Delete an entry in the middle and recompute every later hash as plain SHA-256, renumbering the rest: a
+    # chain that would pass unkeyed, but not without the key that the database does not hold.
+    async with session_factory(engine)() as db:
+        entries = list((await db.scalars(select(AuditEntry).order_by(AuditEntry.seq))).all())
+    statements = ["DELETE FROM audit_log WHERE seq = 2"]
+    prev = entries[0].hash
+    for entry in entries[2:]:
+        old = entry.seq
+        entry.seq = old - 1
+        entry.prev_hash = prev
+        entry.hash = entry_hash(prev, entry, None)
+        statements.append(
+            f"UPDATE audit_log SET seq = {entry.seq}, prev_hash = '{prev}', hash = '{entry.hash}' WHERE seq = {old}"
+        )
+        prev = entry.hash
+    statements.append(f"UPDATE audit_head SET seq = {entries[-1].seq}, hash = '{prev}'")
+    await tamper(engine, backend, *statements)
+    await engine.dispose()
+    capsys.readouterr()
+    assert await verify() == 1
+    assert "BROKEN at entry 2" in capsys.readouterr().err
+    signing = service_of(app, Keyring).audit
+    assert signing is not None
+    assert signing.first_seq == 1  # a fresh installation signs every entry
