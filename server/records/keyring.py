@@ -73,6 +73,7 @@ class Keyring:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._provider: KeyProvider | None = None
+        self._stamp: tuple[int, int, int] | None = None
         # The audit chain's signing key (docs/security.md case 40); None only with a DOORSTEP_KEK that holds none.
         self.audit: AuditKey | None = None
 
@@ -117,6 +118,7 @@ class Keyring:
                 "Restore the key file that holds them, or run `doorstep rotate-kek` with the old key present."
             )
         self._provider = provider
+        self.refresh()  # remembers the key file as read now
         async with sessions() as db:
             await begin_write(db)
             for version in provider.versions():
@@ -163,8 +165,32 @@ class Keyring:
 
     # --- data keys -----------------------------------------------------------------------------------
 
+    def refresh(self) -> None:
+        """Pick up a key file that ``rotate-kek`` or ``retire-kek`` changed while this process runs.
+
+        Called before every unwrap and wrap, at the cost of one ``stat``: a running server reads data keys wrapped
+        with a version added since it started, and never wraps with a version that has been retired
+        (docs/security.md case 41).
+        """
+        if self.settings.kek or not isinstance(self._provider, FileKeyProvider):
+            return
+        try:
+            status = self._provider.path.stat()
+        except FileNotFoundError:
+            return  # a moment between a rename and its target: keep the keys in hand
+        stamp = (status.st_ino, status.st_mtime_ns, status.st_size)
+        if self._stamp is None:
+            self._stamp = stamp
+        elif stamp != self._stamp:
+            try:
+                self._provider = FileKeyProvider(self.settings.keys_dir)
+            except KeyMaterialError:
+                return  # half written: the next call reads it again
+            self._stamp = stamp
+
     async def data_keys(self, db: AsyncSession, case_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, DataKey]:
         """Unwrap the data keys of ``case_ids`` (one query); cases without a key are absent."""
+        self.refresh()
         ids = set(case_ids)
         if not ids:
             return {}
@@ -180,6 +206,7 @@ class Keyring:
 
         Two queries for any number of cases; the pending rows of the session are not flushed for them.
         """
+        self.refresh()
         ids = set(case_ids)
         if not ids:
             return {}

@@ -380,3 +380,37 @@ async def test_the_audit_chain_is_signed_and_its_head_can_be_anchored(
     signing = service_of(app, Keyring).audit
     assert signing is not None
     assert signing.first_seq == 1  # a fresh installation signs every entry
+
+
+async def test_a_running_server_follows_rotation_and_retirement_of_the_kek(
+    app: Litestar, client: Client, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # docs/security.md case 41: rotate-kek and retire-kek while the server runs.
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
+
+    async def cli(*args: str) -> int:
+        return await anyio.to_thread.run_sync(lambda: main(list(args)))
+
+    async def versions() -> dict[str, int]:
+        engine = create_engine(settings.resolved_database_url)
+        async with session_factory(engine)() as db:
+            rows = (await db.execute(select(CaseKey.case_id, CaseKey.kek_version))).all()
+        await engine.dispose()
+        return {str(case_id): version for case_id, version in rows}
+
+    before, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    await login(client, "worker1")
+    assert (await versions())[before] == 1
+    assert await cli("rotate-kek") == 0
+    assert (await client.get(f"/api/cases/{before}")).status_code == 200  # rewrapped under a version read just now
+    during, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    assert (await versions())[during] == 2  # new keys use the new version at once
+    assert await cli("retire-kek") == 0
+    after, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    assert set((await versions()).values()) == {2}
+    for case_id in (before, during, after):
+        assert (await client.get(f"/api/cases/{case_id}")).status_code == 200
+    engine = create_engine(settings.resolved_database_url)
+    await Keyring(settings).load(engine)  # the next start is not refused
+    await engine.dispose()
