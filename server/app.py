@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.datastructures import MutableScopeHeaders
+from litestar.routes import HTTPRoute
+from litestar.types import Message, Scope
 
 from server.plugin import DoorstepPlugin
+from server.problems import problem_responses
 from server.settings import Settings
 
 __all__ = ["create_app", "create_app_from_env"]
@@ -12,9 +16,43 @@ __all__ = ["create_app", "create_app_from_env"]
 
 def create_app(settings: Settings) -> Litestar:
     """Build the app for ``settings``. Nothing is read from the environment here."""
-    return Litestar(plugins=[DoorstepPlugin(settings)])
+    app = Litestar(plugins=[DoorstepPlugin(settings)])
+    _declare_problems(app)
+    _answer_options_fully(app)
+    return app
+
+
+def _declare_problems(app: Litestar) -> None:
+    """Every API route's OpenAPI entry lists the problem answers it can give besides its success."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/"):
+            continue
+        for handler in route.route_handlers:
+            declared = dict(handler.responses or {})
+            handler.responses = {**problem_responses(route.path), **declared}
 
 
 def create_app_from_env() -> Litestar:
     """Factory for uvicorn (``--factory``): settings from the ``DOORSTEP_*`` environment."""
     return create_app(Settings.from_env())
+
+
+def _answer_options_fully(app: Litestar) -> None:
+    """``OPTIONS`` lists every method of the path in ``Allow``.
+
+    Litestar builds the ``OPTIONS`` answer of a path when the path's first handler is registered, so a path whose
+    methods come from several handlers (``GET``, ``POST`` and ``DELETE`` of one controller) would list only the
+    first; the answer is corrected on its way out from the finished routing table.
+    """
+    methods = {route.path: ", ".join(sorted(route.methods)) for route in app.routes if isinstance(route, HTTPRoute)}
+
+    async def correct_allow(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+            return
+        handler = scope.get("route_handler")
+        paths = getattr(handler, "paths", ()) or ()
+        allow = next((methods[path] for path in paths if path in methods), None)
+        if allow is not None:
+            MutableScopeHeaders.from_message(message)["allow"] = allow
+
+    app.before_send.append(correct_allow)

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "UpgradeRequired",
     "ValidationFailed",
     "exception_handlers",
+    "problem_responses",
     "without_values",
 ]
 
@@ -325,4 +327,43 @@ def exception_handlers() -> dict[type[Exception] | int, Callable[..., Response[A
         HTTPException: _handle_http,
         RecursionError: _handle_recursion,
         Exception: _handle_unexpected,
+    }
+
+
+# What the OpenAPI document says each route may answer besides its success: every route can meet bad input, a
+# missing session, a refusal, something unknown, a rate limit or a passing fault. Routes that can answer more
+# (a push's 413, a pull's 410 and 426, a subscription's 409) add those.
+_COMMON = {
+    400: "The request is not valid (problem type validation; field names the culprit)",
+    401: "No valid session (unauthenticated), or the device was revoked (device-revoked)",
+    403: "Not allowed for this user, or a missing CSRF header (forbidden)",
+    404: "Nothing there, or nothing the caller may know exists (not-found)",
+    405: "The method is not allowed here",
+    413: "The request body is too large",
+    415: "The body must be JSON",
+    422: "Well-formed values that cannot be accepted",
+    429: "Too many attempts; see Retry-After (rate-limited)",
+    500: "A passing fault; it is safe to retry",
+}
+_EXTRA = {
+    "/api/sync/push": {413: "At most 500 mutations and 4 MiB per push (batch-too-large)"},
+    "/api/sync/pull": {
+        410: "The cursor is older than the tombstone horizon: push, then bootstrap (cursor-expired)",
+        426: "The client must update (upgrade-required; min_protocol says to which)",
+    },
+    "/api/push/subscriptions": {409: "The endpoint belongs to another user"},
+}
+
+
+def problem_responses(path: str) -> dict[int, ResponseSpec]:
+    """The problem answers to declare in the OpenAPI document for the route at ``path``."""
+    described = {**_COMMON, **_EXTRA.get(path, {})}
+    return {
+        status: ResponseSpec(
+            data_container=ProblemBody,
+            description=description,
+            media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
+        )
+        for status, description in described.items()
     }

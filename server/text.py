@@ -2,8 +2,9 @@
 
 - A body that is not valid UTF-8 is a ``400``, never a decoding error deep inside a handler (a ``500`` that a
   sync client would retry for ever).
-- NUL characters are refused in every body and query string: PostgreSQL cannot store them in text, and no
-  field of Doorstep has a use for them (``docs/security.md`` case 36).
+- NUL characters are refused in query strings here, and in bodies by the schemas of the fields that reach a text
+  column (names, passwords, push endpoints) and per mutation in record fields: PostgreSQL cannot store them in
+  text, and no field of Doorstep has a use for them (``docs/security.md`` case 36).
 - In a sync push, a lone UTF-16 surrogate (what cutting an emoji in half leaves behind) makes only its own mutation
   fail: it is replaced by :data:`BROKEN_TEXT`, a noncharacter no valid text contains, and the mutation holding it
   is rejected with the field named (``docs/security.md`` case 37).
@@ -22,7 +23,6 @@ __all__ = ["BROKEN_TEXT", "refuse_bad_text"]
 
 BROKEN_TEXT = "\ufdd0"
 _ESCAPE = r"(?<!\\)(?:\\\\)*\\"  # a JSON escape: a backslash that is not itself escaped
-_NUL = re.compile(rb"\x00|" + (_ESCAPE + r"u0000").encode(), re.IGNORECASE)
 _HIGH, _LOW = r"u[dD][89abAB][0-9a-fA-F]{2}", r"u[dD][c-fC-F][0-9a-fA-F]{2}"
 _LONE_SURROGATE = re.compile(
     (
@@ -47,8 +47,6 @@ async def refuse_bad_text(request: Request[Any, Any, Any]) -> None:
         body.decode("utf-8")
     except UnicodeDecodeError:
         raise ValidationFailed("The request body is not valid UTF-8.") from None
-    if _NUL.search(body):
-        raise ValidationFailed("Text may not contain NUL characters.")
     if request.url.path == "/api/sync/push" and _LONE_SURROGATE.search(body):
         repaired = _LONE_SURROGATE.sub(lambda m: (m.group(1) or m.group(2)) + b"ufdd0", body)
         # The body as the handler will read it: Litestar keeps the one it read in the connection's state.

@@ -11,8 +11,9 @@ from server.auth.models import Role
 
 __all__ = ["LoginRequest", "LoginResponse", "Principal", "TeamMember", "UserOut"]
 
-Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+# No NUL anywhere (PostgreSQL cannot store it in text; docs/security.md case 36), no control characters in names.
+Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024, pattern=r"^[^\x00]+$")]
 # Printable text only: a device name reaches administrators' terminals (``doorstep devices``), where control
 # characters would be terminal escapes (docs/security.md case 27).
 DeviceName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]

@@ -12,6 +12,7 @@ import binascii
 import ipaddress
 import re
 import uuid
+from typing import Annotated
 from urllib.parse import urlsplit
 
 import msgspec
@@ -27,7 +28,7 @@ from server.settings import Settings
 __all__ = ["SubscriptionIn", "allowed_endpoint", "endpoint_of", "host_of", "remove", "subscribe"]
 
 
-class SubscriptionKeys(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class SubscriptionKeys(msgspec.Struct, kw_only=True):
     p256dh: str
     auth: str
 
@@ -35,7 +36,7 @@ class SubscriptionKeys(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
 class SubscriptionIn(msgspec.Struct, kw_only=True):
     """The browser's ``PushSubscription.toJSON()``: endpoint and keys (``expirationTime`` is ignored)."""
 
-    endpoint: str
+    endpoint: Annotated[str, msgspec.Meta(min_length=1, max_length=1024, pattern=r"^[^\x00-\x20]+$")]
     keys: SubscriptionKeys
     expirationTime: int | None = None
 

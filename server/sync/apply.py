@@ -217,12 +217,15 @@ def _intact(batch: Batch, record_id: uuid.UUID) -> None:
 
 
 def _no_broken_text(fields: dict[str, Any]) -> None:
-    """A lone surrogate (half an emoji) was replaced on the way in: this mutation alone is refused, with the field."""
+    """Half an emoji (replaced by ``BROKEN_TEXT`` on the way in) or a NUL character refuses this mutation alone."""
     for name, value in fields.items():
-        if BROKEN_TEXT in msgspec.json.encode(value).decode():
+        text = msgspec.json.encode(value).decode()
+        if BROKEN_TEXT in text:
             raise Rejected(
                 "validation", "The text holds a broken character (half of an emoji?); please type it again.", name
             )
+        if "\\u0000" in text:
+            raise Rejected("validation", "Text may not contain NUL characters.", name)
 
 
 def _validated(kind: str, fields: dict[str, Any]) -> Any:
