@@ -228,11 +228,12 @@ class Contact(RecordFields, kw_only=True, forbid_unknown_fields=True):
 
 
 class Note(RecordFields, kw_only=True, forbid_unknown_fields=True):
-    """Notiz: append-only free text. A correction is a new note that names the one it corrects."""
+    """Notiz: append-only as a whole, so two devices never conflict on a note. A correction is a new note that
+    names the one it corrects."""
 
     KIND = "note"
     REQUIRED_ON_CREATE = frozenset({"text", "visit_id"})
-    IMMUTABLE_FIELDS = frozenset({"text", "corrects_note_id"})
+    IMMUTABLE_FIELDS = frozenset({"text", "visit_id", "corrects_note_id"})
 
     text: NoteText
     visit_id: uuid.UUID | None = None
@@ -256,10 +257,13 @@ class Conflict(RecordFields, kw_only=True, forbid_unknown_fields=True):
     client_user_id: uuid.UUID
     client_device_id: uuid.UUID
     created_at: Moment
-    status: Literal["open", "resolved"]
+    # obsolete: the record was deleted, which closed the conflict (there is nothing left to decide).
+    status: Literal["open", "resolved", "obsolete"]
     resolution: Any = None
     resolved_by: uuid.UUID | None = None
     resolved_at: Moment | None = None
+    # The field's version when the conflict was recorded: a resolve after a newer change of it is stale.
+    field_version: int | None = None
 
     def clear_status(self) -> str | None:
         return self.status

@@ -13,28 +13,36 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-import msgspec
-
 from server.db import utcnow
 from server.records import rules
 from server.records.keyring import CaseShredded
-from server.records.rules import RuleViolation
+from server.records.models import Record
 from server.records.schemas import KINDS, Conflict, RecordFields
-from server.records.store import RecordRow, StoredRecord, ValidationIssue, to_builtins, validate_fields
+from server.records.store import RecordRow, StoredRecord, to_builtins
+from server.sync import checks
 from server.sync.batch import Batch, Rejected, authorise, case_team
-from server.sync.merge import AppendOnlyViolation, merge_put
-from server.sync.messages import DeleteMutation, Mutation, MutationError, MutationResult, PutMutation, ResolveMutation
-from server.text import BROKEN_TEXT
+from server.sync.merge import AppendOnlyViolation, merge_put, settle
+from server.sync.messages import (
+    DeleteMutation,
+    Malformed,
+    Mutation,
+    MutationError,
+    MutationResult,
+    PutMutation,
+    ResolveMutation,
+)
 
 __all__ = ["apply", "resolve"]
 
 UNKNOWN_RECORD = "No such record; it may have been erased."
 
 
-async def apply(batch: Batch, mutation: Mutation) -> MutationResult:
+async def apply(batch: Batch, mutation: Mutation | Malformed) -> MutationResult:
     """Apply one mutation; a rejection is returned as its result, never raised."""
     try:
         match mutation:
+            case Malformed():
+                return MutationResult(mid=mutation.mid, status="rejected", error=mutation.error)
             case PutMutation():
                 return await _put(batch, mutation)
             case DeleteMutation():
@@ -50,25 +58,6 @@ async def apply(batch: Batch, mutation: Mutation) -> MutationResult:
             error=MutationError(code="not-found", detail="The case was erased."),
         )
     raise AssertionError("unreachable")
-
-
-def _check_controlled(
-    batch: Batch, kind: str, new: dict[str, Any], old: dict[str, Any] | None, team: uuid.UUID | None
-) -> None:
-    try:
-        rules.check_controlled(batch.principal, batch.team_members, kind, new, old, team)
-    except RuleViolation as violation:
-        raise Rejected.from_rule(violation) from None
-
-
-def _normalise(kind: str, candidate: dict[str, Any], names: Iterable[str]) -> tuple[RecordFields, dict[str, Any]]:
-    """Validate ``candidate``; return the struct and the canonical values of ``names``."""
-    try:
-        validated = validate_fields(kind, candidate)
-    except ValidationIssue as issue:
-        raise Rejected("validation", issue.detail, issue.field) from None
-    normalised = to_builtins(validated)
-    return validated, {name: normalised.get(name) for name in names}
 
 
 async def _put(batch: Batch, m: PutMutation) -> MutationResult:
@@ -88,22 +77,24 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
     if row is None and m.base_version is not None:
         raise Rejected("not-found", UNKNOWN_RECORD)
     schema = KINDS[m.kind]
-    _no_broken_text(m.fields)
+    checks.no_broken_text(m.fields)
     creating_case = m.kind == "case" and row is None
     flag = await authorise(batch, m.case_id, creating_case=creating_case)
     team = await case_team(batch, m.case_id)
     if m.kind != "case" and team is None:
         raise Rejected("not-found", "No such case.")
+    if m.kind != "case":
+        checks.case_not_deleted(batch, m.case_id)
 
     if row is None:
         if flag is not None:
-            _grace(m, None, None)
+            checks.grace(m, None, None)
         missing = sorted(schema.REQUIRED_ON_CREATE - m.fields.keys())
         if missing:
             raise Rejected("validation", f"A new {m.kind} needs the field {missing[0]}.", missing[0])
-        validated, incoming = _normalise(m.kind, dict(m.fields), m.fields.keys())
-        _check_controlled(batch, m.kind, incoming, None, team if m.kind != "case" else None)
-        await _check_references(batch, m.kind, m.case_id, incoming, creating=True)
+        validated, incoming = checks.normalise(m.kind, dict(m.fields), m.fields.keys())
+        checks.check_controlled(batch, m.kind, incoming, None, team if m.kind != "case" else None)
+        await checks.check_references(batch, m.kind, m.case_id, incoming, creating=True)
         seq = batch.next_seq()
         fields = validated
         written = await batch.store.write(
@@ -126,18 +117,19 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
         return MutationResult(mid=m.mid, status="applied", version=seq, flag=flag)
 
     current = (await batch.store.decrypt([row]))[0]
-    _intact(batch, row.id)
+    checks.intact(batch, row.id)
     stored_fields = current.fields or {}
     if flag is not None:
-        _grace(m, row, stored_fields)
+        checks.grace(m, row, stored_fields)
     if row.deleted:
         # Kept for a person to decide: only validated values of fields that may change (docs/security.md case 34).
-        _, offered = _normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
-        _unchanged_immutable(schema, stored_fields, offered)
+        _, offered = checks.normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
+        checks.unchanged_immutable(schema, stored_fields, offered)
         conflict_id = await _new_conflict(batch, current, None, None, offered)
         return MutationResult(mid=m.mid, status="conflict", version=row.version, conflict_id=conflict_id)
-    _, incoming = _normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
-    _check_controlled(batch, m.kind, incoming, stored_fields, team)
+    _, incoming = checks.normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
+    incoming = checks.without_resent_assignment(batch, m, incoming, current, team)
+    checks.check_controlled(batch, m.kind, incoming, stored_fields, team)
     try:
         outcome = merge_put(
             stored_fields,
@@ -151,10 +143,13 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
         raise Rejected(
             "append-only", f"{violation.field} cannot change; write a new record instead.", violation.field
         ) from None
+    outcome = settle(outcome, stored_fields, incoming, lambda fields: checks.breaks(m.kind, fields))
     version = row.version
     if outcome.changed:
-        await _check_references(batch, m.kind, m.case_id, outcome.fields)
-        version = await _rewrite(batch, row, current, _validated(m.kind, outcome.fields), outcome.changed, flag=flag)
+        await checks.check_references(batch, m.kind, m.case_id, outcome.fields)
+        version = await _rewrite(
+            batch, row, current, checks.validated(m.kind, outcome.fields), outcome.changed, flag=flag
+        )
         batch.touch(m.case_id, m.id, m.kind)
         if m.kind == "visit" and outcome.changed & {"assigned_worker_id", "planned_at", "status"}:
             batch.notice_visit(m.id, outcome.fields)
@@ -192,68 +187,6 @@ async def _rewrite(
         flag=flag,
     )
     return seq
-
-
-def _grace(m: PutMutation, row: RecordRow | None, stored: dict[str, Any] | None) -> None:
-    """Only work done at the door is accepted during the reassignment grace."""
-    status = m.fields.get("status", (stored or {}).get("status"))
-    try:
-        rules.check_grace_work(m.kind, creating=row is None, named=m.fields.keys(), status=status)
-    except RuleViolation as violation:
-        raise Rejected.from_rule(violation) from None
-
-
-def _unchanged_immutable(schema: type[RecordFields], stored: dict[str, Any], offered: dict[str, Any]) -> None:
-    """A field that cannot change after creation (a note's text) is refused like in any put."""
-    for name in sorted(schema.IMMUTABLE_FIELDS & offered.keys()):
-        if offered[name] != stored.get(name):
-            raise Rejected("append-only", f"{name} cannot change; write a new record instead.", name)
-
-
-def _intact(batch: Batch, record_id: uuid.UUID) -> None:
-    """A record whose stored ciphertext is damaged cannot be merged into; it waits for its restore."""
-    if record_id in batch.store.damaged:
-        raise Rejected("validation", "The stored record is damaged and cannot be changed until it is restored.")
-
-
-def _no_broken_text(fields: dict[str, Any]) -> None:
-    """Half an emoji (replaced by ``BROKEN_TEXT`` on the way in) or a NUL character refuses this mutation alone."""
-    for name, value in fields.items():
-        text = msgspec.json.encode(value).decode()
-        if BROKEN_TEXT in text:
-            raise Rejected(
-                "validation", "The text holds a broken character (half of an emoji?); please type it again.", name
-            )
-        if "\\u0000" in text:
-            raise Rejected("validation", "Text may not contain NUL characters.", name)
-
-
-def _validated(kind: str, fields: dict[str, Any]) -> Any:
-    try:
-        return validate_fields(kind, fields)
-    except ValidationIssue as issue:
-        raise Rejected("validation", issue.detail, issue.field) from None
-
-
-async def _check_references(
-    batch: Batch, kind: str, case_id: uuid.UUID, fields: dict[str, Any], *, creating: bool = False
-) -> None:
-    """Cross-record rules (today: a referral's consent), with the rows this batch already holds."""
-    if kind != "referral":
-        return
-    consent_id = uuid.UUID(str(fields["consent_id"]))
-    consent = batch.rows.get(consent_id) or (await batch.store.rows([consent_id])).get(consent_id)
-    try:
-        rules.check_referral_consent(
-            consent.kind if consent else None,
-            consent.case_id if consent else None,
-            consent.deleted if consent else False,
-            consent.status if consent else None,
-            case_id,
-            creating=creating,
-        )
-    except RuleViolation as violation:
-        raise Rejected.from_rule(violation) from None
 
 
 async def _new_conflict(
@@ -309,7 +242,26 @@ async def _delete(batch: Batch, m: DeleteMutation) -> MutationResult:
     seq = batch.next_seq()
     await batch.store.mark_deleted(row, seq=seq, actor=batch.principal.user_id)
     batch.touch(m.case_id, m.id, m.kind)
+    await _close_conflicts_of(batch, row)
     return MutationResult(mid=m.mid, status="applied", version=seq)
+
+
+async def _close_conflicts_of(batch: Batch, deleted: RecordRow) -> None:
+    """A record's deletion closes its open field conflicts: their status becomes ``obsolete``."""
+    candidates = await batch.store.select(
+        Record.kind == "conflict",
+        Record.case_id == deleted.case_id,
+        Record.status == "open",
+        Record.deleted.is_(False),
+    )
+    for conflict in await batch.store.decrypt(candidates):
+        data = conflict.fields or {}
+        if str(data.get("record_id")) == str(deleted.id) and data.get("field") is not None:
+            row = batch.rows.get(conflict.id) or (await batch.store.rows([conflict.id]))[conflict.id]
+            await _rewrite(
+                batch, row, conflict, checks.validated("conflict", {**data, "status": "obsolete"}), ["status"]
+            )
+            batch.touch(conflict.case_id, conflict.id, "conflict")
 
 
 async def resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
@@ -321,15 +273,15 @@ async def resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
         raise Rejected.from_rule(rules.grace_refusal())
     conflict = (await batch.store.decrypt([row]))[0]
     data = conflict.fields or {}
-    if data.get("status") == "resolved":
-        raise Rejected("validation", "The conflict is already resolved.", "conflict_id")
+    if data.get("status") in ("resolved", "obsolete"):
+        raise Rejected("validation", "The conflict is already closed.", "conflict_id")
     target = batch.rows.get(uuid.UUID(str(data["record_id"])))
     if target is None:
         target = (await batch.store.rows([uuid.UUID(str(data["record_id"]))])).get(uuid.UUID(str(data["record_id"])))
     if target is None:
         raise Rejected("not-found", "The record of this conflict no longer exists.")
     record = (await batch.store.decrypt([target]))[0]
-    _intact(batch, target.id)
+    checks.intact(batch, target.id)
     team = await case_team(batch, record.case_id)
     field_name = data.get("field")
     if field_name is None:
@@ -337,22 +289,26 @@ async def resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
             raise Rejected("validation", 'An edit-versus-delete conflict is resolved with "keep" or "delete".', "value")
         if m.value == "keep":
             offered = data.get("client_value") or {}
-            _unchanged_immutable(KINDS[record.kind], record.fields or {}, offered)
+            checks.unchanged_immutable(KINDS[record.kind], record.fields or {}, offered)
             restored = {**(record.fields or {}), **offered}
-            fields = _validated(record.kind, restored)
-            _check_controlled(batch, record.kind, to_builtins(fields), record.fields, team)
+            fields = checks.validated(record.kind, restored)
+            checks.check_controlled(batch, record.kind, to_builtins(fields), record.fields, team)
             await _rewrite(batch, target, record, fields, data.get("client_value") or {})
         elif not target.deleted:
             await batch.store.mark_deleted(target, seq=batch.next_seq(), actor=batch.principal.user_id)
+            await _close_conflicts_of(batch, target)
     else:
-        if target.deleted:
-            raise Rejected(
-                "validation", "The record was deleted; the field conflict can no longer apply.", "conflict_id"
+        if target.deleted:  # closed by the deletion (a conflict older than that rule): nothing is left to decide
+            seq = await _rewrite(
+                batch, row, conflict, checks.validated("conflict", {**data, "status": "obsolete"}), ["status"]
             )
+            batch.touch(row.case_id, row.id, "conflict")
+            return MutationResult(mid=m.mid, status="applied", version=seq)
+        await _not_stale(batch, row, conflict, record, field_name)
         merged = {**(record.fields or {}), field_name: m.value}
-        fields = _validated(record.kind, merged)
+        fields = checks.validated(record.kind, merged)
         normalised = to_builtins(fields)
-        _check_controlled(batch, record.kind, normalised, record.fields, team)
+        checks.check_controlled(batch, record.kind, normalised, record.fields, team)
         if normalised.get(field_name) != (record.fields or {}).get(field_name):
             await _rewrite(batch, target, record, fields, [field_name])
     resolution = {
@@ -361,7 +317,26 @@ async def resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
         "resolved_by": str(batch.principal.user_id),
         "resolved_at": utcnow().isoformat(),
     }
-    seq = await _rewrite(batch, row, conflict, _validated("conflict", {**data, **resolution}), resolution)
+    seq = await _rewrite(batch, row, conflict, checks.validated("conflict", {**data, **resolution}), resolution)
     batch.touch(row.case_id, row.id, "conflict")
     batch.touch(record.case_id, record.id, record.kind)
     return MutationResult(mid=m.mid, status="applied", version=seq)
+
+
+async def _not_stale(
+    batch: Batch, row: RecordRow, conflict: StoredRecord, record: StoredRecord, field_name: str
+) -> None:
+    """A resolve decides between the values the conflict shows; if the field changed again since, the decision
+    would silently overwrite the newer value. Refuse it as ``stale`` and refresh the conflict to show the current
+    value, so the person decides again with what is there now."""
+    data = conflict.fields or {}
+    seen = max(conflict.created_version, int(data.get("field_version") or 0))
+    now = record.field_versions.get(field_name, 0)
+    if now <= seen:
+        return
+    refreshed = {**data, "server_value": (record.fields or {}).get(field_name), "field_version": now}
+    await _rewrite(batch, row, conflict, checks.validated("conflict", refreshed), ["server_value", "field_version"])
+    batch.touch(row.case_id, row.id, "conflict")
+    raise Rejected(
+        "stale", "The field changed again after this conflict was recorded; it now shows the current value.", field_name
+    )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server import audit
 from server.auth.schemas import Principal
 from server.db import begin_write
-from server.problems import NotFound, ValidationFailed
+from server.problems import Conflict, NotFound, ValidationFailed
 from server.records import clock
 from server.records.keyring import Keyring
 from server.records.models import Record
@@ -105,6 +105,9 @@ async def resolve_conflict(
         except Rejected as rejected:
             if rejected.error.code == "not-found":
                 raise NotFound("No such conflict.") from None
+            if rejected.error.code == "stale":
+                await finish(batch, start, action="conflict.resolve")  # keeps the refreshed conflict
+                raise Conflict(rejected.error.detail, field=rejected.error.field) from None
             raise ValidationFailed(rejected.error.detail, field=rejected.error.field) from None
         await finish(batch, start, action="conflict.resolve")
         return result

@@ -63,7 +63,7 @@ class ConflictController(Controller):
         self,
         principal: NamedDependency[Principal],
         sync: NamedDependency[SyncService],
-        status: FromQuery[Literal["open", "resolved"]] = "open",
+        status: FromQuery[Literal["open", "resolved", "obsolete"]] = "open",
     ) -> list[ConflictView]:
         """Conflicts in the caller's scope with both values, oldest first."""
         return await sync.conflicts(principal, status=status)

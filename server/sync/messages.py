@@ -12,12 +12,15 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from server.problems import ValidationFailed, without_values
+
 __all__ = [
     "MAX_MUTATIONS",
     "PROTOCOL_VERSION",
     "Change",
     "DeleteMutation",
     "ErrorCode",
+    "Malformed",
     "Mutation",
     "MutationError",
     "MutationResult",
@@ -26,6 +29,7 @@ __all__ = [
     "PushResponse",
     "PutMutation",
     "ResolveMutation",
+    "read_mutation",
 ]
 
 PROTOCOL_VERSION = 1
@@ -71,16 +75,24 @@ Mutation = PutMutation | DeleteMutation | ResolveMutation
 
 
 class PushRequest(msgspec.Struct, kw_only=True, frozen=True):
-    """``POST /api/sync/push``."""
+    """``POST /api/sync/push``. Each mutation is read on its own (:func:`read_mutation`), so one malformed
+    mutation is a rejected result and never a failed batch."""
 
     protocol: Annotated[int, msgspec.Meta(ge=1)] = PROTOCOL_VERSION
     device_id: uuid.UUID
     schema_version: Annotated[int, msgspec.Meta(ge=1)] = 1
     cursor: str | None = None
-    mutations: list[Mutation]
+    mutations: Annotated[
+        list[dict[str, Any]],
+        msgspec.Meta(
+            description='Mutations: {"op": "put", "mid", "kind", "id", "case_id", "base_version", "fields"}, '
+            '{"op": "delete", "mid", "kind", "id", "case_id", "base_version"} or {"op": "resolve", "mid", '
+            '"conflict_id", "value"} (docs/sync-protocol.md).'
+        ),
+    ]
 
 
-ErrorCode = Literal["validation", "forbidden", "not-found", "stale-mid", "append-only"]
+ErrorCode = Literal["validation", "forbidden", "not-found", "stale-mid", "append-only", "stale"]
 
 
 class MutationError(msgspec.Struct, kw_only=True, frozen=True):
@@ -130,3 +142,29 @@ class PullResponse(msgspec.Struct, kw_only=True, frozen=True):
     has_more: bool
     # An additive extension: changes that follow this page in the same snapshot, for a progress bar.
     remaining: int = 0
+
+
+class Malformed(msgspec.Struct, kw_only=True, frozen=True):
+    """A mutation whose envelope could not be read (a negative base version, an id that is no UUID ...)."""
+
+    mid: int
+    error: MutationError
+
+
+def read_mutation(raw: dict[str, Any]) -> Mutation | Malformed:
+    """One mutation of a push, typed; a malformed one becomes :class:`Malformed` and is rejected on its own.
+
+    Only a mutation without a usable ``mid`` fails the whole request: its result could not be matched to it.
+    """
+    mid = raw.get("mid")
+    if not isinstance(mid, int) or isinstance(mid, bool) or not 1 <= mid <= 2**53:
+        raise ValidationFailed("Every mutation needs a mid, a whole number from 1.", field="mutations")
+    try:
+        mutation: Mutation = msgspec.convert(raw, Mutation)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        path = message.rsplit("- at `$.", 1)[1].rstrip("`") if "- at `$." in message else None
+        field = path.split(".", 1)[0].split("[", 1)[0] if path else None
+        detail = without_values(message.split(" - at ")[0])
+        return Malformed(mid=mid, error=MutationError(code="validation", detail=detail, field=field))
+    return mutation

@@ -8,8 +8,6 @@ in ``purge``. Every delivered record is audited as a read.
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -64,7 +62,7 @@ async def pull_page(
 
     dialect = engine.dialect.name
     committed = await clock.read(engine)
-    if cursor.seq and cursor.seq < committed.horizon:
+    if _expired(cursor, committed.horizon):
         raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
     if subject is None or (cursor.seq >= committed.seq and cursor.after_id is None):
         # The common case of a device that is up to date: one statement, no snapshot.
@@ -76,7 +74,7 @@ async def pull_page(
             await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         # Again inside the snapshot: H must be the clock of the very snapshot the records are read from.
         high, horizon = await clock.read(db)
-        if cursor.seq and cursor.seq < horizon:
+        if _expired(cursor, horizon):
             raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
         if subject is None or (cursor.seq >= high and cursor.after_id is None):
             next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, high)))
@@ -129,10 +127,11 @@ async def pull_page(
                 .order_by(ScopeEvent.seq, ScopeEvent.id)
             )
         ).all()
-        last_state: dict[uuid.UUID, bool] = {}
-        for case_id, _, entered in leaves:
-            last_state[case_id] = entered
-        purge = sorted(case_id for case_id, entered in last_state.items() if not entered)
+        # Every case that left the scope in this page's range is purged, even if it came back within the range:
+        # the client drops its copy first and then takes the records delivered for the re-entry, so a record
+        # deleted while the case was away does not survive on the device.
+        # A bootstrap (no cursor) holds nothing yet, so it purges nothing.
+        purge = sorted({case_id for case_id, _, entered in leaves if not entered}) if cursor.seq else []
     changes = [
         Change(
             kind=r["kind"],
@@ -176,3 +175,14 @@ async def pull_page(
         has_more=has_more,
         remaining=remaining,
     )
+
+
+def _expired(cursor: Cursor, horizon: int) -> bool:
+    """Whether tombstones after ``cursor`` may have been compacted away.
+
+    Compaction removed tombstones up to and including ``seq`` = horizon. A cursor below it, or part-way through
+    that very ``seq`` (a page that stopped between two records written by one batch), may have missed one.
+    """
+    if not cursor.seq:
+        return False
+    return cursor.seq < horizon or (cursor.seq == horizon and cursor.after_id is not None)

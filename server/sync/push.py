@@ -32,6 +32,8 @@ from server.sync.batch import Batch, preload_scope
 from server.sync.cursor import CursorInvalid, decode_cursor
 from server.sync.messages import (
     MAX_MUTATIONS,
+    DeleteMutation,
+    Malformed,
     Mutation,
     MutationError,
     MutationResult,
@@ -39,6 +41,7 @@ from server.sync.messages import (
     PushResponse,
     PutMutation,
     ResolveMutation,
+    read_mutation,
 )
 from server.sync.models import MutationLog
 
@@ -70,7 +73,7 @@ async def push_batch(
             cursor_seq = decode_cursor(secret, principal.user_id, request.cursor).seq
         except CursorInvalid as exc:
             raise ValidationFailed(str(exc), field="cursor") from None
-    mutations = sorted(request.mutations, key=lambda m: m.mid)
+    mutations = sorted((read_mutation(raw) for raw in request.mutations), key=lambda m: m.mid)
 
     async with sessions() as db:
         await begin_write(db)
@@ -92,10 +95,10 @@ async def push_batch(
             )
             stored = {r.mid: r for blob in logged.all() for r in _results_decoder.decode(blob)}
         store = RecordStore(db, keyring)
-        ids = {m.id for m in mutations if not isinstance(m, ResolveMutation)}
+        ids = {m.id for m in mutations if isinstance(m, PutMutation | DeleteMutation)}
         ids |= {m.conflict_id for m in mutations if isinstance(m, ResolveMutation)}
         # The named records and cases in one query; the cases' rows are needed for every mutation anyway.
-        named = {m.case_id for m in mutations if not isinstance(m, ResolveMutation)}
+        named = {m.case_id for m in mutations if isinstance(m, PutMutation | DeleteMutation)}
         rows = await store.rows(ids | named)
         existing = {case_id for case_id in named if case_id in rows and rows[case_id].kind == "case"}
         # Data keys for the cases that exist and the cases this batch creates: never for ids a client made up.
@@ -163,7 +166,7 @@ async def finish(batch: Batch, start: int, *, action: str) -> None:
 
 async def _apply_all(
     batch: Batch,
-    mutations: list[Mutation],
+    mutations: list[Mutation | Malformed],
     last_mid: int,
     stored: dict[int, MutationResult],
     results: list[MutationResult],

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.sync.merge import AppendOnlyViolation, merge_put
+from server.sync.merge import AppendOnlyViolation, merge_put, same_value, settle
 
 NAMES = ["status", "title", "risk", "documents", "text"]
 SETS = frozenset({"documents"})
@@ -52,8 +52,10 @@ def test_every_named_field_is_applied_kept_as_a_conflict_or_already_equal(
         if name in conflicted:
             assert outcome.fields.get(name) == stored.get(name)  # the first to commit wins
         elif name in SETS:
-            assert outcome.fields.get(name) in (sorted(set(stored.get(name) or []) | set(value)), stored.get(name))
-            assert set(outcome.fields.get(name) or []) == set(stored.get(name) or []) | set(value)
+            concurrent = base is None or fv.get(name, 0) > base
+            # Both sides changed the set: the union; otherwise the put replaces it (an item can be removed).
+            expected = set(stored.get(name) or []) | set(value) if concurrent else set(value)
+            assert set(outcome.fields.get(name) or []) == expected
         else:
             assert outcome.fields.get(name) == value
 
@@ -68,7 +70,7 @@ def test_without_a_concurrent_change_nothing_conflicts(
 
     def changes(name: str, value: Any) -> bool:
         if name in SETS:
-            return sorted(set(stored.get(name) or []) | set(value)) != stored.get(name) and stored.get(name) != value
+            return sorted(set(value)) != stored.get(name) and stored.get(name) != value
         return stored.get(name) != value
 
     assert outcome.changed == {name for name, value in incoming.items() if changes(name, value)}
@@ -89,7 +91,7 @@ def test_a_concurrent_different_value_is_a_conflict_with_both_values(
 
 
 @given(stored=records(), fv=versions, base=bases, incoming=mutable_puts())
-def test_sets_merge_by_union_and_never_conflict(
+def test_sets_never_conflict(
     stored: dict[str, Any], fv: dict[str, int], base: int | None, incoming: dict[str, Any]
 ) -> None:
     outcome = merge_put(stored, fv, base, incoming, set_fields=SETS, immutable_fields=IMMUTABLE)
@@ -102,7 +104,7 @@ def test_merging_the_same_put_again_changes_nothing(
 ) -> None:
     first = merge_put(stored, fv, base, incoming, set_fields=SETS, immutable_fields=IMMUTABLE)
     settled = {name: value for name, value in incoming.items() if name not in {c.field for c in first.conflicts}}
-    again = merge_put(first.fields, fv, 20, settled, set_fields=SETS, immutable_fields=IMMUTABLE)
+    again = merge_put(first.fields, fv, base, settled, set_fields=SETS, immutable_fields=IMMUTABLE)
     assert again.changed == frozenset()
     assert again.conflicts == ()
 
@@ -115,3 +117,40 @@ def test_an_append_only_field_never_changes(text: str, other: str, base: int | N
         with pytest.raises(AppendOnlyViolation) as raised:
             merge_put(stored, {"text": 1}, base, {"text": other}, immutable_fields=IMMUTABLE)
         assert raised.value.field == "text"
+
+
+def test_an_item_can_be_removed_from_a_set_without_a_concurrent_change() -> None:
+    # The documents checklist: "lease" unticked on the current base stays unticked.
+    stored = {"documents": ["id", "lease"]}
+    outcome = merge_put(stored, {"documents": 5}, 5, {"documents": ["id"]}, set_fields=SETS)
+    assert outcome.fields["documents"] == ["id"]
+    concurrent = merge_put(stored, {"documents": 7}, 5, {"documents": ["id"]}, set_fields=SETS)
+    assert concurrent.fields["documents"] == ["id", "lease"]  # both changed it: nothing is lost
+
+
+def test_the_same_moment_with_another_offset_is_no_change() -> None:
+    stored = {"visited_at": "2026-11-20T10:12:00Z"}
+    outcome = merge_put(stored, {"visited_at": 9}, 5, {"visited_at": "2026-11-20T11:12:00+01:00"})
+    assert outcome.changed == frozenset()
+    assert outcome.conflicts == ()
+    assert same_value([{"at": "2026-11-20T10:12:00+00:00"}], [{"at": "2026-11-20T11:12:00+01:00"}])
+    assert not same_value("2026-11-20T10:12:00Z", "2026-11-20T10:13:00Z")
+
+
+def test_a_rule_broken_only_by_a_concurrent_edit_makes_conflicts_not_a_rejection() -> None:
+    # Total 1000, rate 100; A set the total to 200 (seq 7); B, on base 5, sets total 5000 and rate 3000.
+    stored = {"total_cents": 200, "monthly_rate_cents": 100}
+    incoming = {"total_cents": 5000, "monthly_rate_cents": 3000}
+    merged = merge_put(stored, {"total_cents": 7, "monthly_rate_cents": 3}, 5, incoming)
+    assert merged.fields == {"total_cents": 200, "monthly_rate_cents": 3000}
+
+    def broken(fields: dict[str, Any]) -> str | None:
+        return "monthly_rate_cents" if fields["monthly_rate_cents"] > fields["total_cents"] else None
+
+    settled = settle(merged, stored, incoming, broken)
+    assert settled.fields == stored
+    assert settled.changed == frozenset()
+    assert {(c.field, c.server_value, c.client_value) for c in settled.conflicts} == {
+        ("total_cents", 200, 5000),
+        ("monthly_rate_cents", 100, 3000),
+    }

@@ -10,7 +10,7 @@ export const ENUMS = Object.freeze({
   case_type: Object.freeze(["rent_arrears", "energy_debt", "psychosocial", "neighbour_conflict"]),
   cause: Object.freeze(["job_loss", "illness", "separation", "partner_death", "benefit_delay", "debt", "other"]),
   channel: Object.freeze(["phone", "email", "sms", "letter", "in_person", "home_visit"]),
-  conflict_status: Object.freeze(["open", "resolved"]),
+  conflict_status: Object.freeze(["open", "resolved", "obsolete"]),
   creditor: Object.freeze(["landlord", "energy", "bank", "public", "telecom", "other"]),
   creditor_ia: Object.freeze(["landlord", "energy_supplier", "other"]),
   decision: Object.freeze(["pending", "granted", "partly_granted", "refused", "withdrawn"]),

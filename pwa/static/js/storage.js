@@ -128,14 +128,21 @@ export async function applyPage(key, page, overlay) {
   const db = await openDB();
   const transaction = db.transaction(["records", "meta"], "readwrite");
   const store = transaction.objectStore("records");
-  for (const row of sealed) store.put(row);
-  for (const id of gone) store.delete(id);
+  // Purges first, then the page's records: a case that left the scope and came back within this page is dropped
+  // and then delivered whole, so a record deleted while it was away does not survive on the device.
+  const write = () => {
+    for (const row of sealed) store.put(row);
+    for (const id of gone) store.delete(id);
+    transaction.objectStore("meta").put(page.cursor, "cursor");
+  };
+  let purging = page.purge.length;
+  if (!purging) write();
   for (const caseId of page.purge) {
     store.index("case_id").getAllKeys(caseId).onsuccess = (event) => {
       for (const id of event.target.result) store.delete(id);
+      if (--purging === 0) write();
     };
   }
-  transaction.objectStore("meta").put(page.cursor, "cursor");
   return done(transaction);
 }
 
