@@ -203,6 +203,7 @@ class Assessment(RecordFields, kw_only=True, forbid_unknown_fields=True):
 
     KIND = "assessment"
     REQUIRED_ON_CREATE = frozenset({"form_version"})
+    PAST_MOMENTS = frozenset({"completed_at"})
     IMMUTABLE_FIELDS = frozenset({"form_version"})
     SET_FIELDS = frozenset({"documents"})
 

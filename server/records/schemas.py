@@ -184,6 +184,7 @@ class Visit(RecordFields, kw_only=True, forbid_unknown_fields=True):
 
     KIND = "visit"
     REQUIRED_ON_CREATE = frozenset({"planned_at", "status"})
+    PAST_MOMENTS = frozenset({"visited_at"})
 
     assigned_worker_id: uuid.UUID | None = None
     planned_at: Moment
@@ -211,6 +212,7 @@ class Contact(RecordFields, kw_only=True, forbid_unknown_fields=True):
 
     KIND = "contact"
     REQUIRED_ON_CREATE = frozenset({"channel", "at"})
+    PAST_MOMENTS = frozenset({"at"})
 
     channel: Channel
     at: Moment

@@ -93,6 +93,7 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
         if missing:
             raise Rejected("validation", f"A new {m.kind} needs the field {missing[0]}.", missing[0])
         validated, incoming = checks.normalise(m.kind, dict(m.fields), m.fields.keys())
+        checks.not_in_the_future(schema, incoming)
         checks.check_controlled(batch, m.kind, incoming, None, team if m.kind != "case" else None)
         await checks.check_references(batch, m.kind, m.case_id, incoming, creating=True)
         seq = batch.next_seq()
@@ -128,13 +129,14 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
         conflict_id = await _new_conflict(batch, current, None, None, offered)
         return MutationResult(mid=m.mid, status="conflict", version=row.version, conflict_id=conflict_id)
     _, incoming = checks.normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
+    checks.not_in_the_future(schema, incoming)
     incoming = checks.without_resent_assignment(batch, m, incoming, current, team)
     checks.check_controlled(batch, m.kind, incoming, stored_fields, team)
     try:
         outcome = merge_put(
             stored_fields,
             current.field_versions,
-            m.base_version,
+            batch.chained_base(m.id, m.base_version, incoming.keys()),
             incoming,
             set_fields=schema.SET_FIELDS,
             immutable_fields=schema.IMMUTABLE_FIELDS,

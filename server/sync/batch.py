@@ -9,6 +9,7 @@ reassignment grace (the record gets a flag), or not at all (``not-found``, exact
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,22 @@ class Batch:
     # Push messages this batch calls for: (user, event, id), queued in the same transaction.
     notices: list[tuple[uuid.UUID, str, uuid.UUID]] = field(default_factory=list)
     queued: int = 0
+    # The device's puts applied in this batch (replays included): record id -> (base, fields named, new version).
+    # A later put of the same record from the same base that names only those fields is the worker's own next
+    # edit and continues from that version (see :meth:`chained_base`).
+    own_puts: dict[uuid.UUID, tuple[int | None, frozenset[str], int]] = field(default_factory=dict)
+
+    def chained_base(self, record_id: uuid.UUID, base: int | None, names: Iterable[str]) -> int | None:
+        """The base a put should merge from: the version of this device's own earlier put in the batch, if the
+        put continues it (same base, no other fields), else its own base."""
+        earlier = self.own_puts.get(record_id)
+        if earlier is not None and earlier[0] == base and set(names) <= earlier[1]:
+            return earlier[2]
+        return base
+
+    def remember_put(self, record_id: uuid.UUID, base: int | None, names: Iterable[str], version: int) -> None:
+        """Note an applied put of this device, for :meth:`chained_base`."""
+        self.own_puts[record_id] = (base, frozenset(names), version)
 
     def notice_visit(self, visit_id: uuid.UUID, fields: dict[str, Any]) -> None:
         """A planned visit assigned (or rescheduled) for someone other than the writer: tell their devices."""

@@ -7,12 +7,14 @@ fields, the reassignment grace, referral consent). :mod:`server.sync.apply` call
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 
+from server.db import utcnow
 from server.records import rules
 from server.records.rules import RuleViolation
 from server.records.schemas import RecordFields
@@ -30,6 +32,7 @@ __all__ = [
     "intact",
     "no_broken_text",
     "normalise",
+    "not_in_the_future",
     "unchanged_immutable",
     "validated",
     "without_resent_assignment",
@@ -148,3 +151,18 @@ async def check_references(
         )
     except RuleViolation as violation:
         raise Rejected.from_rule(violation) from None
+
+
+# How far a device's clock may run ahead before a moment it records is refused.
+CLOCK_TOLERANCE = dt.timedelta(minutes=5)
+
+
+def not_in_the_future(schema: type[RecordFields], incoming: dict[str, Any]) -> None:
+    """A visit made or a contact held cannot lie in the future: a tablet whose clock runs ahead is told so."""
+    latest = utcnow() + CLOCK_TOLERANCE
+    for name in sorted(schema.PAST_MOMENTS & incoming.keys()):
+        value = incoming[name]
+        if value and dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")) > latest:
+            raise Rejected(
+                "validation", "This moment lies in the future; check the date and time set on the tablet.", name
+            )

@@ -189,6 +189,8 @@ async def _apply_all(
         else:
             result = await apply(batch, mutation)
             batch.log.append(result)
+        if isinstance(mutation, PutMutation) and result.status == "applied" and result.version is not None:
+            batch.remember_put(mutation.id, mutation.base_version, mutation.fields.keys(), result.version)
         seen[mutation.mid] = result
         results.append(result)
 

@@ -4,6 +4,7 @@ they run over HTTP on both databases."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -254,3 +255,49 @@ async def test_malformed_mutations_are_rejected_one_by_one(app: Litestar, client
     assert all(r["error"]["code"] == "validation" for r in results[1:])
     no_mid = await worker.push_raw([{"op": "put", "kind": "note"}])
     assert no_mid.status_code == 400  # a mutation without a mid cannot be answered on its own
+
+
+async def test_a_visit_made_in_the_future_is_refused(app: Litestar, client: Client, org: Org) -> None:
+    # A tablet whose clock runs three days ahead: the visit's outcome is refused with the field, and nothing lands.
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
+    results = await worker.push(
+        worker.put("visit", new_id(), case_id, {"planned_at": ahead, "status": "done", "visited_at": ahead}),
+        worker.put("contact", new_id(), case_id, {"channel": "phone", "at": ahead}),
+        worker.put("visit", new_id(), case_id, {"planned_at": ahead, "status": "planned"}),  # planning ahead is fine
+    )
+    assert [(r["status"], (r.get("error") or {}).get("field")) for r in results] == [
+        ("rejected", "visited_at"),
+        ("rejected", "at"),
+        ("applied", None),
+    ]
+    assert "date and time set on the tablet" in results[0]["error"]["detail"]
+
+
+async def test_a_workers_second_edit_continues_the_first_instead_of_conflicting_with_it(
+    app: Litestar, client: Client, org: Org
+) -> None:
+    # Two puts of one record from the same pulled copy, the second naming only fields of the first: in one batch,
+    # and again after a lost answer (the first is replayed beside the second).
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    event = new_id()
+    await worker.push(worker.put("legal_event", event, case_id, {"type": "court_date", "date": "2026-12-10"}))
+    await worker.pull()
+    base = worker.records[event]["version"]
+    together = await worker.push(
+        worker.put("legal_event", event, case_id, {"reference": "A"}, base=base),
+        worker.put("legal_event", event, case_id, {"reference": "B"}, base=base),
+    )
+    assert [r["status"] for r in together] == ["applied", "applied"]
+    await worker.pull()
+    assert worker.records[event]["fields"]["reference"] == "B"
+    base = worker.records[event]["version"]
+    first = worker.put("legal_event", event, case_id, {"reference": "C"}, base=base)
+    await worker.push(first)  # the answer is lost; the tablet sends it again with the next edit
+    again = await worker.push(first, worker.put("legal_event", event, case_id, {"reference": "D"}, base=base))
+    assert [r["status"] for r in again] == ["applied", "applied"]
+    await worker.pull()
+    assert worker.records[event]["fields"]["reference"] == "D"
+    assert not [r for r in worker.records.values() if r["kind"] == "conflict"]

@@ -22,6 +22,22 @@ export class ApiError extends Error {
   }
 }
 
+const clockListeners = new Set();
+
+/** ``fn(minutes)`` hears how far this device's clock is from the server's (positive: the device is ahead). */
+export function onClockSkew(fn) {
+  clockListeners.add(fn);
+}
+
+function checkClock(response) {
+  const date = response.headers.get("Date");
+  if (!date) return;
+  const server = Date.parse(date);
+  if (Number.isNaN(server)) return;
+  const minutes = Math.round((Date.now() - server) / 60000);
+  for (const fn of clockListeners) fn(minutes);
+}
+
 /** A network failure (no answer at all), as opposed to an answer with an error. */
 export class Offline extends Error {
   constructor(message) {
@@ -58,6 +74,7 @@ export async function api(method, path, body) {
   } catch {
     throw new Offline("no connection");
   }
+  checkClock(response);
   const data = await body_of(response);
   if (!response.ok) {
     const error = new ApiError(response.status, data);

@@ -2,7 +2,7 @@
 //
 // The data key exists only in this page's memory. A cold start asks for the device passphrase; the idle lock
 // asks for a short PIN while the key is still here; five wrong PINs drop the key (docs/security.md part 4).
-import { api, Offline, onAuthProblem, setCsrf } from "./api.js";
+import { api, Offline, onAuthProblem, onClockSkew, setCsrf } from "./api.js";
 import { createVault, openJSON, openVault, sealJSON } from "./crypto.js";
 import * as data from "./data.js";
 import { applyLanguage, lang, setLang, t } from "./i18n.js";
@@ -49,6 +49,7 @@ async function boot() {
   wireChrome();
   registerServiceWorker().catch(() => {}); // offline: the installed worker keeps serving the shell
   onAuthProblem((type) => (type === "device-revoked" ? remoteWipe() : needLogin()));
+  onClockSkew(showClockSkew);
   sync.configure({ key: () => (app.locked ? null : app.key), deviceId: app.deviceId, ready: ensureSession });
   sync.subscribe(onSyncEvent);
   data.onChange(() => {
@@ -474,6 +475,18 @@ async function route() {
     return;
   }
   app.navigate("#/heute");
+}
+
+/** More than five minutes between this tablet's clock and the server's: say so, since visits and contacts are
+ * recorded with the tablet's time and the server refuses moments in the future. */
+function showClockSkew(minutes) {
+  const banner = $("clock-banner");
+  if (Math.abs(minutes) <= 5) {
+    banner.hidden = true;
+    return;
+  }
+  banner.textContent = t(minutes > 0 ? "clock.ahead" : "clock.behind", { n: Math.abs(minutes) });
+  banner.hidden = false;
 }
 
 /** What a screen shows when it could not be built: what happened in plain words, and a way to try again. */

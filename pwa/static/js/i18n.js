@@ -27,6 +27,8 @@ const C = {
   "common.add_row": ["+ {what}", "+ {what}"],
   "common.one_per_line": ["Ein Eintrag pro Zeile.", "One entry per line."],
 
+  "clock.ahead": ["Die Uhr dieses Tablets geht {n} Minuten vor. Bitte Datum und Uhrzeit in den Einstellungen des Tablets richtig stellen; sonst lehnt der Server Besuche und Kontakte mit falscher Zeit ab.", "This tablet's clock is {n} minutes fast. Please set the date and time in the tablet's settings; otherwise the server refuses visits and contacts with a wrong time."],
+  "clock.behind": ["Die Uhr dieses Tablets geht {n} Minuten nach. Bitte Datum und Uhrzeit in den Einstellungen des Tablets richtig stellen.", "This tablet's clock is {n} minutes slow. Please set the date and time in the tablet's settings."],
   "error.offline": ["Keine Verbindung zum Server. Ihre Eingaben bleiben auf dem Gerät; bitte später erneut versuchen.", "No connection to the server. What you entered stays on this device; please try again later."],
   "error.server": ["Der Server ist gerade gestört (Fehler {status}). Ihre Eingaben bleiben auf dem Gerät; bitte später erneut versuchen.", "The server is having trouble (error {status}). What you entered stays on this device; please try again later."],
   "error.refused": ["Der Server hat die Anfrage abgelehnt (Fehler {status}).", "The server refused the request (error {status})."],

@@ -283,6 +283,55 @@ export async function markSent(mids) {
   return done(transaction);
 }
 
+/**
+ * Chain the device's own changes: when a put was applied, a later waiting put of the same record that started
+ * from the same pulled copy and names only fields the applied put also named takes the applied version as its
+ * base. Nobody else changed those fields in between (the first put would have met a conflict), so this cannot
+ * overwrite anything unseen, and the worker's second edit is not taken for a change "from another device".
+ */
+export async function rebase(key, sent, results) {
+  const applied = new Map(results.filter((r) => r.status === "applied" && r.version).map((r) => [r.mid, r.version]));
+  const chains = sent.filter((m) => m.op === "put" && applied.has(m.mid));
+  if (!chains.length) return;
+  const db = await openDB();
+  const rows = await promised(db.transaction("outbox").objectStore("outbox").getAll());
+  const updates = [];
+  for (const first of chains) {
+    for (const row of rows) {
+      if (row.status !== "waiting" || row.op !== "put" || row.mid <= first.mid || row.target !== first.id) continue;
+      const later = await openJSON(key, row.blob, row.aad);
+      const covered = Object.keys(later.fields).every((name) => name in first.fields);
+      if (later.base_version !== first.base_version || !covered) continue;
+      const blob = await sealJSON(key, { ...later, base_version: applied.get(first.mid) }, row.aad);
+      updates.push({ row, blob });
+    }
+  }
+  if (!updates.length) return;
+  const transaction = db.transaction("outbox", "readwrite");
+  const store = transaction.objectStore("outbox");
+  for (const { row, blob } of updates) {
+    store.get(row.mid).onsuccess = (event) => {
+      const current = event.target.result;
+      // Only if nothing sent or changed it since it was read.
+      if (current && current.status === "waiting" && current.blob.iv.toString() === row.blob.iv.toString()) {
+        store.put({ ...current, blob });
+      }
+    };
+  }
+  await done(transaction);
+}
+
+/** Mark every waiting mutation as sent, in one transaction (the start of a push run). */
+export async function markAllSent() {
+  const db = await openDB();
+  const transaction = db.transaction("outbox", "readwrite");
+  const store = transaction.objectStore("outbox");
+  store.getAll().onsuccess = (event) => {
+    for (const row of event.target.result) if (row.status === "waiting") store.put({ ...row, status: "sent" });
+  };
+  return done(transaction);
+}
+
 /** Apply push results: applied and conflict leave the outbox; a rejected one stays, with the server's error. */
 export async function settle(results) {
   const db = await openDB();

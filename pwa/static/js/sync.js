@@ -9,7 +9,8 @@ import * as store from "./storage.js";
 
 export const PROTOCOL = 1;
 export const SCHEMA_VERSION = 1;
-const BATCH = 500;
+// Batches of 100 (the server takes up to 500): the progress moves every 100 changes during a long push.
+const BATCH = 100;
 const BATCH_BYTES = 3_500_000;
 const PAGE = 2000;
 
@@ -36,10 +37,17 @@ export function isRunning() {
 }
 
 /** Sync now, unless one is running here or in another tab; resolves with a summary. */
+let again = false;
+
 export function syncNow() {
   if (!context || !context.key()) return Promise.resolve({ status: "locked" });
   if (!navigator.onLine) return Promise.resolve({ status: "offline" });
-  if (running) return running;
+  if (running) {
+    // Work arrived while a run was going: it may have missed it, so another run follows this one.
+    again = true;
+    return running;
+  }
+  again = false;
   running = (async () => {
     emit({ type: "state", running: true });
     try {
@@ -55,6 +63,7 @@ export function syncNow() {
       return result;
     } finally {
       running = null;
+      if (again) setTimeout(() => syncNow(), 0);
     }
   })();
   return running;
@@ -116,7 +125,11 @@ function batches(mutations) {
 }
 
 async function pushAll(key) {
-  const outgoing = (await store.pending(key)).filter((m) => m.status !== "rejected");
+  // Everything waiting now counts as sent before it is read (a resend with the same mid is harmless): an edit
+  // saved while this run goes on becomes a new entry for the next run, instead of merging into an entry whose
+  // older copy is on its way and would be settled in its place.
+  await store.markAllSent();
+  const outgoing = (await store.pending(key)).filter((m) => m.status === "sent");
   if (!outgoing.length) return 0;
   const cursor = (await store.getMeta("cursor")) || null;
   let sent = 0;
@@ -132,6 +145,7 @@ async function pushAll(key) {
       mutations,
     });
     await store.settle(response.results);
+    await store.rebase(key, mutations, response.results);
     sent += batch.length;
     emit({ type: "progress", phase: "push", done: sent, total: outgoing.length });
   }

@@ -1,0 +1,97 @@
+"""The tablet as a sync client under faults that used to lose or delay a worker's saved work."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Route, expect
+
+from tests.support.accounts import PASSWORD, Org
+from tests.support.live import LiveServer
+from tests.support.tablet import TABLET_SIZES, new_tablet, seed_case, setup_device, until
+
+pytestmark = [pytest.mark.browser]
+
+QUEUE_OFFLINE = """async ({caseId, eventId, notes}) => {
+  const data = await import("/static/js/data.js");
+  for (let i = 0; i < notes; i++) await data.create("note", caseId, {text: `Notiz ${i}`, visit_id: null});
+  await data.save("legal_event", eventId, caseId, {reference: "A"});
+}"""
+OUTBOX_EMPTY = """async () => {
+  const store = await import("/static/js/storage.js");
+  return (await store.outboxCounts()).total === 0;
+}"""
+
+
+async def server_reference(base_url: str, event_id: str) -> str:
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        body = (
+            await client.post(
+                "/api/auth/login", json={"username": "supervisor", "password": PASSWORD, "device_name": "Büro"}
+            )
+        ).json()
+        client.headers["X-CSRF-Token"] = body["csrf_token"]
+        cases = (await client.get("/api/cases")).json()
+        for case in cases:
+            detail = (await client.get(f"/api/cases/{case['id']}")).json()
+            for record in detail["records"]:
+                if record["id"] == event_id:
+                    return str(record["fields"]["reference"])
+    raise AssertionError("the legal event is not on the server")
+
+
+async def test_an_edit_saved_during_a_long_push_is_kept_and_sent_without_another_trigger(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    # 150 changes wait (two batches); while the first batch is on its way the worker saves the Aktenzeichen again.
+    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    try:
+        page = await new_tablet(context)
+        await setup_device(page, live_server.url)
+        await context.set_offline(True)
+        await page.evaluate(QUEUE_OFFLINE, {"caseId": seeded.case_id, "eventId": seeded.event_id, "notes": 150})
+        in_flight, release = asyncio.Event(), asyncio.Event()
+
+        async def hold_first_batch(route: Route) -> None:
+            if not in_flight.is_set():
+                in_flight.set()
+                await release.wait()
+            await route.continue_()
+
+        await page.route("**/api/sync/push", hold_first_batch)
+        await context.set_offline(False)
+        await page.evaluate("import('/static/js/sync.js').then((sync) => { sync.syncNow(); })")
+        await asyncio.wait_for(in_flight.wait(), 30)
+        await page.evaluate(
+            """async ({caseId, eventId}) => {
+              const data = await import("/static/js/data.js");
+              await data.save("legal_event", eventId, caseId, {reference: "B"});
+            }""",
+            {"caseId": seeded.case_id, "eventId": seeded.event_id},
+        )
+        release.set()
+        await until(page, OUTBOX_EMPTY, seconds=60)
+        assert await server_reference(live_server.url, seeded.event_id) == "B"
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        await context.close()
+
+
+async def test_the_tablet_warns_when_its_clock_is_wrong(browser: Browser, live_server: LiveServer, org: Org) -> None:
+    await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    context = await browser.new_context(viewport=TABLET_SIZES["portrait"], locale="de-DE")
+    try:
+        page = await new_tablet(context)
+        await setup_device(page, live_server.url)
+        banner = page.locator("#clock-banner")
+        await expect(banner).to_be_hidden()
+        await page.clock.install(time=dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
+        await page.evaluate("import('/static/js/sync.js').then((sync) => sync.syncNow())")
+        await expect(banner).to_be_visible()
+        await expect(banner).to_contain_text("Die Uhr dieses Tablets geht 4320 Minuten vor")
+    finally:
+        await context.close()
