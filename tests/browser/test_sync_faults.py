@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Route, expect
 
 from tests.support.accounts import PASSWORD, Org
 from tests.support.live import LiveServer
-from tests.support.tablet import TABLET_SIZES, new_tablet, seed_case, setup_device, until
+from tests.support.tablet import PIN, TABLET_SIZES, new_tablet, seed_case, setup_device, unlock, until
 
 pytestmark = [pytest.mark.browser]
 
@@ -19,6 +19,13 @@ QUEUE_OFFLINE = """async ({caseId, eventId, notes}) => {
   const data = await import("/static/js/data.js");
   for (let i = 0; i < notes; i++) await data.create("note", caseId, {text: `Notiz ${i}`, visit_id: null});
   await data.save("legal_event", eventId, caseId, {reference: "A"});
+}"""
+DRAFT_KEPT = """async () => {
+  const db = await (await import("/static/js/storage.js")).openDB();
+  return new Promise((ok) => {
+    const request = db.transaction("drafts").objectStore("drafts").count();
+    request.onsuccess = () => ok(request.result > 0);
+  });
 }"""
 OUTBOX_EMPTY = """async () => {
   const store = await import("/static/js/storage.js");
@@ -93,5 +100,55 @@ async def test_the_tablet_warns_when_its_clock_is_wrong(browser: Browser, live_s
         await page.evaluate("import('/static/js/sync.js').then((sync) => sync.syncNow())")
         await expect(banner).to_be_visible()
         await expect(banner).to_contain_text("Die Uhr dieses Tablets geht 4320 Minuten vor")
+    finally:
+        await context.close()
+
+
+async def test_locking_one_tab_locks_every_tab_and_titles_name_no_tenant(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    seeded = await seed_case(live_server.url, title="Mietrückstand Familie Beispiel", worker_id=str(org.worker1_id))
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    try:
+        first = await new_tablet(context)
+        await setup_device(first, live_server.url)
+        second = await new_tablet(context)
+        await second.goto(live_server.url)
+        await unlock(second)
+        await second.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
+        await expect(second.locator("main")).to_contain_text("Familie Beispiel")
+        assert await second.title() == "Doorstep"  # the window title (and so the history) names no tenant
+        await first.get_by_role("button", name="Sperren").click()
+        await expect(second.locator("#lock-screen")).to_be_visible()
+        await expect(second.locator("main")).not_to_contain_text("Familie Beispiel")
+        assert await second.title() == "Doorstep"
+        background = await second.evaluate("getComputedStyle(document.getElementById('lock-screen')).backgroundColor")
+        assert background == "rgb(20, 33, 61)"  # opaque: nothing shows through
+    finally:
+        await context.close()
+
+
+async def test_a_new_note_being_typed_survives_lock_and_a_redraw(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    context = await browser.new_context(viewport=TABLET_SIZES["portrait"], locale="de-DE")
+    try:
+        page = await new_tablet(context)
+        await setup_device(page, live_server.url)
+        await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
+        typed = "Frau K. bringt am Montag die Kontoauszüge vorbei."
+        await page.get_by_label("Neue Notiz").fill(typed)
+        await until(page, DRAFT_KEPT)  # kept after a short pause in typing, as for visit notes
+        await page.get_by_role("button", name="Sperren").click()
+        await page.get_by_label("PIN").fill(PIN)
+        await page.get_by_role("button", name="Entsperren").click()
+        await expect(page.get_by_label("Neue Notiz")).to_have_value(typed)
+        await page.reload()
+        await unlock(page)
+        await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
+        await expect(page.get_by_label("Neue Notiz")).to_have_value(typed)
+        await page.get_by_role("button", name="Notiz hinzufügen").click()
+        await expect(page.get_by_label("Neue Notiz")).to_have_value("")
     finally:
         await context.close()

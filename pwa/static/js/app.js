@@ -339,9 +339,11 @@ for (const name of ["pointerdown", "keydown", "touchstart", "wheel"]) {
   document.addEventListener(name, touchIdle, { passive: true, capture: true });
 }
 
-function lock() {
+function lock({ fromOtherTab = false } = {}) {
   if (!app.key || app.locked) return;
   app.locked = true;
+  routing += 1; // a screen still being built is not drawn
+  if (!fromOtherTab) tabs.post("lock");
   clearTimeout(idleTimer);
   fill($("main"));
   $("nav").hidden = true;
@@ -467,11 +469,10 @@ async function route() {
       console.error("doorstep: screen failed", error);
       main = errorPanel(error);
     }
-    if (turn !== routing) return; // a later navigation won
+    // A later navigation won, or the app was locked while the screen was being built: draw nothing.
+    if (turn !== routing || app.locked || !app.key) return;
     fill($("main"), main);
     markNav(hash);
-    const heading = main.querySelector("h2");
-    if (heading) document.title = `${heading.textContent} · Doorstep`;
     return;
   }
   app.navigate("#/heute");
@@ -586,6 +587,19 @@ function editing() {
 
 // --- logout and remote wipe ----------------------------------------------------------------------------------
 
+// Lock, logout and wipe reach every open tab of the app: a second tab must not keep showing a case after the
+// worker locked or logged out in the first.
+const tabs = (() => {
+  const channel = "BroadcastChannel" in window ? new BroadcastChannel("doorstep-session") : null;
+  if (channel) {
+    channel.onmessage = (event) => {
+      if (event.data === "lock") lock({ fromOtherTab: true });
+      else if (event.data === "logout" || event.data === "wipe") window.location.reload();
+    };
+  }
+  return { post: (message) => channel && channel.postMessage(message) };
+})();
+
 async function logout() {
   const counts = await store.outboxCounts();
   if (counts.total && app.key) {
@@ -597,10 +611,12 @@ async function logout() {
       if (!window.confirm(`${why}\n\n${t("logout.keep_confirm")}`)) return;
       await endSession();
       app.me = null;
+      tabs.post("logout");
       return dropKey(t("logout.kept"));
     }
   }
   await endSession();
+  tabs.post("logout");
   // Everything is on the server: nothing case-related stays on a tablet nobody is logged in to.
   await store.wipe();
   app.me = app.owner = app.key = app.pin = null;
@@ -621,6 +637,7 @@ async function endSession() {
 }
 
 async function remoteWipe() {
+  tabs.post("wipe");
   app.me = app.owner = app.key = app.pin = null;
   data.setKey(null);
   await store.wipe();

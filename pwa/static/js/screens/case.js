@@ -1,7 +1,7 @@
 // "Fall": one case on a page: household, tenancy, arrears, open actions, deadlines, visits, contacts and notes.
 import * as data from "../data.js";
 import { t } from "../i18n.js";
-import { append, chip, day, daysUntil, h, moment, money, riskChip, syncChip, today, uuid7 } from "../ui.js";
+import { append, chip, day, daysUntil, debounce, h, moment, money, riskChip, syncChip, today, uuid7 } from "../ui.js";
 import { deadlineChip } from "./today.js";
 import * as work from "./work.js";
 
@@ -68,7 +68,7 @@ export async function render(main, [caseId], app) {
       work.agreementsPanel(caseId, of("installment_agreement")),
       work.consentPanel(caseId, of("consent"), of("referral")),
       historyPanel(of("visit"), of("contact"), states, app),
-      notesPanel(of("note"), caseId, states, app),
+      notesPanel(of("note"), caseId, states, app, (await data.drafts.get(noteDraftId(caseId))) || {}),
       mediations.length || f.type === "neighbour_conflict" ? work.mediationPanel(caseId, mediations, titles) : null,
       work.closingPanel(kase, app),
     ),
@@ -174,9 +174,14 @@ function historyPanel(visits, contacts, states, app) {
   );
 }
 
-function notesPanel(notes, caseId, states, app) {
+const noteDraftId = (caseId) => `note-${caseId}`;
+
+function notesPanel(notes, caseId, states, app, draft) {
   notes.sort((a, b) => a.id.localeCompare(b.id));
-  const text = h("textarea", { id: "new-note", rows: 3 });
+  // What is typed is kept as an encrypted draft, like a visit's note: a lock, a reload or a sync that redraws the
+  // case does not lose it.
+  const keep = debounce(() => data.drafts.save(noteDraftId(caseId), { text: text.value }), 400);
+  const text = h("textarea", { id: "new-note", rows: 3, oninput: keep, value: draft.text || "" });
   const form = h(
     "form",
     {
@@ -185,6 +190,7 @@ function notesPanel(notes, caseId, states, app) {
         event.preventDefault();
         if (!text.value.trim()) return;
         await data.create("note", caseId, { text: text.value, visit_id: null }, uuid7());
+        await data.drafts.drop(noteDraftId(caseId));
         app.refresh();
       },
     },
