@@ -152,3 +152,45 @@ async def test_a_new_note_being_typed_survives_lock_and_a_redraw(
         await expect(page.get_by_label("Neue Notiz")).to_have_value("")
     finally:
         await context.close()
+
+
+# What the browser does when the origin's quota is reached: every write is refused with QuotaExceededError, and
+# the estimate reports the storage as full. (DevTools' Storage.overrideQuotaForOrigin has no effect on this
+# headless Chromium, so the refusal is made at the IndexedDB API itself, the edge of what the app runs.)
+FULL_STORAGE = """(() => {
+  const full = () => new DOMException("The quota has been exceeded.", "QuotaExceededError");
+  for (const method of ["put", "add"]) {
+    const original = IDBObjectStore.prototype[method];
+    IDBObjectStore.prototype[method] = function (...args) {
+      if (window.__storageFull) throw full();
+      return original.apply(this, args);
+    };
+  }
+  const estimate = navigator.storage.estimate.bind(navigator.storage);
+  navigator.storage.estimate = async () => (window.__storageFull ? { usage: 95, quota: 100 } : estimate());
+})();"""
+
+
+async def test_a_full_device_says_so_and_keeps_what_was_typed(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    try:
+        await context.add_init_script(FULL_STORAGE)
+        page = await new_tablet(context)
+        await setup_device(page, live_server.url)
+        await page.evaluate(f"location.hash = '#/besuch/{seeded.visit_id}'")
+        typed = "Gespräch an der Tür; Frau K. sucht die Kontoauszüge heraus."
+        await page.evaluate("window.__storageFull = true")
+        await page.get_by_label("Notiz zum Besuch").fill(typed)
+        await page.get_by_role("button", name="Besuch speichern").click()
+        await expect(page.locator("#toast")).to_contain_text("Der Speicher des Tablets ist voll")
+        await expect(page.get_by_label("Notiz zum Besuch")).to_have_value(typed)
+        await page.get_by_role("link", name="Sync-Status").click()  # any later check of the estimate warns
+        await page.evaluate("import('/static/js/sync.js').then((sync) => sync.syncNow())")
+        await expect(page.locator("#storage-banner")).to_contain_text("zu 95 % belegt")
+        # Only the reports of the refused writes, no uncaught error.
+        assert [e for e in page.errors if "quota has been exceeded" not in e] == []  # type: ignore[attr-defined]
+    finally:
+        await context.close()

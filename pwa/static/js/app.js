@@ -400,6 +400,7 @@ function dropKey(message) {
 
 async function startApp() {
   currentGate = null;
+  checkStorage().catch(() => {});
   data.setKey(app.key);
   app.users = new Map([[app.owner.id, app.owner.display_name]]);
   const cachedUsers = await store.getMeta("users");
@@ -476,6 +477,16 @@ async function route() {
     return;
   }
   app.navigate("#/heute");
+}
+
+/** Warn well before the browser's storage quota is reached, so that saving never meets a full device first. */
+async function checkStorage() {
+  if (!navigator.storage || !navigator.storage.estimate) return;
+  const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+  const share = quota ? Math.round((usage / quota) * 100) : 0;
+  const banner = $("storage-banner");
+  banner.hidden = share < 80;
+  if (!banner.hidden) banner.textContent = t("storage.low", { n: share });
 }
 
 /** More than five minutes between this tablet's clock and the server's: say so, since visits and contacts are
@@ -569,6 +580,7 @@ function onSyncEvent(event) {
       toast(t("sync.failed", { detail: result.error.detail || result.error.code }));
     }
     updateBadges();
+    checkStorage().catch(() => {});
     if (result.status === "ok" && app.key && !app.locked) {
       data.followUps().catch((error) => console.error(error));
       if (!editing()) route();

@@ -3,7 +3,7 @@
 import * as store from "./storage.js";
 import { overlayOf } from "./sync.js";
 import { t } from "./i18n.js";
-import { today, uuid7 } from "./ui.js";
+import { reportError, today, uuid7 } from "./ui.js";
 import { addDays, installmentState as standing, monthlyBalance } from "./rules.js";
 
 export { monthlyBalance };
@@ -114,7 +114,8 @@ async function discardNow(mid, recordId) {
 }
 
 export const drafts = {
-  save: (id, value) => store.saveDraft(key, id, value),
+  // A draft that cannot be written (storage full) is reported; the text stays on screen.
+  save: (id, value) => store.saveDraft(key, id, value).catch(reportError),
   get: (id) => store.getDraft(key, id),
   drop: (id) => store.deleteDraft(id),
 };

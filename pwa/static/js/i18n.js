@@ -32,6 +32,8 @@ const C = {
   "error.offline": ["Keine Verbindung zum Server. Ihre Eingaben bleiben auf dem Gerät; bitte später erneut versuchen.", "No connection to the server. What you entered stays on this device; please try again later."],
   "error.server": ["Der Server ist gerade gestört (Fehler {status}). Ihre Eingaben bleiben auf dem Gerät; bitte später erneut versuchen.", "The server is having trouble (error {status}). What you entered stays on this device; please try again later."],
   "error.refused": ["Der Server hat die Anfrage abgelehnt (Fehler {status}).", "The server refused the request (error {status})."],
+  "error.storage_full": ["Der Speicher des Tablets ist voll: nichts wurde gespeichert. Ihre Eingabe steht noch auf dem Bildschirm. Bitte jetzt synchronisieren (dann wird Platz frei) und erneut speichern.", "The tablet's storage is full: nothing was saved. What you typed is still on screen. Please sync now (which frees space) and save again."],
+  "storage.low": ["Der Speicher des Tablets ist zu {n} % belegt. Bitte bald synchronisieren, damit neue Eingaben Platz haben.", "The tablet's storage is {n} % full. Please sync soon so that new entries have room."],
   "error.unexpected": ["Etwas ist schiefgelaufen. Ihre gespeicherten Daten sind sicher; bitte erneut versuchen.", "Something went wrong. Your saved data is safe; please try again."],
   "error.screen_title": ["Diese Ansicht konnte nicht geladen werden", "This screen could not be loaded"],
   "error.retry": ["Erneut versuchen", "Try again"],

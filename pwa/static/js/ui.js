@@ -33,6 +33,7 @@ function guarded(handler) {
  * that goes to the console for whoever looks after the device. */
 export function errorMessage(error) {
   if (error?.name === "Offline") return t("error.offline");
+  if (error?.name === "QuotaExceededError") return t("error.storage_full");
   if (typeof error?.status === "number") {
     if (error.status >= 500) return t("error.server", { status: error.status });
     return error.message || t("error.refused", { status: error.status });
