@@ -194,3 +194,33 @@ async def test_a_full_device_says_so_and_keeps_what_was_typed(
         assert [e for e in page.errors if "quota has been exceeded" not in e] == []  # type: ignore[attr-defined]
     finally:
         await context.close()
+
+
+async def test_a_revoked_device_is_wiped_at_start_and_says_what_was_lost(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    try:
+        page = await new_tablet(context)
+        await setup_device(page, live_server.url)
+        await context.set_offline(True)  # two changes made at the door never reach the server
+        await page.evaluate(QUEUE_OFFLINE, {"caseId": seeded.case_id, "eventId": seeded.event_id, "notes": 1})
+        device_id = await page.evaluate("localStorage.getItem('doorstep.device_id')")
+        async with httpx.AsyncClient(base_url=live_server.url) as admin:
+            credentials = {"username": "admin", "password": PASSWORD, "device_name": "PC"}
+            body = (await admin.post("/api/auth/login", json=credentials)).json()
+            admin.headers["X-CSRF-Token"] = body["csrf_token"]
+            assert (await admin.post(f"/api/admin/devices/{device_id}/revoke")).status_code == 200
+        await page.close()  # the app is closed while offline; the next start has a network again
+        await context.set_offline(False)
+        page = await new_tablet(context)
+        await page.goto(live_server.url)  # the revocation is learnt before any passphrase is asked for
+        await expect(page.get_by_role("heading", name="Dieses Gerät wurde gesperrt")).to_be_visible()
+        await expect(page.get_by_role("alert")).to_contain_text(
+            "2 Änderungen waren noch nicht an den Server übertragen"
+        )
+        names = await page.evaluate("(async () => (await indexedDB.databases()).map((d) => d.name))()")
+        assert "doorstep" not in names
+    finally:
+        await context.close()

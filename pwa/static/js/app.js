@@ -2,7 +2,7 @@
 //
 // The data key exists only in this page's memory. A cold start asks for the device passphrase; the idle lock
 // asks for a short PIN while the key is still here; five wrong PINs drop the key (docs/security.md part 4).
-import { api, Offline, onAuthProblem, onClockSkew, setCsrf } from "./api.js";
+import { api, ApiError, Offline, onAuthProblem, onClockSkew, setCsrf } from "./api.js";
 import { createVault, openJSON, openVault, sealJSON } from "./crypto.js";
 import * as data from "./data.js";
 import { applyLanguage, lang, setLang, t } from "./i18n.js";
@@ -31,6 +31,7 @@ const app = {
   pin: null, // {salt, hash} of the lock PIN, memory only while unlocked
   pinTries: 0,
   locked: false,
+  unsent: 0, // changes in the outbox, as last counted
   users: new Map(), // user id -> display name
   deviceId: () => localStorage.getItem("doorstep.device_id"),
   isSupervisor: () => app.owner?.role === "supervisor",
@@ -67,20 +68,35 @@ async function boot() {
 
   const vault = await store.getMeta("vault");
   app.owner = await store.getMeta("owner");
-  if (vault && app.owner) return showUnlock();
+  if (vault && app.owner) {
+    // A revoked device is wiped at start when the server can say so, before anyone types a passphrase.
+    app.unsent = (await store.outboxCounts()).total;
+    if (navigator.onLine && (await revokedNow())) return;
+    return showUnlock();
+  }
   const me = await whoAmI();
   if (me) return showSetup(me);
   return showLogin();
 }
 
-async function whoAmI() {
+async function revokedNow() {
+  try {
+    await whoAmI({ raise: true });
+    return false;
+  } catch (error) {
+    return error instanceof ApiError && error.type === "device-revoked";
+  }
+}
+
+async function whoAmI({ raise = false } = {}) {
   try {
     const me = await api("GET", "/api/me");
     app.me = me;
     setCsrf(me.csrf_token);
     localStorage.setItem("doorstep.device_id", me.device_id);
     return me;
-  } catch {
+  } catch (error) {
+    if (raise) throw error;
     return null;
   }
 }
@@ -539,6 +555,7 @@ function markNav(hash) {
 async function updateBadges() {
   if (!app.key) return;
   const counts = await store.outboxCounts();
+  app.unsent = counts.total; // known ahead of a revocation, whose answer clears the storage before it is read
   const conflicts = (await data.kinds("conflict")).conflict.filter((c) => c.fields.status === "open").length;
   const set = (id, n, label) => {
     const badge = $(id);
@@ -648,11 +665,22 @@ async function endSession() {
   app.me = null;
 }
 
-async function remoteWipe() {
+let wiping = null;
+
+function remoteWipe() {
+  wiping = wiping || wipeDevice();
+  return wiping;
+}
+
+async function wipeDevice() {
   tabs.post("wipe");
+  // What could not be sent is lost with the wipe (it cannot be decrypted elsewhere): the worker is told how much,
+  // from the count kept before (the server's answer has the browser clear the storage at once).
+  const lost = app.unsent || 0;
+  if (lost) console.warn(`doorstep: device revoked; ${lost} unsent change(s) are deleted with its data`);
   app.me = app.owner = app.key = app.pin = null;
   data.setKey(null);
-  await store.wipe();
+  await store.wipe().catch(() => {}); // the browser may have deleted the database already
   localStorage.clear();
   $("lock-screen").hidden = true;
   gate(() =>
@@ -663,6 +691,7 @@ async function remoteWipe() {
         { class: "card narrow", "aria-labelledby": "wiped-title" },
         h("h2", { id: "wiped-title" }, t("wiped.title")),
         h("p", {}, t("wiped.explain")),
+        lost ? h("p", { class: "error", role: "alert" }, t("wiped.lost", { n: lost })) : null,
         h("button", { type: "button", onclick: () => showLogin() }, t("wiped.login")),
       ),
     ),
@@ -697,7 +726,8 @@ async function registerServiceWorker() {
   const updating = Boolean(navigator.serviceWorker.controller);
   let reloading = false;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
-    if (!updating || reloading) return;
+    // A wipe unregisters the worker too (Clear-Site-Data): no reload then, the wiped screen must stay.
+    if (!updating || reloading || wiping || !navigator.serviceWorker.controller) return;
     reloading = true;
     window.location.reload();
   });

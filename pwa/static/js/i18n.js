@@ -82,6 +82,7 @@ const C = {
   "wiped.title": ["Dieses Gerät wurde gesperrt", "This device has been revoked"],
   "wiped.explain": ["Die Administration hat dieses Gerät gesperrt. Alle Falldaten wurden vom Gerät gelöscht.", "An administrator revoked this device. All case data has been deleted from it."],
 
+  "wiped.lost": ["{n} Änderungen waren noch nicht an den Server übertragen und wurden mit den Daten gelöscht. Bitte mit der Teamleitung klären, was nachgetragen werden muss.", "{n} changes had not reached the server yet and were deleted with the data. Please agree with the team lead what has to be entered again."],
   "wiped.login": ["Als neues Gerät anmelden", "Log in as a new device"],
   "refusal.validation": ["Eingabe ungültig", "invalid entry"],
   "refusal.forbidden": ["nicht erlaubt (nur die Teamleitung)", "not allowed (team lead only)"],
