@@ -93,10 +93,12 @@ class Batch:
             self.notices.append((uuid.UUID(str(assignee)), VISIT_ASSIGNED, visit_id))
 
     def next_seq(self) -> int:
+        """The next sequence number of this transaction."""
         self.seq += 1
         return self.seq
 
     def touch(self, case_id: uuid.UUID, record_id: uuid.UUID, kind: str) -> None:
+        """Note a written record: it is audited, and a case or visit may change who has the case in scope."""
         self.audit_records.setdefault(case_id, set()).add(record_id)
         if kind in SCOPE_KINDS:
             self.scope_changes.add(case_id)
@@ -146,6 +148,7 @@ async def _scope_answer(batch: Batch, case_id: uuid.UUID) -> str | None:
 
 
 async def case_team(batch: Batch, case_id: uuid.UUID) -> uuid.UUID | None:
+    """The team of the case (None for an unknown id or a record that is no case), kept in the batch."""
     row = batch.rows.get(case_id)
     if row is None:
         row = (await batch.store.rows([case_id])).get(case_id)

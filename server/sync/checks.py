@@ -42,6 +42,7 @@ __all__ = [
 def check_controlled(
     batch: Batch, kind: str, new: dict[str, Any], old: dict[str, Any] | None, team: uuid.UUID | None
 ) -> None:
+    """Only the team's supervisor sets the assignment fields (:func:`server.records.rules.check_controlled`)."""
     try:
         rules.check_controlled(batch.principal, batch.team_members, kind, new, old, team)
     except RuleViolation as violation:
@@ -126,6 +127,7 @@ def breaks(kind: str, fields: dict[str, Any]) -> str | None:
 
 
 def validated(kind: str, fields: dict[str, Any]) -> Any:
+    """The record's fields, checked against its kind's schema and rules."""
     try:
         return validate_fields(kind, fields)
     except ValidationIssue as issue:

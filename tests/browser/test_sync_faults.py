@@ -71,7 +71,13 @@ async def test_an_edit_saved_during_a_long_push_is_kept_and_sent_without_another
 
         await page.route("**/api/sync/push", hold_first_batch)
         await context.set_offline(False)
-        await page.evaluate("import('/static/js/sync.js').then((sync) => { sync.syncNow(); })")
+        await page.evaluate(
+            """import('/static/js/sync.js').then((sync) => {
+              window.__pushed = [];
+              sync.subscribe((e) => e.type === "progress" && e.phase === "push" && window.__pushed.push(e.done));
+              sync.syncNow();
+            })"""
+        )
         await asyncio.wait_for(in_flight.wait(), 30)
         await page.evaluate(
             """async ({caseId, eventId}) => {
@@ -83,6 +89,8 @@ async def test_an_edit_saved_during_a_long_push_is_kept_and_sent_without_another
         release.set()
         await until(page, OUTBOX_EMPTY, seconds=60)
         assert await server_reference(live_server.url, seeded.event_id) == "B"
+        pushed = await page.evaluate("window.__pushed")
+        assert 100 in pushed  # the progress moved within the long push, not only at its end
         assert page.errors == []  # type: ignore[attr-defined]
     finally:
         await context.close()
