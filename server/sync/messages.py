@@ -30,6 +30,7 @@ __all__ = [
     "PutMutation",
     "ResolveMutation",
     "read_mutation",
+    "read_mutations",
 ]
 
 PROTOCOL_VERSION = 1
@@ -168,3 +169,12 @@ def read_mutation(raw: dict[str, Any]) -> Mutation | Malformed:
         detail = without_values(message.split(" - at ")[0])
         return Malformed(mid=mid, error=MutationError(code="validation", detail=detail, field=field))
     return mutation
+
+
+def read_mutations(raws: list[dict[str, Any]]) -> list[Mutation | Malformed]:
+    """Every mutation of a push, typed in one pass when all are well-formed, one by one otherwise."""
+    try:
+        typed: list[Mutation] = msgspec.convert(raws, list[Mutation])
+    except msgspec.ValidationError:
+        return [read_mutation(raw) for raw in raws]
+    return list(typed)

@@ -41,7 +41,7 @@ from server.sync.messages import (
     PushResponse,
     PutMutation,
     ResolveMutation,
-    read_mutation,
+    read_mutations,
 )
 from server.sync.models import MutationLog
 
@@ -73,7 +73,7 @@ async def push_batch(
             cursor_seq = decode_cursor(secret, principal.user_id, request.cursor).seq
         except CursorInvalid as exc:
             raise ValidationFailed(str(exc), field="cursor") from None
-    mutations = sorted((read_mutation(raw) for raw in request.mutations), key=lambda m: m.mid)
+    mutations = sorted(read_mutations(request.mutations), key=lambda m: m.mid)
 
     async with sessions() as db:
         await begin_write(db)
