@@ -50,7 +50,7 @@ async def server_reference(base_url: str, event_id: str) -> str:
     raise AssertionError("the legal event is not on the server")
 
 
-async def test_an_edit_saved_during_a_long_push_is_kept_and_sent_without_another_trigger(
+async def test_an_edit_saved_during_a_long_push_is_kept_continued_and_sent_without_another_trigger(
     browser: Browser, live_server: LiveServer, org: Org
 ) -> None:
     # 150 changes wait (two batches); while the first batch is on its way the worker saves the Aktenzeichen again.
@@ -86,8 +86,10 @@ async def test_an_edit_saved_during_a_long_push_is_kept_and_sent_without_another
             }""",
             {"caseId": seeded.case_id, "eventId": seeded.event_id},
         )
+        # The save asks for a sync 1.5 s later, while the held run still goes on: that request must not be lost.
+        await page.wait_for_timeout(2000)
         release.set()
-        await until(page, OUTBOX_EMPTY, seconds=60)
+        await until(page, OUTBOX_EMPTY, seconds=30)
         assert await server_reference(live_server.url, seeded.event_id) == "B"
         pushed = await page.evaluate("window.__pushed")
         assert 100 in pushed  # the progress moved within the long push, not only at its end
@@ -132,6 +134,21 @@ async def test_locking_one_tab_locks_every_tab_and_titles_name_no_tenant(
         assert await second.title() == "Doorstep"
         background = await second.evaluate("getComputedStyle(document.getElementById('lock-screen')).backgroundColor")
         assert background == "rgb(20, 33, 61)"  # opaque: nothing shows through
+        # A screen still being built when the lock comes is not drawn behind it.
+        await first.get_by_label("PIN").fill(PIN)
+        await first.get_by_role("button", name="Entsperren").click()
+        await first.evaluate("location.hash = '#/heute'")
+        shown = await first.evaluate(
+            """async (caseId) => {
+              location.hash = `#/fall/${caseId}`;
+              await new Promise((next) => setTimeout(next, 0));  // the case screen has started to load
+              document.getElementById("lock-button").click();
+              await new Promise((next) => setTimeout(next, 500));
+              return document.querySelector("main").innerText;
+            }""",
+            seeded.case_id,
+        )
+        assert "Familie Beispiel" not in shown
     finally:
         await context.close()
 
