@@ -137,7 +137,9 @@ async def test_locking_one_tab_locks_every_tab_and_titles_name_no_tenant(
         # A screen still being built when the lock comes is not drawn behind it.
         await first.get_by_label("PIN").fill(PIN)
         await first.get_by_role("button", name="Entsperren").click()
+        await expect(first.locator("#lock-screen")).to_be_hidden()  # the PIN is checked: unlocked
         await first.evaluate("location.hash = '#/heute'")
+        await expect(first.locator("main h2").first).to_be_visible()
         shown = await first.evaluate(
             """async (caseId) => {
               location.hash = `#/fall/${caseId}`;
