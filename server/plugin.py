@@ -39,6 +39,7 @@ from server.problems import exception_handlers
 from server.push import Dispatcher, dispatcher_task, load_or_create
 from server.push.controller import PushController
 from server.push.service import PushService
+from server.records import blind
 from server.records.controller import CaseController
 from server.records.keyring import Keyring
 from server.records.service import CaseReads
@@ -87,6 +88,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     if settings.migrate_on_start:
         await migrate(engine)
     await keyring.load(engine)
+    await blind.rebuild_if_stale(sessions, keyring)
     keys = load_or_create(settings.keys_dir)
     dispatcher = Dispatcher(sessions, settings, keys) if settings.push_enabled else None
     push = PushService(sessions=sessions, settings=settings, keys=keys, dispatcher=dispatcher)

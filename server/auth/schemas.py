@@ -46,13 +46,15 @@ class LoginResponse(msgspec.Struct, kw_only=True, frozen=True):
     csrf_token: str
 
 
-class TeamMember(msgspec.Struct, kw_only=True, frozen=True):
-    """One row of ``GET /api/users``."""
+class TeamMember(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """One row of ``GET /api/users``: a worker sees names and roles only, a supervisor also the usernames."""
 
     id: uuid.UUID
-    username: str
     display_name: str
     role: Role
+    # False for a former member: still named in the case history, no longer offered for assignments.
+    active: bool
+    username: str | None = None
 
 
 class Principal(msgspec.Struct, kw_only=True, frozen=True):

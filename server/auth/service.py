@@ -252,18 +252,26 @@ async def logout(sessions: async_sessionmaker[AsyncSession], principal: Principa
 
 
 async def team_members(sessions: async_sessionmaker[AsyncSession], principal: Principal) -> list[TeamMember]:
-    """The active members of the supervisor's team, for assigning visits."""
-    if not principal.is_supervisor:
-        raise Forbidden("Only a team's supervisor can list its members.")
+    """The members of the caller's team, former ones included, so that a colleague is always shown by name.
+
+    A supervisor also gets the usernames (for assigning and administration); a worker names and roles only.
+    """
+    if principal.team_id is None or principal.role not in (Role.SUPERVISOR, Role.WORKER):
+        raise Forbidden("Only the members of a team can list its members.")
     async with sessions() as db:
         users = (
-            await db.scalars(
-                select(User)
-                .where(User.team_id == principal.team_id, User.disabled_at.is_(None))
-                .order_by(User.display_name)
-            )
+            await db.scalars(select(User).where(User.team_id == principal.team_id).order_by(User.display_name))
         ).all()
-    return [TeamMember(id=u.id, username=u.username, display_name=u.display_name, role=u.role) for u in users]
+    return [
+        TeamMember(
+            id=u.id,
+            display_name=u.display_name,
+            role=u.role,
+            active=u.disabled_at is None,
+            username=u.username if principal.is_supervisor else None,
+        )
+        for u in users
+    ]
 
 
 # --- administration (CLI and admin API) -------------------------------------------------------------------

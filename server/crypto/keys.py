@@ -3,10 +3,11 @@
 The file provider keeps the versions in ``<data dir>/keys/kek.json`` (mode 0600, directory 0700)::
 
     {"current": 2, "min_decryption_version": 1, "keys": {"1": "<base64>", "2": "<base64>"},
-     "audit": {"key": "<base64>", "first_seq": 1}}
+     "audit": {"key": "<base64>", "first_seq": 1}, "index": "<base64>"}
 
 ``audit`` is the key that signs the audit chain (kept here so that whoever can write the database cannot forge the
-chain); ``first_seq`` is the first audit entry signed with it.
+chain); ``first_seq`` is the first audit entry signed with it. ``index`` keys the blind index of the duplicate check
+(docs/security.md case 42): the database holds keyed hashes of addresses and surnames, never the values.
 
 ``DOORSTEP_KEK`` may hold the same JSON, or a bare base64 key which becomes version 1. A KMS or Vault
 transit provider would implement the same three methods; Doorstep only ever asks a provider to give the key
@@ -45,6 +46,7 @@ class KeySet:
         current: int,
         min_decryption_version: int = 1,
         audit: tuple[bytes, int] | None = None,
+        index: bytes | None = None,
     ) -> None:
         if current not in keys:
             raise KeyMaterialError(f"the current KEK version {current} is not in the key set")
@@ -53,7 +55,10 @@ class KeySet:
                 raise KeyMaterialError(f"KEK version {version} is not a 256-bit key")
         if audit is not None and len(audit[0]) != KEY_BYTES:
             raise KeyMaterialError("the audit key is not a 256-bit key")
+        if index is not None and len(index) != KEY_BYTES:
+            raise KeyMaterialError("the index key is not a 256-bit key")
         self.keys = dict(keys)
+        self.index = index
         self.current = current
         self.min_decryption_version = min_decryption_version
         self.audit = audit
@@ -68,7 +73,8 @@ class KeySet:
                 keys = {int(v): base64.b64decode(k, validate=True) for v, k in raw["keys"].items()}
                 audit = raw.get("audit")
                 signing = (base64.b64decode(audit["key"], validate=True), int(audit["first_seq"])) if audit else None
-                return cls(keys, int(raw["current"]), int(raw.get("min_decryption_version", 1)), signing)
+                index = base64.b64decode(raw["index"], validate=True) if raw.get("index") else None
+                return cls(keys, int(raw["current"]), int(raw.get("min_decryption_version", 1)), signing, index)
             return cls({1: base64.b64decode(text, validate=True)}, 1)
         except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
             raise KeyMaterialError(
@@ -84,7 +90,27 @@ class KeySet:
         }
         if self.audit is not None:
             body["audit"] = {"key": base64.b64encode(self.audit[0]).decode(), "first_seq": self.audit[1]}
+        if self.index is not None:
+            body["index"] = base64.b64encode(self.index).decode()
         return json.dumps(body, indent=2)
+
+    def but(
+        self,
+        *,
+        keys: dict[int, bytes] | None = None,
+        current: int | None = None,
+        min_decryption_version: int | None = None,
+        audit: tuple[bytes, int] | None = None,
+        index: bytes | None = None,
+    ) -> KeySet:
+        """A copy with the parts given replaced."""
+        return KeySet(
+            self.keys if keys is None else keys,
+            self.current if current is None else current,
+            self.min_decryption_version if min_decryption_version is None else min_decryption_version,
+            self.audit if audit is None else audit,
+            self.index if index is None else index,
+        )
 
 
 class KeyProvider(Protocol):
@@ -104,6 +130,10 @@ class KeyProvider(Protocol):
 
     def audit_key(self) -> tuple[bytes, int] | None:
         """The audit chain's signing key and the first entry it signs, if the provider holds one."""
+        ...
+
+    def index_key(self) -> bytes | None:
+        """The key of the duplicate check's blind index, if the provider holds one."""
         ...
 
 
@@ -127,6 +157,9 @@ class _KeySetProvider:
 
     def audit_key(self) -> tuple[bytes, int] | None:
         return self.keyset.audit
+
+    def index_key(self) -> bytes | None:
+        return self.keyset.index
 
 
 class EnvKeyProvider(_KeySetProvider):
@@ -167,13 +200,13 @@ class FileKeyProvider(_KeySetProvider):
         version = max(self.keyset.keys) + 1
         keys = dict(self.keyset.keys)
         keys[version] = new_key()
-        self._save(KeySet(keys, version, self.keyset.min_decryption_version, self.keyset.audit))
+        self._save(self.keyset.but(keys=keys, current=version))
         return version
 
     def retire_below(self, version: int) -> None:
         """Drop every version below ``version`` from the file and refuse them from now on."""
         keys = {v: k for v, k in self.keyset.keys.items() if v >= version}
-        self._save(KeySet(keys, self.keyset.current, version, self.keyset.audit))
+        self._save(self.keyset.but(keys=keys, min_decryption_version=version))
 
     def add_audit_key(self, first_seq: int) -> tuple[bytes, int]:
         """Create the audit chain's signing key; entries from ``first_seq`` on are signed with it."""
@@ -181,9 +214,19 @@ class FileKeyProvider(_KeySetProvider):
         if keyset.audit is not None:
             self.keyset = keyset
             return keyset.audit
-        self._save(KeySet(keyset.keys, keyset.current, keyset.min_decryption_version, (new_key(), first_seq)))
+        self._save(keyset.but(audit=(new_key(), first_seq)))
         assert self.keyset.audit is not None
         return self.keyset.audit
+
+    def add_index_key(self) -> bytes:
+        """Create the blind index key (once; a key made by another process a moment ago is kept)."""
+        keyset = KeySet.parse(self.path.read_text())
+        if keyset.index is not None:
+            self.keyset = keyset
+            return keyset.index
+        self._save(keyset.but(index=new_key()))
+        assert self.keyset.index is not None
+        return self.keyset.index
 
     def _save(self, keyset: KeySet) -> None:
         _write_private(self.path, keyset.dump(), exclusive=False)

@@ -1,16 +1,17 @@
-"""Office read API: ``GET /api/cases`` and ``GET /api/cases/{case_id}``."""
+"""Office read API: ``GET /api/cases``, ``GET /api/cases/{case_id}`` and the intake's duplicate check."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from litestar import Controller, get
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.status_codes import HTTP_200_OK
 
 from server.auth.schemas import Principal
-from server.records.service import CaseDetail, CaseFilters, CaseReads, CaseSummary
+from server.records.service import CaseDetail, CaseFilters, CaseReads, CaseSummary, DuplicateAnswer, DuplicateQuery
 
 __all__ = ["CaseController"]
 
@@ -26,13 +27,25 @@ class CaseController(Controller):
         self,
         principal: NamedDependency[Principal],
         cases: NamedDependency[CaseReads],
-        status: FromQuery[Literal["open", "closed"] | None] = None,
+        status: FromQuery[Literal["open", "closing_requested", "closed"] | None] = None,
         risk: FromQuery[Literal["low", "medium", "high", "acute"] | None] = None,
         overdue: FromQuery[bool | None] = None,
+        q: Annotated[str | None, Parameter(max_length=200)] = None,
     ) -> list[CaseSummary]:
-        """My cases (a worker's) or my team's (a supervisor's), filtered by status, risk and overdue visits."""
-        filters = CaseFilters(status=status, risk=risk, overdue=overdue)
+        """My cases (a worker's) or my team's (a supervisor's), filtered by status, risk and overdue visits, and
+        searched with ``q`` over names, address, phone and court references (Aktenzeichen)."""
+        filters = CaseFilters(status=status, risk=risk, overdue=overdue, q=q)
         return await cases.list(principal, filters)
+
+    @post("/duplicates", status_code=HTTP_200_OK)
+    async def duplicates(
+        self, data: JSONBody[DuplicateQuery], principal: NamedDependency[Principal], cases: NamedDependency[CaseReads]
+    ) -> DuplicateAnswer:
+        """The duplicate check at intake: open cases of the caller's team at this address or with these tenants.
+
+        Answers who is responsible; the case id only for a case in the caller's scope. Nothing across teams.
+        """
+        return await cases.duplicates(principal, data)
 
     @get("/{case_id:uuid}")
     async def detail(

@@ -57,6 +57,8 @@ class RecordFields(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     REQUIRED_ON_CREATE: ClassVar[frozenset[str]] = frozenset()
     # Moments of something that has happened (a visit made, a contact held): never later than the server's clock.
     PAST_MOMENTS: ClassVar[frozenset[str]] = frozenset()
+    # Fields that name the user who created the record: the server sets them to the writer on creation.
+    WRITER_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
     def clear_status(self) -> str | None:
         """The status enum kept in clear, if the kind has one."""

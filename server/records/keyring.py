@@ -17,7 +17,9 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -76,6 +78,8 @@ class Keyring:
         self._stamp: tuple[int, int, int] | None = None
         # The audit chain's signing key (docs/security.md case 40); None only with a DOORSTEP_KEK that holds none.
         self.audit: AuditKey | None = None
+        # The blind index key of the duplicate check (docs/security.md case 42).
+        self.index: bytes = b""
 
     @property
     def provider(self) -> KeyProvider:
@@ -126,6 +130,7 @@ class Keyring:
                     db.add(KeyCheck(kek_version=version, blob=self._check_blob(version)))
             await db.commit()
         self.audit = await self._audit_key(engine, provider)
+        self.index = self._index_key(provider)
         await self.reapply_shred_list(engine)
 
     async def _audit_key(self, engine: AsyncEngine, provider: KeyProvider) -> AuditKey | None:
@@ -136,6 +141,18 @@ class Keyring:
                 head = int(await db.scalar(select(AuditHead.seq).where(AuditHead.id == 1)) or 0)
             signing = provider.add_audit_key(head + 1)
         return AuditKey(*signing) if signing else None
+
+    @staticmethod
+    def _index_key(provider: KeyProvider) -> bytes:
+        key = provider.index_key()
+        if key is None and isinstance(provider, FileKeyProvider):
+            key = provider.add_index_key()
+        if key is None:
+            # DOORSTEP_KEK without an "index" key: derived from the oldest usable KEK. When that changes, the
+            # index is rebuilt at the next start (server.records.blind.rebuild_if_stale).
+            oldest = provider.key(min(provider.versions()))
+            key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"doorstep blind index").derive(oldest)
+        return key
 
     def _open_provider(self, *, has_data: bool) -> KeyProvider:
         try:

@@ -16,7 +16,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, utcnow
 
-__all__ = ["CaseKey", "KeyCheck", "Record", "ScopeEvent", "ScopeMember", "ShreddedCase", "SyncClock"]
+__all__ = [
+    "BlindIndex",
+    "BlindIndexState",
+    "CaseKey",
+    "KeyCheck",
+    "Record",
+    "ScopeEvent",
+    "ScopeMember",
+    "ShreddedCase",
+    "SyncClock",
+]
 
 
 class SyncClock(Base):
@@ -126,3 +136,26 @@ class ScopeEvent(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     entered: Mapped[bool]
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BlindIndex(Base):
+    """Keyed hashes of a household's address and tenants' surnames, for the duplicate check at intake.
+
+    ``token`` is an HMAC under the index key of the provider (docs/security.md case 42): equal for two spellings
+    of one address, and useless without the key. No clear value is stored.
+    """
+
+    __tablename__ = "blind_index"
+
+    record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    token: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True, index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(index=True)
+
+
+class BlindIndexState(Base):
+    """One row: a fingerprint of the key the index was built with. Another key (or none yet) rebuilds it."""
+
+    __tablename__ = "blind_index_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[bytes] = mapped_column(LargeBinary(16))

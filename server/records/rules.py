@@ -5,6 +5,11 @@ which sync turns into a per-mutation rejection and the office API into a problem
 
 - the assignment fields (``assigned_worker_id``, ``team_id``) are controlled: only a supervisor of the case's team
   sets or changes them (``docs/security.md``, case 8);
+- a worker takes on a new case only for themselves in their own team; a supervisor for any worker of the team;
+- closing: a worker requests it (``closing_requested``), only the team's supervisor sets ``closed``; reopening a
+  closed case needs a reason;
+- a visit planned by someone else (the supervisor) is theirs to move or cancel; the outcome is the worker's;
+- the fields naming a record's creator (a note's author, a visit's planner) are the writer, set by the server;
 - a new referral needs the tenant's consent on file for the same case, and that consent must be in force;
 - the reassignment grace: work done at the door before a case was moved to a colleague is still accepted, with a
   flag, for :data:`REASSIGNMENT_GRACE` (rule 7 of ``docs/sync-protocol.md``): new notes and contacts, a visit's
@@ -29,9 +34,12 @@ __all__ = [
     "FLAG_REASSIGNED",
     "REASSIGNMENT_GRACE",
     "RuleViolation",
+    "check_case_status",
     "check_controlled",
     "check_grace_work",
     "check_referral_consent",
+    "check_visit_plan",
+    "check_writer_fields",
     "grace_refusal",
     "within_reassignment_grace",
 ]
@@ -81,6 +89,9 @@ def check_controlled(
     ``team_members`` the ids of the supervisor's team. Sending a field's unchanged value is not a change, and a
     worker may create a visit assigned to themselves or to nobody.
     """
+    if kind == "case" and old is None and not principal.is_supervisor:
+        _check_own_intake(principal, new)
+        return
     for name in CONTROLLED_FIELDS:
         if name not in new:
             continue
@@ -95,6 +106,74 @@ def check_controlled(
             raise RuleViolation("forbidden", "A case can only be given to the supervisor's own team.", name)
         if name == "assigned_worker_id" and value is not None and uuid.UUID(str(value)) not in team_members:
             raise RuleViolation("validation", "The assigned worker is not a member of this team.", name)
+
+
+def _check_own_intake(principal: Principal, new: dict[str, Any]) -> None:
+    """A worker takes on a new case only for themselves, in their own team."""
+    if principal.team_id is None or new.get("team_id") != str(principal.team_id):
+        raise RuleViolation("forbidden", "A worker takes on cases only in their own team.", "team_id")
+    if new.get("assigned_worker_id") != str(principal.user_id):
+        raise RuleViolation(
+            "forbidden",
+            "A worker takes on a case only for themselves; the supervisor assigns cases to colleagues.",
+            "assigned_worker_id",
+        )
+
+
+CLOSURE_BY_SUPERVISOR = "Only the team's supervisor approves a closure; request it instead (status closing_requested)."
+# What a worker may change on a visit their supervisor planned: the outcome fields, nothing of the plan.
+PLAN_FIELDS = frozenset({"planned_at", "assigned_worker_id"})
+
+
+def check_case_status(principal: Principal, new: dict[str, Any], old: dict[str, Any] | None) -> None:
+    """Closing follows the approval: a worker requests it, only the supervisor of the team sets ``closed``.
+
+    ``new`` holds the canonical values the write sets, ``old`` the stored fields (None for a new case). A case
+    reopened from ``closed`` needs a reason. The caller has already checked the case is in the writer's scope, so a
+    supervisor here is the case team's.
+    """
+    status = new.get("status")
+    before = None if old is None else old.get("status")
+    if status is None or status == before:
+        return
+    if status == "closed" and not principal.is_supervisor:
+        raise RuleViolation("forbidden", CLOSURE_BY_SUPERVISOR, "status")
+    if before == "closed" and status != "closed":
+        reason = new.get("reopen_reason", (old or {}).get("reopen_reason", ""))
+        if not str(reason or "").strip():
+            raise RuleViolation(
+                "validation", "Reopening a closed case needs a reason (reopen_reason).", "reopen_reason"
+            )
+
+
+def check_visit_plan(principal: Principal, new: dict[str, Any], old: dict[str, Any] | None) -> None:
+    """A worker plans and moves their own visits; a visit someone else planned stays theirs to move or cancel.
+
+    Recording the outcome (done, not at home) is always the assigned worker's.
+    """
+    if old is None or principal.is_supervisor:
+        return
+    planner = old.get("planned_by")
+    if planner is None or planner == str(principal.user_id):
+        return
+    moved = [name for name in sorted(PLAN_FIELDS & new.keys()) if new[name] != old.get(name)]
+    if new.get("status") == "cancelled" and old.get("status") != "cancelled":
+        moved.append("status")
+    if moved:
+        raise RuleViolation(
+            "forbidden", "This visit was planned by the supervisor; only they can move or cancel it.", moved[0]
+        )
+
+
+def check_writer_fields(principal: Principal, names: Collection[str], new: dict[str, Any]) -> dict[str, str]:
+    """The fields that name a record's creator: given, they must name the writer; missing, they are filled in."""
+    filled = {}
+    for name in sorted(names):
+        value = new.get(name)
+        if value is not None and value != str(principal.user_id):
+            raise RuleViolation("forbidden", f"{name} names the user who writes the record.", name)
+        filled[name] = str(principal.user_id)
+    return filled
 
 
 GRACE_ONLY = (

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -147,7 +147,9 @@ class Case(RecordFields, kw_only=True, forbid_unknown_fields=True):
     team_id: uuid.UUID
     assigned_worker_id: uuid.UUID | None
     type: Literal["rent_arrears", "energy_debt", "psychosocial", "neighbour_conflict"]
-    status: Literal["open", "closed"]
+    # closing_requested: the worker asked for closure; only a supervisor of the team sets closed (approves) or
+    # returns the case to open with a comment (docs/domain.md "Closing").
+    status: Literal["open", "closing_requested", "closed"]
     risk: Literal["low", "medium", "high", "acute"]
     title: Title
     trigger: Literal["receivables", "court_notice", "neighbour_complaint", "outreach", "self_referral"] | None = None
@@ -159,9 +161,27 @@ class Case(RecordFields, kw_only=True, forbid_unknown_fields=True):
     outcome: CaseOutcome | None = None
     reopen_reason: Text = ""
     summary: Text = ""
+    risk_reason: Text = ""
+    # Who took the case on (set by the server to the writer when the case is created).
+    intake_by: uuid.UUID | None = None
+    closing_note: Text = ""
+    closing_requested_on: dt.date | None = None
+    # The supervisor's comment when a closure request is returned to the worker.
+    closing_comment: Text = ""
+    # The last handover: the worker it came from and the supervisor's note for the new one.
+    handover_from: uuid.UUID | None = None
+    handover_note: Text = ""
+    handed_over_on: dt.date | None = None
+
+    WRITER_FIELDS: ClassVar[frozenset[str]] = frozenset({"intake_by"})
+    IMMUTABLE_FIELDS: ClassVar[frozenset[str]] = frozenset({"intake_by"})
 
     def __post_init__(self) -> None:
-        must(self.status != "closed" or self.outcome is not None, "a closed case needs an outcome", "outcome")
+        must(
+            self.status == "open" or self.outcome is not None,
+            "a closed case, or one whose closure is requested, needs an outcome",
+            "outcome",
+        )
 
     def clear_status(self) -> str | None:
         return self.status
@@ -193,6 +213,11 @@ class Visit(RecordFields, kw_only=True, forbid_unknown_fields=True):
     card_left: bool = False
     purpose: Text = ""
     duration_minutes: Minutes | None = None
+    # Who planned the visit (set by the server to the writer): a worker moves only the visits they planned.
+    planned_by: uuid.UUID | None = None
+
+    WRITER_FIELDS: ClassVar[frozenset[str]] = frozenset({"planned_by"})
+    IMMUTABLE_FIELDS: ClassVar[frozenset[str]] = frozenset({"planned_by"})
 
     def clear_status(self) -> str | None:
         return self.status
@@ -235,11 +260,16 @@ class Note(RecordFields, kw_only=True, forbid_unknown_fields=True):
 
     KIND = "note"
     REQUIRED_ON_CREATE = frozenset({"text", "visit_id"})
-    IMMUTABLE_FIELDS = frozenset({"text", "visit_id", "corrects_note_id"})
+    IMMUTABLE_FIELDS = frozenset({"text", "visit_id", "corrects_note_id", "author_id", "written_at"})
+    WRITER_FIELDS: ClassVar[frozenset[str]] = frozenset({"author_id"})
+    PAST_MOMENTS = frozenset({"written_at"})
 
     text: NoteText
     visit_id: uuid.UUID | None = None
     corrects_note_id: uuid.UUID | None = None
+    # Who wrote it (set by the server to the writer) and when, as the tablet recorded it.
+    author_id: uuid.UUID | None = None
+    written_at: Moment | None = None
 
 
 # --- conflict ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from sqlalchemy import ColumnElement, select
@@ -15,12 +15,24 @@ from server import audit
 from server.auth.schemas import Principal
 from server.db import begin_write, utcnow
 from server.problems import NotFound
+from server.records import blind, search
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.scope import in_scope, scope_case_ids
 from server.records.store import RecordStore, StoredRecord
 
-__all__ = ["CaseDetail", "CaseFilters", "CaseReads", "CaseSummary", "RecordOut", "case_detail", "list_cases"]
+__all__ = [
+    "CaseDetail",
+    "CaseFilters",
+    "CaseReads",
+    "CaseSummary",
+    "DuplicateAnswer",
+    "DuplicateMatch",
+    "DuplicateQuery",
+    "RecordOut",
+    "case_detail",
+    "list_cases",
+]
 
 
 class RecordOut(msgspec.Struct, kw_only=True, frozen=True):
@@ -73,17 +85,47 @@ class CaseDetail(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class CaseFilters(msgspec.Struct, kw_only=True, frozen=True):
-    """Filters of the case list; all optional."""
+    """Filters of the case list; all optional. ``q`` searches names, address, phone and court references."""
 
-    status: Literal["open", "closed"] | None = None
+    status: Literal["open", "closing_requested", "closed"] | None = None
     risk: Literal["low", "medium", "high", "acute"] | None = None
     overdue: bool | None = None
+    q: str | None = None
+
+
+class DuplicateQuery(msgspec.Struct, kw_only=True):
+    """``POST /api/cases/duplicates``: the address and tenants' names typed at intake."""
+
+    street: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    house_number: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    postcode: Annotated[str, msgspec.Meta(max_length=10)] = ""
+    names: Annotated[list[Annotated[str, msgspec.Meta(max_length=200)]], msgspec.Meta(max_length=30)] = msgspec.field(
+        default_factory=list
+    )
+
+
+class DuplicateMatch(msgspec.Struct, kw_only=True, frozen=True):
+    """An open case of the caller's team that may be the same household: who is responsible, and why it
+    matched. ``case_id`` only when the case is in the caller's own scope."""
+
+    reason: Literal["address", "tenant"]
+    responsible_id: uuid.UUID | None
+    case_id: uuid.UUID | None = None
+
+
+class DuplicateAnswer(msgspec.Struct, kw_only=True, frozen=True):
+    """The possible duplicates; empty when there are none."""
+
+    matches: list[DuplicateMatch]
 
 
 async def list_cases(
     sessions: async_sessionmaker[AsyncSession], keyring: Keyring, principal: Principal, filters: CaseFilters
 ) -> list[CaseSummary]:
-    """The caller's cases, newest change first, with their next and overdue visits; audited as one read."""
+    """The caller's cases, newest change first, with their next and overdue visits; audited as one read.
+
+    ``filters.q`` is matched against the decrypted household and court references (:mod:`server.records.search`).
+    """
     now = utcnow()
     async with sessions() as db:
         await begin_write(db)
@@ -114,8 +156,11 @@ async def list_cases(
                 overdue[case_id] = overdue.get(case_id, 0) + 1
             else:
                 next_visit.setdefault(case_id, at)
+        found = None if not filters.q else await search.matching(store, [r.id for r in rows], filters.q)
         summaries = []
         for record in await store.decrypt(rows):
+            if found is not None and record.id not in found:
+                continue
             if record.id in store.damaged:
                 continue  # reported by the case's detail and the log
             fields = record.fields or {}
@@ -215,3 +260,36 @@ class CaseReads:
     async def detail(self, principal: Principal, case_id: uuid.UUID) -> CaseDetail:
         """One case in the caller's scope; see :func:`case_detail`."""
         return await case_detail(self.sessions, self.keyring, principal, case_id)
+
+    async def duplicates(self, principal: Principal, query: DuplicateQuery) -> DuplicateAnswer:
+        """Open cases of the caller's team that may be this household (the blind index, docs/security.md case 42).
+
+        Audited without the values asked; a case outside the caller's scope is named by its worker only.
+        """
+        asked = blind.tokens(self.keyring.index, query.street, query.house_number, query.postcode, query.names)
+        if principal.team_id is None:
+            raise NotFound("No team to check against.")
+        async with self.sessions() as db:
+            await begin_write(db)
+            matches = await blind.find(db, principal.team_id, asked)
+            mine = set((await db.scalars(scope_case_ids(principal))).all()) if matches else set()
+            await audit.append(
+                db,
+                action="case.duplicate_check",
+                outcome="ok",
+                actor_id=principal.user_id,
+                device_id=principal.device_id,
+                record_ids=[m.case_id for m in matches if m.case_id in mine],
+                key=self.keyring.audit,
+            )
+            await db.commit()
+        return DuplicateAnswer(
+            matches=[
+                DuplicateMatch(
+                    reason="address" if m.reason == "address" else "tenant",
+                    responsible_id=m.assigned_worker_id,
+                    case_id=m.case_id if m.case_id in mine else None,
+                )
+                for m in matches
+            ]
+        )

@@ -93,6 +93,9 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
         if missing:
             raise Rejected("validation", f"A new {m.kind} needs the field {missing[0]}.", missing[0])
         validated, incoming = checks.normalise(m.kind, dict(m.fields), m.fields.keys())
+        if schema.WRITER_FIELDS:
+            offered = checks.writer_fields(batch, schema, incoming)
+            validated, incoming = checks.normalise(m.kind, {**m.fields, **offered}, offered.keys())
         checks.not_in_the_future(schema, incoming)
         checks.check_controlled(batch, m.kind, incoming, None, team if m.kind != "case" else None)
         await checks.check_references(batch, m.kind, m.case_id, incoming, creating=True)
@@ -111,6 +114,8 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
         )
         batch.rows[m.id] = written
         batch.touch(m.case_id, m.id, m.kind)
+        if m.kind == "household":
+            batch.households[m.id] = (m.case_id, to_builtins(validated))
         if m.kind == "case":
             batch.created_cases.add(m.id)
         if m.kind == "visit":
@@ -175,6 +180,8 @@ async def _rewrite(
 ) -> int:
     """Store ``fields`` as the record's new state; the ``changed`` fields get the new ``seq``. Returns it."""
     seq = batch.next_seq()
+    if record.kind == "household":  # its duplicate-check tokens follow the new address and names
+        batch.households[record.id] = (record.case_id, to_builtins(fields))
     versions = dict(record.field_versions)
     versions.update(dict.fromkeys(changed, seq))
     await batch.store.write(

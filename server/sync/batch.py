@@ -73,6 +73,8 @@ class Batch:
     # A later put of the same record from the same base that names only those fields is the worker's own next
     # edit and continues from that version (see :meth:`chained_base`).
     own_puts: dict[uuid.UUID, tuple[int | None, frozenset[str], int]] = field(default_factory=dict)
+    # Households written in this batch (record id -> case id, fields): their duplicate-check tokens are renewed.
+    households: dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]] = field(default_factory=dict)
 
     def chained_base(self, record_id: uuid.UUID, base: int | None, names: Iterable[str]) -> int | None:
         """The base a put should merge from: the version of this device's own earlier put in the batch, if the

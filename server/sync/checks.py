@@ -36,17 +36,33 @@ __all__ = [
     "unchanged_immutable",
     "validated",
     "without_resent_assignment",
+    "writer_fields",
 ]
 
 
 def check_controlled(
     batch: Batch, kind: str, new: dict[str, Any], old: dict[str, Any] | None, team: uuid.UUID | None
 ) -> None:
-    """Only the team's supervisor sets the assignment fields (:func:`server.records.rules.check_controlled`)."""
+    """Who may set what: the assignment fields, a case's closure, a visit's plan (:mod:`server.records.rules`)."""
     try:
         rules.check_controlled(batch.principal, batch.team_members, kind, new, old, team)
+        if kind == "case":
+            rules.check_case_status(batch.principal, new, old)
+        if kind == "visit":
+            rules.check_visit_plan(batch.principal, new, old)
     except RuleViolation as violation:
         raise Rejected.from_rule(violation) from None
+
+
+def writer_fields(batch: Batch, schema: type[RecordFields], fields: dict[str, Any]) -> dict[str, Any]:
+    """A new record's fields with the ones naming its creator set to the writer (a different user is refused)."""
+    if not schema.WRITER_FIELDS:
+        return fields
+    try:
+        filled = rules.check_writer_fields(batch.principal, schema.WRITER_FIELDS, fields)
+    except RuleViolation as violation:
+        raise Rejected.from_rule(violation) from None
+    return {**fields, **filled}
 
 
 def normalise(kind: str, candidate: dict[str, Any], names: Iterable[str]) -> tuple[RecordFields, dict[str, Any]]:

@@ -23,7 +23,7 @@ from server.auth.schemas import Principal
 from server.db import begin_write
 from server.problems import BatchTooLarge, Forbidden, ValidationFailed
 from server.push import SYNC_HINT, enqueue
-from server.records import clock
+from server.records import blind, clock
 from server.records.keyring import CaseShredded, Keyring
 from server.records.scope import refresh_membership
 from server.records.store import RecordStore
@@ -129,6 +129,7 @@ async def finish(batch: Batch, start: int, *, action: str) -> None:
     """Write the batch's rows, stored results, scope changes, audit entries and clock, then commit."""
     db = batch.db
     await batch.store.flush()
+    await blind.reindex(db, batch.store.keyring.index, batch.households)
     if batch.log:
         db.add(
             MutationLog(

@@ -297,12 +297,24 @@ async def test_supervisor_lists_the_members_of_their_own_team(client: Client, or
     assert response.status_code == 200
     members = response.json()
     assert {m["username"] for m in members} == {"supervisor", "worker1", "worker2"}
-    assert set(members[0]) == {"id", "username", "display_name", "role"}
+    assert set(members[0]) == {"id", "username", "display_name", "role", "active"}
 
 
-@pytest.mark.parametrize("username", ["worker1", "admin"])
-async def test_only_supervisors_list_users(client: Client, username: str) -> None:
-    await login(client, username)
+async def test_a_worker_sees_the_names_and_roles_of_the_team_and_nothing_more(client: Client, org: Org) -> None:
+    await login(client, "worker1")
+    response = await client.get("/api/users")
+    assert response.status_code == 200
+    members = response.json()
+    assert {(m["display_name"], m["role"]) for m in members} == {
+        ("Supervisor", "supervisor"),
+        ("Worker1", "worker"),
+        ("Worker2", "worker"),
+    }
+    assert all(set(m) == {"id", "display_name", "role", "active"} for m in members)
+
+
+async def test_an_administrator_without_a_team_lists_no_users(client: Client) -> None:
+    await login(client, "admin")
     response = await client.get("/api/users")
     assert response.status_code == 403
     assert problem_type(response) == "forbidden"

@@ -9,6 +9,7 @@ import pytest
 from litestar import Litestar
 
 from tests.support.accounts import Org
+from tests.support.app import client_from
 from tests.support.cases import supervisor_creates_case, worker_device
 from tests.support.syncing import new_id
 
@@ -157,13 +158,19 @@ async def test_closing_needs_an_outcome_and_a_closed_case_reopens_with_a_reason(
     device = await worker_device(client)
     await device.pull()
     base = device.records[case_id]["version"]
-    results = await device.push(device.put("case", case_id, case_id, {"status": "closed"}, base))
+    results = await device.push(device.put("case", case_id, case_id, {"status": "closing_requested"}, base))
     assert results[0]["status"] == "rejected"
     assert results[0]["error"]["field"] == "outcome"
-    closing = {"status": "closed", "outcome": "secured_installment", "closed_on": "2026-11-22"}
+    closing = {"status": "closing_requested", "outcome": "secured_installment"}
     results = await device.push(device.put("case", case_id, case_id, closing, base))
     assert results[0]["status"] == "applied"
+    async with client_from(app) as office:
+        supervisor = await worker_device(office, "supervisor")
+        approval = {"status": "closed", "closed_on": "2026-11-22"}
+        approved = await supervisor.push(supervisor.put("case", case_id, case_id, approval, results[0]["version"]))
+        assert approved[0]["status"] == "applied"
     await device.pull()
+    assert device.records[case_id]["fields"]["status"] == "closed"
     reopening = {"status": "open", "outcome": None, "closed_on": None, "reopen_reason": "Neue Mahnung"}
     results = await device.push(device.put("case", case_id, case_id, reopening, device.records[case_id]["version"]))
     assert results[0]["status"] == "applied"

@@ -252,7 +252,8 @@ async def test_a_supervisor_creates_cases_only_for_their_own_team(client: Client
     assert result["error"]["code"] == "forbidden"
     worker = Device(client, await login(client, "worker1"))
     other = new_id()
-    [by_worker] = await worker.push(worker.put("case", other, other, case_fields(org, org.worker1_id)))
+    # A worker takes on cases only for themselves (tests/api/test_working_day.py has the rest of intake).
+    [by_worker] = await worker.push(worker.put("case", other, other, case_fields(org, org.worker2_id)))
     assert by_worker["status"] == "rejected"
     assert by_worker["error"]["code"] == "forbidden"
     assert uuid.UUID(other)

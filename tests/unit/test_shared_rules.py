@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from server.records.schemas import Assessment
+from server.records.search import haystack, matches
 from server.records.standing import installment_state
 from server.resources import PWA_DIR
 from tests.support.node import run_js
@@ -98,3 +99,26 @@ def test_the_monthly_balance_is_the_same_in_python_and_javascript() -> None:
 def test_the_tablet_loads_the_rules_it_is_tested_with() -> None:
     data_js = (Path(RULES_JS).parent / "data.js").read_text(encoding="utf-8")
     assert 'from "./rules.js"' in data_js
+
+
+SEARCH_TEXTS = {
+    "household": {
+        "name": "Ayşe Yılmaz",
+        "members": [{"name": "Ayşe Yılmaz"}, {"name": "Łukasz Nowak"}],
+        "address": {"street": "Hauptstraße", "house_number": "5", "postcode": "10115", "city": "Berlin"},
+        "phone": "+49 30 1234567",
+    },
+    "legal_event": {"reference": "12 C 345/26"},
+}
+SEARCH_QUERIES = ["yilmaz", "Hauptstr 5", "030 1234567", "12 C 345", "12 C 999", "lukasz", "Berlin Yil", "Müller", ""]
+
+
+def test_the_case_search_is_the_same_in_python_and_javascript() -> None:
+    texts = [text for kind, fields in SEARCH_TEXTS.items() for text in haystack(kind, fields)]
+    python = [matches(query, texts) for query in SEARCH_QUERIES]
+    javascript = run_js(
+        "search.js",
+        "([query, texts]) => m.matches(query, Object.entries(texts).flatMap(([k, f]) => m.haystack(k, f)))",
+        [[query, SEARCH_TEXTS] for query in SEARCH_QUERIES],
+    )
+    assert python == javascript == [True, True, True, True, False, True, True, False, False]

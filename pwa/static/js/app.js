@@ -11,6 +11,8 @@ import * as push from "./push.js";
 import * as sync from "./sync.js";
 import { errorMessage, fill, h, toast } from "./ui.js";
 import * as caseScreen from "./screens/case.js";
+import * as casesScreen from "./screens/cases.js";
+import * as intakeScreen from "./screens/intake.js";
 import * as conflictsScreen from "./screens/conflicts.js";
 import * as assessmentScreen from "./screens/assessment.js";
 import * as officeScreen from "./screens/office.js";
@@ -33,6 +35,7 @@ const app = {
   locked: false,
   unsent: 0, // changes in the outbox, as last counted
   users: new Map(), // user id -> display name
+  activeUsers: null, // ids of the team members who may be assigned work (null: not known yet)
   deviceId: () => localStorage.getItem("doorstep.device_id"),
   isSupervisor: () => app.owner?.role === "supervisor",
   navigate: (hash) => {
@@ -438,11 +441,12 @@ async function startApp() {
   }
 }
 
+/** The team's names (and, for assigning, who is still active), kept encrypted for offline use. */
 async function loadUsers() {
-  if (!app.isSupervisor()) return;
   try {
     const users = await api("GET", "/api/users");
     for (const user of users) app.users.set(user.id, user.display_name);
+    app.activeUsers = new Set(users.filter((user) => user.active !== false).map((user) => user.id));
     await store.setMeta("users", await sealJSON(app.key, [...app.users], "users"));
   } catch {
     // offline or not allowed: the names stored last time stay
@@ -459,6 +463,9 @@ function needLogin() {
 
 const screens = [
   [/^#\/heute$/, todayScreen.render],
+  [/^#\/faelle$/, casesScreen.render],
+  [/^#\/neu$/, intakeScreen.renderNew],
+  [/^#\/fall\/([^/]+)\/bearbeiten$/, intakeScreen.renderEdit],
   [/^#\/fall\/([^/]+)$/, caseScreen.render],
   [/^#\/fall\/([^/]+)\/([a-z_]+)\/([^/]+)$/, workScreen.render],
   [/^#\/besuch\/neu\/([^/]+)$/, visitScreen.renderNew],
@@ -531,6 +538,7 @@ function errorPanel(error) {
 function renderNav() {
   const links = [
     ["#/heute", t("nav.today")],
+    ["#/faelle", t("nav.cases")],
     ...(app.isSupervisor() ? [["#/team", t("nav.team")], ["#/berichte", t("nav.reports")]] : []),
     ["#/konflikte", t("nav.conflicts"), "badge-conflicts"],
     ["#/sync", t("nav.sync"), "badge-sync"],

@@ -6,7 +6,7 @@ export const ENUMS = Object.freeze({
   action_status: Object.freeze(["open", "done", "cancelled"]),
   benefit: Object.freeze(["wohngeld", "wohnbeihilfe", "kdu_direct_payment", "debt_takeover_loan", "debt_takeover_grant", "wohnschirm_rent", "wohnschirm_energy", "other"]),
   benefit_form: Object.freeze(["grant", "loan"]),
-  case_status: Object.freeze(["open", "closed"]),
+  case_status: Object.freeze(["open", "closing_requested", "closed"]),
   case_type: Object.freeze(["rent_arrears", "energy_debt", "psychosocial", "neighbour_conflict"]),
   cause: Object.freeze(["job_loss", "illness", "separation", "partner_death", "benefit_delay", "debt", "other"]),
   channel: Object.freeze(["phone", "email", "sms", "letter", "in_person", "home_visit"]),

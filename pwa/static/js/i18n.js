@@ -1,6 +1,8 @@
 // The words of the app: German first, English switchable. ``t(key, params, fallback)`` looks a key up in the
 // chosen language, then in German, then uses the fallback; ``{name}`` in a text is replaced by ``params.name``.
 
+import { DAY } from "./i18n-day.js";
+
 const C = {
   "app.tagline": ["Sozialmanagement · Wohnungssicherung", "Social management · Tenancy support"],
   "app.failed": ["Doorstep konnte nicht starten. Bitte die Seite neu laden.", "Doorstep could not start. Please reload the page."],
@@ -680,6 +682,8 @@ const C = {
   "document.landlord_letters": ["Schreiben des Vermieters", "Landlord's letters"],
   "document.court_letters": ["Schreiben des Gerichts", "Court letters"],
 };
+
+Object.assign(C, DAY);
 
 export const CATALOGUE = C;
 const LANGS = ["de", "en"];

@@ -2,6 +2,7 @@
 import * as data from "../data.js";
 import { t } from "../i18n.js";
 import { append, chip, day, daysUntil, debounce, h, moment, money, riskChip, syncChip, today, uuid7 } from "../ui.js";
+import { caseNotices, closingPanel, contactLine, contactPanel, handoverPanel, planVisitPanel } from "./day.js";
 import { deadlineChip } from "./today.js";
 import * as work from "./work.js";
 
@@ -40,7 +41,7 @@ export async function render(main, [caseId], app) {
         chip(t(`case_type.${f.type}`)),
         riskChip(f.risk),
         f.phase ? chip(t(`phase.${f.phase}`)) : null,
-        chip(f.status === "open" ? t("case.open") : t("case.closed"), f.status === "open" ? "info" : "neutral"),
+        chip(t(`case_status.${f.status}`), { open: "info", closing_requested: "warn", closed: "neutral" }[f.status]),
         deadline ? deadlineChip(deadline) : null,
         states.has(kase.id) ? syncChip(states.get(kase.id)) : null,
       ),
@@ -52,13 +53,17 @@ export async function render(main, [caseId], app) {
           ? h("a", { href: `#/besuch/${nextVisit.id}`, class: "button" }, t("case.record_planned"))
           : h("a", { href: `#/besuch/neu/${caseId}`, class: "button" }, t("case.record_visit")),
         h("a", { href: `#/einschaetzung/${caseId}`, class: "button secondary" }, t("case.assessment")),
+        h("a", { href: `#/fall/${caseId}/bearbeiten`, class: "button secondary", id: "edit-case" }, t("case.edit")),
       ),
     ),
+    ...caseNotices(kase, app),
+    f.risk_reason ? h("p", { class: "muted" }, t("case.risk_reason", { reason: f.risk_reason })) : null,
     reassigned.length ? h("p", { class: "banner-inline" }, t("case.reassigned_work", { n: reassigned.length })) : null,
     h(
       "div",
       { class: "grid" },
-      work.contactPanel(caseId, app),
+      contactPanel(caseId, app),
+      f.status === "closed" ? null : planVisitPanel(caseId, kase, app),
       work.actionsPanel(caseId, of("action"), app),
       work.legalPanel(caseId, events),
       householdPanel(household),
@@ -68,9 +73,10 @@ export async function render(main, [caseId], app) {
       work.agreementsPanel(caseId, of("installment_agreement")),
       work.consentPanel(caseId, of("consent"), of("referral")),
       historyPanel(of("visit"), of("contact"), states, app),
-      notesPanel(of("note"), caseId, states, app, (await data.drafts.get(noteDraftId(caseId))) || {}),
+      notesPanel(of("note"), of("visit"), caseId, states, app, (await data.drafts.get(noteDraftId(caseId))) || {}),
       mediations.length || f.type === "neighbour_conflict" ? work.mediationPanel(caseId, mediations, titles) : null,
-      work.closingPanel(kase, app),
+      closingPanel(kase, records, app),
+      handoverPanel(kase, records, app),
     ),
   );
 }
@@ -97,13 +103,19 @@ function householdPanel(household) {
     "p-household",
     dl([
       [t("case.name"), f.name],
-      [t("case.address"), a.street ? `${a.street} ${a.house_number}${a.unit ? `, ${a.unit}` : ""}, ${a.postcode} ${a.city}` : null],
+      [t("case.address"), a.street ? mapLink(`${a.street} ${a.house_number}${a.unit ? `, ${a.unit}` : ""}, ${a.postcode} ${a.city}`) : null],
       [t("case.members"), (f.members || []).map((m) => `${m.name}${m.birth_year ? ` (${m.birth_year})` : ""}`).join(", ") || null],
       [t("case.rent"), rent ? `${money(rent)} (${money(f.net_rent_cents)} + ${money(f.service_charges_cents)} + ${money(f.heating_cents)})` : null],
       [t("case.landlord"), f.landlord],
-      [t("case.phone"), f.phone],
+      [t("case.phone"), f.phone ? h("a", { href: `tel:${f.phone.replace(/[^+\d]/g, "")}`, id: "call-tenant" }, f.phone) : null],
+      [t("case.email"), f.email ? h("a", { href: `mailto:${f.email}` }, f.email) : null],
     ]),
   );
+}
+
+/** The address as a link that opens the device's maps app (geo: on Android; a tablet without one ignores it). */
+function mapLink(address) {
+  return h("a", { href: `geo:0,0?q=${encodeURIComponent(address)}`, id: "open-map" }, address);
 }
 
 function arrearsPanel(assessment, events) {
@@ -159,8 +171,8 @@ function historyPanel(visits, contacts, states, app) {
             const f = record.fields;
             const text =
               record.kind === "visit"
-                ? `${t("case.visit")}: ${t(`visit_status.${f.status}`)}${f.card_left ? ` – ${t("visit.card_left")}` : ""} · ${app.userName(f.assigned_worker_id)}`
-                : `${t("case.contact")}: ${t(`channel.${f.channel}`)}${f.summary ? ` – ${f.summary}` : ""}`;
+                ? `${t("case.visit")}: ${t(`visit_status.${f.status}`)}${f.card_left ? ` – ${t("visit.card_left")}` : ""}${f.duration_minutes ? ` · ${t("contact.minutes", { n: f.duration_minutes })}` : ""} · ${app.userName(f.assigned_worker_id)}`
+                : [`${t("case.contact")}: `, ...contactLine(f)];
             return h(
               "li",
               {},
@@ -176,8 +188,11 @@ function historyPanel(visits, contacts, states, app) {
 
 const noteDraftId = (caseId) => `note-${caseId}`;
 
-function notesPanel(notes, caseId, states, app, draft) {
-  notes.sort((a, b) => a.id.localeCompare(b.id));
+function notesPanel(notes, visits, caseId, states, app, draft) {
+  // Newest first, by the moment written (older notes without one by their time-ordered id).
+  const when = (n) => n.fields.written_at || "";
+  notes.sort((a, b) => when(b).localeCompare(when(a)) || b.id.localeCompare(a.id));
+  const visitById = new Map(visits.map((v) => [v.id, v]));
   // What is typed is kept as an encrypted draft, like a visit's note: a lock, a reload or a sync that redraws the
   // case does not lose it.
   const keep = debounce(() => data.drafts.save(noteDraftId(caseId), { text: text.value }), 400);
@@ -189,7 +204,7 @@ function notesPanel(notes, caseId, states, app, draft) {
       onsubmit: async (event) => {
         event.preventDefault();
         if (!text.value.trim()) return;
-        await data.create("note", caseId, { text: text.value, visit_id: null }, uuid7());
+        await data.create("note", caseId, { text: text.value, visit_id: null, author_id: app.owner.id, written_at: new Date().toISOString() }, uuid7());
         await data.drafts.drop(noteDraftId(caseId));
         app.refresh();
       },
@@ -198,6 +213,16 @@ function notesPanel(notes, caseId, states, app, draft) {
     text,
     h("button", { type: "submit" }, t("case.add_note")),
   );
+  const byline = (n) => {
+    const visit = visitById.get(n.fields.visit_id);
+    return [
+      n.fields.written_at ? moment(n.fields.written_at) : t("note.undated"),
+      n.fields.author_id ? app.userName(n.fields.author_id) : null,
+      visit ? t("note.of_visit", { date: day(visit.fields.visited_at || visit.fields.planned_at) }) : null,
+    ]
+      .filter(Boolean)
+      .join(" · ");
+  };
   return panel(
     t("case.notes"),
     "p-notes",
@@ -205,7 +230,7 @@ function notesPanel(notes, caseId, states, app, draft) {
       ? h(
           "ul",
           { class: "notes" },
-          notes.map((n) => h("li", { class: "note" }, h("p", {}, n.fields.text), states.has(n.id) ? syncChip(states.get(n.id)) : null)),
+          notes.map((n) => h("li", { class: "note" }, h("p", { class: "muted note-by" }, byline(n)), h("p", {}, n.fields.text), states.has(n.id) ? syncChip(states.get(n.id)) : null)),
         )
       : h("p", { class: "muted" }, t("case.no_notes")),
     form,

@@ -13,10 +13,10 @@ export async function render(main, _params, app) {
   }
   const { case: cases, visit: visits, legal_event: events, benefit_application: applications, conflict: conflicts } =
     await data.kinds("case", "visit", "legal_event", "benefit_application", "conflict");
-  const open = cases.filter((c) => c.fields.status === "open").sort((a, b) => a.fields.title.localeCompare(b.fields.title));
+  const open = cases.filter((c) => c.fields.status !== "closed").sort((a, b) => a.fields.title.localeCompare(b.fields.title));
   const caseById = new Map(cases.map((c) => [c.id, c]));
   const planned = visits
-    .filter((v) => v.fields.status === "planned" && caseById.get(v.case_id)?.fields.status === "open")
+    .filter((v) => v.fields.status === "planned" && caseById.has(v.case_id) && caseById.get(v.case_id).fields.status !== "closed")
     .sort((a, b) => a.fields.planned_at.localeCompare(b.fields.planned_at));
   const startOfToday = new Date(`${today()}T00:00:00`);
   const workers = [...app.users.entries()].sort((a, b) => a[1].localeCompare(b[1]));
@@ -157,18 +157,38 @@ function dashboard({ open, planned, events, applications, conflicts, caseById, s
   const horizon = today(14);
   const deadlines = [
     ...events
-      .filter((e) => caseById.get(e.case_id)?.fields.status === "open" && e.fields.date >= today() && e.fields.date <= horizon)
+      .filter((e) => caseById.has(e.case_id) && caseById.get(e.case_id).fields.status !== "closed" && e.fields.date >= today() && e.fields.date <= horizon)
       .map((e) => ({ date: e.fields.date, case_id: e.case_id, what: t(`legal.${e.fields.type}`) })),
     ...applications
       .filter((a) => a.fields.decision === "pending" && a.fields.expected_decision_on >= today() && a.fields.expected_decision_on <= horizon)
-      .filter((a) => caseById.get(a.case_id)?.fields.status === "open")
+      .filter((a) => caseById.has(a.case_id) && caseById.get(a.case_id).fields.status !== "closed")
       .map((a) => ({ date: a.fields.expected_decision_on, case_id: a.case_id, what: t("dashboard.decision", { what: t(`benefit.${a.fields.kind}`) }) })),
   ].sort((a, b) => a.date.localeCompare(b.date));
   const openConflicts = conflicts.filter((c) => c.fields.status === "open");
   const title = (caseId) => caseById.get(caseId)?.fields.title || "–";
+  // Taken on by a worker in the last 14 days, and closures waiting for approval.
+  const since = today(-14);
+  const intakes = open.filter((c) => c.fields.intake_by && c.fields.intake_by !== app.owner.id && (c.fields.opened_on || "") >= since);
+  const closing = open.filter((c) => c.fields.status === "closing_requested");
   return h(
     "div",
     { class: "grid dashboard" },
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "d-closing", id: "closing-requests" },
+      h("h3", { id: "d-closing" }, t("dashboard.closing"), ` (${closing.length})`),
+      closing.length
+        ? h("ul", { class: "plain" }, closing.map((c) => h("li", {}, link(c.id, c.fields.title), ` · ${t(`outcome.${c.fields.outcome}`)} · ${app.userName(c.fields.assigned_worker_id)}`)))
+        : h("p", { class: "muted" }, t("dashboard.none_closing")),
+    ),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "d-intake", id: "new-intakes" },
+      h("h3", { id: "d-intake" }, t("dashboard.intake"), ` (${intakes.length})`),
+      intakes.length
+        ? h("ul", { class: "plain" }, intakes.map((c) => h("li", {}, chip(day(c.fields.opened_on), "info"), " ", link(c.id, c.fields.title), ` · ${app.userName(c.fields.intake_by)}`)))
+        : h("p", { class: "muted" }, t("dashboard.none_intake")),
+    ),
     h(
       "section",
       { class: "card", "aria-labelledby": "d-matrix" },

@@ -4,6 +4,7 @@
 import * as data from "../data.js";
 import { t } from "../i18n.js";
 import { append, debounce, fromLocalInput, h, moment, syncChip, toLocalInput, toast, uuid7 } from "../ui.js";
+import { returnVisitAt } from "./day.js";
 
 const OUTCOMES = ["done", "not_home", "cancelled"];
 const CHANNELS = ["home_visit", "in_person", "phone", "email", "sms", "letter"];
@@ -32,7 +33,12 @@ async function form(main, { app, caseId, visit, draftId }) {
     channel: draft.channel || "home_visit",
     visited_at: draft.visited_at || toLocalInput(f.visited_at),
     text: draft.text || "",
+    duration: draft.duration ?? (f.duration_minutes != null ? String(f.duration_minutes) : ""),
+    plan_return: draft.plan_return ?? true,
+    return_at: draft.return_at || "",
   };
+  // A visit this worker planned (or any, for a supervisor) can be moved here; one the supervisor planned cannot.
+  const movable = visit && f.status === "planned" && (app.isSupervisor() || !f.planned_by || f.planned_by === app.owner.id);
 
   const saved = h("p", { class: "muted autosave", role: "status", "aria-live": "polite" }, draft.text ? t("visit.draft_restored") : "");
   const read = () => ({
@@ -41,6 +47,9 @@ async function form(main, { app, caseId, visit, draftId }) {
     channel: main.querySelector("#channel").value,
     visited_at: main.querySelector("#visited-at").value,
     text: main.querySelector("#visit-note").value,
+    duration: main.querySelector("#visit-duration").value,
+    plan_return: main.querySelector("#plan-return").checked,
+    return_at: main.querySelector("#return-at").value,
   });
   const keep = debounce(async () => {
     await data.drafts.save(draftId, read());
@@ -66,22 +75,50 @@ async function form(main, { app, caseId, visit, draftId }) {
     h("input", { type: "checkbox", id: "card-left", checked: initial.card_left, onchange: keep }),
     t("visit.card_left"),
   );
+  // After "not at home", the return visit: suggested two working days later, planned with the same save.
+  const returnVisit = h(
+    "fieldset",
+    { class: "choices", id: "return-visit" },
+    h("legend", {}, t("visit.return_title")),
+    h("label", { class: "check" }, h("input", { type: "checkbox", id: "plan-return", checked: initial.plan_return, onchange: keep }), t("visit.plan_return")),
+    h("label", { for: "return-at" }, t("visit.return_at")),
+    h("input", { id: "return-at", type: "datetime-local", value: initial.return_at || returnVisitAt(fromLocalInput(initial.visited_at)) }),
+  );
   const showCard = () => {
-    card.hidden = main.querySelector("input[name=outcome]:checked").value !== "not_home";
+    const notHome = main.querySelector("input[name=outcome]:checked").value === "not_home";
+    card.hidden = !notHome;
+    returnVisit.hidden = !notHome;
   };
 
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const problem = (text) => {
+    error.textContent = text;
+    error.hidden = false;
+  };
   const submit = async (event) => {
     event.preventDefault();
     const value = read();
     const visitedAt = fromLocalInput(value.visited_at);
     const id = visit ? visit.id : uuid7();
-    const fields = { status: value.status, visited_at: value.status === "cancelled" ? null : visitedAt, card_left: value.status === "not_home" && value.card_left };
+    if (new Date(visitedAt) > new Date(Date.now() + 60_000)) return problem(t("visit.not_future"));
+    if (value.duration && !/^\d{1,4}$/.test(value.duration.trim())) return problem(t("contact.bad_duration"));
+    const returnAt = value.status === "not_home" && value.plan_return ? new Date(value.return_at) : null;
+    if (returnAt && (Number.isNaN(returnAt.getTime()) || returnAt < new Date())) return problem(t("plan.not_past"));
+    const fields = {
+      status: value.status,
+      visited_at: value.status === "cancelled" ? null : visitedAt,
+      card_left: value.status === "not_home" && value.card_left,
+      duration_minutes: value.duration.trim() && value.status === "done" ? Number(value.duration) : null,
+    };
     if (!visit) Object.assign(fields, { planned_at: visitedAt, assigned_worker_id: app.owner.id });
     await data.save("visit", id, caseId, fields);
+    if (returnAt) {
+      await data.create("visit", caseId, { planned_at: returnAt.toISOString(), status: "planned", assigned_worker_id: app.owner.id, purpose: t("visit.return_purpose", {}, "", "de") });
+    }
     if (value.status === "done") await data.create("contact", caseId, { channel: value.channel, at: visitedAt, visit_id: id });
     if (value.text.trim()) await data.create("note", caseId, { text: value.text, visit_id: id });
     await data.drafts.drop(draftId);
-    toast(t("visit.saved"));
+    toast(returnAt ? t("visit.saved_return", { when: moment(returnAt.toISOString()) }) : t("visit.saved"));
     app.navigate(`#/fall/${caseId}`);
   };
 
@@ -116,14 +153,48 @@ async function form(main, { app, caseId, visit, draftId }) {
           h("input", { id: "visited-at", type: "datetime-local", value: initial.visited_at, required: true }),
         ),
       ),
+      h("div", {}, h("label", { for: "visit-duration" }, t("visit.duration")), h("input", { id: "visit-duration", inputmode: "numeric", maxlength: 4, value: initial.duration })),
+      returnVisit,
       h("label", { for: "visit-note" }, t("visit.note")),
       h("textarea", { id: "visit-note", rows: 8, value: initial.text }),
       saved,
+      error,
       h("div", { class: "actions" }, h("button", { type: "submit", id: "save-visit" }, t("visit.save")), h("a", { href: `#/fall/${caseId}`, class: "button secondary" }, t("common.back"))),
     ),
+    movable ? rescheduleForm(visit, caseId, app) : null,
   );
   main.querySelector("#visit-note").value = initial.text;
   showCard();
   // Leaving the page with a pending pause still keeps the last keystrokes.
   window.addEventListener("pagehide", () => keep.flush(), { once: true });
+}
+
+/** Verschieben: a new time for a planned visit this worker planned (the supervisor's stay the supervisor's). */
+function rescheduleForm(visit, caseId, app) {
+  const when = h("input", { id: "reschedule-at", type: "datetime-local", value: toLocalInput(visit.fields.planned_at) });
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  return h(
+    "form",
+    {
+      class: "card inline-form",
+      "aria-labelledby": "reschedule-title",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const at = new Date(when.value);
+        if (Number.isNaN(at.getTime()) || at < new Date()) {
+          error.textContent = t("plan.not_past");
+          error.hidden = false;
+          return;
+        }
+        await data.save("visit", visit.id, caseId, { planned_at: at.toISOString() });
+        toast(t("plan.moved", { when: moment(at.toISOString()) }));
+        app.navigate(`#/fall/${caseId}`);
+      },
+    },
+    h("h3", { id: "reschedule-title" }, t("plan.reschedule")),
+    h("label", { for: "reschedule-at" }, t("plan.when")),
+    when,
+    error,
+    h("button", { type: "submit", id: "reschedule" }, t("plan.move")),
+  );
 }

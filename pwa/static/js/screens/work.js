@@ -1,5 +1,5 @@
 // Case work between visits: contacts, deadlines, actions, benefit applications, installment agreements, consent,
-// referrals, mediation, and closing or reopening a case. Every form writes through the outbox like a visit does,
+// referrals and mediation (contacts, visits, closing and handover are in day.js). Every form writes through the outbox like a visit does,
 // so all of it works offline.
 import * as data from "../data.js";
 import { ENUMS } from "../enums.js";
@@ -281,49 +281,6 @@ function panel(title, id, addHref, ...content) {
 const link = (caseId, record, text) => h("a", { href: `#/fall/${caseId}/${record.kind}/${record.id}` }, text);
 
 /** "Kontakt erfassen" in three taps: the case, a channel, save. */
-export function contactPanel(caseId, app) {
-  const note = h("input", { id: "contact-note", maxlength: 200 });
-  const when = h("p", { class: "muted", role: "status" });
-  let channel = null;
-  const save = h("button", { type: "submit", disabled: true, id: "save-contact" }, t("contact.save"));
-  const buttons = CHANNELS.map((c) =>
-    h(
-      "button",
-      {
-        type: "button",
-        class: "secondary channel",
-        "aria-pressed": "false",
-        onclick: (event) => {
-          channel = c;
-          for (const b of buttons) b.setAttribute("aria-pressed", String(b === event.currentTarget));
-          save.disabled = false;
-          when.textContent = t("contact.now", { what: t(`channel.${c}`) });
-        },
-      },
-      t(`channel.${c}`),
-    ),
-  );
-  return h(
-    "form",
-    {
-      class: "card panel",
-      "aria-labelledby": "p-contact",
-      onsubmit: async (event) => {
-        event.preventDefault();
-        if (!channel) return;
-        await data.create("contact", caseId, { channel, at: new Date().toISOString(), summary: note.value.trim() });
-        toast(t("contact.saved", { what: t(`channel.${channel}`) }));
-        app.refresh();
-      },
-    },
-    h("h3", { id: "p-contact" }, t("contact.title")),
-    h("div", { class: "channels", role: "group", "aria-label": t("visit.channel") }, buttons),
-    when,
-    h("label", { for: "contact-note" }, t("contact.note")),
-    note,
-    save,
-  );
-}
 
 export function legalPanel(caseId, events) {
   const soon = (e) => e.fields.date >= today() && e.fields.date <= today(14);
@@ -495,59 +452,4 @@ export function mediationPanel(caseId, mediations, titles) {
 }
 
 /** Closing needs an outcome; a closed case reopens with a reason. */
-export function closingPanel(kase, app) {
-  const f = kase.fields;
-  const error = h("p", { class: "error", role: "alert", hidden: true });
-  if (f.status === "open") {
-    const outcome = h("select", { id: "close-outcome" }, h("option", { value: "" }, t("closing.choose")), OUTCOMES.map((o) => h("option", { value: o }, t(`outcome.${o}`))));
-    return h(
-      "form",
-      {
-        class: "card panel",
-        "aria-labelledby": "p-closing",
-        onsubmit: async (event) => {
-          event.preventDefault();
-          if (!outcome.value) {
-            error.textContent = t("closing.needs_outcome");
-            error.hidden = false;
-            return;
-          }
-          await data.save("case", kase.id, kase.id, { status: "closed", outcome: outcome.value, closed_on: today() });
-          toast(t("closing.closed"));
-          app.refresh();
-        },
-      },
-      h("h3", { id: "p-closing" }, t("closing.title")),
-      h("label", { for: "close-outcome" }, t("closing.outcome")),
-      outcome,
-      error,
-      h("button", { type: "submit", id: "close-case" }, t("closing.close")),
-    );
-  }
-  const reason = h("textarea", { id: "reopen-reason", rows: 2 });
-  return h(
-    "form",
-    {
-      class: "card panel",
-      "aria-labelledby": "p-closing",
-      onsubmit: async (event) => {
-        event.preventDefault();
-        if (!reason.value.trim()) {
-          error.textContent = t("closing.needs_reason");
-          error.hidden = false;
-          return;
-        }
-        await data.save("case", kase.id, kase.id, { status: "open", outcome: null, closed_on: null, reopen_reason: reason.value.trim() });
-        toast(t("closing.reopened"));
-        app.refresh();
-      },
-    },
-    h("h3", { id: "p-closing" }, t("closing.closed_title")),
-    h("p", {}, t("closing.closed_with", { outcome: t(`outcome.${f.outcome}`), date: day(f.closed_on) })),
-    h("label", { for: "reopen-reason" }, t("closing.reason")),
-    reason,
-    error,
-    h("button", { type: "submit", id: "reopen-case" }, t("closing.reopen")),
-  );
-}
 

@@ -1,0 +1,279 @@
+"""The working day on the server: intake by a worker, closure with approval, own visits, handover, notes by author,
+the duplicate check over a blind index, and the office search (docs/domain.md "The working day")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+from litestar import Litestar
+from sqlalchemy import select, text
+
+from server.db import create_engine, session_factory
+from server.records.models import BlindIndex
+from server.settings import Settings
+from tests.support.accounts import Org, login
+from tests.support.app import client_from
+from tests.support.cases import case_fields, supervisor_creates_case
+from tests.support.syncing import Device, new_id
+
+Client = httpx.AsyncClient
+
+
+def household(name: str, street: str, number: str, postcode: str = "10115", **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "members": [{"name": name, "relation": "tenant", "birth_year": 1980}],
+        "address": {"street": street, "house_number": number, "postcode": postcode, "city": "Berlin"},
+        "phone": "+49 30 1234567",
+        **extra,
+    }
+
+
+async def intake(device: Device, org: Org, worker: str, house: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """A case and its household in one batch, the way the tablet's intake sends them."""
+    case_id, household_id = new_id(), new_id()
+    fields = case_fields(org, None, household_id=household_id, opened_on=dt.date.today().isoformat())
+    fields["assigned_worker_id"] = worker
+    results = await device.push(
+        device.put("case", case_id, case_id, fields), device.put("household", household_id, case_id, house)
+    )
+    return case_id, results
+
+
+async def test_a_worker_takes_on_a_case_for_themselves_and_not_for_a_colleague(client: Client, org: Org) -> None:
+    device = Device(client, await login(client, "worker1"))
+    case_id, results = await intake(device, org, str(org.worker1_id), household("Ayşe Yılmaz", "Hauptstraße", "5"))
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    await device.pull()
+    assert device.records[case_id]["fields"]["intake_by"] == str(org.worker1_id)
+
+    _, refused = await intake(device, org, str(org.worker2_id), household("Max Muster", "Weg", "1"))
+    assert refused[0]["status"] == "rejected"
+    assert refused[0]["error"]["code"] == "forbidden"
+    assert refused[0]["error"]["field"] == "assigned_worker_id"
+    assert refused[1]["status"] == "rejected"  # the household of a case that does not exist
+
+    other_team = case_fields(org, org.worker1_id, team_id=str(org.other_team_id))
+    cross = new_id()
+    (result,) = await device.push(device.put("case", cross, cross, other_team))
+    assert result["status"] == "rejected"
+    assert result["error"]["field"] == "team_id"
+
+
+async def test_only_the_supervisor_closes_a_case(app: Litestar, client: Client, org: Org) -> None:
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    await worker.pull()
+    version = worker.records[case_id]["version"]
+    closed = {"status": "closed", "outcome": "secured", "closed_on": dt.date.today().isoformat()}
+    (refused,) = await worker.push(worker.put("case", case_id, case_id, closed, base=version))
+    assert refused["status"] == "rejected"
+    assert refused["error"] == {
+        "code": "forbidden",
+        "detail": "Only the team's supervisor approves a closure; request it instead (status closing_requested).",
+        "field": "status",
+    }
+    request = {"status": "closing_requested", "outcome": "secured", "closing_note": "Ratenplan läuft."}
+    (requested,) = await worker.push(worker.put("case", case_id, case_id, request, base=version))
+    assert requested["status"] == "applied"
+    without_outcome = {"status": "closing_requested", "outcome": None}
+    (no_outcome,) = await worker.push(worker.put("case", case_id, case_id, without_outcome, base=requested["version"]))
+    assert no_outcome["status"] == "rejected"
+    assert no_outcome["error"]["field"] == "outcome"
+
+    async with client_from(app) as office:
+        boss = Device(office, await login(office, "supervisor"))
+        await boss.pull()
+        assert boss.records[case_id]["fields"]["status"] == "closing_requested"
+        approve = {"status": "closed", "closed_on": dt.date.today().isoformat()}
+        (approved,) = await boss.push(boss.put("case", case_id, case_id, approve, base=requested["version"]))
+        assert approved["status"] == "applied"
+        listed = (await office.get("/api/cases", params={"status": "closed"})).json()
+        assert [c["id"] for c in listed] == [case_id]
+
+    await worker.pull()
+    assert worker.records[case_id]["fields"]["status"] == "closed"  # a closed case stays in the worker's list
+    reopen = {"status": "open", "outcome": None, "closed_on": None}
+    (no_reason,) = await worker.push(worker.put("case", case_id, case_id, reopen, base=approved["version"]))
+    assert no_reason["error"]["field"] == "reopen_reason"
+    reopen["reopen_reason"] = "Neue Mahnung"
+    (reopened,) = await worker.push(worker.put("case", case_id, case_id, reopen, base=approved["version"]))
+    assert reopened["status"] == "applied"
+
+
+async def test_the_supervisor_returns_a_closure_request_with_a_comment(app: Litestar, client: Client, org: Org) -> None:
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    await worker.pull()
+    base = worker.records[case_id]["version"]
+    (requested,) = await worker.push(
+        worker.put("case", case_id, case_id, {"status": "closing_requested", "outcome": "no_contact"}, base=base)
+    )
+    async with client_from(app) as office:
+        boss = Device(office, await login(office, "supervisor"))
+        back = {"status": "open", "outcome": None, "closing_comment": "Bitte noch einen Hausbesuch."}
+        (returned,) = await boss.push(boss.put("case", case_id, case_id, back, base=requested["version"]))
+        assert returned["status"] == "applied"
+    await worker.pull()
+    fields = worker.records[case_id]["fields"]
+    assert (fields["status"], fields["closing_comment"]) == ("open", "Bitte noch einen Hausbesuch.")
+
+
+async def test_a_worker_moves_their_own_visits_and_not_the_supervisors(app: Litestar, client: Client, org: Org) -> None:
+    case_id, boss = await supervisor_creates_case(app, org, org.worker1_id)
+    planned = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).isoformat()
+    assigned = new_id()
+    async with client_from(app) as office:
+        boss = Device(office, await login(office, "supervisor"))
+        visit = {"planned_at": planned, "status": "planned", "assigned_worker_id": str(org.worker1_id)}
+        (made,) = await boss.push(boss.put("visit", assigned, case_id, visit))
+        assert made["status"] == "applied"
+    worker = Device(client, await login(client, "worker1"))
+    await worker.pull()
+    assert worker.records[assigned]["fields"]["planned_by"] == str(org.supervisor_id)
+    (moved,) = await worker.push(worker.put("visit", assigned, case_id, {"planned_at": later}, base=made["version"]))
+    assert moved["status"] == "rejected"
+    assert (moved["error"]["code"], moved["error"]["field"]) == ("forbidden", "planned_at")
+    visited = {"status": "not_home", "visited_at": dt.datetime.now(dt.UTC).isoformat(), "card_left": True}
+    (outcome,) = await worker.push(worker.put("visit", assigned, case_id, visited, base=made["version"]))
+    assert outcome["status"] == "applied"
+
+    own = new_id()
+    mine = {"planned_at": planned, "status": "planned", "assigned_worker_id": str(org.worker1_id)}
+    (created,) = await worker.push(worker.put("visit", own, case_id, mine))
+    (rescheduled,) = await worker.push(
+        worker.put("visit", own, case_id, {"planned_at": later}, base=created["version"])
+    )
+    assert rescheduled["status"] == "applied"
+    forged = new_id()
+    (refused,) = await worker.push(worker.put("visit", forged, case_id, {**mine, "planned_by": str(org.supervisor_id)}))
+    assert (refused["status"], refused["error"]["field"]) == ("rejected", "planned_by")
+
+
+async def test_a_note_carries_its_author_and_a_contact_its_direction_and_duration(
+    app: Litestar, client: Client, org: Org
+) -> None:
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    hour_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    note, contact, missed = new_id(), new_id(), new_id()
+    results = await worker.push(
+        worker.put("note", note, case_id, {"text": "Vermieter angerufen.", "visit_id": None, "written_at": hour_ago}),
+        worker.put(
+            "contact", missed, case_id, {"channel": "phone", "at": hour_ago, "direction": "outgoing", "reached": False}
+        ),
+        worker.put(
+            "contact",
+            contact,
+            case_id,
+            {"channel": "phone", "at": hour_ago, "direction": "incoming", "reached": True, "duration_minutes": 12},
+        ),
+    )
+    assert [r["status"] for r in results] == ["applied"] * 3
+    detail = (await client.get(f"/api/cases/{case_id}")).json()
+    by_id = {r["id"]: r["fields"] for r in detail["records"]}
+    assert by_id[note]["author_id"] == str(org.worker1_id)
+    assert (by_id[missed]["reached"], by_id[contact]["duration_minutes"]) == (False, 12)
+
+
+async def test_handover_moves_the_case_and_its_open_visits_to_the_new_worker(
+    app: Litestar, client: Client, org: Org
+) -> None:
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    old = Device(client, await login(client, "worker1"))
+    visit = new_id()
+    planned = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
+    (made,) = await old.push(
+        old.put(
+            "visit",
+            visit,
+            case_id,
+            {"planned_at": planned, "status": "planned", "assigned_worker_id": str(org.worker1_id)},
+        )
+    )
+    await old.pull()
+    assert case_id in {r["case_id"] for r in old.records.values()}
+    async with client_from(app) as office, client_from(app) as other:
+        boss = Device(office, await login(office, "supervisor"))
+        await boss.pull()
+        handover = {
+            "assigned_worker_id": str(org.worker2_id),
+            "handover_from": str(org.worker1_id),
+            "handover_note": "Frau Y. erwartet Rückruf wegen Jobcenter.",
+            "handed_over_on": dt.date.today().isoformat(),
+        }
+        results = await boss.push(
+            boss.put("case", case_id, case_id, handover, base=boss.records[case_id]["version"]),
+            boss.put("visit", visit, case_id, {"assigned_worker_id": str(org.worker2_id)}, base=made["version"]),
+        )
+        assert [r["status"] for r in results] == ["applied", "applied"]
+        new = Device(other, await login(other, "worker2"))
+        await new.pull()
+        assert new.records[case_id]["fields"]["handover_note"] == "Frau Y. erwartet Rückruf wegen Jobcenter."
+        assert new.records[visit]["fields"]["assigned_worker_id"] == str(org.worker2_id)
+    await old.pull()
+    assert case_id in old.purged
+    assert not [r for r in old.records.values() if r["case_id"] == case_id]
+
+
+async def test_the_duplicate_check_finds_another_spelling_and_the_index_holds_no_address(
+    app: Litestar, client: Client, org: Org, settings: Settings
+) -> None:
+    worker = Device(client, await login(client, "worker1"))
+    case_id, _ = await intake(worker, org, str(org.worker1_id), household("Ayşe Yılmaz", "Hauptstraße", "5"))
+    async with client_from(app) as office:
+        await login(office, "worker2")
+        asked = {"street": "Hauptstr.", "house_number": "5", "postcode": "10115", "names": []}
+        answer = (await office.post("/api/cases/duplicates", json=asked)).json()
+        assert answer == {"matches": [{"reason": "address", "responsible_id": str(org.worker1_id), "case_id": None}]}
+        by_name = {"street": "", "house_number": "", "postcode": "10115", "names": ["Yilmaz, Ayse"]}
+        assert (await office.post("/api/cases/duplicates", json=by_name)).json()["matches"][0]["reason"] == "tenant"
+        elsewhere = {"street": "Hauptstraße", "house_number": "7", "postcode": "10115", "names": ["Müller"]}
+        assert (await office.post("/api/cases/duplicates", json=elsewhere)).json() == {"matches": []}
+        await login(office, "supervisor")
+        mine = (await office.post("/api/cases/duplicates", json=asked)).json()
+        assert mine["matches"][0]["case_id"] == case_id  # the supervisor may open it
+        await login(office, "worker3")  # another team: nothing
+        assert (await office.post("/api/cases/duplicates", json=asked)).json() == {"matches": []}
+        bad = await office.post("/api/cases/duplicates", json={"street": 5})
+        assert bad.status_code == 400
+
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with session_factory(engine)() as db:
+            tokens = (await db.scalars(select(BlindIndex.token))).all()
+            assert tokens
+            for table in ("blind_index", "records", "audit_log"):
+                rows = (await db.execute(text(f"SELECT * FROM {table}"))).all()
+                dump = repr(rows).casefold()
+                for clear in ("hauptstr", "yilmaz", "yılmaz"):
+                    assert clear not in dump
+    finally:
+        await engine.dispose()
+
+
+async def test_the_office_searches_names_addresses_phones_and_references(
+    app: Litestar, client: Client, org: Org
+) -> None:
+    worker = Device(client, await login(client, "worker1"))
+    first, _ = await intake(worker, org, str(org.worker1_id), household("Ayşe Yılmaz", "Hauptstraße", "5"))
+    second, _ = await intake(worker, org, str(org.worker1_id), household("Jonas Berg", "Lindenweg", "12"))
+    event = {"type": "eviction_lawsuit", "date": dt.date.today().isoformat(), "reference": "12 C 345/26"}
+    await worker.push(worker.put("legal_event", new_id(), second, event))
+    async with client_from(app) as office:
+        await login(office, "supervisor")
+
+        async def found(q: str) -> set[str]:
+            response = await office.get("/api/cases", params={"q": q})
+            assert response.status_code == 200, response.text
+            return {c["id"] for c in response.json()}
+
+        assert await found("yilmaz") == {first}
+        assert await found("Hauptstr 5") == {first}
+        assert await found("030 1234567") == {first, second}
+        assert await found("12 C 345") == {second}
+        assert await found("Lindenweg Berg") == {second}
+        assert await found("nirgendwo") == set()
