@@ -6,15 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.support.accounts import Org
+from tests.support.accounts import PASSWORD, Org
 from tests.support.live import LiveServer
+from tests.support.syncing import Device
 from tests.support.tablet import (
     last_sync,
     seed_case,
     server_records,
+    sync_now,
     until_on_server,
     wait_synced,
     worker_tablet,
@@ -38,6 +41,23 @@ async def save(page: Page, title: str) -> None:
     await expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
 
 
+async def approve_closure(base_url: str, case_id: str) -> None:
+    """The supervisor's approval of a requested closure, over the sync API."""
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        response = await client.post(
+            "/api/auth/login",
+            json={"username": "supervisor", "password": PASSWORD, "device_name": "Büro", "device_id": None},
+        )
+        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        device = Device(client, response.json())
+        await device.pull()
+        approval = {"status": "closed", "closed_on": dt.date.today().isoformat()}
+        (result,) = await device.push(
+            device.put("case", case_id, case_id, approval, device.records[case_id]["version"])
+        )
+        assert result["status"] == "applied", result
+
+
 def only(records: list[dict[str, Any]], kind: str, **match: Any) -> dict[str, Any]:
     found = [r for r in records if r["kind"] == kind and all(r["fields"].get(k) == v for k, v in match.items())]
     assert len(found) == 1, (kind, match, [r["fields"] for r in records if r["kind"] == kind])
@@ -59,11 +79,10 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     await context.set_offline(True)
 
     await open_case(page, first.title)
-    # Kontakt in three taps: the case, the channel, save.
-    await page.get_by_role("button", name="Telefon").click()
+    # Kontakt: a phone call now, outgoing and reached, is the form as it opens.
     await page.get_by_label("Kurznotiz (freiwillig)").fill("Rückruf Vermieterin")
     await page.get_by_role("button", name="Kontakt speichern").click()
-    await expect(page.get_by_text("Kontakt: Telefon – Rückruf Vermieterin")).to_be_visible()
+    await expect(page.get_by_text("Kontakt: Telefon · ausgehend – Rückruf Vermieterin")).to_be_visible()
 
     await page.get_by_role("link", name="Neu: Fristen und Termine").click()
     await page.get_by_label("Art", exact=True).select_option("eviction_date")
@@ -133,12 +152,15 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     await page.get_by_label("Ergebnis der Sitzung").fill("Ruhezeiten vereinbart")
     await page.get_by_label("Einigung erzielt").select_option("yes")
     await save(page, second.title)
-    # Closing needs an outcome.
-    await page.get_by_role("button", name="Fall abschließen").click()
+    # The worker requests closure: it needs an outcome and a closing note.
+    await page.get_by_role("button", name="Abschluss beantragen").click()
     await expect(page.get_by_role("alert")).to_have_text("Zum Abschließen bitte das Ergebnis wählen.")
     await page.get_by_label("Ergebnis", exact=True).select_option("secured")
-    await page.get_by_role("button", name="Fall abschließen").click()
-    await expect(page.get_by_role("heading", name="Fall abgeschlossen")).to_be_visible()
+    await page.get_by_role("button", name="Abschluss beantragen").click()
+    await expect(page.get_by_role("alert")).to_have_text("Bitte einen kurzen Abschlussvermerk schreiben.")
+    await page.get_by_label("Abschlussvermerk").fill("Ruhezeiten halten seit drei Wochen.")
+    await page.get_by_role("button", name="Abschluss beantragen").click()
+    await expect(page.get_by_role("heading", name="Abschluss beantragt")).to_be_visible()
 
     # The eviction date in ten days stands out on "Heute".
     await page.get_by_role("link", name="Heute").click()
@@ -185,15 +207,24 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     assert sorted(mediation["party_case_ids"]) == sorted([first.case_id, second.case_id])
     assert mediation["sessions"] == [{"on": day(-1), "outcome": "Ruhezeiten vereinbart"}]
     assert (mediation["topic"], mediation["agreement_reached"]) == ("Lärm im Treppenhaus", True)
-    closed = only(others, "case")
-    assert (closed["status"], closed["outcome"], closed["closed_on"]) == ("closed", "secured", day(0))
+    requested = only(others, "case")
+    assert (requested["status"], requested["outcome"], requested["closing_requested_on"]) == (
+        "closing_requested",
+        "secured",
+        day(0),
+    )
+    # The supervisor approves from the office; the worker's tablet shows the case closed.
+    await approve_closure(live_server.url, second.case_id)
+    await sync_now(page)
+    await open_case_by_url(page, live_server.url, second.case_id, second.title)
+    await expect(page.get_by_role("heading", name="Fall abgeschlossen")).to_be_visible()
 
     # Reopened with a reason, online this time.
     moment = await last_sync(page)
     await open_case_by_url(page, live_server.url, second.case_id, second.title)
     await page.get_by_label("Grund für die Wiederaufnahme").fill("Neue Beschwerde der Nachbarn")
     await page.get_by_role("button", name="Fall wieder öffnen").click()
-    await expect(page.get_by_role("heading", name="Fall abschließen")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Abschluss beantragen")).to_be_visible()
     await wait_synced(page, moment)
     reopened = only(await server_records(live_server.url, second.case_id), "case")
     assert (reopened["status"], reopened["outcome"], reopened["reopen_reason"]) == (
