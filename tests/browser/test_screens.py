@@ -131,8 +131,8 @@ async def test_every_screen_on_the_demo_data(
     await expect(page.locator("#payments-title")).to_contain_text("im Rückstand")
     await shoot(page, screenshots, "arbeit-ratenzahlung", orientation)
     await page.goto(f"{live_server.url}/#/fall/{conflict_case}")
-    await expect(page.get_by_role("heading", name="Fall abschließen")).to_be_visible()
-    await page.get_by_role("heading", name="Fall abschließen").scroll_into_view_if_needed()
+    await expect(page.get_by_role("heading", name="Abschluss beantragen")).to_be_visible()
+    await page.get_by_role("heading", name="Abschluss beantragen").scroll_into_view_if_needed()
     assert await page.evaluate(FITS)
     await page.screenshot(path=screenshots / f"fall-unten-{orientation}.png")
 

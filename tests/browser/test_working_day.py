@@ -91,6 +91,20 @@ async def test_one_working_day_from_intake_to_the_approved_closure(
     title = "Mietrückstand Familie Yılmaz"
     await expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
     case_id = page.url.rsplit("/", 1)[-1]
+    await expect(page.locator("#call-tenant")).to_have_attribute("href", "tel:+49301234567")
+    await expect(page.locator("#open-map")).to_have_attribute(
+        "href", "geo:0,0?q=Hauptstra%C3%9Fe%205%2C%2010115%20Berlin"
+    )
+
+    # Details edited: the risk rises, with its reason.
+    await page.get_by_role("link", name="Bearbeiten").click()
+    await page.get_by_label("Risiko", exact=True).select_option("acute")
+    await page.get_by_label("Begründung der Risikostufe").fill("")
+    await page.get_by_role("button", name="Änderungen speichern").click()
+    await expect(page.get_by_role("alert")).to_have_text("Bitte begründen, warum sich die Risikostufe ändert.")
+    await page.get_by_label("Begründung der Risikostufe").fill("Räumungsklage angekündigt")
+    await page.get_by_role("button", name="Änderungen speichern").click()
+    await expect(page.get_by_text("Begründung der Risikostufe: Räumungsklage angekündigt")).to_be_visible()
 
     # A visit: nobody at home, a card left; the return visit is suggested and planned with the same save.
     await page.get_by_role("link", name="Besuch erfassen").click()
@@ -141,8 +155,8 @@ async def test_one_working_day_from_intake_to_the_approved_closure(
         str(org.worker1_id),
     )
     assert (kase["risk"], kase["risk_reason"], kase["trigger"]) == (
-        "high",
-        "Fristlose Kündigung angedroht",
+        "acute",
+        "Räumungsklage angekündigt",
         "receivables",
     )
     (household,) = of_kind(records, "household", case_id)
