@@ -8,7 +8,7 @@ which sync turns into a per-mutation rejection and the office API into a problem
 - a worker takes on a new case only for themselves in their own team; a supervisor for any worker of the team;
 - closing: a worker requests it (``closing_requested``), only the team's supervisor sets ``closed``; reopening a
   closed case needs a reason;
-- a visit planned by someone else (the supervisor) is theirs to move or cancel; the outcome is the worker's;
+- a visit a supervisor planned is the supervisor's to move or cancel; the outcome is the worker's;
 - the fields naming a record's creator (a note's author, a visit's planner) are the writer, set by the server;
 - a new referral needs the tenant's consent on file for the same case, and that consent must be in force;
 - the reassignment grace: work done at the door before a case was moved to a colleague is still accepted, with a
@@ -146,15 +146,17 @@ def check_case_status(principal: Principal, new: dict[str, Any], old: dict[str, 
             )
 
 
-def check_visit_plan(principal: Principal, new: dict[str, Any], old: dict[str, Any] | None) -> None:
-    """A worker plans and moves their own visits; a visit someone else planned stays theirs to move or cancel.
-
-    Recording the outcome (done, not at home) is always the assigned worker's.
+def check_visit_plan(
+    principal: Principal, new: dict[str, Any], old: dict[str, Any] | None, supervisors: Collection[uuid.UUID]
+) -> None:
+    """A worker plans and moves their own visits (and those a colleague planned before a handover); a visit a
+    supervisor planned stays the supervisor's to move or cancel. ``supervisors`` are the ids of the team's
+    supervisors. Recording the outcome (done, not at home) is always the assigned worker's.
     """
     if old is None or principal.is_supervisor:
         return
     planner = old.get("planned_by")
-    if planner is None or planner == str(principal.user_id):
+    if planner is None or uuid.UUID(str(planner)) not in supervisors:
         return
     moved = [name for name in sorted(PLAN_FIELDS & new.keys()) if new[name] != old.get(name)]
     if new.get("status") == "cancelled" and old.get("status") != "cancelled":

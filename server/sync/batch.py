@@ -60,6 +60,8 @@ class Batch:
     scope_changes: set[uuid.UUID] = field(default_factory=set)
     audit_records: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
     team_members: set[uuid.UUID] = field(default_factory=set)
+    # The supervisors of the writer's team: a visit one of them planned is theirs to move.
+    supervisors: set[uuid.UUID] = field(default_factory=set)
     # Cases this batch created: in the creator's scope at once, though membership is refreshed at the end.
     created_cases: set[uuid.UUID] = field(default_factory=set)
     # Scope answers, looked up once per case and batch: in scope (None), accepted with a flag, or refused ("").

@@ -49,7 +49,7 @@ def check_controlled(
         if kind == "case":
             rules.check_case_status(batch.principal, new, old)
         if kind == "visit":
-            rules.check_visit_plan(batch.principal, new, old)
+            rules.check_visit_plan(batch.principal, new, old, batch.supervisors)
     except RuleViolation as violation:
         raise Rejected.from_rule(violation) from None
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import audit
-from server.auth.models import Device, User
+from server.auth.models import Device, Role, User
 from server.auth.schemas import Principal
 from server.db import begin_write
 from server.problems import BatchTooLarge, Forbidden, ValidationFailed
@@ -197,7 +197,11 @@ async def _apply_all(
 
 
 async def team_members(batch: Batch) -> None:
-    """Load the supervisor's team into the batch: an assignment may only name one of them."""
+    """Load the writer's team into the batch: an assignment may only name one of its members, and a visit one of
+    its supervisors planned is theirs to move."""
+    if batch.principal.team_id is None:
+        return
+    members = (await batch.db.execute(select(User.id, User.role).where(User.team_id == batch.principal.team_id))).all()
     if batch.principal.is_supervisor:
-        members = await batch.db.scalars(select(User.id).where(User.team_id == batch.principal.team_id))
-        batch.team_members = set(members.all())
+        batch.team_members = {user_id for user_id, _ in members}
+    batch.supervisors = {user_id for user_id, role in members if role is Role.SUPERVISOR}

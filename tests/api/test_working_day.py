@@ -214,6 +214,11 @@ async def test_handover_moves_the_case_and_its_open_visits_to_the_new_worker(
         await new.pull()
         assert new.records[case_id]["fields"]["handover_note"] == "Frau Y. erwartet Rückruf wegen Jobcenter."
         assert new.records[visit]["fields"]["assigned_worker_id"] == str(org.worker2_id)
+        # The visit worker1 planned is now worker2's to move; a supervisor's plan would not be.
+        later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=6)).isoformat()
+        version = new.records[visit]["version"]
+        (moved,) = await new.push(new.put("visit", visit, case_id, {"planned_at": later}, base=version))
+        assert moved["status"] == "applied"
     await old.pull()
     assert case_id in old.purged
     assert not [r for r in old.records.values() if r["case_id"] == case_id]

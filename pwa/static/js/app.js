@@ -36,6 +36,7 @@ const app = {
   unsent: 0, // changes in the outbox, as last counted
   users: new Map(), // user id -> display name
   activeUsers: null, // ids of the team members who may be assigned work (null: not known yet)
+  supervisors: new Set(), // ids of the team's supervisors: a visit one of them planned is theirs to move
   deviceId: () => localStorage.getItem("doorstep.device_id"),
   isSupervisor: () => app.owner?.role === "supervisor",
   navigate: (hash) => {
@@ -422,8 +423,14 @@ async function startApp() {
   checkStorage().catch(() => {});
   data.setKey(app.key);
   app.users = new Map([[app.owner.id, app.owner.display_name]]);
+  app.supervisors = new Set();
   const cachedUsers = await store.getMeta("users");
-  if (cachedUsers) for (const [id, name] of await openJSON(app.key, cachedUsers, "users")) app.users.set(id, name);
+  if (cachedUsers) {
+    for (const [id, name, role] of await openJSON(app.key, cachedUsers, "users")) {
+      app.users.set(id, name);
+      if (role === "supervisor") app.supervisors.add(id);
+    }
+  }
   $("lock-button").hidden = false;
   $("logout-button").hidden = false;
   renderNav();
@@ -447,7 +454,10 @@ async function loadUsers() {
     const users = await api("GET", "/api/users");
     for (const user of users) app.users.set(user.id, user.display_name);
     app.activeUsers = new Set(users.filter((user) => user.active !== false).map((user) => user.id));
-    await store.setMeta("users", await sealJSON(app.key, [...app.users], "users"));
+    app.supervisors = new Set(users.filter((user) => user.role === "supervisor").map((user) => user.id));
+    const roles = new Map(users.map((user) => [user.id, user.role]));
+    const kept = [...app.users].map(([id, name]) => [id, name, roles.get(id) || null]);
+    await store.setMeta("users", await sealJSON(app.key, kept, "users"));
   } catch {
     // offline or not allowed: the names stored last time stay
   }

@@ -37,8 +37,8 @@ async function form(main, { app, caseId, visit, draftId }) {
     plan_return: draft.plan_return ?? true,
     return_at: draft.return_at || "",
   };
-  // A visit this worker planned (or any, for a supervisor) can be moved here; one the supervisor planned cannot.
-  const movable = visit && f.status === "planned" && (app.isSupervisor() || !f.planned_by || f.planned_by === app.owner.id);
+  // A worker moves the visits they (or a colleague before a handover) planned; one a supervisor planned stays theirs.
+  const movable = visit && f.status === "planned" && (app.isSupervisor() || !f.planned_by || !app.supervisors.has(f.planned_by));
 
   const saved = h("p", { class: "muted autosave", role: "status", "aria-live": "polite" }, draft.text ? t("visit.draft_restored") : "");
   const read = () => ({
