@@ -116,7 +116,7 @@ async function form(main, { app, caseId, visit, draftId }) {
       await data.create("visit", caseId, { planned_at: returnAt.toISOString(), status: "planned", assigned_worker_id: app.owner.id, purpose: t("visit.return_purpose", {}, "", "de") });
     }
     if (value.status === "done") await data.create("contact", caseId, { channel: value.channel, at: visitedAt, visit_id: id });
-    if (value.text.trim()) await data.create("note", caseId, { text: value.text, visit_id: id });
+    if (value.text.trim()) await data.create("note", caseId, { text: value.text, visit_id: id, author_id: app.owner.id, written_at: new Date().toISOString() });
     await data.drafts.drop(draftId);
     toast(returnAt ? t("visit.saved_return", { when: moment(returnAt.toISOString()) }) : t("visit.saved"));
     app.navigate(`#/fall/${caseId}`);
