@@ -30,6 +30,7 @@ from server.logs import configure_logging
 from server.problems import Problem
 from server.push import VapidError, load_or_create
 from server.records import clock
+from server.records.calendar import Region
 from server.records.keyring import Keyring, KeyringError
 from server.records.scope import refresh_membership
 from server.settings import Settings, SettingsError
@@ -315,6 +316,21 @@ async def _cmd_housekeeping(args: argparse.Namespace, settings: Settings) -> int
     return await _with_db(settings, work)
 
 
+async def _cmd_set_region(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        region = Region(args.country.upper(), args.land.upper() if args.land else None)
+    except ValueError as exc:
+        print(f"Not set: {exc}.", file=sys.stderr)
+        return 2
+
+    async def work(sessions: Sessions) -> int:
+        await auth.set_region(sessions, region.country, region.subdivision)
+        print(f"Region set: {region.country}{f' / {region.subdivision}' if region.subdivision else ''}")
+        return 0
+
+    return await _with_db(settings, work)
+
+
 async def _cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     await _prepare(settings, demo=True)
     return 0
@@ -365,6 +381,9 @@ def _parser() -> argparse.ArgumentParser:
         help="SEQ:HASH of a head printed earlier: the entry must still be there",
     )
     sub.add_parser("housekeeping", help="expire sessions, drop old sync results and push jobs, compact old tombstones")
+    region = sub.add_parser("set-region", help="the country (DE, AT) and Land whose law and holidays apply")
+    region.add_argument("country")
+    region.add_argument("land", nargs="?", help="the Land's code, e.g. BE, BY, NW (Germany)")
     return parser
 
 
@@ -383,6 +402,7 @@ _ASYNC_COMMANDS: dict[str, Command] = {
     "erase-case": _cmd_erase_case,
     "verify-audit": _cmd_verify_audit,
     "housekeeping": _cmd_housekeeping,
+    "set-region": _cmd_set_region,
 }
 
 

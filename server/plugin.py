@@ -40,9 +40,10 @@ from server.push import Dispatcher, dispatcher_task, load_or_create
 from server.push.controller import PushController
 from server.push.service import PushService
 from server.records import blind
-from server.records.controller import CaseController
+from server.records.controller import CalendarController, CaseController
 from server.records.keyring import Keyring
 from server.records.service import CaseReads
+from server.records.upgrade import upgrade_stored
 from server.reports.controller import AnnualReportPage, ReportController
 from server.reports.service import Reports
 from server.resources import PWA_DIR
@@ -88,6 +89,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     if settings.migrate_on_start:
         await migrate(engine)
     await keyring.load(engine)
+    await upgrade_stored(sessions, keyring)
     await blind.rebuild_if_stale(sessions, keyring)
     keys = load_or_create(settings.keys_dir)
     dispatcher = Dispatcher(sessions, settings, keys) if settings.push_enabled else None
@@ -125,7 +127,7 @@ class DoorstepPlugin(InitPluginProtocol):
             engine,
             keyring,
             AuthState(engine=engine, sessions=sessions, settings=settings),
-            CaseReads(sessions=sessions, keyring=keyring),
+            CaseReads(sessions=sessions, keyring=keyring, time_zone=settings.report_time_zone),
             Reports(sessions=sessions, keyring=keyring, time_zone=settings.report_time_zone),
         ):
             app_config.state[type(value).__name__] = value
@@ -140,6 +142,7 @@ class DoorstepPlugin(InitPluginProtocol):
                     AdminController,
                     TeamController,
                     CaseController,
+                    CalendarController,
                     ConflictController,
                     PushController,
                     ReportController,

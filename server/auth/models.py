@@ -35,6 +35,11 @@ class Organisation(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Where the organisation works: its legal deadlines follow this country's law and (in Germany) this Land's
+    # public holidays. ISO 3166-1 alpha-2 ("DE", "AT") and the Land's code ("BE", "BY"), or none for a whole
+    # country's common holidays.
+    country: Mapped[str] = mapped_column(String(2), default="DE", server_default="DE")
+    subdivision: Mapped[str | None] = mapped_column(String(10), default=None)
 
 
 class Team(Base):

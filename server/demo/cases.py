@@ -274,7 +274,7 @@ def _case_records(batch: _Batch, rng: random.Random, team: DemoTeam, index: int,
             case_id,
             {
                 "type": "court_date",
-                "date": court.isoformat(),
+                "scheduled_at": _moment(court, 9, 30),
                 "court": "Amtsgericht Beispielstadt",
                 "reference": f"{rng.randrange(10, 99)} C {rng.randrange(100, 999)}/26",
             },
@@ -294,7 +294,12 @@ def _case_records(batch: _Batch, rng: random.Random, team: DemoTeam, index: int,
         batch.add(
             "legal_event",
             case_id,
-            {"type": "notice_to_quit", "date": (opened + dt.timedelta(days=2)).isoformat()},
+            {
+                "type": "notice_to_quit",
+                "notice_kind": "both",
+                "dated_on": (opened + dt.timedelta(days=1)).isoformat(),
+                "served_on": (opened + dt.timedelta(days=2)).isoformat(),
+            },
         )
     if kind in ("rent_arrears", "energy_debt") and index % 2 == 1:
         rate = rng.randrange(40, 150) * 100

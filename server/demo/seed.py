@@ -10,6 +10,7 @@ from server.auth.models import Organisation, Role, Team, User
 from server.auth.passwords import hash_password
 from server.db import begin_write, utcnow
 from server.demo.cases import DemoTeam, seed_cases
+from server.records import blind
 from server.records.keyring import Keyring
 
 __all__ = ["DEFAULT_DEMO_PASSWORD", "DEMO_USERS", "DemoLogin", "seed_demo"]
@@ -42,7 +43,7 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], keyring: Keyring
         await begin_write(db)
         if (await db.scalar(select(func.count()).select_from(User))) or 0:
             return False
-        org = Organisation(name="Wohnbau Beispiel eG")
+        org = Organisation(name="Wohnbau Beispiel eG", country="DE", subdivision="BE")
         db.add(org)
         await db.flush()
         team = Team(organisation_id=org.id, name="Team Nord")
@@ -62,4 +63,5 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], keyring: Keyring
         team_ids = DemoTeam(team.id, [users["worker1"].id, users["worker2"].id], users["supervisor"].id)
         await seed_cases(db, keyring, team_ids, utcnow().date())
         await db.commit()
-        return True
+    await blind.rebuild_if_stale(sessions, keyring, force=True)  # the demo households, for the duplicate check
+    return True

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db import begin_write
@@ -152,14 +153,14 @@ async def find(db: AsyncSession, team_id: uuid.UUID, asked: dict[bytes, str]) ->
     return sorted(matches.values(), key=lambda m: (m.reason != "address", str(m.case_id)))
 
 
-async def rebuild_if_stale(sessions: async_sessionmaker[AsyncSession], keyring: Keyring) -> int:
-    """Build the index when it was built with another key or never (a new installation, an upgrade). Returns the
-    number of households indexed now."""
+async def rebuild_if_stale(sessions: async_sessionmaker[AsyncSession], keyring: Keyring, *, force: bool = False) -> int:
+    """Build the index when it was built with another key or never (a new installation, an upgrade), or when
+    ``force``d after records were written around sync (the demo seed). Returns the number of households indexed."""
     fingerprint = key_id(keyring.index)
     async with sessions() as db:
         await begin_write(db)
         state = await db.get(BlindIndexState, 1)
-        if state is not None and state.key_id == fingerprint:
+        if state is not None and state.key_id == fingerprint and not force:
             return 0
         await db.execute(delete(BlindIndex))
         store = RecordStore(db, keyring)
@@ -174,5 +175,8 @@ async def rebuild_if_stale(sessions: async_sessionmaker[AsyncSession], keyring: 
             db.add(BlindIndexState(id=1, key_id=fingerprint))
         else:
             state.key_id = fingerprint
-        await db.commit()
+        try:
+            await db.commit()
+        except IntegrityError:
+            return 0  # another process built it at the same moment
     return len(households)

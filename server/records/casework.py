@@ -12,6 +12,7 @@ import msgspec
 from server.records.assessment import BenefitKind
 from server.records.fields import (
     Cents,
+    Moment,
     PositiveCents,
     RecordFields,
     Short,
@@ -47,24 +48,72 @@ class Action(RecordFields, kw_only=True, forbid_unknown_fields=True):
         return self.owner_id
 
 
+LegalEventType = Literal[
+    # Germany
+    "reminder",
+    "notice_to_quit",
+    "court_notice_to_agency",
+    "eviction_lawsuit",
+    "court_date",
+    "default_judgment",
+    "judgment",
+    "settlement",
+    "eviction_period",
+    "payment_commitment",
+    "bailiff_notice",
+    "eviction_date",
+    "eviction_cancelled",
+    "eviction_done",
+    # Austria (court_date, judgment, eviction_lawsuit and eviction_date are shared)
+    "termination_notice",
+    "municipality_notice",
+    "eviction_order",
+    "eviction_postponement",
+]
+# The types whose main date is an appointment (with a time): a hearing, the bailiff's eviction.
+APPOINTMENTS = frozenset({"court_date", "eviction_date"})
+
+
 class LegalEvent(RecordFields, kw_only=True, forbid_unknown_fields=True):
-    """Mahnung, Kündigung, Räumungsklage, Gerichtstermin, Räumungstermin: each with a date."""
+    """A step of the legal procedure (docs/legal.md): a letter, a lawsuit, a hearing, a judgment, an eviction.
+
+    Each date says what it is: ``dated_on`` the date on the letter or decision, ``served_on`` its service or receipt
+    (Zustellung; for a lawsuit the Rechtshängigkeit), ``scheduled_at`` a hearing's or eviction's appointment,
+    ``until_on`` the end of a granted period. The deadlines that follow are computed (server/records/deadlines.py).
+    """
 
     KIND = "legal_event"
-    REQUIRED_ON_CREATE = frozenset({"type", "date"})
+    REQUIRED_ON_CREATE = frozenset({"type"})
 
-    type: Literal["reminder", "notice_to_quit", "eviction_lawsuit", "court_date", "eviction_date"]
-    date: dt.date
-    received_on: dt.date | None = None
+    type: LegalEventType
+    dated_on: dt.date | None = None
+    served_on: dt.date | None = None
+    scheduled_at: Moment | None = None
+    until_on: dt.date | None = None
+    # For a notice to quit: fristlos (§ 543 Abs. 2 Nr. 3 BGB), ordentlich (§ 573 BGB), or fristlos, hilfsweise
+    # ordentlich.
+    notice_kind: Literal["extraordinary", "ordinary", "both"] | None = None
     court: Short = ""
     reference: Annotated[str, msgspec.Meta(max_length=100)] = ""
     notes: Text = ""
+
+    def __post_init__(self) -> None:
+        must(
+            any(d is not None for d in (self.dated_on, self.served_on, self.scheduled_at, self.until_on)),
+            "a legal event needs at least one date (dated_on, served_on, scheduled_at or until_on)",
+            "dated_on",
+        )
+        must(
+            self.type == "notice_to_quit" or self.notice_kind is None, "only a notice to quit has a kind", "notice_kind"
+        )
 
     def clear_status(self) -> str | None:
         return self.type
 
     def clear_at(self) -> dt.datetime | None:
-        return day_start(self.date)
+        if self.scheduled_at is not None:
+            return self.scheduled_at
+        return day_start(self.until_on or self.served_on or self.dated_on)
 
 
 class BenefitApplication(RecordFields, kw_only=True, forbid_unknown_fields=True):
@@ -78,6 +127,10 @@ class BenefitApplication(RecordFields, kw_only=True, forbid_unknown_fields=True)
     submitted_on: dt.date | None = None
     expected_decision_on: dt.date | None = None
     decided_on: dt.date | None = None
+    # When the decision reached the household (else it counts as known on the fourth day after decided_on, when
+    # it was posted: § 37 Abs. 2 SGB X), and whether it lacked the instructions on how to object (§ 66 SGG).
+    notified_on: dt.date | None = None
+    instructions_missing: bool = False
     decision: Literal["pending", "granted", "partly_granted", "refused", "withdrawn"] = "pending"
     amount_cents: Cents | None = None
     form: Literal["grant", "loan"] | None = None

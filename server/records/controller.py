@@ -11,9 +11,10 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK
 
 from server.auth.schemas import Principal
+from server.records.calendar import CalendarOut
 from server.records.service import CaseDetail, CaseFilters, CaseReads, CaseSummary, DuplicateAnswer, DuplicateQuery
 
-__all__ = ["CaseController"]
+__all__ = ["CalendarController", "CaseController"]
 
 
 class CaseController(Controller):
@@ -56,3 +57,15 @@ class CaseController(Controller):
     ) -> CaseDetail:
         """One case with its records. A case outside the caller's scope is 404, as if it did not exist."""
         return await cases.detail(principal, case_id)
+
+
+class CalendarController(Controller):
+    """``/api/calendar``: the organisation's public holidays, so that the tablet computes deadlines offline."""
+
+    path = "/api/calendar"
+    tags = ["cases"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/")
+    async def calendar(self, principal: NamedDependency[Principal], cases: NamedDependency[CaseReads]) -> CalendarOut:
+        """The region (country, Land) and its public holidays from two years back to two years ahead."""
+        return await cases.calendar()

@@ -5,8 +5,10 @@ and moments are ``datetime`` (RFC 3339). The fields the protocol fixes keep exac
 values; every other field has a default, so a record carrying only the fixed fields is valid.
 
 Evolving a kind: add a field with a default and bump :data:`SCHEMA_VERSION`; never change an existing
-annotation. Unknown fields are refused (``forbid_unknown_fields``), so a client never believes it saved a
-field this server would have dropped.
+annotation, or, when a field's meaning must change (version 2 split a legal event's ``date``), translate the old
+form on the way in and out (:mod:`server.records.legacy`) and rewrite the stored records once. Unknown fields
+are refused (``forbid_unknown_fields``), so a client never believes it saved a field this server would have
+dropped.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ __all__ = [
     "Visit",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 # --- household ---------------------------------------------------------------------------------------------
@@ -172,6 +174,9 @@ class Case(RecordFields, kw_only=True, forbid_unknown_fields=True):
     handover_from: uuid.UUID | None = None
     handover_note: Text = ""
     handed_over_on: dt.date | None = None
+    # When a notice to quit was last cured within the Schonfrist (§ 569 Abs. 3 Nr. 2 Satz 2 BGB: only once in two
+    # years); the deadline rules show the Schonfrist as unavailable within two years of it.
+    schonfrist_used_on: dt.date | None = None
 
     WRITER_FIELDS: ClassVar[frozenset[str]] = frozenset({"intake_by"})
     IMMUTABLE_FIELDS: ClassVar[frozenset[str]] = frozenset({"intake_by"})

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import ColumnElement, select
@@ -15,11 +16,15 @@ from server import audit
 from server.auth.schemas import Principal
 from server.db import begin_write, utcnow
 from server.problems import NotFound
-from server.records import blind, search
+from server.records import blind, deadlines, search
+from server.records.calendar import Calendar, CalendarOut, Region, region_of
+from server.records.deadlines import DeadlineOut
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.scope import in_scope, scope_case_ids
 from server.records.store import RecordStore, StoredRecord
+
+_BERLIN = ZoneInfo("Europe/Berlin")
 
 __all__ = [
     "CaseDetail",
@@ -75,10 +80,12 @@ class CaseSummary(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class CaseDetail(msgspec.Struct, kw_only=True, frozen=True):
-    """A case with every live record that belongs to it."""
+    """A case with every live record that belongs to it, and the deadlines that follow from them."""
 
     case: RecordOut
     records: list[RecordOut]
+    # The legal deadlines of the case (docs/legal.md), by due date; ``done`` when its generated action is done.
+    deadlines: list[DeadlineOut] = msgspec.field(default_factory=list)
     # Records whose stored ciphertext failed its integrity check: left out of ``records`` (and the case's fields
     # are null when the case record itself is damaged) until an administrator restores them.
     damaged: list[uuid.UUID] = msgspec.field(default_factory=list)
@@ -198,11 +205,17 @@ def _uuid_or_none(value: object) -> uuid.UUID | None:
 
 
 async def case_detail(
-    sessions: async_sessionmaker[AsyncSession], keyring: Keyring, principal: Principal, case_id: uuid.UUID
+    sessions: async_sessionmaker[AsyncSession],
+    keyring: Keyring,
+    principal: Principal,
+    case_id: uuid.UUID,
+    zone: ZoneInfo = _BERLIN,
 ) -> CaseDetail:
-    """The case and its live records, decrypted. Out of scope is ``404`` and is audited as a denial."""
+    """The case and its live records, decrypted, with its deadlines. Out of scope is ``404`` and is audited as a
+    denial."""
     async with sessions() as db:
         await begin_write(db)
+        region = await region_of(db)
         allowed = await in_scope(db, principal, case_id)
         records = []
         damaged: list[uuid.UUID] = []
@@ -243,7 +256,29 @@ async def case_detail(
         case=RecordOut.of(case),
         records=[RecordOut.of(r) for r in records if r.kind != "case" and r.id not in broken],
         damaged=sorted(broken),
+        deadlines=case_deadlines(region, case.fields or {}, records, zone),
     )
+
+
+def case_deadlines(
+    region: Region, case: dict[str, Any], records: list[StoredRecord], zone: ZoneInfo
+) -> list[DeadlineOut]:
+    """The deadlines of one case from its records; one is done when the action it generated is done."""
+
+    def of(kind: str) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+        return [(r.id, r.fields) for r in records if r.kind == kind and r.fields is not None and not r.deleted]
+
+    done = {r.id for r in records if r.kind == "action" and (r.fields or {}).get("status") == "done"}
+    found = deadlines.compute(
+        region.country,
+        Calendar(region),
+        case,
+        of("legal_event"),
+        of("benefit_application"),
+        utcnow().astimezone(zone).date(),
+        lambda text: dt.datetime.fromisoformat(text).astimezone(zone).date(),
+    )
+    return [d.out(deadlines.action_id(d) in done) for d in found]
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +287,7 @@ class CaseReads:
 
     sessions: async_sessionmaker[AsyncSession]
     keyring: Keyring
+    time_zone: str = "Europe/Berlin"
 
     async def list(self, principal: Principal, filters: CaseFilters) -> list[CaseSummary]:
         """The caller's cases; see :func:`list_cases`."""
@@ -259,7 +295,13 @@ class CaseReads:
 
     async def detail(self, principal: Principal, case_id: uuid.UUID) -> CaseDetail:
         """One case in the caller's scope; see :func:`case_detail`."""
-        return await case_detail(self.sessions, self.keyring, principal, case_id)
+        return await case_detail(self.sessions, self.keyring, principal, case_id, ZoneInfo(self.time_zone))
+
+    async def calendar(self) -> CalendarOut:
+        """The organisation's region and its public holidays around today, for the tablet's deadlines."""
+        async with self.sessions() as db:
+            region = await region_of(db)
+        return Calendar(region).listing(utcnow().astimezone(ZoneInfo(self.time_zone)).date())
 
     async def duplicates(self, principal: Principal, query: DuplicateQuery) -> DuplicateAnswer:
         """Open cases of the caller's team that may be this household (the blind index, docs/security.md case 42).

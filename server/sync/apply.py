@@ -13,8 +13,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
+
 from server.db import utcnow
-from server.records import rules
+from server.records import legacy, rules
 from server.records.keyring import CaseShredded
 from server.records.models import Record
 from server.records.schemas import KINDS, Conflict, RecordFields
@@ -76,6 +78,8 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
         raise Rejected("validation", "The record exists with another kind or case.", "case_id")
     if row is None and m.base_version is not None:
         raise Rejected("not-found", UNKNOWN_RECORD)
+    if row is None and legacy.needs_upgrade(m.kind, m.fields):
+        m = msgspec.structs.replace(m, fields=legacy.upgrade(m.kind, m.fields))
     schema = KINDS[m.kind]
     checks.no_broken_text(m.fields)
     creating_case = m.kind == "case" and row is None
@@ -125,6 +129,8 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
     current = (await batch.store.decrypt([row]))[0]
     checks.intact(batch, row.id)
     stored_fields = current.fields or {}
+    if legacy.needs_upgrade(m.kind, m.fields):
+        m = msgspec.structs.replace(m, fields=legacy.upgrade(m.kind, m.fields, stored_fields))
     if flag is not None:
         checks.grace(m, row, stored_fields)
     if row.deleted:

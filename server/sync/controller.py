@@ -43,7 +43,7 @@ class SyncController(Controller):
         schema_version: FromQuery[int | None] = None,
     ) -> PullResponse:
         """The next page of changes in the caller's scope after ``cursor``, and the cases to purge."""
-        return await sync.pull(principal, cursor=cursor, limit=limit, protocol=protocol)
+        return await sync.pull(principal, cursor=cursor, limit=limit, protocol=protocol, schema_version=schema_version)
 
 
 class ResolveRequest(msgspec.Struct, kw_only=True, frozen=True):

@@ -8,6 +8,8 @@ in ``purge``. Every delivered record is audited as a read.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,9 +17,10 @@ from server import audit
 from server.auth.schemas import Principal
 from server.db import begin_write
 from server.problems import CursorExpired, UpgradeRequired, ValidationFailed
-from server.records import clock
+from server.records import clock, legacy
 from server.records.keyring import Keyring
 from server.records.models import Record, ScopeEvent, ScopeMember
+from server.records.schemas import SCHEMA_VERSION
 from server.records.scope import subject_of
 from server.records.store import RecordStore
 from server.sync.cursor import Cursor, CursorInvalid, decode_cursor, encode_cursor
@@ -48,8 +51,10 @@ async def pull_page(
     cursor_text: str | None,
     limit: int,
     protocol: int | None = None,
+    schema_version: int | None = None,
 ) -> PullResponse:
-    """One page of changes in the caller's scope after the cursor, in ``(seq, id)`` order."""
+    """One page of changes in the caller's scope after the cursor, in ``(seq, id)`` order. A client of an older
+    ``schema_version`` gets the fields in its form (:mod:`server.records.legacy`)."""
     if protocol is not None and protocol < MIN_PROTOCOL_VERSION:
         raise UpgradeRequired("This client speaks an old protocol; update the app.", min_protocol=MIN_PROTOCOL_VERSION)
     if protocol is not None and protocol > PROTOCOL_VERSION:
@@ -139,7 +144,7 @@ async def pull_page(
             case_id=r["case_id"],
             version=r["version"],
             deleted=r["deleted"],
-            fields=None if r["deleted"] else fields,
+            fields=None if r["deleted"] else _as_read(r["kind"], fields, schema_version),
             flag=r["flag"],
         )
         for r, fields in zip(found, opened, strict=True)
@@ -186,3 +191,12 @@ def _expired(cursor: Cursor, horizon: int) -> bool:
     if not cursor.seq:
         return False
     return cursor.seq < horizon or (cursor.seq == horizon and cursor.after_id is not None)
+
+
+def _as_read(kind: str, fields: dict[str, Any] | None, schema_version: int | None) -> dict[str, Any] | None:
+    """Fields in the form the client reads: the current one, or a version 1 client's."""
+    if fields is None:
+        return None
+    current = legacy.upgrade(kind, fields) if legacy.needs_upgrade(kind, fields) else fields
+    older = legacy.downgrade(kind, current, schema_version or SCHEMA_VERSION)
+    return None if older is None else dict(older)

@@ -61,7 +61,13 @@ class SyncService:
         )
 
     async def pull(
-        self, principal: Principal, *, cursor: str | None, limit: int, protocol: int | None = None
+        self,
+        principal: Principal,
+        *,
+        cursor: str | None,
+        limit: int,
+        protocol: int | None = None,
+        schema_version: int | None = None,
     ) -> PullResponse:
         """One page of changes after ``cursor``; see :func:`server.sync.pull.pull_page`."""
         return await pull_page(
@@ -73,6 +79,7 @@ class SyncService:
             cursor_text=cursor,
             limit=limit,
             protocol=protocol,
+            schema_version=schema_version,
         )
 
     async def conflicts(self, principal: Principal, *, status: str = "open") -> list[ConflictView]:

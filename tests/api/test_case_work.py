@@ -17,7 +17,13 @@ pytestmark = pytest.mark.usefixtures("org")
 
 GOOD: dict[str, dict[str, Any]] = {
     "contact": {"channel": "phone", "at": "2026-11-20T09:15:00+01:00", "summary": "Rückruf Jobcenter"},
-    "legal_event": {"type": "eviction_date", "date": "2026-12-10", "court": "Amtsgericht Beispielstadt"},
+    "legal_event": {
+        "type": "eviction_date",
+        "scheduled_at": "2026-12-10T09:00:00+01:00",
+        "dated_on": "2026-11-02",
+        "served_on": "2026-11-05",
+        "court": "Amtsgericht Beispielstadt",
+    },
     "action": {"title": "Wohngeldantrag einreichen", "due_on": "2026-12-01"},
     "benefit_application": {
         "kind": "debt_takeover_loan",
@@ -58,8 +64,10 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     ("benefit_application", {**GOOD["benefit_application"], "kind": "lottery"}, "kind", "enum"),
     ("benefit_application", {**GOOD["benefit_application"], "amount_cents": -1}, "amount_cents", ">="),
-    ("legal_event", {"type": "eviction_date", "date": "10.12.2026"}, "date", "date"),
-    ("legal_event", {"type": "summons", "date": "2026-12-10"}, "type", "enum"),
+    ("legal_event", {"type": "eviction_date", "served_on": "10.12.2026"}, "served_on", "date"),
+    ("legal_event", {"type": "eviction_date"}, "dated_on", "at least one date"),
+    ("legal_event", {"type": "judgment", "dated_on": "2026-12-10", "notice_kind": "both"}, "notice_kind", "notice"),
+    ("legal_event", {"type": "summons", "dated_on": "2026-12-10"}, "type", "enum"),
     ("action", {"title": "", "due_on": "2026-12-01"}, "title", "length"),
     ("action", {"title": "Antrag"}, "due_on", "needs the field"),
     ("consent", {**GOOD["consent"], "withdrawn_on": "2026-11-01"}, "withdrawn_on", "before it was given"),

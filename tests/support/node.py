@@ -41,11 +41,12 @@ def _run(script: str, stdin: str = "") -> Any:
 
 
 def run_js(module: str, expression: str, cases: list[Any]) -> list[Any]:
-    """``expression`` (a function of one case; the module is imported as ``m``) applied to every case."""
+    """``expression`` (a function of one case, which may return a promise; the module is imported as ``m``) applied
+    to every case."""
     script = (
         f"import * as m from {json.dumps((JS_DIR / module).as_uri())};\n"
         "let input = ''; for await (const chunk of process.stdin) input += chunk;\n"
-        f"process.stdout.write(JSON.stringify(JSON.parse(input).map({expression})));\n"
+        f"process.stdout.write(JSON.stringify(await Promise.all(JSON.parse(input).map({expression}))));\n"
     )
     answer: list[Any] = _run(script, json.dumps(cases))
     return answer

@@ -5,6 +5,7 @@ import { overlayOf } from "./sync.js";
 import { t } from "./i18n.js";
 import { reportError, today, uuid7 } from "./ui.js";
 import { addDays, installmentState as standing, monthlyBalance } from "./rules.js";
+import { derivedId } from "./deadlines.js";
 
 export { monthlyBalance };
 
@@ -144,15 +145,7 @@ export function latestAssessment(records) {
 
 // --- follow-ups: actions the records call for -----------------------------------------------------------------
 
-/** A UUID derived from a source record and a rule, so every device that derives a follow-up writes one record. */
-export async function derivedId(sourceId, rule) {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${sourceId}|${rule}`)));
-  const b = digest.slice(0, 16);
-  b[6] = (b[6] & 0x0f) | 0x80; // version 8: a name-based id of our own
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+export { derivedId };
 
 /** How an installment agreement stands today (see ``rules.js``). */
 export function installmentState(fields, onDay = today()) {

@@ -1,0 +1,173 @@
+"""Legal events and their deadlines on the server (docs/legal.md): the dates that say what they are, a version 1
+client's ``date`` translated both ways, stored old events rewritten once at start, the deadlines of a case with
+their rule ids and basis, a deadline done through its action, the region and its holidays."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import anyio.to_thread
+import httpx
+import msgspec
+import pytest
+from litestar import Litestar
+from sqlalchemy import select, update
+
+from server.cli import main as cli_main
+from server.crypto.aead import associated_data, seal
+from server.db import create_engine, session_factory
+from server.records.deadlines import derived_id
+from server.records.keyring import Keyring
+from server.records.models import Record
+from server.records.upgrade import upgrade_stored
+from server.settings import Settings
+from tests.support.accounts import Org, login
+from tests.support.app import client_from
+from tests.support.cases import supervisor_creates_case
+from tests.support.syncing import Device, new_id
+
+Client = httpx.AsyncClient
+
+
+async def set_region(settings: Settings, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
+    code: int = await anyio.to_thread.run_sync(lambda: cli_main(["set-region", *args]))
+    return code
+
+
+async def test_a_version_1_date_is_translated_on_the_way_in_and_out(app: Litestar, client: Client, org: Org) -> None:
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    hearing, letter = new_id(), new_id()
+    results = await worker.push(
+        worker.put("legal_event", hearing, case_id, {"type": "court_date", "date": "2026-12-10"}),
+        worker.put(
+            "legal_event", letter, case_id, {"type": "reminder", "date": "2026-11-02", "received_on": "2026-11-04"}
+        ),
+    )
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    await worker.pull()
+    assert worker.records[hearing]["fields"]["scheduled_at"] == "2026-12-10T00:00:00+01:00"
+    assert (worker.records[letter]["fields"]["dated_on"], worker.records[letter]["fields"]["served_on"]) == (
+        "2026-11-02",
+        "2026-11-04",
+    )
+    assert "date" not in worker.records[letter]["fields"]
+    # A version 1 client reads its own form back.
+    page = (await client.get("/api/sync/pull", params={"schema_version": 1})).json()
+    old = {c["id"]: c["fields"] for c in page["changes"]}
+    assert (old[hearing]["date"], old[letter]["date"], old[letter]["received_on"]) == (
+        "2026-12-10",
+        "2026-11-02",
+        "2026-11-04",
+    )
+    # A change of the date alone (an old outbox) finds the type in the stored event.
+    version = worker.records[hearing]["version"]
+    (moved,) = await worker.push(worker.put("legal_event", hearing, case_id, {"date": "2026-12-17"}, base=version))
+    assert moved["status"] == "applied"
+    await worker.pull()
+    assert worker.records[hearing]["fields"]["scheduled_at"] == "2026-12-17T00:00:00+01:00"
+
+
+async def test_stored_events_of_version_1_are_rewritten_once_at_start(
+    app: Litestar, client: Client, org: Org, settings: Settings
+) -> None:
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    event = new_id()
+    (made,) = await worker.push(
+        worker.put("legal_event", event, case_id, {"type": "judgment", "dated_on": "2026-11-01"})
+    )
+    engine = create_engine(settings.resolved_database_url)
+    keyring = Keyring(settings)
+    await keyring.load(engine)
+    sessions = session_factory(engine)
+    try:
+        # The event as version 1 stored it: one "date", sealed under schema version 1.
+        async with sessions() as db:
+            key = (await keyring.data_keys(db, [uuid.UUID(case_id)]))[uuid.UUID(case_id)]
+            aad = associated_data("legal_event", uuid.UUID(event), uuid.UUID(case_id), "fields", 1, key.dek_id)
+            plain = msgspec.json.encode({"type": "judgment", "date": "2026-11-01", "received_on": "2026-11-03"})
+            blob = seal(key.key, plain, aad, kek_version=key.kek_version, dek_id=key.dek_id)
+            await db.execute(
+                update(Record)
+                .where(Record.id == uuid.UUID(event))
+                .values(blob=blob, schema_version=1, field_versions={"type": made["version"], "date": made["version"]})
+            )
+            await db.commit()
+        assert await upgrade_stored(sessions, keyring) == 1
+        assert await upgrade_stored(sessions, keyring) == 0
+        async with sessions() as db:
+            row = (await db.scalars(select(Record).where(Record.id == uuid.UUID(event)))).one()
+            assert row.schema_version == 2
+            assert row.version > made["version"]
+    finally:
+        await engine.dispose()
+    await worker.pull()
+    fields = worker.records[event]["fields"]
+    assert (fields["dated_on"], fields["served_on"], fields.get("date")) == ("2026-11-01", "2026-11-03", None)
+
+
+async def test_the_case_detail_lists_its_deadlines_with_rule_and_basis(
+    app: Litestar, client: Client, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert await set_region(settings, monkeypatch, "DE", "BE") == 0
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    notice, lawsuit = new_id(), new_id()
+    served = dt.date.today() - dt.timedelta(days=3)
+    results = await worker.push(
+        worker.put(
+            "legal_event", notice, case_id, {"type": "notice_to_quit", "notice_kind": "both", "served_on": "2026-09-01"}
+        ),
+        worker.put("legal_event", lawsuit, case_id, {"type": "eviction_lawsuit", "served_on": served.isoformat()}),
+    )
+    assert [r["status"] for r in results] == ["applied", "applied"]
+
+    def deadlines(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {d["rule"]: d for d in body["deadlines"]}
+
+    found = deadlines((await client.get(f"/api/cases/{case_id}")).json())
+    assert set(found) == {"de.schonfrist", "de.verteidigungsanzeige"}
+    assert found["de.schonfrist"]["basis"] == "§ 569 Abs. 3 Nr. 2 BGB"
+    assert found["de.schonfrist"]["record_id"] == lawsuit
+    assert dt.date.fromisoformat(found["de.schonfrist"]["due_on"]) >= served + dt.timedelta(days=59)
+    assert dt.date.fromisoformat(found["de.verteidigungsanzeige"]["due_on"]) >= served + dt.timedelta(days=14)
+    assert not any(d["done"] for d in found.values())
+    # The tablet's action for the Verteidigungsanzeige, done: the deadline is done.
+    action = str(derived_id(lawsuit, "de.verteidigungsanzeige"))
+    fields = {"title": "Verteidigungsanzeige", "due_on": found["de.verteidigungsanzeige"]["due_on"], "status": "done"}
+    (made,) = await worker.push(worker.put("action", action, case_id, fields))
+    assert made["status"] == "applied"
+    found = deadlines((await client.get(f"/api/cases/{case_id}")).json())
+    assert (found["de.verteidigungsanzeige"]["done"], found["de.schonfrist"]["done"]) == (True, False)
+    # Used within the two years before the notice: the Schonfrist shows why it does not help.
+    async with client_from(app) as office:
+        boss = Device(office, await login(office, "supervisor"))
+        await boss.pull()
+        base = boss.records[case_id]["version"]
+        await boss.push(boss.put("case", case_id, case_id, {"schonfrist_used_on": "2025-06-01"}, base=base))
+    found = deadlines((await client.get(f"/api/cases/{case_id}")).json())
+    assert found["de.schonfrist"]["unavailable"] == "schonfrist_used:2025-06-01"
+
+
+async def test_the_calendar_lists_the_holidays_of_the_organisations_land(
+    client: Client, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await login(client, "worker1")
+    germany = (await client.get("/api/calendar")).json()
+    assert (germany["country"], germany["subdivision"]) == ("DE", None)
+    year = dt.date.today().year
+    assert f"{year}-12-25" in germany["holidays"]
+    assert f"{year}-03-08" not in germany["holidays"]
+    assert await set_region(settings, monkeypatch, "DE", "BE") == 0
+    berlin = (await client.get("/api/calendar")).json()
+    assert f"{year}-03-08" in berlin["holidays"]  # Internationaler Frauentag, a holiday in Berlin only
+    assert await set_region(settings, monkeypatch, "AT") == 0
+    austria = (await client.get("/api/calendar")).json()
+    assert f"{year}-10-26" in austria["holidays"]  # Nationalfeiertag
+    assert await set_region(settings, monkeypatch, "DE", "XX") == 2
+    assert await set_region(settings, monkeypatch, "FR") == 2

@@ -1,0 +1,295 @@
+"""Every deadline rule of docs/legal.md, across month ends, leap years, weekends and the holidays of two Länder and
+Austria, the Schonfrist's two-year bar, preparations that are never born overdue; the same table through the
+tablet's code (pwa/static/js/deadlines.js)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import pytest
+
+from server.records.calendar import Calendar, Region
+from server.records.deadlines import add_period, compute, derived_id, phase_of
+from tests.support.node import run_js
+
+EVENT = "00000000-0000-4000-8000-000000000001"
+NOTICE = "00000000-0000-4000-8000-000000000002"
+BERLIN, BAVARIA, AUSTRIA = ("DE", "BE"), ("DE", "BY"), ("AT", None)
+
+
+def lawsuit(served_on: str) -> dict[str, Any]:
+    return {"type": "eviction_lawsuit", "served_on": served_on}
+
+
+def notice(kind: str, served_on: str = "2026-01-05") -> dict[str, Any]:
+    return {"type": "notice_to_quit", "notice_kind": kind, "served_on": served_on}
+
+
+# name, region, case fields, events, benefit applications, today, expected [rule, due_on, unavailable]
+CASES: list[
+    tuple[str, tuple[str, str | None], dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], str, list[list[Any]]]
+] = [
+    (
+        "Schonfrist and Verteidigungsanzeige from the service of the lawsuit",
+        BERLIN,
+        {},
+        [notice("both"), lawsuit("2026-01-31")],
+        [],
+        "2026-01-31",
+        [["de.verteidigungsanzeige", "2026-02-16", None], ["de.schonfrist", "2026-03-31", None]],
+    ),
+    (
+        "two months from 31 December end on 28 February, a Saturday: Monday",
+        BERLIN,
+        {},
+        [notice("extraordinary"), lawsuit("2025-12-31")],
+        [],
+        "2026-01-01",
+        [["de.verteidigungsanzeige", "2026-01-14", None], ["de.schonfrist", "2026-03-02", None]],
+    ),
+    (
+        "a leap year: 31 December 2027 + 2 months is 29 February 2028",
+        BERLIN,
+        {},
+        [notice("extraordinary"), lawsuit("2027-12-31")],
+        [],
+        "2028-01-01",
+        [["de.verteidigungsanzeige", "2028-01-14", None], ["de.schonfrist", "2028-02-29", None]],
+    ),
+    (
+        "no Schonfrist after an ordinary notice",
+        BERLIN,
+        {},
+        [notice("ordinary"), lawsuit("2026-03-02")],
+        [],
+        "2026-03-02",
+        [["de.verteidigungsanzeige", "2026-03-16", None]],
+    ),
+    (
+        "the Schonfrist is barred when used within two years before the notice",
+        BERLIN,
+        {"schonfrist_used_on": "2025-03-01"},
+        [notice("both", "2026-11-01"), lawsuit("2026-11-16")],
+        [],
+        "2026-11-16",
+        [
+            ["de.verteidigungsanzeige", "2026-11-30", None],
+            ["de.schonfrist", "2027-01-18", "schonfrist_used:2025-03-01"],
+        ],
+    ),
+    (
+        "but not when used more than two years before",
+        BERLIN,
+        {"schonfrist_used_on": "2024-10-01"},
+        [notice("both", "2026-11-01"), lawsuit("2026-11-16")],
+        [],
+        "2026-11-16",
+        [["de.verteidigungsanzeige", "2026-11-30", None], ["de.schonfrist", "2027-01-18", None]],
+    ),
+    (
+        "Corpus Christi 2026 (4 June) is a holiday in Bavaria",
+        BAVARIA,
+        {},
+        [lawsuit("2026-05-21")],
+        [],
+        "2026-05-21",
+        [["de.verteidigungsanzeige", "2026-06-05", None]],
+    ),
+    (
+        "and a working day in Berlin",
+        BERLIN,
+        {},
+        [lawsuit("2026-05-21")],
+        [],
+        "2026-05-21",
+        [["de.verteidigungsanzeige", "2026-06-04", None]],
+    ),
+    (
+        "International Women's Day 2027 (a Monday) is a holiday in Berlin",
+        BERLIN,
+        {},
+        [{"type": "default_judgment", "served_on": "2027-02-22"}],
+        [],
+        "2027-02-22",
+        [["de.einspruch_vu", "2027-03-09", None]],
+    ),
+    (
+        "and a working day in Bavaria",
+        BAVARIA,
+        {},
+        [{"type": "default_judgment", "served_on": "2027-02-22"}],
+        [],
+        "2027-02-22",
+        [["de.einspruch_vu", "2027-03-08", None]],
+    ),
+    (
+        "Berufung: a month from 31 January is 28 February, a Saturday",
+        BERLIN,
+        {},
+        [{"type": "judgment", "served_on": "2026-01-31"}],
+        [],
+        "2026-02-01",
+        [["de.berufung", "2026-03-02", None]],
+    ),
+    (
+        "Vollstreckungsschutz two weeks before the eviction, earlier when that is a holiday; preparation a week before",
+        BAVARIA,
+        {},
+        [{"type": "eviction_date", "scheduled_at": "2026-06-18T09:00:00+02:00"}],
+        [],
+        "2026-05-01",
+        [["de.vollstreckungsschutz_765a", "2026-06-03", None], ["prep.eviction_date", "2026-06-11", None]],
+    ),
+    (
+        "Räumungsfrist: the extension is asked for two weeks before it ends",
+        BERLIN,
+        {},
+        [{"type": "eviction_period", "dated_on": "2026-09-01", "until_on": "2026-12-31"}],
+        [],
+        "2026-09-02",
+        [["de.raeumungsfrist_verlaengerung", "2026-12-17", None]],
+    ),
+    (
+        "a court date four days away: its preparation is due today, not overdue",
+        BERLIN,
+        {},
+        [{"type": "court_date", "scheduled_at": "2026-12-04T10:00:00+01:00"}],
+        [],
+        "2026-11-30",
+        [["prep.court_date", "2026-11-30", None]],
+    ),
+    (
+        "Austria: pay before the hearing, the working day before; 8 December is a holiday",
+        AUSTRIA,
+        {},
+        [{"type": "court_date", "scheduled_at": "2026-12-09T10:00:00+01:00"}],
+        [],
+        "2026-11-01",
+        [["prep.court_date", "2026-12-02", None], ["at.zahlung_33_mrg", "2026-12-07", None]],
+    ),
+    (
+        "Austria: no German rules",
+        AUSTRIA,
+        {},
+        [notice("both"), lawsuit("2026-03-02")],
+        [],
+        "2026-03-02",
+        [],
+    ),
+    (
+        "Widerspruch: posted on a Tuesday, known on the fourth day (a Saturday, not moved), a month, then Monday",
+        BERLIN,
+        {},
+        [],
+        [{"kind": "wohngeld", "decision": "refused", "decided_on": "2026-01-27"}],
+        "2026-01-28",
+        [["de.widerspruch_bescheid", "2026-03-02", None]],
+    ),
+    (
+        "Widerspruch from the day it was received, and a year without instructions on the remedy",
+        BERLIN,
+        {},
+        [],
+        [
+            {"kind": "wohngeld", "decision": "partly_granted", "decided_on": "2026-03-02", "notified_on": "2026-03-10"},
+            {
+                "kind": "debt_takeover_loan",
+                "decision": "refused",
+                "notified_on": "2026-03-10",
+                "instructions_missing": True,
+            },
+            {"kind": "wohngeld", "decision": "granted", "notified_on": "2026-03-10"},
+        ],
+        "2026-03-10",
+        [["de.widerspruch_bescheid", "2026-04-10", None], ["de.widerspruch_bescheid", "2027-03-10", None]],
+    ),
+]
+
+
+def python_results(
+    region: tuple[str, str | None], case: dict[str, Any], events: list[Any], apps: list[Any], today: str
+) -> list[list[Any]]:
+    calendar = Calendar(Region(*region))
+    found = compute(
+        region[0],
+        calendar,
+        case,
+        [(uuid.UUID(int=i + 1), fields) for i, fields in enumerate(events)],
+        [(uuid.UUID(int=100 + i), fields) for i, fields in enumerate(apps)],
+        dt.date.fromisoformat(today),
+        lambda text: dt.datetime.fromisoformat(text).date(),
+    )
+    return [[d.rule, d.due_on.isoformat(), d.unavailable] for d in found]
+
+
+@pytest.mark.parametrize(
+    ("name", "region", "case", "events", "apps", "today", "expected"), CASES, ids=[c[0] for c in CASES]
+)
+def test_every_rule_in_python(
+    name: str,
+    region: tuple[str, str | None],
+    case: dict[str, Any],
+    events: list[Any],
+    apps: list[Any],
+    today: str,
+    expected: list[list[Any]],
+) -> None:
+    assert python_results(region, case, events, apps, today) == expected
+
+
+def test_the_tablet_computes_the_same_deadlines() -> None:
+    from server.records.deadlines import rules
+
+    inputs = []
+    for _, region, case, events, apps, today, _ in CASES:
+        listing = Calendar(Region(*region)).listing(dt.date.fromisoformat(today))
+        inputs.append(
+            {
+                "table": {"rules": rules()},
+                "country": region[0],
+                "holidays": [d.isoformat() for d in listing.holidays],
+                "case": case,
+                "events": [[str(uuid.UUID(int=i + 1)), f] for i, f in enumerate(events)],
+                "apps": [[str(uuid.UUID(int=100 + i)), f] for i, f in enumerate(apps)],
+                "today": today,
+            }
+        )
+    javascript = run_js(
+        "deadlines.js",
+        "(c) => m.compute(c.table, c.country, m.daysOff(c.holidays), c.case, c.events, c.apps, c.today)"
+        ".map((d) => [d.rule, d.due_on, d.unavailable])",
+        inputs,
+    )
+    assert javascript == [expected for *_, expected in CASES]
+
+
+def test_periods_back_and_forward_across_the_year_end() -> None:
+    berlin = Calendar(Region("DE", "BE"))
+    assert add_period(dt.date(2026, 12, 18), {"weeks": 1}, berlin) == dt.date(2026, 12, 28)  # Christmas days off
+    assert add_period(dt.date(2027, 1, 8), {"weeks": -2}, berlin) == dt.date(2026, 12, 24)
+    assert add_period(dt.date(2027, 1, 4), {"working_days": -1}, berlin) == dt.date(2026, 12, 31)
+
+
+def test_the_phase_follows_the_latest_event() -> None:
+    def local(text: str) -> dt.date:
+        return dt.datetime.fromisoformat(text).date()
+
+    steps = [
+        {"type": "reminder", "dated_on": "2026-01-10"},
+        {"type": "notice_to_quit", "served_on": "2026-02-01"},
+        {"type": "eviction_lawsuit", "served_on": "2026-04-01"},
+        {"type": "eviction_date", "scheduled_at": "2026-09-01T09:00:00+02:00"},
+    ]
+    assert [phase_of(steps[: n + 1], local) for n in range(4)] == ["pre_court", "pre_court", "court", "enforcement"]
+    assert phase_of([], local) is None
+    javascript = run_js("deadlines.js", "(events) => m.phaseOf(events)", [steps[: n + 1] for n in range(4)])
+    assert javascript == ["pre_court", "pre_court", "court", "enforcement"]
+
+
+def test_a_generated_action_has_the_same_id_on_the_server_and_the_tablet() -> None:
+    pairs = [[EVENT, "de.schonfrist"], [NOTICE, "prep.court_date"], ["x", "deadline"]]
+    javascript = run_js("deadlines.js", "([source, rule]) => m.derivedId(source, rule)", pairs)
+    assert javascript == [str(derived_id(source, rule)) for source, rule in pairs]
+    assert len(set(javascript)) == 3
