@@ -40,6 +40,7 @@ PREFIXES = {
     "Action.status": "action_status",
     "Action.source_kind": "kind",
     "LegalEvent.type": "legal",
+    "LegalEvent.notice_kind": "notice_kind",
     "BenefitApplication.kind": "benefit",
     "BenefitApplication.decision": "decision",
     "BenefitApplication.form": "benefit_form",

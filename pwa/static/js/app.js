@@ -5,6 +5,7 @@
 import { api, ApiError, Offline, onAuthProblem, onClockSkew, setCsrf } from "./api.js";
 import { createVault, openJSON, openVault, sealJSON } from "./crypto.js";
 import * as data from "./data.js";
+import * as legal from "./legal.js";
 import { applyLanguage, lang, setLang, t } from "./i18n.js";
 import * as store from "./storage.js";
 import * as push from "./push.js";
@@ -435,6 +436,7 @@ async function startApp() {
   $("logout-button").hidden = false;
   renderNav();
   touchIdle();
+  await legal.load().catch((error) => console.error("doorstep: deadline rules not loaded", error));
   if (!location.hash || location.hash === "#" || location.hash === "#/") {
     history.replaceState(null, "", app.isSupervisor() ? "#/team" : "#/heute"); // no hashchange: one render
   }
@@ -443,6 +445,7 @@ async function startApp() {
   setTimeout(() => app.key && data.followUps().catch((error) => console.error(error)), 1500);
   if (navigator.onLine && (await ensureSession())) {
     loadUsers();
+    legal.refreshCalendar(api);
     sync.syncNow();
     push.refresh();
   }

@@ -6,6 +6,7 @@ import { t } from "./i18n.js";
 import { reportError, today, uuid7 } from "./ui.js";
 import { addDays, installmentState as standing, monthlyBalance } from "./rules.js";
 import { derivedId } from "./deadlines.js";
+import * as legal from "./legal.js";
 
 export { monthlyBalance };
 
@@ -123,14 +124,11 @@ export const drafts = {
 
 // --- what the screens compute from the records ---------------------------------------------------------------
 
-/** The next legal deadline of each case (today or later): {case_id: legal_event}. */
-export function nextDeadlines(legalEvents) {
-  const from = today();
+/** The next open deadline or appointment of each case: {case_id: item} (see legal.js). */
+export async function nextDeadlines() {
   const next = {};
-  for (const event of legalEvents) {
-    if (event.fields.date < from) continue;
-    const known = next[event.case_id];
-    if (!known || event.fields.date < known.fields.date) next[event.case_id] = event;
+  for (const item of await legal.openItems(await kinds("case", "legal_event", "benefit_application", "action"))) {
+    if (!next[item.case_id]) next[item.case_id] = item;
   }
   return next;
 }
@@ -152,41 +150,49 @@ export function installmentState(fields, onDay = today()) {
   return standing(fields, onDay);
 }
 
-const LEAD_DAYS = 7;
-
 // Generated records must be the same on every device that derives them (same id, same fields), or two devices
 // deriving one offline would conflict: so their text is always in the organisation's language, German, and their
-// dates come from the source record, never from "today".
+// dates come from the source records.
 const stored = (key, params) => t(key, params, key, "de");
-
-/** What a legal event asks of the worker: prepare a week before (or at once for a date that has passed). */
-function deadlineAction(event, owner) {
-  const label = stored(`legal.${event.fields.type}`);
-  return {
-    title: stored("followup.legal", { what: label, date: event.fields.date.split("-").reverse().join(".") }),
-    due_on: addDays(event.fields.date, -LEAD_DAYS),
-    owner_id: owner,
-    status: "open",
-    source_kind: "legal_event",
-    source_id: event.id,
-  };
-}
+const german = (isoDay) => isoDay.split("-").reverse().join(".");
 
 /**
- * Create (or, for a legal event whose date moved, update) the actions the records call for: a deadline's
- * preparation, a benefit decision that is overdue, an installment that is behind. Generated actions have ids
- * derived from their source, so two devices deriving the same follow-up offline write the same record.
+ * Create (or, when its date moved, update) the actions the records call for: each legal deadline and preparation
+ * (legal.js), a benefit decision that is overdue, an installment that is behind; and let each open case's phase
+ * follow its latest legal event. Generated actions have ids derived from their source, so two devices deriving
+ * the same follow-up offline write the same record.
  */
 export function followUps() {
   return serial(async () => {
     const found = await kinds("case", "legal_event", "benefit_application", "installment_agreement", "action");
     const cases = new Map(found.case.map((c) => [c.id, c]));
     const actions = new Map(found.action.map((a) => [a.id, a]));
+    const byCase = new Map();
+    for (const r of [...found.legal_event, ...found.benefit_application, ...found.action]) {
+      if (!byCase.has(r.case_id)) byCase.set(r.case_id, []);
+      byCase.get(r.case_id).push(r);
+    }
     const wanted = [];
-    for (const event of found.legal_event) {
-      if (event.deleted || !cases.has(event.case_id) || event.fields.date < addDays(today(), -30)) continue;
-      const fields = deadlineAction(event, cases.get(event.case_id).fields.assigned_worker_id);
-      wanted.push([event, await derivedId(event.id, "deadline"), fields, true]);
+    const deadlineActions = new Set();
+    for (const kase of found.case) {
+      if (kase.deleted || kase.fields.status === "closed") continue;
+      const records = byCase.get(kase.id) || [];
+      for (const d of await legal.forCase(kase, records)) {
+        deadlineActions.add(d.action);
+        if (d.unavailable || d.due_on < addDays(today(), -30)) continue;
+        const source = records.find((r) => r.id === d.record_id);
+        const fields = {
+          title: `${legal.ruleLabel(d.rule, "de")} (${stored("followup.until", { date: german(d.due_on) })})`,
+          due_on: d.due_on,
+          owner_id: kase.fields.assigned_worker_id || null,
+          status: "open",
+          source_kind: source.kind,
+          source_id: source.id,
+        };
+        wanted.push([source, d.action, fields, true]);
+      }
+      const phase = legal.phase(records);
+      if (phase && phase !== kase.fields.phase) await saveNow("case", kase.id, kase.id, { phase });
     }
     for (const application of found.benefit_application) {
       const f = application.fields;
@@ -208,7 +214,7 @@ export function followUps() {
       const fields = {
         title: stored("followup.behind", {
           who: agreement.fields.creditor_name || stored(`creditor_ia.${agreement.fields.creditor}`),
-          date: first.due_on.split("-").reverse().join("."),
+          date: german(first.due_on),
         }),
         due_on: addDays(first.due_on, 1),
         status: "open",
@@ -226,6 +232,15 @@ export function followUps() {
         changed += 1;
       } else if (follows && existing.fields.status === "open" && (existing.fields.due_on !== fields.due_on || existing.fields.title !== fields.title)) {
         await saveNow("action", id, source.case_id, { due_on: fields.due_on, title: fields.title });
+        changed += 1;
+      }
+    }
+    // The single "prepare a week before" action older versions made for every legal event: kept only where a
+    // preparation rule still calls for it; otherwise cancelled, so that no generated action doubles another.
+    for (const event of found.legal_event) {
+      const old = actions.get(await derivedId(event.id, "deadline"));
+      if (old && !deadlineActions.has(old.id) && old.fields.status === "open" && old.fields.source_kind === "legal_event") {
+        await saveNow("action", old.id, old.case_id, { status: "cancelled" });
         changed += 1;
       }
     }

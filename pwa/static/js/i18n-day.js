@@ -24,7 +24,6 @@ export const DAY = {
   "cases.soon": ["Frist in den nächsten {n} Tagen", "Deadline within {n} days"],
   "cases.quiet": ["Seit {n} Tagen kein Kontakt", "No contact for {n} days"],
   "cases.count": ["{n} von {of} Fällen", "{n} of {of} cases"],
-  "cases.deadline": ["Frist {date}", "Deadline {date}"],
   "cases.last_contact": ["Letzter Kontakt: {date}", "Last contact: {date}"],
   "cases.no_contact": ["Noch kein Kontakt", "No contact yet"],
 

@@ -2,6 +2,7 @@
 // chosen language, then in German, then uses the fallback; ``{name}`` in a text is replaced by ``params.name``.
 
 import { DAY } from "./i18n-day.js";
+import { LEGAL } from "./i18n-legal.js";
 
 const C = {
   "app.tagline": ["Sozialmanagement · Wohnungssicherung", "Social management · Tenancy support"],
@@ -466,8 +467,6 @@ const C = {
   "outcome.no_contact": ["Kein Kontakt zustande gekommen", "No contact achieved"],
   "budget.priority_debts": ["Vorrangige Schulden", "Priority debts"],
   "field.legal_event.type": ["Art", "Type"],
-  "field.legal_event.date": ["Datum", "Date"],
-  "field.legal_event.received_on": ["Eingegangen am", "Received on"],
   "field.legal_event.court": ["Gericht", "Court"],
   "field.legal_event.reference": ["Aktenzeichen", "Reference"],
   "field.legal_event.notes": ["Anmerkungen", "Notes"],
@@ -683,7 +682,7 @@ const C = {
   "document.court_letters": ["Schreiben des Gerichts", "Court letters"],
 };
 
-Object.assign(C, DAY);
+Object.assign(C, DAY, LEGAL);
 
 export const CATALOGUE = C;
 const LANGS = ["de", "en"];

@@ -1,5 +1,6 @@
 // "Fall": one case on a page: household, tenancy, arrears, open actions, deadlines, visits, contacts and notes.
 import * as data from "../data.js";
+import * as legal from "../legal.js";
 import { t } from "../i18n.js";
 import { append, chip, day, daysUntil, debounce, h, moment, money, riskChip, syncChip, today, uuid7 } from "../ui.js";
 import { caseNotices, closingPanel, contactLine, contactPanel, handoverPanel, planVisitPanel } from "./day.js";
@@ -17,8 +18,9 @@ export async function render(main, [caseId], app) {
   const of = (kind) => records.filter((r) => r.kind === kind);
   const household = records.find((r) => r.id === kase.fields.household_id) || of("household")[0];
   const assessment = data.latestAssessment(records);
-  const events = of("legal_event").sort((a, b) => a.fields.date.localeCompare(b.fields.date));
-  const deadline = data.nextDeadlines(events)[caseId];
+  const events = of("legal_event").sort((a, b) => (legal.eventDay(a.fields) || "").localeCompare(legal.eventDay(b.fields) || ""));
+  const deadlines = await legal.forCase(kase, records);
+  const deadline = [...deadlines.filter((d) => !d.done && !d.unavailable), ...legal.appointments(records)].sort((a, b) => a.due_on.localeCompare(b.due_on))[0];
   const nextVisit = of("visit")
     .filter((v) => v.fields.status === "planned")
     .sort((a, b) => a.fields.planned_at.localeCompare(b.fields.planned_at))[0];
@@ -65,7 +67,7 @@ export async function render(main, [caseId], app) {
       contactPanel(caseId, app),
       f.status === "closed" ? null : planVisitPanel(caseId, kase, app),
       work.actionsPanel(caseId, of("action"), app),
-      work.legalPanel(caseId, events),
+      work.legalPanel(caseId, events, deadlines),
       householdPanel(household),
       arrearsPanel(assessment, events),
       budgetPanel(assessment),
@@ -131,7 +133,7 @@ function arrearsPanel(assessment, events) {
       [t("case.total_arrears"), total ? money(total) : null],
       [t("case.energy_arrears"), energy.arrears_cents != null ? money(energy.arrears_cents) : null],
       [t("budget.priority_debts"), a.rent_arrears_cents || energy.arrears_cents ? h("span", {}, chip(t("budget.priority"), "warn"), ` ${money((a.rent_arrears_cents || 0) + (energy.arrears_cents || 0))}`) : null],
-      [t("case.notice"), notice ? day(notice.fields.date) : a.notice_received_on ? day(a.notice_received_on) : null],
+      [t("case.notice"), notice ? day(legal.eventDay(notice.fields)) : a.notice_received_on ? day(a.notice_received_on) : null],
     ]),
     assessment ? null : h("p", { class: "muted" }, t("case.no_assessment")),
   );

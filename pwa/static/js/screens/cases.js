@@ -1,6 +1,7 @@
 // "Fälle": every case on this device (a worker's own, the team's for a supervisor), open and closed, with filters,
 // sorting and a search over name, address, phone and Aktenzeichen that runs offline over the decrypted data.
 import * as data from "../data.js";
+import * as legal from "../legal.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import { haystack, matches } from "../search.js";
@@ -13,10 +14,11 @@ const SOON_DAYS = 14;
 
 /** Every case with what the list shows and filters on: household, next deadline, last contact, texts. */
 export async function caseRows() {
-  const found = await data.kinds("case", "household", "legal_event", "contact", "visit");
+  const found = await data.kinds("case", "household", "legal_event", "contact", "visit", "benefit_application", "action");
   const live = (list) => list.filter((r) => !r.deleted);
   const households = new Map(live(found.household).map((x) => [x.id, x]));
-  const deadlines = data.nextDeadlines(live(found.legal_event));
+  const deadlines = {};
+  for (const item of await legal.openItems(found)) if (!deadlines[item.case_id]) deadlines[item.case_id] = item;
   const texts = new Map();
   const lastContact = new Map();
   const add = (map, id, value) => map.set(id, [...(map.get(id) || []), ...value]);
@@ -55,7 +57,7 @@ export async function render(main, _params, app) {
       .filter(({ kase }) => !state.status || kase.fields.status === state.status || (state.status === "open" && kase.fields.status === "closing_requested"))
       .filter(({ kase }) => !state.risk || kase.fields.risk === state.risk)
       .filter(({ kase }) => !state.phase || kase.fields.phase === state.phase)
-      .filter(({ deadline }) => !state.soon || (deadline && deadline.fields.date <= soon))
+      .filter(({ deadline }) => !state.soon || (deadline && deadline.due_on <= soon))
       .filter(({ lastContact }) => !state.quiet || !lastContact || lastContact < quietSince)
       .filter(({ texts }) => !state.q.trim() || matches(state.q, texts))
       .sort(order(state.sort));
@@ -121,7 +123,7 @@ function order(sort) {
   if (sort === "name") return (a, b) => name(a).localeCompare(name(b), "de");
   if (sort === "contact") return (a, b) => (a.lastContact || "").localeCompare(b.lastContact || "") || name(a).localeCompare(name(b), "de");
   // Next deadline first; cases without one after, by name.
-  return (a, b) => (a.deadline?.fields.date || "9999").localeCompare(b.deadline?.fields.date || "9999") || name(a).localeCompare(name(b), "de");
+  return (a, b) => (a.deadline?.due_on || "9999").localeCompare(b.deadline?.due_on || "9999") || name(a).localeCompare(name(b), "de");
 }
 
 function item({ kase, household, deadline, lastContact }, states, app) {
@@ -143,7 +145,7 @@ function item({ kase, household, deadline, lastContact }, states, app) {
       riskChip(f.risk),
       f.status !== "open" ? chip(t(`case_status.${f.status}`), f.status === "closed" ? "neutral" : "warn") : null,
       f.phase ? chip(t(`phase.${f.phase}`)) : null,
-      deadline ? chip(t("cases.deadline", { date: day(deadline.fields.date) }), deadline.fields.date <= addDays(today(), 7) ? "danger" : "warn") : null,
+      deadline ? chip(t("cases.deadline", { what: deadline.label, date: day(deadline.due_on) }), deadline.due_on <= addDays(today(), 7) ? "danger" : "warn") : null,
       states.has(kase.id) ? syncChip(states.get(kase.id)) : null,
     ),
     h(

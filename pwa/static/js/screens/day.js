@@ -2,6 +2,7 @@
 // visits, closing with the supervisor's approval, and handing a case to a colleague. Every form writes through the
 // outbox, so all of it works offline.
 import * as data from "../data.js";
+import * as legal from "../legal.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import { chip, day, fromLocalInput, h, moment, toLocalInput, toast, today } from "../ui.js";
@@ -124,7 +125,7 @@ export function returnVisitAt(visitedAt) {
 
 /** What still stands open on a case: deadlines from today on and open actions. */
 function openWork(records) {
-  const deadlines = records.filter((r) => r.kind === "legal_event" && r.fields.date >= today());
+  const deadlines = records.filter((r) => r.kind === "legal_event" && (legal.eventDay(r.fields) || "") >= today());
   const actions = records.filter((r) => r.kind === "action" && (r.fields.status || "open") === "open");
   return { deadlines, actions };
 }

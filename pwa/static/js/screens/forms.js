@@ -1,9 +1,9 @@
 // Form controls built from a small field description, shared by the assessment and the case-work forms.
-// A description is [name, type, options, option label prefix]; types: count, age, int, cents, date, tri
+// A description is [name, type, options, option label prefix]; types: count, age, int, cents, date, moment, tri
 // (yes/no/unknown), text, short, enum, multi (a set of enum values), lines (a list of short strings), list (rows
-// of sub-fields), check. Labels come from the catalogue as ``field.<prefix>.<name>``.
+// of sub-fields), check, moment (date and time). Labels come from the catalogue as ``field.<prefix>.<name>``.
 import { t } from "../i18n.js";
-import { fill, h } from "../ui.js";
+import { fill, fromLocalInput, h, toLocalInput } from "../ui.js";
 
 /** "1.234,56" or "1234.56" or "1234" -> cents; empty -> null; anything else -> NaN. */
 export function parseCents(text) {
@@ -72,6 +72,14 @@ export function control(target, spec, prefix, changed) {
       break;
     case "date":
       input = h("input", { id, type: "date", value: value || "", required: Boolean(required), onchange: () => set(input.value || null) });
+      break;
+    case "moment":
+      input = h("input", {
+        id,
+        type: "datetime-local",
+        value: value ? toLocalInput(value) : "",
+        onchange: () => set(input.value ? fromLocalInput(input.value) : null),
+      });
       break;
     case "tri":
       input = h(

@@ -1,6 +1,7 @@
 // Office mode for supervisors: the team's caseload per worker, unassigned and upcoming visits, assigning and
 // rescheduling. Changes go through the same outbox and sync as everything else (and sync at once when online).
 import * as data from "../data.js";
+import * as legal from "../legal.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import * as sync from "../sync.js";
@@ -11,8 +12,9 @@ export async function render(main, _params, app) {
     append(main, h("h2", {}, t("office.title")), h("p", {}, t("office.only_supervisors")));
     return;
   }
-  const { case: cases, visit: visits, legal_event: events, benefit_application: applications, conflict: conflicts } =
-    await data.kinds("case", "visit", "legal_event", "benefit_application", "conflict");
+  const { case: cases, visit: visits, legal_event: events, benefit_application: applications, conflict: conflicts, action: actions } =
+    await data.kinds("case", "visit", "legal_event", "benefit_application", "conflict", "action");
+  const items = await legal.openItems({ case: cases, legal_event: events, benefit_application: applications, action: actions });
   const open = cases.filter((c) => c.fields.status !== "closed").sort((a, b) => a.fields.title.localeCompare(b.fields.title));
   const caseById = new Map(cases.map((c) => [c.id, c]));
   const planned = visits
@@ -110,7 +112,7 @@ export async function render(main, _params, app) {
     main,
     h("h2", {}, t("office.title")),
     h("p", { class: "lead" }, t("office.lead", { n: open.length, date: day(today()) })),
-    dashboard({ open, planned, events, applications, conflicts, caseById, startOfToday, app }),
+    dashboard({ open, planned, items, applications, conflicts, caseById, startOfToday, app }),
     h(
       "section",
       { class: "card", "aria-labelledby": "caseload-title" },
@@ -150,15 +152,13 @@ const PHASES = [...ENUMS.phase, null];
 
 /** The team at a glance: open cases by risk and phase, overdue visits, deadlines of the next 14 days (court and
  * eviction dates, benefit decisions due) and open conflicts; every item links to its case. */
-function dashboard({ open, planned, events, applications, conflicts, caseById, startOfToday, app }) {
+function dashboard({ open, planned, items, applications, conflicts, caseById, startOfToday, app }) {
   const count = (risk, phase) => open.filter((c) => c.fields.risk === risk && (c.fields.phase || null) === phase).length;
   const link = (caseId, text) => h("a", { href: `#/fall/${caseId}` }, text);
   const overdue = planned.filter((v) => new Date(v.fields.planned_at) < startOfToday);
   const horizon = today(14);
   const deadlines = [
-    ...events
-      .filter((e) => caseById.has(e.case_id) && caseById.get(e.case_id).fields.status !== "closed" && e.fields.date >= today() && e.fields.date <= horizon)
-      .map((e) => ({ date: e.fields.date, case_id: e.case_id, what: t(`legal.${e.fields.type}`) })),
+    ...items.filter((item) => item.due_on >= today() && item.due_on <= horizon).map((item) => ({ date: item.due_on, case_id: item.case_id, what: item.label })),
     ...applications
       .filter((a) => a.fields.decision === "pending" && a.fields.expected_decision_on >= today() && a.fields.expected_decision_on <= horizon)
       .filter((a) => caseById.has(a.case_id) && caseById.get(a.case_id).fields.status !== "closed")

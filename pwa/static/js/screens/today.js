@@ -1,5 +1,6 @@
 // "Heute / Meine Besuche": the worker's planned visits (overdue first), and the legal deadlines that are close.
 import * as data from "../data.js";
+import * as legal from "../legal.js";
 import * as push from "../push.js";
 import { t } from "../i18n.js";
 import { append, chip, day, daysUntil, h, riskChip, syncChip, time, toast, today } from "../ui.js";
@@ -16,7 +17,7 @@ export async function render(main, _params, app) {
   const states = await data.syncStates();
   const caseById = new Map(cases.map((c) => [c.id, c]));
   const householdById = new Map(households.map((x) => [x.id, x]));
-  const deadlines = data.nextDeadlines(events);
+  const deadlines = await data.nextDeadlines();
   const startOfToday = new Date(`${today()}T00:00:00`);
   const startOfTomorrow = new Date(`${today(1)}T00:00:00`);
   const mine = visits
@@ -78,11 +79,10 @@ export async function render(main, _params, app) {
     );
   };
 
-  // Every deadline of the next 14 days, not only the next one of each case.
-  const soon = events
-    .filter((event) => !event.deleted && caseById.has(event.case_id))
-    .filter((event) => daysUntil(event.fields.date) >= 0 && daysUntil(event.fields.date) <= SOON_DAYS)
-    .sort((a, b) => a.fields.date.localeCompare(b.fields.date));
+  // Every deadline and appointment of the next 14 days, not only the next one of each case.
+  const found = await data.kinds("benefit_application", "action");
+  const horizon = today(SOON_DAYS);
+  const soon = (await legal.openItems({ case: cases, legal_event: events, ...found })).filter((item) => item.due_on <= horizon && caseById.has(item.case_id));
 
   append(
     main,
@@ -99,12 +99,12 @@ export async function render(main, _params, app) {
         ? h(
             "ul",
             { class: "deadlines" },
-            soon.map((event) =>
+            soon.map((item) =>
               h(
                 "li",
                 { class: "deadline" },
-                deadlineChip(event),
-                h("a", { href: `#/fall/${event.case_id}` }, caseById.get(event.case_id).fields.title),
+                deadlineChip(item),
+                h("a", { href: `#/fall/${item.case_id}` }, caseById.get(item.case_id).fields.title),
               ),
             ),
           )
@@ -114,11 +114,11 @@ export async function render(main, _params, app) {
   );
 }
 
-/** "Räumungstermin in 3 Tagen (Fr., 27.11.2026)": red within a week. */
-export function deadlineChip(event) {
-  const days = daysUntil(event.fields.date);
-  const when = days === 0 ? t("deadline.today") : t("deadline.in_days", { n: days });
-  return chip(`${t(`legal.${event.fields.type}`)} ${when} (${day(event.fields.date)})`, days <= 7 ? "danger" : "warn");
+/** "Schonfrist … in 3 Tagen (Fr., 27.11.2026)": red within a week, and "überfällig" when the day has passed. */
+export function deadlineChip(item) {
+  const days = daysUntil(item.due_on);
+  const when = days < 0 ? t("deadline.overdue") : days === 0 ? t("deadline.today") : t("deadline.in_days", { n: days });
+  return chip(`${item.label} ${when} (${day(item.due_on)})`, days <= 7 ? "danger" : "warn");
 }
 
 /** Once the device is set up, offer notifications for new visits (the browser asks only when the worker agrees). */

@@ -4,7 +4,7 @@
 import * as data from "../data.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
-import { append, chip, day, h, money, syncChip, toast, today, uuid7 } from "../ui.js";
+import { append, chip, day, h, moment, money, syncChip, toast, today, uuid7 } from "../ui.js";
 import { control } from "./forms.js";
 
 const LEGAL_TYPES = ENUMS.legal;
@@ -15,7 +15,17 @@ const SERVICES = ["Schuldnerberatung", "Jugendamt", "Sozialpsychiatrischer Diens
 
 // [name, type, options, option label prefix, required]
 export const FORMS = {
-  legal_event: [["type", "enum", LEGAL_TYPES, "legal", true], ["date", "date", null, null, true], ["received_on", "date"], ["court", "short"], ["reference", "short"], ["notes", "text"]],
+  legal_event: [
+    ["type", "enum", LEGAL_TYPES, "legal", true],
+    ["notice_kind", "enum", ENUMS.notice_kind, "notice_kind"],
+    ["dated_on", "date"],
+    ["served_on", "date"],
+    ["scheduled_at", "moment"],
+    ["until_on", "date"],
+    ["court", "short"],
+    ["reference", "short"],
+    ["notes", "text"],
+  ],
   action: [["title", "short", null, null, true], ["due_on", "date", null, null, true], ["notes", "text"]],
   benefit_application: [
     ["kind", "enum", BENEFIT_KINDS, "benefit", true],
@@ -43,7 +53,7 @@ export const FORMS = {
 };
 
 const DEFAULTS = {
-  legal_event: () => ({ type: "notice_to_quit", date: null }),
+  legal_event: () => ({ type: "notice_to_quit", dated_on: null }),
   action: () => ({ title: "", due_on: today(7), status: "open" }),
   benefit_application: () => ({ kind: "wohngeld", decision: "pending", submitted_on: today() }),
   installment_agreement: () => ({ creditor: "landlord", status: "active", start_on: today(), total_cents: null, monthly_rate_cents: null }),
@@ -203,6 +213,10 @@ function check(kind, values, consents, existing) {
     return t("benefit.decided_before_submitted");
   }
   if (kind === "mediation" && (values.party_case_ids || []).length < 2) return t("mediation.two_parties");
+  if (kind === "legal_event") {
+    if (!["dated_on", "served_on", "scheduled_at", "until_on"].some((name) => values[name])) return t("legal.needs_date");
+    if (values.type !== "notice_to_quit") values.notice_kind = null; // only a notice to quit has a kind
+  }
   return null;
 }
 
@@ -280,28 +294,50 @@ function panel(title, id, addHref, ...content) {
 
 const link = (caseId, record, text) => h("a", { href: `#/fall/${caseId}/${record.kind}/${record.id}` }, text);
 
-/** "Kontakt erfassen" in three taps: the case, a channel, save. */
-
-export function legalPanel(caseId, events) {
-  const soon = (e) => e.fields.date >= today() && e.fields.date <= today(14);
+/** "Fristen und Termine": the case's legal events with their dates, and the deadlines that follow from them
+ * (docs/legal.md), each with its legal basis; done ones struck through, unavailable ones with the reason. */
+export function legalPanel(caseId, events, deadlines) {
+  const dated = (f) =>
+    [
+      f.dated_on ? t("legal_date.dated_on", { date: day(f.dated_on) }) : null,
+      f.served_on ? t("legal_date.served_on", { date: day(f.served_on) }) : null,
+      f.scheduled_at ? t("legal_date.scheduled_at", { date: moment(f.scheduled_at) }) : null,
+      f.until_on ? t("legal_date.until_on", { date: day(f.until_on) }) : null,
+    ]
+      .filter(Boolean)
+      .join(", ");
+  const soon = (d) => d.due_on >= today() && d.due_on <= today(14);
   return panel(
     t("case.deadlines"),
     "p-deadlines",
     `#/fall/${caseId}/legal_event/neu`,
+    deadlines.length
+      ? h(
+          "ul",
+          { class: "plain computed-deadlines", id: "case-deadlines" },
+          deadlines.map((d) =>
+            h(
+              "li",
+              { class: d.done || d.unavailable ? "muted" : "", "data-rule": d.rule },
+              h("strong", {}, d.done ? h("s", {}, d.label) : d.label),
+              `: ${day(d.due_on)}`,
+              d.done ? [" ", chip(t("deadline.done"), "ok")] : null,
+              !d.done && !d.unavailable && d.due_on < today() ? [" ", chip(t("deadline.overdue"), "danger")] : null,
+              !d.done && !d.unavailable && soon(d) ? [" ", chip(t("case.within_14"), "danger")] : null,
+              d.basis ? h("span", { class: "muted small-text" }, ` · ${d.basis}`) : null,
+              d.unavailable ? h("p", { class: "small-text" }, t("deadline.schonfrist_used", { date: day(d.unavailable.split(":")[1]) })) : null,
+            ),
+          ),
+        )
+      : null,
     events.length
       ? h(
           "ul",
           { class: "plain" },
-          events.map((e) =>
-            h(
-              "li",
-              { class: e.fields.date < today() ? "muted" : "" },
-              link(caseId, e, `${t(`legal.${e.fields.type}`)}: ${day(e.fields.date)}`),
-              soon(e) ? [" ", chip(t("case.within_14"), "danger")] : null,
-            ),
-          ),
+          events.map((e) => h("li", {}, link(caseId, e, t(`legal.${e.fields.type}`)), e.fields.notice_kind ? ` (${t(`notice_kind.${e.fields.notice_kind}`)})` : "", `: ${dated(e.fields)}`)),
         )
       : h("p", { class: "muted" }, t("case.no_deadlines")),
+    h("p", { class: "muted small-text" }, t("deadline.no_advice")),
   );
 }
 

@@ -1,0 +1,130 @@
+"""Legal deadlines on the tablet (docs/legal.md): a Räumungsklage entered offline shows the Schonfrist and the
+Verteidigungsanzeige at once, on the case and on "Heute"; a Versäumnisurteil adds its Einspruch deadline; the phase
+follows; the server's deadlines match the tablet's; the rules run in Chromium as in Python."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+import anyio.to_thread
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from server.cli import main as cli_main
+from server.records.calendar import Calendar, Region
+from server.records.deadlines import rules
+from server.settings import Settings
+from tests.support.accounts import PASSWORD, Org
+from tests.support.live import LiveServer
+from tests.support.tablet import last_sync, seed_case, wait_synced, worker_tablet
+from tests.unit.test_deadlines import CASES
+
+pytestmark = [pytest.mark.browser]
+
+
+def day(offset: int) -> str:
+    return (dt.date.today() + dt.timedelta(days=offset)).isoformat()
+
+
+async def add_event(page: Page, title: str, kind: str, **dates: str) -> None:
+    await page.get_by_role("link", name="Neu: Fristen und Termine").click()
+    await page.get_by_label("Art", exact=True).select_option(kind)
+    labels = {"served_on": "Zugestellt / eingegangen am", "dated_on": "Datum des Schreibens"}
+    for name, value in dates.items():
+        if name == "notice_kind":
+            await page.get_by_label("Art der Kündigung").select_option(value)
+        else:
+            await page.get_by_label(labels[name]).fill(value)
+    await page.get_by_role("button", name="Speichern", exact=True).click()
+    await expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
+
+
+async def test_a_lawsuit_entered_offline_shows_its_deadlines_at_once(
+    browser: Browser, live_server: LiveServer, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
+    assert await anyio.to_thread.run_sync(lambda: cli_main(["set-region", "DE", "BE"])) == 0
+    seeded = await seed_case(
+        live_server.url, title="Mietrückstand Lindenweg", worker_id=str(org.worker1_id), deadline_days=40
+    )
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    await context.set_offline(True)
+    await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
+    title = seeded.title
+    await expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
+
+    # Served 50 days ago: the Verteidigungsanzeige has passed, the Schonfrist runs for about ten more days.
+    await add_event(page, title, "notice_to_quit", notice_kind="both", served_on=day(-80))
+    await add_event(page, title, "eviction_lawsuit", served_on=day(-50))
+    deadlines = page.locator("#case-deadlines")
+    await expect(deadlines.locator("[data-rule='de.schonfrist']")).to_contain_text("§ 569 Abs. 3 Nr. 2 BGB")
+    await expect(deadlines.locator("[data-rule='de.verteidigungsanzeige']")).to_contain_text("überfällig")
+    await expect(page.locator(".case-head")).to_contain_text("gerichtlich")
+    await page.get_by_role("link", name="Heute").click()
+    listed = page.locator("ul.deadlines")
+    await expect(listed).to_contain_text("Schonfrist")
+    await expect(listed).to_contain_text("Verteidigungsanzeige")
+
+    # A Versäumnisurteil served today adds its Einspruch deadline.
+    await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
+    await add_event(page, title, "default_judgment", served_on=day(0))
+    await expect(deadlines.locator("[data-rule='de.einspruch_vu']")).to_contain_text("§ 339 Abs. 1 ZPO")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+    tablet = await page.evaluate(TABLET_DEADLINES, seeded.case_id)
+    moment = await last_sync(page)
+    await context.set_offline(False)
+    await wait_synced(page, moment)
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        response = await client.post(
+            "/api/auth/login",
+            json={"username": "supervisor", "password": PASSWORD, "device_name": "Büro", "device_id": None},
+        )
+        assert response.status_code == 200
+        detail = (await client.get(f"/api/cases/{seeded.case_id}")).json()
+    server = [[d["rule"], d["due_on"], d["record_id"]] for d in detail["deadlines"]]
+    assert server == tablet
+    assert {"de.schonfrist", "de.verteidigungsanzeige", "de.einspruch_vu"} <= {rule for rule, *_ in server}
+    await context.close()
+
+
+TABLET_DEADLINES = """async (caseId) => {
+  const data = await import("/static/js/data.js");
+  const legal = await import("/static/js/legal.js");
+  const records = (await data.caseRecords(caseId)).filter((r) => !r.deleted);
+  const kase = records.find((r) => r.kind === "case");
+  return (await legal.forCase(kase, records)).map((d) => [d.rule, d.due_on, d.record_id]);
+}"""
+
+
+async def test_the_rules_run_in_chromium_as_in_python(browser: Browser, live_server: LiveServer) -> None:
+    page = await browser.new_page()
+    await page.goto(live_server.url)
+    inputs: list[dict[str, Any]] = []
+    for _, region, case, events, apps, today, _ in CASES:
+        listing = Calendar(Region(*region)).listing(dt.date.fromisoformat(today))
+        inputs.append(
+            {
+                "country": region[0],
+                "holidays": [d.isoformat() for d in listing.holidays],
+                "case": case,
+                "events": [[str(uuid.UUID(int=i + 1)), f] for i, f in enumerate(events)],
+                "apps": [[str(uuid.UUID(int=100 + i)), f] for i, f in enumerate(apps)],
+                "today": today,
+            }
+        )
+    found = await page.evaluate(
+        """async ([table, inputs]) => {
+          const m = await import("/static/js/deadlines.js");
+          return inputs.map((c) => m.compute(table, c.country, m.daysOff(c.holidays), c.case, c.events, c.apps, c.today)
+            .map((d) => [d.rule, d.due_on, d.unavailable]));
+        }""",
+        [json.loads(json.dumps({"rules": rules()})), inputs],
+    )
+    assert found == [expected for *_, expected in CASES]
+    await page.close()
