@@ -3,9 +3,10 @@
 Schema version 2 replaced a legal event's one ``date`` and ``received_on`` by dates that say what they are
 (``dated_on``, ``served_on``, ``scheduled_at``, ``until_on``). A tablet that was offline during the upgrade still
 holds version 1 changes in its outbox; push never refuses them for their version, so they are translated here:
-``date`` becomes ``scheduled_at`` for a hearing or an eviction appointment (at midnight local time: the hour was
-never recorded) and ``dated_on`` for every other type; ``received_on`` becomes ``served_on``. A pull for a version 1
-client adds ``date`` and ``received_on`` back. Stored records are rewritten once at start (:func:`upgrade_stored`).
+``date`` becomes ``scheduled_at`` for a hearing or an eviction appointment (at noon local time: the hour was never
+recorded, and noon keeps the date the same wherever in Europe a tablet's clock is set) and ``dated_on`` for every
+other type; ``received_on`` becomes ``served_on``. A pull for a version 1 client adds ``date`` and ``received_on``
+back. Stored records are rewritten once at start (:mod:`server.records.upgrade`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def upgrade(kind: str, fields: Mapping[str, Any], stored: Mapping[str, Any] | No
             result["date"] = day  # not a date: refused by validation like any unknown value, naming the field
         else:
             if event_type in APPOINTMENTS:
-                start = dt.datetime.combine(parsed, dt.time(), tzinfo=_LOCAL)
+                start = dt.datetime.combine(parsed, dt.time(12), tzinfo=_LOCAL)
                 result.setdefault("scheduled_at", start.isoformat())
             else:
                 result.setdefault("dated_on", parsed.isoformat())

@@ -50,7 +50,7 @@ async def test_a_version_1_date_is_translated_on_the_way_in_and_out(app: Litesta
     )
     assert [r["status"] for r in results] == ["applied", "applied"]
     await worker.pull()
-    assert worker.records[hearing]["fields"]["scheduled_at"] == "2026-12-10T00:00:00+01:00"
+    assert worker.records[hearing]["fields"]["scheduled_at"] == "2026-12-10T12:00:00+01:00"
     assert (worker.records[letter]["fields"]["dated_on"], worker.records[letter]["fields"]["served_on"]) == (
         "2026-11-02",
         "2026-11-04",
@@ -69,7 +69,7 @@ async def test_a_version_1_date_is_translated_on_the_way_in_and_out(app: Litesta
     (moved,) = await worker.push(worker.put("legal_event", hearing, case_id, {"date": "2026-12-17"}, base=version))
     assert moved["status"] == "applied"
     await worker.pull()
-    assert worker.records[hearing]["fields"]["scheduled_at"] == "2026-12-17T00:00:00+01:00"
+    assert worker.records[hearing]["fields"]["scheduled_at"] == "2026-12-17T12:00:00+01:00"
 
 
 async def test_stored_events_of_version_1_are_rewritten_once_at_start(

@@ -86,7 +86,7 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
 
     await page.get_by_role("link", name="Neu: Fristen und Termine").click()
     await page.get_by_label("Art", exact=True).select_option("eviction_date")
-    await page.get_by_label("Datum", exact=True).fill(day(10))
+    await page.get_by_label("Termin (Datum und Uhrzeit)").fill(f"{day(10)}T09:00")
     await page.get_by_label("Gericht").fill("Amtsgericht Beispielstadt")
     await save(page, first.title)
 
@@ -174,18 +174,25 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     records = await server_records(live_server.url, first.case_id)
     new = [r for r in records if r["id"] not in {b["id"] for b in before}]
     kinds = ["contact", "legal_event", "benefit_application", "installment_agreement", "consent", "referral"]
-    assert sorted(r["kind"] for r in new) == sorted([*kinds, "action", "action", "action", "action"])
+    # Five actions: the one typed, the eviction's preparation and its § 765a deadline, the overdue decision, the
+    # missed installment.
+    assert sorted(r["kind"] for r in new) == sorted([*kinds, *["action"] * 5])
     assert only(new, "contact")["channel"] == "phone"
     assert only(new, "contact")["summary"] == "Rückruf Vermieterin"
     event = only(new, "legal_event")
-    assert (event["type"], event["date"], event["court"]) == ("eviction_date", day(10), "Amtsgericht Beispielstadt")
+    assert (event["type"], event["court"]) == ("eviction_date", "Amtsgericht Beispielstadt")
+    assert dt.datetime.fromisoformat(event["scheduled_at"]).astimezone().date().isoformat() == day(10)
     manual = only(new, "action", title="Mietbescheinigung beim Vermieter holen")
     assert (manual["due_on"], manual["owner_id"], manual["status"]) == (day(5), worker, "open")
     application = only(new, "benefit_application")
     assert application["kind"] == "debt_takeover_loan"
     assert (application["amount_cents"], application["form"], application["decision"]) == (153720, "loan", "pending")
     assert only(new, "action", source_kind="benefit_application")["due_on"] == day(-1)  # the day after it was due
-    assert only(new, "action", source_kind="legal_event")["due_on"] == day(3)
+    from_events = sorted(
+        r["fields"]["due_on"] for r in new if r["kind"] == "action" and r["fields"].get("source_kind") == "legal_event"
+    )
+    assert from_events[1] == day(3)  # prepare a week before
+    assert from_events[0] <= day(-4)  # § 765a ZPO: two weeks before, already passed
     deal = only(new, "installment_agreement")
     assert (deal["total_cents"], deal["monthly_rate_cents"], deal["start_on"]) == (120000, 10000, day(-20))
     assert deal["payments"] == [{"due_on": day(-20), "amount_cents": 10000, "paid_on": None, "missed": True}]

@@ -110,7 +110,12 @@ async def seed_case(
                 "legal_event",
                 event_id,
                 case_id,
-                {"type": "court_date", "date": (today + dt.timedelta(days=deadline_days)).isoformat()},
+                {
+                    "type": "court_date",
+                    "scheduled_at": dt.datetime.combine(today + dt.timedelta(days=deadline_days), dt.time(10))
+                    .astimezone()
+                    .isoformat(),
+                },
             ),
         )
         assert all(r["status"] == "applied" for r in results), results
