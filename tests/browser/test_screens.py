@@ -151,6 +151,7 @@ async def test_every_screen_on_the_demo_data(
     await expect(page.get_by_text("Entwurf auf dem Gerät gesichert.")).to_be_visible()
     await shoot(page, screenshots, "besuch-erfassen", orientation)
     await page.get_by_role("button", name="Besuch speichern").click()
+    await expect(page.locator("#toast")).to_contain_text("Besuch gespeichert")  # the save is over
 
     await page.get_by_role("link", name="Sync-Status").click()
     await expect(page.locator("#waiting-count")).not_to_have_text("0")

@@ -153,6 +153,19 @@ async def until_on_server(
     raise AssertionError("the server never held the expected records")
 
 
+async def settle(page: Page) -> None:
+    """Let the tablet derive its follow-ups (deadline actions, the case's phase) and sync them, so that a test that
+    goes offline next starts from an empty outbox."""
+    before = await last_sync(page)
+    await page.evaluate(
+        """async () => {
+          await (await import("/static/js/data.js")).followUps();
+          (await import("/static/js/sync.js")).syncNow();
+        }"""
+    )
+    await wait_synced(page, before)
+
+
 async def setup_device(page: Page, base_url: str, username: str = "worker1", password: str = PASSWORD) -> None:
     """First start on a new tablet: log in, choose the device passphrase and PIN, wait for the first sync."""
     await page.goto(base_url)
@@ -164,6 +177,7 @@ async def setup_device(page: Page, base_url: str, username: str = "worker1", pas
     await page.get_by_label("PIN (4 bis 8 Ziffern)").fill(PIN)
     await page.get_by_role("button", name="Einrichten und Daten laden").click()
     await wait_synced(page)
+    await settle(page)
 
 
 async def unlock(page: Page) -> None:
