@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from litestar import Litestar, Request, Router
 from litestar.config.app import AppConfig
@@ -49,6 +50,7 @@ from server.reports.service import Reports
 from server.resources import PWA_DIR
 from server.settings import Settings
 from server.sync.controller import ConflictController, SyncController
+from server.sync.reminders import reminder_task
 from server.sync.service import SyncService, load_cursor_secret
 from server.text import refuse_bad_text
 from server.web import app_shell, health, manifest, security_headers, service_worker
@@ -107,6 +109,8 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
             await stack.enter_async_context(housekeeping_task(sessions, settings))
             if dispatcher is not None:
                 await stack.enter_async_context(dispatcher_task(dispatcher))
+                zone = ZoneInfo(settings.report_time_zone)
+                await stack.enter_async_context(reminder_task(sessions, keyring, zone, push.wake))
             yield
     finally:
         await engine.dispose()

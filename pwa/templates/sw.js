@@ -61,6 +61,7 @@ self.addEventListener("sync", (event) => {
 // (lock screens are seen at the door); the app fetches the details after it is unlocked and has synced.
 const NOTICES = {
   visit_assigned: { title: "Neuer Hausbesuch zugewiesen", body: "Öffnen Sie Doorstep, um den Termin zu sehen." },
+  deadline_soon: { title: "Eine Frist läuft bald ab", body: "Öffnen Sie Doorstep, um die Frist zu sehen." },
   sync: { title: "Doorstep", body: "Es gibt Änderungen an Ihren Fällen." },
 };
 
@@ -80,12 +81,13 @@ self.addEventListener("push", (event) => {
       if (message.t === "sync" && pages.some((page) => page.focused)) return;
       const notice = NOTICES[message.t] || NOTICES.sync;
       const visit = message.t === "visit_assigned" && id;
+      const deadline = message.t === "deadline_soon" && id;
       await self.registration.showNotification(notice.title, {
         body: notice.body,
-        tag: visit ? `visit-${id}` : "doorstep-sync",
+        tag: visit ? `visit-${id}` : deadline ? `deadline-${id}` : "doorstep-sync",
         icon: "/static/icons/icon-192.png",
         lang: "de",
-        data: { url: visit ? `/#/besuch/${id}` : "/#/heute" },
+        data: { url: visit ? `/#/besuch/${id}` : deadline ? `/#/fall/${id}` : "/#/heute" },
       });
     })(),
   );

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, utcnow
 
-__all__ = ["MutationLog", "ServerSecret"]
+__all__ = ["DeadlineReminder", "MutationLog", "ServerSecret"]
 
 
 class MutationLog(Base):
@@ -36,3 +36,15 @@ class ServerSecret(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DeadlineReminder(Base):
+    """A deadline whose assigned worker was reminded (one row per deadline and due date): a push is sent once,
+    and again only when the deadline's date moves."""
+
+    __tablename__ = "deadline_reminders"
+
+    action_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    due_on: Mapped[dt.date] = mapped_column(primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

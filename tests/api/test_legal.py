@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 import httpx
@@ -18,11 +19,13 @@ from sqlalchemy import select, update
 from server.cli import main as cli_main
 from server.crypto.aead import associated_data, seal
 from server.db import create_engine, session_factory
+from server.push.models import PushJob, PushSubscription
 from server.records.deadlines import derived_id
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.upgrade import upgrade_stored
 from server.settings import Settings
+from server.sync.reminders import remind_deadlines
 from tests.support.accounts import Org, login
 from tests.support.app import client_from
 from tests.support.cases import supervisor_creates_case
@@ -171,3 +174,55 @@ async def test_the_calendar_lists_the_holidays_of_the_organisations_land(
     assert f"{year}-10-26" in austria["holidays"]  # Nationalfeiertag
     assert await set_region(settings, monkeypatch, "DE", "XX") == 2
     assert await set_region(settings, monkeypatch, "FR") == 2
+
+
+async def test_a_deadline_within_three_days_reminds_the_worker_once(
+    app: Litestar, client: Client, org: Org, settings: Settings
+) -> None:
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    body = await login(client, "worker1")
+    worker = Device(client, body)
+    lawsuit = new_id()
+    # Served Monday 2 March 2026: the Verteidigungsanzeige is due Monday 16 March; on 14 March it is close. No notice
+    # is recorded, so there is no Schonfrist.
+    served = "2026-03-02"
+    await worker.push(worker.put("legal_event", lawsuit, case_id, {"type": "eviction_lawsuit", "served_on": served}))
+    early, close = dt.datetime(2026, 3, 12, 9, tzinfo=dt.UTC), dt.datetime(2026, 3, 14, 9, tzinfo=dt.UTC)
+    engine = create_engine(settings.resolved_database_url)
+    keyring = Keyring(settings)
+    await keyring.load(engine)
+    sessions = session_factory(engine)
+    zone = ZoneInfo("Europe/Berlin")
+    try:
+        async with sessions() as db:
+            db.add(
+                PushSubscription(
+                    device_id=uuid.UUID(str(body["device_id"])),
+                    user_id=org.worker1_id,
+                    endpoint="https://push.example/worker1",
+                    p256dh="p" * 87,
+                    auth="a" * 22,
+                )
+            )
+            await db.commit()
+        assert await remind_deadlines(sessions, keyring, zone, early) == 0  # four days before: not yet
+        assert await remind_deadlines(sessions, keyring, zone, close) == 1
+        assert await remind_deadlines(sessions, keyring, zone, close) == 0  # once per deadline and date
+        async with sessions() as db:
+            jobs = (await db.scalars(select(PushJob).where(PushJob.event == "deadline_soon"))).all()
+        assert [(j.ref_id, j.state) for j in jobs] == [(uuid.UUID(case_id), "pending")]
+        # Another case whose deadline is done reminds nobody.
+        other, _ = await supervisor_creates_case(app, org, org.worker1_id)
+        event = new_id()
+        await worker.push(
+            worker.put("legal_event", event, other, {"type": "eviction_lawsuit", "served_on": served}),
+            worker.put(
+                "action",
+                str(derived_id(event, "de.verteidigungsanzeige")),
+                other,
+                {"title": "Verteidigungsanzeige", "due_on": "2026-03-16", "status": "done"},
+            ),
+        )
+        assert await remind_deadlines(sessions, keyring, zone, close) == 0
+    finally:
+        await engine.dispose()

@@ -1,0 +1,154 @@
+"""Deadline reminders: a deadline within three days that is not done sends a push to the case's worker.
+
+The message is as empty as a visit's (``{"t": "deadline_soon", "id": <case id>}``): the lock screen says that a
+deadline is close, never which case or which deadline; the app shows it after it is unlocked. Each deadline reminds
+once per due date (``deadline_reminders``), so a server restart or the next pass sends nothing twice. The pass runs
+in the app's lifespan every hour and decrypts only the cases that have legal events or benefit decisions; it is
+audited as one entry naming the cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server import audit
+from server.db import begin_write, utcnow
+from server.push import enqueue
+from server.records import deadlines
+from server.records.calendar import Calendar, region_of
+from server.records.keyring import Keyring
+from server.records.models import Record
+from server.records.store import RecordStore
+from server.sync.models import DeadlineReminder
+
+__all__ = ["DEADLINE_SOON", "REMIND_DAYS", "remind_deadlines", "reminder_task"]
+
+DEADLINE_SOON = "deadline_soon"
+REMIND_DAYS = 3
+INTERVAL_SECONDS = 3600
+
+log = logging.getLogger("doorstep.push")
+
+
+async def remind_deadlines(
+    sessions: async_sessionmaker[AsyncSession], keyring: Keyring, zone: ZoneInfo, now: dt.datetime | None = None
+) -> int:
+    """Queue a reminder for every deadline due within :data:`REMIND_DAYS` that is not done nor reminded yet;
+    returns the number of deadlines reminded."""
+    today = (now or utcnow()).astimezone(zone).date()
+    horizon = today + dt.timedelta(days=REMIND_DAYS)
+    async with sessions() as db:
+        await begin_write(db)
+        region = await region_of(db)
+        with_events = select(Record.case_id).where(
+            Record.kind.in_(("legal_event", "benefit_application")), Record.deleted.is_(False)
+        )
+        store = RecordStore(db, keyring)
+        cases = await store.select(
+            Record.kind == "case",
+            Record.deleted.is_(False),
+            Record.status != "closed",
+            Record.assigned_worker_id.is_not(None),
+            Record.id.in_(with_events),
+        )
+        if not cases:
+            await db.commit()
+            return 0
+        related = await store.select(
+            Record.case_id.in_([c.id for c in cases]),
+            Record.kind.in_(("legal_event", "benefit_application", "action")),
+            Record.deleted.is_(False),
+        )
+        by_case: dict[uuid.UUID, list[Any]] = {}
+        for record in await store.decrypt(related):
+            if record.fields is not None:
+                by_case.setdefault(record.case_id, []).append(record)
+        sent = {
+            (row.action_id, row.due_on)
+            for row in (
+                await db.scalars(select(DeadlineReminder).where(DeadlineReminder.case_id.in_([c.id for c in cases])))
+            ).all()
+        }
+        calendar = Calendar(region)
+        messages: list[tuple[uuid.UUID, str, uuid.UUID]] = []
+        reminded: list[uuid.UUID] = []
+        for case in await store.decrypt(cases):
+            records = by_case.get(case.id, [])
+            done = {r.id for r in records if r.kind == "action" and r.fields.get("status") == "done"}
+            for deadline in _soon(region.country, calendar, case.fields or {}, records, today, horizon, zone):
+                action = deadlines.action_id(deadline)
+                if action in done or (action, deadline.due_on) in sent:
+                    continue
+                db.add(DeadlineReminder(action_id=action, due_on=deadline.due_on, case_id=case.id))
+                sent.add((action, deadline.due_on))
+                worker = case.fields.get("assigned_worker_id") if case.fields else None
+                if worker:
+                    messages.append((uuid.UUID(str(worker)), DEADLINE_SOON, case.id))
+                reminded.append(case.id)
+        await enqueue(db, messages)
+        if reminded:
+            await audit.append(
+                db,
+                action="deadline.remind",
+                outcome="ok",
+                actor_id=None,
+                record_ids=sorted(set(reminded)),
+                key=keyring.audit,
+            )
+        await db.commit()
+    return len(reminded)
+
+
+def _soon(
+    country: str,
+    calendar: Calendar,
+    case: dict[str, Any],
+    records: list[Any],
+    today: dt.date,
+    horizon: dt.date,
+    zone: ZoneInfo,
+) -> list[deadlines.Deadline]:
+    def of(kind: str) -> list[tuple[uuid.UUID, dict[str, Any]]]:
+        return [(r.id, r.fields) for r in records if r.kind == kind]
+
+    def local(text: str) -> dt.date:
+        return dt.datetime.fromisoformat(text).astimezone(zone).date()
+
+    found = deadlines.compute(country, calendar, case, of("legal_event"), of("benefit_application"), today, local)
+    return [d for d in found if d.unavailable is None and today <= d.due_on <= horizon]
+
+
+async def _run(
+    sessions: async_sessionmaker[AsyncSession], keyring: Keyring, zone: ZoneInfo, on_queued: Callable[[], None]
+) -> None:
+    while True:
+        try:
+            if await remind_deadlines(sessions, keyring, zone):
+                on_queued()
+        except Exception as exc:
+            log.warning("deadline reminders failed: %s", type(exc).__name__)
+        await asyncio.sleep(INTERVAL_SECONDS)
+
+
+@contextlib.asynccontextmanager
+async def reminder_task(
+    sessions: async_sessionmaker[AsyncSession], keyring: Keyring, zone: ZoneInfo, on_queued: Callable[[], None]
+) -> AsyncIterator[None]:
+    """Run the reminder pass every hour for the lifetime of the app."""
+    task = asyncio.create_task(_run(sessions, keyring, zone, on_queued))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
