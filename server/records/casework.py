@@ -48,6 +48,19 @@ class Action(RecordFields, kw_only=True, forbid_unknown_fields=True):
         return self.owner_id
 
 
+# The law a benefit is granted under: Germany (SGB II and XII, the Wohngeldgesetz) and Austria (Wohnbeihilfe of the
+# Länder, in Vienna MA 40; the federal Wohnschirm).
+LegalBasis = Literal[
+    "sgb2_22_8",
+    "sgb12_36",
+    "wogg",
+    "sgb2_22_1",
+    "at_wohnbeihilfe",
+    "at_ma40",
+    "at_wohnschirm",
+    "other",
+]
+
 LegalEventType = Literal[
     # Germany
     "reminder",
@@ -134,6 +147,12 @@ class BenefitApplication(RecordFields, kw_only=True, forbid_unknown_fields=True)
     decision: Literal["pending", "granted", "partly_granted", "refused", "withdrawn"] = "pending"
     amount_cents: Cents | None = None
     form: Literal["grant", "loan"] | None = None
+    # What the amount is: a one-off sum, or a monthly payment for ``months`` months (reports never add the two).
+    period: Literal["one_off", "monthly"] | None = None
+    months: Annotated[int, msgspec.Meta(ge=1, le=120)] | None = None
+    legal_basis: LegalBasis | None = None
+    # The Widerspruch against a refused or partly granted decision.
+    objection: Literal["none", "filed", "granted", "refused"] | None = None
     notes: Text = ""
 
     def __post_init__(self) -> None:
@@ -169,6 +188,10 @@ class InstallmentAgreement(RecordFields, kw_only=True, forbid_unknown_fields=Tru
     start_on: dt.date
     status: Literal["active", "completed", "broken", "cancelled"] = "active"
     payments: Annotated[list[Payment], msgspec.Meta(max_length=240)] = msgspec.field(default_factory=list)
+    # The terms that decide whether the agreement saves the tenancy: the landlord withdraws the notice or the
+    # lawsuit, and the current rent keeps being paid besides the rates (None: not agreed or not known).
+    landlord_withdraws: bool | None = None
+    rent_kept_paid: bool | None = None
     notes: Text = ""
 
     def __post_init__(self) -> None:
@@ -212,12 +235,19 @@ class Consent(RecordFields, kw_only=True, forbid_unknown_fields=True):
 
     purpose: Title
     recipient: Short = ""
+    # The bodies the tenant allows us to talk to (Jobcenter, landlord, debt counselling ...), how the consent was
+    # given, and until when it holds.
+    scope: Annotated[list[Short], msgspec.Meta(max_length=20)] = msgspec.field(default_factory=list)
+    form: Literal["written", "oral"] | None = None
+    valid_until: dt.date | None = None
     given_on: dt.date
     withdrawn_on: dt.date | None = None
 
     def __post_init__(self) -> None:
         if self.withdrawn_on is not None:
             must(self.withdrawn_on >= self.given_on, "the consent is withdrawn before it was given", "withdrawn_on")
+        if self.valid_until is not None:
+            must(self.valid_until >= self.given_on, "the consent ends before it was given", "valid_until")
 
     def clear_status(self) -> str | None:
         return "withdrawn" if self.withdrawn_on else "given"

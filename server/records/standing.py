@@ -22,9 +22,10 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def installment_state(fields: dict[str, Any], on: dt.date) -> str:
     """``cancelled`` or ``completed`` (so recorded, or every payment paid), ``broken`` (so recorded, or two or more
-    payments outstanding), ``behind`` (one outstanding) or ``kept``.
+    payments recorded as missed), ``behind`` (one recorded as missed), ``unrecorded`` (a payment is due and nobody
+    has said yet whether it came) or ``kept``.
 
-    A payment is outstanding when it is not paid and either recorded as missed or due before ``on``.
+    A due payment that is not recorded is open, not missed: the worker marks it paid (with the day) or missed.
     """
     if fields.get("status") == "cancelled":
         return "cancelled"
@@ -32,16 +33,20 @@ def installment_state(fields: dict[str, Any], on: dt.date) -> str:
     count = max(1, -(-total // rate))
     start = dt.date.fromisoformat(fields["start_on"])
     recorded = {p["due_on"]: p for p in fields.get("payments") or []}
-    paid_all, outstanding = True, 0
+    paid_all, missed, unrecorded = True, 0, 0
     for i in range(count):
         due = add_months(start, i)
         payment = recorded.get(due.isoformat()) or {}
         paid = bool(payment.get("paid_on"))
         paid_all = paid_all and paid
-        if not paid and (payment.get("missed") or due < on):
-            outstanding += 1
+        if not paid and payment.get("missed"):
+            missed += 1
+        elif not paid and due < on:
+            unrecorded += 1
     if fields.get("status") == "completed" or paid_all:
         return "completed"
-    if fields.get("status") == "broken" or outstanding >= 2:
+    if fields.get("status") == "broken" or missed >= 2:
         return "broken"
-    return "behind" if outstanding == 1 else "kept"
+    if missed == 1:
+        return "behind"
+    return "unrecorded" if unrecorded else "kept"

@@ -92,12 +92,14 @@ def figures_csv(report: Report, german: bool) -> str:
         ]
         if money.unspecified_cents:
             rows.append(["Mittel (EUR)", f"{label}: ohne Angabe", _euros(money.unspecified_cents)])
+        if money.monthly_cents:
+            rows.append(["Mittel (EUR je Monat)", f"{label}: monatlich", _euros(money.monthly_cents)])
     rows += [
         ["Mittel (EUR)", "Zuschüsse gesamt", _euros(report.money_grant_cents)],
         ["Mittel (EUR)", "Darlehen gesamt", _euros(report.money_loan_cents)],
     ]
-    names = {"kept": "eingehalten", "behind": "im Rückstand", "broken": "gescheitert", "completed": "erfüllt"}
-    names["cancelled"] = "aufgehoben"
+    names = {"kept": "eingehalten", "unrecorded": "Zahlung nicht erfasst", "behind": "im Rückstand"}
+    names |= {"broken": "gescheitert", "completed": "erfüllt", "cancelled": "aufgehoben"}
     rows += [["Ratenzahlungen", names[key], value] for key, value in report.installments.items()]
     rows += [
         ["Monat", f"{m.month}: abgeschlossen / gesichert / Kontakte", f"{m.closed} / {m.secured} / {m.contacts}"]

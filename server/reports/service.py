@@ -38,7 +38,7 @@ __all__ = ["CHANNELS", "DEFINITIONS", "OUTCOMES", "Report", "Reports", "team_rep
 CHANNELS: tuple[str, ...] = get_args(Channel)
 OUTCOMES = tuple(outcome.value for outcome in CaseOutcome)
 BENEFIT_KINDS: tuple[str, ...] = get_args(BenefitKind)
-INSTALLMENT_STATES = ("kept", "behind", "broken", "completed", "cancelled")
+INSTALLMENT_STATES = ("kept", "unrecorded", "behind", "broken", "completed", "cancelled")
 MAX_DAYS = 3 * 366
 # Report periods are bounded, so date arithmetic in any time zone stays in range (docs/security.md case 36).
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
@@ -55,12 +55,13 @@ DEFINITIONS = {
     "Kontakt, einmal.",
     "mediations": "Vermittlungsverfahren mit mindestens einer Sitzung im Zeitraum; gelöst: mit erzielter Einigung.",
     "money": "Bewilligte oder teilweise bewilligte Anträge mit Bescheid im Zeitraum, Betrag nach Leistung, als "
-    "Zuschuss oder Darlehen.",
+    "Zuschuss oder Darlehen; monatliche Leistungen (je Monat) getrennt, nie zu Einmalbeträgen addiert.",
     "median_days": "Median der Tage vom Erstkontakt (sonst Eröffnung) bis zum Abschluss der im Zeitraum "
     "abgeschlossenen Fälle.",
     "installments": "Ratenzahlungen, die bis zum Ende des Zeitraums begonnen haben, mit ihrem Stand an dessen Ende "
-    "(oder heute): eingehalten, im Rückstand (eine Rate offen), gescheitert (zwei oder mehr offen, oder so "
-    "erfasst), erfüllt, aufgehoben.",
+    "(oder heute): eingehalten, Zahlung nicht erfasst (eine fällige Rate ist weder als bezahlt noch als verpasst "
+    "erfasst), im Rückstand (eine Rate verpasst), gescheitert (zwei oder mehr verpasst, oder so erfasst), erfüllt, "
+    "aufgehoben.",
     "overdue_visits": "Geplante Besuche, deren Termin vor heute lag, zum Zeitpunkt des Berichts.",
 }
 
@@ -71,6 +72,8 @@ class MoneyRow(msgspec.Struct, kw_only=True, frozen=True):
     grant_cents: int
     loan_cents: int
     unspecified_cents: int
+    # Monthly benefits (per month), kept apart from the one-off sums above.
+    monthly_cents: int = 0
 
 
 class MonthRow(msgspec.Struct, kw_only=True, frozen=True):
@@ -119,6 +122,7 @@ class Report(msgspec.Struct, kw_only=True, frozen=True):
     money: list[MoneyRow]
     money_grant_cents: int
     money_loan_cents: int
+    money_monthly_cents: int = 0
     median_days_to_closure: float | None
     installments: dict[str, int]
     overdue_visits: int
@@ -294,9 +298,11 @@ async def team_report(
         if fields is None or not window.holds(_day(fields.get("decided_on"))):
             continue
         amount = int(fields.get("amount_cents") or 0)
-        entry = money.setdefault(str(fields["kind"]), {"applications": 0, "grant": 0, "loan": 0, "unspecified": 0})
+        entry = money.setdefault(
+            str(fields["kind"]), dict.fromkeys(("applications", "grant", "loan", "unspecified", "monthly"), 0)
+        )
         entry["applications"] += 1
-        entry[str(fields.get("form") or "unspecified")] += amount
+        entry["monthly" if fields.get("period") == "monthly" else str(fields.get("form") or "unspecified")] += amount
         granted_by_case[row["case_id"]] += amount
 
     # Mediations and installment agreements.
@@ -376,12 +382,14 @@ async def team_report(
                 grant_cents=money[kind]["grant"],
                 loan_cents=money[kind]["loan"],
                 unspecified_cents=money[kind]["unspecified"],
+                monthly_cents=money[kind]["monthly"],
             )
             for kind in BENEFIT_KINDS
             if kind in money
         ],
         money_grant_cents=sum(entry["grant"] for entry in money.values()),
         money_loan_cents=sum(entry["loan"] for entry in money.values()),
+        money_monthly_cents=sum(entry["monthly"] for entry in money.values()),
         median_days_to_closure=float(statistics.median(days)) if days else None,
         installments={state: installments[state] for state in INSTALLMENT_STATES},
         overdue_visits=overdue,

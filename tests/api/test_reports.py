@@ -133,11 +133,24 @@ async def build(app: Litestar, org: Org) -> dict[str, str]:
                 "form": "grant",
             },
             {"kind": "wohngeld", "decision": "granted", "decided_on": "2025-11-01", "amount_cents": 30000},
+            # A monthly Wohngeld of 210 EUR for twelve months: counted per month, never added to the one-off sums.
+            {
+                "kind": "wohngeld",
+                "decision": "granted",
+                "decided_on": "2025-07-01",
+                "amount_cents": 21000,
+                "form": "grant",
+                "period": "monthly",
+                "months": 12,
+            },
         ):
             await nord.put("benefit_application", c2, {**fields, "submitted_on": "2024-12-01"})
 
         def paid(*days: str) -> list[dict[str, Any]]:
             return [{"due_on": d, "amount_cents": 10000, "paid_on": d} for d in days]
+
+        def missed(day: str) -> dict[str, Any]:
+            return {"due_on": day, "amount_cents": 10000, "paid_on": None, "missed": True}
 
         agreement = {"creditor": "landlord", "monthly_rate_cents": 10000}
         for fields in (
@@ -146,8 +159,13 @@ async def build(app: Litestar, org: Org) -> dict[str, str]:
                 "start_on": "2025-01-01",
                 "payments": paid("2025-01-01", "2025-02-01", "2025-03-01"),
             },
-            {"total_cents": 120000, "start_on": "2025-10-01", "payments": paid("2025-10-01", "2025-11-01")},
-            {"total_cents": 100000, "start_on": "2025-09-01"},
+            {
+                "total_cents": 120000,
+                "start_on": "2025-10-01",
+                "payments": [*paid("2025-10-01", "2025-11-01"), missed("2025-12-01")],
+            },
+            {"total_cents": 100000, "start_on": "2025-09-01", "payments": [missed("2025-09-01"), missed("2025-10-01")]},
+            {"total_cents": 20000, "start_on": "2025-11-01"},  # due, but nobody recorded whether it came
             {"total_cents": 50000, "start_on": "2025-12-15", "payments": paid("2025-12-15")},
             {"total_cents": 50000, "start_on": "2025-02-01", "status": "cancelled"},
         ):
@@ -196,13 +214,21 @@ async def test_every_figure_of_a_known_year(app: Litestar, client: httpx.AsyncCl
     assert r["contacts_total"] == 6
     assert (r["mediations_held"], r["mediations_resolved"], r["mediation_households"]) == (2, 1, 5)
     assert r["money"] == [
-        {"kind": "wohngeld", "applications": 2, "grant_cents": 120000, "loan_cents": 0, "unspecified_cents": 30000},
+        {
+            "kind": "wohngeld",
+            "applications": 3,
+            "grant_cents": 120000,
+            "loan_cents": 0,
+            "unspecified_cents": 30000,
+            "monthly_cents": 21000,
+        },
         {
             "kind": "debt_takeover_loan",
             "applications": 1,
             "grant_cents": 0,
             "loan_cents": 153720,
             "unspecified_cents": 0,
+            "monthly_cents": 0,
         },
         {
             "kind": "debt_takeover_grant",
@@ -210,10 +236,11 @@ async def test_every_figure_of_a_known_year(app: Litestar, client: httpx.AsyncCl
             "grant_cents": 50000,
             "loan_cents": 0,
             "unspecified_cents": 0,
+            "monthly_cents": 0,
         },
     ]
-    assert (r["money_grant_cents"], r["money_loan_cents"]) == (170000, 153720)
-    assert r["installments"] == {"kept": 1, "behind": 1, "broken": 1, "completed": 1, "cancelled": 1}
+    assert (r["money_grant_cents"], r["money_loan_cents"], r["money_monthly_cents"]) == (170000, 153720, 21000)
+    assert r["installments"] == {"kept": 1, "unrecorded": 1, "behind": 1, "broken": 1, "completed": 1, "cancelled": 1}
     assert r["overdue_visits"] == 1
     months = {m["month"]: m for m in r["months"]}
     assert len(months) == 12

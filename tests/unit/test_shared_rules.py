@@ -31,14 +31,26 @@ ALL_PAID = [{"due_on": due, **PAID} for due in DUES]
 STANDING_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("nothing due yet", agreement(), "2026-01-15", "kept"),
     ("first payment due today", agreement(), "2026-01-31", "kept"),
-    ("first payment a day late", agreement(), "2026-02-01", "behind"),
+    ("first payment a day late, not recorded: open, not missed", agreement(), "2026-02-01", "unrecorded"),
     (
         "end of month carries over to February",
         agreement(payments=[{"due_on": "2026-01-31", **PAID}]),
         "2026-03-01",
+        "unrecorded",
+    ),
+    (
+        "one recorded as missed",
+        agreement(payments=[{"due_on": "2026-01-31", **PAID}, {"due_on": "2026-02-28", "missed": True}]),
+        "2026-03-01",
         "behind",
     ),
-    ("two outstanding", agreement(payments=[{"due_on": "2026-01-31", **PAID}]), "2026-04-01", "broken"),
+    (
+        "two recorded as missed",
+        agreement(payments=[{"due_on": "2026-01-31", "missed": True}, {"due_on": "2026-02-28", "missed": True}]),
+        "2026-04-01",
+        "broken",
+    ),
+    ("two unrecorded are not broken", agreement(payments=[{"due_on": "2026-01-31", **PAID}]), "2026-04-01", "unrecorded"),
     (
         "recorded as missed before it is late",
         agreement(payments=[{"due_on": "2026-01-31", "missed": True}]),
@@ -60,9 +72,9 @@ STANDING_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "the partial payment late",
         agreement(total_cents=25000, payments=[{"due_on": "2026-01-31", **PAID}, {"due_on": "2026-02-28", **PAID}]),
         "2026-04-01",
-        "behind",
+        "unrecorded",
     ),
-    ("a single payment", agreement(total_cents=5000), "2026-02-01", "behind"),
+    ("a single payment", agreement(total_cents=5000), "2026-02-01", "unrecorded"),
 ]
 
 BALANCE_CASES: list[dict[str, Any]] = [

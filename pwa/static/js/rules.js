@@ -19,8 +19,8 @@ export function addMonths(isoDay, months) {
 /**
  * The expected payments of an installment agreement and how it stands on ``onDay``:
  * "cancelled" (so recorded), "completed" (so recorded, or every payment paid), "broken" (so recorded, or two or
- * more payments outstanding), "behind" (one outstanding) or "kept". A payment is outstanding when it is not paid
- * and either recorded as missed or due before ``onDay``.
+ * more payments recorded as missed), "behind" (one recorded as missed), "unrecorded" (a payment is due and nobody
+ * has said yet whether it came) or "kept". A due payment that is not recorded is open, not missed, until marked.
  */
 export function installmentState(fields, onDay) {
   const rate = fields.monthly_rate_cents;
@@ -32,19 +32,19 @@ export function installmentState(fields, onDay) {
     const amount_cents = i === count - 1 ? fields.total_cents - rate * (count - 1) : rate;
     const payment = recorded.get(due_on);
     const paid = Boolean(payment?.paid_on);
-    const missed = !paid && (Boolean(payment?.missed) || due_on < onDay);
-    const flagged = Boolean(payment?.missed); // recorded as missed by the worker, not only unpaid
-    expected.push({ due_on, amount_cents, paid, paid_on: payment?.paid_on || null, missed, flagged, due: due_on <= onDay });
+    const missed = !paid && Boolean(payment?.missed);
+    const unrecorded = !paid && !missed && due_on < onDay;
+    expected.push({ due_on, amount_cents, paid, paid_on: payment?.paid_on || null, missed, flagged: missed, unrecorded, due: due_on <= onDay });
   }
   const outstanding = expected.filter((p) => p.missed);
   const paidCents = expected
     .filter((p) => p.paid)
     .reduce((sum, p) => sum + (recorded.get(p.due_on).amount_cents || p.amount_cents), 0);
-  let state = outstanding.length === 0 ? "kept" : outstanding.length === 1 ? "behind" : "broken";
+  let state = outstanding.length === 0 ? (expected.some((p) => p.unrecorded) ? "unrecorded" : "kept") : outstanding.length === 1 ? "behind" : "broken";
   if (fields.status === "broken") state = "broken";
   if (fields.status === "completed" || expected.every((p) => p.paid)) state = "completed";
   if (fields.status === "cancelled") state = "cancelled";
-  const next = expected.find((p) => !p.paid && !p.missed) || null;
+  const next = expected.find((p) => !p.paid && !p.missed && !p.unrecorded) || null;
   return { expected, outstanding, state, paidCents, remainingCents: fields.total_cents - paidCents, next };
 }
 

@@ -7,7 +7,7 @@ import { append, errorMessage, fill, h, money } from "../ui.js";
 
 const CHANNELS = ENUMS.channel;
 const OUTCOMES = ENUMS.outcome;
-const STATES = ["kept", "completed", "behind", "broken", "cancelled"];
+const STATES = ["kept", "unrecorded", "behind", "broken", "completed", "cancelled"];
 
 function periodOf(form) {
   const year = Number(form.querySelector("#report-year").value);
@@ -127,12 +127,12 @@ async function show(out, period) {
         h(
           "table",
           { class: "table figures" },
-          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("reports.benefit")), h("th", { scope: "col" }, t("benefit_form.grant")), h("th", { scope: "col" }, t("benefit_form.loan")))),
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("reports.benefit")), h("th", { scope: "col" }, t("benefit_form.grant")), h("th", { scope: "col" }, t("benefit_form.loan")), h("th", { scope: "col" }, t("reports.monthly")))),
           h(
             "tbody",
             {},
-            report.money.map((m) => h("tr", {}, h("th", { scope: "row" }, t(`benefit.${m.kind}`)), h("td", {}, money(m.grant_cents + m.unspecified_cents)), h("td", {}, money(m.loan_cents)))),
-            h("tr", { class: "total" }, h("th", { scope: "row" }, t("reports.total")), h("td", {}, money(report.money_grant_cents + report.money.reduce((s, m) => s + m.unspecified_cents, 0))), h("td", {}, money(report.money_loan_cents))),
+            report.money.map((m) => h("tr", {}, h("th", { scope: "row" }, t(`benefit.${m.kind}`)), h("td", {}, money(m.grant_cents + m.unspecified_cents)), h("td", {}, money(m.loan_cents)), h("td", {}, money(m.monthly_cents || 0)))),
+            h("tr", { class: "total" }, h("th", { scope: "row" }, t("reports.total")), h("td", {}, money(report.money_grant_cents + report.money.reduce((s, m) => s + m.unspecified_cents, 0))), h("td", {}, money(report.money_loan_cents)), h("td", {}, money(report.money_monthly_cents || 0))),
           ),
         ),
       ),

@@ -34,8 +34,14 @@ export const FORMS = {
     ["expected_decision_on", "date"],
     ["decision", "enum", ENUMS.decision, "decision", true],
     ["decided_on", "date"],
+    ["notified_on", "date"],
+    ["instructions_missing", "check"],
     ["amount_cents", "cents"],
+    ["period", "enum", ENUMS.benefit_period, "benefit_period"],
+    ["months", "count"],
     ["form", "enum", ["grant", "loan"], "benefit_form"],
+    ["legal_basis", "enum", ENUMS.legal_basis, "legal_basis"],
+    ["objection", "enum", ENUMS.objection, "objection"],
     ["notes", "text"],
   ],
   installment_agreement: [
@@ -45,9 +51,19 @@ export const FORMS = {
     ["monthly_rate_cents", "cents", null, null, true],
     ["start_on", "date", null, null, true],
     ["status", "enum", ENUMS.ia_status, "ia_status", true],
+    ["landlord_withdraws", "tri"],
+    ["rent_kept_paid", "tri"],
     ["notes", "text"],
   ],
-  consent: [["purpose", "short", null, null, true], ["recipient", "short"], ["given_on", "date", null, null, true], ["withdrawn_on", "date"]],
+  consent: [
+    ["purpose", "short", null, null, true],
+    ["recipient", "short"],
+    ["scope", "lines"],
+    ["form", "enum", ENUMS.consent_form, "consent_form"],
+    ["given_on", "date", null, null, true],
+    ["valid_until", "date"],
+    ["withdrawn_on", "date"],
+  ],
   referral: [["service", "short", "services", null, true], ["reason", "text"], ["status", "enum", ENUMS.referral_status, "referral_status", true], ["sent_on", "date"]],
   mediation: [["topic", "short"], ["sessions", "list", [["on", "date"], ["outcome", "short"]]], ["agreement_reached", "tri"], ["status", "enum", ["open", "closed"], "mediation_status", true], ["outcome", "text"]],
 };
@@ -256,14 +272,28 @@ function payments(agreement, values, caseId, app) {
             { class: due.missed ? "overdue" : "" },
             h("td", {}, day(due.due_on)),
             h("td", {}, money(due.amount_cents)),
-            h("td", {}, due.paid ? chip(t("installment.paid_on", { date: day(due.paid_on) }), "ok") : due.missed ? chip(t("installment.missed"), "danger") : chip(t("installment.open"), "neutral")),
+            h("td", {}, due.paid ? chip(t("installment.paid_on", { date: day(due.paid_on) }), "ok") : due.missed ? chip(t("installment.missed"), "danger") : due.unrecorded ? chip(t("installment.unrecorded_payment"), "info") : chip(t("installment.open"), "neutral")),
             h(
               "td",
               {},
               due.paid
                 ? null
                 : [
-                    h("button", { type: "button", class: "small", "aria-label": t("installment.mark_paid", { date: day(due.due_on) }), onclick: () => record(due, { paid_on: today() }) }, t("installment.paid")),
+                    h("label", { class: "sr-only", for: `paid-on-${due.due_on}` }, t("installment.paid_day", { date: day(due.due_on) })),
+                    h("input", { type: "date", id: `paid-on-${due.due_on}`, class: "paid-on", value: today(), max: today() }),
+                    h(
+                      "button",
+                      {
+                        type: "button",
+                        class: "small",
+                        "aria-label": t("installment.mark_paid", { date: day(due.due_on) }),
+                        onclick: (event) => {
+                          const chosen = event.currentTarget.parentElement.querySelector("input.paid-on").value || today();
+                          return record(due, { paid_on: chosen > today() ? today() : chosen, missed: false });
+                        },
+                      },
+                      t("installment.paid"),
+                    ),
                     due.due && !due.flagged
                       ? h("button", { type: "button", class: "small secondary", "aria-label": t("installment.mark_missed", { date: day(due.due_on) }), onclick: () => record(due, { missed: true }) }, t("installment.missed"))
                       : null,
@@ -277,7 +307,7 @@ function payments(agreement, values, caseId, app) {
 }
 
 export function stateChip(state) {
-  const kinds = { kept: "ok", completed: "ok", behind: "warn", broken: "danger", cancelled: "neutral" };
+  const kinds = { kept: "ok", completed: "ok", unrecorded: "info", behind: "warn", broken: "danger", cancelled: "neutral" };
   return chip(t(`installment.${state}`), kinds[state]);
 }
 
