@@ -116,7 +116,8 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     await page.get_by_label("Monatsrate (€)").fill("100")
     await save(page, first.title)
     agreement = page.locator("[data-agreement]")
-    await expect(agreement).to_contain_text("im Rückstand")  # the first rate, 20 days ago, is not paid
+    await expect(agreement).to_contain_text("Zahlung nicht erfasst")  # the first rate, 20 days ago, is open
+    await expect(page.get_by_text("Zahlung erfassen: Wohnbau Beispiel eG")).to_be_visible()
     await agreement.get_by_role("link").click()
     first_rate = dt.date.fromisoformat(day(-20)).strftime("%d.%m.%Y")
     await page.get_by_role("button", name=f"Rate vom {_weekday(day(-20))}, {first_rate} verpasst").click()
@@ -124,6 +125,7 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     await expect(page.get_by_text("Verpasst").first).to_be_visible()
     await page.get_by_role("link", name="Zurück").click()
     await expect(page.get_by_text("Rate nachholen: Wohnbau Beispiel eG")).to_be_visible()
+    await expect(page.get_by_text("Zahlung erfassen: Wohnbau Beispiel eG")).to_have_count(0)  # recorded now
 
     # Vermittlung: refused without a consent, with the reason; then consent first, and the referral goes.
     await page.get_by_role("link", name="Neue Vermittlung").click()
@@ -174,9 +176,9 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     records = await server_records(live_server.url, first.case_id)
     new = [r for r in records if r["id"] not in {b["id"] for b in before}]
     kinds = ["contact", "legal_event", "benefit_application", "installment_agreement", "consent", "referral"]
-    # Five actions: the one typed, the eviction's preparation and its § 765a deadline, the overdue decision, the
-    # missed installment.
-    assert sorted(r["kind"] for r in new) == sorted([*kinds, *["action"] * 5])
+    # Six actions: the one typed, the eviction's preparation and its § 765a deadline, the overdue decision, the
+    # installment to record (done once it was recorded as missed) and the missed installment.
+    assert sorted(r["kind"] for r in new) == sorted([*kinds, *["action"] * 6])
     assert only(new, "contact")["channel"] == "phone"
     assert only(new, "contact")["summary"] == "Rückruf Vermieterin"
     event = only(new, "legal_event")
@@ -196,7 +198,11 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     deal = only(new, "installment_agreement")
     assert (deal["total_cents"], deal["monthly_rate_cents"], deal["start_on"]) == (120000, 10000, day(-20))
     assert deal["payments"] == [{"due_on": day(-20), "amount_cents": 10000, "paid_on": None, "missed": True}]
-    behind = only(new, "action", source_kind="installment_agreement")
+    recorded = [
+        r["fields"] for r in new if r["kind"] == "action" and r["fields"]["title"].startswith("Zahlung erfassen")
+    ]
+    assert [r["status"] for r in recorded] == ["done"]
+    behind = only(new, "action", source_kind="installment_agreement", status="open")
     assert behind["title"].startswith("Rate nachholen")
     assert behind["due_on"] == day(-19)
     consent = next(r for r in new if r["kind"] == "consent")

@@ -50,7 +50,12 @@ STANDING_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "2026-04-01",
         "broken",
     ),
-    ("two unrecorded are not broken", agreement(payments=[{"due_on": "2026-01-31", **PAID}]), "2026-04-01", "unrecorded"),
+    (
+        "two unrecorded are not broken",
+        agreement(payments=[{"due_on": "2026-01-31", **PAID}]),
+        "2026-04-01",
+        "unrecorded",
+    ),
     (
         "recorded as missed before it is late",
         agreement(payments=[{"due_on": "2026-01-31", "missed": True}]),

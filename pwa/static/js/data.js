@@ -209,10 +209,13 @@ export function followUps() {
     }
     for (const agreement of found.installment_agreement) {
       const standing = installmentState(agreement.fields);
-      if (standing.state !== "behind" || !standing.outstanding.length) continue;
-      const first = standing.outstanding[0];
+      // A payment recorded as missed asks for catching up; a due one nobody recorded asks to record it.
+      const behind = standing.state === "behind" && standing.outstanding.length;
+      const unrecorded = standing.state === "unrecorded" && standing.expected.find((p) => p.unrecorded);
+      if (!behind && !unrecorded) continue;
+      const first = behind ? standing.outstanding[0] : unrecorded;
       const fields = {
-        title: stored("followup.behind", {
+        title: stored(behind ? "followup.behind" : "followup.unrecorded", {
           who: agreement.fields.creditor_name || stored(`creditor_ia.${agreement.fields.creditor}`),
           date: german(first.due_on),
         }),
@@ -222,9 +225,20 @@ export function followUps() {
         source_kind: "installment_agreement",
         source_id: agreement.id,
       };
-      wanted.push([agreement, await derivedId(agreement.id, `behind-${first.due_on}`), fields, false]);
+      wanted.push([agreement, await derivedId(agreement.id, `${behind ? "behind" : "record"}-${first.due_on}`), fields, false]);
     }
     let changed = 0;
+    // A payment recorded since (paid or missed) closes its "record the payment" action.
+    for (const agreement of found.installment_agreement) {
+      for (const payment of installmentState(agreement.fields).expected) {
+        if (!payment.paid && !payment.missed) continue;
+        const ask = actions.get(await derivedId(agreement.id, `record-${payment.due_on}`));
+        if (ask && ask.fields.status === "open") {
+          await saveNow("action", ask.id, ask.case_id, { status: "done", done_on: today() });
+          changed += 1;
+        }
+      }
+    }
     for (const [source, id, fields, follows] of wanted) {
       const existing = actions.get(id);
       if (!existing) {

@@ -63,6 +63,7 @@ export const LEGAL = {
   "field.consent.form": ["Form", "Form"],
   "field.consent.valid_until": ["Gültig bis", "Valid until"],
   "reports.monthly": ["monatlich (je Monat)", "monthly (per month)"],
+  "followup.unrecorded": ["Zahlung erfassen: {who}, fällig am {date}", "Record the payment: {who}, due {date}"],
   "followup.until": ["bis {date}", "by {date}"],
   "cases.deadline": ["{what}: {date}", "{what}: {date}"],
 };
