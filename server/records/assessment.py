@@ -178,7 +178,16 @@ class RiskSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 Document = Literal["id", "registration", "lease", "energy_bill", "income_proofs", "landlord_letters", "court_letters"]
 
 # Form versions the server accepts. A version is fixed once answers exist: a new question means a new version.
-ASSESSMENT_FORM_VERSIONS = frozenset({1})
+# Version 2 no longer asks what the case's records hold (docs/legal.md): the rent and tenancy start (household),
+# the dates of notice, lawsuit, hearing and eviction (legal events), the benefits applied for (benefit
+# applications), the next deadline (computed) and the consents (consent records). It shows and links them instead.
+ASSESSMENT_FORM_VERSIONS = frozenset({1, 2})
+LINKED_IN_VERSION_2 = {
+    "housing": ("net_rent_cents", "service_charges_cents", "heating_cents", "tenancy_since"),
+    "arrears": ("notice_received_on", "lawsuit_filed_on", "court_date", "eviction_date"),
+    "benefits": ("applied",),
+    "risk": ("next_deadline", "consents_given"),
+}
 ASSESSMENT_SECTIONS = (
     "household",
     "housing",
@@ -225,6 +234,14 @@ class Assessment(RecordFields, kw_only=True, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         must(self.form_version in ASSESSMENT_FORM_VERSIONS, "unknown assessment form version", "form_version")
+        if self.form_version >= 2:
+            for section, names in LINKED_IN_VERSION_2.items():
+                for name in names:
+                    must(
+                        getattr(getattr(self, section), name) in (None, []),
+                        f"form version 2 takes {section}.{name} from the case's records; record it there",
+                        section,
+                    )
         self.documents = sorted(set(self.documents))  # a set, kept in a stable order
 
     def monthly_balance_cents(self) -> int:

@@ -226,3 +226,21 @@ async def test_a_deadline_within_three_days_reminds_the_worker_once(
         assert await remind_deadlines(sessions, keyring, zone, close) == 0
     finally:
         await engine.dispose()
+
+
+async def test_assessment_version_2_takes_dates_rent_and_consents_from_the_records(
+    app: Litestar, client: Client, org: Org
+) -> None:
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    asked_again = {"form_version": 2, "housing": {"net_rent_cents": 51240}, "arrears": {"court_date": "2026-12-03"}}
+    old_form = {"form_version": 1, "housing": {"net_rent_cents": 51240}, "arrears": {"court_date": "2026-12-03"}}
+    new_form = {"form_version": 2, "housing": {"main_residence_registered": True}, "arrears": {"rent_arrears_cents": 1}}
+    results = await worker.push(
+        worker.put("assessment", new_id(), case_id, asked_again),
+        worker.put("assessment", new_id(), case_id, old_form),
+        worker.put("assessment", new_id(), case_id, new_form),
+    )
+    assert [r["status"] for r in results] == ["rejected", "applied", "applied"]
+    assert (results[0]["error"]["code"], results[0]["error"]["field"]) == ("validation", "housing")
+    assert "from the case's records" in results[0]["error"]["detail"]

@@ -60,12 +60,13 @@ async def fill_assessment(page: Page) -> dict[str, object]:
     await page.get_by_label("Erwachsene").fill("2")
     await page.get_by_label("Kinder", exact=True).fill("1")
     await page.get_by_role("button", name="Weiter").click()
-    await page.get_by_label("Nettokaltmiete (€)").fill("512,40")
-    await page.get_by_label("Heizkosten (€)").fill("80")
+    # Form version 2: the rent comes from the household, the hearing from the legal events; both are linked.
+    await expect(page.locator("[data-linked=housing]")).to_be_visible()
+    await expect(page.get_by_label("Nettokaltmiete (€)")).to_have_count(0)
     await page.get_by_label("Hauptwohnsitz gemeldet").select_option("yes")
     await page.get_by_role("button", name="Weiter").click()
     await page.get_by_label("Mietrückstand (€)").fill("1.537,20")
-    await page.get_by_label("Gerichtstermin").fill("2026-12-03")
+    await expect(page.locator("[data-linked=arrears]")).to_contain_text("Gerichtstermin")
     await page.get_by_role("button", name="Weiter").click()
     await page.get_by_role("button", name="+ Einkommen").click()
     await page.get_by_label("Person", exact=True).fill("Mieterin")
@@ -109,10 +110,10 @@ async def fill_assessment(page: Page) -> dict[str, object]:
     await page.get_by_role("button", name="Einschätzung abschließen").click()
     return {
         "household": {"adults": 2, "children": 1},
-        "housing": {"net_rent_cents": 51240, "heating_cents": 8000, "main_residence_registered": True},
-        "arrears": {"rent_arrears_cents": 153720, "court_date": "2026-12-03"},
+        "housing": {"main_residence_registered": True},
+        "arrears": {"rent_arrears_cents": 153720},
         "income": {"items": [{"member": "Mieterin", "source": "wages", "monthly_cents": 145000, "proof_seen": True}]},
-        "benefits": {"received": [{"kind": "wohngeld", "monthly_cents": 15000, "applied_on": None}], "applied": []},
+        "benefits": {"received": [{"kind": "wohngeld", "monthly_cents": 15000, "applied_on": None}]},
         "budget": {
             "fixed": [{"label": "Miete", "monthly_cents": 59240, "priority": True}],
             "variable": [{"label": "Lebensmittel", "monthly_cents": 110000, "priority": False}],
@@ -172,7 +173,8 @@ async def test_a_visit_note_and_assessment_recorded_offline_arrive_exactly_once_
     assert contact["fields"]["channel"] == "home_visit"
     assert contact["fields"]["visit_id"] == seeded.visit_id
     assessment = next(r for r in new.values() if r["kind"] == "assessment")["fields"]
-    assert assessment["form_version"] == 1
+    assert assessment["form_version"] == 2
+    assert assessment["housing"]["net_rent_cents"] is None  # version 2 takes the rent from the household
     assert assessment["completed_at"] is not None
     for section, values in expected.items():
         if isinstance(values, dict):

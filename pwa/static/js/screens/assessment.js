@@ -4,10 +4,25 @@
 import * as data from "../data.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
-import { append, debounce, fill, h, money, syncChip, uuid7 } from "../ui.js";
+import * as legal from "../legal.js";
+import { append, day, debounce, fill, h, money, syncChip, uuid7 } from "../ui.js";
 import { control, multi } from "./forms.js";
 
-export const FORM_VERSION = 1;
+export const FORM_VERSION = 2;
+
+// What version 2 no longer asks, because the case's records hold it (server/records/assessment.py): shown and linked.
+const LINKED = {
+  housing: ["net_rent_cents", "service_charges_cents", "heating_cents", "tenancy_since"],
+  arrears: ["notice_received_on", "lawsuit_filed_on", "court_date", "eviction_date"],
+  benefits: ["applied"],
+  risk: ["next_deadline", "consents_given"],
+};
+
+/** The questions of a section under a form version (version 1 answers stay readable as they were asked). */
+function questions(name, version) {
+  const linked = version >= 2 ? LINKED[name] || [] : [];
+  return SECTIONS[name].filter(([field]) => !linked.includes(field));
+}
 
 const INCOME_SOURCES = ENUMS.income_source;
 const BENEFIT_KINDS = ENUMS.benefit;
@@ -95,8 +110,15 @@ export async function render(main, [caseId, section], app) {
     saveSection();
   };
 
+  const version = values.form_version && editable ? values.form_version : FORM_VERSION;
+  if (!editable && version >= 2) dropLinked(values);
   const sectionValue = (values[current] = values[current] || {});
-  const body = h("div", { class: "section-body" }, SECTIONS[current].map((spec) => control(sectionValue, spec, current, onChange)));
+  const body = h(
+    "div",
+    { class: "section-body" },
+    version >= 2 ? await linkedRecords(current, caseId, records) : null,
+    questions(current, version).map((spec) => control(sectionValue, spec, current, onChange)),
+  );
   if (current === "risk") {
     values.documents = values.documents || [];
     body.append(multi(values, ["documents", "multi", DOCUMENTS, "document"], "risk", onChange));
@@ -120,7 +142,7 @@ export async function render(main, [caseId, section], app) {
       { class: "lead" },
       h("a", { href: `#/fall/${caseId}` }, kase ? kase.fields.title : ""),
       " · ",
-      assessment?.fields.completed_at && !editable ? t("assessment.new_from_last") : t("assessment.form_version", { n: values.form_version || FORM_VERSION }),
+      assessment?.fields.completed_at && !editable ? t("assessment.new_from_last") : t("assessment.form_version", { n: version }),
       editable && states.has(editable.id) ? syncChip(states.get(editable.id)) : null,
     ),
     h(
@@ -177,3 +199,66 @@ function filled(section) {
   return section && Object.values(section).some((v) => v !== null && v !== "" && !(Array.isArray(v) && v.length === 0));
 }
 
+
+/** Carrying version 1 answers into a version 2 assessment: what the records hold is not copied. */
+function dropLinked(values) {
+  for (const [section, names] of Object.entries(LINKED)) {
+    if (!values[section]) continue;
+    values[section] = { ...values[section] };
+    for (const name of names) delete values[section][name];
+  }
+}
+
+/** What the case's records say for this section, each linked to where it is kept (version 2). */
+async function linkedRecords(section, caseId, records) {
+  if (!LINKED[section]) return null;
+  const live = (kind) => records.filter((r) => r.kind === kind && !r.deleted);
+  const kase = records.find((r) => r.kind === "case");
+  const item = (href, text) => h("li", {}, h("a", { href }, text));
+  const box = (title, items, add) =>
+    h(
+      "div",
+      { class: "linked", "data-linked": section },
+      h("h4", {}, title),
+      items.length ? h("ul", { class: "plain" }, items) : h("p", { class: "muted" }, t("assessment.linked_none")),
+      add ? h("a", { href: add, class: "button small secondary" }, t("assessment.linked_add")) : null,
+    );
+  if (section === "housing") {
+    const household = live("household").find((x) => x.id === kase?.fields.household_id) || live("household")[0];
+    const f = household?.fields || {};
+    const rent = [
+      f.net_rent_cents ? `${t("intake.net_rent")}: ${money(f.net_rent_cents)}` : null,
+      f.service_charges_cents ? `${t("intake.service_charges")}: ${money(f.service_charges_cents)}` : null,
+      f.heating_cents ? `${t("intake.heating")}: ${money(f.heating_cents)}` : null,
+      f.tenancy_start ? `${t("intake.tenancy_start")}: ${day(f.tenancy_start)}` : null,
+    ].filter(Boolean);
+    return box(t("assessment.linked_housing"), rent.map((text) => item(`#/fall/${caseId}/bearbeiten`, text)), `#/fall/${caseId}/bearbeiten`);
+  }
+  if (section === "arrears") {
+    const events = live("legal_event").sort((a, b) => (legal.eventDay(a.fields) || "").localeCompare(legal.eventDay(b.fields) || ""));
+    return box(
+      t("assessment.linked_legal"),
+      events.map((e) => item(`#/fall/${caseId}/legal_event/${e.id}`, `${t(`legal.${e.fields.type}`)}: ${day(legal.eventDay(e.fields))}`)),
+      `#/fall/${caseId}/legal_event/neu`,
+    );
+  }
+  if (section === "benefits") {
+    return box(
+      t("assessment.linked_benefits"),
+      live("benefit_application").map((a) => item(`#/fall/${caseId}/benefit_application/${a.id}`, `${t(`benefit.${a.fields.kind}`)}: ${t(`decision.${a.fields.decision}`)}`)),
+      `#/fall/${caseId}/benefit_application/neu`,
+    );
+  }
+  const deadlines = kase ? (await legal.forCase(kase, records)).filter((d) => !d.done && !d.unavailable) : [];
+  const consents = live("consent");
+  return h(
+    "div",
+    {},
+    box(t("assessment.linked_deadlines"), deadlines.slice(0, 3).map((d) => item(`#/fall/${caseId}`, `${d.label}: ${day(d.due_on)}`)), null),
+    box(
+      t("assessment.linked_consents"),
+      consents.map((c) => item(`#/fall/${caseId}/consent/${c.id}`, `${c.fields.purpose}${c.fields.withdrawn_on ? ` (${t("assessment.withdrawn")})` : ""}`)),
+      `#/fall/${caseId}/consent/neu`,
+    ),
+  );
+}
