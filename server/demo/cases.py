@@ -21,70 +21,20 @@ from server.records.store import RecordStore, validate_fields
 
 __all__ = ["DemoTeam", "seed_cases"]
 
-SURNAMES = [
-    "Yilmaz",
-    "Schneider",
-    "Kowalski",
-    "Hoffmann",
-    "Nowak",
-    "Becker",
-    "Petrović",
-    "Wagner",
-    "Popescu",
-    "Schulz",
-    "Klein",
-    "Hadžić",
-    "Wolf",
-    "Neumann",
-    "Kaya",
-    "Schwarz",
-    "Zimmermann",
-    "Braun",
-    "Krüger",
-    "Hofmann",
-    "Hartmann",
-    "Lange",
-    "Schmitt",
-    "Werner",
-    "Krause",
-    "Meier",
-    "Lehmann",
-    "Köhler",
-    "Huber",
-    "Kaiser",
-    "Fuchs",
-    "Peters",
-    "Lang",
-    "Scholz",
-    "Möller",
-    "Weiß",
-    "Jung",
-    "Hahn",
-    "Vogel",
-    "Friedrich",
-]
-FIRST_NAMES = [
-    "Anna",
-    "Mehmet",
-    "Katarzyna",
-    "Peter",
-    "Olga",
-    "Sven",
-    "Ivana",
-    "Ahmet",
-    "Elena",
-    "Dirk",
-    "Sabine",
-    "Emir",
-    "Monika",
-    "Hasan",
-    "Renate",
-    "Marek",
-    "Ute",
-    "Tomasz",
-    "Gül",
-    "Frank",
-]
+
+def _names(text: str) -> list[str]:
+    return text.split()
+
+
+SURNAMES = _names(
+    "Yilmaz Schneider Kowalski Hoffmann Nowak Becker Petrović Wagner Popescu Schulz Klein Hadžić Wolf "
+    "Neumann Kaya Schwarz Zimmermann Braun Krüger Hofmann Hartmann Lange Schmitt Werner Krause Meier "
+    "Lehmann Köhler Huber Kaiser Fuchs Peters Lang Scholz Möller Weiß Jung Hahn Vogel Friedrich"
+)
+FIRST_NAMES = _names(
+    "Anna Mehmet Katarzyna Peter Olga Sven Ivana Ahmet Elena Dirk Sabine Emir Monika Hasan Renate Marek "
+    "Ute Tomasz Gül Frank"
+)
 STREETS = ["Lindenweg", "Am Hang", "Birkenstraße", "Hafenstraße", "Gartenring", "Mühlenweg", "Schillerplatz"]
 OUTCOMES = list(CaseOutcome)
 
@@ -288,6 +238,28 @@ def _case_records(batch: _Batch, rng: random.Random, team: DemoTeam, index: int,
                 "owner_id": str(worker),
                 "source_kind": "legal_event",
                 "source_id": str(event),
+            },
+        )
+    if index in (2, 14) and not closed:
+        # A lawsuit served three weeks ago after a fristlose, hilfsweise ordentliche notice: the Schonfrist runs.
+        lawsuit_served = today - dt.timedelta(days=21)
+        batch.add(
+            "legal_event",
+            case_id,
+            {
+                "type": "notice_to_quit",
+                "notice_kind": "both",
+                "served_on": (lawsuit_served - dt.timedelta(days=30)).isoformat(),
+            },
+        )
+        batch.add(
+            "legal_event",
+            case_id,
+            {
+                "type": "eviction_lawsuit",
+                "served_on": lawsuit_served.isoformat(),
+                "court": "Amtsgericht Beispielstadt",
+                "reference": f"{10 + index} C {300 + index}/26",
             },
         )
     if index % 3 == 1:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
@@ -43,8 +44,22 @@ async def add_event(page: Page, title: str, kind: str, **dates: str) -> None:
     await expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
 
 
+async def shot(page: Page, screenshots: Path, name: str, focus: str) -> None:
+    """The screen at both tablet sizes, scrolled to ``focus``."""
+    for width, height in ((1024, 768), (768, 1024)):
+        await page.set_viewport_size({"width": width, "height": height})
+        await page.locator(focus).scroll_into_view_if_needed()
+        await page.screenshot(path=str(screenshots / f"{name}-{width}x{height}.png"))
+    await page.set_viewport_size({"width": 1024, "height": 768})
+
+
 async def test_a_lawsuit_entered_offline_shows_its_deadlines_at_once(
-    browser: Browser, live_server: LiveServer, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    browser: Browser,
+    live_server: LiveServer,
+    org: Org,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    screenshots: Path,
 ) -> None:
     monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
     monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
@@ -74,6 +89,10 @@ async def test_a_lawsuit_entered_offline_shows_its_deadlines_at_once(
     await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
     await add_event(page, title, "default_judgment", served_on=day(0))
     await expect(deadlines.locator("[data-rule='de.einspruch_vu']")).to_contain_text("§ 339 Abs. 1 ZPO")
+    await shot(page, screenshots, "fristen", "#case-deadlines")
+    await page.get_by_role("link", name="Heute").click()
+    await expect(listed).to_contain_text("Einspruch gegen das Versäumnisurteil")
+    await shot(page, screenshots, "heute-fristen", "ul.deadlines")
     assert page.errors == []  # type: ignore[attr-defined]
 
     tablet = await page.evaluate(TABLET_DEADLINES, seeded.case_id)
