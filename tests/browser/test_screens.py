@@ -128,6 +128,8 @@ async def test_every_screen_on_the_demo_data(
     await page.get_by_role("button", name="Speichern", exact=True).click()
     await page.locator("[data-agreement] a").last.click()
     await page.get_by_role("button", name="Bezahlt").first.click()
+    await expect(page.locator("#payments-title")).to_contain_text("Zahlung nicht erfasst")  # the second is due
+    await page.get_by_role("button", name="Verpasst").first.click()
     await expect(page.locator("#payments-title")).to_contain_text("im Rückstand")
     await shoot(page, screenshots, "arbeit-ratenzahlung", orientation)
     await page.goto(f"{live_server.url}/#/fall/{conflict_case}")
