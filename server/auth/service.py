@@ -277,14 +277,21 @@ async def team_members(sessions: async_sessionmaker[AsyncSession], principal: Pr
 # --- administration (CLI and admin API) -------------------------------------------------------------------
 
 
+async def _organisation(db: AsyncSession) -> Organisation:
+    """The (single) organisation, created on first use."""
+    org = (await db.scalars(select(Organisation).order_by(Organisation.created_at).limit(1))).first()
+    if org is None:
+        org = Organisation(name="Doorstep")
+        db.add(org)
+        await db.flush()
+    return org
+
+
 async def set_region(sessions: async_sessionmaker[AsyncSession], country: str, subdivision: str | None) -> None:
     """Record where the organisation works (its legal deadlines and public holidays follow from it)."""
     async with sessions() as db:
         await begin_write(db)
-        org = (await db.scalars(select(Organisation).order_by(Organisation.created_at).limit(1))).first()
-        if org is None:
-            org = Organisation(name="Doorstep")
-            db.add(org)
+        org = await _organisation(db)
         org.country, org.subdivision = country, subdivision
         await db.commit()
 
@@ -293,11 +300,7 @@ async def create_team(sessions: async_sessionmaker[AsyncSession], name: str) -> 
     """Create a team in the (single) organisation, creating the organisation on first use."""
     async with sessions() as db:
         await begin_write(db)
-        org = (await db.scalars(select(Organisation).order_by(Organisation.created_at).limit(1))).first()
-        if org is None:
-            org = Organisation(name="Doorstep")
-            db.add(org)
-            await db.flush()
+        org = await _organisation(db)
         team = Team(organisation_id=org.id, name=name)
         db.add(team)
         await db.commit()
