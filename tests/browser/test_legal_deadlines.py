@@ -21,6 +21,7 @@ from server.records.deadlines import rules
 from server.settings import Settings
 from tests.support.accounts import PASSWORD, Org
 from tests.support.live import LiveServer
+from tests.support.syncing import Device
 from tests.support.tablet import last_sync, seed_case, wait_synced, worker_tablet
 from tests.unit.test_deadlines import CASES
 
@@ -147,3 +148,31 @@ async def test_the_rules_run_in_chromium_as_in_python(browser: Browser, live_ser
     )
     assert found == [expected for *_, expected in CASES]
     await page.close()
+
+
+async def test_an_earlier_version_1_assessment_stays_readable(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    seeded = await seed_case(live_server.url, title="Mietrückstand Lindenweg", worker_id=str(org.worker1_id))
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        response = await client.post(
+            "/api/auth/login",
+            json={"username": "supervisor", "password": PASSWORD, "device_name": "Büro", "device_id": None},
+        )
+        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        device = Device(client, response.json())
+        old = {
+            "form_version": 1,
+            "housing": {"net_rent_cents": 51240, "tenancy_since": "2019-04-01"},
+            "completed_at": (dt.datetime.now(dt.UTC) - dt.timedelta(days=40)).isoformat(),
+        }
+        (result,) = await device.push(device.put("assessment", str(uuid.uuid4()), seeded.case_id, old))
+        assert result["status"] == "applied"
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    await page.evaluate(f"location.hash = '#/einschaetzung/{seeded.case_id}/housing'")
+    earlier = page.locator("[data-earlier=housing]")
+    await expect(earlier).to_contain_text("512,40")
+    await expect(earlier).to_contain_text("01.04.2019")
+    await expect(page.get_by_label("Nettokaltmiete (€)")).to_have_count(0)  # not asked again
+    assert page.errors == []  # type: ignore[attr-defined]
+    await context.close()

@@ -71,6 +71,7 @@ export const LEGAL = {
   "assessment.linked_benefits": ["Beantragte Leistungen (aus den Anträgen)", "Benefits applied for (from the applications)"],
   "assessment.linked_deadlines": ["Nächste Fristen", "Next deadlines"],
   "assessment.linked_consents": ["Einwilligungen", "Consents"],
+  "assessment.earlier_answers": ["Aus der früheren Einschätzung (Formular Version 1)", "From the earlier assessment (form version 1)"],
   "assessment.withdrawn": ["widerrufen", "withdrawn"],
   "followup.until": ["bis {date}", "by {date}"],
   "cases.deadline": ["{what}: {date}", "{what}: {date}"],

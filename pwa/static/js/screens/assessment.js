@@ -117,6 +117,7 @@ export async function render(main, [caseId, section], app) {
     "div",
     { class: "section-body" },
     version >= 2 ? await linkedRecords(current, caseId, records) : null,
+    version >= 2 ? earlierAnswers(current, assessment) : null,
     questions(current, version).map((spec) => control(sectionValue, spec, current, onChange)),
   );
   if (current === "risk") {
@@ -261,4 +262,20 @@ async function linkedRecords(section, caseId, records) {
       `#/fall/${caseId}/consent/neu`,
     ),
   );
+}
+
+/** Answers a version 1 assessment gave to what version 2 takes from the records: still shown, read-only. */
+function earlierAnswers(section, assessment) {
+  const old = assessment?.fields;
+  if (!old || old.form_version !== 1 || !old[section] || !LINKED[section]) return null;
+  const shown = (value) => {
+    if (Array.isArray(value)) return value.map((v) => (typeof v === "object" ? `${t(`benefit.${v.kind}`, {}, v.kind || "")} ${v.monthly_cents != null ? money(v.monthly_cents) : ""}` : v)).join(", ");
+    if (typeof value === "number") return money(value);
+    return /^\d{4}-\d{2}-\d{2}$/.test(String(value)) ? day(value) : String(value);
+  };
+  const items = LINKED[section]
+    .filter((name) => old[section][name] !== null && old[section][name] !== undefined && !(Array.isArray(old[section][name]) && !old[section][name].length))
+    .map((name) => h("li", {}, `${t(`field.${section}.${name}`)}: ${shown(old[section][name])}`));
+  if (!items.length) return null;
+  return h("div", { class: "linked", "data-earlier": section }, h("h4", {}, t("assessment.earlier_answers")), h("ul", { class: "plain" }, items));
 }
