@@ -156,7 +156,7 @@ async def seed_caseload(
                 )
             for i in range(3):
                 items.append(
-                    ("legal_event", uuid.uuid4(), case_id, {"type": "reminder", "date": "2026-10-0" + str(i + 1)})
+                    ("legal_event", uuid.uuid4(), case_id, {"type": "reminder", "dated_on": "2026-10-0" + str(i + 1)})
                 )
         async with session_factory(engine)() as db:
             await write_cases(db, keyring, part, items)
