@@ -4,12 +4,13 @@ Python implementation and through ``pwa/static/js/rules.js`` in Node, compared c
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from server.records.schemas import Assessment
+from server.records.schemas import SCHEMA_VERSION, Assessment
 from server.records.search import haystack, matches
 from server.records.standing import installment_state
 from server.resources import PWA_DIR
@@ -139,3 +140,11 @@ def test_the_case_search_is_the_same_in_python_and_javascript() -> None:
         [[query, SEARCH_TEXTS] for query in SEARCH_QUERIES],
     )
     assert python == javascript == [True, True, True, True, False, True, True, False, False]
+
+
+def test_the_tablet_speaks_the_servers_schema_version() -> None:
+    # A tablet behind the server would pull every legal event in the version 1 form (server/records/legacy.py).
+    sync_js = (Path(RULES_JS).parent / "sync.js").read_text(encoding="utf-8")
+    found = re.search(r"export const SCHEMA_VERSION = (\d+);", sync_js)
+    assert found is not None
+    assert int(found.group(1)) == SCHEMA_VERSION

@@ -8,7 +8,7 @@ import { api, ApiError, Offline } from "./api.js";
 import * as store from "./storage.js";
 
 export const PROTOCOL = 1;
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 // Batches of 100 (the server takes up to 500): the progress moves every 100 changes during a long push.
 const BATCH = 100;
 const BATCH_BYTES = 3_500_000;
