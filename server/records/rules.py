@@ -229,6 +229,8 @@ def check_referral_consent(
     case_id: uuid.UUID,
     *,
     creating: bool,
+    valid_until: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> None:
     """A referral needs the tenant's consent on file for its case; a new one needs a consent in force.
 
@@ -243,5 +245,11 @@ def check_referral_consent(
         raise RuleViolation(
             "validation",
             "The tenant has withdrawn this consent; a new referral needs a consent that is in force.",
+            "consent_id",
+        )
+    if creating and valid_until is not None and today is not None and valid_until < today:
+        raise RuleViolation(
+            "validation",
+            "This consent has expired; a new referral needs a consent that is in force.",
             "consent_id",
         )

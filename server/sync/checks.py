@@ -158,6 +158,10 @@ async def check_references(
         return
     consent_id = uuid.UUID(str(fields["consent_id"]))
     consent = batch.rows.get(consent_id) or (await batch.store.rows([consent_id])).get(consent_id)
+    valid_until = None
+    if creating and consent is not None and consent.kind == "consent" and not consent.deleted:
+        stored = (await batch.store.decrypt([consent]))[0].fields or {}
+        valid_until = dt.date.fromisoformat(stored["valid_until"]) if stored.get("valid_until") else None
     try:
         rules.check_referral_consent(
             consent.kind if consent else None,
@@ -166,6 +170,8 @@ async def check_references(
             consent.status if consent else None,
             case_id,
             creating=creating,
+            valid_until=valid_until,
+            today=utcnow().date(),
         )
     except RuleViolation as violation:
         raise Rejected.from_rule(violation) from None

@@ -244,3 +244,19 @@ async def test_assessment_version_2_takes_dates_rent_and_consents_from_the_recor
     assert [r["status"] for r in results] == ["rejected", "applied", "applied"]
     assert (results[0]["error"]["code"], results[0]["error"]["field"]) == ("validation", "housing")
     assert "from the case's records" in results[0]["error"]["detail"]
+
+
+async def test_a_consent_past_its_end_allows_no_new_referral(app: Litestar, client: Client, org: Org) -> None:
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    expired, current = new_id(), new_id()
+    consent = {"purpose": "Schuldnerberatung", "scope": ["Schuldnerberatung Beispielstadt"], "form": "written"}
+    results = await worker.push(
+        worker.put("consent", expired, case_id, {**consent, "given_on": "2025-01-10", "valid_until": "2025-12-31"}),
+        worker.put("consent", current, case_id, {**consent, "given_on": "2026-01-10"}),
+        worker.put("referral", new_id(), case_id, {"service": "Schuldnerberatung", "consent_id": expired}),
+        worker.put("referral", new_id(), case_id, {"service": "Schuldnerberatung", "consent_id": current}),
+    )
+    assert [r["status"] for r in results] == ["applied", "applied", "rejected", "applied"]
+    assert results[2]["error"]["field"] == "consent_id"
+    assert "expired" in results[2]["error"]["detail"]

@@ -96,7 +96,8 @@ export async function render(main, [caseId, kind, recordId], app) {
   const states = await data.syncStates();
   const extra = [];
 
-  const consents = records.filter((r) => r.kind === "consent" && !r.fields.withdrawn_on);
+  // In force: not withdrawn and not past the day it was given until.
+  const consents = records.filter((r) => r.kind === "consent" && !r.fields.withdrawn_on && !(r.fields.valid_until && r.fields.valid_until < today()));
   if (kind === "referral") {
     extra.push(h("datalist", { id: "services" }, SERVICES.map((s) => h("option", { value: s }))));
     if (!existing && !consents.length) {
@@ -109,7 +110,7 @@ export async function render(main, [caseId, kind, recordId], app) {
       { id: "consent-id", required: true, onchange: () => (values.consent_id = select.value || null) },
       h("option", { value: "" }, "–"),
       records
-        .filter((r) => r.kind === "consent" && (!r.fields.withdrawn_on || r.id === values.consent_id))
+        .filter((r) => r.kind === "consent" && ((!r.fields.withdrawn_on && !(r.fields.valid_until && r.fields.valid_until < today())) || r.id === values.consent_id))
         .map((c) => h("option", { value: c.id, selected: c.id === values.consent_id }, `${c.fields.purpose} (${day(c.fields.given_on)})`)),
     );
     if (!values.consent_id && consents.length === 1) {
