@@ -50,6 +50,7 @@ async def shot(page: Page, screenshots: Path, name: str, focus: str) -> None:
     for width, height in ((1024, 768), (768, 1024)):
         await page.set_viewport_size({"width": width, "height": height})
         await page.locator(focus).scroll_into_view_if_needed()
+        await page.evaluate("document.getElementById('toast').hidden = true")  # a passing toast is not the screen
         await page.screenshot(path=str(screenshots / f"{name}-{width}x{height}.png"))
     await page.set_viewport_size({"width": 1024, "height": 768})
 
