@@ -70,8 +70,10 @@ def matches(query: str, texts: Iterable[str]) -> bool:
 
 async def matching(store: RecordStore, case_ids: list[uuid.UUID], query: str) -> set[uuid.UUID]:
     """The cases among ``case_ids`` whose case, household or court references answer ``query``."""
-    if not fold(query) or not case_ids:
+    if not case_ids:
         return set()
+    if not fold(query):
+        return set(case_ids)  # nothing searchable typed (blanks, punctuation): no filter
     rows = await store.select(Record.case_id.in_(case_ids), Record.kind.in_(SEARCHED_KINDS), Record.deleted.is_(False))
     texts: dict[uuid.UUID, list[str]] = {}
     for record in await store.decrypt(rows):

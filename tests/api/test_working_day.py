@@ -282,3 +282,4 @@ async def test_the_office_searches_names_addresses_phones_and_references(
         assert await found("12 C 345") == {second}
         assert await found("Lindenweg Berg") == {second}
         assert await found("nirgendwo") == set()
+        assert await found("  ") == {first, second}  # nothing typed: every case
