@@ -503,6 +503,9 @@ async function route() {
     try {
       await render(main, match.slice(1), app);
     } catch (error) {
+      // A screen abandoned half-built (logged out, locked, another screen asked for) fails on what was taken from
+      // under it: nothing to show and nothing to report.
+      if (turn !== routing || app.locked || !app.key) return;
       console.error("doorstep: screen failed", error);
       main = errorPanel(error);
     }
