@@ -27,11 +27,13 @@ from litestar.plugins import InitPluginProtocol
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.auth.admin import AdminController
 from server.auth.controller import AuthController, TeamController
 from server.auth.middleware import SessionAuthMiddleware
+from server.auth.models import Organisation
 from server.auth.schemas import Principal
 from server.auth.state import AuthState
 from server.db import create_engine, migrate, session_factory
@@ -41,10 +43,11 @@ from server.push import Dispatcher, dispatcher_task, load_or_create
 from server.push.controller import PushController
 from server.push.service import PushService
 from server.records import blind
-from server.records.controller import CalendarController, CaseController
+from server.records.controller import AttachmentController, CalendarController, CaseController
 from server.records.keyring import Keyring
 from server.records.service import CaseReads
 from server.records.upgrade import upgrade_stored
+from server.records.uploads import MAX_CHUNK_BYTES, Uploads
 from server.reports.controller import AnnualReportPage, ReportController
 from server.reports.service import Reports
 from server.resources import PWA_DIR
@@ -54,6 +57,7 @@ from server.sync.reminders import reminder_task
 from server.sync.service import SyncService, load_cursor_secret
 from server.text import refuse_bad_text
 from server.web import app_shell, health, manifest, security_headers, service_worker
+from server.web.letters import Letters, letters_json
 
 __all__ = ["DoorstepPlugin", "service_of"]
 
@@ -81,6 +85,12 @@ def _provide_principal(request: Request[Any, Any, Any]) -> Principal:
     principal = request.user
     assert isinstance(principal, Principal)
     return principal
+
+
+async def _organisation_name(sessions: async_sessionmaker[AsyncSession]) -> str:
+    async with sessions() as db:
+        name = await db.scalar(select(Organisation.name).order_by(Organisation.created_at).limit(1))
+    return name or ""
 
 
 @asynccontextmanager
@@ -133,6 +143,8 @@ class DoorstepPlugin(InitPluginProtocol):
             AuthState(engine=engine, sessions=sessions, settings=settings),
             CaseReads(sessions=sessions, keyring=keyring, time_zone=settings.report_time_zone),
             Reports(sessions=sessions, keyring=keyring, time_zone=settings.report_time_zone),
+            Uploads(sessions=sessions, keyring=keyring),
+            Letters(settings.data_dir, lambda: _organisation_name(sessions)),
         ):
             app_config.state[type(value).__name__] = value
         # The body limit sits on a router because Litestar reads the app-level limit only from its
@@ -155,10 +167,16 @@ class DoorstepPlugin(InitPluginProtocol):
                     app_shell,
                     manifest,
                     service_worker,
+                    letters_json,
                     Router(
                         path="/",
                         request_max_body_size=self.settings.max_sync_body_bytes,
                         route_handlers=[SyncController],
+                    ),
+                    Router(
+                        path="/",
+                        request_max_body_size=MAX_CHUNK_BYTES + 64 * 1024,
+                        route_handlers=[AttachmentController],
                     ),
                     create_static_files_router(
                         path="/static", directories=[PWA_DIR / "static"], opt={"exclude_from_auth": True}
@@ -174,6 +192,8 @@ class DoorstepPlugin(InitPluginProtocol):
                 "reports": _provider(Reports),
                 "sync": _provider(SyncService),
                 "push": _provider(PushService),
+                "uploads": _provider(Uploads),
+                "letters": _provider(Letters),
                 "principal": Provide(_provide_principal, sync_to_thread=False),
             }
         )

@@ -31,6 +31,8 @@ _LONE_SURROGATE = re.compile(
     ).encode()
 )
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Bodies of bytes, not text: the chunks of an attachment upload.
+_BINARY_BODIES = "/api/attachments/"
 
 
 async def refuse_bad_text(request: Request[Any, Any, Any]) -> None:
@@ -38,7 +40,7 @@ async def refuse_bad_text(request: Request[Any, Any, Any]) -> None:
     query = request.scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query:
         raise ValidationFailed("Text may not contain NUL characters.")
-    if request.method not in _BODY_METHODS:
+    if request.method not in _BODY_METHODS or request.url.path.startswith(_BINARY_BODIES):
         return
     body = await request.body()
     if not body:

@@ -1,20 +1,23 @@
-"""Office read API: ``GET /api/cases``, ``GET /api/cases/{case_id}`` and the intake's duplicate check."""
+"""Office read API (``GET /api/cases``, ``GET /api/cases/{case_id}``, the intake's duplicate check) and the bytes of
+attachments (``/api/attachments``)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
-from litestar.status_codes import HTTP_200_OK
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from server.auth.schemas import Principal
+from server.problems import UnsupportedMediaType, ValidationFailed
 from server.records.calendar import CalendarOut
 from server.records.service import CaseDetail, CaseFilters, CaseReads, CaseSummary, DuplicateAnswer, DuplicateQuery
+from server.records.uploads import Uploads, UploadSpec, UploadState
 
-__all__ = ["CalendarController", "CaseController"]
+__all__ = ["AttachmentController", "CalendarController", "CaseController"]
 
 
 class CaseController(Controller):
@@ -69,3 +72,78 @@ class CalendarController(Controller):
     async def calendar(self, principal: NamedDependency[Principal], cases: NamedDependency[CaseReads]) -> CalendarOut:
         """The region (country, Land) and its public holidays from two years back to two years ahead."""
         return await cases.calendar()
+
+
+_UPLOAD_MEDIA_TYPE = "application/offset+octet-stream"
+
+
+class AttachmentController(Controller):
+    """``/api/attachments``: the bytes of attachment records, uploaded in resumable chunks and downloaded whole."""
+
+    path = "/api/attachments"
+    tags = ["attachments"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @post("/{attachment_id:uuid}/upload", status_code=HTTP_200_OK)
+    async def open_upload(
+        self,
+        attachment_id: FromPath[uuid.UUID],
+        data: JSONBody[UploadSpec],
+        principal: NamedDependency[Principal],
+        uploads: NamedDependency[Uploads],
+    ) -> Response[UploadState]:
+        """Declare a file (case, size, SHA-256, content type): ``201`` opened, ``200`` already open (the same
+        declaration again answers where the upload stands)."""
+        state, opened = await uploads.create(principal, attachment_id, data)
+        return Response(state, status_code=HTTP_201_CREATED if opened else HTTP_200_OK, headers=_offset(state))
+
+    @get("/{attachment_id:uuid}/upload")
+    async def upload_state(
+        self,
+        attachment_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        uploads: NamedDependency[Uploads],
+    ) -> Response[UploadState]:
+        """How many bytes the server holds: where to continue after a failure."""
+        state = await uploads.state(principal, attachment_id)
+        return Response(state, headers={**_offset(state), "Cache-Control": "no-store"})
+
+    @patch("/{attachment_id:uuid}/upload", status_code=HTTP_200_OK)
+    async def append_chunk(
+        self,
+        request: Request[Any, Any, Any],
+        attachment_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        uploads: NamedDependency[Uploads],
+    ) -> Response[UploadState]:
+        """Append the body (``application/offset+octet-stream``) at ``Upload-Offset``."""
+        if request.headers.get("content-type", "").split(";")[0].strip() != _UPLOAD_MEDIA_TYPE:
+            raise UnsupportedMediaType(f"A chunk is sent as {_UPLOAD_MEDIA_TYPE}.")
+        offset = request.headers.get("upload-offset", "")
+        if not offset.isdigit() or len(offset) > 12:
+            raise ValidationFailed("Upload-Offset must name the byte the chunk starts at.", field="Upload-Offset")
+        state = await uploads.append(principal, attachment_id, int(offset), await request.body())
+        return Response(state, headers=_offset(state))
+
+    @get("/{attachment_id:uuid}")
+    async def download(
+        self,
+        attachment_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        uploads: NamedDependency[Uploads],
+    ) -> Response[bytes]:
+        """The file, verified against its hash; never cached, never shown inline, never sniffed."""
+        file = await uploads.download(principal, attachment_id)
+        return Response(
+            file.content,
+            media_type=file.content_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{file.filename}"',
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+                "Digest": f"sha-256={file.sha256}",
+            },
+        )
+
+
+def _offset(state: UploadState) -> dict[str, str]:
+    return {"Upload-Offset": str(state.offset), "Upload-Length": str(state.size)}

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.db.base import Base, utcnow
 
 __all__ = [
+    "AttachmentChunk",
+    "AttachmentUpload",
     "BlindIndex",
     "BlindIndexState",
     "CaseKey",
@@ -159,3 +161,38 @@ class BlindIndexState(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key_id: Mapped[bytes] = mapped_column(LargeBinary(16))
+
+
+class AttachmentUpload(Base):
+    """The bytes of one attachment as they arrive: declared size and hash, how much has been received.
+
+    Chunks are kept in ``attachment_chunks``; an upload whose last chunk made the declared SHA-256 is ``complete``
+    and only then can be downloaded (docs/sync-protocol.md "Attachments").
+    """
+
+    __tablename__ = "attachment_uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(40))
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    chunks: Mapped[int] = mapped_column(default=0)
+    complete: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class AttachmentChunk(Base):
+    """One chunk of an attachment, AES-GCM under the case's data key, bound to attachment, index, case and key."""
+
+    __tablename__ = "attachment_chunks"
+
+    attachment_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    idx: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    offset: Mapped[int] = mapped_column(BigInteger)
+    length: Mapped[int]
+    blob: Mapped[bytes] = mapped_column(LargeBinary)

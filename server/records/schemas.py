@@ -30,6 +30,7 @@ from server.records.casework import (
     Mediation,
     Referral,
 )
+from server.records.documents import Attachment
 from server.records.fields import (
     Cents,
     Minutes,
@@ -50,6 +51,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Action",
     "Assessment",
+    "Attachment",
     "BenefitApplication",
     "BenefitKind",
     "Case",
@@ -325,6 +327,7 @@ KINDS: dict[str, type[RecordFields]] = {
         Referral,
         Mediation,
         Consent,
+        Attachment,
         Conflict,
     )
 }

@@ -153,7 +153,11 @@ def validated(kind: str, fields: dict[str, Any]) -> Any:
 async def check_references(
     batch: Batch, kind: str, case_id: uuid.UUID, fields: dict[str, Any], *, creating: bool = False
 ) -> None:
-    """Cross-record rules (today: a referral's consent), with the rows this batch already holds."""
+    """Cross-record rules (a referral's consent, an attachment's record), with the rows this batch already holds."""
+    if kind == "attachment":
+        if creating:
+            await _check_parent(batch, case_id, fields)
+        return
     if kind != "referral":
         return
     consent_id = uuid.UUID(str(fields["consent_id"]))
@@ -175,6 +179,16 @@ async def check_references(
         )
     except RuleViolation as violation:
         raise Rejected.from_rule(violation) from None
+
+
+async def _check_parent(batch: Batch, case_id: uuid.UUID, fields: dict[str, Any]) -> None:
+    """An attachment belongs to a live record of its own case, of the kind it names."""
+    if not fields.get("parent_id"):
+        return
+    parent_id = uuid.UUID(str(fields["parent_id"]))
+    parent = batch.rows.get(parent_id) or (await batch.store.rows([parent_id])).get(parent_id)
+    if parent is None or parent.deleted or parent.case_id != case_id or parent.kind != fields.get("parent_kind"):
+        raise Rejected("validation", "The attachment names no record of this kind in this case.", "parent_id")
 
 
 # How far a device's clock may run ahead before a moment it records is refused.

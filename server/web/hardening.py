@@ -13,7 +13,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        # blob: the tablet shows attachments it decrypted itself (images inline, PDFs in the browser's viewer).
+        "img-src 'self' data: blob:",
+        "frame-src blob:",
         "connect-src 'self'",
         "worker-src 'self'",
         "manifest-src 'self'",

@@ -13,9 +13,11 @@ from functools import cache
 from pathlib import Path
 
 from litestar import Response, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 
 from server.resources import PWA_DIR
+from server.web.letters import Letters
 
 __all__ = ["PRECACHE_EXTRA", "asset_manifest", "manifest", "service_worker"]
 
@@ -44,12 +46,14 @@ def asset_manifest(
 
 
 @get("/sw.js", opt={"exclude_from_auth": True}, include_in_schema=False)
-async def service_worker() -> Template:
-    """The service worker, at the root so that its scope is the whole app; never cached by HTTP."""
+async def service_worker(letters: NamedDependency[Letters]) -> Template:
+    """The service worker, at the root so that its scope is the whole app; never cached by HTTP. The letters'
+    templates (the organisation's own included) belong to the shell, so their digest is part of its version."""
     version, urls = asset_manifest()
+    version = hashlib.sha256(f"{version}{await letters.digest()}".encode()).hexdigest()[:16]
     return Template(
         template_name="sw.js",
-        context={"version": version, "precache": json.dumps(urls)},
+        context={"version": version, "precache": json.dumps([*urls, "/letters.json"])},
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
     )

@@ -53,6 +53,10 @@ PREFIXES = {
     "Referral.status": "referral_status",
     "Mediation.status": "mediation_status",
     "Conflict.status": "conflict_status",
+    "Attachment.parent_kind": "kind",
+    "Attachment.content_type": "content_type",
+    "Attachment.purpose": "attachment_purpose",
+    "Attachment.signer_role": "signer_role",
 }
 
 

@@ -83,3 +83,61 @@ export async function api(method, path, body) {
   }
   return data;
 }
+
+/** An answer that is not ok, as an ApiError (with the server's ``Upload-Offset`` when it sent one). */
+async function failed(response) {
+  const error = new ApiError(response.status, await body_of(response));
+  error.offset = response.headers.get("Upload-Offset");
+  if (response.status === 401) for (const fn of listeners) fn(error.type || "unauthenticated");
+  return error;
+}
+
+/** One chunk of an attachment upload: ``bytes`` at ``offset`` (docs/sync-protocol.md "Attachments"). */
+export async function sendChunk(path, offset, bytes) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/offset+octet-stream", "Upload-Offset": String(offset), "X-CSRF-Token": csrfToken || "" },
+      credentials: "same-origin",
+      body: bytes,
+    });
+  } catch {
+    throw new Offline("no connection");
+  }
+  if (!response.ok) throw await failed(response);
+  return response.json();
+}
+
+/** A file's bytes, with ``progress(received, total)`` as they arrive. */
+export async function fetchBytes(path, progress = () => {}) {
+  let response;
+  try {
+    response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
+  } catch {
+    throw new Offline("no connection");
+  }
+  if (!response.ok) throw await failed(response);
+  const total = Number(response.headers.get("Content-Length")) || 0;
+  const reader = response.body.getReader();
+  const parts = [];
+  let received = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      received += value.length;
+      progress(received, total);
+    }
+  } catch {
+    throw new Offline("connection lost");
+  }
+  const bytes = new Uint8Array(received);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
+}

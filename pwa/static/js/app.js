@@ -22,6 +22,8 @@ import * as statusScreen from "./screens/status.js";
 import * as todayScreen from "./screens/today.js";
 import * as visitScreen from "./screens/visit.js";
 import * as workScreen from "./screens/work.js";
+import * as documentsScreen from "./screens/documents.js";
+import * as letterScreen from "./screens/letter.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX_PIN_TRIES = 5;
@@ -480,6 +482,9 @@ const screens = [
   [/^#\/neu$/, intakeScreen.renderNew],
   [/^#\/fall\/([^/]+)\/bearbeiten$/, intakeScreen.renderEdit],
   [/^#\/fall\/([^/]+)$/, caseScreen.render],
+  [/^#\/fall\/([^/]+)\/brief\/([a-z_]+)$/, letterScreen.render],
+  [/^#\/fall\/([^/]+)\/unterschrift\/([a-z_]+)\/([^/]+)$/, documentsScreen.renderSignature],
+  [/^#\/dokument\/([^/]+)$/, documentsScreen.renderViewer],
   [/^#\/fall\/([^/]+)\/([a-z_]+)\/([^/]+)$/, workScreen.render],
   [/^#\/besuch\/neu\/([^/]+)$/, visitScreen.renderNew],
   [/^#\/besuch\/([^/]+)$/, visitScreen.render],
@@ -605,8 +610,10 @@ function onSyncEvent(event) {
   const bar = $("sync-bar");
   if (event.type === "progress") {
     bar.hidden = false;
-    const label = event.phase === "push" ? "sync.sending" : "sync.receiving";
-    $("sync-text").textContent = t(label, { done: event.done, total: event.total });
+    const label = { push: "sync.sending", upload: "sync.uploading" }[event.phase] || "sync.receiving";
+    const size = (bytes) => `${(bytes / 1048576).toLocaleString(lang() === "en" ? "en-GB" : "de-DE", { maximumFractionDigits: 1 })} MB`;
+    const [done, total] = event.phase === "upload" ? [size(event.done), size(event.total)] : [event.done, event.total];
+    $("sync-text").textContent = t(label, { done, total });
     $("sync-progress").max = Math.max(event.total, 1);
     $("sync-progress").value = event.done;
   } else if (event.type === "state" && event.running) {

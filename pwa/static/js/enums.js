@@ -3,6 +3,9 @@
 // the screens take their choices from here and never copy them.
 
 export const ENUMS = Object.freeze({
+  attachment_purpose: Object.freeze(["document", "signature"]),
+  content_type: Object.freeze(["image/jpeg", "image/png", "image/webp", "application/pdf"]),
+  signer_role: Object.freeze(["tenant", "worker"]),
   action_status: Object.freeze(["open", "done", "cancelled"]),
   benefit: Object.freeze(["wohngeld", "wohnbeihilfe", "kdu_direct_payment", "debt_takeover_loan", "debt_takeover_grant", "wohnschirm_rent", "wohnschirm_energy", "other"]),
   benefit_form: Object.freeze(["grant", "loan"]),
@@ -23,7 +26,7 @@ export const ENUMS = Object.freeze({
   document: Object.freeze(["id", "registration", "lease", "energy_bill", "income_proofs", "landlord_letters", "court_letters"]),
   ia_status: Object.freeze(["active", "completed", "broken", "cancelled"]),
   income_source: Object.freeze(["wages", "pension", "unemployment_benefit", "citizens_income", "child_benefit", "maintenance", "other"]),
-  kind: Object.freeze(["household", "case", "visit", "contact", "note", "assessment", "action", "legal_event", "benefit_application", "installment_agreement", "referral", "mediation", "consent", "conflict"]),
+  kind: Object.freeze(["household", "case", "visit", "contact", "note", "assessment", "action", "legal_event", "benefit_application", "installment_agreement", "referral", "mediation", "consent", "attachment", "conflict"]),
   legal: Object.freeze(["reminder", "notice_to_quit", "court_notice_to_agency", "eviction_lawsuit", "court_date", "default_judgment", "judgment", "settlement", "eviction_period", "payment_commitment", "bailiff_notice", "eviction_date", "eviction_cancelled", "eviction_done", "termination_notice", "municipality_notice", "eviction_order", "eviction_postponement"]),
   notice_kind: Object.freeze(["extraordinary", "ordinary", "both"]),
   mediation_status: Object.freeze(["open", "closed"]),

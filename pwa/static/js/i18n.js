@@ -3,6 +3,7 @@
 
 import { DAY } from "./i18n-day.js";
 import { LEGAL } from "./i18n-legal.js";
+import { DOCS } from "./i18n-docs.js";
 
 const C = {
   "app.tagline": ["Sozialmanagement · Wohnungssicherung", "Social management · Tenancy support"],
@@ -682,7 +683,7 @@ const C = {
   "document.court_letters": ["Schreiben des Gerichts", "Court letters"],
 };
 
-Object.assign(C, DAY, LEGAL);
+Object.assign(C, DAY, LEGAL, DOCS);
 
 export const CATALOGUE = C;
 const LANGS = ["de", "en"];

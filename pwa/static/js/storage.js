@@ -10,20 +10,23 @@
 //            status "waiting" (never sent: may still absorb later edits), "sent" (in a push whose answer
 //            never arrived: immutable from then on), "rejected" (kept with the server's error until discarded)
 //   drafts   {id, blob}: text being typed (a visit's note), saved on every pause and never sent
+//   files    {id, case_id, size, chunks, state, blob}: an attachment's bytes held here (version 3, files.js);
+//            blob = sealed {sha256, content_type}; state "upload" (waiting to be sent) or "stored"
+//   chunks   {key, file, blob}: the bytes themselves, sealed in chunks of 512 KiB
 import { openJSON, sealJSON } from "./crypto.js";
 
 const DB_NAME = "doorstep";
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 let opening = null;
 
-function promised(request) {
+export function promised(request) {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
   });
 }
 
-function done(transaction) {
+export function done(transaction) {
   return new Promise((resolve, reject) => {
     transaction.oncomplete = () => resolve();
     transaction.onabort = transaction.onerror = () => reject(transaction.error);
@@ -53,6 +56,13 @@ export function openDB() {
           tx.objectStore("records").clear(); // rows without a kind: pull them again
           tx.objectStore("meta").delete("cursor");
         }
+      }
+      if (event.oldVersion < 3) {
+        // Version 3: attachments' bytes, encrypted in chunks, beside the records (files.js).
+        const files = db.createObjectStore("files", { keyPath: "id" });
+        files.createIndex("case_id", "case_id");
+        files.createIndex("state", "state");
+        db.createObjectStore("chunks", { keyPath: "key" }).createIndex("file", "file");
       }
     };
     opening = promised(request).then((db) => {
@@ -179,6 +189,12 @@ export async function listKinds(key, kinds) {
     rows.map((list) => Promise.all(list.map((row) => openJSON(key, row.blob, recordAad(row.id))))),
   );
   return Object.fromEntries(kinds.map((kind, i) => [kind, opened[i]]));
+}
+
+/** The ids of the stored records of ``kind`` (no decryption: ids and kinds are kept in clear). */
+export async function idsOfKind(kind) {
+  const db = await openDB();
+  return promised(db.transaction("records").objectStore("records").index("kind").getAllKeys(kind));
 }
 
 export async function countRecords() {

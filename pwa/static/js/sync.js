@@ -5,6 +5,7 @@
 // that only one run is under way on this device, across tabs. Triggers: the "Sync now" button, the ``online``
 // event, a change made while online, and a Background Sync event relayed by the service worker.
 import { api, ApiError, Offline } from "./api.js";
+import * as files from "./files.js";
 import * as store from "./storage.js";
 
 export const PROTOCOL = 1;
@@ -100,10 +101,13 @@ async function runOnce() {
     await store.clearRecords();
     pulled = await pullAll(key);
   }
+  // Files of deleted attachments and of cases that left this device go; then the files taken here are sent.
+  await files.tidy(await store.idsOfKind("attachment"));
+  const uploaded = await files.uploadAll(key, ({ done, total }) => emit({ type: "progress", phase: "upload", done, total }));
   const now = new Date().toISOString();
   await store.setMeta("last_sync", now);
   emit({ type: "changed" });
-  return { status: "ok", pushed, pulled, at: now };
+  return { status: "ok", pushed, pulled, uploaded, at: now };
 }
 
 function batches(mutations) {

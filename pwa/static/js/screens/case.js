@@ -6,6 +6,8 @@ import { append, chip, day, daysUntil, debounce, h, moment, money, riskChip, syn
 import { caseNotices, closingPanel, contactLine, contactPanel, handoverPanel, planVisitPanel } from "./day.js";
 import { deadlineChip } from "./today.js";
 import * as work from "./work.js";
+import { documentList } from "./documents.js";
+import { letterLinks } from "./letter.js";
 
 export async function render(main, [caseId], app) {
   const records = (await data.caseRecords(caseId)).filter((r) => !r.deleted);
@@ -77,6 +79,7 @@ export async function render(main, [caseId], app) {
       historyPanel(of("visit"), of("contact"), states, app),
       notesPanel(of("note"), of("visit"), caseId, states, app, (await data.drafts.get(noteDraftId(caseId))) || {}),
       mediations.length || f.type === "neighbour_conflict" ? work.mediationPanel(caseId, mediations, titles) : null,
+      await documentsPanel(caseId, records, app),
       closingPanel(kase, records, app),
       handoverPanel(kase, records, app),
     ),
@@ -236,5 +239,22 @@ function notesPanel(notes, visits, caseId, states, app, draft) {
         )
       : h("p", { class: "muted" }, t("case.no_notes")),
     form,
+  );
+}
+
+/** "Dokumente und Briefe": every file of the case (each named with the record it belongs to) and the letters. */
+async function documentsPanel(caseId, records, app) {
+  const byId = new Map(records.map((r) => [r.id, r]));
+  const parentLabel = (a) => {
+    const parent = byId.get(a.fields.parent_id);
+    return parent ? t(`kind.${parent.kind}`) : null;
+  };
+  return panel(
+    t("docs.panel"),
+    "p-documents",
+    await documentList(records.filter((r) => r.kind === "attachment"), parentLabel),
+    h("p", { class: "muted small-text" }, t("docs.where_to_add")),
+    h("h4", {}, t("letters.heading")),
+    await letterLinks(caseId, app),
   );
 }

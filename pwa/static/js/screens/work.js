@@ -6,6 +6,7 @@ import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import { append, chip, day, h, moment, money, syncChip, toast, today, uuid7 } from "../ui.js";
 import { control } from "./forms.js";
+import { documentsSection } from "./documents.js";
 
 const LEGAL_TYPES = ENUMS.legal;
 const BENEFIT_KINDS = ENUMS.benefit;
@@ -215,7 +216,46 @@ export async function render(main, [caseId, kind, recordId], app) {
       ),
     ),
   );
+  await recordDocuments(main, kind, existing, records, app);
 }
+
+/** The files of a record that has them (a court letter on its legal event, a signed consent), below its form. */
+async function recordDocuments(main, kind, existing, records, app) {
+  if (!existing || !DOCUMENT_KINDS.has(kind)) return;
+  const attachments = records.filter((r) => r.kind === "attachment" && r.fields.parent_id === existing.id);
+  const title = kind === "legal_event" ? t(`legal.${existing.fields.type}`) : t(`kind.${kind}`);
+  const signable = kind === "consent" || kind === "installment_agreement";
+  append(
+    main,
+    h(
+      "div",
+      { class: "card" },
+      await documentsSection(existing.case_id, { kind, id: existing.id }, attachments.filter((a) => a.fields.purpose !== "signature"), app, title),
+      signable
+        ? h(
+            "section",
+            { "aria-labelledby": "signatures-title" },
+            h("h3", { id: "signatures-title" }, t("signature.list")),
+            h(
+              "ul",
+              { class: "plain" },
+              attachments
+                .filter((a) => a.fields.purpose === "signature")
+                .map((a) => h("li", {}, h("a", { href: `#/dokument/${a.id}` }, t("docs.signature_of", { name: a.fields.signer_name, role: t(`signer_role.${a.fields.signer_role}`) })), ` · ${moment(a.fields.signed_at)}`)),
+            ),
+            h(
+              "div",
+              { class: "actions" },
+              h("a", { href: `#/fall/${existing.case_id}/unterschrift/${kind}/${existing.id}`, class: "button secondary", id: "sign-record" }, t("signature.sign")),
+              h("a", { href: `#/fall/${existing.case_id}/brief/${kind === "consent" ? "consent" : "installment"}`, class: "button secondary", id: "print-record" }, t("letters.print_this")),
+            ),
+          )
+        : null,
+    ),
+  );
+}
+
+const DOCUMENT_KINDS = new Set(["legal_event", "benefit_application", "installment_agreement", "consent"]);
 
 /** What the form can tell before the server does. */
 function check(kind, values, consents, existing) {

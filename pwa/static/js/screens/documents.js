@@ -1,0 +1,359 @@
+// Documents of a case: photos of letters and files taken at the door, signatures, and the viewer. The bytes are
+// kept sealed on this device (files.js) and sent with the next sync; the record (kind "attachment") travels
+// through the outbox like any other change.
+import * as data from "../data.js";
+import * as files from "../files.js";
+import { FileRefused, prepare, sha256hex } from "../imaging.js";
+import { lang, t } from "../i18n.js";
+import { append, chip, day, fill, h, moment, toast, uuid7 } from "../ui.js";
+
+const locale = () => (lang() === "en" ? "en-GB" : "de-DE");
+
+export function megabytes(bytes) {
+  const mb = bytes / 1048576;
+  if (mb >= 1024) return `${(mb / 1024).toLocaleString(locale(), { maximumFractionDigits: 1 })} GB`;
+  return `${mb.toLocaleString(locale(), { maximumFractionDigits: 1 })} MB`;
+}
+
+/** Where a file stands, as a chip: waiting to be sent, refused, on this tablet, or only on the server. */
+function fileChip(file) {
+  if (!file) return chip(t("docs.on_server"), "neutral");
+  if (file.state === "upload") return chip(t("docs.waiting"), "info");
+  if (file.state === "refused") return chip(t("docs.refused", { detail: file.error?.detail || "" }), "danger");
+  return chip(t("docs.on_device"), "ok");
+}
+
+/** The list of ``attachments`` (newest first), each a link to the viewer. */
+export async function documentList(attachments, parentLabel = () => null) {
+  if (!attachments.length) return h("p", { class: "muted" }, t("docs.none"));
+  const held = new Map((await files.rows()).map((file) => [file.id, file]));
+  const when = (a) => a.fields.signed_at || a.fields.taken_at || "";
+  return h(
+    "ul",
+    { class: "plain documents" },
+    [...attachments]
+      .sort((a, b) => when(b).localeCompare(when(a)))
+      .map((a) => {
+        const f = a.fields;
+        const parent = parentLabel(a);
+        return h(
+          "li",
+          { class: "document", "data-id": a.id },
+          h("a", { href: `#/dokument/${a.id}` }, f.purpose === "signature" ? t("docs.signature_of", { name: f.signer_name, role: t(`signer_role.${f.signer_role}`) }) : f.title),
+          h(
+            "span",
+            { class: "muted small-text" },
+            ` · ${[
+              f.content_type === "application/pdf" ? t("docs.pages", { n: f.pages }) : t("docs.image"),
+              megabytes(f.size),
+              f.signed_at || f.taken_at ? moment(f.signed_at || f.taken_at) : null,
+              parent,
+            ]
+              .filter(Boolean)
+              .join(" · ")} `,
+          ),
+          fileChip(held.get(a.id)),
+        );
+      }),
+  );
+}
+
+/** "Dokumente": the files of one record (or of the case), with capture from the camera or from a file. */
+export async function documentsSection(caseId, parent, attachments, app, defaultTitle = "") {
+  const pages = [];
+  const status = h("p", { class: "muted small-text", id: "doc-status", "aria-live": "polite" });
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const title = h("input", { id: "doc-title", type: "text", maxlength: 200, value: defaultTitle });
+  const saveButton = h("button", { type: "button", id: "doc-save", hidden: true, onclick: () => save() }, t("docs.save"));
+  const chosen = h("p", { id: "doc-chosen", class: "small-text" });
+  const showChosen = () => {
+    fill(chosen, pages.length ? t("docs.chosen", { n: pages.length }) : "");
+    saveButton.hidden = !pages.length;
+  };
+  const pick = (input) => {
+    error.hidden = true;
+    pages.push(...input.files);
+    input.value = "";
+    showChosen();
+  };
+  const camera = h("input", { type: "file", id: "doc-camera", accept: "image/*", capture: "environment", class: "visually-hidden", onchange: (e) => pick(e.target) });
+  const picker = h("input", { type: "file", id: "doc-file", accept: "image/jpeg,image/png,image/webp,application/pdf", multiple: true, class: "visually-hidden", onchange: (e) => pick(e.target) });
+  const space = await files.estimate();
+  if (space) status.textContent = t("docs.storage", { used: megabytes(space.usage), quota: megabytes(space.quota) });
+
+  async function save() {
+    error.hidden = true;
+    saveButton.disabled = true;
+    try {
+      status.textContent = t("docs.preparing");
+      const prepared = await prepare(pages);
+      const { ok } = await files.room(prepared.bytes.length);
+      if (!ok) throw new FileRefused("no_room");
+      const id = uuid7();
+      const sha256 = await sha256hex(prepared.bytes);
+      // The bytes first, then the record: a record never exists on the device without its file.
+      await files.keep(app.key, { id, case_id: caseId, bytes: prepared.bytes, sha256, content_type: prepared.content_type });
+      await data.create("attachment", caseId, {
+        title: title.value.trim() || defaultTitle || t("docs.untitled"),
+        content_type: prepared.content_type,
+        size: prepared.bytes.length,
+        sha256,
+        pages: prepared.pages,
+        taken_at: new Date().toISOString(),
+        parent_kind: parent ? parent.kind : null,
+        parent_id: parent ? parent.id : null,
+      }, id);
+      pages.length = 0;
+      toast(t("docs.saved", { size: megabytes(prepared.bytes.length) }));
+      app.refresh();
+    } catch (problem) {
+      error.textContent = problem instanceof FileRefused ? t(`docs.refused_${problem.code}`) : t("docs.failed");
+      error.hidden = false;
+      if (!(problem instanceof FileRefused)) console.error("doorstep: document not kept", problem);
+    } finally {
+      saveButton.disabled = false;
+      showChosen();
+    }
+  }
+
+  return h(
+    "section",
+    { class: "documents-section", "aria-labelledby": "docs-title" },
+    h("h3", { id: "docs-title" }, t("docs.title")),
+    await documentList(attachments),
+    h("div", { class: "field" }, h("label", { for: "doc-title" }, t("docs.doc_title")), title),
+    h(
+      "div",
+      { class: "actions" },
+      h("label", { for: "doc-camera", class: "button secondary", id: "doc-camera-button" }, t("docs.photograph")),
+      camera,
+      h("label", { for: "doc-file", class: "button secondary" }, t("docs.choose_file")),
+      picker,
+      saveButton,
+    ),
+    chosen,
+    error,
+    status,
+  );
+}
+
+// --- the viewer ------------------------------------------------------------------------------------------
+
+let shownUrl = null;
+
+/** ``#/dokument/<id>``: an image, zoomable, or a PDF in the browser's own viewer; fetched once, then offline. */
+export async function renderViewer(main, [id], app) {
+  const record = await data.record(id);
+  if (!record || record.kind !== "attachment" || record.deleted) {
+    append(main, h("h2", {}, t("docs.missing")), h("a", { href: "#/heute", class: "button" }, t("nav.today")));
+    return;
+  }
+  const f = record.fields;
+  const body = h("div", { class: "viewer", id: "viewer" });
+  const progress = h("progress", { id: "doc-progress", max: 1, hidden: true });
+  const message = h("p", { class: "muted", "aria-live": "polite" });
+  append(
+    main,
+    h("h2", {}, f.purpose === "signature" ? t("docs.signature_of", { name: f.signer_name, role: t(`signer_role.${f.signer_role}`) }) : f.title),
+    h(
+      "p",
+      { class: "lead" },
+      h("a", { href: `#/fall/${record.case_id}` }, t("docs.back_to_case")),
+      ` · ${megabytes(f.size)}${f.taken_at ? ` · ${moment(f.taken_at)}` : ""}`,
+    ),
+    progress,
+    message,
+    body,
+  );
+  let bytes = await files.bytesOf(app.key, id);
+  if (!bytes) {
+    if (!navigator.onLine) {
+      message.textContent = t("docs.offline_not_here");
+      return;
+    }
+    progress.hidden = false;
+    message.textContent = t("docs.downloading");
+    try {
+      bytes = await files.download(app.key, record, (received, total) => {
+        progress.max = total || f.size;
+        progress.value = received;
+      });
+    } catch (error) {
+      progress.hidden = true;
+      message.textContent = error?.type === "attachment-pending" ? t("docs.not_uploaded_yet") : t("docs.download_failed");
+      return;
+    }
+    progress.hidden = true;
+    message.textContent = "";
+  }
+  if (shownUrl) URL.revokeObjectURL(shownUrl);
+  shownUrl = URL.createObjectURL(new Blob([bytes], { type: f.content_type }));
+  if (f.content_type === "application/pdf") {
+    append(
+      body,
+      h("iframe", { src: shownUrl, title: f.title, class: "pdf-frame", id: "pdf-frame" }),
+      h("p", {}, h("a", { href: shownUrl, target: "_blank", rel: "noopener", class: "button secondary", id: "open-pdf" }, t("docs.open_pdf"))),
+    );
+    return;
+  }
+  let zoom = 1;
+  const image = h("img", { src: shownUrl, alt: f.title || t("docs.image"), id: "doc-image" });
+  const frame = h("div", { class: "zoom-frame", tabindex: 0 }, image);
+  const apply = () => {
+    image.style.width = `${zoom * 100}%`;
+    level.textContent = `${Math.round(zoom * 100)} %`;
+  };
+  const level = h("span", { class: "zoom-level", "aria-live": "polite" });
+  const by = (factor) => () => {
+    zoom = Math.min(6, Math.max(1, zoom * factor));
+    apply();
+  };
+  append(
+    body,
+    h(
+      "div",
+      { class: "actions zoom-buttons" },
+      h("button", { type: "button", class: "secondary", onclick: by(1 / 1.5), "aria-label": t("docs.zoom_out") }, "−"),
+      level,
+      h("button", { type: "button", class: "secondary", id: "zoom-in", onclick: by(1.5), "aria-label": t("docs.zoom_in") }, "+"),
+      h("button", { type: "button", class: "secondary", onclick: () => ((zoom = 1), apply()) }, t("docs.fit")),
+    ),
+    frame,
+  );
+  apply();
+}
+
+// --- signatures ------------------------------------------------------------------------------------------
+
+/** ``#/fall/<case>/unterschrift/<kind>/<id>``: a signature pad for the tenant or the worker, kept as a PNG
+ * attachment of the consent or installment agreement. */
+export async function renderSignature(main, [caseId, kind, recordId], app) {
+  const records = (await data.caseRecords(caseId)).filter((r) => !r.deleted);
+  const parent = records.find((r) => r.id === recordId && r.kind === kind);
+  if (!parent) {
+    append(main, h("h2", {}, t("case.missing")), h("a", { href: `#/fall/${caseId}`, class: "button" }, t("common.back")));
+    return;
+  }
+  const household = records.find((r) => r.kind === "household");
+  const tenant = household?.fields.members?.find((m) => m.relation === "tenant")?.name || household?.fields.name || "";
+  let role = "tenant";
+  const name = h("input", { id: "signer-name", type: "text", maxlength: 200, value: tenant, required: true });
+  const roles = h(
+    "fieldset",
+    { class: "choices" },
+    h("legend", {}, t("signature.role")),
+    ["tenant", "worker"].map((value) =>
+      h(
+        "label",
+        { class: "check" },
+        h("input", {
+          type: "radio",
+          name: "signer-role",
+          value,
+          checked: value === role,
+          onchange: () => {
+            role = value;
+            name.value = value === "worker" ? app.owner.display_name : tenant;
+          },
+        }),
+        t(`signer_role.${value}`),
+      ),
+    ),
+  );
+  const canvas = h("canvas", { id: "signature-pad", class: "signature-pad", width: 900, height: 300, "aria-label": t("signature.pad") });
+  const context = canvas.getContext("2d");
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  let strokes = 0;
+  const clear = () => {
+    context.fillStyle = "#fff";
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.strokeStyle = "#cbd5e1";
+    context.beginPath();
+    context.moveTo(40, canvas.height - 60);
+    context.lineTo(canvas.width - 40, canvas.height - 60);
+    context.stroke();
+    strokes = 0;
+  };
+  clear();
+  let last = null;
+  const point = (event) => {
+    const box = canvas.getBoundingClientRect();
+    return [((event.clientX - box.left) * canvas.width) / box.width, ((event.clientY - box.top) * canvas.height) / box.height];
+  };
+  canvas.addEventListener("pointerdown", (event) => {
+    canvas.setPointerCapture(event.pointerId);
+    last = point(event);
+    strokes += 1;
+  });
+  canvas.addEventListener("pointermove", (event) => {
+    if (!last) return;
+    const next = point(event);
+    context.strokeStyle = "#0f172a";
+    context.lineWidth = event.pointerType === "pen" ? 2 + 3 * (event.pressure || 0.5) : 3.5;
+    context.lineCap = context.lineJoin = "round";
+    context.beginPath();
+    context.moveTo(...last);
+    context.lineTo(...next);
+    context.stroke();
+    last = next;
+  });
+  const end = () => (last = null);
+  canvas.addEventListener("pointerup", end);
+  canvas.addEventListener("pointercancel", end);
+
+  const save = async () => {
+    error.hidden = true;
+    if (!strokes) {
+      error.textContent = t("signature.empty");
+      error.hidden = false;
+      return;
+    }
+    if (!name.value.trim()) {
+      error.textContent = t("signature.name_missing");
+      error.hidden = false;
+      return;
+    }
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    const id = uuid7();
+    const sha256 = await sha256hex(bytes);
+    await files.keep(app.key, { id, case_id: caseId, bytes, sha256, content_type: "image/png" });
+    const now = new Date().toISOString();
+    await data.create("attachment", caseId, {
+      title: t("signature.title", { what: t(`kind.${kind}`) }),
+      content_type: "image/png",
+      size: bytes.length,
+      sha256,
+      purpose: "signature",
+      signer_name: name.value.trim(),
+      signer_role: role,
+      signed_at: now,
+      taken_at: now,
+      parent_kind: kind,
+      parent_id: recordId,
+    }, id);
+    toast(t("signature.saved"));
+    app.navigate(`#/fall/${caseId}/${kind}/${recordId}`);
+  };
+  append(
+    main,
+    h("h2", {}, t("signature.heading", { what: t(`kind.${kind}`) })),
+    h("p", { class: "lead" }, parent.fields.purpose || parent.fields.creditor_name || "", parent.fields.given_on ? ` · ${day(parent.fields.given_on)}` : ""),
+    h(
+      "div",
+      { class: "card" },
+      roles,
+      h("div", { class: "field" }, h("label", { for: "signer-name" }, t("signature.name")), name),
+      h("p", { class: "muted small-text" }, t("signature.explain")),
+      canvas,
+      error,
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", id: "signature-save", onclick: save }, t("signature.save")),
+        h("button", { type: "button", class: "secondary", id: "signature-clear", onclick: clear }, t("signature.clear")),
+        h("a", { href: `#/fall/${caseId}/${kind}/${recordId}`, class: "button secondary" }, t("common.back")),
+      ),
+    ),
+  );
+}

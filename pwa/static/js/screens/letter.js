@@ -1,0 +1,95 @@
+// "Briefe": an A4 letter filled from the case, printed with the browser (to paper or to PDF), offline. Printing
+// records an outgoing contact "Brief", so the case's history shows what was sent and when.
+import { api } from "../api.js";
+import * as data from "../data.js";
+import * as files from "../files.js";
+import { fillTemplate, SIGNED_BY, valuesOf } from "../letters.js";
+import * as store from "../storage.js";
+import { t } from "../i18n.js";
+import { append, h, toast } from "../ui.js";
+
+let signatureUrls = [];
+
+/** The letter templates, fresh when online (kept for offline use), else the copy kept last time. */
+export async function templates() {
+  try {
+    const fresh = await api("GET", "/letters.json");
+    await store.setMeta("letters", fresh);
+    return fresh;
+  } catch {
+    return (await store.getMeta("letters")) || null;
+  }
+}
+
+async function signatureHtml(app, attachment) {
+  if (!attachment) return "";
+  let bytes = await files.bytesOf(app.key, attachment.id);
+  if (!bytes && navigator.onLine) bytes = await files.download(app.key, attachment).catch(() => null);
+  if (!bytes) return "";
+  const url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
+  signatureUrls.push(url);
+  const when = new Date(attachment.fields.signed_at).toLocaleDateString("de-DE");
+  return `<img class="signature-image" src="${url}" alt="Unterschrift"><p class="signed-at">unterschrieben am ${when}</p>`;
+}
+
+/** ``#/fall/<case>/brief/<name>``: the letter as it will print, with "Drucken". */
+export async function render(main, [caseId, name], app) {
+  signatureUrls.forEach((url) => URL.revokeObjectURL(url));
+  signatureUrls = [];
+  const records = (await data.caseRecords(caseId)).filter((r) => !r.deleted);
+  const kase = records.find((r) => r.kind === "case");
+  const set = await templates();
+  const letter = set?.letters.find((l) => l.name === name);
+  if (!kase || !letter) {
+    append(main, h("h2", {}, t("letters.missing")), h("p", {}, t("letters.missing_explain")), h("a", { href: `#/fall/${caseId}`, class: "button" }, t("common.back")));
+    return;
+  }
+  const signedKind = SIGNED_BY[name];
+  const signedRecord = signedKind
+    ? records.filter((r) => r.kind === signedKind).sort((a, b) => String(b.fields.given_on || b.fields.start_on || "").localeCompare(String(a.fields.given_on || a.fields.start_on || "")))[0]
+    : null;
+  const signatures = records.filter((r) => r.kind === "attachment" && r.fields.purpose === "signature" && (!signedRecord || r.fields.parent_id === signedRecord.id));
+  const latest = (role) => signatures.filter((s) => s.fields.signer_role === role).sort((a, b) => b.fields.signed_at.localeCompare(a.fields.signed_at))[0];
+  const values = valuesOf(records, {
+    organisation: set.organisation,
+    worker: app.owner.display_name,
+    labels: { benefit: (kind) => t(`benefit.${kind}`, {}, kind, "de") },
+    chosen: signedRecord ? { [signedKind]: signedRecord.id } : {},
+  });
+  values.letterhead = fillTemplate(set.letterhead, values);
+  values.signature_tenant = await signatureHtml(app, latest("tenant"));
+  values.signature_worker = await signatureHtml(app, latest("worker"));
+  const page = h("article", { class: "letter", id: "letter", lang: "de" });
+  page.innerHTML = fillTemplate(letter.html, values);
+  const print = async () => {
+    window.print();
+    await data.create("contact", caseId, { channel: "letter", direction: "outgoing", reached: true, at: new Date().toISOString(), summary: t("letters.printed", { title: letter.title }, null, "de") });
+    toast(t("letters.recorded"));
+  };
+  append(
+    main,
+    h(
+      "div",
+      { class: "no-print" },
+      h("h2", {}, letter.title),
+      h("p", { class: "lead" }, h("a", { href: `#/fall/${caseId}` }, kase.fields.title)),
+      signedKind && !signatures.length && signedRecord
+        ? h("p", { class: "banner-inline" }, t("letters.unsigned"), " ", h("a", { href: `#/fall/${caseId}/unterschrift/${signedKind}/${signedRecord.id}` }, t("letters.sign_now")))
+        : null,
+      h("p", { class: "muted small-text" }, t("letters.blanks")),
+      h("div", { class: "actions" }, h("button", { type: "button", id: "print-letter", onclick: print }, t("letters.print")), h("a", { href: `#/fall/${caseId}`, class: "button secondary" }, t("common.back"))),
+    ),
+    page,
+  );
+}
+
+/** The case screen's list of letters. */
+export async function letterLinks(caseId, app) {
+  const set = await templates();
+  if (!set) return h("p", { class: "muted" }, t("letters.not_loaded"));
+  return h(
+    "ul",
+    { class: "plain letters", id: "letter-list" },
+    set.letters.map((l) => h("li", {}, h("a", { href: `#/fall/${caseId}/brief/${l.name}`, "data-letter": l.name }, l.title))),
+  );
+}

@@ -1,0 +1,285 @@
+"""Documents on the tablet (docs/domain.md "Documents"): a court letter photographed offline onto its legal event,
+kept sealed across reloads, sent after the network returns (resuming after a cut between two chunks), and
+downloaded by the supervisor as the same bytes, with no EXIF or GPS data; a consent signed on the tablet and printed
+as a letter with its signature; every letter filled from the case."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.async_api import Browser, Page, Route, expect
+
+from tests.support.accounts import Org
+from tests.support.live import LiveServer
+from tests.support.syncing import Device, new_id
+from tests.support.tablet import (
+    _login,
+    last_sync,
+    raw_indexeddb,
+    seed_case,
+    server_records,
+    unlock,
+    until,
+    wait_synced,
+    worker_tablet,
+)
+
+pytestmark = [pytest.mark.browser]
+CANARY = "KANARIENVOGEL-7f3a9c"
+CHUNK = 512 * 1024
+
+
+def photo_with_gps(path: Path) -> Path:
+    """A 2,600 × 1,950 photo of noise (so that it stays large once re-encoded) with a GPS position and a canary in
+    its EXIF data."""
+    noise = Image.frombytes("RGB", (2600, 1950), hashlib.shake_256(b"brief").digest(2600 * 1950 * 3))
+    exif = Image.Exif()
+    exif[0x010E] = CANARY  # ImageDescription
+    exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.5), 3: "E", 4: (13.0, 24.0, 36.0)}  # GPS: latitude, longitude
+    noise.save(path, "JPEG", quality=92, exif=exif.tobytes())
+    with Image.open(path) as check:
+        assert check.getexif().get_ifd(0x8825), "the prepared photo carries GPS data"
+    return path
+
+
+async def fresh_start(page: Page, url: str) -> None:
+    await page.reload()
+    await unlock(page)
+    await page.evaluate(f"location.hash = '{url}'")
+
+
+async def file_state(page: Page, attachment_id: str) -> Any:
+    return await page.evaluate(
+        """async (id) => (await (await import("/static/js/files.js")).row(id))?.state""", attachment_id
+    )
+
+
+async def test_a_court_letter_photographed_offline_reaches_the_office_without_its_gps_data(
+    browser: Browser, live_server: LiveServer, org: Org, tmp_path: Path, screenshots: Path
+) -> None:
+    seeded = await seed_case(live_server.url, title="Räumungsklage Lindenweg", worker_id=str(org.worker1_id))
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    event_url = f"#/fall/{seeded.case_id}/legal_event/{seeded.event_id}"
+    await context.set_offline(True)
+    await page.evaluate(f"location.hash = '{event_url}'")
+    await expect(page.get_by_role("heading", name="Dokumente")).to_be_visible()
+    await page.get_by_label("Titel des Dokuments").fill("Ladung zum Räumungstermin")
+    await page.locator("#doc-camera").set_input_files(str(photo_with_gps(tmp_path / "brief.jpg")))
+    await expect(page.locator("#doc-chosen")).to_contain_text("1 Seite(n) gewählt")
+    await shot(page, screenshots, "dokument-aufnehmen", "#docs-title")
+    await page.get_by_role("button", name="Dokument speichern").click()
+    listed = page.locator(".documents .document", has_text="Ladung zum Räumungstermin")
+    await expect(listed).to_contain_text("noch nicht übertragen")
+    attachment_id = await listed.get_attribute("data-id")
+    assert attachment_id
+
+    for _ in range(2):  # still offline: the shell comes from the service worker, the file from IndexedDB
+        await fresh_start(page, event_url)
+        await expect(page.locator(".documents .document", has_text="Ladung zum Räumungstermin")).to_contain_text(
+            "noch nicht übertragen"
+        )
+    size = await page.evaluate(
+        """async (id) => (await (await import("/static/js/files.js")).row(id)).size""", attachment_id
+    )
+    assert size > 2 * CHUNK  # several chunks, so that the cut below falls between two of them
+
+    # Back online, and the network is cut while the second chunk is on its way.
+    offsets: list[int] = []
+    cut = {"done": False}
+
+    async def cut_second_chunk(route: Route) -> None:
+        if route.request.method == "PATCH":
+            offsets.append(int(route.request.headers["upload-offset"]))
+            if len(offsets) == 2 and not cut["done"]:
+                cut["done"] = True
+                await context.set_offline(True)
+                await route.abort("internetdisconnected")
+                return
+        await route.continue_()
+
+    await page.route("**/api/attachments/*/upload", cut_second_chunk)
+    await context.set_offline(False)
+    for _ in range(300):
+        if cut["done"]:
+            break
+        await asyncio.sleep(0.1)
+    await until(page, "async () => !(await import('/static/js/sync.js')).isRunning()")
+    assert offsets[:2] == [0, CHUNK]
+    async with httpx.AsyncClient(base_url=live_server.url) as office:
+        await _login(office, "supervisor")
+        halfway = (await office.get(f"/api/attachments/{attachment_id}/upload")).json()
+        assert (halfway["offset"], halfway["complete"]) == (CHUNK, False)
+        assert (await office.get(f"/api/attachments/{attachment_id}")).status_code == 409  # nothing partial
+    assert await file_state(page, attachment_id) == "upload"
+
+    await context.set_offline(False)  # the online event starts a sync, which goes on from the server's offset
+    await until(
+        page, f"async () => (await (await import('/static/js/files.js')).row('{attachment_id}'))?.state === 'stored'"
+    )
+    assert offsets[2] == CHUNK  # resumed where the server stood, not from the start
+    assert offsets.count(0) == 1
+
+    records = await server_records(live_server.url, seeded.case_id)
+    record = next(r for r in records if r["id"] == attachment_id)
+    assert record["fields"]["parent_id"] == seeded.event_id
+    async with httpx.AsyncClient(base_url=live_server.url) as office:
+        await _login(office, "supervisor")
+        download = await office.get(f"/api/attachments/{attachment_id}")
+    assert download.status_code == 200
+    content = download.content
+    assert hashlib.sha256(content).hexdigest() == record["fields"]["sha256"]
+    assert len(content) == record["fields"]["size"] == size
+    with Image.open(io.BytesIO(content)) as image:
+        assert image.format == "JPEG"
+        assert max(image.size) == 2000
+        assert not image.getexif(), "no EXIF data at all, GPS included"
+        assert "exif" not in image.info
+    assert CANARY.encode() not in content
+
+    # Nothing of the photo is in IndexedDB in clear: neither the canary nor any run of the bytes sent.
+    raw = await raw_indexeddb(page)
+    assert CANARY not in raw
+    for start in (1000, len(content) // 2, len(content) - 2000):
+        assert ",".join(str(b) for b in content[start : start + 48]) not in raw
+    assert "255,216,255" not in raw  # no JPEG start of image either
+    await page.unroute("**/api/attachments/*/upload")
+
+    await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
+    await expect(page.locator("#p-documents")).to_be_visible()
+    await expect(
+        page.locator("[aria-labelledby=p-documents] .document", has_text="Ladung zum Räumungstermin")
+    ).to_contain_text("auf dem Tablet")
+    await shot(page, screenshots, "dokumente-liste", "#p-documents")
+    await page.locator("[aria-labelledby=p-documents] a", has_text="Ladung zum Räumungstermin").click()
+    await expect(page.locator("#doc-image")).to_be_visible()
+    await page.locator("#zoom-in").click()
+    await expect(page.locator(".zoom-level")).to_have_text("150 %")
+    await shot(page, screenshots, "dokument-ansicht", "#viewer")
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    await context.close()
+
+
+async def shot(page: Page, screenshots: Path, name: str, focus: str) -> None:
+    """The screen at both tablet sizes, scrolled to ``focus``."""
+    for width, height in ((1024, 768), (768, 1024)):
+        await page.set_viewport_size({"width": width, "height": height})
+        await page.locator(focus).scroll_into_view_if_needed()
+        await page.evaluate("document.getElementById('toast').hidden = true")
+        await page.screenshot(path=str(screenshots / f"{name}-{width}x{height}.png"))
+    await page.set_viewport_size({"width": 1024, "height": 768})
+
+
+async def draw_signature(page: Page) -> None:
+    pad = await page.locator("#signature-pad").bounding_box()
+    assert pad
+    x, y, w, h = pad["x"], pad["y"], pad["width"], pad["height"]
+    await page.mouse.move(x + w * 0.1, y + h * 0.6)
+    await page.mouse.down()
+    for i in range(1, 40):
+        await page.mouse.move(x + w * (0.1 + i * 0.018), y + h * (0.6 - 0.25 * ((i % 8) / 8)))
+    await page.mouse.up()
+
+
+async def test_a_consent_signed_on_the_tablet_prints_with_its_signature(
+    browser: Browser, live_server: LiveServer, org: Org, screenshots: Path
+) -> None:
+    seeded = await seed_case(live_server.url, title="Mietrückstand Birkenallee", worker_id=str(org.worker1_id))
+    consent_id = new_id()
+    async with httpx.AsyncClient(base_url=live_server.url) as office:
+        device = Device(office, await _login(office, "supervisor"))
+        (result,) = await device.push(
+            device.put(
+                "consent",
+                consent_id,
+                seeded.case_id,
+                {
+                    "purpose": "Antrag auf Übernahme der Mietschulden",
+                    "recipient": "Jobcenter Mitte",
+                    "scope": ["Vermieterin"],
+                    "given_on": "2026-11-30",
+                    "form": "written",
+                },
+            )
+        )
+        assert result["status"] == "applied"
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}/consent/{consent_id}'")
+    await page.get_by_role("link", name="Unterschreiben lassen").click()
+    await expect(page.locator("#signature-pad")).to_be_visible()
+    await page.get_by_role("button", name="Unterschrift speichern").click()
+    await expect(page.get_by_role("alert")).to_have_text("Bitte zuerst im Feld unterschreiben.")
+    await page.get_by_label("Name").fill("Erika Beispiel")
+    await draw_signature(page)
+    await shot(page, screenshots, "unterschrift", "#signature-pad")
+    await page.get_by_role("button", name="Unterschrift speichern").click()
+    await expect(page.get_by_role("link", name="Unterschrift Erika Beispiel (Mieter/in)")).to_be_visible()
+
+    await page.get_by_role("link", name="Als Brief drucken").click()
+    letter = page.locator("#letter")
+    await expect(letter).to_contain_text("Antrag auf Übernahme der Mietschulden")
+    await expect(letter).to_contain_text("Jobcenter Mitte, Vermieterin")
+    await expect(letter.locator(".signature-image")).to_be_visible()
+    assert await letter.locator(".signature-image").evaluate("img => img.naturalWidth") == 900
+    await page.evaluate("() => { window.print = () => { window.printed = (window.printed || 0) + 1; }; }")
+    before = await last_sync(page)
+    await page.get_by_role("button", name="Drucken").click()
+    assert await page.evaluate("window.printed") == 1
+    await wait_synced(page, before)  # the contact "Brief" is sent, and the letter drawn again from the synced case
+    await expect(letter.locator(".signature-image")).to_be_visible()
+    await shot(page, screenshots, "brief-einwilligung", "#letter")
+
+    # The print went down as an outgoing letter; the signature reached the server whole.
+    records = await until_records(live_server.url, seeded.case_id)
+    letters = [r for r in records if r["kind"] == "contact" and r["fields"]["channel"] == "letter"]
+    assert [r["fields"]["direction"] for r in letters] == ["outgoing"]
+    signature = next(r for r in records if r["kind"] == "attachment")
+    assert signature["fields"] | {"signed_at": None, "taken_at": None, "sha256": None, "size": None} == {
+        "title": "Unterschrift Einwilligung",
+        "content_type": "image/png",
+        "purpose": "signature",
+        "signer_name": "Erika Beispiel",
+        "signer_role": "tenant",
+        "parent_kind": "consent",
+        "parent_id": consent_id,
+        "pages": 1,
+        "notes": "",
+        "signed_at": None,
+        "taken_at": None,
+        "sha256": None,
+        "size": None,
+    }
+
+    letters_shown = {
+        "rent_debt_takeover": "Antrag auf Übernahme von Mietschulden nach § 22 Abs. 8 SGB II",
+        "installment": "Ratenzahlungsvereinbarung",
+        "hold_eviction": "von der Räumung",
+        "objection": "Widerspruch gegen den Bescheid",
+    }
+    for name, words in letters_shown.items():
+        await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}/brief/{name}'")
+        await expect(letter).to_contain_text(words)
+        await expect(letter).to_contain_text("Lindenweg 4")
+        await expect(letter.locator(".letterhead")).to_be_visible()
+        await shot(page, screenshots, f"brief-{name.replace('_', '-')}", "#letter")
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    await context.close()
+
+
+async def until_records(url: str, case_id: str) -> list[dict[str, Any]]:
+    for _ in range(100):
+        records = await server_records(url, case_id)
+        if any(r["kind"] == "attachment" for r in records) and any(r["kind"] == "contact" for r in records):
+            async with httpx.AsyncClient(base_url=url) as office:
+                await _login(office, "supervisor")
+                attachment = next(r for r in records if r["kind"] == "attachment")
+                if (await office.get(f"/api/attachments/{attachment['id']}")).status_code == 200:
+                    return records
+        await asyncio.sleep(0.3)
+    raise AssertionError("the signature and the letter never reached the server")
