@@ -43,6 +43,7 @@ from server.auth.models import Role, User
 from server.auth.passwords import hash_password_sync
 from server.auth.service import create_team
 from server.db import begin_write, create_engine, migrate, session_factory, utcnow
+from server.records import clock
 from server.records.keyring import Keyring
 from server.records.scope import refresh_membership
 from server.records.store import RecordStore, validate_fields
@@ -87,7 +88,7 @@ async def write_cases(db: AsyncSession, keyring: Keyring, case_ids: list[uuid.UU
     """Write ``items`` (the records of ``case_ids``) through the store in one transaction, with their scope."""
     await begin_write(db)
     store = RecordStore(db, keyring)
-    first = await store.allocate(len(items))
+    first = await clock.allocate(db, len(items))
     await store.prepare_write(case_ids)
     for offset, (kind, record_id, case_id, fields) in enumerate(items):
         seq = first + offset

@@ -15,7 +15,7 @@ import msgspec
 
 from server.records.fields import Moment, RecordFields, Short, Text, Title, must
 
-__all__ = ["ATTACHMENT_TYPES", "MAX_ATTACHMENT_BYTES", "Attachment", "sniff"]
+__all__ = ["ATTACHMENT_TYPES", "MAX_ATTACHMENT_BYTES", "Attachment", "ContentType", "Sha256", "sniff"]
 
 # 20 MiB per file: a multi-page scan at about 2,000 px per page, never a video.
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024

@@ -219,7 +219,8 @@ async def test_a_consent_signed_on_the_tablet_prints_with_its_signature(
     await draw_signature(page)
     await shot(page, screenshots, "unterschrift", "#signature-pad")
     await page.get_by_role("button", name="Unterschrift speichern").click()
-    await expect(page.get_by_role("link", name="Unterschrift Erika Beispiel (Mieter/in)")).to_be_visible()
+    # Sealing the PNG and writing the outbox may wait behind a sync run on a busy machine.
+    await expect(page.get_by_role("link", name="Unterschrift Erika Beispiel (Mieter/in)")).to_be_visible(timeout=15_000)
 
     await page.get_by_role("link", name="Als Brief drucken").click()
     letter = page.locator("#letter")
@@ -283,3 +284,75 @@ async def until_records(url: str, case_id: str) -> list[dict[str, Any]]:
                     return records
         await asyncio.sleep(0.3)
     raise AssertionError("the signature and the letter never reached the server")
+
+
+async def test_a_pdf_is_kept_as_it_is_and_photos_of_several_pages_become_one_pdf(
+    browser: Browser, live_server: LiveServer, org: Org, tmp_path: Path, screenshots: Path
+) -> None:
+    seeded = await seed_case(live_server.url, title="Jobcenter-Bescheid Ahornweg", worker_id=str(org.worker1_id))
+    application_id = new_id()
+    async with httpx.AsyncClient(base_url=live_server.url) as office:
+        device = Device(office, await _login(office, "supervisor"))
+        fields = {"kind": "debt_takeover_loan", "decision": "refused", "agency": "Jobcenter Mitte"}
+        (result,) = await device.push(device.put("benefit_application", application_id, seeded.case_id, fields))
+        assert result["status"] == "applied"
+    statement = tmp_path / "bescheid.pdf"
+    Image.new("RGB", (600, 800), "white").save(statement, "PDF")
+    statement.write_bytes(statement.read_bytes() + f"% {CANARY}\n".encode())  # a comment after the end: still a PDF
+    original = statement.read_bytes()
+    assert CANARY.encode() in original
+    pages = []
+    for number in range(2):
+        page_path = tmp_path / f"seite{number}.png"
+        Image.new("RGB", (1200, 1600), (250, 250, 240 - number * 40)).save(page_path, "PNG")
+        pages.append(str(page_path))
+
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    await context.set_offline(True)
+    await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}/benefit_application/{application_id}'")
+    await page.get_by_label("Titel des Dokuments").fill("Ablehnungsbescheid")
+    await page.locator("#doc-file").set_input_files(str(statement))
+    await page.get_by_role("button", name="Dokument speichern").click()
+    await expect(page.locator(".documents .document", has_text="Ablehnungsbescheid")).to_contain_text("PDF, 1 Seite")
+    await page.get_by_label("Titel des Dokuments").fill("Kontoauszug")
+    await page.locator("#doc-file").set_input_files(pages)
+    await page.get_by_role("button", name="Dokument speichern").click()
+    scan = page.locator(".documents .document", has_text="Kontoauszug")
+    await expect(scan).to_contain_text("PDF, 2 Seite(n)")
+    raw = await raw_indexeddb(page)
+    assert CANARY not in raw
+    assert "%PDF" not in raw
+
+    # A file that is neither a photo nor a PDF is refused before anything is kept.
+    (tmp_path / "notiz.txt").write_text("kein Bild")
+    await page.locator("#doc-file").set_input_files(str(tmp_path / "notiz.txt"))
+    await page.get_by_role("button", name="Dokument speichern").click()
+    await expect(page.get_by_role("alert")).to_have_text(
+        "Nur Fotos (JPEG, PNG, WebP) und PDF-Dateien können gespeichert werden."
+    )
+
+    await context.set_offline(False)
+    ids = [
+        await page.locator(".documents .document", has_text=t).get_attribute("data-id")
+        for t in ("Ablehnungsbescheid", "Kontoauszug")
+    ]
+    for attachment_id in ids:
+        await until(
+            page,
+            f"async () => (await (await import('/static/js/files.js')).row('{attachment_id}'))?.state === 'stored'",
+        )
+    async with httpx.AsyncClient(base_url=live_server.url) as office:
+        await _login(office, "supervisor")
+        kept = (await office.get(f"/api/attachments/{ids[0]}")).content
+        combined = (await office.get(f"/api/attachments/{ids[1]}")).content
+    assert kept == original  # a PDF travels as it is
+    assert combined.startswith(b"%PDF-1.4")
+    assert combined.count(b"/Type /Page ") == 2
+    assert combined.count(b"/Filter /DCTDecode") == 2
+
+    await page.locator(".documents a", has_text="Kontoauszug").click()
+    await expect(page.locator("#pdf-frame")).to_be_attached()
+    assert (await page.locator("#pdf-frame").get_attribute("src") or "").startswith("blob:")
+    await shot(page, screenshots, "dokument-pdf", "#viewer")
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    await context.close()

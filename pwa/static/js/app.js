@@ -10,7 +10,7 @@ import { applyLanguage, lang, setLang, t } from "./i18n.js";
 import * as store from "./storage.js";
 import * as push from "./push.js";
 import * as sync from "./sync.js";
-import { errorMessage, fill, h, toast } from "./ui.js";
+import { errorMessage, fill, h, localDay, toast, today } from "./ui.js";
 import * as caseScreen from "./screens/case.js";
 import * as casesScreen from "./screens/cases.js";
 import * as intakeScreen from "./screens/intake.js";
@@ -23,6 +23,7 @@ import * as todayScreen from "./screens/today.js";
 import * as visitScreen from "./screens/visit.js";
 import * as workScreen from "./screens/work.js";
 import * as documentsScreen from "./screens/documents.js";
+import * as files from "./files.js";
 import * as letterScreen from "./screens/letter.js";
 
 const $ = (id) => document.getElementById(id);
@@ -631,6 +632,7 @@ function onSyncEvent(event) {
     checkStorage().catch(() => {});
     if (result.status === "ok" && app.key && !app.locked) {
       data.followUps().catch((error) => console.error(error));
+      prefetchToday().catch((error) => console.error("doorstep: documents not fetched ahead", error));
       if (!editing()) route();
     }
   } else if (event.type === "upgrade") {
@@ -640,8 +642,19 @@ function onSyncEvent(event) {
 }
 
 /** Whether the user is typing in a form: a finished sync then refreshes badges, not the screen. */
+/** The documents of cases with a visit today, fetched ahead so that they open at the door without a network. */
+async function prefetchToday() {
+  const { visit, attachment } = await data.kinds("visit", "attachment");
+  const day = today();
+  const cases = new Set(visit.filter((v) => !v.deleted && v.fields.status === "planned" && localDay(new Date(v.fields.planned_at)) === day).map((v) => v.case_id));
+  const wanted = attachment.filter((a) => !a.deleted && cases.has(a.case_id));
+  if (wanted.length) await files.prefetch(app.key, wanted);
+}
+
 function editing() {
   const active = document.activeElement;
+  // A screen holding work not saved yet (a signature being drawn, photos chosen) says so with data-unsaved.
+  if ($("main").querySelector("[data-unsaved=true]")) return true;
   return Boolean(active && $("main").contains(active) && ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName));
 }
 

@@ -16,6 +16,8 @@ export const DOCS = {
   "field.attachment.notes": ["Anmerkungen", "Notes"],
   "field.attachment.signer_name": ["Unterschrieben von", "Signed by"],
   "sync.uploading": ["Dokumente senden: {done} von {total}", "Sending documents: {done} of {total}"],
+  "status.files": ["Dokumente", "Documents"],
+  "status.files_waiting": ["{n} Dokument(e) noch nicht übertragen ({size}).", "{n} document(s) not sent yet ({size})."],
   "docs.panel": ["Dokumente und Briefe", "Documents and letters"],
   "docs.title": ["Dokumente", "Documents"],
   "docs.none": ["Noch keine Dokumente.", "No documents yet."],

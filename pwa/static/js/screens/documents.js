@@ -69,6 +69,7 @@ export async function documentsSection(caseId, parent, attachments, app, default
   const showChosen = () => {
     fill(chosen, pages.length ? t("docs.chosen", { n: pages.length }) : "");
     saveButton.hidden = !pages.length;
+    chosen.dataset.unsaved = String(pages.length > 0); // a sync finishing meanwhile does not redraw the screen
   };
   const pick = (input) => {
     error.hidden = true;
@@ -108,6 +109,7 @@ export async function documentsSection(caseId, parent, attachments, app, default
       app.refresh();
     } catch (problem) {
       error.textContent = problem instanceof FileRefused ? t(`docs.refused_${problem.code}`) : t("docs.failed");
+      if (problem instanceof FileRefused && problem.code !== "no_room") pages.length = 0; // choose again
       error.hidden = false;
       if (!(problem instanceof FileRefused)) console.error("doorstep: document not kept", problem);
     } finally {
@@ -273,6 +275,7 @@ export async function renderSignature(main, [caseId, kind, recordId], app) {
     context.lineTo(canvas.width - 40, canvas.height - 60);
     context.stroke();
     strokes = 0;
+    canvas.dataset.unsaved = "false";
   };
   clear();
   let last = null;
@@ -284,6 +287,7 @@ export async function renderSignature(main, [caseId, kind, recordId], app) {
     canvas.setPointerCapture(event.pointerId);
     last = point(event);
     strokes += 1;
+    canvas.dataset.unsaved = "true"; // a sync finishing meanwhile does not redraw the screen
   });
   canvas.addEventListener("pointermove", (event) => {
     if (!last) return;

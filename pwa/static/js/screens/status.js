@@ -4,6 +4,8 @@ import * as data from "../data.js";
 import * as push from "../push.js";
 import { t } from "../i18n.js";
 import * as store from "../storage.js";
+import * as files from "../files.js";
+import { megabytes } from "./documents.js";
 import * as sync from "../sync.js";
 import { append, chip, h, moment, refusal, toast } from "../ui.js";
 
@@ -109,6 +111,7 @@ export async function render(main, _params, app) {
           h("ul", { class: "plain outbox" }, waiting.slice(0, 100).map((m) => h("li", {}, describe(m), " ", chip(t("sync.waiting"), "info")))),
         )
       : null,
+    await filesSection(),
     h(
       "section",
       { class: "card", "aria-labelledby": "status-device" },
@@ -173,4 +176,22 @@ function pushText(state) {
   if (state.permission === "denied") return t("push.blocked");
   if (state.active) return t("push.active", { host: state.host || "" });
   return t("push.inactive");
+}
+
+/** Documents taken on this tablet that the server does not hold yet, and those it refused (kept here). */
+async function filesSection() {
+  const held = await files.rows();
+  const waiting = held.filter((f) => f.state === "upload");
+  const refused = held.filter((f) => f.state === "refused");
+  if (!waiting.length && !refused.length) return null;
+  const bytes = waiting.reduce((sum, f) => sum + f.size, 0);
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "status-files" },
+    h("h3", { id: "status-files" }, t("status.files")),
+    waiting.length ? h("p", { id: "files-waiting" }, t("status.files_waiting", { n: waiting.length, size: megabytes(bytes) })) : null,
+    refused.length
+      ? h("ul", { class: "plain" }, refused.map((f) => h("li", {}, h("a", { href: `#/dokument/${f.id}` }, megabytes(f.size)), " ", chip(t("docs.refused", { detail: f.error?.detail || "" }), "danger"))))
+      : null,
+  );
 }
