@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from playwright.async_api import Browser, Page, Route, expect
 
 from tests.support.accounts import Org
@@ -37,9 +37,23 @@ CHUNK = 512 * 1024
 
 
 def photo_with_gps(path: Path) -> Path:
-    """A 2,600 × 1,950 photo of noise (so that it stays large once re-encoded) with a GPS position and a canary in
-    its EXIF data."""
-    noise = Image.frombytes("RGB", (2600, 1950), hashlib.shake_256(b"brief").digest(2600 * 1950 * 3))
+    """A photographed court letter, 1,950 × 2,600, on grainy paper (so that it stays larger than two chunks once
+    re-encoded), with a GPS position and a canary in its EXIF data."""
+    grain = Image.frombytes("RGB", (1950, 2600), hashlib.shake_256(b"brief").digest(1950 * 2600 * 3))
+    noise = Image.blend(Image.new("RGB", (1950, 2600), (250, 248, 240)), grain, 0.45)
+    draw = ImageDraw.Draw(noise)
+    font = ImageFont.load_default(size=60)
+    lines = [
+        "Amtsgericht Beispielstadt",
+        "",
+        "Ladung zum Termin in der Räumungssache",
+        "Az. 12 C 345/26",
+        "",
+        "Sie werden zum Termin am 06.12.2026,",
+        "10:00 Uhr, Saal 2, geladen.",
+    ]
+    for number, line in enumerate(lines):
+        draw.text((180, 220 + number * 100), line, fill=(15, 15, 25), font=font)
     exif = Image.Exif()
     exif[0x010E] = CANARY  # ImageDescription
     exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.5), 3: "E", 4: (13.0, 24.0, 36.0)}  # GPS: latitude, longitude
@@ -73,7 +87,7 @@ async def test_a_court_letter_photographed_offline_reaches_the_office_without_it
     await page.get_by_label("Titel des Dokuments").fill("Ladung zum Räumungstermin")
     await page.locator("#doc-camera").set_input_files(str(photo_with_gps(tmp_path / "brief.jpg")))
     await expect(page.locator("#doc-chosen")).to_contain_text("1 Seite(n) gewählt")
-    await shot(page, screenshots, "dokument-aufnehmen", "#docs-title")
+    await shot(page, screenshots, "dokument-aufnehmen", "#doc-status")
     await page.get_by_role("button", name="Dokument speichern").click()
     listed = page.locator(".documents .document", has_text="Ladung zum Räumungstermin")
     await expect(listed).to_contain_text("noch nicht übertragen")

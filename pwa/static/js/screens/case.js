@@ -247,7 +247,8 @@ async function documentsPanel(caseId, records, app) {
   const byId = new Map(records.map((r) => [r.id, r]));
   const parentLabel = (a) => {
     const parent = byId.get(a.fields.parent_id);
-    return parent ? t(`kind.${parent.kind}`) : null;
+    if (!parent) return null;
+    return parent.kind === "legal_event" ? t(`legal.${parent.fields.type}`) : t(`kind.${parent.kind}`);
   };
   return panel(
     t("docs.panel"),

@@ -267,13 +267,8 @@ export async function renderSignature(main, [caseId, kind, recordId], app) {
   const error = h("p", { class: "error", role: "alert", hidden: true });
   let strokes = 0;
   const clear = () => {
-    context.fillStyle = "#fff";
-    context.fillRect(0, 0, canvas.width, canvas.height);
-    context.strokeStyle = "#cbd5e1";
-    context.beginPath();
-    context.moveTo(40, canvas.height - 60);
-    context.lineTo(canvas.width - 40, canvas.height - 60);
-    context.stroke();
+    // Transparent: the PNG carries the strokes only (the baseline on screen is the pad's CSS background).
+    context.clearRect(0, 0, canvas.width, canvas.height);
     strokes = 0;
     canvas.dataset.unsaved = "false";
   };
@@ -288,6 +283,7 @@ export async function renderSignature(main, [caseId, kind, recordId], app) {
     last = point(event);
     strokes += 1;
     canvas.dataset.unsaved = "true"; // a sync finishing meanwhile does not redraw the screen
+    error.hidden = true;
   });
   canvas.addEventListener("pointermove", (event) => {
     if (!last) return;

@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import * as data from "../data.js";
 import * as files from "../files.js";
-import { fillTemplate, SIGNED_BY, valuesOf } from "../letters.js";
+import { escape, fillTemplate, SIGNED_BY, valuesOf } from "../letters.js";
 import * as store from "../storage.js";
 import { t } from "../i18n.js";
 import { append, h, toast } from "../ui.js";
@@ -29,7 +29,8 @@ async function signatureHtml(app, attachment) {
   const url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
   signatureUrls.push(url);
   const when = new Date(attachment.fields.signed_at).toLocaleDateString("de-DE");
-  return `<img class="signature-image" src="${url}" alt="Unterschrift"><p class="signed-at">unterschrieben am ${when}</p>`;
+  const who = escape(attachment.fields.signer_name);
+  return `<img class="signature-image" src="${url}" alt="Unterschrift ${who}"><span class="signed-at">unterschrieben von ${who} am ${when}</span>`;
 }
 
 /** ``#/fall/<case>/brief/<name>``: the letter as it will print, with "Drucken". */
