@@ -307,8 +307,8 @@ async def _cmd_housekeeping(args: argparse.Namespace, settings: Settings) -> int
         report = await run_housekeeping(sessions, settings)
         print(
             f"Removed {report.sessions} old sessions, {report.login_failures} login failures, "
-            f"{report.mutation_results} stored sync results, {report.push_jobs} finished Web Push jobs and "
-            f"{report.tombstones} tombstones "
+            f"{report.mutation_results} stored sync results, {report.push_jobs} finished Web Push jobs, "
+            f"{report.attachments} unused uploads and {report.tombstones} tombstones "
             f"(horizon now {report.horizon})."
         )
         return 0

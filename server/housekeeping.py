@@ -1,5 +1,5 @@
-"""Housekeeping: expired sessions, old login failures, old stored sync results, finished Web Push jobs, and
-tombstone compaction.
+"""Housekeeping: expired sessions, old login failures, old stored sync results, finished Web Push jobs, the bytes of
+deleted or abandoned attachments, and tombstone compaction.
 
 Runs in the app's lifespan every ``housekeeping_interval_seconds`` (and from ``doorstep housekeeping``). Every
 step is a bounded, idempotent delete, so several server processes may run it at the same time.
@@ -21,7 +21,7 @@ from server.auth.models import LoginFailure, Session
 from server.db import begin_write, utcnow
 from server.push.models import PushJob
 from server.records import clock
-from server.records.models import Record
+from server.records.models import AttachmentChunk, AttachmentUpload, Record
 from server.settings import Settings
 from server.sync.models import MutationLog
 
@@ -31,6 +31,8 @@ logger = logging.getLogger("doorstep.housekeeping")
 MUTATION_LOG_RETENTION = dt.timedelta(days=35)
 SESSION_RETENTION = dt.timedelta(days=7)
 PUSH_JOB_RETENTION = dt.timedelta(days=7)
+# An upload not finished (or never described by a record) after this long was abandoned by its tablet.
+UPLOAD_RETENTION = dt.timedelta(days=30)
 
 
 class HousekeepingReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,6 +42,7 @@ class HousekeepingReport(msgspec.Struct, frozen=True, kw_only=True):
     login_failures: int
     mutation_results: int
     push_jobs: int
+    attachments: int
     tombstones: int
     horizon: int
 
@@ -63,6 +66,7 @@ async def run_housekeeping(
         jobs = await db.execute(
             delete(PushJob).where(PushJob.state != "pending", PushJob.created_at < now - PUSH_JOB_RETENTION)
         )
+        attachments = await drop_unused_uploads(db, now)
         await db.commit()
     tombstones, horizon = await compact_tombstones(sessions, now - dt.timedelta(days=settings.tombstone_horizon_days))
     return HousekeepingReport(
@@ -70,9 +74,28 @@ async def run_housekeeping(
         login_failures=_count(failures),
         mutation_results=_count(results),
         push_jobs=_count(jobs),
+        attachments=attachments,
         tombstones=tombstones,
         horizon=horizon,
     )
+
+
+async def drop_unused_uploads(db: AsyncSession, now: dt.datetime) -> int:
+    """The bytes of attachments whose record was deleted, and uploads never finished nor described by a record
+    within :data:`UPLOAD_RETENTION`; returns how many uploads went."""
+    deleted = select(Record.id).where(Record.kind == "attachment", Record.deleted.is_(True))
+    described = select(Record.id).where(Record.kind == "attachment", Record.deleted.is_(False))
+    stale = select(AttachmentUpload.id).where(
+        AttachmentUpload.created_at < now - UPLOAD_RETENTION,
+        AttachmentUpload.complete.is_(False) | AttachmentUpload.id.not_in(described),
+    )
+    ids = list((await db.scalars(select(AttachmentUpload.id).where(AttachmentUpload.id.in_(deleted)))).all())
+    ids += list((await db.scalars(stale)).all())
+    if not ids:
+        return 0
+    await db.execute(delete(AttachmentChunk).where(AttachmentChunk.attachment_id.in_(ids)))
+    await db.execute(delete(AttachmentUpload).where(AttachmentUpload.id.in_(ids)))
+    return len(set(ids))
 
 
 def _count(result: object) -> int:

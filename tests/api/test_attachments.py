@@ -4,6 +4,7 @@ and nothing decryptable left after ``erase-case``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import uuid
@@ -17,7 +18,8 @@ from sqlalchemy import func, select
 
 from server.audit import AuditEntry
 from server.cli import main
-from server.db import create_engine, session_factory
+from server.db import create_engine, session_factory, utcnow
+from server.housekeeping import run_housekeeping
 from server.records.models import AttachmentChunk, AttachmentUpload, CaseKey
 from server.settings import Settings
 from tests.support.accounts import Org, login
@@ -231,3 +233,33 @@ async def test_erase_case_leaves_no_decryptable_chunk(
     assert (await client.get(f"/api/attachments/{attachment_id}")).status_code == 404
     again = await client.post(f"/api/attachments/{new_id()}/upload", json=declaration(case_id, content))
     assert again.status_code == 404
+
+
+async def test_housekeeping_drops_the_bytes_of_deleted_and_abandoned_uploads(
+    app: Litestar, client: Client, org: Org, settings: Settings
+) -> None:
+    case_id, worker = await worker_case(app, client, org)
+    kept, deleted, abandoned = new_id(), new_id(), new_id()
+    for attachment_id in (kept, deleted):
+        content = jpeg(30_000)
+        await upload(client, attachment_id, case_id, content)
+        await worker.push(worker.put("attachment", attachment_id, case_id, described(content)))
+    half = jpeg(30_000)
+    await client.post(f"/api/attachments/{abandoned}/upload", json=declaration(case_id, half))
+    await send(client, abandoned, 0, half[:10_000])
+    await worker.pull()
+    (gone,) = await worker.push(worker.delete("attachment", deleted, case_id, worker.records[deleted]["version"]))
+    assert gone["status"] == "applied"
+
+    engine = create_engine(settings.resolved_database_url)
+    sessions = session_factory(engine)
+    today = await run_housekeeping(sessions, settings)
+    later = await run_housekeeping(sessions, settings, now=utcnow() + dt.timedelta(days=31))
+    async with sessions() as db:
+        left = set((await db.scalars(select(AttachmentUpload.id))).all())
+        chunks = set((await db.scalars(select(AttachmentChunk.attachment_id))).all())
+    await engine.dispose()
+    assert (today.attachments, later.attachments) == (1, 1)  # the deleted one at once, the abandoned one later
+    assert left == chunks == {uuid.UUID(kept)}
+    await login(client, "worker1")  # the session itself was a month old for that second pass
+    assert (await client.get(f"/api/attachments/{kept}")).status_code == 200

@@ -279,10 +279,17 @@ export async function pending(key) {
 }
 
 /** How many mutations wait, and how many were rejected, without decrypting anything. */
+/** What this device holds that the server does not: mutations, and documents whose bytes are not sent (a logout,
+ * a revocation and a change of user count them as unsynced work). */
 export async function outboxCounts() {
   const db = await openDB();
-  const rows = await promised(db.transaction("outbox").objectStore("outbox").getAll());
-  return { total: rows.length, rejected: rows.filter((row) => row.status === "rejected").length };
+  const transaction = db.transaction(["outbox", "files"]);
+  const rows = await promised(transaction.objectStore("outbox").getAll());
+  const byState = transaction.objectStore("files").index("state");
+  const waiting = await promised(byState.count("upload"));
+  const refused = await promised(byState.count("refused"));
+  const rejected = rows.filter((row) => row.status === "rejected").length + refused;
+  return { total: rows.length + waiting + refused, rejected, files: waiting + refused };
 }
 
 /** Mark mutations as sent: from now on they are immutable (the server may have processed them). */
