@@ -50,7 +50,7 @@ async def service_worker(letters: NamedDependency[Letters]) -> Template:
     """The service worker, at the root so that its scope is the whole app; never cached by HTTP. The letters'
     templates (the organisation's own included) belong to the shell, so their digest is part of its version."""
     version, urls = asset_manifest()
-    version = hashlib.sha256(f"{version}{await letters.digest()}".encode()).hexdigest()[:16]
+    version = f"{version}-{(await letters.digest())[:8]}"
     return Template(
         template_name="sw.js",
         context={"version": version, "precache": json.dumps([*urls, "/letters.json"])},

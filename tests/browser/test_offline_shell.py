@@ -25,7 +25,12 @@ async def test_the_shell_loads_from_its_cache_when_the_network_is_gone(
     await page.wait_for_function("navigator.serviceWorker.controller !== null")
     caches = await page.evaluate("caches.keys()")
     version, _ = asset_manifest()
-    assert caches == [f"doorstep-shell-{version}"]
+    assert len(caches) == 1
+    assert caches[0].startswith(f"doorstep-shell-{version}-")  # the static files' version, then the letters'
+    cached = await page.evaluate(
+        "async () => (await (await caches.open((await caches.keys())[0])).keys()).map((r) => new URL(r.url).pathname)"
+    )
+    assert "/letters.json" in cached  # the letters work offline from the first start on
 
     await context.set_offline(True)
     await page.reload()
@@ -51,7 +56,7 @@ async def test_manifest_and_service_worker_are_served_for_installation(live_serv
     assert worker.headers["content-type"].startswith("text/javascript")
     assert worker.headers["cache-control"] == "no-cache"
     version, urls = asset_manifest()
-    assert f'"{version}"' in worker.text
+    assert f'"{version}-' in worker.text
     assert "/static/js/app.js" in urls
     assert "skipWaiting()" not in worker.text.split('event.data.type === "SKIP_WAITING"')[0]
 
