@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 CODE := server tests migrations bench
 
-.PHONY: run test lint types test-sqlite test-postgres system-deps venv clean bench screenshots
+.PHONY: run test lint types test-sqlite test-postgres system-deps venv node-tools clean bench screenshots
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,14 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# axe-core, which the browser tests inject to audit every screen (pinned in package-lock.json).
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+node-tools: system-deps $(NODE_STAMP)
 
 # The demo runs as a development server on loopback (plain http, so the session cookie is not marked Secure).
 run: venv
@@ -36,14 +44,14 @@ test-sqlite: venv
 test-postgres: venv
 	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
 
-test: venv system-deps lint types
+test: venv system-deps node-tools lint types
 	@echo "== test suite on SQLite =="
 	$(BIN)/pytest $(PYTEST_ARGS)
 	@echo "== test suite on PostgreSQL =="
 	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
 
 # Benchmarks: each prints a table and writes its section of docs/benchmarks.md.
 bench: venv system-deps
@@ -53,5 +61,5 @@ bench: venv system-deps
 	scripts/with-postgres.sh sh -c '$(BIN)/python -m bench.records --database-url "$$DOORSTEP_TEST_DATABASE_URL" && $(BIN)/python -m bench.sync && $(BIN)/python -m bench.push && $(BIN)/python -m bench.attachments'
 
 # Screenshots of the key screens at both tablet sizes, into docs/screenshots/.
-screenshots: venv system-deps
+screenshots: venv system-deps node-tools
 	DOORSTEP_SCREENSHOTS=1 $(BIN)/pytest -q -m browser

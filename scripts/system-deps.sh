@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs: PostgreSQL (server), Chromium (browser tests) and Node.js
-# (the tablet's shared rules run in Node beside their Python twins).
+# (the tablet's shared rules run in Node beside their Python twins; npm installs axe-core for the accessibility audit).
 # Under CI=true a missing package is installed, and a failed install fails the run. Elsewhere the script only
 # reports what is missing, because installing system packages is the machine owner's decision.
 set -euo pipefail
@@ -9,6 +9,7 @@ missing=()
 ls -d /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "${CI:-}" = "true" ]; then

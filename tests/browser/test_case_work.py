@@ -84,7 +84,7 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     await page.get_by_role("button", name="Kontakt speichern").click()
     await expect(page.get_by_text("Kontakt: Telefon · ausgehend – Rückruf Vermieterin")).to_be_visible()
 
-    await page.get_by_role("link", name="Neu: Fristen und Termine").click()
+    await page.get_by_role("link", name="Neu: Fristen, Schreiben und Termine").click()
     await page.get_by_label("Art", exact=True).select_option("eviction_date")
     await page.get_by_label("Termin (Datum und Uhrzeit)").fill(f"{day(10)}T09:00")
     await page.get_by_label("Gericht").fill("Amtsgericht Beispielstadt")
@@ -97,7 +97,7 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
 
     await page.get_by_role("link", name="Neu: Anträge").click()
     await page.get_by_label("Leistung", exact=True).select_option("debt_takeover_loan")
-    await page.get_by_label("Stelle").fill("Jobcenter Beispielstadt")
+    await page.get_by_label("Leistungsträger").fill("Jobcenter Beispielstadt")
     await page.get_by_label("Eingereicht am").fill(day(-30))
     await page.get_by_label("Entscheidung erwartet bis").fill(day(-2))
     await page.get_by_label("Betrag (€)").fill("1.537,20")
@@ -120,15 +120,15 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     await expect(page.get_by_text("Zahlung erfassen: Wohnbau Beispiel eG")).to_be_visible()
     await agreement.get_by_role("link").click()
     first_rate = dt.date.fromisoformat(day(-20)).strftime("%d.%m.%Y")
-    await page.get_by_role("button", name=f"Rate vom {_weekday(day(-20))}, {first_rate} verpasst").click()
+    await page.get_by_role("button", name=f"Rate vom {_weekday(day(-20))}, {first_rate} nicht gezahlt").click()
     await expect(page.locator(".payments h3")).to_contain_text("im Rückstand")
-    await expect(page.get_by_text("Verpasst").first).to_be_visible()
+    await expect(page.get_by_text("nicht gezahlt").first).to_be_visible()
     await page.get_by_role("link", name="Zurück").click()
     await expect(page.get_by_text("Rate nachholen: Wohnbau Beispiel eG")).to_be_visible()
     await expect(page.get_by_text("Zahlung erfassen: Wohnbau Beispiel eG")).to_have_count(0)  # recorded now
 
     # Vermittlung: refused without a consent, with the reason; then consent first, and the referral goes.
-    await page.get_by_role("link", name="Neue Vermittlung").click()
+    await page.get_by_role("link", name="Neue Weitervermittlung").click()
     await expect(page.get_by_role("alert")).to_contain_text("braucht eine gültige Einwilligung")
     await page.get_by_label("Fachdienst").fill("Schuldnerberatung")
     await page.get_by_role("button", name="Speichern", exact=True).click()
@@ -138,7 +138,7 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     await page.get_by_label("Zweck").fill("Weitergabe der Schuldenübersicht")
     await page.get_by_label("Empfänger").fill("Schuldnerberatung der Diakonie")
     await save(page, first.title)
-    await page.get_by_role("link", name="Neue Vermittlung").click()
+    await page.get_by_role("link", name="Neue Weitervermittlung").click()
     await expect(page.get_by_role("alert")).to_be_hidden()
     await page.get_by_label("Fachdienst").fill("Schuldnerberatung")
     await page.get_by_label("Anlass").fill("Mehrere Gläubiger, Pfändung droht")
@@ -146,12 +146,12 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
 
     # Nachbarschaftskonflikt on the second case, with the first household as the other party.
     await open_case(page, second.title)
-    await page.get_by_role("link", name="Neu: Nachbarschaftskonflikt").click()
+    await page.get_by_role("link", name="Neu: Nachbarschaftsvermittlung").click()
     await page.get_by_label("Thema").fill("Lärm im Treppenhaus")
     await page.get_by_label(first.title).check()
-    await page.get_by_role("button", name="+ Sitzungen").click()
+    await page.get_by_role("button", name="+ Vermittlungsgespräche").click()
     await page.get_by_label("Datum", exact=True).fill(day(-1))
-    await page.get_by_label("Ergebnis der Sitzung").fill("Ruhezeiten vereinbart")
+    await page.get_by_label("Ergebnis des Gesprächs").fill("Ruhezeiten vereinbart")
     await page.get_by_label("Einigung erzielt").select_option("yes")
     await save(page, second.title)
     # The worker requests closure: it needs an outcome and a closing note.

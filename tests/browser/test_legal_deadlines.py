@@ -33,7 +33,7 @@ def day(offset: int) -> str:
 
 
 async def add_event(page: Page, title: str, kind: str, **dates: str) -> None:
-    await page.get_by_role("link", name="Neu: Fristen und Termine").click()
+    await page.get_by_role("link", name="Neu: Fristen, Schreiben und Termine").click()
     await page.get_by_label("Art", exact=True).select_option(kind)
     labels = {"served_on": "Zugestellt / eingegangen am", "dated_on": "Datum des Schreibens"}
     for name, value in dates.items():

@@ -129,7 +129,7 @@ async def test_every_screen_on_the_demo_data(
     await page.locator("[data-agreement] a").last.click()
     await page.get_by_role("button", name="Bezahlt").first.click()
     await expect(page.locator("#payments-title")).to_contain_text("Zahlung nicht erfasst")  # the second is due
-    await page.get_by_role("button", name="Verpasst").first.click()
+    await page.get_by_role("button", name="nicht gezahlt").first.click()
     await expect(page.locator("#payments-title")).to_contain_text("im Rückstand")
     await shoot(page, screenshots, "arbeit-ratenzahlung", orientation)
     await page.goto(f"{live_server.url}/#/fall/{conflict_case}")
@@ -161,7 +161,7 @@ async def test_every_screen_on_the_demo_data(
     await shoot(page, screenshots, "sync-status", orientation)
     await context.set_offline(False)
 
-    await page.get_by_role("link", name="Konflikte").click()
+    await page.locator('#nav a[href="#/konflikte"]').click()
     await expect(page.locator("section.conflict")).to_have_count(1)
     await expect(page.locator("section.conflict")).to_contain_text("Ratenplan besprechen")
     await shoot(page, screenshots, "konflikte", orientation)
@@ -214,8 +214,8 @@ async def test_every_screen_on_the_demo_data(
     )
     await row.locator("select").select_option(other)
     await row.locator("input[type=datetime-local]").fill("2027-01-15T10:30")
-    await row.get_by_role("button", name="Speichern").click()
-    await expect(page.get_by_text("Gespeichert.")).to_be_visible()
+    await page.get_by_role("button", name="1 Änderung speichern").click()  # one button for the whole table
+    await expect(page.get_by_text("1 Besuch gespeichert.")).to_be_visible()
     async with httpx.AsyncClient(base_url=live_server.url) as client:
         device = await demo_device(client, "supervisor")
         await until_server(device, visit_id, other)

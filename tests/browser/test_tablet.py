@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Dialog, Page, expect
 
 from tests.support.accounts import PASSWORD, Org
 from tests.support.live import LiveServer
@@ -72,7 +72,7 @@ async def fill_assessment(page: Page) -> dict[str, object]:
     await page.get_by_label("Person", exact=True).fill("Mieterin")
     await page.get_by_label("Quelle", exact=True).select_option("wages")
     await page.get_by_label("Monatlich (€)").fill("1450")
-    await page.get_by_label("Nachweis gesehen").check()
+    await page.get_by_label("Nachweis eingesehen").check()
     await page.get_by_role("button", name="Weiter").click()
     await page.get_by_role("button", name="+ Bezogene Leistungen").click()
     await page.get_by_label("Leistung", exact=True).select_option("wohngeld")
@@ -87,6 +87,14 @@ async def fill_assessment(page: Page) -> dict[str, object]:
     await page.get_by_label("Monatlich (€)").last.fill("1100")
     # The balance is computed while typing: 1,450 + 150 - 592.40 - 1,100 = -92.40
     await expect(page.locator("#balance")).to_have_text("Saldo: -92,40 €")
+    # An income changed and the budget opened at once from the section list: the balance has the new figure.
+    for income, balance in (("1500", "-42,40"), ("1450", "-92,40")):
+        await page.get_by_role("link", name="4. Einkommen").click()
+        await expect(page.get_by_role("heading", name="4. Einkommen")).to_be_visible()
+        await page.get_by_label("Monatlich (€)").fill(income)
+        await page.get_by_role("link", name="6. Haushaltsbudget").click()
+        await expect(page.get_by_role("heading", name="6. Haushaltsbudget")).to_be_visible()
+        await expect(page.locator("#balance")).to_have_text(f"Saldo: {balance} €")
     await page.get_by_role("button", name="Weiter").click()
     await page.get_by_role("button", name="+ Gläubiger").click()
     await page.get_by_label("Name", exact=True).fill("Stadtwerke")
@@ -214,19 +222,24 @@ async def test_two_devices_of_one_worker_see_the_same_conflict_and_the_same_reso
     await second_context.set_offline(False)
     await wait_synced(second, before_second)
     await sync_now(first)
-    for page in (first, second):
-        await page.get_by_role("link", name="Konflikte").click()
+    for page, mine in ((first, "durchgeführt"), (second, "nicht angetroffen")):
+        await page.locator('#nav a[href="#/konflikte"]').click()
         card = page.locator("section.conflict")
         await expect(card).to_have_count(1)
         await expect(card.locator(".side").first).to_contain_text("durchgeführt")
         await expect(card.locator(".side").last).to_contain_text("nicht angetroffen")
+        # Each tablet calls the value it wrote "Ihr Stand", the other one a change by its author.
+        await expect(card.locator(".side", has_text=mine).locator("h4")).to_have_text("Ihr Stand")
+        other = card.locator(".side", has_text="nicht angetroffen" if mine == "durchgeführt" else "durchgeführt")
+        await expect(other.locator("h4")).to_have_text("Änderung von Worker1")
+        await expect(card.locator("h3")).to_contain_text("Hausbesuch – Status")
 
     before_second = await last_sync(second)
     await second.locator("section.conflict").locator(".side").last.get_by_role("button").click()
     await expect(second.locator("ul.resolved .chosen")).to_have_text("nicht angetroffen")
     await wait_synced(second, before_second)
     await sync_now(first)
-    await first.get_by_role("link", name="Konflikte").click()
+    await first.locator('#nav a[href="#/konflikte"]').click()
     await expect(first.locator("section.conflict")).to_have_count(0)
     await expect(first.locator("ul.resolved .chosen")).to_have_text("nicht angetroffen")
     visit = next(r for r in await server_records(live_server.url, seeded.case_id) if r["id"] == seeded.visit_id)
@@ -298,6 +311,7 @@ async def test_the_pin_resumes_the_lock_and_five_wrong_pins_require_the_passphra
 
     await page.get_by_role("button", name="Sperren").click()
     await expect(page.get_by_role("heading", name="Gesperrt")).to_be_visible()
+    await expect(page.get_by_text("Doorstep wurde gesperrt.")).to_be_visible()  # pressed, not after a pause
     assert seeded.title not in await page.locator("main").inner_text()
     await page.get_by_label("PIN").fill(PIN)
     await page.get_by_role("button", name="Entsperren").click()
@@ -307,10 +321,12 @@ async def test_the_pin_resumes_the_lock_and_five_wrong_pins_require_the_passphra
     await page.evaluate("localStorage.setItem('doorstep.idle_minutes', '0.01')")
     await page.mouse.click(5, 500)
     await expect(page.get_by_role("heading", name="Gesperrt")).to_be_visible(timeout=5000)
+    await expect(page.get_by_text("Doorstep wurde nach einer Pause gesperrt.")).to_be_visible()
     for attempt in range(1, 5):
         await page.get_by_label("PIN").fill("0000")
         await page.get_by_role("button", name="Entsperren").click()
-        await expect(page.get_by_role("alert")).to_have_text(f"Falsche PIN. Noch {5 - attempt} Versuche.")
+        left = "1 Versuch" if attempt == 4 else f"{5 - attempt} Versuche"
+        await expect(page.get_by_role("alert")).to_have_text(f"Falsche PIN. Noch {left}.")
     await page.evaluate("localStorage.removeItem('doorstep.idle_minutes')")
     await page.get_by_label("PIN").fill("1111")
     await page.get_by_role("button", name="Entsperren").click()
@@ -319,7 +335,59 @@ async def test_the_pin_resumes_the_lock_and_five_wrong_pins_require_the_passphra
     assert await page.evaluate("document.getElementById('lock-pin')") is None
     await page.get_by_label("Geräte-Passwort").fill(PASSPHRASE)
     await page.get_by_role("button", name="Entsperren").click()
+    # The old PIN is gone for good: a new one must be chosen before the app is used.
+    await expect(page.get_by_role("heading", name="PIN für die Bildschirmsperre festlegen")).to_be_visible()
+    await page.get_by_label("PIN (4 bis 8 Ziffern)").fill("8642")
+    await page.get_by_role("button", name="PIN speichern").click()
     await expect(page.get_by_text(seeded.title).first).to_be_visible()
+    await page.get_by_role("button", name="Sperren").click()
+    await page.get_by_label("PIN").fill(PIN)
+    await page.get_by_role("button", name="Entsperren").click()
+    await expect(page.get_by_role("alert")).to_have_text("Falsche PIN. Noch 4 Versuche.")
+    await page.get_by_label("PIN").fill("8642")
+    await page.get_by_role("button", name="Entsperren").click()
+    await expect(page.get_by_text(seeded.title).first).to_be_visible()
+    await context.close()
+
+
+async def test_a_forgotten_passphrase_resets_the_device_after_saying_what_is_lost(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    await context.set_offline(True)
+    await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
+    await page.get_by_label("Neue Notiz").fill("Offline geschrieben, nie übertragen")
+    await page.get_by_role("button", name="Notiz hinzufügen").click()
+    await expect(page.get_by_text("Offline geschrieben, nie übertragen")).to_be_visible()
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Gerät entsperren")).to_be_visible()
+    await page.get_by_text("Geräte-Passwort vergessen?").click()
+    questions: list[str] = []
+
+    async def answer(dialog: Dialog) -> None:
+        questions.append(dialog.message)
+        await (dialog.dismiss() if len(questions) == 1 else dialog.accept())
+
+    page.on("dialog", answer)
+    await page.get_by_role("button", name="Gerät zurücksetzen").click()  # the first question is declined
+    await expect(page.get_by_role("heading", name="Gerät entsperren")).to_be_visible()
+    unsent = await outbox_size(page)
+    assert unsent >= 1  # the note at least
+    in_words = "1 Änderung auf diesem Tablet ist" if unsent == 1 else f"{unsent} Änderungen auf diesem Tablet sind"
+    assert f"{in_words} noch nicht übertragen" in questions[0]
+    await context.set_offline(False)
+    await page.get_by_role("button", name="Gerät zurücksetzen").click()
+    await expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
+    lost = "1 nicht übertragene Änderung ist" if unsent == 1 else f"{unsent} nicht übertragene Änderungen sind"
+    await expect(page.get_by_text(f"{lost} verloren")).to_be_visible()
+    assert (
+        await page.evaluate("async () => (await indexedDB.databases()).filter((d) => d.name === 'doorstep').length")
+        == 0
+    )
+    await setup_device(page, live_server.url)  # a new start: log in, new passphrase, the cases come back
+    await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
+    await expect(page.get_by_role("heading", name=seeded.title)).to_be_visible()
     await context.close()
 
 

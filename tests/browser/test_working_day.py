@@ -110,7 +110,7 @@ async def test_one_working_day_from_intake_to_the_approved_closure(
     # A visit: nobody at home, a card left; the return visit is suggested and planned with the same save.
     await page.get_by_role("link", name="Besuch erfassen").click()
     await page.get_by_label("nicht angetroffen").check()
-    await page.get_by_label("Karte hinterlassen").check()
+    await page.get_by_label("Benachrichtigung eingeworfen").check()
     suggested = await page.get_by_label("Vorschlag für den Rückbesuch").input_value()
     assert suggested > dt.datetime.now().strftime("%Y-%m-%dT%H:%M")
     await page.get_by_role("button", name="Besuch speichern").click()

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from server.records.schemas import KINDS
-from tests.support.node import module_export
+from tests.support.node import module_export, run_js
 
 # Which catalogue prefix labels each enum field: "<prefix>.<value>" must exist with a German and an English text.
 PREFIXES = {
@@ -128,3 +128,49 @@ def test_the_tablet_takes_its_choices_from_the_schemas() -> None:
     enums: dict[str, list[str]] = module_export("enums.js", "ENUMS")
     assert {prefix: set(values) for prefix, values in enums.items()} == schema_enums()
     assert all(len(values) == len(set(values)) for values in enums.values())
+
+
+def test_every_field_of_every_kind_has_a_label_for_the_conflict_screen() -> None:
+    # A conflict names one field of one record; the screen shows it as "<kind> – <field>" in German and English.
+    labels: dict[str, list[str]] = module_export("i18n.js", "CATALOGUE")
+    missing = sorted(
+        f"{kind}.{name}"
+        for kind, schema in KINDS.items()
+        if kind != "conflict"
+        for name in schema.__struct_fields__
+        if not any(len(labels.get(key, [])) == 2 for key in (f"field.{kind}.{name}", f"conflict_field.{name}"))
+    )
+    assert not missing, f"field labels missing in pwa/static/js/i18n.js: {missing}"
+
+
+def test_counted_texts_agree_with_their_number_in_both_languages() -> None:
+    cases = [
+        ["deadline.in_days", 0, "de", "heute"],
+        ["deadline.in_days", 1, "de", "morgen"],
+        ["deadline.in_days", 2, "de", "in 2 Tagen"],
+        ["deadline.in_days", 1, "en", "tomorrow"],
+        ["deadline.in_days", 21, "en", "in 21 days"],
+        ["badge.waiting", 1, "de", "1 Änderung noch nicht übertragen"],
+        ["badge.waiting", 0, "de", "0 Änderungen noch nicht übertragen"],
+        ["badge.waiting", 1, "en", "1 change not sent yet"],
+        [
+            "case.reassigned_work",
+            1,
+            "de",
+            "1 Eintrag wurde nach einer Neuzuordnung von der vorherigen Fachkraft übernommen.",
+        ],
+        ["mediation.sessions", 1, "de", "1 Vermittlungsgespräch"],
+        ["mediation.sessions", 3, "en", "3 sessions"],
+        ["lock.wrong", 1, "de", "Falsche PIN. Noch 1 Versuch."],
+        ["docs.pages", 2, "de", "PDF, 2 Seiten"],
+    ]
+    shown = run_js("i18n.js", "([key, n, language]) => m.t(key, { n }, key, language)", cases)
+    assert shown == [case[3] for case in cases]
+    # Every counted text has a form for one and for the rest, in both languages.
+    labels: dict[str, list[str]] = module_export("i18n.js", "CATALOGUE")
+    split = [
+        key
+        for key, texts in labels.items()
+        if any("|" in text for text in texts) and not all("|" in text for text in texts)
+    ]
+    assert not split, f"plural forms in one language only: {split}"

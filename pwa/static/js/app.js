@@ -83,6 +83,12 @@ async function boot() {
     return showUnlock();
   }
   const me = await whoAmI();
+  if (me && localStorage.getItem("doorstep.logout_pending")) {
+    // A reset (or a logout) made offline could not end the server session: end it now, and ask for a login.
+    await api("POST", "/api/auth/logout").catch(() => {});
+    localStorage.removeItem("doorstep.logout_pending");
+    return showLogin();
+  }
   if (me) return showSetup(me);
   return showLogin();
 }
@@ -131,7 +137,7 @@ function wireChrome() {
     if (app.key && !app.locked) route();
     else if (currentGate) currentGate();
   });
-  $("lock-button").addEventListener("click", () => lock());
+  $("lock-button").addEventListener("click", () => lock({ pressed: true }));
   $("logout-button").addEventListener("click", () => logout());
 }
 
@@ -303,9 +309,33 @@ function showUnlock(message) {
           h("button", { type: "submit", id: "unlock-button" }, t("unlock.submit")),
           error,
         ),
+        h(
+          "details",
+          { class: "reset-device" },
+          h("summary", {}, t("reset.forgot")),
+          h("p", {}, t("reset.explain")),
+          h("button", { type: "button", class: "danger", id: "reset-device", onclick: resetDevice }, t("reset.button")),
+        ),
       ),
     );
   });
+}
+
+/** The passphrase is forgotten: nothing on this device can be decrypted any more. Say how much unsent work is lost
+ * with it, and on confirmation delete the local data and start again with a login. */
+async function resetDevice() {
+  const unsent = (await store.outboxCounts()).total;
+  const question = unsent ? t("reset.confirm_unsent", { n: unsent }) : t("reset.confirm");
+  if (!window.confirm(question)) return;
+  tabs.post("wipe");
+  // The server session of this device ends too: at once when there is a network, else at the next start with one.
+  const ended = navigator.onLine && (await whoAmI()) && (await api("POST", "/api/auth/logout").then(() => true, () => false));
+  app.me = app.owner = app.key = app.pin = null;
+  data.setKey(null);
+  await store.wipe();
+  localStorage.clear();
+  if (!ended) localStorage.setItem("doorstep.logout_pending", "1");
+  showLogin(unsent ? t("reset.done_lost", { n: unsent }) : t("reset.done"));
 }
 
 // --- the PIN and the idle lock -------------------------------------------------------------------------------
@@ -363,7 +393,7 @@ for (const name of ["pointerdown", "keydown", "touchstart", "wheel"]) {
   document.addEventListener(name, touchIdle, { passive: true, capture: true });
 }
 
-function lock({ fromOtherTab = false } = {}) {
+function lock({ fromOtherTab = false, pressed = false } = {}) {
   if (!app.key || app.locked) return;
   app.locked = true;
   routing += 1; // a screen still being built is not drawn
@@ -387,7 +417,11 @@ function lock({ fromOtherTab = false } = {}) {
     }
     app.pinTries += 1;
     input.value = "";
-    if (app.pinTries >= MAX_PIN_TRIES || !pin) return dropKey(t("lock.too_many"));
+    if (app.pinTries >= MAX_PIN_TRIES || !pin) {
+      // The PIN is forgotten with the key: after the passphrase a new PIN must be chosen, the old one never works again.
+      await store.setMeta("pin", null);
+      return dropKey(t("lock.too_many"));
+    }
     error.textContent = t("lock.wrong", { n: MAX_PIN_TRIES - app.pinTries });
     error.hidden = false;
   };
@@ -397,7 +431,7 @@ function lock({ fromOtherTab = false } = {}) {
       "form",
       { class: "card narrow", onsubmit: submit, "aria-labelledby": "lock-title" },
       h("h2", { id: "lock-title" }, t("lock.title")),
-      h("p", {}, t("lock.explain")),
+      h("p", {}, t(pressed ? "lock.explain_pressed" : "lock.explain")),
       h("label", { for: "lock-pin" }, t("lock.pin")),
       input,
       h("button", { type: "submit", id: "lock-submit" }, t("lock.submit")),
@@ -626,7 +660,7 @@ function onSyncEvent(event) {
     const result = event.result || {};
     if (result.status === "error" && result.error.code === "offline") toast(t("sync.failed_offline"));
     else if (result.status === "error" && result.error.code !== "unauthenticated" && result.error.code !== "device-revoked") {
-      toast(t("sync.failed", { detail: result.error.detail || result.error.code }));
+      toast(t("sync.failed", { detail: result.error.detail || result.error.code }), { error: true });
     }
     updateBadges();
     checkStorage().catch(() => {});

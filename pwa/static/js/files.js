@@ -93,6 +93,14 @@ export async function forget(ids) {
   return store.done(transaction);
 }
 
+/** Drop a refused file for good (the worker decided; it will never reach the server). */
+export async function discard(id) {
+  const file = await row(id);
+  if (!file || file.state !== "refused") return;
+  await setState(id, "stored");
+  return forget([id]);
+}
+
 /** After a pull: the bytes of deleted attachments and of cases that left this device go too. */
 export async function tidy(recordIds) {
   const held = await rows();

@@ -4,6 +4,7 @@
 import { DAY } from "./i18n-day.js";
 import { LEGAL } from "./i18n-legal.js";
 import { DOCS } from "./i18n-docs.js";
+import { FIELDS } from "./i18n-fields.js";
 
 const C = {
   "app.tagline": ["Sozialmanagement · Wohnungssicherung", "Social management · Tenancy support"],
@@ -16,13 +17,14 @@ const C = {
   "net.offline": ["Offline", "Offline"],
   "nav.today": ["Heute", "Today"],
   "nav.team": ["Team", "Team"],
-  "nav.conflicts": ["Konflikte", "Conflicts"],
+  "nav.conflicts": ["Sync-Konflikte", "Sync conflicts"],
   "nav.sync": ["Sync-Status", "Sync status"],
-  "badge.waiting": ["{n} Änderungen warten", "{n} changes waiting"],
-  "badge.conflicts": ["{n} offene Konflikte", "{n} open conflicts"],
+  "badge.waiting": ["{n} Änderung noch nicht übertragen|{n} Änderungen noch nicht übertragen", "{n} change not sent yet|{n} changes not sent yet"],
+  "badge.conflicts": ["{n} offener Sync-Konflikt|{n} offene Sync-Konflikte", "{n} open sync conflict|{n} open sync conflicts"],
   "user.nobody": ["niemand", "nobody"],
   "user.unknown": ["unbekannt", "unknown"],
   "common.yes": ["ja", "yes"],
+  "common.close": ["Schließen", "Close"],
   "common.no": ["nein", "no"],
   "common.unknown": ["unbekannt", "unknown"],
   "common.back": ["Zurück", "Back"],
@@ -31,8 +33,8 @@ const C = {
   "common.add_row": ["+ {what}", "+ {what}"],
   "common.one_per_line": ["Ein Eintrag pro Zeile.", "One entry per line."],
 
-  "clock.ahead": ["Die Uhr dieses Tablets geht {n} Minuten vor. Bitte Datum und Uhrzeit in den Einstellungen des Tablets richtig stellen; sonst lehnt der Server Besuche und Kontakte mit falscher Zeit ab.", "This tablet's clock is {n} minutes fast. Please set the date and time in the tablet's settings; otherwise the server refuses visits and contacts with a wrong time."],
-  "clock.behind": ["Die Uhr dieses Tablets geht {n} Minuten nach. Bitte Datum und Uhrzeit in den Einstellungen des Tablets richtig stellen.", "This tablet's clock is {n} minutes slow. Please set the date and time in the tablet's settings."],
+  "clock.ahead": ["Die Uhr dieses Tablets geht {n} Minute vor. Bitte Datum und Uhrzeit in den Einstellungen des Tablets richtig stellen; sonst lehnt der Server Besuche und Kontakte mit falscher Zeit ab.|Die Uhr dieses Tablets geht {n} Minuten vor. Bitte Datum und Uhrzeit in den Einstellungen des Tablets richtig stellen; sonst lehnt der Server Besuche und Kontakte mit falscher Zeit ab.", "This tablet's clock is {n} minute fast. Please set the date and time in the tablet's settings; otherwise the server refuses visits and contacts with a wrong time.|This tablet's clock is {n} minutes fast. Please set the date and time in the tablet's settings; otherwise the server refuses visits and contacts with a wrong time."],
+  "clock.behind": ["Die Uhr dieses Tablets geht {n} Minute nach. Bitte Datum und Uhrzeit in den Einstellungen des Tablets richtig stellen.|Die Uhr dieses Tablets geht {n} Minuten nach. Bitte Datum und Uhrzeit in den Einstellungen des Tablets richtig stellen.", "This tablet's clock is {n} minute slow. Please set the date and time in the tablet's settings.|This tablet's clock is {n} minutes slow. Please set the date and time in the tablet's settings."],
   "error.offline": ["Keine Verbindung zum Server. Ihre Eingaben bleiben auf dem Gerät; bitte später erneut versuchen.", "No connection to the server. What you entered stays on this device; please try again later."],
   "error.server": ["Der Server ist gerade gestört (Fehler {status}). Ihre Eingaben bleiben auf dem Gerät; bitte später erneut versuchen.", "The server is having trouble (error {status}). What you entered stays on this device; please try again later."],
   "error.refused": ["Der Server hat die Anfrage abgelehnt (Fehler {status}).", "The server refused the request (error {status})."],
@@ -53,7 +55,7 @@ const C = {
   "login.needed": ["Die Anmeldung ist abgelaufen. Ihre Daten bleiben auf dem Gerät; zum Synchronisieren bitte neu anmelden.", "Your login has expired. Your data stays on this device; log in again to sync."],
   "login.again": ["Neu anmelden", "Log in again"],
   "login.again_explain": ["Melden Sie sich an, um zu synchronisieren. Die Daten auf dem Gerät bleiben erhalten.", "Log in to sync. The data on this device is kept."],
-  "login.other_user_pending": ["Auf diesem Gerät liegen {n} nicht synchronisierte Änderungen von {name}. {name} muss sich zuerst anmelden und synchronisieren.", "This device holds {n} unsynced changes by {name}. {name} must log in and sync first."],
+  "login.other_user_pending": ["Auf diesem Gerät liegt {n} nicht synchronisierte Änderung von {name}. {name} muss sich zuerst anmelden und synchronisieren.|Auf diesem Gerät liegen {n} nicht synchronisierte Änderungen von {name}. {name} muss sich zuerst anmelden und synchronisieren.", "This device holds {n} unsynced change by {name}. {name} must log in and sync first.|This device holds {n} unsynced changes by {name}. {name} must log in and sync first."],
 
   "setup.title": ["Gerät einrichten", "Set up this device"],
   "setup.explain": ["Hallo {name}. Die Falldaten werden auf diesem Tablet verschlüsselt gespeichert. Legen Sie ein Geräte-Passwort (mindestens 10 Zeichen) und eine PIN für die Bildschirmsperre fest.", "Hello {name}. Case data is stored encrypted on this tablet. Choose a device passphrase (at least 10 characters) and a PIN for the screen lock."],
@@ -76,17 +78,17 @@ const C = {
   "lock.explain": ["Doorstep wurde nach einer Pause gesperrt.", "Doorstep locked itself after a pause."],
   "lock.pin": ["PIN", "PIN"],
   "lock.submit": ["Entsperren", "Unlock"],
-  "lock.wrong": ["Falsche PIN. Noch {n} Versuche.", "Wrong PIN. {n} tries left."],
+  "lock.wrong": ["Falsche PIN. Noch {n} Versuch.|Falsche PIN. Noch {n} Versuche.", "Wrong PIN. {n} try left.|Wrong PIN. {n} tries left."],
   "lock.too_many": ["Fünfmal falsche PIN: Bitte mit dem Geräte-Passwort entsperren.", "Five wrong PINs: please unlock with the device passphrase."],
 
-  "logout.cannot_sync": ["{n} Änderungen konnten nicht synchronisiert werden (keine Verbindung).", "{n} changes could not be synced (no connection)."],
-  "logout.rejected_left": ["{n} Änderungen wurden vom Server abgelehnt und warten auf Sie (Sync-Status).", "{n} changes were refused by the server and wait for you (Sync status)."],
+  "logout.cannot_sync": ["{n} Änderung konnte nicht synchronisiert werden (keine Verbindung).|{n} Änderungen konnten nicht synchronisiert werden (keine Verbindung).", "{n} change could not be synced (no connection).|{n} changes could not be synced (no connection)."],
+  "logout.rejected_left": ["{n} Änderung wurde vom Server abgelehnt und wartet auf Sie (Sync-Status).|{n} Änderungen wurden vom Server abgelehnt und warten auf Sie (Sync-Status).", "{n} change was refused by the server and waits for you (Sync status).|{n} changes were refused by the server and wait for you (Sync status)."],
   "logout.keep_confirm": ["Trotzdem abmelden? Die Änderungen bleiben verschlüsselt auf diesem Gerät und werden nach der nächsten Anmeldung gesendet.", "Log out anyway? The changes stay encrypted on this device and are sent after the next login."],
   "logout.kept": ["Abgemeldet. Nicht synchronisierte Änderungen sind verschlüsselt auf dem Gerät geblieben.", "Logged out. Unsynced changes stayed encrypted on this device."],
   "wiped.title": ["Dieses Gerät wurde gesperrt", "This device has been revoked"],
   "wiped.explain": ["Die Administration hat dieses Gerät gesperrt. Alle Falldaten wurden vom Gerät gelöscht.", "An administrator revoked this device. All case data has been deleted from it."],
 
-  "wiped.lost": ["{n} Änderungen waren noch nicht an den Server übertragen und wurden mit den Daten gelöscht. Bitte mit der Teamleitung klären, was nachgetragen werden muss.", "{n} changes had not reached the server yet and were deleted with the data. Please agree with the team lead what has to be entered again."],
+  "wiped.lost": ["{n} Änderung war noch nicht an den Server übertragen und wurde mit den Daten gelöscht. Bitte mit der Teamleitung klären, was nachgetragen werden muss.|{n} Änderungen waren noch nicht an den Server übertragen und wurden mit den Daten gelöscht. Bitte mit der Teamleitung klären, was nachgetragen werden muss.", "{n} change had not reached the server yet and was deleted with the data. Please agree with the team lead what has to be entered again.|{n} changes had not reached the server yet and were deleted with the data. Please agree with the team lead what has to be entered again."],
   "wiped.login": ["Als neues Gerät anmelden", "Log in as a new device"],
   "refusal.validation": ["Eingabe ungültig", "invalid entry"],
   "refusal.forbidden": ["nicht erlaubt (nur die Teamleitung)", "not allowed (team lead only)"],
@@ -95,10 +97,10 @@ const C = {
   "refusal.stale": ["inzwischen anders geändert; der Konflikt zeigt jetzt den neuen Stand, bitte erneut entscheiden", "changed again meanwhile; the conflict now shows the new value, please decide again"],
   "refusal.append-only": ["Notizen können nicht geändert werden; bitte eine neue Notiz schreiben", "notes cannot be changed; write a new note"],
   "sync.synced": ["synchronisiert", "synced"],
-  "sync.waiting": ["wartet", "waiting"],
-  "sync.conflict": ["Konflikt", "conflict"],
+  "sync.waiting": ["noch nicht übertragen", "not sent yet"],
+  "sync.conflict": ["Sync-Konflikt", "sync conflict"],
   "sync.rejected": ["abgelehnt", "refused"],
-  "sync.running": ["Synchronisiere …", "Syncing …"],
+  "sync.running": ["Wird synchronisiert …", "Syncing …"],
   "sync.sending": ["Senden: {done} von {total}", "Sending: {done} of {total}"],
   "sync.receiving": ["Empfangen: {done} von {total}", "Receiving: {done} of {total}"],
   "sync.failed_offline": ["Keine Verbindung. Die Änderungen bleiben auf dem Gerät und werden später gesendet.", "No connection. The changes stay on this device and are sent later."],
@@ -116,11 +118,11 @@ const C = {
   "today.none_upcoming": ["Keine weiteren Besuche geplant.", "No further visits planned."],
   "today.deadlines": ["Fristen in den nächsten {n} Tagen", "Deadlines in the next {n} days"],
   "today.no_deadlines": ["Keine Fristen in den nächsten Tagen.", "No deadlines in the coming days."],
-  "today.show_all": ["{n} weitere Besuche anzeigen", "Show {n} more visits"],
+  "today.show_all": ["{n} weiteren Besuch anzeigen|{n} weitere Besuche anzeigen", "Show {n} more visit|Show {n} more visits"],
   "today.record": ["Besuch erfassen", "Record visit"],
   "today.record_for": ["Besuch erfassen: {title}", "Record visit: {title}"],
   "deadline.today": ["heute", "today"],
-  "deadline.in_days": ["in {n} Tagen", "in {n} days"],
+  "deadline.in_days": ["=0 heute|=1 morgen|in {n} Tag|in {n} Tagen", "=0 today|=1 tomorrow|in {n} day|in {n} days"],
 
   "case.missing": ["Fall nicht auf diesem Gerät", "Case not on this device"],
   "case.missing_explain": ["Der Fall ist nicht (mehr) Ihnen zugeordnet oder noch nicht synchronisiert.", "The case is not (or no longer) assigned to you, or not synced yet."],
@@ -130,7 +132,7 @@ const C = {
   "case.record_planned": ["Geplanten Besuch erfassen", "Record the planned visit"],
   "case.record_visit": ["Besuch erfassen", "Record a visit"],
   "case.assessment": ["Einschätzung", "Assessment"],
-  "case.reassigned_work": ["{n} Einträge wurden nach einer Neuzuordnung von der vorherigen Fachkraft übernommen.", "{n} entries were accepted from the previous worker after reassignment."],
+  "case.reassigned_work": ["{n} Eintrag wurde nach einer Neuzuordnung von der vorherigen Fachkraft übernommen.|{n} Einträge wurden nach einer Neuzuordnung von der vorherigen Fachkraft übernommen.", "{n} entry was accepted from the previous worker after reassignment.|{n} entries were accepted from the previous worker after reassignment."],
   "case.household": ["Haushalt und Mietverhältnis", "Household and tenancy"],
   "case.no_household": ["Keine Haushaltsdaten erfasst.", "No household recorded."],
   "case.name": ["Name", "Name"],
@@ -148,8 +150,8 @@ const C = {
   "case.budget": ["Budget (monatlich)", "Budget (monthly)"],
   "case.actions": ["Offene Maßnahmen", "Open actions"],
   "case.no_actions": ["Keine offenen Maßnahmen.", "No open actions."],
-  "case.deadlines": ["Fristen und Termine", "Deadlines and dates"],
-  "case.no_deadlines": ["Keine Fristen erfasst.", "No deadlines recorded."],
+  "case.deadlines": ["Fristen, Schreiben und Termine", "Deadlines, letters and dates"],
+  "case.no_deadlines": ["Keine Schreiben oder Termine erfasst.", "No letters or dates recorded."],
   "case.history": ["Besuche und Kontakte", "Visits and contacts"],
   "case.no_history": ["Noch keine Besuche oder Kontakte.", "No visits or contacts yet."],
   "case.visit": ["Hausbesuch", "Home visit"],
@@ -168,7 +170,7 @@ const C = {
   "visit.planned_for": ["geplant für {when}", "planned for {when}"],
   "visit.unplanned": ["ungeplanter Besuch", "unplanned visit"],
   "visit.outcome": ["Ergebnis", "Outcome"],
-  "visit.card_left": ["Karte hinterlassen", "Card left"],
+  "visit.card_left": ["Benachrichtigung eingeworfen", "Notice left"],
   "visit.channel": ["Kontaktart", "Contact channel"],
   "visit.when": ["Zeitpunkt", "Time"],
   "visit.note": ["Notiz zum Besuch", "Visit note"],
@@ -187,13 +189,14 @@ const C = {
   "assessment.next": ["Weiter", "Next"],
   "assessment.complete": ["Einschätzung abschließen", "Complete the assessment"],
 
-  "conflicts.title": ["Konflikte", "Conflicts"],
+  "conflicts.title": ["Sync-Konflikte", "Sync conflicts"],
   "conflicts.explain": ["Hier wurde derselbe Wert auf zwei Geräten unterschiedlich geändert. Wählen Sie den richtigen Wert oder geben Sie einen neuen ein.", "The same value was changed differently on two devices. Choose the right value or enter a new one."],
-  "conflicts.none": ["Keine offenen Konflikte.", "No open conflicts."],
-  "conflicts.server": ["Auf dem Server", "On the server"],
-  "conflicts.device": ["Vom anderen Gerät", "From the other device"],
-  "conflicts.by": ["von {name}", "by {name}"],
-  "conflicts.by_at": ["von {name}, {when}", "by {name}, {when}"],
+  "conflicts.none": ["Keine offenen Sync-Konflikte.", "No open sync conflicts."],
+  "conflicts.yours": ["Ihr Stand", "Your version"],
+  "conflicts.change_by": ["Änderung von {name}", "Change by {name}"],
+  "conflicts.saved_first": ["zuerst gespeichert, gilt bis zur Entscheidung", "saved first, in force until decided"],
+  "conflicts.this_device_at": ["auf diesem Gerät, {when}", "on this device, {when}"],
+  "conflicts.other_device_at": ["auf einem anderen Gerät, {when}", "on another device, {when}"],
   "conflicts.take_server": ["Diesen Wert übernehmen", "Use this value"],
   "conflicts.take_device": ["Diesen Wert übernehmen", "Use this value"],
   "conflicts.own": ["Oder neuer Wert", "Or a new value"],
@@ -230,12 +233,12 @@ const C = {
   "status.encryption": ["Verschlüsselung", "Encryption"],
   "status.encryption_value": ["AES-GCM 256, Schlüssel mit Geräte-Passwort geschützt", "AES-GCM 256, key protected by the device passphrase"],
   "status.lock_after": ["Sperre nach", "Lock after"],
-  "status.minutes": ["{n} Minuten ohne Eingabe", "{n} minutes without input"],
+  "status.minutes": ["{n} Minute ohne Eingabe|{n} Minuten ohne Eingabe", "{n} minute without input|{n} minutes without input"],
   "status.device_id": ["Geräte-ID", "Device id"],
 
   "office.title": ["Team – Einsatzplanung", "Team – planning"],
   "office.only_supervisors": ["Diese Ansicht ist für Teamleitungen.", "This view is for team leads."],
-  "office.lead": ["{n} offene Fälle · {date}", "{n} open cases · {date}"],
+  "office.lead": ["{n} offener Fall · {date}|{n} offene Fälle · {date}", "{n} open case · {date}|{n} open cases · {date}"],
   "office.caseload": ["Fallbelastung", "Caseload"],
   "office.worker": ["Fachkraft", "Worker"],
   "office.open_cases": ["Offene Fälle", "Open cases"],
@@ -251,12 +254,11 @@ const C = {
   "office.none_unassigned": ["Alle Besuche sind zugewiesen.", "All visits are assigned."],
   "office.upcoming": ["Geplante Besuche", "Planned visits"],
   "office.none_upcoming": ["Keine geplanten Besuche.", "No planned visits."],
-  "office.more": ["… und {n} weitere ab {when}.", "… and {n} more from {when}."],
-  "office.save": ["Speichern", "Save"],
-  "office.save_for": ["Speichern: {title}", "Save: {title}"],
+  "office.more": ["… und {n} weiterer ab {when}.|… und {n} weitere ab {when}.", "… and {n} more from {when}.|… and {n} more from {when}."],
+  "office.save_changes": ["=0 Keine Änderungen|{n} Änderung speichern|{n} Änderungen speichern", "=0 No changes|Save {n} change|Save {n} changes"],
+  "office.saved_n": ["{n} Besuch gespeichert.|{n} Besuche gespeichert.", "{n} visit saved.|{n} visits saved."],
   "office.when_for": ["Termin für {title}", "Date for {title}"],
   "office.worker_for": ["Fachkraft für {title}", "Worker for {title}"],
-  "office.saved": ["Gespeichert.", "Saved."],
   "office.nothing_changed": ["Nichts geändert.", "Nothing changed."],
 
   "nav.reports": ["Berichte", "Reports"],
@@ -266,16 +268,16 @@ const C = {
   "dashboard.risk.high": ["hoch", "high"],
   "dashboard.risk.medium": ["mittel", "medium"],
   "dashboard.risk.low": ["niedrig", "low"],
-  "dashboard.phase.pre_court": ["vorger.", "pre-court"],
+  "dashboard.phase.pre_court": ["vorgerichtlich", "pre-court"],
   "dashboard.phase.court": ["Gericht", "court"],
-  "dashboard.phase.enforcement": ["Vollstr.", "enforc."],
+  "dashboard.phase.enforcement": ["Vollstreckung", "enforcement"],
   "dashboard.phase.none": ["ohne", "none"],
   "dashboard.no_phase": ["ohne Phase", "no phase"],
   "dashboard.deadlines": ["Fristen in den nächsten 14 Tagen", "Deadlines in the next 14 days"],
   "dashboard.decision": ["Entscheidung fällig: {what}", "Decision due: {what}"],
   "dashboard.overdue": ["Überfällige Besuche", "Overdue visits"],
   "dashboard.none_overdue": ["Keine überfälligen Besuche.", "No overdue visits."],
-  "dashboard.conflicts": ["Offene Konflikte", "Open conflicts"],
+  "dashboard.conflicts": ["Offene Sync-Konflikte", "Open sync conflicts"],
   "dashboard.resolve": ["entscheiden", "decide"],
   "reports.title": ["Berichte", "Reports"],
   "reports.lead": ["Kennzahlen des Teams für den Vorstand und die Geldgeber. Jeder Abruf wird protokolliert.", "The team's figures for the board and funders. Every request is logged."],
@@ -296,10 +298,10 @@ const C = {
   "reports.households": ["unterstützte Haushalte", "households supported"],
   "reports.closed": ["abgeschlossene Fälle", "cases closed"],
   "reports.new": ["neue Fälle", "new cases"],
-  "reports.success": ["Erfolgsquote ({n} Wohnungen gesichert)", "success rate ({n} tenancies secured)"],
+  "reports.success": ["Erfolgsquote ({n} Wohnung gesichert)|Erfolgsquote ({n} Wohnungen gesichert)", "success rate ({n} tenancy secured)|success rate ({n} tenancies secured)"],
   "reports.success_rate": ["Erfolgsquote", "Success rate"],
   "reports.contacts": ["Kontakte", "Contacts"],
-  "reports.mediations": ["Vermittlungen ({n} mit Einigung)", "mediations ({n} with agreement)"],
+  "reports.mediations": ["Mediationen ({n} mit Einigung)", "mediations ({n} with agreement)"],
   "reports.cases": ["Fälle", "Cases"],
   "reports.median": ["Median Tage bis Abschluss", "Median days to closure"],
   "reports.overdue": ["Überfällige Besuche (heute)", "Overdue visits (today)"],
@@ -312,8 +314,8 @@ const C = {
   "reports.parties": ["beteiligte Haushalte", "households involved"],
   "reports.charts": ["Diagramme", "Charts"],
   "reports.downloads": ["Herunterladen und drucken", "Download and print"],
-  "reports.csv_de": ["Tabellen (CSV, Excel deutsch)", "Tables (CSV, semicolon)"],
-  "reports.csv_en": ["Tabellen (CSV, Komma)", "Tables (CSV, comma)"],
+  "reports.csv_de": ["CSV für Excel (Semikolon)", "CSV for Excel (semicolon)"],
+  "reports.csv_en": ["CSV (Komma)", "CSV (comma)"],
   "reports.csv_cases": ["Anonymisierte Fallliste (CSV)", "Anonymised case list (CSV)"],
   "reports.print": ["Jahresbericht {year} drucken", "Print annual report {year}"],
   "push.title": ["Benachrichtigungen", "Notifications"],
@@ -349,8 +351,8 @@ const C = {
   "work.none": ["Noch keine Einträge.", "Nothing yet."],
   "work.required": ["Bitte ausfüllen: {what}", "Please fill in: {what}"],
   "work.add_to": ["Neu: {what}", "New: {what}"],
-  "work.new.legal_event": ["Neue Frist", "New deadline"],
-  "work.edit.legal_event": ["Frist", "Deadline"],
+  "work.new.legal_event": ["Neues Schreiben oder neuer Termin", "New letter or date"],
+  "work.edit.legal_event": ["Schreiben oder Termin", "Letter or date"],
   "work.new.action": ["Neue Maßnahme", "New action"],
   "work.edit.action": ["Maßnahme", "Action"],
   "work.new.benefit_application": ["Neuer Antrag", "New benefit application"],
@@ -359,16 +361,16 @@ const C = {
   "work.edit.installment_agreement": ["Ratenzahlung", "Installment agreement"],
   "work.new.consent": ["Neue Einwilligung", "New consent"],
   "work.edit.consent": ["Einwilligung", "Consent"],
-  "work.new.referral": ["Neue Vermittlung", "New referral"],
-  "work.edit.referral": ["Vermittlung", "Referral"],
-  "work.new.mediation": ["Neues Vermittlungsverfahren (Nachbarschaft)", "New neighbour mediation"],
-  "work.edit.mediation": ["Nachbarschaftskonflikt", "Neighbour mediation"],
+  "work.new.referral": ["Neue Weitervermittlung", "New referral"],
+  "work.edit.referral": ["Weitervermittlung", "Referral"],
+  "work.new.mediation": ["Neue Nachbarschaftsvermittlung", "New neighbour mediation"],
+  "work.edit.mediation": ["Nachbarschaftsvermittlung", "Neighbour mediation"],
   "work.panel.benefit_application": ["Anträge", "Benefit applications"],
   "work.panel.installment_agreement": ["Ratenzahlungen", "Installment agreements"],
-  "work.panel.consent_referral": ["Einwilligungen und Vermittlungen", "Consents and referrals"],
+  "work.panel.consent_referral": ["Einwilligungen und Weitervermittlungen", "Consents and referrals"],
   "work.panel.consent": ["Einwilligungen", "Consents"],
-  "work.panel.referral": ["Vermittlungen", "Referrals"],
-  "work.panel.mediation": ["Nachbarschaftskonflikt", "Neighbour mediation"],
+  "work.panel.referral": ["Weitervermittlungen", "Referrals"],
+  "work.panel.mediation": ["Nachbarschaftsvermittlung", "Neighbour mediation"],
   "benefit.decided_before_submitted": ["Der Bescheid kann nicht vor dem Antrag liegen.", "The decision cannot be before the submission."],
   "benefit.decision_overdue": ["Entscheidung überfällig", "decision overdue"],
   "benefit_form.grant": ["Zuschuss", "grant"],
@@ -392,10 +394,10 @@ const C = {
   "installment.state": ["Stand", "State"],
   "installment.paid": ["Bezahlt", "Paid"],
   "installment.paid_on": ["bezahlt am {date}", "paid on {date}"],
-  "installment.missed": ["Verpasst", "Missed"],
+  "installment.missed": ["nicht gezahlt", "not paid"],
   "installment.open": ["offen", "open"],
   "installment.mark_paid": ["Rate vom {date} bezahlt", "Installment of {date} paid"],
-  "installment.mark_missed": ["Rate vom {date} verpasst", "Installment of {date} missed"],
+  "installment.mark_missed": ["Rate vom {date} nicht gezahlt", "Installment of {date} not paid"],
   "installment.month": ["Monat", "month"],
   "installment.kept": ["eingehalten", "kept"],
   "installment.behind": ["im Rückstand", "behind"],
@@ -405,9 +407,9 @@ const C = {
   "installment.rate_too_high": ["Die Monatsrate ist höher als der Gesamtbetrag.", "The monthly rate is higher than the total."],
   "consent.none": ["Keine Einwilligung erfasst.", "No consent recorded."],
   "consent.withdraw": ["Einwilligung widerrufen", "Withdraw consent"],
-  "consent.withdrawn": ["Einwilligung widerrufen; {n} Vermittlungen markiert.", "Consent withdrawn; {n} referrals marked."],
+  "consent.withdrawn": ["Einwilligung widerrufen; {n} Weitervermittlung markiert.|Einwilligung widerrufen; {n} Weitervermittlungen markiert.", "Consent withdrawn; {n} referral marked.|Consent withdrawn; {n} referrals marked."],
   "consent.withdrawn_on": ["widerrufen am {date}", "withdrawn on {date}"],
-  "referral.needs_consent": ["Eine Vermittlung braucht eine gültige Einwilligung der Mieterin / des Mieters. Bitte zuerst die Einwilligung erfassen.", "A referral needs the tenant's consent in force. Please record the consent first."],
+  "referral.needs_consent": ["Eine Weitervermittlung braucht eine gültige Einwilligung der Mieterin / des Mieters. Bitte zuerst die Einwilligung erfassen.", "A referral needs the tenant's consent in force. Please record the consent first."],
   "referral.consent_withdrawn": ["Einwilligung widerrufen", "consent withdrawn"],
   "referral_status.sent": ["gesendet", "sent"],
   "referral_status.accepted": ["angenommen", "accepted"],
@@ -443,10 +445,10 @@ const C = {
   "mediation_status.open": ["offen", "open"],
   "mediation_status.closed": ["abgeschlossen", "closed"],
   "mediation.other_party": ["Fall einer anderen Fachkraft", "another worker's case"],
-  "mediation.sessions": ["{n} Sitzungen", "{n} sessions"],
+  "mediation.sessions": ["{n} Vermittlungsgespräch|{n} Vermittlungsgespräche", "{n} session|{n} sessions"],
   "mediation.agreement": ["Einigung erzielt", "agreement reached"],
   "mediation.closed": ["abgeschlossen", "closed"],
-  "mediation.two_parties": ["Ein Nachbarschaftskonflikt hat mindestens zwei Parteien.", "A mediation has at least two parties."],
+  "mediation.two_parties": ["Eine Nachbarschaftsvermittlung hat mindestens zwei Parteien.", "A mediation has at least two parties."],
   "closing.title": ["Fall abschließen", "Close the case"],
   "closing.outcome": ["Ergebnis", "Outcome"],
   "closing.choose": ["– bitte wählen –", "– please choose –"],
@@ -475,11 +477,11 @@ const C = {
   "field.action.due_on": ["Fällig am", "Due on"],
   "field.action.notes": ["Anmerkungen", "Notes"],
   "field.benefit_application.kind": ["Leistung", "Benefit"],
-  "field.benefit_application.agency": ["Stelle", "Agency"],
+  "field.benefit_application.agency": ["Leistungsträger", "Benefit agency"],
   "field.benefit_application.submitted_on": ["Eingereicht am", "Submitted on"],
   "field.benefit_application.expected_decision_on": ["Entscheidung erwartet bis", "Decision expected by"],
   "field.benefit_application.decision": ["Entscheidung", "Decision"],
-  "field.benefit_application.decided_on": ["Entschieden am", "Decided on"],
+  "field.benefit_application.decided_on": ["Bescheid vom", "Decision dated"],
   "field.benefit_application.amount_cents": ["Betrag (€)", "Amount (€)"],
   "field.benefit_application.form": ["Zuschuss oder Darlehen", "Grant or loan"],
   "field.benefit_application.notes": ["Anmerkungen", "Notes"],
@@ -501,9 +503,9 @@ const C = {
   "field.referral.consent_id": ["Einwilligung", "Consent"],
   "field.mediation.topic": ["Thema", "Topic"],
   "field.mediation.party_case_ids": ["Beteiligte Haushalte (Fälle)", "Households involved (cases)"],
-  "field.mediation.sessions": ["Sitzungen", "Sessions"],
+  "field.mediation.sessions": ["Vermittlungsgespräche", "Sessions"],
   "field.mediation.sessions.on": ["Datum", "Date"],
-  "field.mediation.sessions.outcome": ["Ergebnis der Sitzung", "Outcome of the session"],
+  "field.mediation.sessions.outcome": ["Ergebnis des Gesprächs", "Outcome of the session"],
   "field.mediation.agreement_reached": ["Einigung erzielt", "Agreement reached"],
   "field.mediation.status": ["Status", "Status"],
   "field.mediation.outcome": ["Ergebnis", "Outcome"],
@@ -516,13 +518,13 @@ const C = {
   "kind.note": ["Notiz", "Note"],
   "kind.assessment": ["Einschätzung", "Assessment"],
   "kind.action": ["Maßnahme", "Action"],
-  "kind.legal_event": ["Frist", "Legal event"],
+  "kind.legal_event": ["Schreiben oder Termin", "Letter or appointment"],
   "kind.benefit_application": ["Antrag", "Benefit application"],
   "kind.installment_agreement": ["Ratenzahlung", "Installment agreement"],
-  "kind.referral": ["Vermittlung", "Referral"],
-  "kind.mediation": ["Nachbarschaftskonflikt", "Mediation"],
+  "kind.referral": ["Weitervermittlung", "Referral"],
+  "kind.mediation": ["Nachbarschaftsvermittlung", "Neighbour mediation"],
   "kind.consent": ["Einwilligung", "Consent"],
-  "kind.conflict": ["Konflikt", "Conflict"],
+  "kind.conflict": ["Sync-Konflikt", "Sync conflict"],
   "case_type.rent_arrears": ["Mietrückstand", "Rent arrears"],
   "case_type.energy_debt": ["Energieschulden", "Energy debt"],
   "case_type.psychosocial": ["Psychosozial", "Psychosocial"],
@@ -551,7 +553,7 @@ const C = {
   "conflict_field.planned_at": ["Termin", "Planned time"],
   "conflict_field.visited_at": ["Besuchszeit", "Visit time"],
   "conflict_field.purpose": ["Anlass", "Purpose"],
-  "conflict_field.card_left": ["Karte hinterlassen", "Card left"],
+  "conflict_field.card_left": ["Benachrichtigung eingeworfen", "Notice left"],
   "conflict_field.assigned_worker_id": ["Zuständige Fachkraft", "Assigned worker"],
   "conflict_field.duration_minutes": ["Dauer", "Duration"],
   "conflict_field.due_on": ["Fällig am", "Due on"],
@@ -581,7 +583,7 @@ const C = {
   "field.household.adults": ["Erwachsene", "Adults"],
   "field.household.children": ["Kinder", "Children"],
   "field.household.dependants": ["Unterhaltsberechtigte", "Dependants"],
-  "field.household.youngest_age": ["Alter jüngste Person", "Age of the youngest"],
+  "field.household.youngest_age": ["Alter der jüngsten Person", "Age of the youngest"],
   "field.household.oldest_age": ["Alter älteste Person", "Age of the oldest"],
   "field.household.notes": ["Anmerkungen", "Notes"],
   "field.housing.net_rent_cents": ["Nettokaltmiete (€)", "Net rent (€)"],
@@ -603,7 +605,7 @@ const C = {
   "field.income.items.member": ["Person", "Member"],
   "field.income.items.source": ["Quelle", "Source"],
   "field.income.items.monthly_cents": ["Monatlich (€)", "Monthly (€)"],
-  "field.income.items.proof_seen": ["Nachweis gesehen", "Proof seen"],
+  "field.income.items.proof_seen": ["Nachweis eingesehen", "Proof inspected"],
   "field.benefits.received": ["Bezogene Leistungen", "Benefits received"],
   "field.benefits.applied": ["Beantragte Leistungen", "Benefits applied for"],
   "field.benefits.received.kind": ["Leistung", "Benefit"],
@@ -683,7 +685,7 @@ const C = {
   "document.court_letters": ["Schreiben des Gerichts", "Court letters"],
 };
 
-Object.assign(C, DAY, LEGAL, DOCS);
+Object.assign(C, DAY, LEGAL, DOCS, FIELDS);
 
 export const CATALOGUE = C;
 const LANGS = ["de", "en"];
@@ -697,9 +699,23 @@ export function setLang(value) {
   localStorage.setItem("doorstep.lang", value);
 }
 
+const pluralRules = new Map();
+
+/** One of a text's forms for the number ``n``: "=0 heute|=1 morgen|in {n} Tag|in {n} Tagen" gives an exact form
+ * where one is written, otherwise the language's plural category (Intl.PluralRules: one, then other). */
+export function plural(text, n, language = lang()) {
+  if (!text.includes("|") || typeof n !== "number") return text;
+  const forms = text.split("|");
+  const exact = forms.find((form) => form.startsWith(`=${n} `));
+  if (exact) return exact.slice(String(n).length + 2);
+  const [one, other = one] = forms.filter((form) => !/^=\d+ /.test(form));
+  if (!pluralRules.has(language)) pluralRules.set(language, new Intl.PluralRules(language === "en" ? "en-GB" : "de-DE"));
+  return pluralRules.get(language).select(n) === "one" ? one : other;
+}
+
 export function t(key, params = {}, fallback = key, language = lang()) {
   const entry = C[key];
-  let text = entry ? entry[LANGS.indexOf(language)] || entry[0] : fallback;
+  let text = plural(entry ? entry[LANGS.indexOf(language)] || entry[0] : fallback, params.n, language);
   for (const [name, value] of Object.entries(params)) text = text.replaceAll(`{${name}}`, String(value));
   return text;
 }
@@ -713,7 +729,8 @@ export function applyLanguage() {
     const other = lang() === "de" ? "en" : "de";
     button.textContent = other.toUpperCase();
     button.setAttribute("lang", other);
-    button.setAttribute("aria-label", other === "en" ? "English" : "Deutsch");
+    // The accessible name starts with the visible text (WCAG 2.5.3, label in name) and says which language it is.
+    button.setAttribute("aria-label", other === "en" ? "EN – English" : "DE – Deutsch");
   }
   for (const [id, key] of [["lock-button", "app.lock"], ["logout-button", "app.logout"]]) {
     const el = document.getElementById(id);

@@ -43,7 +43,7 @@ export function errorMessage(error) {
 
 export function reportError(error) {
   console.error("doorstep:", error);
-  toast(errorMessage(error));
+  toast(errorMessage(error), { error: true });
 }
 
 /** Append children, skipping null/false and flattening arrays (``el.append`` would print "null"). */
@@ -149,13 +149,24 @@ export function refusal(error) {
   return `${t(`refusal.${error.code}`, {}, error.code)}${field}`;
 }
 
-/** A short-lived message at the bottom of the screen, read out by screen readers. */
-export function toast(message) {
+function hideToast() {
   const box = document.getElementById("toast");
-  box.textContent = message;
-  box.hidden = false;
+  box.hidden = true;
+  document.body.classList.remove("has-toast");
+}
+
+/** A message at the bottom of the screen, read out by screen readers. The page makes room for it below its last
+ * control, and a passing message lets taps through; an error stays until the worker closes it. */
+export function toast(message, { error = false } = {}) {
+  const box = document.getElementById("toast");
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => (box.hidden = true), 4000);
+  box.classList.toggle("error", error);
+  box.setAttribute("role", error ? "alert" : "status");
+  box.replaceChildren(h("span", {}, message));
+  if (error) box.append(h("button", { type: "button", class: "small secondary", id: "toast-close", onclick: hideToast }, t("common.close")));
+  box.hidden = false;
+  document.body.classList.add("has-toast");
+  if (!error) toast.timer = setTimeout(hideToast, 4000);
 }
 
 /** A UUIDv7: a millisecond timestamp then random bits, so ids created on a device sort by creation. */

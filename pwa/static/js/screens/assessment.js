@@ -161,7 +161,17 @@ export async function render(main, [caseId, section], app) {
               {},
               h(
                 "a",
-                { href: `#/einschaetzung/${caseId}/${name}`, "aria-current": name === current ? "step" : null, class: filled(values[name]) ? "done" : "" },
+                {
+                  href: `#/einschaetzung/${caseId}/${name}`,
+                  "aria-current": name === current ? "step" : null,
+                  class: filled(values[name]) ? "done" : "",
+                  // Like Weiter and Zurück: the section's last edit is saved first, so the next one (the budget's
+                  // balance) is computed from it.
+                  onclick: (event) => {
+                    event.preventDefault();
+                    return go(name)();
+                  },
+                },
                 `${i + 1}. ${t(`section.${name}`)}`,
               ),
             ),

@@ -42,7 +42,17 @@ export async function render(main, _params, app) {
 function what(conflict) {
   const f = conflict.fields;
   const kind = t(`kind.${f.record_kind}`);
-  return f.field ? `${kind} – ${t(`conflict_field.${f.field}`, {}, f.field)}` : `${kind} – ${t("conflicts.deleted")}`;
+  if (!f.field) return `${kind} – ${t("conflicts.deleted")}`;
+  // The field's label as its form shows it; every field of every kind has one (tests/unit/test_catalogue.py).
+  return `${kind} – ${t(`field.${f.record_kind}.${f.field}`, {}, t(`conflict_field.${f.field}`, {}, f.field))}`;
+}
+
+/** Which side is the reader's own ("Ihr Stand"): the value this device wrote, else the one the reader wrote. */
+function ownSide(app, f) {
+  const me = app.owner.id;
+  if (f.client_user_id === me && f.client_device_id === localStorage.getItem("doorstep.device_id")) return "client";
+  if (f.server_user_id === me) return "server";
+  return f.client_user_id === me ? "client" : null;
 }
 
 /** A value as a person reads it: enum values translated, objects as "name: value" lines. */
@@ -75,8 +85,9 @@ function conflictCard(conflict, titles, app) {
       h("p", { class: "value", id }, f.field ? shown(f.field, value) : t("conflicts.delete_side")),
       button,
     );
+  const own = ownSide(app, f);
   const editable = f.field && (typeof f.server_value === "string" || f.server_value === null) && typeof f.client_value !== "object";
-  const own = h("textarea", { id: `own-${conflict.id}`, rows: 2 });
+  const typed = h("textarea", { id: `own-${conflict.id}`, rows: 2 });
   return h(
     "section",
     { class: "card conflict", "data-conflict": conflict.id, "aria-labelledby": `c-${conflict.id}` },
@@ -85,15 +96,15 @@ function conflictCard(conflict, titles, app) {
       "div",
       { class: "sides" },
       side(
-        t("conflicts.server"),
-        t("conflicts.by", { name: app.userName(f.server_user_id) }),
+        own === "server" ? t("conflicts.yours") : t("conflicts.change_by", { name: app.userName(f.server_user_id) }),
+        t("conflicts.saved_first"),
         f.server_value,
         h("button", { type: "button", onclick: choose(f.field ? f.server_value : "delete") }, f.field ? t("conflicts.take_server") : t("conflicts.delete")),
         `server-${conflict.id}`,
       ),
       side(
-        t("conflicts.device"),
-        t("conflicts.by_at", { name: app.userName(f.client_user_id), when: moment(f.created_at) }),
+        own === "client" ? t("conflicts.yours") : t("conflicts.change_by", { name: app.userName(f.client_user_id) }),
+        t(f.client_device_id === localStorage.getItem("doorstep.device_id") ? "conflicts.this_device_at" : "conflicts.other_device_at", { when: moment(f.created_at) }),
         f.client_value,
         h("button", { type: "button", onclick: choose(f.field ? f.client_value : "keep") }, f.field ? t("conflicts.take_device") : t("conflicts.keep")),
         `device-${conflict.id}`,
@@ -106,11 +117,11 @@ function conflictCard(conflict, titles, app) {
             class: "own",
             onsubmit: (event) => {
               event.preventDefault();
-              if (own.value.trim()) choose(own.value)();
+              if (typed.value.trim()) choose(typed.value)();
             },
           },
           h("label", { for: `own-${conflict.id}` }, t("conflicts.own")),
-          own,
+          typed,
           h("button", { type: "submit", class: "secondary" }, t("conflicts.take_own")),
         )
       : null,

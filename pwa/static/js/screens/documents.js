@@ -10,6 +10,7 @@ import { append, chip, day, fill, h, moment, toast, uuid7 } from "../ui.js";
 const locale = () => (lang() === "en" ? "en-GB" : "de-DE");
 
 export function megabytes(bytes) {
+  if (bytes < 1048576) return `${Math.max(1, Math.round(bytes / 1024)).toLocaleString(locale())} KB`;
   const mb = bytes / 1048576;
   if (mb >= 1024) return `${(mb / 1024).toLocaleString(locale(), { maximumFractionDigits: 1 })} GB`;
   return `${mb.toLocaleString(locale(), { maximumFractionDigits: 1 })} MB`;

@@ -48,31 +48,55 @@ export async function render(main, _params, app) {
       workers.map(([wid, name]) => h("option", { value: wid, selected: wid === current }, name)),
     );
 
+  // Every row's changes are saved together with one button under its table (48 rows, one "Speichern" each, was
+  // a wall of buttons); the button says how many visits changed.
+  const edited = new Map(); // visit id -> fields changed
+  const saveButtons = [];
+  const showPending = () => {
+    for (const button of saveButtons) {
+      button.disabled = !edited.size;
+      button.textContent = t("office.save_changes", { n: edited.size });
+    }
+  };
+  const saveAll = async () => {
+    if (!edited.size) return toast(t("office.nothing_changed"));
+    for (const [id, { visit, fields }] of edited) await data.save("visit", id, visit.case_id, fields);
+    toast(t("office.saved_n", { n: edited.size }));
+    edited.clear();
+    await sync.syncNow();
+    app.refresh();
+  };
   const visitRow = (visit) => {
     const kase = caseById.get(visit.case_id);
     const overdue = new Date(visit.fields.planned_at) < startOfToday;
-    const worker = workerSelect(`assign-${visit.id}`, visit.fields.assigned_worker_id);
-    const when = h("input", { id: `when-${visit.id}`, type: "datetime-local", value: toLocalInput(visit.fields.planned_at) });
-    const save = async () => {
+    const note = () => {
       const fields = {};
       const assignee = worker.value || null;
       const plannedAt = fromLocalInput(when.value);
       if (assignee !== (visit.fields.assigned_worker_id || null)) fields.assigned_worker_id = assignee;
-      if (new Date(plannedAt).getTime() !== new Date(visit.fields.planned_at).getTime()) fields.planned_at = plannedAt;
-      if (!Object.keys(fields).length) return toast(t("office.nothing_changed"));
-      await data.save("visit", visit.id, visit.case_id, fields);
-      toast(t("office.saved"));
-      await sync.syncNow();
-      app.refresh();
+      if (plannedAt && new Date(plannedAt).getTime() !== new Date(visit.fields.planned_at).getTime()) fields.planned_at = plannedAt;
+      if (Object.keys(fields).length) edited.set(visit.id, { visit, fields });
+      else edited.delete(visit.id);
+      row.classList.toggle("changed", edited.has(visit.id));
+      row.dataset.unsaved = String(edited.has(visit.id)); // a sync finishing meanwhile does not redraw the table
+      showPending();
     };
-    return h(
+    const worker = workerSelect(`assign-${visit.id}`, visit.fields.assigned_worker_id);
+    worker.addEventListener("change", note);
+    const when = h("input", { id: `when-${visit.id}`, type: "datetime-local", value: toLocalInput(visit.fields.planned_at), onchange: note });
+    const row = h(
       "tr",
       { class: overdue ? "overdue" : "" },
       h("td", {}, h("a", { href: `#/fall/${kase.id}` }, kase.fields.title), " ", riskChip(kase.fields.risk), overdue ? chip(t("today.overdue"), "danger") : null),
       h("td", {}, h("label", { class: "sr-only", for: `when-${visit.id}` }, t("office.when_for", { title: kase.fields.title })), when),
       h("td", {}, h("label", { class: "sr-only", for: `assign-${visit.id}` }, t("office.worker_for", { title: kase.fields.title })), worker),
-      h("td", {}, h("button", { type: "button", class: "small", onclick: save, "aria-label": t("office.save_for", { title: kase.fields.title }) }, t("office.save"))),
     );
+    return row;
+  };
+  const saveButton = () => {
+    const button = h("button", { type: "button", class: "save-visits", disabled: true, onclick: saveAll }, t("office.save_changes", { n: 0 }));
+    saveButtons.push(button);
+    return button;
   };
 
   const newVisit = () => {
@@ -104,7 +128,7 @@ export async function render(main, _params, app) {
     h(
       "table",
       { class: "table visits-table", id },
-      h("thead", {}, h("tr", {}, [t("office.case"), t("office.when"), t("office.worker"), ""].map((x) => h("th", { scope: "col" }, x)))),
+      h("thead", {}, h("tr", {}, [t("office.case"), t("office.when"), t("office.worker")].map((x) => h("th", { scope: "col" }, x)))),
       h("tbody", {}, items.map(visitRow)),
     );
 
@@ -136,6 +160,7 @@ export async function render(main, _params, app) {
       { class: "card", "aria-labelledby": "unassigned-title" },
       h("h3", { id: "unassigned-title" }, t("office.unassigned"), ` (${unassigned.length})`),
       unassigned.length ? table(unassigned, "unassigned") : h("p", { class: "muted" }, t("office.none_unassigned")),
+      unassigned.length ? saveButton() : null,
     ),
     h(
       "section",
@@ -143,6 +168,7 @@ export async function render(main, _params, app) {
       h("h3", { id: "upcoming-title" }, t("office.upcoming"), ` (${upcoming.length})`),
       upcoming.length ? table(upcoming.slice(0, 60), "upcoming") : h("p", { class: "muted" }, t("office.none_upcoming")),
       upcoming.length > 60 ? h("p", { class: "muted" }, t("office.more", { n: upcoming.length - 60, when: moment(upcoming[60].fields.planned_at) })) : null,
+      upcoming.length ? saveButton() : null,
     ),
   );
 }

@@ -18,7 +18,8 @@ function periodOf(form) {
   return { start: `${year}-${from}`, end: `${year}-${to}`, year };
 }
 
-const percent = (value) => (value === null || value === undefined ? "–" : `${Math.round(value * 100)} %`);
+// A no-break space: "57 %" never breaks across two lines.
+const percent = (value) => (value === null || value === undefined ? "–" : `${Math.round(value * 100)}\u00a0%`);
 
 export async function render(main, _params, app) {
   if (!app.isSupervisor()) {

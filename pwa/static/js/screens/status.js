@@ -111,7 +111,7 @@ export async function render(main, _params, app) {
           h("ul", { class: "plain outbox" }, waiting.slice(0, 100).map((m) => h("li", {}, describe(m), " ", chip(t("sync.waiting"), "info")))),
         )
       : null,
-    await filesSection(),
+    await filesSection(app),
     h(
       "section",
       { class: "card", "aria-labelledby": "status-device" },
@@ -126,7 +126,7 @@ export async function render(main, _params, app) {
           persisted === null ? t("status.persist_unknown") : persisted ? t("status.persist_yes") : t("status.persist_no"),
         ),
         estimate ? h("dt", {}, t("status.usage")) : null,
-        estimate ? h("dd", {}, `${(estimate.usage / 1e6).toFixed(1)} MB / ${(estimate.quota / 1e9).toFixed(1)} GB`) : null,
+        estimate ? h("dd", {}, `${megabytes(estimate.usage)} / ${megabytes(estimate.quota)}`) : null,
         h("dt", {}, t("push.title")),
         h("dd", { id: "push-state" }, pushText(pushState)),
         h("dt", {}, t("status.encryption")),
@@ -179,7 +179,7 @@ function pushText(state) {
 }
 
 /** Documents taken on this tablet that the server does not hold yet, and those it refused (kept here). */
-async function filesSection() {
+async function filesSection(app) {
   const held = await files.rows();
   const waiting = held.filter((f) => f.state === "upload");
   const refused = held.filter((f) => f.state === "refused");
@@ -191,7 +191,33 @@ async function filesSection() {
     h("h3", { id: "status-files" }, t("status.files")),
     waiting.length ? h("p", { id: "files-waiting" }, t("status.files_waiting", { n: waiting.length, size: megabytes(bytes) })) : null,
     refused.length
-      ? h("ul", { class: "plain" }, refused.map((f) => h("li", {}, h("a", { href: `#/dokument/${f.id}` }, megabytes(f.size)), " ", chip(t("docs.refused", { detail: f.error?.detail || "" }), "danger"))))
+      ? h(
+          "ul",
+          { class: "plain" },
+          refused.map((f) =>
+            h(
+              "li",
+              {},
+              h("a", { href: `#/dokument/${f.id}` }, megabytes(f.size)),
+              " ",
+              chip(t("docs.refused", { detail: f.error?.detail || "" }), "danger"),
+              " ",
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "small secondary",
+                  onclick: async () => {
+                    if (!window.confirm(t("docs.discard_confirm"))) return;
+                    await files.discard(f.id);
+                    app.refresh();
+                  },
+                },
+                t("docs.discard"),
+              ),
+            ),
+          ),
+        )
       : null,
   );
 }

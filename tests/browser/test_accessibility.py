@@ -1,0 +1,96 @@
+"""axe-core over every screen and dialog of the tablet at both tablet sizes: no critical or serious violation
+(docs/architecture.md "Accessibility"). Moderate and minor findings are listed in the test's output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.support.accounts import Org
+from tests.support.axe import audit
+from tests.support.live import LiveServer
+from tests.support.tablet import TABLET_SIZES, new_tablet, seed_case, worker_tablet
+
+pytestmark = [pytest.mark.browser]
+
+WORKER_SCREENS = [
+    "#/heute",
+    "#/faelle",
+    "#/neu",
+    "#/fall/{case}",
+    "#/fall/{case}/bearbeiten",
+    "#/besuch/{visit}",
+    "#/einschaetzung/{case}",
+    "#/einschaetzung/{case}/budget",
+    "#/fall/{case}/legal_event/{event}",
+    "#/fall/{case}/consent/neu",
+    "#/fall/{case}/installment_agreement/neu",
+    "#/fall/{case}/unterschrift/legal_event/{event}",
+    "#/fall/{case}/brief/consent",
+    "#/konflikte",
+    "#/sync",
+]
+SUPERVISOR_SCREENS = ["#/team", "#/berichte", "#/faelle"]
+BLOCKING = {"critical", "serious"}
+
+
+async def visit(page: Page, hash_: str) -> None:
+    await page.evaluate(f"location.hash = '{hash_}'")
+    await page.wait_for_function("() => document.querySelector('#main h2')")
+    await page.wait_for_timeout(300)  # panels that load after the heading
+
+
+async def sweep(page: Page, screens: list[str], found: list[dict[str, Any]], **ids: str) -> None:
+    for orientation, size in TABLET_SIZES.items():
+        await page.set_viewport_size(size)
+        for screen in screens:
+            hash_ = screen.format(**ids)
+            await visit(page, hash_)
+            for violation in await audit(page):
+                found.append({"screen": screen, "size": orientation, **violation})
+
+
+def report(found: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"{v['impact']:8} {v['id']} on {v['screen']} ({v['size']}): {v['help']} {v['nodes']}" for v in found
+    )
+
+
+async def test_no_screen_has_a_critical_or_serious_accessibility_violation(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    seeded = await seed_case(live_server.url, title="Mietrückstand Lindenweg", worker_id=str(org.worker1_id))
+    found: list[dict[str, Any]] = []
+
+    # The login screen, before anything is set up.
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    page = await new_tablet(context)
+    await page.goto(live_server.url)
+    await expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
+    found += [{"screen": "login", "size": "landscape", **v} for v in await audit(page)]
+    # The audit finds what it should: an image without a text alternative is a critical violation.
+    await page.evaluate("() => document.querySelector('main').append(document.createElement('img'))")
+    assert "image-alt" in {v["id"] for v in await audit(page)}
+    await context.close()
+
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    await sweep(page, WORKER_SCREENS, found, case=seeded.case_id, visit=seeded.visit_id, event=seeded.event_id)
+    await page.set_viewport_size(TABLET_SIZES["landscape"])
+    await page.get_by_role("button", name="Sperren").click()
+    await expect(page.get_by_role("heading", name="Gesperrt")).to_be_visible()
+    found += [{"screen": "lock", "size": "landscape", **v} for v in await audit(page)]
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Gerät entsperren")).to_be_visible()
+    await page.get_by_text("Geräte-Passwort vergessen?").click()
+    found += [{"screen": "unlock", "size": "landscape", **v} for v in await audit(page)]
+    await context.close()
+
+    context, page = await worker_tablet(browser, live_server.url, "landscape", username="supervisor")
+    await sweep(page, SUPERVISOR_SCREENS, found)
+    await context.close()
+
+    print("\n" + report(found))
+    blocking = [v for v in found if v["impact"] in BLOCKING]
+    assert not blocking, "\n" + report(blocking)
