@@ -142,8 +142,12 @@ function wireChrome() {
 }
 
 function showNetState() {
-  $("net-state").textContent = navigator.onLine ? t("net.online") : t("net.offline");
+  // Online is the usual state: a green dot (named for screen readers) keeps the top bar to one row; offline is said
+  // in words.
+  if (navigator.onLine) fill($("net-state"), h("span", { class: "dot", "aria-hidden": "true" }), h("span", { class: "visually-hidden" }, t("net.online")));
+  else $("net-state").textContent = t("net.offline");
   $("net-state").className = navigator.onLine ? "net net-on" : "net net-off";
+  $("net-state").title = navigator.onLine ? t("net.online") : t("net.offline");
 }
 
 // --- login, device set-up and unlock ------------------------------------------------------------------------
