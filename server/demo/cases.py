@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.demo.details import FIRST_VISIT_NOTES, court_day, floor_label, recorded_payments
 from server.records import clock
 from server.records.keyring import Keyring
 from server.records.schemas import CaseOutcome
 from server.records.scope import refresh_membership
-from server.records.standing import add_months
 from server.records.store import RecordStore, validate_fields
 
 __all__ = ["DemoTeam", "seed_cases"]
@@ -59,43 +59,6 @@ class _Batch:
         record_id = record_id or uuid.uuid4()
         self.items.append((kind, record_id, case_id, fields))
         return record_id
-
-
-def _floor(level: int) -> str:
-    return "EG links" if level == 0 else f"{level}. OG links"
-
-
-def _weekday(day: dt.date) -> dt.date:
-    """The day itself, or the Monday after a weekend: courts do not sit on Saturdays and Sundays."""
-    return day + dt.timedelta(days=(7 - day.weekday()) % 7 if day.weekday() >= 5 else 0)
-
-
-# First visit notes, one of them per case, so that the demo does not read the same text everywhere.
-FIRST_VISIT_NOTES = (
-    "Erstbesuch bei {name}. Offen für die Beratung, Kontoauszüge der letzten drei Monate gesichtet. Nächster "
-    "Schritt: der Wohnbau Beispiel eG eine Ratenzahlung vorschlagen.",
-    "Erstbesuch bei {name}. Die Mahnungen lagen ungeöffnet im Flur; gemeinsam sortiert. Einkommen reicht knapp, "
-    "Wohngeld wurde nie beantragt. Antrag vorbereiten.",
-    "Erstbesuch bei {name}. Nach der Trennung allein mit der Miete; Unterhalt kommt unregelmäßig. Termin beim "
-    "Jobcenter wegen der Mietschulden vereinbart.",
-    "Erstbesuch bei {name}. Krankheitsbedingt seit Monaten ohne Post-Erledigung. Einverstanden, dass wir mit der "
-    "Vermieterin sprechen; Schweigepflichtentbindung unterschrieben.",
-)
-
-
-def _payments(start: dt.date, today: dt.date, rate: int, total: int, *, behind: bool) -> list[dict[str, object]]:
-    """The installments due before today, recorded as paid a few days after each due date (never later than
-    today); a case ``behind`` has its latest one recorded as not paid."""
-    payments: list[dict[str, object]] = []
-    for i in range(max(1, -(-total // rate))):
-        due = add_months(start, i)
-        if due >= today:
-            break
-        paid = min(due + dt.timedelta(days=3), today)
-        payments.append({"due_on": due.isoformat(), "amount_cents": rate, "paid_on": paid.isoformat()})
-    if behind and payments:
-        payments[-1] = {"due_on": payments[-1]["due_on"], "amount_cents": rate, "missed": True}
-    return payments
 
 
 def _moment(day: dt.date, hour: int, minute: int = 0) -> str:
@@ -141,7 +104,7 @@ def _case_records(batch: _Batch, rng: random.Random, team: DemoTeam, index: int,
             "address": {
                 "street": STREETS[index % len(STREETS)],
                 "house_number": str(rng.randrange(1, 90)),
-                "unit": _floor(rng.randrange(0, 5)),
+                "unit": floor_label(rng.randrange(0, 5)),
                 "postcode": f"{rng.randrange(10, 99)}{rng.randrange(100, 999)}",
                 "city": "Beispielstadt",
             },
@@ -255,7 +218,7 @@ def _case_records(batch: _Batch, rng: random.Random, team: DemoTeam, index: int,
         )
     batch.add("contact", case_id, {"channel": "home_visit", "at": _moment(opened + dt.timedelta(days=5), 11)})
     if kind == "rent_arrears" and index % 2 == 0:
-        court = _weekday(today + dt.timedelta(days=4 + index % 20))
+        court = court_day(today + dt.timedelta(days=4 + index % 20))
         event = batch.add(
             "legal_event",
             case_id,
@@ -321,7 +284,7 @@ def _case_records(batch: _Batch, rng: random.Random, team: DemoTeam, index: int,
                 "total_cents": max(arrears, rate),
                 "monthly_rate_cents": rate,
                 "start_on": (opened + dt.timedelta(days=30)).isoformat(),
-                "payments": _payments(
+                "payments": recorded_payments(
                     opened + dt.timedelta(days=30), today, rate, max(arrears, rate), behind=index % 4 == 3
                 ),
             },
