@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from server.records.fields import Moment, RecordFields, Short, Text, Title, must
 
-__all__ = ["ATTACHMENT_TYPES", "MAX_ATTACHMENT_BYTES", "Attachment", "ContentType", "Sha256", "sniff"]
+__all__ = ["MAX_ATTACHMENT_BYTES", "Attachment", "ContentType", "Sha256", "sniff"]
 
 # 20 MiB per file: a multi-page scan at about 2,000 px per page, never a video.
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-ATTACHMENT_TYPES = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 
 ContentType = Literal["image/jpeg", "image/png", "image/webp", "application/pdf"]
 Sha256 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
@@ -65,10 +64,6 @@ class Attachment(RecordFields, kw_only=True, forbid_unknown_fields=True):
     signer_role: Literal["tenant", "worker"] | None = None
     signed_at: Moment | None = None
     notes: Text = ""
-
-    KNOWN_PARENTS: ClassVar[frozenset[str]] = frozenset(
-        {"legal_event", "benefit_application", "installment_agreement", "consent", "note"}
-    )
 
     def __post_init__(self) -> None:
         must(
