@@ -234,7 +234,7 @@ async def test_a_consent_signed_on_the_tablet_prints_with_its_signature(
     await shot(page, screenshots, "unterschrift", "#signature-pad")
     await page.get_by_role("button", name="Unterschrift speichern").click()
     # Sealing the PNG and writing the outbox may wait behind a sync run on a busy machine.
-    await expect(page.get_by_role("link", name="Unterschrift Erika Beispiel (Mieter/in)")).to_be_visible(timeout=15_000)
+    await expect(page.get_by_role("link", name="Unterschrift Erika Beispiel (Mieter*in)")).to_be_visible(timeout=15_000)
 
     await page.get_by_role("link", name="Als Brief drucken").click()
     letter = page.locator("#letter")

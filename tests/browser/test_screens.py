@@ -120,7 +120,7 @@ async def test_every_screen_on_the_demo_data(
         await expect(page.get_by_role("button", name="Speichern", exact=True)).to_be_visible()
         await shoot(page, screenshots, f"arbeit-{kind.replace('_', '-')}", orientation)
     await page.goto(f"{live_server.url}/#/fall/{conflict_case}/installment_agreement/neu")
-    await page.get_by_label("Name des Gläubigers").fill("Wohnbau Beispiel eG")
+    await page.get_by_label("Name der Gläubiger*in").fill("Wohnbau Beispiel eG")
     await page.get_by_label("Gesamtbetrag (€)").fill("1.200,00")
     await page.get_by_label("Monatsrate (€)").fill("100,00")
     start = (dt.date.today() - dt.timedelta(days=40)).isoformat()
@@ -213,7 +213,8 @@ async def test_every_screen_on_the_demo_data(
         if v not in ("", current)
     )
     await row.locator("select").select_option(other)
-    await row.locator("input[type=datetime-local]").fill("2027-01-15T10:30")
+    await row.locator(".date-text").fill("15.01.2027")  # the app's own date and time fields, in German
+    await row.locator(".time-text").fill("10:30")
     await page.get_by_role("button", name="1 Änderung speichern").click()  # one button for the whole table
     await expect(page.get_by_text("1 Besuch gespeichert.")).to_be_visible()
     async with httpx.AsyncClient(base_url=live_server.url) as client:

@@ -96,7 +96,7 @@ async def fill_assessment(page: Page) -> dict[str, object]:
         await expect(page.get_by_role("heading", name="6. Haushaltsbudget")).to_be_visible()
         await expect(page.locator("#balance")).to_have_text(f"Saldo: {balance} €")
     await page.get_by_role("button", name="Weiter").click()
-    await page.get_by_role("button", name="+ Gläubiger").click()
+    await page.get_by_role("button", name="+ Gläubiger*innen").click()
     await page.get_by_label("Name", exact=True).fill("Stadtwerke")
     await page.get_by_label("Betrag (€)").fill("310")
     await page.get_by_label("Art", exact=True).select_option("energy")

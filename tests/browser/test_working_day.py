@@ -79,7 +79,7 @@ async def test_one_working_day_from_intake_to_the_approved_closure(
     await page.get_by_label("PLZ").fill("10115")
     await page.get_by_label("Ort").fill("Berlin")
     await page.get_by_label("Telefon").fill("+49 30 1234567")
-    await page.get_by_label("Vermieter").fill("Wohnbau Nord eG")
+    await page.get_by_label("Vermieter*in").fill("Wohnbau Nord eG")
     await page.get_by_label("Kaltmiete (€)").fill("450,00")
     await page.get_by_label("Nebenkosten (€)").fill("120,00")
     await page.get_by_label("Heizkosten (€)").fill("80,00")
@@ -111,8 +111,9 @@ async def test_one_working_day_from_intake_to_the_approved_closure(
     await page.get_by_role("link", name="Besuch erfassen").click()
     await page.get_by_label("nicht angetroffen").check()
     await page.get_by_label("Benachrichtigung eingeworfen").check()
-    suggested = await page.get_by_label("Vorschlag für den Rückbesuch").input_value()
-    assert suggested > dt.datetime.now().strftime("%Y-%m-%dT%H:%M")
+    suggested = await page.get_by_label("Vorschlag für den Rückbesuch").input_value()  # TT.MM.JJJJ, HH:MM beside it
+    at = await page.locator("#return-at-time").input_value()
+    assert dt.datetime.strptime(f"{suggested} {at}", "%d.%m.%Y %H:%M") > dt.datetime.now()
     await page.get_by_role("button", name="Besuch speichern").click()
     await expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page
 
-__all__ = ["AXE", "audit"]
+__all__ = ["AXE", "audit", "small_targets"]
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -36,3 +36,34 @@ async def audit(page: Page) -> list[dict[str, Any]]:
         await page.evaluate(AXE.read_text())
     violations: list[dict[str, Any]] = await page.evaluate(_RUN)
     return violations
+
+
+# Controls a finger must hit, smaller than 44 × 44 CSS pixels. A checkbox or radio counts with its label (a tap on
+# the label ticks it); a link inside running text is exempt (WCAG 2.5.8 "inline"), as is what is not shown.
+_SMALL_TARGETS = """() => {
+  const found = [];
+  const controls = document.querySelectorAll("button, a[href], input:not([type=hidden]), select, textarea, summary");
+  for (const el of controls) {
+    let target = el;
+    if (el.matches("input[type=checkbox], input[type=radio]")) target = el.closest("label") || el;
+    const standalone = el.matches(".button, nav a, .sections a, .tool");
+    if (el.matches("a") && !standalone && el.closest("p, li, td, dd, h2, h3, h4")) {
+      const parent = el.parentElement;
+      if (parent.textContent.trim() !== el.textContent.trim()) continue; // a link in a sentence
+    }
+    const box = target.getBoundingClientRect();
+    if (!box.width || !box.height || getComputedStyle(target).visibility === "hidden") continue;
+    if (target.closest(".sr-only, .visually-hidden")) continue;
+    if (box.width < 44 || box.height < 44) {
+      const name = (el.getAttribute("aria-label") || el.textContent || el.id || el.tagName).trim().slice(0, 40);
+      found.push(`${el.tagName.toLowerCase()} "${name}" ${Math.round(box.width)}×${Math.round(box.height)}`);
+    }
+  }
+  return found;
+}"""
+
+
+async def small_targets(page: Page) -> list[str]:
+    """The controls on the page smaller than 44 × 44 px (see ``_SMALL_TARGETS``)."""
+    found: list[str] = await page.evaluate(_SMALL_TARGETS)
+    return found

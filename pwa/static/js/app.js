@@ -632,7 +632,7 @@ async function updateBadges() {
     badge.hidden = n === 0;
     badge.setAttribute("aria-label", label);
   };
-  set("badge-sync", counts.total, t("badge.waiting", { n: counts.total }));
+  set("badge-sync", counts.own, t("badge.waiting", { n: counts.own })); // derived follow-ups are not the worker's
   set("badge-conflicts", conflicts, t("badge.conflicts", { n: conflicts }));
 }
 

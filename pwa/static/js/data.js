@@ -70,13 +70,13 @@ export function save(kind, id, caseId, fields) {
   return serial(() => saveNow(kind, id, caseId, fields));
 }
 
-async function saveNow(kind, id, caseId, fields) {
+async function saveNow(kind, id, caseId, fields, options = {}) {
   const current = await store.getRecord(key, id);
   const mutation = { op: "put", kind, id, case_id: caseId, base_version: current ? current.version : null, fields };
   const next = current
     ? { ...current, local: { ...(current.local || {}), ...fields } }
     : { id, case_id: caseId, kind, version: null, fields: {}, local: { ...fields } };
-  await store.commitChange(key, mutation, [next]);
+  await store.commitChange(key, mutation, [next], options);
   afterChange();
   return id;
 }
@@ -155,6 +155,7 @@ export function installmentState(fields, onDay = today()) {
 // dates come from the source records.
 const stored = (key, params) => t(key, params, key, "de");
 const german = (isoDay) => isoDay.split("-").reverse().join(".");
+const GENERATED = { generated: true };
 
 /**
  * Create (or, when its date moved, update) the actions the records call for: each legal deadline and preparation
@@ -192,7 +193,7 @@ export function followUps() {
         wanted.push([source, d.action, fields, true]);
       }
       const phase = legal.phase(records);
-      if (phase && phase !== kase.fields.phase) await saveNow("case", kase.id, kase.id, { phase });
+      if (phase && phase !== kase.fields.phase) await saveNow("case", kase.id, kase.id, { phase }, GENERATED);
     }
     for (const application of found.benefit_application) {
       const f = application.fields;
@@ -234,7 +235,7 @@ export function followUps() {
         if (!payment.paid && !payment.missed) continue;
         const ask = actions.get(await derivedId(agreement.id, `record-${payment.due_on}`));
         if (ask && ask.fields.status === "open") {
-          await saveNow("action", ask.id, ask.case_id, { status: "done", done_on: today() });
+          await saveNow("action", ask.id, ask.case_id, { status: "done", done_on: today() }, GENERATED);
           changed += 1;
         }
       }
@@ -242,10 +243,10 @@ export function followUps() {
     for (const [source, id, fields, follows] of wanted) {
       const existing = actions.get(id);
       if (!existing) {
-        await saveNow("action", id, source.case_id, fields);
+        await saveNow("action", id, source.case_id, fields, GENERATED);
         changed += 1;
       } else if (follows && existing.fields.status === "open" && (existing.fields.due_on !== fields.due_on || existing.fields.title !== fields.title)) {
-        await saveNow("action", id, source.case_id, { due_on: fields.due_on, title: fields.title });
+        await saveNow("action", id, source.case_id, { due_on: fields.due_on, title: fields.title }, GENERATED);
         changed += 1;
       }
     }
@@ -254,7 +255,7 @@ export function followUps() {
     for (const event of found.legal_event) {
       const old = actions.get(await derivedId(event.id, "deadline"));
       if (old && !deadlineActions.has(old.id) && old.fields.status === "open" && old.fields.source_kind === "legal_event") {
-        await saveNow("action", old.id, old.case_id, { status: "cancelled" });
+        await saveNow("action", old.id, old.case_id, { status: "cancelled" }, GENERATED);
         changed += 1;
       }
     }

@@ -8,7 +8,7 @@ export const DOCS = {
   "content_type.image/png": ["PNG-Bild", "PNG image"],
   "content_type.image/webp": ["WebP-Bild", "WebP image"],
   "content_type.application/pdf": ["PDF", "PDF"],
-  "signer_role.tenant": ["Mieter/in", "Tenant"],
+  "signer_role.tenant": ["Mieter*in", "Tenant"],
   "signer_role.worker": ["Fachkraft", "Worker"],
   "field.attachment.title": ["Titel", "Title"],
   "field.attachment.parent_id": ["Gehört zu", "Belongs to"],

@@ -57,7 +57,7 @@ export const LEGAL = {
   "field.benefit_application.months": ["für Monate", "for months"],
   "field.benefit_application.legal_basis": ["Rechtsgrundlage", "Legal basis"],
   "field.benefit_application.objection": ["Widerspruch", "Objection"],
-  "field.installment_agreement.landlord_withdraws": ["Vermieter nimmt Kündigung/Klage zurück", "Landlord withdraws the notice or lawsuit"],
+  "field.installment_agreement.landlord_withdraws": ["Vermieterseite nimmt Kündigung oder Klage zurück", "Landlord withdraws the notice or lawsuit"],
   "field.installment_agreement.rent_kept_paid": ["Laufende Miete wird weiter gezahlt", "Current rent keeps being paid"],
   "field.consent.scope": ["Stellen, mit denen gesprochen werden darf", "Bodies we may talk to"],
   "field.consent.form": ["Form", "Form"],

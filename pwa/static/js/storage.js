@@ -223,7 +223,7 @@ const outboxAad = (mutation) => `outbox|${targetOf(mutation)}`;
  * has a never-sent ``put`` waiting merges into it (same mid, same base_version, same place in the order);
  * anything sent once is immutable and the change gets the next mid. Returns the mid.
  */
-export async function commitChange(key, mutation, records = []) {
+export async function commitChange(key, mutation, records = [], { generated = false } = {}) {
   const db = await openDB();
   let merged = null;
   if (mutation.op === "put") {
@@ -245,7 +245,7 @@ export async function commitChange(key, mutation, records = []) {
     meta.get("last_mid").onsuccess = (event) => {
       mid = (event.target.result || 0) + 1;
       meta.put(mid, "last_mid");
-      outbox.put({ mid, target: targetOf(mutation), op: mutation.op, aad: outboxAad(mutation), status: "waiting", error: null, blob });
+      outbox.put({ mid, target: targetOf(mutation), op: mutation.op, aad: outboxAad(mutation), status: "waiting", error: null, blob, generated });
     };
   };
   if (merged) {
@@ -254,7 +254,7 @@ export async function commitChange(key, mutation, records = []) {
       // Still waiting and unchanged since it was read: nothing has sent it, so it may absorb this edit.
       if (row && row.status === "waiting" && row.blob.iv.toString() === merged.row.blob.iv.toString()) {
         mid = row.mid;
-        outbox.put({ ...row, blob: mergedBlob });
+        outbox.put({ ...row, blob: mergedBlob, generated: Boolean(row.generated) && generated }); // the worker's edit makes it theirs
       } else append();
     };
   } else append();
@@ -274,7 +274,7 @@ export async function pending(key) {
   const db = await openDB();
   const rows = await promised(db.transaction("outbox").objectStore("outbox").getAll());
   return Promise.all(
-    rows.map(async (row) => ({ ...(await openJSON(key, row.blob, row.aad)), mid: row.mid, status: row.status, error: row.error })),
+    rows.map(async (row) => ({ ...(await openJSON(key, row.blob, row.aad)), mid: row.mid, status: row.status, error: row.error, generated: Boolean(row.generated) })),
   );
 }
 
@@ -289,7 +289,11 @@ export async function outboxCounts() {
   const waiting = await promised(byState.count("upload"));
   const refused = await promised(byState.count("refused"));
   const rejected = rows.filter((row) => row.status === "rejected").length + refused;
-  return { total: rows.length + waiting + refused, rejected, files: waiting + refused };
+  // Follow-up actions the device derived itself (deadlines, overdue decisions) are sent like any change, but they
+  // are not the worker's work: any device derives them again from the same records.
+  const generated = rows.filter((row) => row.generated && row.status !== "rejected").length;
+  const total = rows.length + waiting + refused;
+  return { total, own: total - generated, generated, rejected, files: waiting + refused };
 }
 
 /** Mark mutations as sent: from now on they are immutable (the server may have processed them). */

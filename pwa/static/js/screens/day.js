@@ -1,6 +1,7 @@
 // The case's working day: a contact with its direction and whether the tenant was reached, planning one's own
 // visits, closing with the supervisor's approval, and handing a case to a colleague. Every form writes through the
 // outbox, so all of it works offline.
+import { momentField } from "../datefield.js";
 import * as data from "../data.js";
 import * as legal from "../legal.js";
 import { ENUMS } from "../enums.js";
@@ -24,7 +25,7 @@ export function contactPanel(caseId, app) {
   const channel = h("select", { id: "contact-channel" }, ENUMS.channel.map((c) => h("option", { value: c, selected: c === "phone" }, t(`channel.${c}`))));
   const direction = h("select", { id: "contact-direction" }, ENUMS.direction.map((d) => h("option", { value: d }, t(`direction.${d}`))));
   const reached = h("input", { type: "checkbox", id: "contact-reached", checked: true });
-  const when = h("input", { id: "contact-at", type: "datetime-local", value: toLocalInput(), max: toLocalInput(), required: true });
+  const when = momentField({ id: "contact-at", value: toLocalInput(), required: true });
   const duration = h("input", { id: "contact-duration", inputmode: "numeric", maxlength: 4 });
   const note = h("input", { id: "contact-note", maxlength: 2000 });
   return h(
@@ -71,7 +72,7 @@ export function contactPanel(caseId, app) {
 /** Besuch planen: a worker plans their own visit; a supervisor chooses whom it is for. */
 export function planVisitPanel(caseId, kase, app, suggested = null) {
   const error = problem();
-  const when = h("input", { id: "plan-at", type: "datetime-local", value: suggested || `${today(1)}T10:00`, required: true });
+  const when = momentField({ id: "plan-at", value: suggested || `${today(1)}T10:00`, required: true });
   const purpose = h("input", { id: "plan-purpose", maxlength: 2000 });
   const workers = [...app.users.entries()].filter(([id]) => app.activeUsers?.has(id) ?? true);
   const worker = app.isSupervisor()

@@ -3,6 +3,7 @@
 // (yes/no/unknown), text, short, enum, multi (a set of enum values), lines (a list of short strings), list (rows
 // of sub-fields), check, moment (date and time). Labels come from the catalogue as ``field.<prefix>.<name>``.
 import { t } from "../i18n.js";
+import { dateField, momentField } from "../datefield.js";
 import { fill, fromLocalInput, h, toLocalInput } from "../ui.js";
 
 /** "1.234,56" or "1234.56" or "1234" -> cents; empty -> null; anything else -> NaN. */
@@ -71,15 +72,10 @@ export function control(target, spec, prefix, changed) {
       });
       break;
     case "date":
-      input = h("input", { id, type: "date", value: value || "", required: Boolean(required), onchange: () => set(input.value || null) });
+      input = dateField({ id, value: value || "", required: Boolean(required), onchange: () => set(input.value || null) });
       break;
     case "moment":
-      input = h("input", {
-        id,
-        type: "datetime-local",
-        value: value ? toLocalInput(value) : "",
-        onchange: () => set(input.value ? fromLocalInput(input.value) : null),
-      });
+      input = momentField({ id, value: value ? toLocalInput(value) : "", onchange: () => set(input.value ? fromLocalInput(input.value) : null) });
       break;
     case "tri":
       input = h(

@@ -2,6 +2,7 @@
 // A worker takes on cases for themselves; a supervisor chooses the worker. When online, the address and the tenants'
 // names are checked against the team's open cases (the server answers from a keyed blind index, never the clear
 // values). What is typed is kept as an encrypted draft, so a lock or a reload loses nothing.
+import { dateField, momentField } from "../datefield.js";
 import { api } from "../api.js";
 import * as data from "../data.js";
 import { ENUMS } from "../enums.js";
@@ -238,7 +239,7 @@ async function form(main, app, { kase, household, draft }) {
         field("net_rent", t("intake.net_rent"), { inputmode: "decimal" }),
         field("service_charges", t("intake.service_charges"), { inputmode: "decimal" }),
         field("heating", t("intake.heating"), { inputmode: "decimal" }),
-        field("tenancy_start", t("intake.tenancy_start"), { type: "date" }),
+        h("div", {}, h("label", { for: "in-tenancy_start" }, t("intake.tenancy_start")), dateField({ id: "in-tenancy_start", name: "tenancy_start", value: v.tenancy_start })),
         choice("payment_method", t("intake.payment_method"), ENUMS.payment_method, "payment_method", true),
       ),
       h("h3", {}, t("intake.case")),
@@ -283,7 +284,7 @@ function firstContact(v) {
       { class: "row" },
       h("div", {}, h("label", { for: "in-channel" }, t("contact.channel")), h("select", { id: "in-channel", name: "channel" }, ENUMS.channel.map((c) => h("option", { value: c, selected: v.channel === c }, t(`channel.${c}`))))),
       h("div", {}, h("label", { for: "in-direction" }, t("contact.direction")), h("select", { id: "in-direction", name: "direction" }, ENUMS.direction.map((d) => h("option", { value: d, selected: v.direction === d }, t(`direction.${d}`))))),
-      h("div", {}, h("label", { for: "in-at" }, t("contact.when")), h("input", { id: "in-at", name: "at", type: "datetime-local", value: v.at, max: toLocalInput() })),
+      h("div", {}, h("label", { for: "in-at" }, t("contact.when")), momentField({ id: "in-at", name: "at", value: v.at })),
       h("div", {}, h("label", { for: "in-duration" }, t("contact.duration")), h("input", { id: "in-duration", name: "duration", inputmode: "numeric", value: v.duration, maxlength: 4 })),
     ),
     h("label", { class: "check" }, h("input", { type: "checkbox", id: "in-reached", name: "reached", checked: v.reached }), t("contact.reached")),
@@ -301,7 +302,8 @@ function check(values, kase) {
   for (const name of ["net_rent", "service_charges", "heating"]) if (Number.isNaN(parseCents(values[name]))) return t("intake.bad_amount", { what: t(`intake.${name}`) });
   if (kase && values.risk !== kase.fields.risk && !values.risk_reason.trim()) return t("intake.risk_needs_reason");
   if (values.contact) {
-    if (!values.at || new Date(values.at) > new Date(Date.now() + 60_000)) return t("contact.not_future");
+    if (!values.at) return t("contact.needs_time");
+    if (new Date(values.at) > new Date(Date.now() + 60_000)) return t("contact.not_future");
     if (values.duration && !/^\d{1,4}$/.test(values.duration)) return t("contact.bad_duration");
   }
   return null;

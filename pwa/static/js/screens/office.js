@@ -1,5 +1,6 @@
 // Office mode for supervisors: the team's caseload per worker, unassigned and upcoming visits, assigning and
 // rescheduling. Changes go through the same outbox and sync as everything else (and sync at once when online).
+import { momentField } from "../datefield.js";
 import * as data from "../data.js";
 import * as legal from "../legal.js";
 import { ENUMS } from "../enums.js";
@@ -83,7 +84,7 @@ export async function render(main, _params, app) {
     };
     const worker = workerSelect(`assign-${visit.id}`, visit.fields.assigned_worker_id);
     worker.addEventListener("change", note);
-    const when = h("input", { id: `when-${visit.id}`, type: "datetime-local", value: toLocalInput(visit.fields.planned_at), onchange: note });
+    const when = momentField({ id: `when-${visit.id}`, value: toLocalInput(visit.fields.planned_at), onchange: note });
     const row = h(
       "tr",
       { class: overdue ? "overdue" : "" },
@@ -102,7 +103,7 @@ export async function render(main, _params, app) {
   const newVisit = () => {
     const caseSelect = h("select", { id: "new-visit-case", required: true }, open.map((c) => h("option", { value: c.id }, c.fields.title)));
     const worker = workerSelect("new-visit-worker", null);
-    const when = h("input", { id: "new-visit-when", type: "datetime-local", value: `${today(1)}T09:00`, required: true });
+    const when = momentField({ id: "new-visit-when", value: `${today(1)}T09:00`, required: true });
     return h(
       "form",
       {

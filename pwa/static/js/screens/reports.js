@@ -1,5 +1,6 @@
 // "Berichte" for supervisors (online): the team's figures for a year, a quarter or any period, with the server's
 // SVG charts, CSV downloads and the printable annual report.
+import { dateField } from "../datefield.js";
 import { api, Offline } from "../api.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
@@ -12,7 +13,7 @@ const STATES = ["kept", "unrecorded", "behind", "broken", "completed", "cancelle
 function periodOf(form) {
   const year = Number(form.querySelector("#report-year").value);
   const part = form.querySelector("#report-part").value;
-  if (part === "custom") return { start: form.querySelector("#report-start").value, end: form.querySelector("#report-end").value, year };
+  if (part === "custom") return { start: form.querySelector("#report-start").parentElement.value, end: form.querySelector("#report-end").parentElement.value, year };
   const quarters = { year: ["01-01", "12-31"], q1: ["01-01", "03-31"], q2: ["04-01", "06-30"], q3: ["07-01", "09-30"], q4: ["10-01", "12-31"] };
   const [from, to] = quarters[part];
   return { start: `${year}-${from}`, end: `${year}-${to}`, year };
@@ -36,8 +37,8 @@ export async function render(main, _params, app) {
   const custom = h(
     "div",
     { class: "row", hidden: true },
-    h("div", {}, h("label", { for: "report-start" }, t("reports.start")), h("input", { id: "report-start", type: "date", value: `${now}-01-01` })),
-    h("div", {}, h("label", { for: "report-end" }, t("reports.end")), h("input", { id: "report-end", type: "date", value: `${now}-12-31` })),
+    h("div", {}, h("label", { for: "report-start" }, t("reports.start")), dateField({ id: "report-start", value: `${now}-01-01` })),
+    h("div", {}, h("label", { for: "report-end" }, t("reports.end")), dateField({ id: "report-end", value: `${now}-12-31` })),
   );
   const form = h(
     "form",

@@ -20,6 +20,7 @@ export async function render(main, _params, app) {
   const pushState = await push.status();
   const rejected = outbox.filter((m) => m.status === "rejected");
   const waiting = outbox.filter((m) => m.status !== "rejected");
+  const generated = waiting.filter((m) => m.generated).length;
 
   const syncButton = h(
     "button",
@@ -55,7 +56,7 @@ export async function render(main, _params, app) {
         "dl",
         { class: "facts" },
         h("dt", {}, t("status.waiting")),
-        h("dd", { id: "waiting-count" }, String(waiting.length)),
+        h("dd", { id: "waiting-count" }, String(waiting.length), generated ? h("span", { class: "muted" }, " ", t("status.generated", { n: generated })) : null),
         h("dt", {}, t("status.rejected")),
         h("dd", { id: "rejected-count" }, String(rejected.length)),
         h("dt", {}, t("status.last_sync")),
@@ -119,23 +120,16 @@ export async function render(main, _params, app) {
       h(
         "dl",
         { class: "facts" },
-        h("dt", {}, t("status.persistence")),
-        h(
-          "dd",
-          { id: "persistence" },
-          persisted === null ? t("status.persist_unknown") : persisted ? t("status.persist_yes") : t("status.persist_no"),
-        ),
         estimate ? h("dt", {}, t("status.usage")) : null,
         estimate ? h("dd", {}, `${megabytes(estimate.usage)} / ${megabytes(estimate.quota)}`) : null,
         h("dt", {}, t("push.title")),
         h("dd", { id: "push-state" }, pushText(pushState)),
-        h("dt", {}, t("status.encryption")),
-        h("dd", {}, t("status.encryption_value")),
+        h("dt", {}, t("status.protection")),
+        h("dd", {}, t("status.protection_value")),
         h("dt", {}, t("status.lock_after")),
         h("dd", {}, t("status.minutes", { n: Number(localStorage.getItem("doorstep.idle_minutes")) || 5 })),
-        h("dt", {}, t("status.device_id")),
-        h("dd", { class: "mono" }, app.deviceId() || "–"),
       ),
+      persisted === false ? h("p", { class: "warning", id: "storage-warning" }, t("status.persist_warning")) : null,
       pushState.supported && pushState.permission !== "denied"
         ? h(
             "button",
@@ -167,6 +161,26 @@ export async function render(main, _params, app) {
             t("status.persist_ask"),
           )
         : null,
+      technicalDetails(app, persisted),
+    ),
+  );
+}
+
+/** What whoever looks after the tablets needs and a worker does not: the storage grant, the cipher, the device id. */
+function technicalDetails(app, persisted) {
+  return h(
+    "details",
+    { class: "technical" },
+    h("summary", {}, t("status.technical")),
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, t("status.persistence")),
+      h("dd", { id: "persistence" }, persisted === null ? t("status.persist_unknown") : persisted ? t("status.persist_yes") : t("status.persist_no")),
+      h("dt", {}, t("status.encryption")),
+      h("dd", {}, t("status.encryption_value")),
+      h("dt", {}, t("status.device_id")),
+      h("dd", { class: "mono" }, app.deviceId() || "–"),
     ),
   );
 }

@@ -1,6 +1,7 @@
 // "Besuch erfassen": the outcome of a home visit, the contact channel and the note.
 // Everything typed is kept as an encrypted draft on every pause, so a reload or a crash loses nothing; the
 // visit, its contact and its note are written to the outbox when the worker saves.
+import { momentField } from "../datefield.js";
 import * as data from "../data.js";
 import { t } from "../i18n.js";
 import { append, debounce, fromLocalInput, h, moment, syncChip, toLocalInput, toast, uuid7 } from "../ui.js";
@@ -45,11 +46,11 @@ async function form(main, { app, caseId, visit, draftId }) {
     status: main.querySelector("input[name=outcome]:checked").value,
     card_left: main.querySelector("#card-left").checked,
     channel: main.querySelector("#channel").value,
-    visited_at: main.querySelector("#visited-at").value,
+    visited_at: main.querySelector("#visited-at").parentElement.value,
     text: main.querySelector("#visit-note").value,
     duration: main.querySelector("#visit-duration").value,
     plan_return: main.querySelector("#plan-return").checked,
-    return_at: main.querySelector("#return-at").value,
+    return_at: main.querySelector("#return-at").parentElement.value,
   });
   const keep = debounce(async () => {
     await data.drafts.save(draftId, read());
@@ -82,7 +83,7 @@ async function form(main, { app, caseId, visit, draftId }) {
     h("legend", {}, t("visit.return_title")),
     h("label", { class: "check" }, h("input", { type: "checkbox", id: "plan-return", checked: initial.plan_return, onchange: keep }), t("visit.plan_return")),
     h("label", { for: "return-at" }, t("visit.return_at")),
-    h("input", { id: "return-at", type: "datetime-local", value: initial.return_at || returnVisitAt(fromLocalInput(initial.visited_at)) }),
+    momentField({ id: "return-at", value: initial.return_at || returnVisitAt(fromLocalInput(initial.visited_at)) }),
   );
   const showCard = () => {
     const notHome = main.querySelector("input[name=outcome]:checked").value === "not_home";
@@ -150,7 +151,7 @@ async function form(main, { app, caseId, visit, draftId }) {
           "div",
           {},
           h("label", { for: "visited-at" }, t("visit.when")),
-          h("input", { id: "visited-at", type: "datetime-local", value: initial.visited_at, required: true }),
+          momentField({ id: "visited-at", value: initial.visited_at, required: true }),
         ),
       ),
       h("div", {}, h("label", { for: "visit-duration" }, t("visit.duration")), h("input", { id: "visit-duration", inputmode: "numeric", maxlength: 4, value: initial.duration })),
@@ -171,7 +172,7 @@ async function form(main, { app, caseId, visit, draftId }) {
 
 /** Verschieben: a new time for a planned visit this worker planned (the supervisor's stay the supervisor's). */
 function rescheduleForm(visit, caseId, app) {
-  const when = h("input", { id: "reschedule-at", type: "datetime-local", value: toLocalInput(visit.fields.planned_at) });
+  const when = momentField({ id: "reschedule-at", value: toLocalInput(visit.fields.planned_at) });
   const error = h("p", { class: "error", role: "alert", hidden: true });
   return h(
     "form",

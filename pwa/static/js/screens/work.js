@@ -1,6 +1,7 @@
 // Case work between visits: contacts, deadlines, actions, benefit applications, installment agreements, consent,
 // referrals and mediation (contacts, visits, closing and handover are in day.js). Every form writes through the outbox like a visit does,
 // so all of it works offline.
+import { dateField } from "../datefield.js";
 import * as data from "../data.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
@@ -321,7 +322,7 @@ function payments(agreement, values, caseId, app) {
                 ? null
                 : [
                     h("label", { class: "sr-only", for: `paid-on-${due.due_on}` }, t("installment.paid_day", { date: day(due.due_on) })),
-                    h("input", { type: "date", id: `paid-on-${due.due_on}`, class: "paid-on", value: today(), max: today() }),
+                    dateField({ id: `paid-on-${due.due_on}`, value: today(), max: today() }),
                     h(
                       "button",
                       {
@@ -329,7 +330,7 @@ function payments(agreement, values, caseId, app) {
                         class: "small",
                         "aria-label": t("installment.mark_paid", { date: day(due.due_on) }),
                         onclick: (event) => {
-                          const chosen = event.currentTarget.parentElement.querySelector("input.paid-on").value || today();
+                          const chosen = event.currentTarget.parentElement.querySelector(".datefield").value || today();
                           return record(due, { paid_on: chosen > today() ? today() : chosen, missed: false });
                         },
                       },
