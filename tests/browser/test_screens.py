@@ -128,10 +128,16 @@ async def test_every_screen_on_the_demo_data(
     await page.get_by_role("button", name="Speichern", exact=True).click()
     await page.locator("[data-agreement] a").last.click()
     await page.get_by_role("button", name="Bezahlt").first.click()
+    await expect(page.locator(".payments .chip-ok")).to_contain_text("bezahlt am")
     await expect(page.locator("#payments-title")).to_contain_text("Zahlung nicht erfasst")  # the second is due
     await page.get_by_role("button", name="nicht gezahlt").first.click()
     await expect(page.locator("#payments-title")).to_contain_text("im Rückstand")
     await shoot(page, screenshots, "arbeit-ratenzahlung", orientation)
+    payments = page.locator(".payments")
+    inside = """t => [...t.querySelectorAll("input, button")].every(
+        (el) => el.getBoundingClientRect().right <= t.getBoundingClientRect().right + 1)"""
+    await payments.screenshot(path=screenshots / f"ratenzahlung-raten-{orientation}.png")
+    assert await payments.evaluate(inside), "a control of the payments sticks out"
     await page.goto(f"{live_server.url}/#/fall/{conflict_case}")
     await expect(page.get_by_role("heading", name="Abschluss beantragen")).to_be_visible()
     await page.get_by_role("heading", name="Abschluss beantragen").scroll_into_view_if_needed()

@@ -237,6 +237,8 @@ const C = {
     "Wird der Speicher des Tablets knapp, darf der Browser die Daten dieser App löschen – auch noch nicht übertragene. Bitte schützen.",
     "When the tablet runs low on space, the browser may delete this app's data, unsent changes included. Please protect it.",
   ],
+  "installment.record": ["Zahlung erfassen", "Record the payment"],
+  "status.auto": ["automatisch erzeugt", "made automatically"],
   "status.technical": ["Technische Angaben (für die IT-Betreuung)", "Technical details (for IT support)"],
   "status.protection": ["Schutz der Daten", "Data protection"],
   "status.protection_value": ["verschlüsselt, nur mit Ihrem Geräte-Passwort oder Ihrer PIN zu öffnen", "encrypted, opened only with your device passphrase or PIN"],

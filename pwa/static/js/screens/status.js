@@ -109,7 +109,7 @@ export async function render(main, _params, app) {
           "section",
           { class: "card", "aria-labelledby": "status-waiting" },
           h("h3", { id: "status-waiting" }, t("status.waiting_list")),
-          h("ul", { class: "plain outbox" }, waiting.slice(0, 100).map((m) => h("li", {}, describe(m), " ", chip(t("sync.waiting"), "info")))),
+          h("ul", { class: "plain outbox" }, waiting.slice(0, 100).map((m) => h("li", {}, describe(m), " ", chip(t("sync.waiting"), "info"), m.generated ? [" ", chip(t("status.auto"), "neutral")] : null))),
         )
       : null,
     await filesSection(app),

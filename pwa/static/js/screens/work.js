@@ -304,7 +304,7 @@ function payments(agreement, values, caseId, app) {
     h(
       "table",
       { class: "table" },
-      h("thead", {}, h("tr", {}, [t("installment.due"), t("installment.amount"), t("installment.state"), ""].map((x) => h("th", { scope: "col" }, x)))),
+      h("thead", {}, h("tr", {}, [t("installment.due"), t("installment.amount"), t("installment.state")].map((x) => h("th", { scope: "col" }, x)), h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, t("installment.record"))))),
       h(
         "tbody",
         {},
@@ -320,7 +320,9 @@ function payments(agreement, values, caseId, app) {
               {},
               due.paid
                 ? null
-                : [
+                : h(
+                    "div",
+                    { class: "pay-actions" },
                     h("label", { class: "sr-only", for: `paid-on-${due.due_on}` }, t("installment.paid_day", { date: day(due.due_on) })),
                     dateField({ id: `paid-on-${due.due_on}`, value: today(), max: today() }),
                     h(
@@ -330,8 +332,9 @@ function payments(agreement, values, caseId, app) {
                         class: "small",
                         "aria-label": t("installment.mark_paid", { date: day(due.due_on) }),
                         onclick: (event) => {
-                          const chosen = event.currentTarget.parentElement.querySelector(".datefield").value || today();
-                          return record(due, { paid_on: chosen > today() ? today() : chosen, missed: false });
+                          const field = event.currentTarget.parentElement.querySelector(".datefield");
+                          if (!field.value) return field.input.reportValidity(); // no day, or one in the future
+                          return record(due, { paid_on: field.value, missed: false });
                         },
                       },
                       t("installment.paid"),
@@ -339,7 +342,7 @@ function payments(agreement, values, caseId, app) {
                     due.due && !due.flagged
                       ? h("button", { type: "button", class: "small secondary", "aria-label": t("installment.mark_missed", { date: day(due.due_on) }), onclick: () => record(due, { missed: true }) }, t("installment.missed"))
                       : null,
-                  ],
+                  ),
             ),
           ),
         ),
