@@ -121,7 +121,8 @@ class Household(RecordFields, kw_only=True, forbid_unknown_fields=True):
 
 
 class CaseOutcome(enum.StrEnum):
-    """How a closed case ended (docs/domain.md "Outcome"). The first four count as a secured tenancy."""
+    """How a closed case ended (docs/domain.md "Outcome"). The first three keep the tenancy; with the move to a
+    cheaper flat, four avoid homelessness (server/reports/schema.py)."""
 
     SECURED = "secured"
     SECURED_INSTALLMENT = "secured_installment"
@@ -130,16 +131,6 @@ class CaseOutcome(enum.StrEnum):
     LOST_HOUSED = "lost_housed"
     LOST_HOMELESS = "lost_homeless"
     NO_CONTACT = "no_contact"
-
-
-SECURED_OUTCOMES = frozenset(
-    {
-        CaseOutcome.SECURED,
-        CaseOutcome.SECURED_INSTALLMENT,
-        CaseOutcome.SECURED_BENEFIT,
-        CaseOutcome.MOVED_AFFORDABLE,
-    }
-)
 
 
 class Case(RecordFields, kw_only=True, forbid_unknown_fields=True):

@@ -8,29 +8,15 @@ from __future__ import annotations
 
 from html import escape
 
-from server.reports.service import Report
+from server.reports.figures import CHANNEL_LABELS, OUTCOME_LABELS, tone
+from server.reports.schema import Report
 
-__all__ = ["CHANNEL_LABELS", "OUTCOME_LABELS", "chart", "contacts_chart", "outcomes_chart", "success_chart"]
+__all__ = ["chart", "contacts_chart", "outcomes_chart", "success_chart"]
 
-CHANNEL_LABELS = {
-    "phone": "Telefon",
-    "email": "E-Mail",
-    "sms": "SMS",
-    "letter": "Brief",
-    "in_person": "Persönlich",
-    "home_visit": "Hausbesuch",
-}
-OUTCOME_LABELS = {
-    "secured": "Gesichert ohne weitere Hilfe",
-    "secured_installment": "Gesichert mit Ratenzahlung",
-    "secured_benefit": "Gesichert mit Leistung / Übernahme",
-    "moved_affordable": "Umzug in günstigere Wohnung",
-    "lost_housed": "Verloren, anderweitig untergebracht",
-    "lost_homeless": "Verloren, wohnungslos / unbekannt",
-    "no_contact": "Kein Kontakt zustande gekommen",
-}
 MONTHS = ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"]
 INK, ACCENT, GOOD, MUTED = "#14213d", "#1d4ed8", "#0b6e4f", "#4a5568"
+# Outcome bars say what they mean: kept green, a move amber, lost red, no contact grey (the value is written too).
+TONES = {"good": GOOD, "fair": "#b45309", "bad": "#b91c1c", "neutral": "#718096"}
 
 
 def _percent(value: float | None) -> str:
@@ -46,12 +32,13 @@ def _frame(width: int, height: int, title: str, desc: str, body: str, ident: str
     )
 
 
-def _bars(rows: list[tuple[str, int]], title: str, ident: str, color: str) -> str:
+def _bars(rows: list[tuple[str, int]], title: str, ident: str, color: str | list[str]) -> str:
     """Horizontal bars with the value written after each bar."""
     width, label_w, row_h, top = 680, 300, 30, 10
     height = top * 2 + row_h * max(1, len(rows))
     peak = max([value for _, value in rows] + [1])
     span = width - label_w - 70
+    colors = color if isinstance(color, list) else [color] * len(rows)
     body = []
     for i, (label, value) in enumerate(rows):
         y = top + i * row_h
@@ -59,7 +46,7 @@ def _bars(rows: list[tuple[str, int]], title: str, ident: str, color: str) -> st
         shown = f"{value:,}".replace(",", ".")  # German thousands separator
         body.append(
             f'<text x="{label_w - 8}" y="{y + 19}" text-anchor="end" fill="{INK}">{escape(label)}</text>'
-            f'<rect x="{label_w}" y="{y + 5}" width="{bar}" height="{row_h - 10}" fill="{color}" rx="3"/>'
+            f'<rect x="{label_w}" y="{y + 5}" width="{bar}" height="{row_h - 10}" fill="{colors[i]}" rx="3"/>'
             f'<text x="{label_w + bar + 6}" y="{y + 19}" fill="{INK}" font-weight="600">{shown}</text>'
         )
     desc = "; ".join(f"{label}: {value}" for label, value in rows) or "keine Daten"
@@ -73,11 +60,13 @@ def contacts_chart(report: Report) -> str:
 
 def outcomes_chart(report: Report) -> str:
     rows = [(OUTCOME_LABELS[o], report.outcomes[o]) for o in OUTCOME_LABELS]
-    return _bars(rows, f"Abgeschlossene Fälle nach Ergebnis ({report.closed_cases} insgesamt)", "outcomes", GOOD)
+    colors = [TONES[tone(o)] for o in OUTCOME_LABELS]
+    return _bars(rows, f"Abgeschlossene Fälle nach Ergebnis ({report.closed_cases} insgesamt)", "outcomes", colors)
 
 
 def success_chart(report: Report) -> str:
-    """Success rate per month as columns (0 to 100 %), with the number of closed cases under each month."""
+    """The share of closed cases whose tenancy was kept, per month, as columns (0 to 100 %), with the number of
+    closed cases under each month."""
     months = report.months
     width, left, bottom, top = 640, 44, 46, 16
     height = 260
@@ -97,13 +86,13 @@ def success_chart(report: Report) -> str:
         label = MONTHS[int(month.month[5:]) - 1]
         if len({m.month[:4] for m in months}) > 1:
             label += f" {month.month[2:4]}"
-        if month.success_rate is not None:
-            bar_h = plot_h * month.success_rate
+        if month.kept_rate is not None:
+            bar_h = plot_h * month.kept_rate
             body.append(
                 f'<rect x="{x:.1f}" y="{top + plot_h - bar_h:.1f}" width="{bar_w:.1f}" height="{bar_h:.1f}" '
                 f'fill="{GOOD}" rx="2"/>'
                 f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h - bar_h - 4:.1f}" text-anchor="middle" '
-                f'fill="{INK}" font-size="11">{_percent(month.success_rate)}</text>'
+                f'fill="{INK}" font-size="11">{_percent(month.kept_rate)}</text>'
             )
         body.append(
             f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="{INK}" '
@@ -111,8 +100,8 @@ def success_chart(report: Report) -> str:
             f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 32}" text-anchor="middle" fill="{MUTED}" '
             f'font-size="11">n={month.closed}</text>'
         )
-    desc = "; ".join(f"{m.month}: {_percent(m.success_rate)} von {m.closed} abgeschlossenen Fällen" for m in months)
-    title = f"Erfolgsquote nach Monat (gesamt {_percent(report.success_rate)})"
+    desc = "; ".join(f"{m.month}: {_percent(m.kept_rate)} von {m.closed} abgeschlossenen Fällen" for m in months)
+    title = f"Wohnung erhalten, nach Monat des Abschlusses (gesamt {_percent(report.kept_rate)})"
     return _frame(width, height, title, desc, "".join(body), "success")
 
 

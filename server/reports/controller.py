@@ -100,9 +100,6 @@ class AnnualReportPage(Controller):
                 "report": report,
                 "year": year,
                 "charts": {name: draw(report) for name, draw in charts.CHARTS.items()},
-                "channels": charts.CHANNEL_LABELS,
-                "outcomes": charts.OUTCOME_LABELS,
-                "benefits": export.BENEFIT_LABELS,
             },
             headers={"Cache-Control": "no-store"},
         )

@@ -8,21 +8,9 @@ import csv
 import io
 from collections.abc import Iterable
 
-from server.reports.charts import CHANNEL_LABELS, OUTCOME_LABELS
-from server.reports.service import Report
+from server.reports.schema import Report
 
 __all__ = ["cases_csv", "figures_csv", "neutralised"]
-
-BENEFIT_LABELS = {
-    "wohngeld": "Wohngeld",
-    "wohnbeihilfe": "Wohnbeihilfe",
-    "kdu_direct_payment": "KdU-Direktzahlung / Abtretung",
-    "debt_takeover_loan": "Schuldenübernahme (Darlehen)",
-    "debt_takeover_grant": "Schuldenübernahme (Beihilfe)",
-    "wohnschirm_rent": "Wohnschirm Miete",
-    "wohnschirm_energy": "Wohnschirm Energie",
-    "other": "Sonstige",
-}
 
 
 def _writer(rows: Iterable[list[object]], german: bool) -> str:
@@ -58,54 +46,26 @@ def _euros(cents: int) -> float:
 
 
 def figures_csv(report: Report, german: bool) -> str:
-    """The report's tables, one after another: section, measure, value."""
-    rows: list[list[object]] = [["Bereich", "Kennzahl", "Wert"]]
-    period = f"{report.start.isoformat()} bis {report.end.isoformat()}"
+    """The report's lines as the screen and the print page show them (server/reports/figures.py): section,
+    measure, value (a number: euros, per cent, count), as written, detail, definition."""
+    rows: list[list[object]] = [["Bereich", "Kennzahl", "Wert", "Anzeige", "Angabe", "Erläuterung"]]
     rows += [
-        ["Bericht", "Team", report.team_name],
-        ["Bericht", "Zeitraum", period],
-        ["Fälle", "Unterstützte Haushalte", report.households_supported],
-        ["Fälle", "Neue Fälle", report.new_cases],
-        ["Fälle", "Abgeschlossene Fälle", report.closed_cases],
-        ["Fälle", "Davon Wohnung gesichert", report.secured],
-        ["Fälle", "Erfolgsquote (%)", None if report.success_rate is None else round(report.success_rate * 100, 2)],
-        [
-            "Fälle",
-            "Median Tage Erstkontakt bis Abschluss",
-            None if report.median_days_to_closure is None else float(report.median_days_to_closure),
-        ],
-        ["Fälle", "Überfällige Besuche (heute)", report.overdue_visits],
+        ["Bericht", "Team", None, report.team_name, None, None],
+        ["Bericht", "Zeitraum", None, f"{report.start.isoformat()} bis {report.end.isoformat()}", None, None],
+        ["Bericht", "Berechnet am", None, report.generated_at.isoformat(timespec="seconds"), None, None],
     ]
-    rows += [["Ergebnis", OUTCOME_LABELS[key], value] for key, value in report.outcomes.items()]
-    rows += [["Kontakte", CHANNEL_LABELS[key], value] for key, value in report.contacts.items()]
-    rows += [["Kontakte", "Gesamt", report.contacts_total]]
-    rows += [
-        ["Vermittlung", "Verfahren mit Sitzung im Zeitraum", report.mediations_held],
-        ["Vermittlung", "Davon mit Einigung", report.mediations_resolved],
-        ["Vermittlung", "Beteiligte Haushalte", report.mediation_households],
-    ]
-    for money in report.money:
-        label = BENEFIT_LABELS.get(money.kind, money.kind)
+    for section in report.sections:
+        if section.key == "key":  # the key figures repeat lines of the sections below
+            continue
         rows += [
-            ["Mittel (EUR)", f"{label}: Zuschuss", _euros(money.grant_cents)],
-            ["Mittel (EUR)", f"{label}: Darlehen", _euros(money.loan_cents)],
+            [section.title, f.label, _plain(f.value), f.text.replace("\u00a0", " "), f.detail, f.definition]
+            for f in section.figures
         ]
-        if money.unspecified_cents:
-            rows.append(["Mittel (EUR)", f"{label}: ohne Angabe", _euros(money.unspecified_cents)])
-        if money.monthly_cents:
-            rows.append(["Mittel (EUR je Monat)", f"{label}: monatlich", _euros(money.monthly_cents)])
-    rows += [
-        ["Mittel (EUR)", "Zuschüsse gesamt", _euros(report.money_grant_cents)],
-        ["Mittel (EUR)", "Darlehen gesamt", _euros(report.money_loan_cents)],
-    ]
-    names = {"kept": "eingehalten", "unrecorded": "Zahlung nicht erfasst", "behind": "im Rückstand"}
-    names |= {"broken": "gescheitert", "completed": "erfüllt", "cancelled": "aufgehoben"}
-    rows += [["Ratenzahlungen", names[key], value] for key, value in report.installments.items()]
-    rows += [
-        ["Monat", f"{m.month}: abgeschlossen / gesichert / Kontakte", f"{m.closed} / {m.secured} / {m.contacts}"]
-        for m in report.months
-    ]
     return _writer(rows, german)
+
+
+def _plain(value: int | float | None) -> object:
+    return float(value) if isinstance(value, float) else value
 
 
 def cases_csv(report: Report, german: bool) -> str:

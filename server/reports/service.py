@@ -15,7 +15,7 @@ import statistics
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -29,106 +29,29 @@ from server.db import begin_write, utcnow
 from server.problems import Forbidden, ValidationFailed
 from server.records.keyring import Keyring
 from server.records.models import Record
-from server.records.schemas import SECURED_OUTCOMES, BenefitKind, CaseOutcome, Channel
+from server.records.schemas import CaseOutcome
 from server.records.standing import installment_state
 from server.records.store import RecordStore
+from server.reports.figures import sections
+from server.reports.schema import (
+    AVOIDED_OUTCOMES,
+    BENEFIT_KINDS,
+    CHANNELS,
+    DEFINITIONS,
+    INSTALLMENT_STATES,
+    KEPT_OUTCOMES,
+    OUTCOMES,
+    CaseLine,
+    MoneyRow,
+    MonthRow,
+    Report,
+)
 
-__all__ = ["CHANNELS", "DEFINITIONS", "OUTCOMES", "Report", "Reports", "team_report"]
+__all__ = ["Report", "Reports", "team_report"]
 
-CHANNELS: tuple[str, ...] = get_args(Channel)
-OUTCOMES = tuple(outcome.value for outcome in CaseOutcome)
-BENEFIT_KINDS: tuple[str, ...] = get_args(BenefitKind)
-INSTALLMENT_STATES = ("kept", "unrecorded", "behind", "broken", "completed", "cancelled")
 MAX_DAYS = 3 * 366
 # Report periods are bounded, so date arithmetic in any time zone stays in range (docs/security.md case 36).
 FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
-
-DEFINITIONS = {
-    "households_supported": "Fälle (je ein Haushalt), die im Zeitraum offen waren: eröffnet bis zum Ende des "
-    "Zeitraums und nicht vor seinem Beginn abgeschlossen.",
-    "new_cases": "Fälle, die im Zeitraum eröffnet wurden.",
-    "closed_cases": "Fälle, die im Zeitraum abgeschlossen wurden und es noch sind (ein wieder geöffneter Fall "
-    "zählt nicht); das Ergebnis ist das zuletzt erfasste.",
-    "success_rate": "Anteil der im Zeitraum abgeschlossenen Fälle, deren Wohnung gesichert wurde (ohne weitere "
-    "Hilfe, mit Ratenzahlung, mit Schuldenübernahme oder Leistung, Umzug in eine günstigere Wohnung).",
-    "contacts": "Erfasste Kontakte mit Zeitpunkt im Zeitraum, nach Kontaktart; ein Hausbesuch zählt über seinen "
-    "Kontakt, einmal.",
-    "mediations": "Vermittlungsverfahren mit mindestens einer Sitzung im Zeitraum; gelöst: mit erzielter Einigung.",
-    "money": "Bewilligte oder teilweise bewilligte Anträge mit Bescheid im Zeitraum, Betrag nach Leistung, als "
-    "Zuschuss oder Darlehen; monatliche Leistungen (je Monat) getrennt, nie zu Einmalbeträgen addiert.",
-    "median_days": "Median der Tage vom Erstkontakt (sonst Eröffnung) bis zum Abschluss der im Zeitraum "
-    "abgeschlossenen Fälle.",
-    "installments": "Ratenzahlungen, die bis zum Ende des Zeitraums begonnen haben, mit ihrem Stand an dessen Ende "
-    "(oder heute): eingehalten, Zahlung nicht erfasst (eine fällige Rate ist weder als bezahlt noch als verpasst "
-    "erfasst), im Rückstand (eine Rate verpasst), gescheitert (zwei oder mehr verpasst, oder so erfasst), erfüllt, "
-    "aufgehoben.",
-    "overdue_visits": "Geplante Besuche, deren Termin vor heute lag, zum Zeitpunkt des Berichts.",
-}
-
-
-class MoneyRow(msgspec.Struct, kw_only=True, frozen=True):
-    kind: str
-    applications: int
-    grant_cents: int
-    loan_cents: int
-    unspecified_cents: int
-    # Monthly benefits (per month), kept apart from the one-off sums above.
-    monthly_cents: int = 0
-
-
-class MonthRow(msgspec.Struct, kw_only=True, frozen=True):
-    month: str  # YYYY-MM
-    closed: int
-    secured: int
-    success_rate: float | None
-    contacts: int
-
-
-class CaseLine(msgspec.Struct, kw_only=True, frozen=True):
-    """One case of the anonymised list: no names, addresses, titles or free text."""
-
-    number: int
-    type: str
-    risk: str
-    phase: str | None
-    status: str
-    opened_month: str | None
-    closed_on: str | None
-    outcome: str | None
-    days_to_closure: int | None
-    contacts: int
-    home_visits: int
-    granted_cents: int
-
-
-class Report(msgspec.Struct, kw_only=True, frozen=True):
-    team_id: uuid.UUID
-    team_name: str
-    start: dt.date
-    end: dt.date
-    generated_at: dt.datetime
-    time_zone: str
-    households_supported: int
-    new_cases: int
-    closed_cases: int
-    outcomes: dict[str, int]
-    secured: int
-    success_rate: float | None
-    contacts: dict[str, int]
-    contacts_total: int
-    mediations_held: int
-    mediations_resolved: int
-    mediation_households: int
-    money: list[MoneyRow]
-    money_grant_cents: int
-    money_loan_cents: int
-    money_monthly_cents: int = 0
-    median_days_to_closure: float | None
-    installments: dict[str, int]
-    overdue_visits: int
-    months: list[MonthRow]
-    definitions: dict[str, str]
-    cases: list[CaseLine] = msgspec.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -216,15 +139,6 @@ async def team_report(
                 )
             )
         ).all()
-        overdue = len(
-            (
-                await db.execute(
-                    select(Record.id).where(
-                        of_team(Record.kind == "visit", Record.status == "planned", Record.at < now)
-                    )
-                )
-            ).all()
-        )
         granted_rows = (
             (
                 await db.execute(
@@ -252,7 +166,7 @@ async def team_report(
     supported = new = 0
     outcomes: Counter[str] = Counter()
     closed_by_month: Counter[str] = Counter()
-    secured_by_month: Counter[str] = Counter()
+    kept_by_month: Counter[str] = Counter()
     days: list[int] = []
     for fields in cases.values():
         if fields is None:
@@ -268,13 +182,15 @@ async def team_report(
             outcomes[outcome] += 1
             month = closed.isoformat()[:7]
             closed_by_month[month] += 1
-            if outcome in SECURED_OUTCOMES:
-                secured_by_month[month] += 1
+            if outcome in KEPT_OUTCOMES:
+                kept_by_month[month] += 1
             began = _day(fields.get("first_contact_on")) or opened
             if began is not None and began <= closed:
                 days.append((closed - began).days)
     closed_total = sum(outcomes.values())
-    secured = sum(count for outcome, count in outcomes.items() if outcome in SECURED_OUTCOMES)
+    reached = closed_total - outcomes[CaseOutcome.NO_CONTACT]
+    kept = sum(count for outcome, count in outcomes.items() if outcome in KEPT_OUTCOMES)
+    avoided = sum(count for outcome, count in outcomes.items() if outcome in AVOIDED_OUTCOMES)
 
     # Contacts by channel and month (months in local time).
     contacts: Counter[str] = Counter()
@@ -325,8 +241,8 @@ async def team_report(
         MonthRow(
             month=month,
             closed=closed_by_month[month],
-            secured=secured_by_month[month],
-            success_rate=secured_by_month[month] / closed_by_month[month] if closed_by_month[month] else None,
+            kept=kept_by_month[month],
+            kept_rate=_share(kept_by_month[month], closed_by_month[month]),
             contacts=contacts_by_month[month],
         )
         for month in _months(window)
@@ -357,7 +273,7 @@ async def team_report(
                     granted_cents=granted_by_case[case_id],
                 )
             )
-    return Report(
+    report = Report(
         team_id=team_id,
         team_name=team_name,
         start=start,
@@ -367,9 +283,14 @@ async def team_report(
         households_supported=supported,
         new_cases=new,
         closed_cases=closed_total,
+        closed_reached=reached,
         outcomes={outcome: outcomes[outcome] for outcome in OUTCOMES},
-        secured=secured,
-        success_rate=secured / closed_total if closed_total else None,
+        tenancy_kept=kept,
+        homelessness_avoided=avoided,
+        kept_rate=_share(kept, closed_total),
+        kept_rate_reached=_share(kept, reached),
+        avoided_rate=_share(avoided, closed_total),
+        avoided_rate_reached=_share(avoided, reached),
         contacts={channel: contacts[channel] for channel in CHANNELS},
         contacts_total=sum(contacts.values()),
         mediations_held=held,
@@ -389,14 +310,19 @@ async def team_report(
         ],
         money_grant_cents=sum(entry["grant"] for entry in money.values()),
         money_loan_cents=sum(entry["loan"] for entry in money.values()),
+        money_unspecified_cents=sum(entry["unspecified"] for entry in money.values()),
         money_monthly_cents=sum(entry["monthly"] for entry in money.values()),
         median_days_to_closure=float(statistics.median(days)) if days else None,
         installments={state: installments[state] for state in INSTALLMENT_STATES},
-        overdue_visits=overdue,
         months=months,
         definitions=DEFINITIONS,
         cases=lines,
     )
+    return msgspec.structs.replace(report, sections=sections(report))
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
 
 
 async def _audit(

@@ -208,7 +208,8 @@ async def test_every_figure_of_a_known_year(app: Litestar, client: httpx.AsyncCl
         "lost_homeless": 1,
         "no_contact": 0,
     }
-    assert (r["secured"], r["success_rate"]) == (3, 0.75)
+    assert (r["tenancy_kept"], r["kept_rate"], r["homelessness_avoided"], r["avoided_rate"]) == (3, 0.75, 3, 0.75)
+    assert (r["closed_reached"], r["kept_rate_reached"]) == (4, 0.75)
     assert r["median_days_to_closure"] == 113.0  # 97, 105, 121, 153 days
     assert r["contacts"] == {"phone": 1, "email": 1, "sms": 1, "letter": 1, "in_person": 1, "home_visit": 1}
     assert r["contacts_total"] == 6
@@ -241,14 +242,21 @@ async def test_every_figure_of_a_known_year(app: Litestar, client: httpx.AsyncCl
     ]
     assert (r["money_grant_cents"], r["money_loan_cents"], r["money_monthly_cents"]) == (170000, 153720, 21000)
     assert r["installments"] == {"kept": 1, "unrecorded": 1, "behind": 1, "broken": 1, "completed": 1, "cancelled": 1}
-    assert r["overdue_visits"] == 1
+    assert "overdue_visits" not in r  # a snapshot of today belongs to the dashboard, not to a period's report
     months = {m["month"]: m for m in r["months"]}
     assert len(months) == 12
-    assert months["2025-02"] == {"month": "2025-02", "closed": 1, "secured": 1, "success_rate": 1.0, "contacts": 0}
-    assert months["2025-09"]["success_rate"] == 0.0
-    assert months["2025-03"]["success_rate"] is None
+    assert months["2025-02"] == {"month": "2025-02", "closed": 1, "kept": 1, "kept_rate": 1.0, "contacts": 0}
+    assert months["2025-09"]["kept_rate"] == 0.0
+    assert months["2025-03"]["kept_rate"] is None
     assert [months[m]["contacts"] for m in ("2025-01", "2025-06", "2025-07", "2025-08", "2025-12")] == [1, 2, 1, 1, 1]
-    assert set(r["definitions"]) >= {"households_supported", "success_rate", "contacts", "money", "median_days"}
+    assert set(r["definitions"]) >= {
+        "households_supported",
+        "tenancy_kept",
+        "rates",
+        "contacts",
+        "money",
+        "median_days",
+    }
 
 
 async def test_reports_are_for_supervisors_audited_and_validated(
@@ -274,7 +282,7 @@ async def test_charts_are_accessible_svg_with_their_values(app: Litestar, client
     await build(app, org)
     await login(client, "supervisor")
     for name, expected in (
-        ("success", "Erfolgsquote nach Monat (gesamt 75 %)"),
+        ("success", "Wohnung erhalten, nach Monat des Abschlusses (gesamt 75 %)"),
         ("contacts", "Kontakte nach Kontaktart (6 insgesamt)"),
         ("outcomes", "Abgeschlossene Fälle nach Ergebnis (4 insgesamt)"),
     ):
@@ -301,14 +309,14 @@ async def test_csv_exports_have_a_bom_and_the_anonymised_list_no_canary(
     assert "attachment" in german.headers["content-disposition"]
     assert german.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(german.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["Bereich", "Kennzahl", "Wert"]
+    assert rows[0] == ["Bereich", "Kennzahl", "Wert", "Anzeige", "Angabe", "Erläuterung"]
     values = {(row[0], row[1]): row[2] for row in rows[1:]}
     assert values[("Fälle", "Unterstützte Haushalte")] == "9"
-    assert values[("Fälle", "Erfolgsquote (%)")] == "75,00"
-    assert values[("Mittel (EUR)", "Darlehen gesamt")] == "1537,20"
+    assert values[("Fälle", "Quote Wohnung erhalten")] == "75,00"
+    assert values[("Mobilisierte Mittel, einmalig", "Darlehen gesamt")] == "1537,20"
     english = await report(client, "/api/reports/export", table="figures", separator="comma")
     values = {(row[0], row[1]): row[2] for row in csv.reader(io.StringIO(english.content.decode("utf-8-sig")))}
-    assert values[("Mittel (EUR)", "Darlehen gesamt")] == "1537.20"
+    assert values[("Mobilisierte Mittel, einmalig", "Darlehen gesamt")] == "1537.20"
 
     cases = await report(client, "/api/reports/export", table="cases")
     text = cases.content.decode("utf-8-sig")
@@ -332,11 +340,66 @@ async def test_the_annual_report_page_prints_the_figures(app: Litestar, client: 
     assert page.headers["content-type"].startswith("text/html")
     html = page.text
     assert "Jahresbericht 2025" in html
-    assert "<strong>9</strong><span>unterstützte Haushalte</span>" in html
-    assert "<strong>75 %</strong>" in html
-    assert "1 537,20 €" in html
+    assert "<strong>9</strong><span>Unterstützte Haushalte</span>" in html
+    assert "<strong>75\u00a0%</strong>" in html
+    assert "1.537,20\u00a0€" in html
     assert html.count('role="img"') == 3
     assert "<script" not in html
     assert CANARY not in html
     await login(client, "worker1")
     assert (await client.get("/berichte/jahresbericht", params={"year": "2025"})).status_code == 403
+
+
+async def test_a_move_avoids_homelessness_but_does_not_keep_the_tenancy(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    async with client_from(app) as builder_client:
+        nord = Builder(Device(builder_client, await login(builder_client, "supervisor")), org, str(org.team_id))
+        for outcome in ("secured", "secured_installment", "moved_affordable", "lost_housed", "no_contact"):
+            await nord.case("2025-02-01", closed="2025-06-30", outcome=outcome)
+    await login(client, "supervisor")
+    r = (await report(client)).json()
+    assert (r["closed_cases"], r["closed_reached"]) == (5, 4)
+    assert (r["tenancy_kept"], r["homelessness_avoided"]) == (2, 3)  # the move counts once, and only as avoided
+    assert (r["kept_rate"], r["kept_rate_reached"]) == (0.4, 0.5)
+    assert (r["avoided_rate"], r["avoided_rate_reached"]) == (0.6, 0.75)
+    lines = {f["key"]: f for section in r["sections"] for f in section["figures"] if section["key"] == "cases"}
+    assert lines["kept_rate"]["text"] == "40\u00a0%"
+    assert lines["kept_rate"]["detail"] == "2 von 5; 50\u00a0% der 4 Fälle mit Kontakt"
+    assert lines["avoided_rate"]["text"] == "60\u00a0%"
+    tones = {f["key"]: f["tone"] for s in r["sections"] if s["key"] == "outcomes" for f in s["figures"]}
+    assert tones["outcome.secured"] == "good"
+    assert tones["outcome.moved_affordable"] == "fair"
+    assert tones["outcome.lost_housed"] == tones["outcome.lost_homeless"] == "bad"
+    assert tones["outcome.no_contact"] == "neutral"
+
+
+async def test_screen_print_and_csv_show_the_same_lines(app: Litestar, client: httpx.AsyncClient, org: Org) -> None:
+    """The screen renders ``sections`` of the API's answer; the print page and the CSV are written from the same
+    lines, so every (section, label, text) of one is in the others."""
+    await build(app, org)
+    await login(client, "supervisor")
+    r = (await report(client)).json()
+    screen = {(s["title"], f["label"], f["text"]) for s in r["sections"] if s["key"] != "key" for f in s["figures"]}
+    assert len(screen) > 40
+    rows = list(
+        csv.reader(
+            io.StringIO((await report(client, "/api/reports/export", table="figures")).content.decode("utf-8-sig")),
+            delimiter=";",
+        )
+    )
+    exported = {
+        (row[0], row[1], row[3].replace(" ", "\u00a0") if row[3].endswith((" %", " €")) else row[3]) for row in rows[1:]
+    }
+    assert screen <= exported
+    html = (await client.get("/berichte/jahresbericht", params={"year": "2025"})).text
+    for title, label, text in screen:
+        assert f"<h2>{title}</h2>" in html
+        assert f"{label}" in html
+        assert f"<td>{text}" in html, (title, label, text)
+    # Monthly and one-off sums stay apart: the monthly Wohngeld is not in the one-off totals.
+    lines = {(s["key"], f["key"]): f["value"] for s in r["sections"] for f in s["figures"]}
+    assert lines[("money", "money.grant")] == 1700.0
+    assert lines[("money", "money.unspecified")] == 300.0
+    assert lines[("monthly", "monthly.wohngeld")] == lines[("monthly", "monthly.total")] == 210.0
+    assert ("money", "money.wohngeld.monthly") not in lines

@@ -192,6 +192,8 @@ async def test_every_screen_on_the_demo_data(
     households = int(await page.locator(".keyfigures .figure strong").first.inner_text())
     assert households > 0
     await shoot(page, screenshots, "berichte", orientation)
+    await page.locator("[data-section=outcomes]").scroll_into_view_if_needed()
+    await page.screenshot(path=screenshots / f"berichte-ergebnisse-{orientation}.png")
     year = dt.date.today().year
     annual = await office.new_page()
     await annual.goto(f"{live_server.url}/berichte/jahresbericht?year={year}")

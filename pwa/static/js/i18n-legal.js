@@ -62,7 +62,6 @@ export const LEGAL = {
   "field.consent.scope": ["Stellen, mit denen gesprochen werden darf", "Bodies we may talk to"],
   "field.consent.form": ["Form", "Form"],
   "field.consent.valid_until": ["Gültig bis", "Valid until"],
-  "reports.monthly": ["monatlich (je Monat)", "monthly (per month)"],
   "followup.unrecorded": ["Zahlung erfassen: {who}, fällig am {date}", "Record the payment: {who}, due {date}"],
   "assessment.linked_none": ["Noch nichts erfasst.", "Nothing recorded yet."],
   "assessment.linked_add": ["Erfassen", "Record"],

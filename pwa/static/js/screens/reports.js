@@ -2,13 +2,8 @@
 // SVG charts, CSV downloads and the printable annual report.
 import { dateField } from "../datefield.js";
 import { api, Offline } from "../api.js";
-import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
-import { append, errorMessage, fill, h, money } from "../ui.js";
-
-const CHANNELS = ENUMS.channel;
-const OUTCOMES = ENUMS.outcome;
-const STATES = ["kept", "unrecorded", "behind", "broken", "completed", "cancelled"];
+import { append, errorMessage, fill, h, moment } from "../ui.js";
 
 function periodOf(form) {
   const year = Number(form.querySelector("#report-year").value);
@@ -18,9 +13,6 @@ function periodOf(form) {
   const [from, to] = quarters[part];
   return { start: `${year}-${from}`, end: `${year}-${to}`, year };
 }
-
-// A no-break space: "57 %" never breaks across two lines.
-const percent = (value) => (value === null || value === undefined ? "–" : `${Math.round(value * 100)}\u00a0%`);
 
 export async function render(main, _params, app) {
   if (!app.isSupervisor()) {
@@ -73,86 +65,41 @@ async function show(out, period) {
     return;
   }
   const charts = await Promise.all(["success", "contacts", "outcomes"].map((name) => svg(`/api/reports/charts/${name}?${query}`)));
-  const row = (label, value, definition) =>
-    h("tr", {}, h("th", { scope: "row" }, label, definition ? h("span", { class: "definition" }, definition) : null), h("td", {}, value));
+  // Every line comes from report.sections: the same lines the print page and the CSV are written from.
+  const [key, ...sections] = report.sections;
   fill(
     out,
+    h("p", { class: "muted", id: "report-computed" }, t("reports.computed", { when: moment(report.generated_at) })),
     h(
       "section",
-      { class: "keyfigures", "aria-label": t("reports.key") },
-      [
-        [report.households_supported, t("reports.households")],
-        [report.closed_cases, t("reports.closed")],
-        [percent(report.success_rate), t("reports.success", { n: report.secured })],
-        [report.contacts_total, t("reports.contacts")],
-        [report.mediations_held, t("reports.mediations", { n: report.mediations_resolved })],
-      ].map(([value, label]) => h("div", { class: "figure" }, h("strong", {}, String(value)), h("span", {}, label))),
+      { class: "keyfigures", "aria-label": key.title },
+      key.figures.map((f) => h("div", { class: "figure", "data-key": f.key }, h("strong", {}, f.text), h("span", {}, f.label), f.detail ? h("small", {}, f.detail) : null)),
     ),
     h(
       "div",
       { class: "grid" },
-      h(
-        "section",
-        { class: "card", "aria-labelledby": "r-cases" },
-        h("h3", { id: "r-cases" }, t("reports.cases")),
+      sections.map((section) =>
         h(
-          "table",
-          { class: "table figures" },
+          "section",
+          { class: "card", "aria-labelledby": `r-${section.key}`, "data-section": section.key },
+          h("h3", { id: `r-${section.key}` }, section.title),
           h(
-            "tbody",
-            {},
-            row(t("reports.households"), report.households_supported, report.definitions.households_supported),
-            row(t("reports.new"), report.new_cases),
-            row(t("reports.closed"), report.closed_cases, report.definitions.closed_cases),
-            row(t("reports.success_rate"), percent(report.success_rate), report.definitions.success_rate),
-            row(t("reports.median"), report.median_days_to_closure ?? "–", report.definitions.median_days),
-            row(t("reports.overdue"), report.overdue_visits),
+            "table",
+            { class: "table figures" },
+            h(
+              "tbody",
+              {},
+              section.figures.map((f) =>
+                h(
+                  "tr",
+                  { "data-key": f.key, class: f.tone ? `tone-${f.tone}` : null },
+                  h("th", { scope: "row" }, f.label, f.definition ? h("span", { class: "definition" }, f.definition) : null),
+                  h("td", {}, f.text, f.detail ? h("span", { class: "detail" }, f.detail) : null),
+                ),
+              ),
+            ),
           ),
         ),
-      ),
-      h(
-        "section",
-        { class: "card", "aria-labelledby": "r-outcomes" },
-        h("h3", { id: "r-outcomes" }, t("reports.outcomes")),
-        h("table", { class: "table figures" }, h("tbody", {}, OUTCOMES.map((o) => row(t(`outcome.${o}`), report.outcomes[o])))),
-      ),
-      h(
-        "section",
-        { class: "card", "aria-labelledby": "r-contacts" },
-        h("h3", { id: "r-contacts" }, t("reports.contacts")),
-        h("table", { class: "table figures" }, h("tbody", {}, CHANNELS.map((c) => row(t(`channel.${c}`), report.contacts[c])), row(t("reports.total"), report.contacts_total))),
-      ),
-      h(
-        "section",
-        { class: "card", "aria-labelledby": "r-money" },
-        h("h3", { id: "r-money" }, t("reports.money")),
-        h(
-          "table",
-          { class: "table figures" },
-          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("reports.benefit")), h("th", { scope: "col" }, t("benefit_form.grant")), h("th", { scope: "col" }, t("benefit_form.loan")), h("th", { scope: "col" }, t("reports.monthly")))),
-          h(
-            "tbody",
-            {},
-            report.money.map((m) => h("tr", {}, h("th", { scope: "row" }, t(`benefit.${m.kind}`)), h("td", {}, money(m.grant_cents + m.unspecified_cents)), h("td", {}, money(m.loan_cents)), h("td", {}, money(m.monthly_cents || 0)))),
-            h("tr", { class: "total" }, h("th", { scope: "row" }, t("reports.total")), h("td", {}, money(report.money_grant_cents + report.money.reduce((s, m) => s + m.unspecified_cents, 0))), h("td", {}, money(report.money_loan_cents)), h("td", {}, money(report.money_monthly_cents || 0))),
-          ),
-        ),
-      ),
-      h(
-        "section",
-        { class: "card", "aria-labelledby": "r-mediation" },
-        h("h3", { id: "r-mediation" }, t("work.panel.mediation")),
-        h(
-          "table",
-          { class: "table figures" },
-          h("tbody", {}, row(t("reports.held"), report.mediations_held, report.definitions.mediations), row(t("reports.resolved"), report.mediations_resolved), row(t("reports.parties"), report.mediation_households)),
-        ),
-      ),
-      h(
-        "section",
-        { class: "card", "aria-labelledby": "r-installments" },
-        h("h3", { id: "r-installments" }, t("work.panel.installment_agreement")),
-        h("table", { class: "table figures" }, h("tbody", {}, STATES.map((s) => row(t(`installment.${s}`), report.installments[s])))),
       ),
     ),
     h("section", { class: "card charts", "aria-label": t("reports.charts") }, charts),

@@ -1,0 +1,278 @@
+"""A report as lines: the one source the screen, the print page and the CSV are written from, so that they cannot
+disagree. Each line has a stable key, its German label, the number, the number as written, and where there is
+one, its definition and a detail ("4 von 7")."""
+
+from __future__ import annotations
+
+import msgspec
+
+from server.reports.schema import (
+    AVOIDED_OUTCOMES,
+    CHANNELS,
+    INSTALLMENT_STATES,
+    KEPT_OUTCOMES,
+    LOST_OUTCOMES,
+    OUTCOMES,
+    Figure,
+    Report,
+    Section,
+)
+
+__all__ = [
+    "BENEFIT_LABELS",
+    "CHANNEL_LABELS",
+    "INSTALLMENT_LABELS",
+    "OUTCOME_LABELS",
+    "euros",
+    "month_name",
+    "percent",
+    "sections",
+    "tone",
+]
+
+CHANNEL_LABELS = {
+    "phone": "Telefon",
+    "email": "E-Mail",
+    "sms": "SMS",
+    "letter": "Brief",
+    "in_person": "Persönlich",
+    "home_visit": "Hausbesuch",
+}
+OUTCOME_LABELS = {
+    "secured": "Wohnung erhalten ohne weitere Hilfe",
+    "secured_installment": "Wohnung erhalten mit Ratenzahlung",
+    "secured_benefit": "Wohnung erhalten mit Leistung / Schuldenübernahme",
+    "moved_affordable": "Umzug in eine günstigere Wohnung",
+    "lost_housed": "Wohnung verloren, anderweitig untergebracht",
+    "lost_homeless": "Wohnung verloren, wohnungslos / unbekannt",
+    "no_contact": "Kein Kontakt zustande gekommen",
+}
+BENEFIT_LABELS = {
+    "wohngeld": "Wohngeld",
+    "wohnbeihilfe": "Wohnbeihilfe",
+    "kdu_direct_payment": "KdU-Direktzahlung / Abtretung",
+    "debt_takeover_loan": "Schuldenübernahme (Darlehen)",
+    "debt_takeover_grant": "Schuldenübernahme (Beihilfe)",
+    "wohnschirm_rent": "Wohnschirm Miete",
+    "wohnschirm_energy": "Wohnschirm Energie",
+    "other": "Sonstige",
+}
+INSTALLMENT_LABELS = {
+    "kept": "eingehalten",
+    "unrecorded": "Zahlung nicht erfasst",
+    "behind": "im Rückstand",
+    "broken": "gescheitert",
+    "completed": "erfüllt",
+    "cancelled": "aufgehoben",
+}
+MONTHS = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+]
+NBSP = "\u00a0"
+
+
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def percent(share: float | None) -> str:
+    """0.5714 as "57 %"; no share (nothing to divide by) as "–"."""
+    return "–" if share is None else f"{share * 100:.0f}{NBSP}%"
+
+
+def euros(cents: int) -> str:
+    """123456 as "1.234,56 €"."""
+    whole, rest = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{_number(whole)},{rest:02d}{NBSP}€"
+
+
+def month_name(month: str) -> str:
+    """ "2026-03" as "März 2026"."""
+    year, number = month.split("-")
+    return f"{MONTHS[int(number) - 1]} {year}"
+
+
+def tone(outcome: str) -> str:
+    """How an outcome is coloured: kept green, a move amber, lost red, no contact grey."""
+    if outcome in KEPT_OUTCOMES:
+        return "good"
+    if outcome in AVOIDED_OUTCOMES:
+        return "fair"
+    return "bad" if outcome in LOST_OUTCOMES else "neutral"
+
+
+def _count(key: str, label: str, value: int, definition: str | None = None, **extra: str | None) -> Figure:
+    return Figure(key=key, label=label, value=value, text=_number(value), definition=definition, **extra)
+
+
+def _rate(key: str, label: str, part: int, share: float | None, reached: float | None, report: Report) -> Figure:
+    detail = f"{_number(part)} von {_number(report.closed_cases)}"
+    if report.closed_reached != report.closed_cases:
+        detail += f"; {percent(reached)} der {_number(report.closed_reached)} Fälle mit Kontakt"
+    value = None if share is None else round(share * 100, 2)
+    return Figure(key=key, label=label, value=value, text=percent(share), detail=detail)
+
+
+def _money(key: str, label: str, cents: int) -> Figure:
+    return Figure(key=key, label=label, value=cents / 100, text=euros(cents))
+
+
+def sections(report: Report) -> list[Section]:
+    """The report's lines, section by section, in the order every output shows them."""
+    d = report.definitions
+    kept = _rate(
+        "kept_rate", "Wohnung erhalten", report.tenancy_kept, report.kept_rate, report.kept_rate_reached, report
+    )
+    avoided = _rate(
+        "avoided_rate",
+        "Wohnungslosigkeit vermieden",
+        report.homelessness_avoided,
+        report.avoided_rate,
+        report.avoided_rate_reached,
+        report,
+    )
+    return [
+        Section(
+            key="key",
+            title="Kennzahlen",
+            figures=[
+                _count("households_supported", "Unterstützte Haushalte", report.households_supported),
+                _count("closed_cases", "Abgeschlossene Fälle", report.closed_cases),
+                kept,
+                avoided,
+                _count("contacts_total", "Kontakte", report.contacts_total),
+                _count("mediations_held", "Nachbarschaftsvermittlungen", report.mediations_held),
+            ],
+        ),
+        Section(
+            key="cases",
+            title="Fälle",
+            figures=[
+                _count(
+                    "households_supported",
+                    "Unterstützte Haushalte",
+                    report.households_supported,
+                    d["households_supported"],
+                ),
+                _count("new_cases", "Neue Fälle", report.new_cases, d["new_cases"]),
+                _count("closed_cases", "Abgeschlossene Fälle", report.closed_cases, d["closed_cases"]),
+                _count("closed_reached", "davon mit Kontakt", report.closed_reached),
+                _count("tenancy_kept", "Wohnung erhalten", report.tenancy_kept, d["tenancy_kept"], tone="good"),
+                msgspec.structs.replace(kept, label="Quote Wohnung erhalten", definition=d["rates"]),
+                _count(
+                    "homelessness_avoided",
+                    "Wohnungslosigkeit vermieden",
+                    report.homelessness_avoided,
+                    d["homelessness_avoided"],
+                    tone="fair",
+                ),
+                msgspec.structs.replace(avoided, label="Quote Wohnungslosigkeit vermieden"),
+                Figure(
+                    key="median_days_to_closure",
+                    label="Median Tage vom Erstkontakt bis zum Abschluss",
+                    value=report.median_days_to_closure,
+                    text="–" if report.median_days_to_closure is None else f"{report.median_days_to_closure:.0f}",
+                    definition=d["median_days"],
+                ),
+            ],
+        ),
+        Section(
+            key="outcomes",
+            title="Abgeschlossen nach Ergebnis",
+            figures=[_count(f"outcome.{o}", OUTCOME_LABELS[o], report.outcomes[o], tone=tone(o)) for o in OUTCOMES],
+        ),
+        Section(
+            key="contacts",
+            title="Kontakte nach Kontaktart",
+            figures=[
+                *(_count(f"contact.{c}", CHANNEL_LABELS[c], report.contacts[c]) for c in CHANNELS),
+                _count("contacts_total", "Kontakte gesamt", report.contacts_total, d["contacts"]),
+            ],
+        ),
+        Section(key="money", title="Mobilisierte Mittel, einmalig", figures=_one_off(report)),
+        Section(key="monthly", title="Laufende Leistungen, je Monat", figures=_monthly(report)),
+        Section(
+            key="mediation",
+            title="Nachbarschaftsvermittlung",
+            figures=[
+                _count(
+                    "mediations_held",
+                    "Verfahren mit Vermittlungsgespräch im Zeitraum",
+                    report.mediations_held,
+                    d["mediations"],
+                ),
+                _count("mediations_resolved", "davon mit Einigung", report.mediations_resolved),
+                _count("mediation_households", "beteiligte Haushalte", report.mediation_households),
+            ],
+        ),
+        Section(
+            key="installments",
+            title="Ratenzahlungen",
+            figures=[
+                _count(
+                    f"installments.{s}",
+                    INSTALLMENT_LABELS[s],
+                    report.installments[s],
+                    d["installments"] if s == INSTALLMENT_STATES[0] else None,
+                )
+                for s in INSTALLMENT_STATES
+            ],
+        ),
+        Section(
+            key="months",
+            title="Nach Monat",
+            figures=[
+                Figure(
+                    key=f"month.{m.month}",
+                    label=month_name(m.month),
+                    value=m.closed,
+                    text=f"{_number(m.closed)} abgeschlossen",
+                    detail=f"{_number(m.kept)} Wohnung erhalten ({percent(m.kept_rate)})"
+                    f" · {_number(m.contacts)} Kontakte",
+                )
+                for m in report.months
+            ],
+        ),
+    ]
+
+
+def _one_off(report: Report) -> list[Figure]:
+    lines: list[Figure] = []
+    for row in report.money:
+        label = BENEFIT_LABELS.get(row.kind, row.kind)
+        for part, cents in (
+            ("grant", row.grant_cents),
+            ("loan", row.loan_cents),
+            ("unspecified", row.unspecified_cents),
+        ):
+            if cents:
+                name = {"grant": "Zuschuss", "loan": "Darlehen", "unspecified": "ohne Angabe Zuschuss/Darlehen"}[part]
+                lines.append(_money(f"money.{row.kind}.{part}", f"{label}: {name}", cents))
+    lines += [
+        _money("money.grant", "Zuschüsse gesamt", report.money_grant_cents),
+        _money("money.loan", "Darlehen gesamt", report.money_loan_cents),
+    ]
+    if report.money_unspecified_cents:
+        lines.append(_money("money.unspecified", "ohne Angabe gesamt", report.money_unspecified_cents))
+    lines[0] = msgspec.structs.replace(lines[0], definition=report.definitions["money"])
+    return lines
+
+
+def _monthly(report: Report) -> list[Figure]:
+    lines = [
+        _money(f"monthly.{row.kind}", f"{BENEFIT_LABELS.get(row.kind, row.kind)} (je Monat)", row.monthly_cents)
+        for row in report.money
+        if row.monthly_cents
+    ]
+    return [*lines, _money("monthly.total", "laufende Leistungen gesamt (je Monat)", report.money_monthly_cents)]

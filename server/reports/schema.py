@@ -1,0 +1,157 @@
+"""What a report holds: the counts computed from the records (``Report``), their German definitions, and the
+outcome groups the rates are made of (docs/domain.md "Figures for the board")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import get_args
+
+import msgspec
+
+from server.records.schemas import BenefitKind, CaseOutcome, Channel
+
+__all__ = [
+    "AVOIDED_OUTCOMES",
+    "BENEFIT_KINDS",
+    "CHANNELS",
+    "DEFINITIONS",
+    "INSTALLMENT_STATES",
+    "KEPT_OUTCOMES",
+    "LOST_OUTCOMES",
+    "OUTCOMES",
+    "CaseLine",
+    "Figure",
+    "MoneyRow",
+    "MonthRow",
+    "Report",
+    "Section",
+]
+
+CHANNELS: tuple[str, ...] = get_args(Channel)
+OUTCOMES = tuple(outcome.value for outcome in CaseOutcome)
+BENEFIT_KINDS: tuple[str, ...] = get_args(BenefitKind)
+INSTALLMENT_STATES = ("kept", "unrecorded", "behind", "broken", "completed", "cancelled")
+
+# "Wohnung erhalten": the household kept its flat. A move to a cheaper flat does not keep it, but it does avoid
+# homelessness ("Wohnungslosigkeit vermieden"). Lost tenancies are lost whether or not the household found a roof.
+KEPT_OUTCOMES = frozenset({CaseOutcome.SECURED, CaseOutcome.SECURED_INSTALLMENT, CaseOutcome.SECURED_BENEFIT})
+AVOIDED_OUTCOMES = KEPT_OUTCOMES | {CaseOutcome.MOVED_AFFORDABLE}
+LOST_OUTCOMES = frozenset({CaseOutcome.LOST_HOUSED, CaseOutcome.LOST_HOMELESS})
+
+DEFINITIONS = {
+    "households_supported": "Fälle (je ein Haushalt), die im Zeitraum offen waren: eröffnet bis zum Ende des "
+    "Zeitraums und nicht vor seinem Beginn abgeschlossen.",
+    "new_cases": "Fälle, die im Zeitraum eröffnet wurden.",
+    "closed_cases": "Fälle, die im Zeitraum abgeschlossen wurden und es noch sind (ein wieder geöffneter Fall "
+    "zählt nicht); das Ergebnis ist das zuletzt erfasste.",
+    "tenancy_kept": "Wohnung erhalten: der Haushalt wohnt weiter in seiner Wohnung – ohne weitere Hilfe, mit "
+    "Ratenzahlung oder mit Leistung bzw. Schuldenübernahme. Ein Umzug zählt nicht.",
+    "homelessness_avoided": "Wohnungslosigkeit vermieden: Wohnung erhalten oder Umzug in eine günstigere Wohnung.",
+    "rates": "Quote: Anteil an allen im Zeitraum abgeschlossenen Fällen; in Klammern an den Fällen, in denen ein "
+    "Kontakt zustande kam (ohne „Kein Kontakt zustande gekommen“).",
+    "contacts": "Erfasste Kontakte mit Zeitpunkt im Zeitraum, nach Kontaktart; ein Hausbesuch zählt über seinen "
+    "Kontakt, einmal.",
+    "mediations": "Vermittlungsverfahren mit mindestens einem Vermittlungsgespräch im Zeitraum; mit Einigung: "
+    "eine Einigung wurde erzielt.",
+    "money": "Bewilligte oder teilweise bewilligte Anträge mit Bescheid im Zeitraum, Betrag nach Leistung, als "
+    "Zuschuss, als Darlehen oder ohne diese Angabe; einmalige Beträge und laufende Leistungen (je Monat) getrennt, "
+    "nie zusammengezählt.",
+    "median_days": "Median der Tage vom Erstkontakt (sonst Eröffnung) bis zum Abschluss der im Zeitraum "
+    "abgeschlossenen Fälle.",
+    "installments": "Ratenzahlungen, die bis zum Ende des Zeitraums begonnen haben, mit ihrem Stand an dessen Ende "
+    "(oder heute), nur nach erfassten Zahlungen: eingehalten, Zahlung nicht erfasst (eine fällige Rate ist weder "
+    "als bezahlt noch als nicht gezahlt erfasst), im Rückstand (eine Rate nicht gezahlt), gescheitert (zwei oder "
+    "mehr nicht gezahlt, oder so erfasst), erfüllt, aufgehoben.",
+}
+
+
+class MoneyRow(msgspec.Struct, kw_only=True, frozen=True):
+    kind: str
+    applications: int
+    grant_cents: int
+    loan_cents: int
+    unspecified_cents: int
+    # Monthly benefits (per month), kept apart from the one-off sums above.
+    monthly_cents: int = 0
+
+
+class MonthRow(msgspec.Struct, kw_only=True, frozen=True):
+    month: str  # YYYY-MM
+    closed: int
+    kept: int
+    kept_rate: float | None
+    contacts: int
+
+
+class CaseLine(msgspec.Struct, kw_only=True, frozen=True):
+    """One case of the anonymised list: no names, addresses, titles or free text."""
+
+    number: int
+    type: str
+    risk: str
+    phase: str | None
+    status: str
+    opened_month: str | None
+    closed_on: str | None
+    outcome: str | None
+    days_to_closure: int | None
+    contacts: int
+    home_visits: int
+    granted_cents: int
+
+
+class Figure(msgspec.Struct, kw_only=True, frozen=True):
+    """One line of a report as every output shows it: the screen, the print page and the CSV."""
+
+    key: str
+    label: str
+    value: int | float | None  # counts; euros; rates in per cent
+    text: str  # the value as written: "57 %", "1.234,50 €"
+    detail: str | None = None  # "4 von 7", "67 % mit Kontakt"
+    definition: str | None = None
+    tone: str | None = None  # outcomes: "good" (kept), "fair" (homelessness avoided), "bad" (lost), "neutral"
+
+
+class Section(msgspec.Struct, kw_only=True, frozen=True):
+    key: str
+    title: str
+    figures: list[Figure]
+
+
+class Report(msgspec.Struct, kw_only=True, frozen=True):
+    team_id: uuid.UUID
+    team_name: str
+    start: dt.date
+    end: dt.date
+    generated_at: dt.datetime
+    time_zone: str
+    households_supported: int
+    new_cases: int
+    closed_cases: int
+    # Closed cases in which a contact came about (all but "no contact"): the second denominator of the rates.
+    closed_reached: int
+    outcomes: dict[str, int]
+    tenancy_kept: int
+    homelessness_avoided: int
+    kept_rate: float | None
+    kept_rate_reached: float | None
+    avoided_rate: float | None
+    avoided_rate_reached: float | None
+    contacts: dict[str, int]
+    contacts_total: int
+    mediations_held: int
+    mediations_resolved: int
+    mediation_households: int
+    money: list[MoneyRow]
+    money_grant_cents: int
+    money_loan_cents: int
+    money_unspecified_cents: int
+    money_monthly_cents: int
+    median_days_to_closure: float | None
+    installments: dict[str, int]
+    months: list[MonthRow]
+    definitions: dict[str, str]
+    cases: list[CaseLine] = msgspec.field(default_factory=list)
+    # The figures above as lines for the screen, the print page and the CSV (server/reports/figures.py).
+    sections: list[Section] = msgspec.field(default_factory=list)
