@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Test workers per run (pytest-xdist): every test has its own database and server port, so they run side by side.
+PYTEST_WORKERS ?= 3
 CODE := server tests migrations bench
 
 .PHONY: run test lint types test-sqlite test-postgres system-deps venv node-tools clean bench screenshots
@@ -39,16 +41,16 @@ types: venv
 	$(BIN)/mypy server
 
 test-sqlite: venv
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: venv
-	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test: venv system-deps node-tools lint types
 	@echo "== test suite on SQLite =="
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@echo "== test suite on PostgreSQL =="
-	scripts/with-postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -11,11 +11,14 @@ import random
 import uuid
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.demo.details import FIRST_VISIT_NOTES, court_day, floor_label, recorded_payments
+from server.demo.past import past_year
 from server.records import clock
 from server.records.keyring import Keyring
+from server.records.models import CaseHistory
 from server.records.schemas import CaseOutcome
 from server.records.scope import refresh_membership
 from server.records.store import RecordStore, validate_fields
@@ -361,6 +364,7 @@ async def seed_cases(db: AsyncSession, keyring: Keyring, team: DemoTeam, today: 
     rng = random.Random(2026)  # noqa: S311 - invented demo data, not security
     batch = _Batch()
     case_ids = [_case_records(batch, rng, team, index, today) for index in range(40)]
+    case_ids += past_year(batch.add, rng, team.team_id, team.worker_ids, today)
     conflict_cases = case_ids[30:33]
     batch.add(
         "mediation",
@@ -395,5 +399,18 @@ async def seed_cases(db: AsyncSession, keyring: Keyring, team: DemoTeam, today: 
             actor=team.supervisor_id,
         )
     await store.flush()
+    await _date_history(db, batch.items)
     await refresh_membership(db, case_ids, first + len(batch.items) - 1)
     return len(batch.items)
+
+
+async def _date_history(db: AsyncSession, items: list[tuple[str, uuid.UUID, uuid.UUID, dict[str, Any]]]) -> None:
+    """The demo's cases are written at once; their history says when each was opened or closed, as if it had been
+    recorded on that day, so that last year's report has no "corrections"."""
+    for kind, _, case_id, fields in items:
+        if kind != "case":
+            continue
+        day = fields.get("closed_on") or fields.get("opened_on")
+        if day:
+            moment = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(12), tzinfo=dt.UTC)
+            await db.execute(update(CaseHistory).where(CaseHistory.case_id == case_id).values(recorded_at=moment))

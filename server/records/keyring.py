@@ -37,7 +37,15 @@ from server.crypto import (
     wrap_key,
 )
 from server.db import begin_write, session_factory
-from server.records.models import AttachmentChunk, AttachmentUpload, CaseKey, KeyCheck, Record, ShreddedCase
+from server.records.models import (
+    AttachmentChunk,
+    AttachmentUpload,
+    CaseHistory,
+    CaseKey,
+    KeyCheck,
+    Record,
+    ShreddedCase,
+)
 from server.settings import Settings
 
 __all__ = ["CaseShredded", "DataKey", "Keyring", "KeyringError"]
@@ -284,7 +292,8 @@ class Keyring:
     # --- erasure -----------------------------------------------------------------------------------------
 
     async def shred(self, db: AsyncSession, case_id: uuid.UUID, *, record_in_file: bool = True) -> None:
-        """Destroy the case's data key, blobs and attachment chunks in the caller's transaction, and record the shred.
+        """Destroy the case's data key, blobs, attachment chunks and history in the caller's transaction, and record
+        the shred.
 
         The file entry is written first: if the transaction then fails, the next start shreds anyway, which
         is the safe direction for an erasure request.
@@ -299,6 +308,7 @@ class Keyring:
         # The attachments' chunks go too: without the key they could not be read, and nothing should be left.
         await db.execute(delete(AttachmentChunk).where(AttachmentChunk.case_id == case_id))
         await db.execute(delete(AttachmentUpload).where(AttachmentUpload.case_id == case_id))
+        await db.execute(delete(CaseHistory).where(CaseHistory.case_id == case_id))
         if await db.get(ShreddedCase, case_id) is None:
             db.add(ShreddedCase(case_id=case_id))
 

@@ -21,6 +21,7 @@ __all__ = [
     "AttachmentUpload",
     "BlindIndex",
     "BlindIndexState",
+    "CaseHistory",
     "CaseKey",
     "KeyCheck",
     "Record",
@@ -195,4 +196,20 @@ class AttachmentChunk(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(index=True)
     offset: Mapped[int] = mapped_column(BigInteger)
     length: Mapped[int]
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CaseHistory(Base):
+    """A change of a case's status, outcome or dates, appended in the transaction that makes it and never changed:
+    a report computes a past period from what had been recorded, so a case reopened later, or an outcome corrected,
+    leaves its trace (server/records/history.py). The state is AES-GCM under the case's data key, bound to the
+    entry, the case and the key; erasing the case deletes its history with the key."""
+
+    __tablename__ = "case_history"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    team_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[dt.datetime]
     blob: Mapped[bytes] = mapped_column(LargeBinary)

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from server.crypto import DecryptionError, associated_data, open_blob, seal
 from server.db import among, utcnow
 from server.problems import without_values
+from server.records import history
 from server.records.keyring import DataKey, Keyring
-from server.records.models import Record
+from server.records.models import CaseHistory, Record
 from server.records.schemas import KINDS, SCHEMA_VERSION, RecordFields
 
 __all__ = ["FIELDS_COLUMN", "RecordRow", "RecordStore", "StoredRecord", "ValidationIssue", "validate_fields"]
@@ -148,11 +149,15 @@ class RecordStore:
         self._seen: dict[uuid.UUID, RecordRow] = {}
         self._new: dict[uuid.UUID, RecordRow] = {}
         self._dirty: dict[uuid.UUID, RecordRow] = {}
+        self._history: list[CaseHistory] = []
         # Whatever commits the session also writes the rows still waiting: nothing is lost if a caller
         # forgets to flush. (The event runs inside SQLAlchemy's greenlet, so synchronous execution works.)
         event.listen(db.sync_session, "before_commit", self._flush_sync)
 
     def _flush_sync(self, session: Session) -> None:
+        if self._history:
+            entries, self._history = self._history, []
+            session.add_all(entries)
         if self._new:
             rows, self._new = list(self._new.values()), {}
             session.execute(insert(RECORDS), [{c: getattr(r, c) for c in _COLUMNS} for r in rows])
@@ -166,7 +171,7 @@ class RecordStore:
 
     async def flush(self) -> None:
         """Write the new and changed rows now (before a query must see them; commit does it anyway)."""
-        if self._new or self._dirty:
+        if self._new or self._dirty or self._history:
             await self.db.run_sync(self._flush_sync)
 
     async def commit(self) -> None:
@@ -290,10 +295,13 @@ class RecordStore:
             await self.prepare_write([case_id])
             key = self._keys[case_id]
         now = utcnow()
-        plaintext = msgspec.json.encode(to_builtins(fields))
+        values = to_builtins(fields)
+        plaintext = msgspec.json.encode(values)
         aad = associated_data(kind, record_id, case_id, FIELDS_COLUMN, SCHEMA_VERSION, key.dek_id)
         blob = seal(key.key, plaintext, aad, kek_version=key.kek_version, dek_id=key.dek_id)
         team_id = getattr(fields, "team_id", None) if kind == "case" else None
+        if kind == "case" and not deleted:
+            self._note_history(row, key, case_id=case_id, team_id=team_id, seq=seq, state=history.tracked(values))
         if row is None:
             row = RecordRow(
                 id=record_id,
@@ -335,6 +343,19 @@ class RecordStore:
             row.flag = flag
         self._changed(row)
         return row
+
+    def _note_history(
+        self, row: RecordRow | None, key: DataKey, *, case_id: uuid.UUID, team_id: Any, seq: int, state: dict[str, Any]
+    ) -> None:
+        """Append a history entry when a case's status, outcome or dates change (before ``row`` is overwritten)."""
+        before = (
+            None
+            if row is None or row.deleted
+            else self._fields(row.kind, row.id, row.case_id, row.schema_version, row.blob)
+        )
+        if before is not None and history.tracked(before) == state:
+            return
+        self._history.append(history.entry(key, case_id=case_id, team_id=team_id, seq=seq, state=state))
 
     def _changed(self, row: RecordRow) -> None:
         if row.id not in self._new:

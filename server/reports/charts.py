@@ -34,7 +34,7 @@ def _frame(width: int, height: int, title: str, desc: str, body: str, ident: str
 
 def _bars(rows: list[tuple[str, int]], title: str, ident: str, color: str | list[str]) -> str:
     """Horizontal bars with the value written after each bar."""
-    width, label_w, row_h, top = 680, 300, 30, 10
+    width, label_w, row_h, top = 740, 410, 30, 10
     height = top * 2 + row_h * max(1, len(rows))
     peak = max([value for _, value in rows] + [1])
     span = width - label_w - 70

@@ -58,14 +58,15 @@ def figures_csv(report: Report, german: bool) -> str:
         if section.key == "key":  # the key figures repeat lines of the sections below
             continue
         rows += [
-            [section.title, f.label, _plain(f.value), f.text.replace("\u00a0", " "), f.detail, f.definition]
+            [section.title, f.label, _plain(f.value, f.unit), f.text.replace("\u00a0", " "), f.detail, f.definition]
             for f in section.figures
         ]
     return _writer(rows, german)
 
 
-def _plain(value: int | float | None) -> object:
-    return float(value) if isinstance(value, float) else value
+def _plain(value: float | None, unit: str) -> object:
+    """A count as a whole number, euros and rates with two decimals."""
+    return int(value) if value is not None and unit in ("count", "days") and float(value).is_integer() else value
 
 
 def cases_csv(report: Report, german: bool) -> str:

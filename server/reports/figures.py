@@ -112,8 +112,8 @@ def tone(outcome: str) -> str:
     return "bad" if outcome in LOST_OUTCOMES else "neutral"
 
 
-def _count(key: str, label: str, value: int, definition: str | None = None, **extra: str | None) -> Figure:
-    return Figure(key=key, label=label, value=value, text=_number(value), definition=definition, **extra)
+def _count(key: str, label: str, value: int, definition: str | None = None, tone: str | None = None) -> Figure:
+    return Figure(key=key, label=label, value=value, text=_number(value), definition=definition, tone=tone)
 
 
 def _rate(key: str, label: str, part: int, share: float | None, reached: float | None, report: Report) -> Figure:
@@ -121,11 +121,11 @@ def _rate(key: str, label: str, part: int, share: float | None, reached: float |
     if report.closed_reached != report.closed_cases:
         detail += f"; {percent(reached)} der {_number(report.closed_reached)} Fälle mit Kontakt"
     value = None if share is None else round(share * 100, 2)
-    return Figure(key=key, label=label, value=value, text=percent(share), detail=detail)
+    return Figure(key=key, label=label, value=value, unit="percent", text=percent(share), detail=detail)
 
 
 def _money(key: str, label: str, cents: int) -> Figure:
-    return Figure(key=key, label=label, value=cents / 100, text=euros(cents))
+    return Figure(key=key, label=label, value=cents / 100, unit="euro", text=euros(cents))
 
 
 def sections(report: Report) -> list[Section]:
@@ -168,6 +168,12 @@ def sections(report: Report) -> list[Section]:
                 _count("new_cases", "Neue Fälle", report.new_cases, d["new_cases"]),
                 _count("closed_cases", "Abgeschlossene Fälle", report.closed_cases, d["closed_cases"]),
                 _count("closed_reached", "davon mit Kontakt", report.closed_reached),
+                _count(
+                    "corrections",
+                    "nach Ende des Zeitraums erfasst oder berichtigt",
+                    report.corrections,
+                    d["corrections"],
+                ),
                 _count("tenancy_kept", "Wohnung erhalten", report.tenancy_kept, d["tenancy_kept"], tone="good"),
                 msgspec.structs.replace(kept, label="Quote Wohnung erhalten", definition=d["rates"]),
                 _count(
@@ -182,6 +188,7 @@ def sections(report: Report) -> list[Section]:
                     key="median_days_to_closure",
                     label="Median Tage vom Erstkontakt bis zum Abschluss",
                     value=report.median_days_to_closure,
+                    unit="days",
                     text="–" if report.median_days_to_closure is None else f"{report.median_days_to_closure:.0f}",
                     definition=d["median_days"],
                 ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import get_args
+from typing import Literal, get_args
 
 import msgspec
 
@@ -48,6 +48,9 @@ DEFINITIONS = {
     "tenancy_kept": "Wohnung erhalten: der Haushalt wohnt weiter in seiner Wohnung – ohne weitere Hilfe, mit "
     "Ratenzahlung oder mit Leistung bzw. Schuldenübernahme. Ein Umzug zählt nicht.",
     "homelessness_avoided": "Wohnungslosigkeit vermieden: Wohnung erhalten oder Umzug in eine günstigere Wohnung.",
+    "corrections": "Fälle, deren Abschluss im Zeitraum erst nach dessen Ende erfasst oder berichtigt wurde (Datum oder "
+    "Ergebnis); sie zählen mit dem berichtigten Stand. Ein später wieder geöffneter Fall bleibt im Zeitraum seines "
+    "Abschlusses abgeschlossen.",
     "rates": "Quote: Anteil an allen im Zeitraum abgeschlossenen Fällen; in Klammern an den Fällen, in denen ein "
     "Kontakt zustande kam (ohne „Kein Kontakt zustande gekommen“).",
     "contacts": "Erfasste Kontakte mit Zeitpunkt im Zeitraum, nach Kontaktart; ein Hausbesuch zählt über seinen "
@@ -106,7 +109,10 @@ class Figure(msgspec.Struct, kw_only=True, frozen=True):
 
     key: str
     label: str
-    value: int | float | None  # counts; euros; rates in per cent
+    # The number: a count, euros, a rate in per cent or days, as ``unit`` says (one JSON number type, so that a
+    # count of 0 is not two things at once in the API's schema).
+    value: float | None
+    unit: Literal["count", "euro", "percent", "days"] = "count"
     text: str  # the value as written: "57 %", "1.234,50 €"
     detail: str | None = None  # "4 von 7", "67 % mit Kontakt"
     definition: str | None = None
@@ -131,6 +137,8 @@ class Report(msgspec.Struct, kw_only=True, frozen=True):
     closed_cases: int
     # Closed cases in which a contact came about (all but "no contact"): the second denominator of the rates.
     closed_reached: int
+    # Cases whose closures in the period were recorded or changed after its end (counted as they stand now).
+    corrections: int = 0
     outcomes: dict[str, int]
     tenancy_kept: int
     homelessness_avoided: int

@@ -27,12 +27,14 @@ from server.auth.models import Role, Team
 from server.auth.schemas import Principal
 from server.db import begin_write, utcnow
 from server.problems import Forbidden, ValidationFailed
+from server.records import history
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.schemas import CaseOutcome
 from server.records.standing import installment_state
 from server.records.store import RecordStore
 from server.reports.figures import sections
+from server.reports.periods import course, day_of
 from server.reports.schema import (
     AVOIDED_OUTCOMES,
     BENEFIT_KINDS,
@@ -70,12 +72,6 @@ class _Window:
 
     def holds(self, day: dt.date | None) -> bool:
         return day is not None and self.start <= day <= self.end
-
-
-def _day(value: Any) -> dt.date | None:
-    if value is None:
-        return None
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def _months(window: _Window) -> list[str]:
@@ -127,6 +123,7 @@ async def team_report(
         )
         case_ids = [row["case_id"] for row in case_rows]
         cases = dict(zip(case_ids, await store.decrypt_fields(case_rows), strict=True))
+        histories = await history.read(db, keyring, case_ids)
 
         def of_team(*conditions: Any) -> Any:
             return and_(Record.case_id.in_(case_ids), Record.deleted.is_(False), *conditions)
@@ -162,31 +159,36 @@ async def team_report(
         others = await store.decrypt_fields(other_rows)
     await _audit(sessions, keyring, principal, window)
 
-    # Cases: supported, new, closed, outcomes, time to closure.
-    supported = new = 0
+    # Cases: supported, new, closed, outcomes, time to closure; from each case's course as recorded, so a
+    # reopening does not take a closure out of its period. Closures recorded or changed after the period's end
+    # are counted as they stand now, and named as corrections.
+    supported = new = corrections = 0
     outcomes: Counter[str] = Counter()
     closed_by_month: Counter[str] = Counter()
     kept_by_month: Counter[str] = Counter()
     days: list[int] = []
-    for fields in cases.values():
+    for case_id, fields in cases.items():
         if fields is None:
             continue
-        opened = _day(fields.get("opened_on")) or _day(fields.get("first_contact_on"))
-        closed = _day(fields.get("closed_on")) if fields.get("status") == "closed" else None
-        if (opened is None or opened <= end) and (closed is None or closed >= start):
+        entries = histories.get(case_id, [])
+        known = course(entries, fields, window.zone)
+        if known.supported(start, end):
             supported += 1
-        if window.holds(opened):
+        if window.holds(known.opened):
             new += 1
-        if closed is not None and window.holds(closed) and fields.get("outcome"):
-            outcome = str(fields["outcome"])
+        closures = [c for c in known.closed_in(start, end) if c.outcome]
+        then = course(entries, fields, window.zone, until=window.until).closed_in(start, end)
+        if [(c.closed_on, c.outcome) for c in closures] != [(c.closed_on, c.outcome) for c in then if c.outcome]:
+            corrections += 1
+        for closure in closures:
+            outcome = str(closure.outcome)
             outcomes[outcome] += 1
-            month = closed.isoformat()[:7]
+            month = closure.closed_on.isoformat()[:7]
             closed_by_month[month] += 1
             if outcome in KEPT_OUTCOMES:
                 kept_by_month[month] += 1
-            began = _day(fields.get("first_contact_on")) or opened
-            if began is not None and began <= closed:
-                days.append((closed - began).days)
+            if closure.began is not None and closure.began <= closure.closed_on:
+                days.append((closure.closed_on - closure.began).days)
     closed_total = sum(outcomes.values())
     reached = closed_total - outcomes[CaseOutcome.NO_CONTACT]
     kept = sum(count for outcome, count in outcomes.items() if outcome in KEPT_OUTCOMES)
@@ -211,7 +213,7 @@ async def team_report(
     money: dict[str, dict[str, int]] = {}
     granted_by_case: Counter[uuid.UUID] = Counter()
     for row, fields in zip(granted_rows, granted, strict=True):
-        if fields is None or not window.holds(_day(fields.get("decided_on"))):
+        if fields is None or not window.holds(day_of(fields.get("decided_on"))):
             continue
         amount = int(fields.get("amount_cents") or 0)
         entry = money.setdefault(
@@ -229,12 +231,12 @@ async def team_report(
         if fields is None:
             continue
         if row["kind"] == "mediation":
-            if any(window.holds(_day(s.get("on"))) for s in fields.get("sessions") or []):
+            if any(window.holds(day_of(s.get("on"))) for s in fields.get("sessions") or []):
                 held += 1
                 households += len(fields.get("party_case_ids") or [])
                 if fields.get("agreement_reached") is True:
                     resolved += 1
-        elif _day(fields.get("start_on")) is not None and _day(fields["start_on"]) <= end:  # type: ignore[operator]
+        elif day_of(fields.get("start_on")) is not None and day_of(fields["start_on"]) <= end:  # type: ignore[operator]
             installments[installment_state(fields, standing_on)] += 1
 
     months = [
@@ -254,9 +256,9 @@ async def team_report(
             key=lambda item: (str(item[1].get("opened_on") or ""), str(item[0])),
         )
         for number, (case_id, fields) in enumerate(ordered, start=1):
-            opened = _day(fields.get("opened_on"))
-            closed = _day(fields.get("closed_on")) if fields.get("status") == "closed" else None
-            began = _day(fields.get("first_contact_on")) or opened
+            opened = day_of(fields.get("opened_on"))
+            closed = day_of(fields.get("closed_on")) if fields.get("status") == "closed" else None
+            began = day_of(fields.get("first_contact_on")) or opened
             lines.append(
                 CaseLine(
                     number=number,
@@ -284,6 +286,7 @@ async def team_report(
         new_cases=new,
         closed_cases=closed_total,
         closed_reached=reached,
+        corrections=corrections,
         outcomes={outcome: outcomes[outcome] for outcome in OUTCOMES},
         tenancy_kept=kept,
         homelessness_avoided=avoided,

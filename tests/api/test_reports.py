@@ -198,19 +198,20 @@ async def test_every_figure_of_a_known_year(app: Litestar, client: httpx.AsyncCl
     r = response.json()
     assert r["households_supported"] == 9
     assert r["new_cases"] == 8
-    assert r["closed_cases"] == 4
+    assert r["closed_cases"] == 5  # the move closed in July counts in 2025 although the case was reopened since
     assert r["outcomes"] == {
         "secured": 1,
         "secured_installment": 1,
         "secured_benefit": 1,
-        "moved_affordable": 0,
+        "moved_affordable": 1,
         "lost_housed": 0,
         "lost_homeless": 1,
         "no_contact": 0,
     }
-    assert (r["tenancy_kept"], r["kept_rate"], r["homelessness_avoided"], r["avoided_rate"]) == (3, 0.75, 3, 0.75)
-    assert (r["closed_reached"], r["kept_rate_reached"]) == (4, 0.75)
-    assert r["median_days_to_closure"] == 113.0  # 97, 105, 121, 153 days
+    assert (r["tenancy_kept"], r["kept_rate"], r["homelessness_avoided"], r["avoided_rate"]) == (3, 0.6, 4, 0.8)
+    assert (r["closed_reached"], r["kept_rate_reached"]) == (5, 0.6)
+    assert r["corrections"] == 5  # every 2025 closure here was entered after 2025 had ended
+    assert r["median_days_to_closure"] == 121.0  # 97, 105, 121, 150, 153 days
     assert r["contacts"] == {"phone": 1, "email": 1, "sms": 1, "letter": 1, "in_person": 1, "home_visit": 1}
     assert r["contacts_total"] == 6
     assert (r["mediations_held"], r["mediations_resolved"], r["mediation_households"]) == (2, 1, 5)
@@ -282,9 +283,9 @@ async def test_charts_are_accessible_svg_with_their_values(app: Litestar, client
     await build(app, org)
     await login(client, "supervisor")
     for name, expected in (
-        ("success", "Wohnung erhalten, nach Monat des Abschlusses (gesamt 75 %)"),
+        ("success", "Wohnung erhalten, nach Monat des Abschlusses (gesamt 60 %)"),
         ("contacts", "Kontakte nach Kontaktart (6 insgesamt)"),
-        ("outcomes", "Abgeschlossene Fälle nach Ergebnis (4 insgesamt)"),
+        ("outcomes", "Abgeschlossene Fälle nach Ergebnis (5 insgesamt)"),
     ):
         response = await report(client, f"/api/reports/charts/{name}")
         assert response.status_code == 200
@@ -312,7 +313,7 @@ async def test_csv_exports_have_a_bom_and_the_anonymised_list_no_canary(
     assert rows[0] == ["Bereich", "Kennzahl", "Wert", "Anzeige", "Angabe", "Erläuterung"]
     values = {(row[0], row[1]): row[2] for row in rows[1:]}
     assert values[("Fälle", "Unterstützte Haushalte")] == "9"
-    assert values[("Fälle", "Quote Wohnung erhalten")] == "75,00"
+    assert values[("Fälle", "Quote Wohnung erhalten")] == "60,00"
     assert values[("Mobilisierte Mittel, einmalig", "Darlehen gesamt")] == "1537,20"
     english = await report(client, "/api/reports/export", table="figures", separator="comma")
     values = {(row[0], row[1]): row[2] for row in csv.reader(io.StringIO(english.content.decode("utf-8-sig")))}
@@ -341,7 +342,7 @@ async def test_the_annual_report_page_prints_the_figures(app: Litestar, client: 
     html = page.text
     assert "Jahresbericht 2025" in html
     assert "<strong>9</strong><span>Unterstützte Haushalte</span>" in html
-    assert "<strong>75\u00a0%</strong>" in html
+    assert "<strong>60\u00a0%</strong>" in html
     assert "1.537,20\u00a0€" in html
     assert html.count('role="img"') == 3
     assert "<script" not in html
@@ -403,3 +404,48 @@ async def test_screen_print_and_csv_show_the_same_lines(app: Litestar, client: h
     assert lines[("money", "money.unspecified")] == 300.0
     assert lines[("monthly", "monthly.wohngeld")] == lines[("monthly", "monthly.total")] == 210.0
     assert ("money", "money.wohngeld.monthly") not in lines
+
+
+async def test_a_past_year_stays_as_it_was_unless_corrected_and_then_says_so(
+    app: Litestar, client: httpx.AsyncClient, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closed in 2025 and reopened in 2026: still a 2025 closure. An outcome corrected in 2026: the 2025 report
+    counts the corrected outcome and names the correction."""
+    import datetime as dt
+
+    from server.records import history
+
+    def recorded(moment: str) -> None:
+        monkeypatch.setattr(history, "utcnow", lambda: dt.datetime.fromisoformat(moment))
+
+    async with client_from(app) as builder_client:
+        nord = Builder(Device(builder_client, await login(builder_client, "supervisor")), org, str(org.team_id))
+        recorded("2025-06-30T15:00:00+00:00")
+        reopened = await nord.case("2025-02-01", closed="2025-06-30", outcome="secured")
+        corrected = await nord.case("2025-03-01", closed="2025-06-30", outcome="lost_homeless")
+        await nord.case("2025-04-01", closed="2025-06-30", outcome="secured_installment")
+        before = (await report_as(client, "supervisor")).json()
+        assert (before["closed_cases"], before["tenancy_kept"], before["corrections"]) == (3, 2, 0)
+
+        recorded("2026-02-10T09:00:00+00:00")
+        await nord.change(
+            "case", reopened, reopened, {"status": "open", "outcome": None, "closed_on": None, "reopen_reason": "x"}
+        )
+        await nord.change("case", corrected, corrected, {"outcome": "lost_housed"})
+
+    after = (await report_as(client, "supervisor")).json()
+    assert after["closed_cases"] == 3  # the reopened case stays closed in 2025
+    assert after["outcomes"]["secured"] == 1
+    assert (after["outcomes"]["lost_homeless"], after["outcomes"]["lost_housed"]) == (0, 1)  # corrected outcome
+    assert after["corrections"] == 1  # ... and named
+    line = next(f for s in after["sections"] if s["key"] == "cases" for f in s["figures"] if f["key"] == "corrections")
+    assert line["text"] == "1"
+    assert "berichtigt" in line["label"]
+    # The reopened case is open again in 2026: supported there, with no closure.
+    year_2026 = (await client.get("/api/reports", params={"start": "2026-01-01", "end": "2026-12-31"})).json()
+    assert (year_2026["households_supported"], year_2026["closed_cases"]) == (1, 0)
+
+
+async def report_as(client: httpx.AsyncClient, username: str) -> httpx.Response:
+    await login(client, username)
+    return await report(client)

@@ -209,6 +209,13 @@ async def test_every_screen_on_the_demo_data(
         pdf = await annual.pdf(format="A4", print_background=True)
         assert pdf.startswith(b"%PDF")
         assert len(pdf) > 10_000
+        # Last year, as the demo tells it: 48 closures, three in four tenancies kept, nothing entered late.
+        await annual.goto(f"{live_server.url}/berichte/jahresbericht?year={year - 1}")
+        last_year = annual.locator("[data-section=cases]")
+        await expect(last_year.locator("[data-key=closed_cases] td")).to_have_text("48")
+        await expect(last_year.locator("[data-key=kept_rate] td")).to_contain_text("75\u00a0%")
+        await expect(last_year.locator("[data-key=corrections] td")).to_have_text("0")
+        await annual.screenshot(path=screenshots / "jahresbericht-vorjahr-a4.png", full_page=True)
 
     await page.get_by_role("link", name="Team", exact=True).click()
     # Reassign the first planned visit to the other worker and move it by a day: the server has both.

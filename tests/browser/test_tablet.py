@@ -403,7 +403,7 @@ async def test_logout_with_unsynced_work_keeps_it_encrypted_for_the_next_login(
     page.once("dialog", lambda dialog: dialog.accept())
     await page.get_by_role("button", name="Abmelden").click()
     await expect(page.get_by_role("heading", name="Gerät entsperren")).to_be_visible()
-    await expect(page.get_by_role("alert")).to_contain_text("verschlüsselt auf dem Gerät geblieben")
+    await expect(page.locator("main p.error[role=alert]")).to_contain_text("verschlüsselt auf dem Gerät geblieben")
     assert await outbox_size(page) == 1
 
     await context.set_offline(False)
