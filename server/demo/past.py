@@ -126,6 +126,7 @@ def _money(add: Add, rng: random.Random, case_id: uuid.UUID, outcome: str, opene
                 "period": "monthly" if monthly else "one_off",
                 "months": 12 if monthly else None,
                 "form": None if monthly else "loan" if kind == "debt_takeover_loan" else "grant",
+                "legal_basis": {"wohngeld": "wogg", "kdu_direct_payment": "sgb2_22_1"}.get(kind, "sgb2_22_8"),
             },
         )
     elif outcome == "secured_installment":

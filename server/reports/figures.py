@@ -65,6 +65,31 @@ INSTALLMENT_LABELS = {
     "completed": "erfüllt",
     "cancelled": "aufgehoben",
 }
+CASE_TYPE_LABELS = {
+    "rent_arrears": "Mietrückstand",
+    "energy_debt": "Energieschulden",
+    "psychosocial": "Psychosoziale Begleitung",
+    "neighbour_conflict": "Nachbarschaftskonflikt",
+}
+TRIGGER_LABELS = {
+    "receivables": "Meldung der Forderungsabteilung",
+    "court_notice": "Mitteilung des Amtsgerichts",
+    "neighbour_complaint": "Nachbarschaftsbeschwerde",
+    "outreach": "Aufsuchende Kontaktaufnahme",
+    "self_referral": "Selbstmeldung",
+    "unknown": "ohne Angabe",
+}
+LEGAL_BASIS_LABELS = {
+    "sgb2_22_8": "§ 22 Abs. 8 SGB II (Schuldenübernahme Jobcenter)",
+    "sgb12_36": "§ 36 SGB XII (Schuldenübernahme Sozialamt)",
+    "wogg": "Wohngeldgesetz (WoGG)",
+    "sgb2_22_1": "§ 22 Abs. 1 SGB II (Kosten der Unterkunft)",
+    "at_wohnbeihilfe": "Wohnbeihilfe (Land)",
+    "at_ma40": "MA 40 (Wien)",
+    "at_wohnschirm": "Wohnschirm",
+    "other": "andere Rechtsgrundlage",
+    "unknown": "ohne Angabe der Rechtsgrundlage",
+}
 MONTHS = [
     "Januar",
     "Februar",
@@ -209,6 +234,7 @@ def sections(report: Report) -> list[Section]:
         ),
         Section(key="money", title="Mobilisierte Mittel, einmalig", figures=_one_off(report)),
         Section(key="monthly", title="Laufende Leistungen, je Monat", figures=_monthly(report)),
+        *_funder_sections(report),
         Section(
             key="mediation",
             title="Nachbarschaftsvermittlung",
@@ -283,3 +309,57 @@ def _monthly(report: Report) -> list[Figure]:
         if row.monthly_cents
     ]
     return [*lines, _money("monthly.total", "laufende Leistungen gesamt (je Monat)", report.money_monthly_cents)]
+
+
+def _funder_sections(report: Report) -> list[Section]:
+    f, d = report.funder, report.definitions
+    intake = [
+        _count(f"intake.type.{k}", CASE_TYPE_LABELS.get(k, k), n, d["intake"] if i == 0 else None)
+        for i, (k, n) in enumerate(f.intake_by_type.items())
+    ]
+    intake += [
+        _count(f"intake.trigger.{k}", f"Anlass: {TRIGGER_LABELS.get(k, k)}", n) for k, n in f.intake_by_trigger.items()
+    ]
+    referrals = [
+        _count(f"referral.{i}", service or "ohne Angabe", n)
+        for i, (service, n) in enumerate(f.referrals_by_service.items())
+    ]
+    if referrals:
+        referrals[0] = msgspec.structs.replace(referrals[0], definition=d["referrals"])
+    hours = f.counselling_minutes / 60
+    time = [
+        Figure(
+            key="counselling.hours",
+            label="Beratungszeit",
+            value=round(hours, 2),
+            text=f"{hours:.1f}".replace(".", ",") + f"{NBSP}Std.",
+            detail=f"aus {_number(f.timed_contacts)} Kontakten mit erfasster Dauer",
+            definition=d["counselling_time"],
+        )
+    ]
+    basis = [
+        _money(f"basis.one_off.{k}", f"{LEGAL_BASIS_LABELS.get(k, k)}: einmalig", c)
+        for k, c in f.one_off_by_basis.items()
+    ]
+    basis += [
+        _money(f"basis.monthly.{k}", f"{LEGAL_BASIS_LABELS.get(k, k)}: je Monat", c)
+        for k, c in f.monthly_by_basis.items()
+    ]
+    return [
+        Section(
+            key="intake",
+            title="Aufnahme nach Fallart und Anlass",
+            figures=intake or [_count("intake.none", "Keine Aufnahmen", 0)],
+        ),
+        Section(
+            key="referrals",
+            title="Weitervermittlungen nach Fachdienst",
+            figures=referrals or [_count("referral.none", "Keine Weitervermittlungen", 0)],
+        ),
+        Section(key="time", title="Beratungszeit", figures=time),
+        Section(
+            key="basis",
+            title="Mobilisierte Mittel nach Rechtsgrundlage",
+            figures=basis or [_count("basis.none", "Keine Bewilligungen", 0)],
+        ),
+    ]

@@ -22,6 +22,7 @@ __all__ = [
     "OUTCOMES",
     "CaseLine",
     "Figure",
+    "FunderFigures",
     "MoneyRow",
     "MonthRow",
     "Report",
@@ -53,6 +54,10 @@ DEFINITIONS = {
     "Abschlusses abgeschlossen.",
     "rates": "Quote: Anteil an allen im Zeitraum abgeschlossenen Fällen; in Klammern an den Fällen, in denen ein "
     "Kontakt zustande kam (ohne „Kein Kontakt zustande gekommen“).",
+    "intake": "Fälle, die im Zeitraum eröffnet wurden, nach Fallart und nach Anlass der Aufnahme.",
+    "referrals": "Weitervermittlungen mit Versanddatum im Zeitraum, nach Fachdienst.",
+    "counselling_time": "Summe der bei Kontakten im Zeitraum erfassten Dauer (ein Hausbesuch zählt über seinen "
+    "Kontakt); Kontakte ohne erfasste Dauer zählen nicht mit.",
     "contacts": "Erfasste Kontakte mit Zeitpunkt im Zeitraum, nach Kontaktart; ein Hausbesuch zählt über seinen "
     "Kontakt, einmal.",
     "mediations": "Vermittlungsverfahren mit mindestens einem Vermittlungsgespräch im Zeitraum; mit Einigung: "
@@ -102,6 +107,18 @@ class CaseLine(msgspec.Struct, kw_only=True, frozen=True):
     contacts: int
     home_visits: int
     granted_cents: int
+
+
+class FunderFigures(msgspec.Struct, kw_only=True, frozen=True):
+    """Intake, referrals, counselling time and money by legal basis (server/reports/funder.py)."""
+
+    intake_by_type: dict[str, int] = msgspec.field(default_factory=dict)
+    intake_by_trigger: dict[str, int] = msgspec.field(default_factory=dict)  # "unknown" when none was recorded
+    referrals_by_service: dict[str, int] = msgspec.field(default_factory=dict)
+    counselling_minutes: int = 0  # the durations recorded on the period's contacts
+    timed_contacts: int = 0  # contacts with a duration
+    one_off_by_basis: dict[str, int] = msgspec.field(default_factory=dict)  # cents, "unknown" when none recorded
+    monthly_by_basis: dict[str, int] = msgspec.field(default_factory=dict)  # cents per month
 
 
 class Figure(msgspec.Struct, kw_only=True, frozen=True):
@@ -159,6 +176,7 @@ class Report(msgspec.Struct, kw_only=True, frozen=True):
     median_days_to_closure: float | None
     installments: dict[str, int]
     months: list[MonthRow]
+    funder: FunderFigures = msgspec.field(default_factory=FunderFigures)
     definitions: dict[str, str]
     cases: list[CaseLine] = msgspec.field(default_factory=list)
     # The figures above as lines for the screen, the print page and the CSV (server/reports/figures.py).

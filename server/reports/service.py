@@ -34,6 +34,7 @@ from server.records.schemas import CaseOutcome
 from server.records.standing import installment_state
 from server.records.store import RecordStore
 from server.reports.figures import sections
+from server.reports.funder import funder_figures
 from server.reports.periods import course, day_of
 from server.reports.schema import (
     AVOIDED_OUTCOMES,
@@ -157,6 +158,7 @@ async def team_report(
         )
         granted = await store.decrypt_fields(granted_rows)
         others = await store.decrypt_fields(other_rows)
+        funder = await funder_figures(db, store, cases, start=start, end=end, since=window.since, until=window.until)
     await _audit(sessions, keyring, principal, window)
 
     # Cases: supported, new, closed, outcomes, time to closure; from each case's course as recorded, so a
@@ -318,6 +320,7 @@ async def team_report(
         median_days_to_closure=float(statistics.median(days)) if days else None,
         installments={state: installments[state] for state in INSTALLMENT_STATES},
         months=months,
+        funder=funder,
         definitions=DEFINITIONS,
         cases=lines,
     )
