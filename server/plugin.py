@@ -48,7 +48,7 @@ from server.records.keyring import Keyring
 from server.records.service import CaseReads
 from server.records.upgrade import upgrade_stored
 from server.records.uploads import MAX_CHUNK_BYTES, Uploads
-from server.reports.controller import AnnualReportPage, ReportController
+from server.reports.controller import AnnualReportPage, OrganisationReportController, ReportController
 from server.reports.service import Reports
 from server.resources import PWA_DIR
 from server.settings import Settings
@@ -162,6 +162,7 @@ class DoorstepPlugin(InitPluginProtocol):
                     ConflictController,
                     PushController,
                     ReportController,
+                    OrganisationReportController,
                     AnnualReportPage,
                     health,
                     app_shell,

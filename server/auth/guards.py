@@ -16,7 +16,7 @@ from server.auth.models import Role
 from server.auth.schemas import Principal
 from server.problems import Forbidden, UnsupportedMediaType
 
-__all__ = ["login_from_this_site", "requires_admin", "requires_supervisor"]
+__all__ = ["login_from_this_site", "refuses_manager", "requires_admin", "requires_manager", "requires_supervisor"]
 
 
 def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
@@ -40,6 +40,20 @@ def requires_supervisor(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
     principal = _principal(connection)
     if principal is not None and (principal.role is not Role.SUPERVISOR or principal.team_id is None):
         raise Forbidden("This is for a team's supervisor.")
+
+
+def requires_manager(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The organisation's management (Leitung) only: the figures of every team."""
+    principal = _principal(connection)
+    if principal is not None and (principal.role is not Role.MANAGER or principal.team_id is None):
+        raise Forbidden("This is for the organisation's management.")
+
+
+def refuses_manager(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Case data is for the teams: a manager reads figures, never a case (docs/security.md)."""
+    principal = _principal(connection)
+    if principal is not None and principal.role is Role.MANAGER:
+        raise Forbidden("The management reads the figures of the teams, not their cases.")
 
 
 def login_from_this_site(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -20,10 +20,12 @@ def _enum_values(enum_type: type[enum.Enum]) -> list[str]:
 
 
 class Role(enum.StrEnum):
-    """What a user may do. A supervisor steers one team; an administrator manages accounts and devices."""
+    """What a user may do. A supervisor steers one team; a manager (Leitung) reads the figures of every team of the
+    organisation and no case; an administrator manages accounts and devices."""
 
     WORKER = "worker"
     SUPERVISOR = "supervisor"
+    MANAGER = "manager"
     ADMIN = "admin"
 
 

@@ -316,9 +316,10 @@ async def create_user(
     password: str,
     team_id: uuid.UUID | None,
 ) -> User:
-    """Create an account. Workers and supervisors belong to a team; an administrator may not."""
+    """Create an account. Workers, supervisors and managers belong to a team (a manager's team names the
+    organisation whose figures they read); an administrator may not."""
     if role is not Role.ADMIN and team_id is None:
-        raise Conflict("Workers and supervisors need a team.")
+        raise Conflict("Workers, supervisors and managers need a team.")
     if len(password) < 8:
         raise Conflict("The password needs at least 8 characters.")
     password_hash = await hash_password(password)

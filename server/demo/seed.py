@@ -30,6 +30,7 @@ DEMO_USERS = (
     DemoLogin("supervisor", "Sabine Berger", Role.SUPERVISOR),
     DemoLogin("worker1", "Jonas Albrecht", Role.WORKER),
     DemoLogin("worker2", "Aylin Demir", Role.WORKER),
+    DemoLogin("leitung", "Dr. Petra Lindner", Role.MANAGER),
     DemoLogin("admin", "Thomas Kraus", Role.ADMIN),
 )
 

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from server.auth.guards import refuses_manager
 from server.auth.schemas import Principal
 from server.problems import UnsupportedMediaType, ValidationFailed
 from server.records.calendar import CalendarOut
@@ -24,6 +25,7 @@ class CaseController(Controller):
     """Cases in the caller's scope, decrypted, every read audited."""
 
     path = "/api/cases"
+    guards = [refuses_manager]  # noqa: RUF012 - Litestar reads this class attribute
     tags = ["cases"]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/")
@@ -81,6 +83,7 @@ class AttachmentController(Controller):
     """``/api/attachments``: the bytes of attachment records, uploaded in resumable chunks and downloaded whole."""
 
     path = "/api/attachments"
+    guards = [refuses_manager]  # noqa: RUF012 - Litestar reads this class attribute
     tags = ["attachments"]  # noqa: RUF012 - Litestar reads this class attribute
 
     @post("/{attachment_id:uuid}/upload", status_code=HTTP_200_OK)

@@ -10,13 +10,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
-from server.auth.guards import requires_supervisor
+from server.auth.guards import requires_manager, requires_supervisor
 from server.auth.schemas import Principal
 from server.problems import NotFound, ValidationFailed
 from server.reports import charts, export
+from server.reports.organisation import OrganisationReport, organisation_report
 from server.reports.service import Report, Reports
 
-__all__ = ["AnnualReportPage", "ReportController"]
+__all__ = ["AnnualReportPage", "OrganisationReportController", "ReportController"]
 
 Day = Annotated[dt.date, QueryParameter(description="first day of the period (YYYY-MM-DD)")]
 EndDay = Annotated[dt.date, QueryParameter(description="last day of the period, inclusive (YYYY-MM-DD)")]
@@ -102,4 +103,22 @@ class AnnualReportPage(Controller):
                 "charts": {name: draw(report) for name, draw in charts.CHARTS.items()},
             },
             headers={"Cache-Control": "no-store"},
+        )
+
+
+class OrganisationReportController(Controller):
+    """The figures of every team and in total, beside the year before, for the organisation's management."""
+
+    path = "/api/reports/organisation"
+    guards = [requires_manager]  # noqa: RUF012 - Litestar reads this class attribute
+    tags = ["reports"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/")
+    async def organisation(
+        self, principal: NamedDependency[Principal], reports: NamedDependency[Reports], start: Day, end: EndDay
+    ) -> OrganisationReport:
+        """Each team's report and the total, with the same period of the year before beside each line (managers
+        only; never a case's content; every read is audited)."""
+        return await organisation_report(
+            reports.sessions, reports.keyring, principal, start=start, end=end, time_zone=reports.time_zone
         )

@@ -177,7 +177,7 @@ def sections(report: Report) -> list[Section]:
                 kept,
                 avoided,
                 _count("contacts_total", "Kontakte", report.contacts_total),
-                _count("mediations_held", "Nachbarschaftsvermittlungen", report.mediations_held),
+                _count("mediations_held", "Nachbarschafts\u00advermittlungen", report.mediations_held),
             ],
         ),
         Section(

@@ -134,6 +134,7 @@ class Figure(msgspec.Struct, kw_only=True, frozen=True):
     detail: str | None = None  # "4 von 7", "67 % mit Kontakt"
     definition: str | None = None
     tone: str | None = None  # outcomes: "good" (kept), "fair" (homelessness avoided), "bad" (lost), "neutral"
+    previous: str | None = None  # the organisation's report: the same line in the same period of the year before
 
 
 class Section(msgspec.Struct, kw_only=True, frozen=True):
@@ -143,7 +144,7 @@ class Section(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class Report(msgspec.Struct, kw_only=True, frozen=True):
-    team_id: uuid.UUID
+    team_id: uuid.UUID | None  # none: the whole organisation
     team_name: str
     start: dt.date
     end: dt.date

@@ -50,7 +50,7 @@ from server.reports.schema import (
     Report,
 )
 
-__all__ = ["Report", "Reports", "team_report"]
+__all__ = ["Report", "Reports", "Window", "audit_read", "compute", "team_report", "window_of"]
 
 MAX_DAYS = 3 * 366
 # Report periods are bounded, so date arithmetic in any time zone stays in range (docs/security.md case 36).
@@ -58,7 +58,7 @@ FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
 
 @dataclass(frozen=True)
-class _Window:
+class Window:
     start: dt.date
     end: dt.date
     zone: ZoneInfo
@@ -75,7 +75,7 @@ class _Window:
         return day is not None and self.start <= day <= self.end
 
 
-def _months(window: _Window) -> list[str]:
+def _months(window: Window) -> list[str]:
     months, year, month = [], window.start.year, window.start.month
     while (year, month) <= (window.end.year, window.end.month):
         months.append(f"{year:04d}-{month:02d}")
@@ -97,6 +97,18 @@ async def team_report(
     """The report of the caller's team for ``start``..``end``; a supervisor's only. The read is audited."""
     if principal.role is not Role.SUPERVISOR or principal.team_id is None:
         raise Forbidden("Reports are for team supervisors.")
+    window = window_of(start, end, time_zone)
+    async with sessions() as db:
+        team_name = await db.scalar(select(Team.name).where(Team.id == principal.team_id)) or ""
+    report = await compute(
+        sessions, keyring, [principal.team_id], principal.team_id, team_name, window, now, with_cases
+    )
+    await audit_read(sessions, keyring, principal, window)
+    return report
+
+
+def window_of(start: dt.date, end: dt.date, time_zone: str) -> Window:
+    """The period ``start``..``end`` in ``time_zone``, checked: within 2000 to 2100, in order, three years at most."""
     for name, day in (("start", start), ("end", end)):
         if not FIRST_DAY <= day <= LAST_DAY:
             raise ValidationFailed("A report covers days from 2000 to 2100.", field=name)
@@ -104,19 +116,33 @@ async def team_report(
         raise ValidationFailed("The period ends before it starts.", field="end")
     if (end - start).days > MAX_DAYS:
         raise ValidationFailed("A report covers at most three years.", field="end")
-    window = _Window(start, end, ZoneInfo(time_zone))
+    return Window(start, end, ZoneInfo(time_zone))
+
+
+async def compute(
+    sessions: async_sessionmaker[AsyncSession],
+    keyring: Keyring,
+    team_ids: list[uuid.UUID],
+    team_id: uuid.UUID | None,
+    team_name: str,
+    window: Window,
+    now: dt.datetime | None = None,
+    with_cases: bool = False,
+) -> Report:
+    """The figures of the cases of ``team_ids`` in ``window`` (not audited: the callers audit the read)."""
+    start, end = window.start, window.end
     now = now or utcnow()
     today = now.astimezone(window.zone).date()
-    team_id = principal.team_id
 
     async with sessions() as db:
-        team_name = await db.scalar(select(Team.name).where(Team.id == team_id)) or ""
         store = RecordStore(db, keyring)
         columns = (Record.id, Record.kind, Record.case_id, Record.schema_version, Record.blob)
         case_rows = (
             (
                 await db.execute(
-                    select(*columns).where(Record.kind == "case", Record.team_id == team_id, Record.deleted.is_(False))
+                    select(*columns).where(
+                        Record.kind == "case", Record.team_id.in_(team_ids), Record.deleted.is_(False)
+                    )
                 )
             )
             .mappings()
@@ -159,7 +185,6 @@ async def team_report(
         granted = await store.decrypt_fields(granted_rows)
         others = await store.decrypt_fields(other_rows)
         funder = await funder_figures(db, store, cases, start=start, end=end, since=window.since, until=window.until)
-    await _audit(sessions, keyring, principal, window)
 
     # Cases: supported, new, closed, outcomes, time to closure; from each case's course as recorded, so a
     # reopening does not take a closure out of its period. Closures recorded or changed after the period's end
@@ -283,7 +308,7 @@ async def team_report(
         start=start,
         end=end,
         generated_at=now,
-        time_zone=time_zone,
+        time_zone=window.zone.key,
         households_supported=supported,
         new_cases=new,
         closed_cases=closed_total,
@@ -331,14 +356,19 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-async def _audit(
-    sessions: async_sessionmaker[AsyncSession], keyring: Keyring, principal: Principal, window: _Window
+async def audit_read(
+    sessions: async_sessionmaker[AsyncSession],
+    keyring: Keyring,
+    principal: Principal,
+    window: Window,
+    scope: str = "",
 ) -> None:
+    """Write ``report.read:<scope><start>..<end>`` to the audit log."""
     async with sessions() as db:
         await begin_write(db)
         await audit.append(
             db,
-            action=f"report.read:{window.start.isoformat()}..{window.end.isoformat()}",
+            action=f"report.read:{scope}{window.start.isoformat()}..{window.end.isoformat()}",
             outcome="allowed",
             actor_id=principal.user_id,
             device_id=principal.device_id,

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
+from server.auth.guards import refuses_manager
 from server.auth.schemas import Principal
 from server.sync.conflicts import ConflictView
 from server.sync.messages import MutationResult, PullResponse, PushRequest, PushResponse
@@ -23,6 +24,7 @@ class SyncController(Controller):
     """The sync protocol's two endpoints. Validation, permission and conflicts are per-mutation results."""
 
     path = "/api/sync"
+    guards = [refuses_manager]  # noqa: RUF012 - Litestar reads this class attribute
     tags = ["sync"]  # noqa: RUF012 - Litestar reads this class attribute
 
     @post("/push", status_code=HTTP_200_OK)
@@ -56,6 +58,7 @@ class ConflictController(Controller):
     """Conflicts for the office: which are open in my team, and resolve one with a chosen value."""
 
     path = "/api/conflicts"
+    guards = [refuses_manager]  # noqa: RUF012 - Litestar reads this class attribute
     tags = ["sync"]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/")

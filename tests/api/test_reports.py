@@ -487,3 +487,56 @@ async def test_intake_referrals_counselling_time_and_money_by_legal_basis(
     lines = {line["key"]: line["text"] for s in (await report(client)).json()["sections"] for line in s["figures"]}
     assert lines["counselling.hours"] == "1,2\u00a0Std."
     assert lines["basis.monthly.wogg"] == "210,00\u00a0€"
+
+
+async def test_the_management_sees_every_team_and_the_year_before_but_no_case(
+    app: Litestar, client: httpx.AsyncClient, org: Org, password_hash: str
+) -> None:
+    from server.auth.models import Role, User
+
+    settings = service_of(app, AuthState).settings
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        db.add(
+            User(
+                username="leitung",
+                display_name="Leitung",
+                role=Role.MANAGER,
+                team_id=org.team_id,
+                password_hash=password_hash,
+            )
+        )
+        await db.commit()
+    await engine.dispose()
+
+    async with client_from(app) as builder_client:
+        nord = Builder(Device(builder_client, await login(builder_client, "supervisor")), org, str(org.team_id))
+        nord_case = await nord.case("2025-02-01", closed="2025-05-01", outcome="secured")
+        await nord.case("2025-02-01", closed="2025-06-01", outcome="lost_homeless")
+        await nord.case("2024-02-01", closed="2024-05-01", outcome="secured_installment")  # the year before
+        sued = Builder(Device(builder_client, await login(builder_client, "supervisor2")), org, str(org.other_team_id))
+        await sued.case("2025-03-01", closed="2025-07-01", outcome="secured")
+
+    await login(client, "leitung")
+    response = await client.get("/api/reports/organisation", params=YEAR)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert CANARY not in response.text  # figures only
+    assert (body["previous_start"], body["previous_end"]) == ("2024-01-01", "2024-12-31")
+    assert body["total"]["report"]["closed_cases"] == 3
+    assert body["total"]["report"]["tenancy_kept"] == 2
+    teams = {t["name"]: t["report"] for t in body["teams"]}
+    assert (teams["Team Nord"]["closed_cases"], teams["Team Süd"]["closed_cases"]) == (2, 1)
+    lines = {f["key"]: f for s in teams["Team Nord"]["sections"] if s["key"] == "cases" for f in s["figures"]}
+    assert (lines["closed_cases"]["text"], lines["closed_cases"]["previous"]) == ("2", "1")
+
+    # No case, no sync, no team report for the management: 403, not an empty answer.
+    for path in ("/api/cases", f"/api/cases/{nord_case}", "/api/sync/pull", "/api/conflicts", "/api/reports"):
+        assert (await client.get(path, params=YEAR)).status_code == 403, path
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        actions = (await db.scalars(select(AuditEntry.action).where(AuditEntry.action.like("report.read%")))).all()
+    await engine.dispose()
+    assert "report.read:organisation:2025-01-01..2025-12-31" in actions
+    await login(client, "supervisor")
+    assert (await client.get("/api/reports/organisation", params=YEAR)).status_code == 403

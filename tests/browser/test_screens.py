@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page, expect
 from server.demo import DEFAULT_DEMO_PASSWORD
 from tests.support.live import LiveServer
 from tests.support.syncing import Device
-from tests.support.tablet import TABLET_SIZES, new_tablet, setup_device
+from tests.support.tablet import PASSPHRASE, PIN, TABLET_SIZES, new_tablet, setup_device
 
 pytestmark = [pytest.mark.browser]
 
@@ -236,3 +236,23 @@ async def test_every_screen_on_the_demo_data(
         device = await demo_device(client, "supervisor")
         await until_server(device, visit_id, other)
     await office.close()
+
+    # The management (Leitung): the figures of the organisation and of each team beside the year before; no case.
+    management = await browser.new_context(viewport=TABLET_SIZES[orientation], locale="de-DE")
+    page = await new_tablet(management)
+    await page.goto(live_server.url)  # set up as any tablet, but nothing is synced: no case reaches this device
+    await page.get_by_label("Benutzername").fill("leitung")
+    await page.get_by_label("Passwort").fill(DEFAULT_DEMO_PASSWORD)
+    await page.get_by_role("button", name="Anmelden").click()
+    await page.get_by_label("Geräte-Passwort", exact=True).fill(PASSPHRASE)
+    await page.get_by_label("Geräte-Passwort wiederholen").fill(PASSPHRASE)
+    await page.get_by_label("PIN (4 bis 8 Ziffern)").fill(PIN)
+    await page.get_by_role("button", name="Einrichten und Daten laden").click()
+    await expect(page.get_by_role("heading", name="Berichte")).to_be_visible()
+    await expect(page.locator("#nav a")).to_have_count(1)  # Berichte only
+    await expect(page.locator("[data-section=cases] thead th").last).to_contain_text("Vorjahr")
+    await page.get_by_label("Team oder Gesamt").select_option(label="Team Nord")
+    await expect(page.locator("[data-section=cases] thead th").first).to_have_text("Team Nord")
+    await shoot(page, screenshots, "leitung-berichte", orientation)
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    await management.close()

@@ -43,6 +43,8 @@ const app = {
   supervisors: new Set(), // ids of the team's supervisors: a visit one of them planned is theirs to move
   deviceId: () => localStorage.getItem("doorstep.device_id"),
   isSupervisor: () => app.owner?.role === "supervisor",
+  // The management (Leitung) reads the organisation's figures; no case reaches its device, so it never syncs.
+  isManager: () => app.owner?.role === "manager",
   navigate: (hash) => {
     if (location.hash === hash) route();
     else location.hash = hash;
@@ -59,7 +61,7 @@ async function boot() {
   registerServiceWorker().catch(() => {}); // offline: the installed worker keeps serving the shell
   onAuthProblem((type) => (type === "device-revoked" ? remoteWipe() : needLogin()));
   onClockSkew(showClockSkew);
-  sync.configure({ key: () => (app.locked ? null : app.key), deviceId: app.deviceId, ready: ensureSession });
+  sync.configure({ key: () => (app.locked || app.isManager() ? null : app.key), deviceId: app.deviceId, ready: ensureSession });
   sync.subscribe(onSyncEvent);
   data.onChange(() => {
     updateBadges();
@@ -479,13 +481,14 @@ async function startApp() {
   touchIdle();
   await legal.load().catch((error) => console.error("doorstep: deadline rules not loaded", error));
   if (!location.hash || location.hash === "#" || location.hash === "#/") {
-    history.replaceState(null, "", app.isSupervisor() ? "#/team" : "#/heute"); // no hashchange: one render
+    const home = app.isManager() ? "#/berichte" : app.isSupervisor() ? "#/team" : "#/heute";
+    history.replaceState(null, "", home); // no hashchange: one render
   }
   await route();
   // Deadlines and overdue decisions, offline too; after the first screen is up, so that it does not wait for them.
   setTimeout(() => app.key && data.followUps().catch((error) => console.error(error)), 1500);
   if (navigator.onLine && (await ensureSession())) {
-    loadUsers();
+    if (!app.isManager()) loadUsers();
     legal.refreshCalendar(api);
     sync.syncNow();
     push.refresh();
@@ -538,6 +541,7 @@ let routing = 0;
 
 async function route() {
   if (!app.key || app.locked) return;
+  if (app.isManager() && !(location.hash || "").startsWith("#/berichte")) return app.navigate("#/berichte");
   const hash = location.hash || "#/heute";
   const turn = ++routing;
   for (const [pattern, render] of screens) {
@@ -596,13 +600,15 @@ function errorPanel(error) {
 }
 
 function renderNav() {
-  const links = [
-    ["#/heute", t("nav.today")],
-    ["#/faelle", t("nav.cases")],
-    ...(app.isSupervisor() ? [["#/team", t("nav.team")], ["#/berichte", t("nav.reports")]] : []),
-    ["#/konflikte", t("nav.conflicts"), "badge-conflicts"],
-    ["#/sync", t("nav.sync"), "badge-sync"],
-  ];
+  const links = app.isManager()
+    ? [["#/berichte", t("nav.reports")]]
+    : [
+        ["#/heute", t("nav.today")],
+        ["#/faelle", t("nav.cases")],
+        ...(app.isSupervisor() ? [["#/team", t("nav.team")], ["#/berichte", t("nav.reports")]] : []),
+        ["#/konflikte", t("nav.conflicts"), "badge-conflicts"],
+        ["#/sync", t("nav.sync"), "badge-sync"],
+      ];
   fill(
     $("nav"),
     links.map(([href, label, badge]) =>

@@ -15,7 +15,7 @@ function periodOf(form) {
 }
 
 export async function render(main, _params, app) {
-  if (!app.isSupervisor()) {
+  if (!app.isSupervisor() && !app.isManager()) {
     append(main, h("h2", {}, t("reports.title")), h("p", {}, t("office.only_supervisors")));
     return;
   }
@@ -38,7 +38,7 @@ export async function render(main, _params, app) {
       class: "card report-form",
       onsubmit: async (event) => {
         event.preventDefault();
-        await show(out, periodOf(form));
+        await (app.isManager() ? showOrganisation : show)(out, periodOf(form));
       },
     },
     h(
@@ -50,8 +50,33 @@ export async function render(main, _params, app) {
     custom,
     h("button", { type: "submit", id: "show-report" }, t("reports.show")),
   );
-  append(main, h("h2", {}, t("reports.title")), h("p", { class: "lead" }, t("reports.lead")), form, out);
-  await show(out, periodOf(form));
+  const lead = t(app.isManager() ? "reports.lead_organisation" : "reports.lead");
+  append(main, h("h2", {}, t("reports.title")), h("p", { class: "lead" }, lead), form, out);
+  await (app.isManager() ? showOrganisation : show)(out, periodOf(form));
+}
+
+/** The management's view: the total or one team, each line beside the same period of the year before. */
+async function showOrganisation(out, period) {
+  fill(out, h("p", { class: "muted" }, t("reports.loading")));
+  const query = new URLSearchParams({ start: period.start, end: period.end });
+  let organisation;
+  try {
+    organisation = await api("GET", `/api/reports/organisation?${query}`);
+  } catch (error) {
+    fill(out, h("p", { class: "error", role: "alert" }, error instanceof Offline ? t("reports.offline") : errorMessage(error)));
+    return;
+  }
+  const choices = [organisation.total, ...organisation.teams];
+  const shown = h("div", {});
+  const before = t("reports.year_before");
+  const span = t("reports.year_before_span", { start: short(organisation.previous_start), end: short(organisation.previous_end) });
+  const pick = h(
+    "select",
+    { id: "report-team", onchange: () => fill(shown, ...lines(choices[Number(pick.value)].report, before)) },
+    choices.map((choice, index) => h("option", { value: index }, choice.name)),
+  );
+  fill(out, h("div", { class: "card" }, h("label", { for: "report-team" }, t("reports.team")), pick, h("p", { class: "muted" }, span)), shown);
+  fill(shown, ...lines(organisation.total.report, before));
 }
 
 async function show(out, period) {
@@ -65,43 +90,9 @@ async function show(out, period) {
     return;
   }
   const charts = await Promise.all(["success", "contacts", "outcomes"].map((name) => svg(`/api/reports/charts/${name}?${query}`)));
-  // Every line comes from report.sections: the same lines the print page and the CSV are written from.
-  const [key, ...sections] = report.sections;
   fill(
     out,
-    h("p", { class: "muted", id: "report-computed" }, t("reports.computed", { when: moment(report.generated_at) })),
-    h(
-      "section",
-      { class: "keyfigures", "aria-label": key.title },
-      key.figures.map((f) => h("div", { class: "figure", "data-key": f.key }, h("strong", {}, f.text), h("span", {}, f.label), f.detail ? h("small", {}, f.detail) : null)),
-    ),
-    h(
-      "div",
-      { class: "grid" },
-      sections.map((section) =>
-        h(
-          "section",
-          { class: "card", "aria-labelledby": `r-${section.key}`, "data-section": section.key },
-          h("h3", { id: `r-${section.key}` }, section.title),
-          h(
-            "table",
-            { class: "table figures" },
-            h(
-              "tbody",
-              {},
-              section.figures.map((f) =>
-                h(
-                  "tr",
-                  { "data-key": f.key, class: f.tone ? `tone-${f.tone}` : null },
-                  h("th", { scope: "row" }, f.label, f.definition ? h("span", { class: "definition" }, f.definition) : null),
-                  h("td", {}, f.text, f.detail ? h("span", { class: "detail" }, f.detail) : null),
-                ),
-              ),
-            ),
-          ),
-        ),
-      ),
-    ),
+    ...lines(report),
     h("section", { class: "card charts", "aria-label": t("reports.charts") }, charts),
     h(
       "section",
@@ -117,6 +108,54 @@ async function show(out, period) {
       ),
     ),
   );
+}
+
+const short = (iso) => iso.split("-").reverse().join(".");
+
+/** A report's lines (``report.sections``: the same lines the print page and the CSV are written from); with
+ * ``before``, each line's value of the year before in a column of that name. */
+function lines(report, before = null) {
+  const [key, ...sections] = report.sections;
+  const head = before ? h("thead", {}, h("tr", {}, h("td", {}), h("th", { scope: "col" }, report.team_name), h("th", { scope: "col" }, before))) : null;
+  return [
+    h("p", { class: "muted", id: "report-computed" }, t("reports.computed", { when: moment(report.generated_at) })),
+    h(
+      "section",
+      { class: "keyfigures", "aria-label": key.title },
+      key.figures.map((f) =>
+        h("div", { class: "figure", "data-key": f.key }, h("strong", {}, f.text), h("span", {}, f.label), f.detail ? h("small", {}, f.detail) : null, f.previous ? h("small", {}, `${before}: ${f.previous}`) : null),
+      ),
+    ),
+    h(
+      "div",
+      { class: before ? "grid compare" : "grid" },
+      sections.map((section) =>
+        h(
+          "section",
+          { class: "card", "aria-labelledby": `r-${section.key}`, "data-section": section.key },
+          h("h3", { id: `r-${section.key}` }, section.title),
+          h(
+            "table",
+            { class: "table figures" },
+            head?.cloneNode(true),
+            h(
+              "tbody",
+              {},
+              section.figures.map((f) =>
+                h(
+                  "tr",
+                  { "data-key": f.key, class: f.tone ? `tone-${f.tone}` : null },
+                  h("th", { scope: "row" }, f.label, f.definition ? h("span", { class: "definition" }, f.definition) : null),
+                  h("td", {}, f.text, f.detail ? h("span", { class: "detail" }, f.detail) : null),
+                  before ? h("td", { class: "previous" }, f.previous ?? "–") : null,
+                ),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  ];
 }
 
 /** The server's chart, inline, so that its title and description reach screen readers. */

@@ -1,0 +1,101 @@
+"""The organisation's figures for its management (Leitung): every team and the total, each with the same period of
+the year before beside it. Figures only: the management never reads a case (the case, sync and attachment routes
+refuse the role)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.auth.models import Organisation, Role, Team
+from server.auth.schemas import Principal
+from server.db import utcnow
+from server.problems import Forbidden
+from server.records.keyring import Keyring
+from server.reports.schema import Report, Section
+from server.reports.service import Window, audit_read, compute, window_of
+
+__all__ = ["OrganisationReport", "TeamFigures", "organisation_report"]
+
+
+class TeamFigures(msgspec.Struct, kw_only=True, frozen=True):
+    """One team's (or the whole organisation's) report, its lines carrying the year before's values."""
+
+    team_id: uuid.UUID | None
+    name: str
+    report: Report
+
+
+class OrganisationReport(msgspec.Struct, kw_only=True, frozen=True):
+    start: dt.date
+    end: dt.date
+    previous_start: dt.date
+    previous_end: dt.date
+    generated_at: dt.datetime
+    total: TeamFigures
+    teams: list[TeamFigures]
+
+
+def year_before(day: dt.date) -> dt.date:
+    """The same day a year earlier (29 February: the 28th)."""
+    return day.replace(year=day.year - 1, day=min(day.day, 28) if (day.month, day.day) == (2, 29) else day.day)
+
+
+def beside(current: list[Section], previous: list[Section]) -> list[Section]:
+    """``current`` with each line's value of the year before (the line with the same section and key) as
+    ``previous``."""
+    before = {(s.key, f.key): f.text for s in previous for f in s.figures}
+    return [
+        msgspec.structs.replace(
+            s, figures=[msgspec.structs.replace(f, previous=before.get((s.key, f.key), "–")) for f in s.figures]
+        )
+        for s in current
+    ]
+
+
+async def organisation_report(
+    sessions: async_sessionmaker[AsyncSession],
+    keyring: Keyring,
+    principal: Principal,
+    *,
+    start: dt.date,
+    end: dt.date,
+    time_zone: str,
+) -> OrganisationReport:
+    """Every team of the caller's organisation and the total, for ``start``..``end`` and the year before; a
+    manager's only. The read is audited."""
+    if principal.role is not Role.MANAGER or principal.team_id is None:
+        raise Forbidden("This is for the organisation's management.")
+    window = window_of(start, end, time_zone)
+    previous = Window(year_before(start), year_before(end), window.zone)
+    async with sessions() as db:
+        organisation_id = await db.scalar(select(Team.organisation_id).where(Team.id == principal.team_id))
+        name = await db.scalar(select(Organisation.name).where(Organisation.id == organisation_id)) or ""
+        teams = (
+            await db.execute(
+                select(Team.id, Team.name).where(Team.organisation_id == organisation_id).order_by(Team.name)
+            )
+        ).all()
+    now = utcnow()
+
+    async def figures(team_ids: list[uuid.UUID], team_id: uuid.UUID | None, label: str) -> TeamFigures:
+        current = await compute(sessions, keyring, team_ids, team_id, label, window, now)
+        before = await compute(sessions, keyring, team_ids, team_id, label, previous, now)
+        report = msgspec.structs.replace(current, sections=beside(current.sections, before.sections))
+        return TeamFigures(team_id=team_id, name=label, report=report)
+
+    result = OrganisationReport(
+        start=start,
+        end=end,
+        previous_start=previous.start,
+        previous_end=previous.end,
+        generated_at=now,
+        total=await figures([team_id for team_id, _ in teams], None, f"Gesamt: {name}" if name else "Gesamt"),
+        teams=[await figures([team_id], team_id, team_name) for team_id, team_name in teams],
+    )
+    await audit_read(sessions, keyring, principal, window, scope="organisation:")
+    return result
