@@ -190,6 +190,7 @@ def sections(report: Report) -> list[Section]:
                     report.households_supported,
                     d["households_supported"],
                 ),
+                _count("cases_supported", "Fälle dieser Haushalte", report.cases_supported),
                 _count("new_cases", "Neue Fälle", report.new_cases, d["new_cases"]),
                 _count("closed_cases", "Abgeschlossene Fälle", report.closed_cases, d["closed_cases"]),
                 _count("closed_reached", "davon mit Kontakt", report.closed_reached),
@@ -308,7 +309,13 @@ def _monthly(report: Report) -> list[Figure]:
         for row in report.money
         if row.monthly_cents
     ]
-    return [*lines, _money("monthly.total", "laufende Leistungen gesamt (je Monat)", report.money_monthly_cents)]
+    over = sum(row.monthly_total_cents for row in report.money)
+    total = _money("monthly.over_months", "über die bewilligte Dauer (Monate × Betrag)", over)
+    return [
+        *lines,
+        _money("monthly.total", "laufende Leistungen gesamt (je Monat)", report.money_monthly_cents),
+        msgspec.structs.replace(total, definition=report.definitions["monthly_total"]),
+    ]
 
 
 def _funder_sections(report: Report) -> list[Section]:

@@ -41,8 +41,10 @@ AVOIDED_OUTCOMES = KEPT_OUTCOMES | {CaseOutcome.MOVED_AFFORDABLE}
 LOST_OUTCOMES = frozenset({CaseOutcome.LOST_HOUSED, CaseOutcome.LOST_HOMELESS})
 
 DEFINITIONS = {
-    "households_supported": "Fälle (je ein Haushalt), die im Zeitraum offen waren: eröffnet bis zum Ende des "
-    "Zeitraums und nicht vor seinem Beginn abgeschlossen.",
+    "households_supported": "Haushalte mit mindestens einem Fall, der im Zeitraum offen war (eröffnet bis zum Ende "
+    "des Zeitraums und nicht für den ganzen Zeitraum abgeschlossen); ein Haushalt mit zwei Fällen zählt einmal.",
+    "monthly_total": "Laufende Leistungen über die bewilligte Dauer: Monatsbetrag × bewilligte Monate (ohne Angabe "
+    "der Dauer: ein Monat).",
     "new_cases": "Fälle, die im Zeitraum eröffnet wurden.",
     "closed_cases": "Fälle, die im Zeitraum abgeschlossen wurden und es noch sind (ein wieder geöffneter Fall "
     "zählt nicht); das Ergebnis ist das zuletzt erfasste.",
@@ -80,8 +82,9 @@ class MoneyRow(msgspec.Struct, kw_only=True, frozen=True):
     grant_cents: int
     loan_cents: int
     unspecified_cents: int
-    # Monthly benefits (per month), kept apart from the one-off sums above.
+    # Monthly benefits (per month), kept apart from the one-off sums above, and over their granted months.
     monthly_cents: int = 0
+    monthly_total_cents: int = 0
 
 
 class MonthRow(msgspec.Struct, kw_only=True, frozen=True):
@@ -150,7 +153,8 @@ class Report(msgspec.Struct, kw_only=True, frozen=True):
     end: dt.date
     generated_at: dt.datetime
     time_zone: str
-    households_supported: int
+    households_supported: int  # distinct households: two cases of one household count once
+    cases_supported: int
     new_cases: int
     closed_cases: int
     # Closed cases in which a contact came about (all but "no contact"): the second denominator of the rates.

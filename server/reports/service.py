@@ -190,6 +190,7 @@ async def compute(
     # reopening does not take a closure out of its period. Closures recorded or changed after the period's end
     # are counted as they stand now, and named as corrections.
     supported = new = corrections = 0
+    supported_households: set[str] = set()
     outcomes: Counter[str] = Counter()
     closed_by_month: Counter[str] = Counter()
     kept_by_month: Counter[str] = Counter()
@@ -201,6 +202,7 @@ async def compute(
         known = course(entries, fields, window.zone)
         if known.supported(start, end):
             supported += 1
+            supported_households.add(str(fields.get("household_id") or case_id))  # a household counts once
         if window.holds(known.opened):
             new += 1
         closures = [c for c in known.closed_in(start, end) if c.outcome]
@@ -244,10 +246,13 @@ async def compute(
             continue
         amount = int(fields.get("amount_cents") or 0)
         entry = money.setdefault(
-            str(fields["kind"]), dict.fromkeys(("applications", "grant", "loan", "unspecified", "monthly"), 0)
+            str(fields["kind"]),
+            dict.fromkeys(("applications", "grant", "loan", "unspecified", "monthly", "over_months"), 0),
         )
         entry["applications"] += 1
         entry["monthly" if fields.get("period") == "monthly" else str(fields.get("form") or "unspecified")] += amount
+        if fields.get("period") == "monthly":
+            entry["over_months"] += amount * int(fields.get("months") or 1)  # a duration not recorded: one month
         granted_by_case[row["case_id"]] += amount
 
     # Mediations and installment agreements.
@@ -309,7 +314,8 @@ async def compute(
         end=end,
         generated_at=now,
         time_zone=window.zone.key,
-        households_supported=supported,
+        households_supported=len(supported_households),
+        cases_supported=supported,
         new_cases=new,
         closed_cases=closed_total,
         closed_reached=reached,
@@ -334,6 +340,7 @@ async def compute(
                 loan_cents=money[kind]["loan"],
                 unspecified_cents=money[kind]["unspecified"],
                 monthly_cents=money[kind]["monthly"],
+                monthly_total_cents=money[kind]["over_months"],
             )
             for kind in BENEFIT_KINDS
             if kind in money

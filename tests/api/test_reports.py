@@ -223,6 +223,7 @@ async def test_every_figure_of_a_known_year(app: Litestar, client: httpx.AsyncCl
             "loan_cents": 0,
             "unspecified_cents": 30000,
             "monthly_cents": 21000,
+            "monthly_total_cents": 252000,  # 210 EUR for 12 months
         },
         {
             "kind": "debt_takeover_loan",
@@ -231,6 +232,7 @@ async def test_every_figure_of_a_known_year(app: Litestar, client: httpx.AsyncCl
             "loan_cents": 153720,
             "unspecified_cents": 0,
             "monthly_cents": 0,
+            "monthly_total_cents": 0,
         },
         {
             "kind": "debt_takeover_grant",
@@ -239,6 +241,7 @@ async def test_every_figure_of_a_known_year(app: Litestar, client: httpx.AsyncCl
             "loan_cents": 0,
             "unspecified_cents": 0,
             "monthly_cents": 0,
+            "monthly_total_cents": 0,
         },
     ]
     assert (r["money_grant_cents"], r["money_loan_cents"], r["money_monthly_cents"]) == (170000, 153720, 21000)
@@ -454,8 +457,9 @@ async def test_intake_referrals_counselling_time_and_money_by_legal_basis(
 ) -> None:
     async with client_from(app) as builder_client:
         nord = Builder(Device(builder_client, await login(builder_client, "supervisor")), org, str(org.team_id))
-        first = await nord.case("2025-03-01", trigger="court_notice")
-        second = await nord.case("2025-04-01", trigger="receivables", type="energy_debt")
+        household = new_id()  # one household, two cases: rent arrears, then energy debt
+        first = await nord.case("2025-03-01", trigger="court_notice", household_id=household)
+        second = await nord.case("2025-04-01", trigger="receivables", type="energy_debt", household_id=household)
         await nord.case("2024-12-01", trigger="receivables")  # opened before the period
         consent = await nord.put("consent", first, {"purpose": "Schuldnerberatung", "given_on": "2025-03-02"})
         for sent_on in ("2025-03-05", "2025-05-01"):
@@ -477,7 +481,9 @@ async def test_intake_referrals_counselling_time_and_money_by_legal_basis(
                 {**grant, "decision": "granted", "submitted_on": "2025-04-03", "decided_on": "2025-05-10"},
             )
     await login(client, "supervisor")
-    f = (await report(client)).json()["funder"]
+    r = (await report(client)).json()
+    assert (r["households_supported"], r["cases_supported"]) == (2, 3)  # the shared household counts once
+    f = r["funder"]
     assert f["intake_by_type"] == {"rent_arrears": 1, "energy_debt": 1}
     assert f["intake_by_trigger"] == {"court_notice": 1, "receivables": 1}
     assert f["referrals_by_service"] == {"Schuldnerberatung": 2}
