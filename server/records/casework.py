@@ -34,9 +34,16 @@ class Action(RecordFields, kw_only=True, forbid_unknown_fields=True):
     owner_id: uuid.UUID | None = None
     status: Literal["open", "done", "cancelled"] = "open"
     done_on: dt.date | None = None
-    source_kind: Literal["legal_event", "benefit_application", "installment_agreement"] | None = None
+    source_kind: Literal["legal_event", "benefit_application", "installment_agreement", "case"] | None = None
     source_id: uuid.UUID | None = None
     notes: Text = ""
+    # The follow-up of a closed case whose tenancy was kept: 6 and 12 months after closing the worker asks whether
+    # the household still holds it; the answer is reported (docs/domain.md "Figures for the board").
+    follow_up: Literal["tenancy_6m", "tenancy_12m"] | None = None
+    tenancy_held: Literal["yes", "no", "unknown"] | None = None
+
+    def __post_init__(self) -> None:
+        must(self.tenancy_held is None or self.follow_up is not None, "only a follow-up asks this", "tenancy_held")
 
     def clear_status(self) -> str | None:
         return self.status

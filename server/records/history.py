@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.crypto import DecryptionError, associated_data, open_blob, seal
 from server.db import utcnow
-from server.records.keyring import DataKey, Keyring
+from server.records.keyring import DataKey
 from server.records.models import CaseHistory
 
 __all__ = ["TRACKED", "Entry", "entry", "read", "tracked"]
@@ -51,16 +51,18 @@ def entry(
     return CaseHistory(id=entry_id, case_id=case_id, team_id=team_id, seq=seq, recorded_at=utcnow(), blob=blob)
 
 
-async def read(db: AsyncSession, keyring: Keyring, case_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Entry]]:
-    """Each case's entries in the order they were recorded; a case whose key is gone, or an entry that does not
-    decrypt, has none."""
+async def read(
+    db: AsyncSession, keys: Mapping[uuid.UUID, DataKey], case_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[Entry]]:
+    """Each case's entries in the order they were recorded, opened with ``keys`` (the cases' data keys); a case
+    without a key, or an entry that does not decrypt, has none."""
     ids = list(case_ids)
     if not ids:
         return {}
-    keys = await keyring.data_keys(db, ids)
+    columns = (CaseHistory.id, CaseHistory.case_id, CaseHistory.seq, CaseHistory.recorded_at, CaseHistory.blob)
     rows = (
-        await db.scalars(
-            select(CaseHistory).where(CaseHistory.case_id.in_(ids)).order_by(CaseHistory.seq, CaseHistory.recorded_at)
+        await db.execute(
+            select(*columns).where(CaseHistory.case_id.in_(ids)).order_by(CaseHistory.seq, CaseHistory.recorded_at)
         )
     ).all()
     found: dict[uuid.UUID, list[Entry]] = {}

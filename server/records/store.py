@@ -211,6 +211,12 @@ class RecordStore:
             known.update({row.id: row for row in await self.select(among(Record.id, missing, dialect))})
         return known
 
+    async def data_keys(self, case_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, DataKey]:
+        """The data keys of ``case_ids`` this store holds or unwraps now (cases without a key are absent)."""
+        ids = list(case_ids)
+        await self._load_keys(ids)
+        return {c: self._keys[c] for c in ids if c in self._keys}
+
     async def _load_keys(self, case_ids: Iterable[uuid.UUID]) -> None:
         missing = {c for c in case_ids if c not in self._keys}
         if missing:

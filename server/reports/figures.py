@@ -352,7 +352,17 @@ def _funder_sections(report: Report) -> list[Section]:
         _money(f"basis.monthly.{k}", f"{LEGAL_BASIS_LABELS.get(k, k)}: je Monat", c)
         for k, c in f.monthly_by_basis.items()
     ]
+    answers = {"yes": "ja", "no": "nein", "unknown": "unbekannt", "open": "noch nicht beantwortet"}
+    held = [
+        _count(
+            f"follow_up.{asked}.{answer}", f"nach {months} Monaten: {label}", f.follow_ups.get(asked, {}).get(answer, 0)
+        )
+        for asked, months in (("tenancy_6m", 6), ("tenancy_12m", 12))
+        for answer, label in answers.items()
+    ]
+    held[0] = msgspec.structs.replace(held[0], definition=d["follow_ups"])
     return [
+        Section(key="sustainability", title="Nachhaltigkeit: Wohnung noch gehalten", figures=held),
         Section(
             key="intake",
             title="Aufnahme nach Fallart und Anlass",

@@ -1,5 +1,6 @@
 """The figures a funder asks for beyond the board's: intake by case type and by trigger, referrals by service,
-counselling time, and money mobilised by legal basis (one-off and monthly apart)."""
+counselling time, money mobilised by legal basis (one-off and monthly apart), and sustainability: whether the
+households whose tenancy was kept still held it 6 and 12 months after closing."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ async def funder_figures(
             await db.execute(
                 select(*columns).where(
                     live,
-                    Record.kind.in_(("referral", "benefit_application")),
+                    Record.kind.in_(("referral", "benefit_application", "action")),
                 )
             )
         )
@@ -72,10 +73,17 @@ async def funder_figures(
         .all()
     )
     referrals: Counter[str] = Counter()
+    follow_ups: dict[str, Counter[str]] = {"tenancy_6m": Counter(), "tenancy_12m": Counter()}
     one_off: Counter[str] = Counter()
     monthly: Counter[str] = Counter()
     for row, fields in zip(others, await store.decrypt_fields(others), strict=True):
         if fields is None:
+            continue
+        if row["kind"] == "action":
+            due = day_of(fields.get("due_on"))
+            asked = fields.get("follow_up")
+            if asked in follow_ups and due is not None and start <= due <= end and fields.get("status") != "cancelled":
+                follow_ups[asked][str(fields.get("tenancy_held") or "open")] += 1
             continue
         if row["kind"] == "referral":
             if (sent := day_of(fields.get("sent_on"))) is not None and start <= sent <= end:
@@ -98,4 +106,8 @@ async def funder_figures(
         timed_contacts=timed,
         one_off_by_basis=dict(one_off.most_common()),
         monthly_by_basis=dict(monthly.most_common()),
+        follow_ups={
+            asked: {answer: answers[answer] for answer in ("yes", "no", "unknown", "open")}
+            for asked, answers in follow_ups.items()
+        },
     )

@@ -58,6 +58,8 @@ DEFINITIONS = {
     "Kontakt zustande kam (ohne „Kein Kontakt zustande gekommen“).",
     "intake": "Fälle, die im Zeitraum eröffnet wurden, nach Fallart und nach Anlass der Aufnahme.",
     "referrals": "Weitervermittlungen mit Versanddatum im Zeitraum, nach Fachdienst.",
+    "follow_ups": "Nachfrage 6 und 12 Monate nach einem Abschluss mit erhaltener Wohnung, fällig im Zeitraum: "
+    "Wohnung noch gehalten ja, nein, unbekannt, oder noch nicht beantwortet.",
     "counselling_time": "Summe der bei Kontakten im Zeitraum erfassten Dauer (ein Hausbesuch zählt über seinen "
     "Kontakt); Kontakte ohne erfasste Dauer zählen nicht mit.",
     "contacts": "Erfasste Kontakte mit Zeitpunkt im Zeitraum, nach Kontaktart; ein Hausbesuch zählt über seinen "
@@ -122,6 +124,9 @@ class FunderFigures(msgspec.Struct, kw_only=True, frozen=True):
     timed_contacts: int = 0  # contacts with a duration
     one_off_by_basis: dict[str, int] = msgspec.field(default_factory=dict)  # cents, "unknown" when none recorded
     monthly_by_basis: dict[str, int] = msgspec.field(default_factory=dict)  # cents per month
+    # The follow-ups due in the period, 6 and 12 months after a closing with the tenancy kept: yes, no, unknown,
+    # and open (not answered yet).
+    follow_ups: dict[str, dict[str, int]] = msgspec.field(default_factory=dict)
 
 
 class Figure(msgspec.Struct, kw_only=True, frozen=True):

@@ -150,7 +150,7 @@ async def compute(
         )
         case_ids = [row["case_id"] for row in case_rows]
         cases = dict(zip(case_ids, await store.decrypt_fields(case_rows), strict=True))
-        histories = await history.read(db, keyring, case_ids)
+        histories = await history.read(db, await store.data_keys(case_ids), case_ids)
 
         def of_team(*conditions: Any) -> Any:
             return and_(Record.case_id.in_(case_ids), Record.deleted.is_(False), *conditions)

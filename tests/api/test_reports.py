@@ -480,8 +480,25 @@ async def test_intake_referrals_counselling_time_and_money_by_legal_basis(
                 second,
                 {**grant, "decision": "granted", "submitted_on": "2025-04-03", "decided_on": "2025-05-10"},
             )
+        # Follow-ups after kept tenancies, due in 2025: two answered, one open; one due in 2026 does not count.
+        for follow_up, due_on, held in (
+            ("tenancy_6m", "2025-08-01", "yes"),
+            ("tenancy_12m", "2025-09-01", "no"),
+            ("tenancy_6m", "2025-10-01", None),
+            ("tenancy_6m", "2026-02-01", "yes"),
+        ):
+            action = {"title": "Nachfrage", "due_on": due_on, "follow_up": follow_up, "source_kind": "case"}
+            await nord.put("action", first, {**action, "tenancy_held": held, "status": "done" if held else "open"})
+        refused = await nord.device.push(
+            nord.device.put("action", new_id(), first, {"title": "x", "due_on": "2025-01-01", "tenancy_held": "yes"})
+        )
+        assert refused[0]["status"] == "rejected"  # only a follow-up asks whether the tenancy is held
     await login(client, "supervisor")
     r = (await report(client)).json()
+    assert r["funder"]["follow_ups"] == {
+        "tenancy_6m": {"yes": 1, "no": 0, "unknown": 0, "open": 1},
+        "tenancy_12m": {"yes": 0, "no": 1, "unknown": 0, "open": 0},
+    }
     assert (r["households_supported"], r["cases_supported"]) == (2, 3)  # the shared household counts once
     f = r["funder"]
     assert f["intake_by_type"] == {"rent_arrears": 1, "energy_debt": 1}

@@ -39,6 +39,8 @@ PREFIXES = {
     "Assessment.documents": "document",
     "Action.status": "action_status",
     "Action.source_kind": "kind",
+    "Action.follow_up": "follow_up",
+    "Action.tenancy_held": "tenancy_held",
     "LegalEvent.type": "legal",
     "LegalEvent.notice_kind": "notice_kind",
     "BenefitApplication.period": "benefit_period",

@@ -4,7 +4,7 @@ import * as store from "./storage.js";
 import { overlayOf } from "./sync.js";
 import { t } from "./i18n.js";
 import { reportError, today, uuid7 } from "./ui.js";
-import { addDays, installmentState as standing, monthlyBalance } from "./rules.js";
+import { addDays, addMonths, installmentState as standing, monthlyBalance } from "./rules.js";
 import { derivedId } from "./deadlines.js";
 import * as legal from "./legal.js";
 
@@ -156,6 +156,7 @@ export function installmentState(fields, onDay = today()) {
 const stored = (key, params) => t(key, params, key, "de");
 const german = (isoDay) => isoDay.split("-").reverse().join(".");
 const GENERATED = { generated: true };
+const KEPT = new Set(["secured", "secured_installment", "secured_benefit"]);
 
 /**
  * Create (or, when its date moved, update) the actions the records call for: each legal deadline and preparation
@@ -194,6 +195,23 @@ export function followUps() {
       }
       const phase = legal.phase(records);
       if (phase && phase !== kase.fields.phase) await saveNow("case", kase.id, kase.id, { phase }, GENERATED);
+    }
+    // A tenancy kept at closing: ask 6 and 12 months later whether the household still holds it.
+    for (const kase of found.case) {
+      const f = kase.fields;
+      if (kase.deleted || f.status !== "closed" || !f.closed_on || !KEPT.has(f.outcome)) continue;
+      for (const months of [6, 12]) {
+        const fields = {
+          title: stored("followup.tenancy", { n: months }),
+          due_on: addMonths(f.closed_on, months),
+          owner_id: f.assigned_worker_id || null,
+          status: "open",
+          source_kind: "case",
+          source_id: kase.id,
+          follow_up: `tenancy_${months}m`,
+        };
+        wanted.push([kase, await derivedId(kase.id, `tenancy-${months}m`), fields, false]);
+      }
     }
     for (const application of found.benefit_application) {
       const f = application.fields;

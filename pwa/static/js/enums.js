@@ -7,6 +7,8 @@ export const ENUMS = Object.freeze({
   content_type: Object.freeze(["image/jpeg", "image/png", "image/webp", "application/pdf"]),
   signer_role: Object.freeze(["tenant", "worker"]),
   action_status: Object.freeze(["open", "done", "cancelled"]),
+  follow_up: Object.freeze(["tenancy_6m", "tenancy_12m"]),
+  tenancy_held: Object.freeze(["yes", "no", "unknown"]),
   benefit: Object.freeze(["wohngeld", "wohnbeihilfe", "kdu_direct_payment", "debt_takeover_loan", "debt_takeover_grant", "wohnschirm_rent", "wohnschirm_energy", "other"]),
   benefit_form: Object.freeze(["grant", "loan"]),
   benefit_period: Object.freeze(["one_off", "monthly"]),

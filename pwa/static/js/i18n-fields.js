@@ -3,6 +3,7 @@
 
 export const FIELDS = {
   "field.action.done_on": ["Erledigt am", "Done on"],
+  "field.action.follow_up": ["Nachfrage nach Abschluss", "Follow-up after closing"],
   "field.action.owner_id": ["Zuständig", "Responsible"],
   "field.action.source_id": ["Ausgelöst durch", "Triggered by"],
   "field.action.source_kind": ["Art des Auslösers", "Kind of trigger"],

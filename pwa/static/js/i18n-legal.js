@@ -72,6 +72,13 @@ export const LEGAL = {
   "assessment.linked_consents": ["Einwilligungen", "Consents"],
   "assessment.earlier_answers": ["Aus der früheren Einschätzung (Formular Version 1)", "From the earlier assessment (form version 1)"],
   "assessment.withdrawn": ["widerrufen", "withdrawn"],
+  "followup.tenancy": ["Nachfrage: Wohnung {n} Monate nach Abschluss noch gehalten?", "Follow-up: tenancy still held {n} months after closing?"],
+  "field.action.tenancy_held": ["Wohnung noch gehalten?", "Tenancy still held?"],
+  "follow_up.tenancy_6m": ["6 Monate nach Abschluss", "6 months after closing"],
+  "follow_up.tenancy_12m": ["12 Monate nach Abschluss", "12 months after closing"],
+  "tenancy_held.yes": ["ja", "yes"],
+  "tenancy_held.no": ["nein", "no"],
+  "tenancy_held.unknown": ["unbekannt", "unknown"],
   "followup.until": ["bis {date}", "by {date}"],
   "cases.deadline": ["{what}: {date}", "{what}: {date}"],
 };

@@ -152,7 +152,9 @@ export async function render(main, [caseId, kind, recordId], app) {
     );
   }
 
-  const fields = h("div", { class: "section-body" }, FORMS[kind].map((spec) => control(values, spec, kind, () => {})));
+  // A follow-up after a kept tenancy asks its one question; answering it settles the task.
+  const specs = kind === "action" && values.follow_up ? [...FORMS.action, ["tenancy_held", "enum", ENUMS.tenancy_held, "tenancy_held"]] : FORMS[kind];
+  const fields = h("div", { class: "section-body" }, specs.map((spec) => control(values, spec, kind, () => {})));
   const submit = async (event) => {
     event.preventDefault();
     error.hidden = true;
@@ -174,6 +176,7 @@ export async function render(main, [caseId, kind, recordId], app) {
       if (JSON.stringify(value) !== JSON.stringify(before[name])) changed[name] = value;
     }
     if (kind === "action" && !existing) changed.owner_id = app.owner.id;
+    if (kind === "action" && changed.tenancy_held && values.status === "open") Object.assign(changed, { status: "done", done_on: today() });
     if (!Object.keys(changed).length) return app.navigate(`#/fall/${caseId}`);
     await data.save(kind, id, caseId, changed);
     if (kind === "consent" && changed.withdrawn_on) await markReferrals(records, id);
