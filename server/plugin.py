@@ -43,7 +43,8 @@ from server.push import Dispatcher, dispatcher_task, load_or_create
 from server.push.controller import PushController
 from server.push.service import PushService
 from server.records import blind
-from server.records.controller import AttachmentController, CalendarController, CaseController
+from server.records.controller import AttachmentController, CalendarController, CaseController, EnquiryController
+from server.records.enquiries import Enquiries
 from server.records.keyring import Keyring
 from server.records.service import CaseReads
 from server.records.upgrade import upgrade_stored
@@ -144,6 +145,7 @@ class DoorstepPlugin(InitPluginProtocol):
             CaseReads(sessions=sessions, keyring=keyring, time_zone=settings.report_time_zone),
             Reports(sessions=sessions, keyring=keyring, time_zone=settings.report_time_zone),
             Uploads(sessions=sessions, keyring=keyring),
+            Enquiries(sessions=sessions),
             Letters(settings.data_dir, lambda: _organisation_name(sessions)),
         ):
             app_config.state[type(value).__name__] = value
@@ -158,6 +160,7 @@ class DoorstepPlugin(InitPluginProtocol):
                     AdminController,
                     TeamController,
                     CaseController,
+                    EnquiryController,
                     CalendarController,
                     ConflictController,
                     PushController,
@@ -194,6 +197,7 @@ class DoorstepPlugin(InitPluginProtocol):
                 "sync": _provider(SyncService),
                 "push": _provider(PushService),
                 "uploads": _provider(Uploads),
+                "enquiries": _provider(Enquiries),
                 "letters": _provider(Letters),
                 "principal": Provide(_provide_principal, sync_to_thread=False),
             }

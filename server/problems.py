@@ -352,6 +352,7 @@ _EXTRA = {
         426: "The client must update (upgrade-required; min_protocol says to which)",
     },
     "/api/push/subscriptions": {409: "The endpoint belongs to another user"},
+    "/api/enquiries/{enquiry_id:uuid}": {409: "Another enquiry was recorded under this id (conflict)"},
 }
 
 

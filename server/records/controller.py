@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -15,10 +16,11 @@ from server.auth.guards import refuses_manager
 from server.auth.schemas import Principal
 from server.problems import UnsupportedMediaType, ValidationFailed
 from server.records.calendar import CalendarOut
+from server.records.enquiries import Enquiries, EnquiryIn, EnquiryOut
 from server.records.service import CaseDetail, CaseFilters, CaseReads, CaseSummary, DuplicateAnswer, DuplicateQuery
 from server.records.uploads import Uploads, UploadSpec, UploadState
 
-__all__ = ["AttachmentController", "CalendarController", "CaseController"]
+__all__ = ["AttachmentController", "CalendarController", "CaseController", "EnquiryController"]
 
 
 class CaseController(Controller):
@@ -150,3 +152,28 @@ class AttachmentController(Controller):
 
 def _offset(state: UploadState) -> dict[str, str]:
     return {"Upload-Offset": str(state.offset), "Upload-Length": str(state.size)}
+
+
+class EnquiryController(Controller):
+    """Anonymous enquiries and short counselling without a case, recorded by a team's members."""
+
+    path = "/api/enquiries"
+    guards = [refuses_manager]  # noqa: RUF012 - Litestar reads this class attribute
+    tags = ["enquiries"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @put(
+        "/{enquiry_id:uuid}",
+        status_code=HTTP_200_OK,
+        responses={HTTP_201_CREATED: ResponseSpec(data_container=EnquiryOut, description="Recorded")},
+    )
+    async def record(
+        self,
+        enquiry_id: FromPath[uuid.UUID],
+        data: JSONBody[EnquiryIn],
+        principal: NamedDependency[Principal],
+        enquiries: NamedDependency[Enquiries],
+    ) -> Response[EnquiryOut]:
+        """Record an enquiry under the id the device chose: ``201`` recorded, ``200`` recorded before (the same
+        content again), ``409`` another content under this id. No names: every field is a choice or a number."""
+        enquiry, created = await enquiries.record(principal, enquiry_id, data)
+        return Response(enquiry, status_code=HTTP_201_CREATED if created else HTTP_200_OK)

@@ -23,6 +23,7 @@ __all__ = [
     "BlindIndexState",
     "CaseHistory",
     "CaseKey",
+    "Enquiry",
     "KeyCheck",
     "Record",
     "ScopeEvent",
@@ -213,3 +214,21 @@ class CaseHistory(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     recorded_at: Mapped[dt.datetime]
     blob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Enquiry(Base):
+    """An anonymous enquiry or short counselling without a case (a call, a question at the office door): when, how,
+    about what, for how long and where the person was referred. No name, no address, no free text about a person;
+    so nothing here is encrypted, and nothing here needs erasing."""
+
+    __tablename__ = "enquiries"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # chosen by the device: a resent enquiry is one
+    team_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    on: Mapped[dt.date] = mapped_column(index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    topic: Mapped[str] = mapped_column(String(40))
+    duration_minutes: Mapped[int | None]
+    referred_to: Mapped[str] = mapped_column(String(40))
+    recorded_by: Mapped[uuid.UUID]
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
-from server.reports.figures import CHANNEL_LABELS, OUTCOME_LABELS, tone
+from server.reports.figures import tone
+from server.reports.labels import CHANNEL_LABELS, OUTCOME_LABELS
 from server.reports.schema import Report
 
 __all__ = ["chart", "contacts_chart", "outcomes_chart", "success_chart"]

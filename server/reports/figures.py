@@ -6,6 +6,17 @@ from __future__ import annotations
 
 import msgspec
 
+from server.reports.labels import (
+    BENEFIT_LABELS,
+    CASE_TYPE_LABELS,
+    CHANNEL_LABELS,
+    INSTALLMENT_LABELS,
+    LEGAL_BASIS_LABELS,
+    OUTCOME_LABELS,
+    REFERRAL_LABELS,
+    TOPIC_LABELS,
+    TRIGGER_LABELS,
+)
 from server.reports.schema import (
     AVOIDED_OUTCOMES,
     CHANNELS,
@@ -19,10 +30,6 @@ from server.reports.schema import (
 )
 
 __all__ = [
-    "BENEFIT_LABELS",
-    "CHANNEL_LABELS",
-    "INSTALLMENT_LABELS",
-    "OUTCOME_LABELS",
     "euros",
     "month_name",
     "percent",
@@ -30,66 +37,6 @@ __all__ = [
     "tone",
 ]
 
-CHANNEL_LABELS = {
-    "phone": "Telefon",
-    "email": "E-Mail",
-    "sms": "SMS",
-    "letter": "Brief",
-    "in_person": "Persönlich",
-    "home_visit": "Hausbesuch",
-}
-OUTCOME_LABELS = {
-    "secured": "Wohnung erhalten ohne weitere Hilfe",
-    "secured_installment": "Wohnung erhalten mit Ratenzahlung",
-    "secured_benefit": "Wohnung erhalten mit Leistung / Schuldenübernahme",
-    "moved_affordable": "Umzug in eine günstigere Wohnung",
-    "lost_housed": "Wohnung verloren, anderweitig untergebracht",
-    "lost_homeless": "Wohnung verloren, wohnungslos / unbekannt",
-    "no_contact": "Kein Kontakt zustande gekommen",
-}
-BENEFIT_LABELS = {
-    "wohngeld": "Wohngeld",
-    "wohnbeihilfe": "Wohnbeihilfe",
-    "kdu_direct_payment": "KdU-Direktzahlung / Abtretung",
-    "debt_takeover_loan": "Schuldenübernahme (Darlehen)",
-    "debt_takeover_grant": "Schuldenübernahme (Beihilfe)",
-    "wohnschirm_rent": "Wohnschirm Miete",
-    "wohnschirm_energy": "Wohnschirm Energie",
-    "other": "Sonstige",
-}
-INSTALLMENT_LABELS = {
-    "kept": "eingehalten",
-    "unrecorded": "Zahlung nicht erfasst",
-    "behind": "im Rückstand",
-    "broken": "gescheitert",
-    "completed": "erfüllt",
-    "cancelled": "aufgehoben",
-}
-CASE_TYPE_LABELS = {
-    "rent_arrears": "Mietrückstand",
-    "energy_debt": "Energieschulden",
-    "psychosocial": "Psychosoziale Begleitung",
-    "neighbour_conflict": "Nachbarschaftskonflikt",
-}
-TRIGGER_LABELS = {
-    "receivables": "Meldung der Forderungsabteilung",
-    "court_notice": "Mitteilung des Amtsgerichts",
-    "neighbour_complaint": "Nachbarschaftsbeschwerde",
-    "outreach": "Aufsuchende Kontaktaufnahme",
-    "self_referral": "Selbstmeldung",
-    "unknown": "ohne Angabe",
-}
-LEGAL_BASIS_LABELS = {
-    "sgb2_22_8": "§ 22 Abs. 8 SGB II (Schuldenübernahme Jobcenter)",
-    "sgb12_36": "§ 36 SGB XII (Schuldenübernahme Sozialamt)",
-    "wogg": "Wohngeldgesetz (WoGG)",
-    "sgb2_22_1": "§ 22 Abs. 1 SGB II (Kosten der Unterkunft)",
-    "at_wohnbeihilfe": "Wohnbeihilfe (Land)",
-    "at_ma40": "MA 40 (Wien)",
-    "at_wohnschirm": "Wohnschirm",
-    "other": "andere Rechtsgrundlage",
-    "unknown": "ohne Angabe der Rechtsgrundlage",
-}
 MONTHS = [
     "Januar",
     "Februar",
@@ -361,7 +308,37 @@ def _funder_sections(report: Report) -> list[Section]:
         for answer, label in answers.items()
     ]
     held[0] = msgspec.structs.replace(held[0], definition=d["follow_ups"])
+    enquiries = f.enquiries or {"total": {"enquiries": 0, "minutes": 0}}
+    total = enquiries.get("total", {})
+    minutes = total.get("minutes", 0)
+    asked = [
+        _count("enquiries.total", "Anonyme Anfragen und Kurzberatungen", total.get("enquiries", 0), d["enquiries"]),
+        _count(
+            "enquiries.with_contacts",
+            "Kontakte und anonyme Anfragen zusammen",
+            report.contacts_total + total.get("enquiries", 0),
+        ),
+        Figure(
+            key="enquiries.hours",
+            label="Beratungszeit der Anfragen",
+            value=round(minutes / 60, 2),
+            text=f"{minutes / 60:.1f}".replace(".", ",") + f"{NBSP}Std.",
+        ),
+        *(
+            _count(f"enquiries.channel.{k}", f"Kontaktart: {CHANNEL_LABELS.get(k, k)}", n)
+            for k, n in enquiries.get("channel", {}).items()
+        ),
+        *(
+            _count(f"enquiries.topic.{k}", f"Thema: {TOPIC_LABELS.get(k, k)}", n)
+            for k, n in enquiries.get("topic", {}).items()
+        ),
+        *(
+            _count(f"enquiries.referred.{k}", f"Weitervermittelt: {REFERRAL_LABELS.get(k, k)}", n)
+            for k, n in enquiries.get("referred_to", {}).items()
+        ),
+    ]
     return [
+        Section(key="enquiries", title="Anonyme Anfragen und Kurzberatungen", figures=asked),
         Section(key="sustainability", title="Nachhaltigkeit: Wohnung noch gehalten", figures=held),
         Section(
             key="intake",

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.records.enquiries import count_enquiries
 from server.records.models import Record
 from server.records.store import RecordStore
 from server.reports.periods import day_of
@@ -26,6 +27,7 @@ async def funder_figures(
     store: RecordStore,
     cases: Mapping[uuid.UUID, dict[str, Any] | None],
     *,
+    team_ids: list[uuid.UUID],
     start: dt.date,
     end: dt.date,
     since: dt.datetime,
@@ -99,6 +101,7 @@ async def funder_figures(
         basis = str(fields.get("legal_basis") or "unknown")
         (monthly if fields.get("period") == "monthly" else one_off)[basis] += int(fields.get("amount_cents") or 0)
     return FunderFigures(
+        enquiries=await count_enquiries(db, team_ids, start, end),
         intake_by_type=dict(by_type.most_common()),
         intake_by_trigger=dict(by_trigger.most_common()),
         referrals_by_service=dict(sorted(referrals.items(), key=lambda item: (-item[1], item[0]))),

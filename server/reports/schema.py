@@ -58,6 +58,8 @@ DEFINITIONS = {
     "Kontakt zustande kam (ohne „Kein Kontakt zustande gekommen“).",
     "intake": "Fälle, die im Zeitraum eröffnet wurden, nach Fallart und nach Anlass der Aufnahme.",
     "referrals": "Weitervermittlungen mit Versanddatum im Zeitraum, nach Fachdienst.",
+    "enquiries": "Anonyme Anfragen und Kurzberatungen ohne Fall (ohne Namen erfasst) mit Datum im Zeitraum, nach "
+    "Kontaktart, Thema und Weitervermittlung; sie zählen als Kontakte und als Beratungen.",
     "follow_ups": "Nachfrage 6 und 12 Monate nach einem Abschluss mit erhaltener Wohnung, fällig im Zeitraum: "
     "Wohnung noch gehalten ja, nein, unbekannt, oder noch nicht beantwortet.",
     "counselling_time": "Summe der bei Kontakten im Zeitraum erfassten Dauer (ein Hausbesuch zählt über seinen "
@@ -127,6 +129,8 @@ class FunderFigures(msgspec.Struct, kw_only=True, frozen=True):
     # The follow-ups due in the period, 6 and 12 months after a closing with the tenancy kept: yes, no, unknown,
     # and open (not answered yet).
     follow_ups: dict[str, dict[str, int]] = msgspec.field(default_factory=dict)
+    # Anonymous enquiries without a case: by channel, topic and referral, and {"enquiries": n, "minutes": m}.
+    enquiries: dict[str, dict[str, int]] = msgspec.field(default_factory=dict)
 
 
 class Figure(msgspec.Struct, kw_only=True, frozen=True):

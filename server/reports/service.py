@@ -184,7 +184,9 @@ async def compute(
         )
         granted = await store.decrypt_fields(granted_rows)
         others = await store.decrypt_fields(other_rows)
-        funder = await funder_figures(db, store, cases, start=start, end=end, since=window.since, until=window.until)
+        funder = await funder_figures(
+            db, store, cases, team_ids=team_ids, start=start, end=end, since=window.since, until=window.until
+        )
 
     # Cases: supported, new, closed, outcomes, time to closure; from each case's course as recorded, so a
     # reopening does not take a closure out of its period. Closures recorded or changed after the period's end

@@ -563,3 +563,47 @@ async def test_the_management_sees_every_team_and_the_year_before_but_no_case(
     assert "report.read:organisation:2025-01-01..2025-12-31" in actions
     await login(client, "supervisor")
     assert (await client.get("/api/reports/organisation", params=YEAR)).status_code == 403
+
+
+async def test_anonymous_enquiries_are_recorded_once_without_names_and_counted(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    await login(client, "worker1")
+    calls = [
+        ("2025-03-03", "phone", "rent_arrears", 10, "debt_counselling"),
+        ("2025-03-04", "phone", "benefits", 5, "jobcenter"),
+        ("2025-06-10", "in_person", "rent_arrears", None, "none"),
+        ("2024-12-30", "phone", "energy", 15, "none"),  # not in 2025
+    ]
+    ids = []
+    for on, channel, topic, minutes, referred in calls:
+        ids.append(new_id())
+        body = {"on": on, "channel": channel, "topic": topic, "duration_minutes": minutes, "referred_to": referred}
+        response = await client.put(f"/api/enquiries/{ids[-1]}", json=body)
+        assert response.status_code == 201, response.text
+    first = {"on": "2025-03-03", "channel": "phone", "topic": "rent_arrears", "duration_minutes": 10}
+    first["referred_to"] = "debt_counselling"
+    assert (await client.put(f"/api/enquiries/{ids[0]}", json=first)).status_code == 200  # a retry: one enquiry
+    assert (await client.put(f"/api/enquiries/{ids[0]}", json={**first, "topic": "energy"})).status_code == 409
+    # No free text: a name has nowhere to go.
+    named = {**first, "name": "Erika Musterfrau"}
+    assert (await client.put(f"/api/enquiries/{new_id()}", json=named)).status_code == 400
+    assert (
+        await client.put(f"/api/enquiries/{new_id()}", json={**first, "topic": "Frau Musterfrau"})
+    ).status_code == 400
+    assert (await client.put(f"/api/enquiries/{new_id()}", json={**first, "on": "2099-01-01"})).status_code == 400
+
+    await login(client, "supervisor")
+    r = (await report(client)).json()
+    assert r["funder"]["enquiries"] == {
+        "channel": {"phone": 2, "in_person": 1},
+        "topic": {"rent_arrears": 2, "benefits": 1},
+        "referred_to": {"debt_counselling": 1, "jobcenter": 1, "none": 1},
+        "total": {"enquiries": 3, "minutes": 15},
+    }
+    lines = {f["key"]: f["text"] for s in r["sections"] for f in s["figures"]}
+    assert lines["enquiries.total"] == "3"
+    assert lines["enquiries.with_contacts"] == "3"  # no case contacts here: the enquiries count as contacts
+    # Team Süd's report does not see Team Nord's enquiries.
+    await login(client, "supervisor2")
+    assert (await report(client)).json()["funder"]["enquiries"]["total"] == {"enquiries": 0, "minutes": 0}

@@ -5,6 +5,7 @@ search, and a handover between two workers' tablets. Every step's data is checke
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
@@ -301,3 +302,34 @@ async def test_a_handover_moves_the_case_between_tablets_with_its_note(
         assert page.errors == []  # type: ignore[attr-defined]
     for context in (old_context, new_context, boss_context):
         await context.close()
+
+
+async def test_an_enquiry_without_a_case_takes_two_taps_offline_and_is_counted(
+    browser: Browser, live_server: LiveServer, org: Org, screenshots: Path
+) -> None:
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    await context.set_offline(True)
+    card = page.locator("section.enquiry")
+    await card.get_by_label("Thema").select_option(label="Kündigung oder Räumung")
+    await card.screenshot(path=screenshots / "anfrage-ohne-fall-landscape.png")
+    await card.get_by_role("button", name="Telefon").click()
+    await expect(page.locator("#toast")).to_contain_text("Anfrage erfasst: Kündigung oder Räumung")
+    await card.get_by_role("button", name="Persönlich").click()  # the next caller at the door: one tap
+    sealed = await page.evaluate("""async () => (await import("/static/js/storage.js")).getMeta("enquiries")""")
+    assert sealed  # waiting on the device, sealed, until there is a network
+    assert "notice_or_eviction" not in str(sealed)
+
+    await context.set_offline(False)
+    await sync_now(page)
+    day = dt.date.today().isoformat()
+    async with office(live_server.url) as device:
+        for _ in range(50):  # sent right after the sync
+            response = await device.client.get("/api/reports", params={"start": day, "end": day})
+            if response.json()["funder"]["enquiries"]["total"]["enquiries"] == 2:
+                break
+            await asyncio.sleep(0.2)
+    enquiries = response.json()["funder"]["enquiries"]
+    assert enquiries["total"]["enquiries"] == 2
+    assert enquiries["channel"] == {"phone": 1, "in_person": 1}
+    assert enquiries["topic"] == {"notice_or_eviction": 2}
+    await context.close()

@@ -2,6 +2,7 @@
 //
 // The data key exists only in this page's memory. A cold start asks for the device passphrase; the idle lock
 // asks for a short PIN while the key is still here; five wrong PINs drop the key (docs/security.md part 4).
+import * as enquiries from "./enquiries.js";
 import { api, ApiError, Offline, onAuthProblem, onClockSkew, setCsrf } from "./api.js";
 import { createVault, openJSON, openVault, sealJSON } from "./crypto.js";
 import * as data from "./data.js";
@@ -677,6 +678,7 @@ function onSyncEvent(event) {
     if (result.status === "ok" && app.key && !app.locked) {
       data.followUps().catch((error) => console.error(error));
       prefetchToday().catch((error) => console.error("doorstep: documents not fetched ahead", error));
+      enquiries.send(app.key).catch((error) => console.error("doorstep: enquiries not sent yet", error));
       if (!editing()) route();
     }
   } else if (event.type === "upgrade") {

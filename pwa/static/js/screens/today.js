@@ -1,5 +1,6 @@
 // "Heute / Meine Besuche": the worker's planned visits (overdue first), and the legal deadlines that are close.
 import * as data from "../data.js";
+import * as enquiries from "../enquiries.js";
 import * as legal from "../legal.js";
 import * as push from "../push.js";
 import { t } from "../i18n.js";
@@ -111,6 +112,43 @@ export async function render(main, _params, app) {
         : h("p", { class: "muted" }, t("today.no_deadlines")),
     ),
     list(t("today.upcoming"), upcoming, "upcoming", t("today.none_upcoming"), 20),
+    enquiryCard(app),
+  );
+}
+
+/** Anfrage ohne Fall: the topic, then a tap on how it came in; duration and referral only when wanted. */
+function enquiryCard(app) {
+  const topic = h("select", { id: "enquiry-topic" }, enquiries.TOPICS.map((x) => h("option", { value: x }, t(`enquiry_topic.${x}`))));
+  const minutes = h("input", { id: "enquiry-minutes", inputmode: "numeric", maxlength: 3 });
+  const referred = h("select", { id: "enquiry-referred" }, enquiries.REFERRALS.map((x) => h("option", { value: x }, t(`enquiry_referral.${x}`))));
+  const save = async (channel) => {
+    const duration = minutes.value.trim();
+    if (duration && !/^\d{1,3}$/.test(duration)) return toast(t("contact.bad_duration"), { error: true });
+    const body = { on: today(), channel, topic: topic.value, duration_minutes: duration ? Number(duration) : null, referred_to: referred.value };
+    await enquiries.record(app.key, body);
+    minutes.value = "";
+    referred.value = "none";
+    toast(t("enquiry.saved", { what: t(`enquiry_topic.${body.topic}`) }));
+  };
+  return h(
+    "section",
+    { class: "card enquiry", "aria-labelledby": "enquiry-title" },
+    h("h3", { id: "enquiry-title" }, t("enquiry.title")),
+    h("p", { class: "muted" }, t("enquiry.lead")),
+    h("label", { for: "enquiry-topic" }, t("enquiry.topic")),
+    topic,
+    h(
+      "details",
+      { class: "technical" },
+      h("summary", {}, t("enquiry.more")),
+      h("div", { class: "row" }, h("div", {}, h("label", { for: "enquiry-minutes" }, t("contact.duration")), minutes), h("div", {}, h("label", { for: "enquiry-referred" }, t("enquiry.referred")), referred)),
+    ),
+    h("p", { class: "muted", id: "enquiry-how" }, t("enquiry.how")),
+    h(
+      "div",
+      { class: "actions channels", role: "group", "aria-labelledby": "enquiry-how" },
+      enquiries.CHANNELS.map((channel) => h("button", { type: "button", class: "secondary", "data-channel": channel, onclick: () => save(channel) }, t(`channel.${channel}`))),
+    ),
   );
 }
 
