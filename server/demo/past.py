@@ -11,8 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from server.demo.details import recorded_payments
+from server.records.deadlines import derived_id
+from server.records.enquiries import REFERRALS, TOPICS
+from server.records.models import Enquiry
+from server.records.standing import add_months
 
-__all__ = ["past_year"]
+__all__ = ["enquiries", "past_year"]
 
 # 48 closures: 36 tenancies kept (75 %), 3 moves, 6 lost, 3 without contact.
 OUTCOMES = (
@@ -91,7 +95,34 @@ def past_year(
             continue
         _contacts(add, rng, case_id, opened, closed)
         _money(add, rng, case_id, outcome, opened, closed)
+        if outcome.startswith("secured"):
+            _follow_ups(add, rng, case_id, worker, closed, today)
     return case_ids
+
+
+def _follow_ups(add: Add, rng: random.Random, case_id: uuid.UUID, worker: str, closed: dt.date, today: dt.date) -> None:
+    """The checks 6 and 12 months after closing, with the ids the tablet derives; answered when due (mostly: still
+    in the flat)."""
+    for months in (6, 12):
+        due = add_months(closed, months)
+        held = rng.choices(["yes", "no", "unknown"], weights=[85, 8, 7])[0] if due <= today else None
+        months_text = f"Nachfrage: Wohnung {months} Monate nach Abschluss noch gehalten?"
+        add(
+            "action",
+            case_id,
+            {
+                "title": months_text,
+                "due_on": due.isoformat(),
+                "owner_id": worker,
+                "status": "done" if held else "open",
+                "done_on": due.isoformat() if held else None,
+                "source_kind": "case",
+                "source_id": str(case_id),
+                "follow_up": f"tenancy_{months}m",
+                "tenancy_held": held,
+            },
+            record_id=derived_id(case_id, f"tenancy-{months}m"),
+        )
 
 
 def _contacts(add: Add, rng: random.Random, case_id: uuid.UUID, opened: dt.date, closed: dt.date) -> None:
@@ -146,3 +177,26 @@ def _money(add: Add, rng: random.Random, case_id: uuid.UUID, outcome: str, opene
                 "payments": recorded_payments(start, closed, rate, rate * due, behind=rng.random() < 0.15),
             },
         )
+
+
+def enquiries(rng: random.Random, team_id: uuid.UUID, workers: list[uuid.UUID], today: dt.date) -> list[Enquiry]:
+    """About ten anonymous enquiries a week since the start of last year, most by telephone."""
+    rows: list[Enquiry] = []
+    day = dt.date(today.year - 1, 1, 2)
+    while day <= today:
+        if day.weekday() < 5:
+            for _ in range(rng.choice([1, 2, 2, 3])):
+                rows.append(
+                    Enquiry(
+                        id=uuid.uuid4(),
+                        team_id=team_id,
+                        on=day,
+                        channel=rng.choices(["phone", "in_person", "email"], weights=[70, 20, 10])[0],
+                        topic=rng.choices(TOPICS, weights=[40, 20, 20, 10, 5, 5])[0],
+                        duration_minutes=rng.choice([5, 10, 10, 15, 20, 30]),
+                        referred_to=rng.choices(REFERRALS, weights=[55, 15, 12, 6, 5, 5, 2])[0],
+                        recorded_by=workers[len(rows) % len(workers)],
+                    )
+                )
+        day += dt.timedelta(days=1)
+    return rows

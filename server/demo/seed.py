@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -10,6 +12,7 @@ from server.auth.models import Organisation, Role, Team, User
 from server.auth.passwords import hash_password
 from server.db import begin_write, utcnow
 from server.demo.cases import DemoTeam, seed_cases
+from server.demo.past import enquiries
 from server.records import blind
 from server.records.keyring import Keyring
 
@@ -63,6 +66,7 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], keyring: Keyring
         await db.flush()
         team_ids = DemoTeam(team.id, [users["worker1"].id, users["worker2"].id], users["supervisor"].id)
         await seed_cases(db, keyring, team_ids, utcnow().date())
+        db.add_all(enquiries(random.Random(7), team.id, team_ids.worker_ids, utcnow().date()))  # noqa: S311 - demo
         await db.commit()
     await blind.rebuild_if_stale(sessions, keyring, force=True)  # the demo households, for the duplicate check
     return True

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 from sqlalchemy import func, select
@@ -24,13 +24,14 @@ from server.problems import Conflict, Forbidden, ValidationFailed
 from server.records.models import Enquiry
 from server.records.schemas import Channel
 
-__all__ = ["TOPICS", "Enquiries", "EnquiryIn", "EnquiryOut", "ReferredTo", "Topic", "count_enquiries"]
+__all__ = ["REFERRALS", "TOPICS", "Enquiries", "EnquiryIn", "EnquiryOut", "ReferredTo", "Topic", "count_enquiries"]
 
 Topic = Literal["rent_arrears", "notice_or_eviction", "benefits", "energy", "neighbours", "other"]
 ReferredTo = Literal[
     "none", "debt_counselling", "jobcenter", "social_services", "housing_office", "legal_advice", "other"
 ]
-TOPICS: tuple[str, ...] = Topic.__args__  # type: ignore[attr-defined]
+TOPICS: tuple[str, ...] = get_args(Topic)
+REFERRALS: tuple[str, ...] = get_args(ReferredTo)
 
 
 class EnquiryIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
