@@ -97,5 +97,5 @@ async def organisation_report(
         total=await figures([team_id for team_id, _ in teams], None, f"Gesamt: {name}" if name else "Gesamt"),
         teams=[await figures([team_id], team_id, team_name) for team_id, team_name in teams],
     )
-    await audit_read(sessions, keyring, principal, window, scope="organisation:")
+    await audit_read(sessions, keyring, principal, window, what="report.org")
     return result

@@ -370,14 +370,14 @@ async def audit_read(
     keyring: Keyring,
     principal: Principal,
     window: Window,
-    scope: str = "",
+    what: str = "report.read",
 ) -> None:
-    """Write ``report.read:<scope><start>..<end>`` to the audit log."""
+    """Write ``<what>:<start>..<end>`` to the audit log (``report.read``, ``report.org`` for the organisation)."""
     async with sessions() as db:
         await begin_write(db)
         await audit.append(
             db,
-            action=f"report.read:{scope}{window.start.isoformat()}..{window.end.isoformat()}",
+            action=f"{what}:{window.start.isoformat()}..{window.end.isoformat()}",  # 40 characters at most
             outcome="allowed",
             actor_id=principal.user_id,
             device_id=principal.device_id,

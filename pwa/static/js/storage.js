@@ -19,6 +19,9 @@ const DB_NAME = "doorstep";
 const DB_VERSION = 3;
 let opening = null;
 
+/** How many enquiries without a case wait to be sent (a number only: enquiries.js keeps it). */
+export const ENQUIRIES_WAITING = "doorstep.enquiries_waiting";
+
 export function promised(request) {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
@@ -292,7 +295,10 @@ export async function outboxCounts() {
   // Follow-up actions the device derived itself (deadlines, overdue decisions) are sent like any change, but they
   // are not the worker's work: any device derives them again from the same records.
   const generated = rows.filter((row) => row.generated && row.status !== "rejected").length;
-  const total = rows.length + waiting + refused;
+  // Enquiries without a case wait sealed in meta; their number is kept beside them, so that it can be read
+  // without the key (before a change of user, whose wipe would lose them).
+  const enquiries = Number(localStorage.getItem(ENQUIRIES_WAITING)) || 0;
+  const total = rows.length + waiting + refused + enquiries;
   return { total, own: total - generated, generated, rejected, files: waiting + refused };
 }
 
@@ -418,6 +424,7 @@ export async function wipe() {
     }
     opening = null;
   }
+  localStorage.removeItem(ENQUIRIES_WAITING);
   await new Promise((resolve) => {
     const request = indexedDB.deleteDatabase(DB_NAME);
     request.onsuccess = request.onerror = request.onblocked = () => resolve();
