@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
-# Test workers per run (pytest-xdist): every test has its own database and server port, so they run side by side.
+# Test workers (pytest-xdist): on SQLite every test has its own database file and server port, so three run side
+# by side. The PostgreSQL run shares one server: the erasure test reads that server's files, where another
+# worker's open transaction keeps old row versions alive, so it runs one test at a time.
 PYTEST_WORKERS ?= 3
+PYTEST_PG_WORKERS ?= 1
 CODE := server tests migrations bench
 
 .PHONY: run test lint types test-sqlite test-postgres system-deps venv node-tools clean bench screenshots
@@ -44,13 +47,13 @@ test-sqlite: venv
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: venv
-	scripts/with-postgres.sh $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/pytest -n $(PYTEST_PG_WORKERS) $(PYTEST_ARGS)
 
 test: venv system-deps node-tools lint types
 	@echo "== test suite on SQLite =="
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@echo "== test suite on PostgreSQL =="
-	scripts/with-postgres.sh $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(BIN)/pytest -n $(PYTEST_PG_WORKERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
