@@ -7,7 +7,6 @@ step is a bounded, idempotent delete, so several server processes may run it at 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -19,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth.models import LoginFailure, Session
 from server.db import begin_write, utcnow
+from server.periodic import every
 from server.push.models import PushJob
 from server.records import clock
 from server.records.models import AttachmentChunk, AttachmentUpload, Record
 from server.settings import Settings
 from server.sync.models import MutationLog
 
-__all__ = ["HousekeepingReport", "run_housekeeping", "run_periodically"]
+__all__ = ["HousekeepingReport", "housekeeping_task", "run_housekeeping"]
 
 logger = logging.getLogger("doorstep.housekeeping")
 MUTATION_LOG_RETENTION = dt.timedelta(days=35)
@@ -124,34 +124,28 @@ async def compact_tombstones(sessions: async_sessionmaker[AsyncSession], before:
         return _count(removed), horizon
 
 
-async def run_periodically(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-    """The lifespan task: a pass now and then every interval, until cancelled. Failures are logged, not fatal."""
-    while True:
-        try:
-            report = await run_housekeeping(sessions, settings)
-            logger.info(
-                "housekeeping: %d sessions, %d login failures, %d sync results, %d push jobs, %d tombstones removed",
-                report.sessions,
-                report.login_failures,
-                report.mutation_results,
-                report.push_jobs,
-                report.tombstones,
-            )
-        except Exception as exc:
-            logger.warning("housekeeping failed: %s", type(exc).__name__)
-        await asyncio.sleep(settings.housekeeping_interval_seconds)
-
-
 @contextlib.asynccontextmanager
 async def housekeeping_task(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> AsyncIterator[None]:
-    """Run :func:`run_periodically` for the lifetime of the app (disabled with an interval of 0)."""
+    """Run a pass now and then every ``housekeeping_interval_seconds`` for the lifetime of the app (disabled with an
+    interval of 0). Failures are logged, not fatal; a pass in flight at shutdown finishes."""
     if settings.housekeeping_interval_seconds <= 0:
         yield
         return
-    task = asyncio.create_task(run_periodically(sessions, settings))
-    try:
+
+    async def one_pass() -> None:
+        try:
+            report = await run_housekeeping(sessions, settings)
+        except Exception as exc:
+            logger.warning("housekeeping failed: %s", type(exc).__name__)
+            return
+        logger.info(
+            "housekeeping: %d sessions, %d login failures, %d sync results, %d push jobs, %d tombstones removed",
+            report.sessions,
+            report.login_failures,
+            report.mutation_results,
+            report.push_jobs,
+            report.tombstones,
+        )
+
+    async with every(settings.housekeeping_interval_seconds, one_pass, name="housekeeping"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -9,7 +9,6 @@ audited as one entry naming the cases.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import audit
 from server.db import begin_write, utcnow
+from server.periodic import every
 from server.push import enqueue
 from server.records import deadlines
 from server.records.calendar import Calendar, region_of
@@ -47,8 +47,10 @@ async def remind_deadlines(
     returns the number of deadlines reminded."""
     today = (now or utcnow()).astimezone(zone).date()
     horizon = today + dt.timedelta(days=REMIND_DAYS)
+    # Read and decrypt outside the write lock (sync pushes must not wait for a pass over every case); the short
+    # write below looks again at what was reminded meanwhile, so two passes never remind the same deadline twice.
+    due: list[tuple[uuid.UUID, uuid.UUID, dt.date, uuid.UUID | None]] = []
     async with sessions() as db:
-        await begin_write(db)
         region = await region_of(db)
         with_events = select(Record.case_id).where(
             Record.kind.in_(("legal_event", "benefit_application")), Record.deleted.is_(False)
@@ -62,7 +64,6 @@ async def remind_deadlines(
             Record.id.in_(with_events),
         )
         if not cases:
-            await db.commit()
             return 0
         related = await store.select(
             Record.case_id.in_([c.id for c in cases]),
@@ -73,28 +74,35 @@ async def remind_deadlines(
         for record in await store.decrypt(related):
             if record.fields is not None:
                 by_case.setdefault(record.case_id, []).append(record)
-        sent = {
-            (row.action_id, row.due_on)
-            for row in (
-                await db.scalars(select(DeadlineReminder).where(DeadlineReminder.case_id.in_([c.id for c in cases])))
-            ).all()
-        }
         calendar = Calendar(region)
-        messages: list[tuple[uuid.UUID, str, uuid.UUID]] = []
-        reminded: list[uuid.UUID] = []
         for case in await store.decrypt(cases):
             records = by_case.get(case.id, [])
             done = {r.id for r in records if r.kind == "action" and r.fields.get("status") == "done"}
+            worker = case.fields.get("assigned_worker_id") if case.fields else None
             for deadline in _soon(region.country, calendar, case.fields or {}, records, today, horizon, zone):
                 action = deadlines.action_id(deadline)
-                if action in done or (action, deadline.due_on) in sent:
-                    continue
-                db.add(DeadlineReminder(action_id=action, due_on=deadline.due_on, case_id=case.id))
-                sent.add((action, deadline.due_on))
-                worker = case.fields.get("assigned_worker_id") if case.fields else None
-                if worker:
-                    messages.append((uuid.UUID(str(worker)), DEADLINE_SOON, case.id))
-                reminded.append(case.id)
+                if action not in done:
+                    due.append((case.id, action, deadline.due_on, uuid.UUID(str(worker)) if worker else None))
+    if not due:
+        return 0
+    async with sessions() as db:
+        await begin_write(db)
+        sent = {
+            (row.action_id, row.due_on)
+            for row in (
+                await db.scalars(select(DeadlineReminder).where(DeadlineReminder.case_id.in_({c for c, *_ in due})))
+            ).all()
+        }
+        messages: list[tuple[uuid.UUID, str, uuid.UUID]] = []
+        reminded: list[uuid.UUID] = []
+        for case_id, action, due_on, worker_id in due:
+            if (action, due_on) in sent:
+                continue
+            db.add(DeadlineReminder(action_id=action, due_on=due_on, case_id=case_id))
+            sent.add((action, due_on))
+            if worker_id is not None:
+                messages.append((worker_id, DEADLINE_SOON, case_id))
+            reminded.append(case_id)
         await enqueue(db, messages)
         if reminded:
             await audit.append(
@@ -128,27 +136,18 @@ def _soon(
     return [d for d in found if d.unavailable is None and today <= d.due_on <= horizon]
 
 
-async def _run(
+@contextlib.asynccontextmanager
+async def reminder_task(
     sessions: async_sessionmaker[AsyncSession], keyring: Keyring, zone: ZoneInfo, on_queued: Callable[[], None]
-) -> None:
-    while True:
+) -> AsyncIterator[None]:
+    """Run the reminder pass every hour for the lifetime of the app; a pass in flight at shutdown finishes."""
+
+    async def one_pass() -> None:
         try:
             if await remind_deadlines(sessions, keyring, zone):
                 on_queued()
         except Exception as exc:
             log.warning("deadline reminders failed: %s", type(exc).__name__)
-        await asyncio.sleep(INTERVAL_SECONDS)
 
-
-@contextlib.asynccontextmanager
-async def reminder_task(
-    sessions: async_sessionmaker[AsyncSession], keyring: Keyring, zone: ZoneInfo, on_queued: Callable[[], None]
-) -> AsyncIterator[None]:
-    """Run the reminder pass every hour for the lifetime of the app."""
-    task = asyncio.create_task(_run(sessions, keyring, zone, on_queued))
-    try:
+    async with every(INTERVAL_SECONDS, one_pass, name="deadline reminders"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
