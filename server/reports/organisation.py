@@ -15,9 +15,12 @@ from server.auth.models import Organisation, Role, Team
 from server.auth.schemas import Principal
 from server.db import utcnow
 from server.problems import Forbidden
+from server.records.enquiries import count_enquiries
 from server.records.keyring import Keyring
+from server.records.store import RecordStore
 from server.reports.schema import Report, Section
-from server.reports.service import Window, audit_read, compute, window_of
+from server.reports.service import Window, audit_read, tally, window_of
+from server.reports.source import load
 
 __all__ = ["OrganisationReport", "TeamFigures", "organisation_report"]
 
@@ -81,10 +84,20 @@ async def organisation_report(
             )
         ).all()
     now = utcnow()
+    team_ids = [team_id for team_id, _ in teams]
+    # One read for every team and both periods; each team, the total and the year before are counted from it.
+    async with sessions() as db:
+        source = await load(db, RecordStore(db, keyring), team_ids, previous.since, window.until)
+        asked = {
+            (tuple(ids), period.start): await count_enquiries(db, ids, period.start, period.end)
+            for ids in [team_ids, *([t] for t in team_ids)]
+            for period in (window, previous)
+        }
 
-    async def figures(team_ids: list[uuid.UUID], team_id: uuid.UUID | None, label: str) -> TeamFigures:
-        current = await compute(sessions, keyring, team_ids, team_id, label, window, now)
-        before = await compute(sessions, keyring, team_ids, team_id, label, previous, now)
+    def figures(ids: list[uuid.UUID], team_id: uuid.UUID | None, label: str) -> TeamFigures:
+        part = source.of(ids)
+        current = tally(part, asked[(tuple(ids), window.start)], team_id, label, window, now)
+        before = tally(part, asked[(tuple(ids), previous.start)], team_id, label, previous, now)
         report = msgspec.structs.replace(current, sections=beside(current.sections, before.sections))
         return TeamFigures(team_id=team_id, name=label, report=report)
 
@@ -94,8 +107,8 @@ async def organisation_report(
         previous_start=previous.start,
         previous_end=previous.end,
         generated_at=now,
-        total=await figures([team_id for team_id, _ in teams], None, f"Gesamt: {name}" if name else "Gesamt"),
-        teams=[await figures([team_id], team_id, team_name) for team_id, team_name in teams],
+        total=figures(team_ids, None, f"Gesamt: {name}" if name else "Gesamt"),
+        teams=[figures([team_id], team_id, team_name) for team_id, team_name in teams],
     )
     await audit_read(sessions, keyring, principal, window, what="report.org")
     return result

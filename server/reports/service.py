@@ -15,11 +15,10 @@ import statistics
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import audit
@@ -27,9 +26,8 @@ from server.auth.models import Role, Team
 from server.auth.schemas import Principal
 from server.db import begin_write, utcnow
 from server.problems import Forbidden, ValidationFailed
-from server.records import history
+from server.records.enquiries import count_enquiries
 from server.records.keyring import Keyring
-from server.records.models import Record
 from server.records.schemas import CaseOutcome
 from server.records.standing import installment_state
 from server.records.store import RecordStore
@@ -49,8 +47,9 @@ from server.reports.schema import (
     MonthRow,
     Report,
 )
+from server.reports.source import Source, load
 
-__all__ = ["Report", "Reports", "Window", "audit_read", "compute", "team_report", "window_of"]
+__all__ = ["Report", "Reports", "Window", "audit_read", "compute", "tally", "team_report", "window_of"]
 
 MAX_DAYS = 3 * 366
 # Report periods are bounded, so date arithmetic in any time zone stays in range (docs/security.md case 36).
@@ -130,63 +129,26 @@ async def compute(
     with_cases: bool = False,
 ) -> Report:
     """The figures of the cases of ``team_ids`` in ``window`` (not audited: the callers audit the read)."""
-    start, end = window.start, window.end
-    now = now or utcnow()
-    today = now.astimezone(window.zone).date()
-
     async with sessions() as db:
-        store = RecordStore(db, keyring)
-        columns = (Record.id, Record.kind, Record.case_id, Record.schema_version, Record.blob)
-        case_rows = (
-            (
-                await db.execute(
-                    select(*columns).where(
-                        Record.kind == "case", Record.team_id.in_(team_ids), Record.deleted.is_(False)
-                    )
-                )
-            )
-            .mappings()
-            .all()
-        )
-        case_ids = [row["case_id"] for row in case_rows]
-        cases = dict(zip(case_ids, await store.decrypt_fields(case_rows), strict=True))
-        histories = await history.read(db, await store.data_keys(case_ids), case_ids)
+        source = await load(db, RecordStore(db, keyring), team_ids, window.since, window.until)
+        enquiries = await count_enquiries(db, team_ids, window.start, window.end)
+    return tally(source, enquiries, team_id, team_name, window, now or utcnow(), with_cases)
 
-        def of_team(*conditions: Any) -> Any:
-            return and_(Record.case_id.in_(case_ids), Record.deleted.is_(False), *conditions)
 
-        # Contacts: channel and moment are clear columns; nothing to decrypt.
-        contact_rows = (
-            await db.execute(
-                select(Record.case_id, Record.status, Record.at).where(
-                    of_team(Record.kind == "contact", Record.at >= window.since, Record.at < window.until)
-                )
-            )
-        ).all()
-        granted_rows = (
-            (
-                await db.execute(
-                    select(*columns).where(
-                        of_team(
-                            Record.kind == "benefit_application",
-                            Record.status.in_(("granted", "partly_granted")),
-                        )
-                    )
-                )
-            )
-            .mappings()
-            .all()
-        )
-        other_rows = (
-            (await db.execute(select(*columns).where(of_team(Record.kind.in_(("mediation", "installment_agreement"))))))
-            .mappings()
-            .all()
-        )
-        granted = await store.decrypt_fields(granted_rows)
-        others = await store.decrypt_fields(other_rows)
-        funder = await funder_figures(
-            db, store, cases, team_ids=team_ids, start=start, end=end, since=window.since, until=window.until
-        )
+def tally(
+    source: Source,
+    enquiries: dict[str, dict[str, int]],
+    team_id: uuid.UUID | None,
+    team_name: str,
+    window: Window,
+    now: dt.datetime,
+    with_cases: bool = False,
+) -> Report:
+    """The report of the cases in ``source`` for ``window``, counted in memory (``source`` may reach further)."""
+    start, end = window.start, window.end
+    today = now.astimezone(window.zone).date()
+    cases, histories = source.cases, source.histories
+    funder = funder_figures(source, enquiries, start=start, end=end, since=window.since, until=window.until)
 
     # Cases: supported, new, closed, outcomes, time to closure; from each case's course as recorded, so a
     # reopening does not take a closure out of its period. Closures recorded or changed after the period's end
@@ -198,8 +160,6 @@ async def compute(
     kept_by_month: Counter[str] = Counter()
     days: list[int] = []
     for case_id, fields in cases.items():
-        if fields is None:
-            continue
         entries = histories.get(case_id, [])
         known = course(entries, fields, window.zone)
         if known.supported(start, end):
@@ -230,21 +190,20 @@ async def compute(
     contacts_by_month: Counter[str] = Counter()
     contacts_by_case: Counter[uuid.UUID] = Counter()
     visits_by_case: Counter[uuid.UUID] = Counter()
-    for case_id, channel, at in contact_rows:
-        if at is None:
+    for contact in source.contacts:
+        if not window.since <= contact.at < window.until:
             continue
-        contacts[str(channel)] += 1
-        moment = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-        contacts_by_month[moment.astimezone(window.zone).date().isoformat()[:7]] += 1
-        contacts_by_case[case_id] += 1
-        if channel == "home_visit":
-            visits_by_case[case_id] += 1
+        contacts[contact.channel] += 1
+        contacts_by_month[contact.at.astimezone(window.zone).date().isoformat()[:7]] += 1
+        contacts_by_case[contact.case_id] += 1
+        if contact.channel == "home_visit":
+            visits_by_case[contact.case_id] += 1
 
     # Money mobilised: granted applications decided in the period.
     money: dict[str, dict[str, int]] = {}
     granted_by_case: Counter[uuid.UUID] = Counter()
-    for row, fields in zip(granted_rows, granted, strict=True):
-        if fields is None or not window.holds(day_of(fields.get("decided_on"))):
+    for case_id, fields in source.kind("benefit_application"):
+        if not window.holds(day_of(fields.get("decided_on"))):
             continue
         amount = int(fields.get("amount_cents") or 0)
         entry = money.setdefault(
@@ -255,22 +214,21 @@ async def compute(
         entry["monthly" if fields.get("period") == "monthly" else str(fields.get("form") or "unspecified")] += amount
         if fields.get("period") == "monthly":
             entry["over_months"] += amount * int(fields.get("months") or 1)  # a duration not recorded: one month
-        granted_by_case[row["case_id"]] += amount
+        granted_by_case[case_id] += amount
 
     # Mediations and installment agreements.
     held = resolved = households = 0
     installments: Counter[str] = Counter()
     standing_on = min(end, today)
-    for row, fields in zip(other_rows, others, strict=True):
-        if fields is None:
-            continue
-        if row["kind"] == "mediation":
-            if any(window.holds(day_of(s.get("on"))) for s in fields.get("sessions") or []):
-                held += 1
-                households += len(fields.get("party_case_ids") or [])
-                if fields.get("agreement_reached") is True:
-                    resolved += 1
-        elif day_of(fields.get("start_on")) is not None and day_of(fields["start_on"]) <= end:  # type: ignore[operator]
+    for _, fields in source.kind("mediation"):
+        if any(window.holds(day_of(s.get("on"))) for s in fields.get("sessions") or []):
+            held += 1
+            households += len(fields.get("party_case_ids") or [])
+            if fields.get("agreement_reached") is True:
+                resolved += 1
+    for _, fields in source.kind("installment_agreement"):
+        begins = day_of(fields.get("start_on"))
+        if begins is not None and begins <= end:
             installments[installment_state(fields, standing_on)] += 1
 
     months = [
@@ -286,7 +244,7 @@ async def compute(
     lines: list[CaseLine] = []
     if with_cases:
         ordered = sorted(
-            ((cid, f) for cid, f in cases.items() if f is not None),
+            cases.items(),
             key=lambda item: (str(item[1].get("opened_on") or ""), str(item[0])),
         )
         for number, (case_id, fields) in enumerate(ordered, start=1):
