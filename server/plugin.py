@@ -46,6 +46,7 @@ from server.records import blind
 from server.records.controller import AttachmentController, CalendarController, CaseController, EnquiryController
 from server.records.enquiries import Enquiries
 from server.records.keyring import Keyring
+from server.records.projection import fill_minutes
 from server.records.service import CaseReads
 from server.records.upgrade import upgrade_stored
 from server.records.uploads import MAX_CHUNK_BYTES, Uploads
@@ -103,6 +104,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         await migrate(engine)
     await keyring.load(engine)
     await upgrade_stored(sessions, keyring)
+    await fill_minutes(sessions, keyring)
     await blind.rebuild_if_stale(sessions, keyring)
     keys = load_or_create(settings.keys_dir)
     dispatcher = Dispatcher(sessions, settings, keys) if settings.push_enabled else None

@@ -76,6 +76,10 @@ class RecordFields(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         """The outcome enum kept in clear (closed cases), for reports."""
         return None
 
+    def clear_minutes(self) -> int | None:
+        """A duration in minutes kept in clear (contacts), for counting counselling time."""
+        return None
+
 
 def day_start(value: dt.date | None) -> dt.datetime | None:
     """Midnight UTC of ``value``: the clear moment a date-only record is ordered by."""

@@ -106,6 +106,9 @@ class Record(Base):
     outcome: Mapped[str | None] = mapped_column(String(32), default=None)
     at: Mapped[dt.datetime | None] = mapped_column(default=None)
     flag: Mapped[str | None] = mapped_column(String(40), default=None)
+    # A contact's duration (counselling time is counted from it); -1 until read from a contact stored before the
+    # column existed (server/records/projection.py).
+    minutes: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

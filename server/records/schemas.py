@@ -251,6 +251,9 @@ class Contact(RecordFields, kw_only=True, forbid_unknown_fields=True):
     def clear_status(self) -> str | None:
         return self.channel
 
+    def clear_minutes(self) -> int | None:
+        return self.duration_minutes
+
 
 class Note(RecordFields, kw_only=True, forbid_unknown_fields=True):
     """Notiz: append-only as a whole, so two devices never conflict on a note. A correction is a new note that

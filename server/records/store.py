@@ -27,7 +27,7 @@ from server.records.keyring import DataKey, Keyring
 from server.records.models import CaseHistory, Record
 from server.records.schemas import KINDS, SCHEMA_VERSION, RecordFields
 
-__all__ = ["FIELDS_COLUMN", "RecordRow", "RecordStore", "StoredRecord", "ValidationIssue", "validate_fields"]
+__all__ = ["FIELDS_COLUMN", "RECORDS", "RecordRow", "RecordStore", "StoredRecord", "ValidationIssue", "validate_fields"]
 
 FIELDS_COLUMN = "fields"
 logger = logging.getLogger("doorstep.records")
@@ -121,6 +121,7 @@ class RecordRow:
     status: str | None
     outcome: str | None
     at: dt.datetime | None
+    minutes: int | None
     flag: str | None
     created_at: dt.datetime
     created_by: uuid.UUID | None
@@ -324,6 +325,7 @@ class RecordStore:
                 status=fields.clear_status(),
                 outcome=fields.clear_outcome(),
                 at=fields.clear_at(),
+                minutes=fields.clear_minutes(),
                 flag=flag,
                 created_at=now,
                 created_by=actor,
@@ -343,6 +345,7 @@ class RecordStore:
         row.status = fields.clear_status()
         row.outcome = fields.clear_outcome()
         row.at = fields.clear_at()
+        row.minutes = fields.clear_minutes()
         row.updated_at = now
         row.updated_by = actor
         if flag is not None:

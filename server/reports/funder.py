@@ -15,17 +15,10 @@ __all__ = ["funder_figures"]
 
 
 def funder_figures(
-    source: Source,
-    enquiries: dict[str, dict[str, int]],
-    *,
-    start: dt.date,
-    end: dt.date,
-    since: dt.datetime,
-    until: dt.datetime,
+    source: Source, enquiries: dict[str, dict[str, int]], *, start: dt.date, end: dt.date
 ) -> FunderFigures:
-    """Counted from ``source`` (one team's or several teams' records) for ``start``..``end`` (``since``..``until``
-    as moments), with the period's anonymous ``enquiries`` as counted by
-    :func:`server.records.enquiries.count_enquiries`."""
+    """Counted from ``source`` (one team's or several teams' records) for ``start``..``end``, with the period's
+    anonymous ``enquiries`` as counted by :func:`server.records.enquiries.count_enquiries`."""
     by_type: Counter[str] = Counter()
     by_trigger: Counter[str] = Counter()
     for fields in source.cases.values():
@@ -36,10 +29,10 @@ def funder_figures(
         by_trigger[str(fields.get("trigger") or "unknown")] += 1
 
     minutes = timed = 0
-    for contact in source.contacts:
-        if contact.minutes and since <= contact.at < until:
-            minutes += contact.minutes
-            timed += 1
+    for counted in source.contacts:
+        if start <= counted.day <= end:
+            minutes += counted.minutes
+            timed += counted.timed
 
     referrals: Counter[str] = Counter()
     follow_ups: dict[str, Counter[str]] = {"tenancy_6m": Counter(), "tenancy_12m": Counter()}

@@ -87,7 +87,7 @@ async def organisation_report(
     team_ids = [team_id for team_id, _ in teams]
     # One read for every team and both periods; each team, the total and the year before are counted from it.
     async with sessions() as db:
-        source = await load(db, RecordStore(db, keyring), team_ids, previous.since, window.until)
+        source = await load(db, RecordStore(db, keyring), team_ids, previous.since, window.until, window.zone)
         asked = {
             (tuple(ids), period.start): await count_enquiries(db, ids, period.start, period.end)
             for ids in [team_ids, *([t] for t in team_ids)]

@@ -29,11 +29,10 @@ from server.problems import Forbidden, ValidationFailed
 from server.records.enquiries import count_enquiries
 from server.records.keyring import Keyring
 from server.records.schemas import CaseOutcome
-from server.records.standing import installment_state
 from server.records.store import RecordStore
 from server.reports.figures import sections
 from server.reports.funder import funder_figures
-from server.reports.periods import course, day_of
+from server.reports.periods import day_of
 from server.reports.schema import (
     AVOIDED_OUTCOMES,
     BENEFIT_KINDS,
@@ -130,7 +129,8 @@ async def compute(
 ) -> Report:
     """The figures of the cases of ``team_ids`` in ``window`` (not audited: the callers audit the read)."""
     async with sessions() as db:
-        source = await load(db, RecordStore(db, keyring), team_ids, window.since, window.until)
+        store = RecordStore(db, keyring)
+        source = await load(db, store, team_ids, window.since, window.until, window.zone, by_case=with_cases)
         enquiries = await count_enquiries(db, team_ids, window.start, window.end)
     return tally(source, enquiries, team_id, team_name, window, now or utcnow(), with_cases)
 
@@ -147,8 +147,8 @@ def tally(
     """The report of the cases in ``source`` for ``window``, counted in memory (``source`` may reach further)."""
     start, end = window.start, window.end
     today = now.astimezone(window.zone).date()
-    cases, histories = source.cases, source.histories
-    funder = funder_figures(source, enquiries, start=start, end=end, since=window.since, until=window.until)
+    cases, until = source.cases, window.until
+    funder = funder_figures(source, enquiries, start=start, end=end)
 
     # Cases: supported, new, closed, outcomes, time to closure; from each case's course as recorded, so a
     # reopening does not take a closure out of its period. Closures recorded or changed after the period's end
@@ -160,15 +160,14 @@ def tally(
     kept_by_month: Counter[str] = Counter()
     days: list[int] = []
     for case_id, fields in cases.items():
-        entries = histories.get(case_id, [])
-        known = course(entries, fields, window.zone)
+        known = source.course(case_id)
         if known.supported(start, end):
             supported += 1
             supported_households.add(str(fields.get("household_id") or case_id))  # a household counts once
         if window.holds(known.opened):
             new += 1
         closures = [c for c in known.closed_in(start, end) if c.outcome]
-        then = course(entries, fields, window.zone, until=window.until).closed_in(start, end)
+        then = source.course_until(case_id, until).closed_in(start, end)
         if [(c.closed_on, c.outcome) for c in closures] != [(c.closed_on, c.outcome) for c in then if c.outcome]:
             corrections += 1
         for closure in closures:
@@ -185,19 +184,13 @@ def tally(
     kept = sum(count for outcome, count in outcomes.items() if outcome in KEPT_OUTCOMES)
     avoided = sum(count for outcome, count in outcomes.items() if outcome in AVOIDED_OUTCOMES)
 
-    # Contacts by channel and month (months in local time).
+    # Contacts by channel and month (days in local time, counted by the database).
     contacts: Counter[str] = Counter()
     contacts_by_month: Counter[str] = Counter()
-    contacts_by_case: Counter[uuid.UUID] = Counter()
-    visits_by_case: Counter[uuid.UUID] = Counter()
-    for contact in source.contacts:
-        if not window.since <= contact.at < window.until:
-            continue
-        contacts[contact.channel] += 1
-        contacts_by_month[contact.at.astimezone(window.zone).date().isoformat()[:7]] += 1
-        contacts_by_case[contact.case_id] += 1
-        if contact.channel == "home_visit":
-            visits_by_case[contact.case_id] += 1
+    for counted in source.contacts:
+        if window.holds(counted.day):
+            contacts[counted.channel] += counted.contacts
+            contacts_by_month[counted.day.isoformat()[:7]] += counted.contacts
 
     # Money mobilised: granted applications decided in the period.
     money: dict[str, dict[str, int]] = {}
@@ -229,7 +222,7 @@ def tally(
     for _, fields in source.kind("installment_agreement"):
         begins = day_of(fields.get("start_on"))
         if begins is not None and begins <= end:
-            installments[installment_state(fields, standing_on)] += 1
+            installments[source.standing(fields, standing_on)] += 1
 
     months = [
         MonthRow(
@@ -262,8 +255,8 @@ def tally(
                     closed_on=closed.isoformat() if closed else None,
                     outcome=fields.get("outcome") if closed else None,
                     days_to_closure=(closed - began).days if closed and began else None,
-                    contacts=contacts_by_case[case_id],
-                    home_visits=visits_by_case[case_id],
+                    contacts=sum(source.by_case.get(case_id, Counter()).values()),
+                    home_visits=source.by_case.get(case_id, Counter())["home_visit"],
                     granted_cents=granted_by_case[case_id],
                 )
             )

@@ -3,28 +3,35 @@ figures count, decrypted in memory. The management's report reads every team ove
 counts each team, the total and the year before from it (:meth:`Source.of`), instead of reading the same rows
 twelve times.
 
-Rows are narrowed by their clear columns before anything is decrypted: contacts by their moment, applications by
-their decision and its date, agreements by their start, referrals by the day they were sent, actions by their due
-day. Only mediations (whose sessions' days are inside the blob) are read whole.
+Contacts are counted by the database from their clear columns (channel, moment, duration): none is decrypted.
+The other rows are narrowed by their clear columns before anything is decrypted: applications by their decision
+and its date, agreements by their start, referrals by the day they were sent, actions by their due day. Only
+mediations (whose sessions' days are inside the blob) are read whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case as case_when
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.records import history
 from server.records.history import Entry
 from server.records.models import Record
+from server.records.standing import installment_state
 from server.records.store import RecordStore
+from server.reports.periods import Course, course
 
-__all__ = ["Contact", "Source", "load"]
+__all__ = ["Contacts", "Source", "load"]
 
 # Kinds read with their fields, each narrowed by its clear moment (a date-only field is stored as midnight UTC, so
 # a day's margin either side keeps every local day of the period).
@@ -33,23 +40,60 @@ MARGIN = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
-class Contact:
-    case_id: uuid.UUID
+class Contacts:
+    """The contacts of one team on one local day by one channel, counted in the database."""
+
+    team_id: uuid.UUID | None
     channel: str
-    at: dt.datetime  # aware, UTC
-    minutes: int | None
+    day: dt.date  # in the report's time zone
+    contacts: int
+    minutes: int  # the durations recorded
+    timed: int  # contacts with a duration
 
 
 @dataclass(frozen=True)
 class Source:
-    """Decrypted cases (those that decrypt), their team and history, the contacts in the read window, and the
-    other records by kind as ``(case id, fields)``."""
+    """Decrypted cases (those that decrypt), their team and history, the contacts in the read window counted by
+    team, channel and day (and, for the anonymised case list, by case), and the other records by kind as
+    ``(case id, fields)``."""
 
+    zone: ZoneInfo
     cases: dict[uuid.UUID, dict[str, Any]]
     team_of: dict[uuid.UUID, uuid.UUID | None]
     histories: dict[uuid.UUID, list[Entry]]
-    contacts: list[Contact]
+    contacts: list[Contacts]
     records: dict[str, list[tuple[uuid.UUID, dict[str, Any]]]] = field(default_factory=dict)
+    by_case: dict[uuid.UUID, Counter[str]] = field(default_factory=dict)  # channel counts, when asked for
+    _courses: dict[uuid.UUID, Course] = field(default_factory=dict)
+    _latest: dict[uuid.UUID, dt.datetime] = field(default_factory=dict)
+    _standing: dict[tuple[int, dt.date], str] = field(default_factory=dict)
+
+    def course(self, case_id: uuid.UUID) -> Course:
+        """The case's course as recorded up to now (computed once per read)."""
+        known = self._courses.get(case_id)
+        if known is None:
+            known = self._courses[case_id] = course(self.histories.get(case_id, []), self.cases[case_id], self.zone)
+        return known
+
+    def course_until(self, case_id: uuid.UUID, until: dt.datetime) -> Course:
+        """The case's course as it had been recorded before ``until``."""
+        entries = self.histories.get(case_id, [])
+        if entries:
+            latest = self._latest.get(case_id)
+            if latest is None:
+                latest = self._latest[case_id] = max(e.recorded_at for e in entries)
+            if latest < until:
+                return self.course(case_id)
+        return course(entries, self.cases[case_id], self.zone, until=until)
+
+    def standing(self, fields: dict[str, Any], on: dt.date) -> str:
+        """An installment agreement's standing on ``on`` (computed once per read: the team's report and the
+        total count the same agreements)."""
+        key = (id(fields), on)
+        known = self._standing.get(key)
+        if known is None:
+            known = self._standing[key] = installment_state(fields, on)
+        return known
 
     def of(self, team_ids: Iterable[uuid.UUID]) -> Source:
         """The part that belongs to ``team_ids``' cases."""
@@ -58,11 +102,16 @@ class Source:
             return self
         keep = {case_id for case_id, team in self.team_of.items() if team in teams}
         return Source(
+            zone=self.zone,
             cases={c: f for c, f in self.cases.items() if c in keep},
             team_of={c: t for c, t in self.team_of.items() if c in keep},
             histories={c: h for c, h in self.histories.items() if c in keep},
-            contacts=[c for c in self.contacts if c.case_id in keep],
+            contacts=[c for c in self.contacts if c.team_id in teams],
             records={kind: [r for r in rows if r[0] in keep] for kind, rows in self.records.items()},
+            by_case={c: n for c, n in self.by_case.items() if c in keep},
+            _courses=self._courses,
+            _latest=self._latest,
+            _standing=self._standing,
         )
 
     def kind(self, name: str) -> list[tuple[uuid.UUID, dict[str, Any]]]:
@@ -70,9 +119,17 @@ class Source:
 
 
 async def load(
-    db: AsyncSession, store: RecordStore, team_ids: list[uuid.UUID], since: dt.datetime, until: dt.datetime
+    db: AsyncSession,
+    store: RecordStore,
+    team_ids: list[uuid.UUID],
+    since: dt.datetime,
+    until: dt.datetime,
+    zone: ZoneInfo,
+    *,
+    by_case: bool = False,
 ) -> Source:
-    """Everything the reports of ``team_ids`` count for moments ``since``..``until`` (``until`` exclusive)."""
+    """Everything the reports of ``team_ids`` count for moments ``since``..``until`` (``until`` exclusive), days
+    taken in ``zone``; ``by_case`` adds each case's contacts by channel (for the anonymised case list)."""
     columns = (Record.id, Record.kind, Record.case_id, Record.schema_version, Record.blob)
     case_rows = (
         (
@@ -92,29 +149,26 @@ async def load(
             cases[row["case_id"]] = fields
     team_of = {row["case_id"]: row["team_id"] for row in case_rows}
     histories = await history.read(db, await store.data_keys(case_ids), case_ids)
-
-    live = and_(Record.case_id.in_(case_ids), Record.deleted.is_(False))
-    contact_rows = (
-        (
-            await db.execute(
-                select(*columns, Record.status, Record.at).where(
-                    live, Record.kind == "contact", Record.at >= since, Record.at < until
-                )
+    contacts = await _count_contacts(db, team_ids, since, until, zone)
+    per_case: dict[uuid.UUID, Counter[str]] = {}
+    if by_case:
+        query = (
+            select(Record.case_id, Record.status, func.count())
+            .where(
+                Record.case_id.in_(case_ids),
+                Record.deleted.is_(False),
+                Record.kind == "contact",
+                Record.at >= since,
+                Record.at < until,
             )
+            .group_by(Record.case_id, Record.status)
         )
-        .mappings()
-        .all()
-    )
-    contacts = [
-        Contact(
-            case_id=row["case_id"],
-            channel=str(row["status"]),
-            at=row["at"] if row["at"].tzinfo else row["at"].replace(tzinfo=dt.UTC),
-            minutes=int(fields["duration_minutes"]) if fields and fields.get("duration_minutes") else None,
-        )
-        for row, fields in zip(contact_rows, await store.decrypt_fields(contact_rows), strict=True)
-    ]
+        for case_id, channel, n in (await db.execute(query)).all():
+            per_case.setdefault(case_id, Counter())[str(channel)] += int(n)
 
+    # The teams' cases as a subquery: thousands of bound ids cost more than the database's own lookup.
+    of_teams = select(Record.case_id).where(Record.kind == "case", Record.team_id.in_(team_ids)).scalar_subquery()
+    live = and_(Record.case_id.in_(of_teams), Record.deleted.is_(False))
     early, late = since - MARGIN, until + MARGIN
     within = and_(Record.at >= early, Record.at < late)
     wanted = or_(
@@ -132,4 +186,60 @@ async def load(
     for row, fields in zip(rows, await store.decrypt_fields(rows), strict=True):
         if fields is not None:
             records[row["kind"]].append((row["case_id"], fields))
-    return Source(cases=cases, team_of=team_of, histories=histories, contacts=contacts, records=records)
+    return Source(
+        zone=zone,
+        cases=cases,
+        team_of=team_of,
+        histories=histories,
+        contacts=contacts,
+        records=records,
+        by_case=per_case,
+    )
+
+
+async def _count_contacts(
+    db: AsyncSession, team_ids: list[uuid.UUID], since: dt.datetime, until: dt.datetime, zone: ZoneInfo
+) -> list[Contacts]:
+    """Contacts of ``team_ids``' live cases in ``since``..``until``, counted by the database per team, channel and
+    UTC hour (an hour lies within one local day in every zone with whole-hour offsets), then added up per local
+    day here. Nothing is decrypted: channel, moment and duration are clear columns."""
+    contact, case = aliased(Record), aliased(Record)
+    postgres = (await db.connection()).dialect.name == "postgresql"
+    hour = (
+        func.to_char(func.timezone("UTC", contact.at), "YYYY-MM-DD HH24")
+        if postgres
+        else func.strftime("%Y-%m-%d %H", contact.at)
+    )
+    timed = case_when((contact.minutes > 0, 1), else_=0)
+    query = (
+        select(
+            case.team_id,
+            contact.status,
+            hour,
+            func.count(),
+            func.sum(case_when((contact.minutes > 0, contact.minutes), else_=0)),
+            func.sum(timed),
+        )
+        .join(case, and_(case.id == contact.case_id, case.kind == "case"))
+        .where(
+            contact.kind == "contact",
+            contact.deleted.is_(False),
+            contact.at >= since,
+            contact.at < until,
+            case.team_id.in_(team_ids),
+            case.deleted.is_(False),
+        )
+        .group_by(case.team_id, contact.status, hour)
+    )
+    days: dict[tuple[uuid.UUID | None, str, dt.date], list[int]] = {}
+    for team_id, channel, at_hour, n, minutes, with_minutes in (await db.execute(query)).all():
+        text = str(at_hour)  # "YYYY-MM-DD HH"
+        moment = dt.datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=dt.UTC)
+        totals = days.setdefault((team_id, str(channel), moment.astimezone(zone).date()), [0, 0, 0])
+        totals[0] += int(n)
+        totals[1] += int(minutes or 0)
+        totals[2] += int(with_minutes or 0)
+    return [
+        Contacts(team_id=team, channel=channel, day=day, contacts=n, minutes=minutes, timed=timed_n)
+        for (team, channel, day), (n, minutes, timed_n) in days.items()
+    ]
