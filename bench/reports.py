@@ -30,6 +30,7 @@ from server.auth.models import Role
 from server.auth.schemas import Principal
 from server.auth.service import create_team
 from server.db import create_engine, session_factory, utcnow
+from server.demo.cases import date_history
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.reports.organisation import organisation_report
@@ -128,6 +129,8 @@ async def seed(url: str, tmp: str, cases: int, teams: int = 1) -> tuple[Any, Pri
         case_ids = [group[0][1] for group in part]
         async with session_factory(engine)() as db:
             await write_cases(db, keyring, case_ids, items)
+            await date_history(db, items)  # as a year of use leaves it: each change recorded on its day
+            await db.commit()
         written += len(items)
     await engine.dispose()
     principal = Principal(

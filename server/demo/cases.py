@@ -23,7 +23,7 @@ from server.records.schemas import CaseOutcome
 from server.records.scope import refresh_membership
 from server.records.store import RecordStore, validate_fields
 
-__all__ = ["DemoTeam", "seed_cases"]
+__all__ = ["DemoTeam", "date_history", "seed_cases"]
 
 
 def _names(text: str) -> list[str]:
@@ -399,14 +399,14 @@ async def seed_cases(db: AsyncSession, keyring: Keyring, team: DemoTeam, today: 
             actor=team.supervisor_id,
         )
     await store.flush()
-    await _date_history(db, batch.items)
+    await date_history(db, batch.items)
     await refresh_membership(db, case_ids, first + len(batch.items) - 1)
     return len(batch.items)
 
 
-async def _date_history(db: AsyncSession, items: list[tuple[str, uuid.UUID, uuid.UUID, dict[str, Any]]]) -> None:
-    """The demo's cases are written at once; their history says when each was opened or closed, as if it had been
-    recorded on that day, so that last year's report has no "corrections"."""
+async def date_history(db: AsyncSession, items: list[tuple[str, uuid.UUID, uuid.UUID, dict[str, Any]]]) -> None:
+    """Cases written at once (the demo, a benchmark's seed) get a history that says when each was opened or closed,
+    as if it had been recorded on that day, so that last year's report has no "corrections"."""
     for kind, _, case_id, fields in items:
         if kind != "case":
             continue

@@ -61,7 +61,7 @@ async def read(
         return {}
     columns = (CaseHistory.id, CaseHistory.case_id, CaseHistory.seq, CaseHistory.recorded_at, CaseHistory.blob)
     rows = (
-        await db.execute(
+        await (await db.connection()).execute(
             select(*columns).where(CaseHistory.case_id.in_(ids)).order_by(CaseHistory.seq, CaseHistory.recorded_at)
         )
     ).all()

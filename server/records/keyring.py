@@ -222,7 +222,7 @@ class Keyring:
         if not ids:
             return {}
         columns = (CaseKey.case_id, CaseKey.dek_id, CaseKey.wrapped, CaseKey.kek_version)
-        rows = (await db.execute(select(*columns).where(CaseKey.case_id.in_(ids)))).all()
+        rows = (await (await db.connection()).execute(select(*columns).where(CaseKey.case_id.in_(ids)))).all()
         return {row.case_id: self._unwrap(row) for row in rows}
 
     def _unwrap(self, row: Any) -> DataKey:

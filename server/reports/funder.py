@@ -21,8 +21,8 @@ def funder_figures(
     anonymous ``enquiries`` as counted by :func:`server.records.enquiries.count_enquiries`."""
     by_type: Counter[str] = Counter()
     by_trigger: Counter[str] = Counter()
-    for fields in source.cases.values():
-        opened = day_of(fields.get("opened_on")) or day_of(fields.get("first_contact_on"))
+    for case_id, fields in source.cases.items():
+        opened = source.course(case_id).opened
         if opened is None or not start <= opened <= end:
             continue
         by_type[str(fields.get("type"))] += 1

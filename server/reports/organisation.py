@@ -17,7 +17,6 @@ from server.db import utcnow
 from server.problems import Forbidden
 from server.records.enquiries import count_enquiries
 from server.records.keyring import Keyring
-from server.records.store import RecordStore
 from server.reports.schema import Report, Section
 from server.reports.service import Window, audit_read, tally, window_of
 from server.reports.source import load
@@ -86,8 +85,8 @@ async def organisation_report(
     now = utcnow()
     team_ids = [team_id for team_id, _ in teams]
     # One read for every team and both periods; each team, the total and the year before are counted from it.
+    source = await load(sessions, keyring, team_ids, previous.since, window.until, window.zone)
     async with sessions() as db:
-        source = await load(db, RecordStore(db, keyring), team_ids, previous.since, window.until, window.zone)
         asked = {
             (tuple(ids), period.start): await count_enquiries(db, ids, period.start, period.end)
             for ids in [team_ids, *([t] for t in team_ids)]

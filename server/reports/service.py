@@ -29,7 +29,6 @@ from server.problems import Forbidden, ValidationFailed
 from server.records.enquiries import count_enquiries
 from server.records.keyring import Keyring
 from server.records.schemas import CaseOutcome
-from server.records.store import RecordStore
 from server.reports.figures import sections
 from server.reports.funder import funder_figures
 from server.reports.periods import day_of
@@ -128,9 +127,8 @@ async def compute(
     with_cases: bool = False,
 ) -> Report:
     """The figures of the cases of ``team_ids`` in ``window`` (not audited: the callers audit the read)."""
+    source = await load(sessions, keyring, team_ids, window.since, window.until, window.zone, by_case=with_cases)
     async with sessions() as db:
-        store = RecordStore(db, keyring)
-        source = await load(db, store, team_ids, window.since, window.until, window.zone, by_case=with_cases)
         enquiries = await count_enquiries(db, team_ids, window.start, window.end)
     return tally(source, enquiries, team_id, team_name, window, now or utcnow(), with_cases)
 
@@ -154,7 +152,7 @@ def tally(
     # reopening does not take a closure out of its period. Closures recorded or changed after the period's end
     # are counted as they stand now, and named as corrections.
     supported = new = corrections = 0
-    supported_households: set[str] = set()
+    supported_households: set[object] = set()
     outcomes: Counter[str] = Counter()
     closed_by_month: Counter[str] = Counter()
     kept_by_month: Counter[str] = Counter()
@@ -163,13 +161,15 @@ def tally(
         known = source.course(case_id)
         if known.supported(start, end):
             supported += 1
-            supported_households.add(str(fields.get("household_id") or case_id))  # a household counts once
+            supported_households.add(fields.get("household_id") or case_id)  # a household counts once
         if window.holds(known.opened):
             new += 1
         closures = [c for c in known.closed_in(start, end) if c.outcome]
-        then = source.course_until(case_id, until).closed_in(start, end)
-        if [(c.closed_on, c.outcome) for c in closures] != [(c.closed_on, c.outcome) for c in then if c.outcome]:
-            corrections += 1
+        recorded = source.course_until(case_id, until)
+        if recorded is not known:  # something was recorded after the period's end: did it change the period?
+            then = [(c.closed_on, c.outcome) for c in recorded.closed_in(start, end) if c.outcome]
+            if [(c.closed_on, c.outcome) for c in closures] != then:
+                corrections += 1
         for closure in closures:
             outcome = str(closure.outcome)
             outcomes[outcome] += 1

@@ -11,6 +11,8 @@ mediations (whose sessions' days are inside the blob) are read whole.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import uuid
 from collections import Counter
@@ -21,11 +23,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as case_when
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from server.records import history
 from server.records.history import Entry
+from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.standing import installment_state
 from server.records.store import RecordStore
@@ -65,6 +68,7 @@ class Source:
     records: dict[str, list[tuple[uuid.UUID, dict[str, Any]]]] = field(default_factory=dict)
     by_case: dict[uuid.UUID, Counter[str]] = field(default_factory=dict)  # channel counts, when asked for
     _courses: dict[uuid.UUID, Course] = field(default_factory=dict)
+    _courses_until: dict[tuple[uuid.UUID, dt.datetime], Course] = field(default_factory=dict)
     _latest: dict[uuid.UUID, dt.datetime] = field(default_factory=dict)
     _standing: dict[tuple[int, dt.date], str] = field(default_factory=dict)
 
@@ -84,7 +88,11 @@ class Source:
                 latest = self._latest[case_id] = max(e.recorded_at for e in entries)
             if latest < until:
                 return self.course(case_id)
-        return course(entries, self.cases[case_id], self.zone, until=until)
+        key = (case_id, until)
+        known = self._courses_until.get(key)
+        if known is None:
+            known = self._courses_until[key] = course(entries, self.cases[case_id], self.zone, until=until)
+        return known
 
     def standing(self, fields: dict[str, Any], on: dt.date) -> str:
         """An installment agreement's standing on ``on`` (computed once per read: the team's report and the
@@ -110,6 +118,7 @@ class Source:
             records={kind: [r for r in rows if r[0] in keep] for kind, rows in self.records.items()},
             by_case={c: n for c, n in self.by_case.items() if c in keep},
             _courses=self._courses,
+            _courses_until=self._courses_until,
             _latest=self._latest,
             _standing=self._standing,
         )
@@ -119,8 +128,8 @@ class Source:
 
 
 async def load(
-    db: AsyncSession,
-    store: RecordStore,
+    sessions: async_sessionmaker[AsyncSession],
+    keyring: Keyring,
     team_ids: list[uuid.UUID],
     since: dt.datetime,
     until: dt.datetime,
@@ -129,11 +138,49 @@ async def load(
     by_case: bool = False,
 ) -> Source:
     """Everything the reports of ``team_ids`` count for moments ``since``..``until`` (``until`` exclusive), days
-    taken in ``zone``; ``by_case`` adds each case's contacts by channel (for the anonymised case list)."""
+    taken in ``zone``; ``by_case`` adds each case's contacts by channel (for the anonymised case list).
+
+    The contacts are counted on a connection of their own while this one reads and decrypts: the database works
+    while Python decrypts."""
+    counting = asyncio.create_task(_count_contacts(sessions, team_ids, since, until, zone, by_case=by_case))
+    try:
+        async with sessions() as db:
+            store = RecordStore(db, keyring)
+            read = await _read(db, store, team_ids, since, until)
+    except BaseException:
+        counting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await counting
+        raise
+    contacts, per_case = await counting
+    cases, team_of, histories, records = read
+    return Source(
+        zone=zone,
+        cases=cases,
+        team_of=team_of,
+        histories=histories,
+        contacts=contacts,
+        records=records,
+        by_case=per_case,
+    )
+
+
+_Read = tuple[
+    dict[uuid.UUID, dict[str, Any]],
+    dict[uuid.UUID, uuid.UUID | None],
+    dict[uuid.UUID, list[Entry]],
+    dict[str, list[tuple[uuid.UUID, dict[str, Any]]]],
+]
+
+
+async def _read(
+    db: AsyncSession, store: RecordStore, team_ids: list[uuid.UUID], since: dt.datetime, until: dt.datetime
+) -> _Read:
+    """The teams' cases, their history and the records of :data:`FIELD_KINDS`, decrypted."""
     columns = (Record.id, Record.kind, Record.case_id, Record.schema_version, Record.blob)
     case_rows = (
         (
-            await db.execute(
+            await (await db.connection()).execute(
                 select(*columns, Record.team_id).where(
                     Record.kind == "case", Record.team_id.in_(team_ids), Record.deleted.is_(False)
                 )
@@ -149,26 +196,9 @@ async def load(
             cases[row["case_id"]] = fields
     team_of = {row["case_id"]: row["team_id"] for row in case_rows}
     histories = await history.read(db, await store.data_keys(case_ids), case_ids)
-    contacts = await _count_contacts(db, team_ids, since, until, zone)
-    per_case: dict[uuid.UUID, Counter[str]] = {}
-    if by_case:
-        query = (
-            select(Record.case_id, Record.status, func.count())
-            .where(
-                Record.case_id.in_(case_ids),
-                Record.deleted.is_(False),
-                Record.kind == "contact",
-                Record.at >= since,
-                Record.at < until,
-            )
-            .group_by(Record.case_id, Record.status)
-        )
-        for case_id, channel, n in (await db.execute(query)).all():
-            per_case.setdefault(case_id, Counter())[str(channel)] += int(n)
 
     # The teams' cases as a subquery: thousands of bound ids cost more than the database's own lookup.
-    of_teams = select(Record.case_id).where(Record.kind == "case", Record.team_id.in_(team_ids)).scalar_subquery()
-    live = and_(Record.case_id.in_(of_teams), Record.deleted.is_(False))
+    live = and_(Record.case_id.in_(_cases_of(team_ids)), Record.deleted.is_(False))
     early, late = since - MARGIN, until + MARGIN
     within = and_(Record.at >= early, Record.at < late)
     wanted = or_(
@@ -181,30 +211,66 @@ async def load(
         Record.kind == "mediation",
         and_(Record.kind.in_(("referral", "action")), within),
     )
-    rows = (await db.execute(select(*columns).where(live, wanted))).mappings().all()
+    rows = (await (await db.connection()).execute(select(*columns).where(live, wanted))).mappings().all()
     records: dict[str, list[tuple[uuid.UUID, dict[str, Any]]]] = {kind: [] for kind in FIELD_KINDS}
     for row, fields in zip(rows, await store.decrypt_fields(rows), strict=True):
         if fields is not None:
             records[row["kind"]].append((row["case_id"], fields))
-    return Source(
-        zone=zone,
-        cases=cases,
-        team_of=team_of,
-        histories=histories,
-        contacts=contacts,
-        records=records,
-        by_case=per_case,
-    )
+    return cases, team_of, histories, records
+
+
+def _cases_of(team_ids: list[uuid.UUID]) -> Any:
+    return select(Record.case_id).where(Record.kind == "case", Record.team_id.in_(team_ids)).scalar_subquery()
 
 
 async def _count_contacts(
-    db: AsyncSession, team_ids: list[uuid.UUID], since: dt.datetime, until: dt.datetime, zone: ZoneInfo
-) -> list[Contacts]:
+    sessions: async_sessionmaker[AsyncSession],
+    team_ids: list[uuid.UUID],
+    since: dt.datetime,
+    until: dt.datetime,
+    zone: ZoneInfo,
+    *,
+    by_case: bool,
+) -> tuple[list[Contacts], dict[uuid.UUID, Counter[str]]]:
     """Contacts of ``team_ids``' live cases in ``since``..``until``, counted by the database per team, channel and
     UTC hour (an hour lies within one local day in every zone with whole-hour offsets), then added up per local
-    day here. Nothing is decrypted: channel, moment and duration are clear columns."""
+    day here; with ``by_case``, also per case and channel. Nothing is decrypted: channel, moment and duration are
+    clear columns."""
+    async with sessions() as db:
+        postgres = (await db.connection()).dialect.name == "postgresql"
+        rows = (await db.execute(_contacts_query(team_ids, since, until, postgres=postgres))).all()
+        per_case: dict[uuid.UUID, Counter[str]] = {}
+        if by_case:
+            query = (
+                select(Record.case_id, Record.status, func.count())
+                .where(
+                    Record.case_id.in_(_cases_of(team_ids)),
+                    Record.deleted.is_(False),
+                    Record.kind == "contact",
+                    Record.at >= since,
+                    Record.at < until,
+                )
+                .group_by(Record.case_id, Record.status)
+            )
+            for case_id, channel, n in (await db.execute(query)).all():
+                per_case.setdefault(case_id, Counter())[str(channel)] += int(n)
+    days: dict[tuple[uuid.UUID | None, str, dt.date], list[int]] = {}
+    for team_id, channel, at_hour, n, minutes, with_minutes in rows:
+        text = str(at_hour)  # "YYYY-MM-DD HH"
+        moment = dt.datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=dt.UTC)
+        totals = days.setdefault((team_id, str(channel), moment.astimezone(zone).date()), [0, 0, 0])
+        totals[0] += int(n)
+        totals[1] += int(minutes or 0)
+        totals[2] += int(with_minutes or 0)
+    counted = [
+        Contacts(team_id=team, channel=channel, day=day, contacts=n, minutes=minutes, timed=timed_n)
+        for (team, channel, day), (n, minutes, timed_n) in days.items()
+    ]
+    return counted, per_case
+
+
+def _contacts_query(team_ids: list[uuid.UUID], since: dt.datetime, until: dt.datetime, *, postgres: bool) -> Any:
     contact, case = aliased(Record), aliased(Record)
-    postgres = (await db.connection()).dialect.name == "postgresql"
     hour = (
         func.to_char(func.timezone("UTC", contact.at), "YYYY-MM-DD HH24")
         if postgres
@@ -231,15 +297,4 @@ async def _count_contacts(
         )
         .group_by(case.team_id, contact.status, hour)
     )
-    days: dict[tuple[uuid.UUID | None, str, dt.date], list[int]] = {}
-    for team_id, channel, at_hour, n, minutes, with_minutes in (await db.execute(query)).all():
-        text = str(at_hour)  # "YYYY-MM-DD HH"
-        moment = dt.datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=dt.UTC)
-        totals = days.setdefault((team_id, str(channel), moment.astimezone(zone).date()), [0, 0, 0])
-        totals[0] += int(n)
-        totals[1] += int(minutes or 0)
-        totals[2] += int(with_minutes or 0)
-    return [
-        Contacts(team_id=team, channel=channel, day=day, contacts=n, minutes=minutes, timed=timed_n)
-        for (team, channel, day), (n, minutes, timed_n) in days.items()
-    ]
+    return query
