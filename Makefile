@@ -62,8 +62,7 @@ clean:
 bench: venv system-deps
 	$(BIN)/python -m bench.records
 	$(BIN)/python -m bench.bootstrap_browser
-	$(BIN)/python -m bench.reports
-	scripts/with-postgres.sh sh -c '$(BIN)/python -m bench.records --database-url "$$DOORSTEP_TEST_DATABASE_URL" && $(BIN)/python -m bench.sync && $(BIN)/python -m bench.push && $(BIN)/python -m bench.attachments'
+	scripts/with-postgres.sh sh -c '$(BIN)/python -m bench.records --database-url "$$DOORSTEP_TEST_DATABASE_URL" && $(BIN)/python -m bench.reports && $(BIN)/python -m bench.sync && $(BIN)/python -m bench.push && $(BIN)/python -m bench.attachments'
 
 # Screenshots of the key screens at both tablet sizes, into docs/screenshots/.
 screenshots: venv system-deps node-tools

@@ -15,8 +15,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.demo.details import FIRST_VISIT_NOTES, court_day, floor_label, recorded_payments
-from server.demo.past import past_year
-from server.records import clock
+from server.demo.past import Intake, past_year
+from server.records import clock, history
 from server.records.keyring import Keyring
 from server.records.models import CaseHistory
 from server.records.schemas import CaseOutcome
@@ -364,7 +364,8 @@ async def seed_cases(db: AsyncSession, keyring: Keyring, team: DemoTeam, today: 
     rng = random.Random(2026)  # noqa: S311 - invented demo data, not security
     batch = _Batch()
     case_ids = [_case_records(batch, rng, team, index, today) for index in range(40)]
-    case_ids += past_year(batch.add, rng, team.team_id, team.worker_ids, today)
+    intake: Intake = {}
+    case_ids += past_year(batch.add, rng, team.team_id, team.worker_ids, today, intake)
     conflict_cases = case_ids[30:33]
     batch.add(
         "mediation",
@@ -400,8 +401,19 @@ async def seed_cases(db: AsyncSession, keyring: Keyring, team: DemoTeam, today: 
         )
     await store.flush()
     await date_history(db, batch.items)
+    await _arrears_at_intake(store, intake, first)
     await refresh_membership(db, case_ids, first + len(batch.items) - 1)
     return len(batch.items)
+
+
+async def _arrears_at_intake(store: RecordStore, intake: Intake, seq: int) -> None:
+    """Last year's assessments were written as they stood at closing; this adds what they had recorded at intake,
+    dated on the opening day, as a year of work would have left it."""
+    keys = await store.data_keys(intake)
+    for case_id, (opened, cents) in intake.items():
+        entry = history.entry(keys[case_id], case_id=case_id, team_id=None, seq=seq, state={history.ARREARS: cents})
+        entry.recorded_at = dt.datetime.combine(opened, dt.time(12), tzinfo=dt.UTC)
+        store.db.add(entry)
 
 
 async def date_history(db: AsyncSession, items: list[tuple[str, uuid.UUID, uuid.UUID, dict[str, Any]]]) -> None:

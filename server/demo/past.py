@@ -16,7 +16,7 @@ from server.records.enquiries import REFERRALS, TOPICS
 from server.records.models import Enquiry
 from server.records.standing import add_months
 
-__all__ = ["enquiries", "past_year"]
+__all__ = ["Intake", "enquiries", "past_year"]
 
 # 48 closures: 36 tenancies kept (75 %), 3 moves, 6 lost, 3 without contact.
 OUTCOMES = (
@@ -48,6 +48,7 @@ SURNAMES = [
 ]
 
 Add = Callable[..., uuid.UUID]
+Intake = dict[uuid.UUID, tuple[dt.date, int]]
 
 
 def _at(day: dt.date, hour: int) -> str:
@@ -55,9 +56,11 @@ def _at(day: dt.date, hour: int) -> str:
 
 
 def past_year(
-    add: Add, rng: random.Random, team_id: uuid.UUID, workers: list[uuid.UUID], today: dt.date
+    add: Add, rng: random.Random, team_id: uuid.UUID, workers: list[uuid.UUID], today: dt.date, intake: Intake
 ) -> list[uuid.UUID]:
-    """Add last year's closed cases through ``add(kind, case_id, fields, record_id=...)``; returns their ids."""
+    """Add last year's closed cases through ``add(kind, case_id, fields, record_id=...)``; returns their ids. The
+    rent arrears their assessments recorded at intake go to ``intake`` (case id: opening day, cents); the
+    assessment written holds the amount at closing."""
     case_ids: list[uuid.UUID] = []
     year = today.year - 1
     outcomes = OUTCOMES[:]
@@ -95,9 +98,25 @@ def past_year(
             continue
         _contacts(add, rng, case_id, opened, closed)
         _money(add, rng, case_id, outcome, opened, closed)
+        if index % 5:  # the rent arrears cases
+            intake[case_id] = (opened, _arrears(add, rng, case_id, outcome))
         if outcome.startswith("secured"):
             _follow_ups(add, rng, case_id, worker, closed, today)
     return case_ids
+
+
+def _arrears(add: Add, rng: random.Random, case_id: uuid.UUID, outcome: str) -> int:
+    """The assessment with the arrears at closing; returns the arrears at intake. Paid by a takeover or a benefit,
+    mostly paid off by installments, left behind by a move, grown where the flat was lost."""
+    at_intake = rng.randrange(12, 66) * 10_000
+    at_closing = {
+        "secured": rng.choice([0, 0, at_intake // 5]),
+        "secured_benefit": 0,
+        "secured_installment": rng.randrange(0, 4) * at_intake // 10,
+        "moved_affordable": at_intake,
+    }.get(outcome, at_intake + rng.randrange(0, 8) * 10_000)
+    add("assessment", case_id, {"form_version": 1, "arrears": {"rent_arrears_cents": at_closing}})
+    return at_intake
 
 
 def _follow_ups(add: Add, rng: random.Random, case_id: uuid.UUID, worker: str, closed: dt.date, today: dt.date) -> None:

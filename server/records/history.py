@@ -1,6 +1,8 @@
-"""The history of a case's status, outcome and dates (docs/domain.md "Figures for the board").
+"""The history of a case's status, outcome and dates, and of the rent arrears its assessment records
+(docs/domain.md "Figures for the board").
 
-``RecordStore.write`` appends an entry whenever one of the tracked fields of a case changes, in the same
+``RecordStore.write`` appends an entry whenever one of the tracked fields of a case changes, and an arrears entry
+(``{"arrears_cents": n}``) whenever the assessment's rent and service-charge arrears change, in the same
 transaction as the change. Reports read the entries to compute a period from what had been recorded: a closure
 stays in the period it happened in after the case is reopened, and an outcome corrected later is used and named
 as a correction. A case older than its history reads as one entry: its state when the report runs.
@@ -22,9 +24,10 @@ from server.db import utcnow
 from server.records.keyring import DataKey
 from server.records.models import CaseHistory
 
-__all__ = ["TRACKED", "Entry", "entry", "read", "tracked"]
+__all__ = ["ARREARS", "TRACKED", "Entry", "arrears_of", "entry", "is_case_state", "read", "tracked"]
 
 TRACKED = ("status", "outcome", "opened_on", "closed_on", "first_contact_on")
+ARREARS = "arrears_cents"
 _COLUMN = "state"
 _VERSION = 1
 
@@ -39,6 +42,20 @@ class Entry(msgspec.Struct, kw_only=True, frozen=True):
 
 def tracked(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {name: fields.get(name) for name in TRACKED}
+
+
+def is_case_state(state: Mapping[str, Any]) -> bool:
+    """An entry of the case's own fields (not of its assessment's arrears)."""
+    return "status" in state
+
+
+def arrears_of(assessment: Mapping[str, Any]) -> dict[str, Any]:
+    """The arrears entry of an assessment's fields: rent plus service-charge arrears, None when neither is
+    recorded (court and lawyer costs are not arrears)."""
+    section = assessment.get("arrears") or {}
+    parts = [section.get("rent_arrears_cents"), section.get("service_charge_arrears_cents")]
+    known = [int(part) for part in parts if part is not None]
+    return {ARREARS: sum(known) if known else None}
 
 
 def entry(

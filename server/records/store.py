@@ -309,6 +309,8 @@ class RecordStore:
         team_id = getattr(fields, "team_id", None) if kind == "case" else None
         if kind == "case" and not deleted:
             self._note_history(row, key, case_id=case_id, team_id=team_id, seq=seq, state=history.tracked(values))
+        elif kind == "assessment" and not deleted:
+            self._note_history(row, key, case_id=case_id, team_id=None, seq=seq, state=history.arrears_of(values))
         if row is None:
             row = RecordRow(
                 id=record_id,
@@ -356,13 +358,17 @@ class RecordStore:
     def _note_history(
         self, row: RecordRow | None, key: DataKey, *, case_id: uuid.UUID, team_id: Any, seq: int, state: dict[str, Any]
     ) -> None:
-        """Append a history entry when a case's status, outcome or dates change (before ``row`` is overwritten)."""
+        """Append a history entry when a case's status, outcome or dates, or an assessment's arrears, change (before
+        ``row`` is overwritten). A new assessment without arrears adds nothing."""
         before = (
             None
             if row is None or row.deleted
             else self._fields(row.kind, row.id, row.case_id, row.schema_version, row.blob)
         )
-        if before is not None and history.tracked(before) == state:
+        if history.is_case_state(state):
+            if before is not None and history.tracked(before) == state:
+                return
+        elif (history.arrears_of(before) if before is not None else {history.ARREARS: None}) == state:
             return
         self._history.append(history.entry(key, case_id=case_id, team_id=team_id, seq=seq, state=state))
 

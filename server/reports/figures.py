@@ -339,6 +339,7 @@ def _funder_sections(report: Report) -> list[Section]:
     ]
     return [
         Section(key="enquiries", title="Anonyme Anfragen und Kurzberatungen", figures=asked),
+        Section(key="arrears", title="Mietrückstände bei Aufnahme und bei Abschluss", figures=_arrears_lines(report)),
         Section(key="sustainability", title="Nachhaltigkeit: Wohnung noch gehalten", figures=held),
         Section(
             key="intake",
@@ -356,4 +357,25 @@ def _funder_sections(report: Report) -> list[Section]:
             title="Mobilisierte Mittel nach Rechtsgrundlage",
             figures=basis or [_count("basis.none", "Keine Bewilligungen", 0)],
         ),
+    ]
+
+
+def _arrears_lines(report: Report) -> list[Figure]:
+    f = report.funder
+    lines = [_count("arrears.cases", "Abgeschlossene Fälle mit erfassten Rückständen", f.arrears_cases)]
+    lines[0] = msgspec.structs.replace(lines[0], definition=report.definitions["arrears"])
+    if not f.arrears_cases:
+        return lines
+    reduced = f.arrears_intake_cents - f.arrears_closing_cents
+    share = reduced / f.arrears_intake_cents if f.arrears_intake_cents else None
+    return [
+        *lines,
+        _money("arrears.intake", "Summe bei Aufnahme", f.arrears_intake_cents),
+        _money("arrears.closing", "Summe bei Abschluss", f.arrears_closing_cents),
+        msgspec.structs.replace(
+            _money("arrears.reduced", "Verringerung (Aufnahme minus Abschluss)", reduced),
+            detail=None if share is None else f"{percent(share)} der Summe bei Aufnahme",
+        ),
+        _money("arrears.intake_median", "Median bei Aufnahme", f.arrears_intake_median_cents or 0),
+        _money("arrears.closing_median", "Median bei Abschluss", f.arrears_closing_median_cents or 0),
     ]

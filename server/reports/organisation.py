@@ -17,8 +17,9 @@ from server.db import utcnow
 from server.problems import Forbidden
 from server.records.enquiries import count_enquiries
 from server.records.keyring import Keyring
+from server.reports.counts import Counts, count
 from server.reports.schema import Report, Section
-from server.reports.service import Window, audit_read, tally, window_of
+from server.reports.service import Window, audit_read, report_of, window_of
 from server.reports.source import load
 
 __all__ = ["OrganisationReport", "TeamFigures", "organisation_report"]
@@ -93,10 +94,26 @@ async def organisation_report(
             for period in (window, previous)
         }
 
+    today = now.astimezone(window.zone).date()
+    counted: dict[tuple[uuid.UUID, dt.date], Counts] = {}
+    for team_id in team_ids:
+        part = source.of([team_id])
+        for period in (window, previous):
+            counted[(team_id, period.start)] = count(part, period.start, period.end, period.until, today)
+
+    def counts_of(ids: list[uuid.UUID], period: Window) -> Counts:
+        if len(ids) == 1:
+            return counted[(ids[0], period.start)]
+        total = Counts()  # the total is the sum of the teams' counts: no second pass over every case
+        for team_id in ids:
+            total.add(counted[(team_id, period.start)])
+        return total
+
     def figures(ids: list[uuid.UUID], team_id: uuid.UUID | None, label: str) -> TeamFigures:
-        part = source.of(ids)
-        current = tally(part, asked[(tuple(ids), window.start)], team_id, label, window, now)
-        before = tally(part, asked[(tuple(ids), previous.start)], team_id, label, previous, now)
+        current, before = (
+            report_of(counts_of(ids, period), asked[(tuple(ids), period.start)], team_id, label, period, now)
+            for period in (window, previous)
+        )
         report = msgspec.structs.replace(current, sections=beside(current.sections, before.sections))
         return TeamFigures(team_id=team_id, name=label, report=report)
 
@@ -106,8 +123,8 @@ async def organisation_report(
         previous_start=previous.start,
         previous_end=previous.end,
         generated_at=now,
-        total=figures(team_ids, None, f"Gesamt: {name}" if name else "Gesamt"),
         teams=[figures([team_id], team_id, team_name) for team_id, team_name in teams],
+        total=figures(team_ids, None, f"Gesamt: {name}" if name else "Gesamt"),
     )
     await audit_read(sessions, keyring, principal, window, what="report.org")
     return result

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.records.history import Entry, tracked
+from server.records.history import Entry, is_case_state, tracked
 
 __all__ = ["Closure", "Course", "course", "day_of"]
 
@@ -59,6 +59,7 @@ def course(
 ) -> Course:
     """The course of one case from its history entries recorded before ``until`` (all when None). A case without
     entries (older than its history) reads as its ``current`` fields."""
+    entries = [e for e in entries if is_case_state(e.state)]  # the assessment's arrears have entries of their own
     states: list[tuple[dt.datetime | None, dict[str, Any]]] = [
         (e.recorded_at, e.state) for e in entries if until is None or e.recorded_at < until
     ]

@@ -62,6 +62,9 @@ DEFINITIONS = {
     "Kontaktart, Thema und Weitervermittlung; sie zählen als Kontakte und als Beratungen.",
     "follow_ups": "Nachfrage 6 und 12 Monate nach einem Abschluss mit erhaltener Wohnung, fällig im Zeitraum: "
     "Wohnung noch gehalten ja, nein, unbekannt, oder noch nicht beantwortet.",
+    "arrears": "Miet- und Nebenkostenrückstände laut Einschätzung bei den im Zeitraum abgeschlossenen Fällen: der "
+    "erste erfasste Betrag (bei Aufnahme) und der letzte bis zum Abschlusstag erfasste (bei Abschluss); Fälle ohne "
+    "erfassten Betrag zählen nicht mit. Gerichts- und Anwaltskosten sind keine Rückstände.",
     "counselling_time": "Summe der bei Kontakten im Zeitraum erfassten Dauer (ein Hausbesuch zählt über seinen "
     "Kontakt); Kontakte ohne erfasste Dauer zählen nicht mit.",
     "contacts": "Erfasste Kontakte mit Zeitpunkt im Zeitraum, nach Kontaktart; ein Hausbesuch zählt über seinen "
@@ -131,6 +134,13 @@ class FunderFigures(msgspec.Struct, kw_only=True, frozen=True):
     follow_ups: dict[str, dict[str, int]] = msgspec.field(default_factory=dict)
     # Anonymous enquiries without a case: by channel, topic and referral, and {"enquiries": n, "minutes": m}.
     enquiries: dict[str, dict[str, int]] = msgspec.field(default_factory=dict)
+    # Rent and service-charge arrears of the cases closed in the period (those with an amount recorded by the end
+    # of the closing day): the first amount recorded (intake) and the last one by then (closing), in cents.
+    arrears_cases: int = 0
+    arrears_intake_cents: int = 0
+    arrears_closing_cents: int = 0
+    arrears_intake_median_cents: int | None = None
+    arrears_closing_median_cents: int | None = None
 
 
 class Figure(msgspec.Struct, kw_only=True, frozen=True):

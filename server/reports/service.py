@@ -29,6 +29,7 @@ from server.problems import Forbidden, ValidationFailed
 from server.records.enquiries import count_enquiries
 from server.records.keyring import Keyring
 from server.records.schemas import CaseOutcome
+from server.reports.counts import Counts, count
 from server.reports.figures import sections
 from server.reports.funder import funder_figures
 from server.reports.periods import day_of
@@ -143,148 +144,63 @@ def tally(
     with_cases: bool = False,
 ) -> Report:
     """The report of the cases in ``source`` for ``window``, counted in memory (``source`` may reach further)."""
-    start, end = window.start, window.end
     today = now.astimezone(window.zone).date()
-    cases, until = source.cases, window.until
-    funder = funder_figures(source, enquiries, start=start, end=end)
+    counts = count(source, window.start, window.end, window.until, today)
+    return report_of(counts, enquiries, team_id, team_name, window, now, source if with_cases else None)
 
-    # Cases: supported, new, closed, outcomes, time to closure; from each case's course as recorded, so a
-    # reopening does not take a closure out of its period. Closures recorded or changed after the period's end
-    # are counted as they stand now, and named as corrections.
-    supported = new = corrections = 0
-    supported_households: set[object] = set()
-    outcomes: Counter[str] = Counter()
-    closed_by_month: Counter[str] = Counter()
-    kept_by_month: Counter[str] = Counter()
-    days: list[int] = []
-    for case_id, fields in cases.items():
-        known = source.course(case_id)
-        if known.supported(start, end):
-            supported += 1
-            supported_households.add(fields.get("household_id") or case_id)  # a household counts once
-        if window.holds(known.opened):
-            new += 1
-        closures = [c for c in known.closed_in(start, end) if c.outcome]
-        recorded = source.course_until(case_id, until)
-        if recorded is not known:  # something was recorded after the period's end: did it change the period?
-            then = [(c.closed_on, c.outcome) for c in recorded.closed_in(start, end) if c.outcome]
-            if [(c.closed_on, c.outcome) for c in closures] != then:
-                corrections += 1
-        for closure in closures:
-            outcome = str(closure.outcome)
-            outcomes[outcome] += 1
-            month = closure.closed_on.isoformat()[:7]
-            closed_by_month[month] += 1
-            if outcome in KEPT_OUTCOMES:
-                kept_by_month[month] += 1
-            if closure.began is not None and closure.began <= closure.closed_on:
-                days.append((closure.closed_on - closure.began).days)
-    closed_total = sum(outcomes.values())
-    reached = closed_total - outcomes[CaseOutcome.NO_CONTACT]
-    kept = sum(count for outcome, count in outcomes.items() if outcome in KEPT_OUTCOMES)
-    avoided = sum(count for outcome, count in outcomes.items() if outcome in AVOIDED_OUTCOMES)
 
-    # Contacts by channel and month (days in local time, counted by the database).
-    contacts: Counter[str] = Counter()
-    contacts_by_month: Counter[str] = Counter()
-    for counted in source.contacts:
-        if window.holds(counted.day):
-            contacts[counted.channel] += counted.contacts
-            contacts_by_month[counted.day.isoformat()[:7]] += counted.contacts
-
-    # Money mobilised: granted applications decided in the period.
-    money: dict[str, dict[str, int]] = {}
-    granted_by_case: Counter[uuid.UUID] = Counter()
-    for case_id, fields in source.kind("benefit_application"):
-        if not window.holds(day_of(fields.get("decided_on"))):
-            continue
-        amount = int(fields.get("amount_cents") or 0)
-        entry = money.setdefault(
-            str(fields["kind"]),
-            dict.fromkeys(("applications", "grant", "loan", "unspecified", "monthly", "over_months"), 0),
-        )
-        entry["applications"] += 1
-        entry["monthly" if fields.get("period") == "monthly" else str(fields.get("form") or "unspecified")] += amount
-        if fields.get("period") == "monthly":
-            entry["over_months"] += amount * int(fields.get("months") or 1)  # a duration not recorded: one month
-        granted_by_case[case_id] += amount
-
-    # Mediations and installment agreements.
-    held = resolved = households = 0
-    installments: Counter[str] = Counter()
-    standing_on = min(end, today)
-    for _, fields in source.kind("mediation"):
-        if any(window.holds(day_of(s.get("on"))) for s in fields.get("sessions") or []):
-            held += 1
-            households += len(fields.get("party_case_ids") or [])
-            if fields.get("agreement_reached") is True:
-                resolved += 1
-    for _, fields in source.kind("installment_agreement"):
-        begins = day_of(fields.get("start_on"))
-        if begins is not None and begins <= end:
-            installments[source.standing(fields, standing_on)] += 1
-
+def report_of(
+    counts: Counts,
+    enquiries: dict[str, dict[str, int]],
+    team_id: uuid.UUID | None,
+    team_name: str,
+    window: Window,
+    now: dt.datetime,
+    listed: Source | None = None,
+) -> Report:
+    """The report of ``counts`` (one team's, or several teams' added up); with the anonymised list of ``listed``'s
+    cases when given."""
+    c = counts
+    closed_total = sum(c.outcomes.values())
+    reached = closed_total - c.outcomes[CaseOutcome.NO_CONTACT]
+    kept = sum(n for outcome, n in c.outcomes.items() if outcome in KEPT_OUTCOMES)
+    avoided = sum(n for outcome, n in c.outcomes.items() if outcome in AVOIDED_OUTCOMES)
     months = [
         MonthRow(
             month=month,
-            closed=closed_by_month[month],
-            kept=kept_by_month[month],
-            kept_rate=_share(kept_by_month[month], closed_by_month[month]),
-            contacts=contacts_by_month[month],
+            closed=c.closed_by_month[month],
+            kept=c.kept_by_month[month],
+            kept_rate=_share(c.kept_by_month[month], c.closed_by_month[month]),
+            contacts=c.contacts_by_month[month],
         )
         for month in _months(window)
     ]
-    lines: list[CaseLine] = []
-    if with_cases:
-        ordered = sorted(
-            cases.items(),
-            key=lambda item: (str(item[1].get("opened_on") or ""), str(item[0])),
-        )
-        for number, (case_id, fields) in enumerate(ordered, start=1):
-            opened = day_of(fields.get("opened_on"))
-            closed = day_of(fields.get("closed_on")) if fields.get("status") == "closed" else None
-            began = day_of(fields.get("first_contact_on")) or opened
-            lines.append(
-                CaseLine(
-                    number=number,
-                    type=str(fields["type"]),
-                    risk=str(fields["risk"]),
-                    phase=fields.get("phase"),
-                    status=str(fields["status"]),
-                    opened_month=opened.isoformat()[:7] if opened else None,
-                    closed_on=closed.isoformat() if closed else None,
-                    outcome=fields.get("outcome") if closed else None,
-                    days_to_closure=(closed - began).days if closed and began else None,
-                    contacts=sum(source.by_case.get(case_id, Counter()).values()),
-                    home_visits=source.by_case.get(case_id, Counter())["home_visit"],
-                    granted_cents=granted_by_case[case_id],
-                )
-            )
+    money = c.money
     report = Report(
         team_id=team_id,
         team_name=team_name,
-        start=start,
-        end=end,
+        start=window.start,
+        end=window.end,
         generated_at=now,
         time_zone=window.zone.key,
-        households_supported=len(supported_households),
-        cases_supported=supported,
-        new_cases=new,
+        households_supported=len(c.households),
+        cases_supported=c.supported,
+        new_cases=c.new,
         closed_cases=closed_total,
         closed_reached=reached,
-        corrections=corrections,
-        outcomes={outcome: outcomes[outcome] for outcome in OUTCOMES},
+        corrections=c.corrections,
+        outcomes={outcome: c.outcomes[outcome] for outcome in OUTCOMES},
         tenancy_kept=kept,
         homelessness_avoided=avoided,
         kept_rate=_share(kept, closed_total),
         kept_rate_reached=_share(kept, reached),
         avoided_rate=_share(avoided, closed_total),
         avoided_rate_reached=_share(avoided, reached),
-        contacts={channel: contacts[channel] for channel in CHANNELS},
-        contacts_total=sum(contacts.values()),
-        mediations_held=held,
-        mediations_resolved=resolved,
-        mediation_households=households,
+        contacts={channel: c.contacts[channel] for channel in CHANNELS},
+        contacts_total=sum(c.contacts.values()),
+        mediations_held=c.mediations_held,
+        mediations_resolved=c.mediations_resolved,
+        mediation_households=c.mediation_households,
         money=[
             MoneyRow(
                 kind=kind,
@@ -302,14 +218,42 @@ def tally(
         money_loan_cents=sum(entry["loan"] for entry in money.values()),
         money_unspecified_cents=sum(entry["unspecified"] for entry in money.values()),
         money_monthly_cents=sum(entry["monthly"] for entry in money.values()),
-        median_days_to_closure=float(statistics.median(days)) if days else None,
-        installments={state: installments[state] for state in INSTALLMENT_STATES},
+        median_days_to_closure=float(statistics.median(c.days)) if c.days else None,
+        installments={state: c.installments[state] for state in INSTALLMENT_STATES},
         months=months,
-        funder=funder,
+        funder=funder_figures(c, enquiries),
         definitions=DEFINITIONS,
-        cases=lines,
+        cases=_case_lines(listed, c) if listed is not None else [],
     )
     return msgspec.structs.replace(report, sections=sections(report))
+
+
+def _case_lines(source: Source, counts: Counts) -> list[CaseLine]:
+    """The anonymised list: one line per case, numbered in the order opened, with no name, address or free text."""
+    lines: list[CaseLine] = []
+    ordered = sorted(source.cases.items(), key=lambda item: (str(item[1].get("opened_on") or ""), str(item[0])))
+    for number, (case_id, fields) in enumerate(ordered, start=1):
+        opened = day_of(fields.get("opened_on"))
+        closed = day_of(fields.get("closed_on")) if fields.get("status") == "closed" else None
+        began = day_of(fields.get("first_contact_on")) or opened
+        channels = source.by_case.get(case_id, Counter())
+        lines.append(
+            CaseLine(
+                number=number,
+                type=str(fields["type"]),
+                risk=str(fields["risk"]),
+                phase=fields.get("phase"),
+                status=str(fields["status"]),
+                opened_month=opened.isoformat()[:7] if opened else None,
+                closed_on=closed.isoformat() if closed else None,
+                outcome=fields.get("outcome") if closed else None,
+                days_to_closure=(closed - began).days if closed and began else None,
+                contacts=sum(channels.values()),
+                home_visits=channels["home_visit"],
+                granted_cents=counts.granted_by_case[case_id],
+            )
+        )
+    return lines
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from server.records import history
-from server.records.history import Entry
+from server.records.history import ARREARS, Entry, is_case_state
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.standing import installment_state
@@ -93,6 +93,13 @@ class Source:
         if known is None:
             known = self._courses_until[key] = course(entries, self.cases[case_id], self.zone, until=until)
         return known
+
+    def arrears(self, case_id: uuid.UUID) -> list[tuple[dt.datetime, int]]:
+        """The rent arrears its assessment recorded, in the order recorded (entries that cleared the figure left
+        out)."""
+        entries = [e for e in self.histories.get(case_id, []) if not is_case_state(e.state)]
+        entries.sort(key=lambda e: (e.recorded_at, e.seq))
+        return [(e.recorded_at, int(e.state[ARREARS])) for e in entries if e.state.get(ARREARS) is not None]
 
     def standing(self, fields: dict[str, Any], on: dt.date) -> str:
         """An installment agreement's standing on ``on`` (computed once per read: the team's report and the

@@ -622,3 +622,50 @@ async def test_anonymous_enquiries_are_recorded_once_without_names_and_counted(
     # Team Süd's report does not see Team Nord's enquiries.
     await login(client, "supervisor2")
     assert (await report(client)).json()["funder"]["enquiries"]["total"] == {"enquiries": 0, "minutes": 0}
+
+
+async def test_arrears_at_intake_and_at_closing(
+    app: Litestar, client: httpx.AsyncClient, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first amount the assessment recorded, and the last one recorded by the end of the closing day; a change
+    after closing, an open case and a case without an assessment do not count."""
+    import datetime as dt
+
+    from server.records import history
+
+    def recorded(moment: str) -> None:
+        monkeypatch.setattr(history, "utcnow", lambda: dt.datetime.fromisoformat(f"{moment}T15:00:00+00:00"))
+
+    def arrears(rent: int, service: int | None = None) -> dict[str, Any]:
+        return {"form_version": 1, "arrears": {"rent_arrears_cents": rent, "service_charge_arrears_cents": service}}
+
+    closing = {"status": "closed", "closed_on": "2025-06-30", "outcome": "secured", "closing_note": "gesichert"}
+    async with client_from(app) as builder_client:
+        nord = Builder(Device(builder_client, await login(builder_client, "supervisor")), org, str(org.team_id))
+        recorded("2025-02-01")
+        paid_down = await nord.case("2025-02-01")
+        assessment = await nord.put("assessment", paid_down, arrears(300_000, 20_000))
+        recorded("2025-05-01")
+        await nord.change("assessment", assessment, paid_down, {"arrears": {"rent_arrears_cents": 100_000}})
+        recorded("2025-06-30")
+        await nord.change("case", paid_down, paid_down, closing)
+        recorded("2025-08-01")  # after closing: not the amount at closing
+        await nord.change("assessment", assessment, paid_down, {"arrears": {"rent_arrears_cents": 0}})
+
+        recorded("2025-03-01")
+        unchanged = await nord.case("2025-03-01")
+        await nord.put("assessment", unchanged, arrears(50_000))
+        await nord.change("case", unchanged, unchanged, {**closing, "closed_on": "2025-03-01", "outcome": "lost_housed"})
+        await nord.case("2025-03-01", closed="2025-04-01", outcome="secured")  # no assessment
+        still_open = await nord.case("2025-03-01")
+        await nord.put("assessment", still_open, arrears(90_000))
+
+    r = (await report_as(client, "supervisor")).json()
+    f = r["funder"]
+    assert (f["arrears_cases"], f["arrears_intake_cents"], f["arrears_closing_cents"]) == (2, 370_000, 150_000)
+    assert (f["arrears_intake_median_cents"], f["arrears_closing_median_cents"]) == (185_000, 75_000)
+    lines = {line["key"]: line for s in r["sections"] if s["key"] == "arrears" for line in s["figures"]}
+    assert lines["arrears.reduced"]["text"] == "2.200,00\u00a0€"
+    assert lines["arrears.reduced"]["detail"] == "59\u00a0% der Summe bei Aufnahme"
+    assert lines["arrears.intake_median"]["text"] == "1.850,00\u00a0€"
+    assert "Abschlusstag" in lines["arrears.cases"]["definition"]
