@@ -31,7 +31,7 @@ from server.auth.models import Role
 from server.auth.schemas import Principal
 from server.auth.service import create_team
 from server.db import create_engine, session_factory, utcnow
-from server.demo.cases import date_history
+from server.demo.dating import date_history
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.reports.organisation import organisation_report

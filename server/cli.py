@@ -10,44 +10,38 @@ import argparse
 import asyncio
 import getpass
 import sys
-import unicodedata
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from server import audit
+from server.admin import (
+    Sessions,
+    cmd_erase_case,
+    cmd_retire_kek,
+    cmd_rewrap,
+    cmd_rotate_kek,
+    cmd_vapid_keys,
+    cmd_verify_audit,
+    loaded_keyring,
+    printable,
+    with_db,
+)
 from server.auth import service as auth
 from server.auth.models import Role, Team
-from server.crypto import FileKeyProvider
-from server.db import begin_write, create_engine, migrate, session_factory
-from server.db.engine import scrub_deleted
+from server.db import create_engine, migrate, session_factory
 from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, seed_demo
 from server.housekeeping import run_housekeeping
 from server.logs import configure_logging
 from server.problems import Problem
-from server.push import VapidError, load_or_create
-from server.records import clock
 from server.records.calendar import Region
-from server.records.keyring import Keyring, KeyringError
-from server.records.scope import refresh_membership
+from server.records.keyring import KeyringError
 from server.settings import Settings, SettingsError
 
 __all__ = ["main"]
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
-Sessions = async_sessionmaker[AsyncSession]
-
-
-async def _with_db(settings: Settings, work: Callable[..., Awaitable[int]], *args: object) -> int:
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        await migrate(engine)
-        return await work(session_factory(engine), *args)
-    finally:
-        await engine.dispose()
 
 
 async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -55,7 +49,7 @@ async def _cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
         print("Database is up to date.")
         return 0
 
-    return await _with_db(settings, work)
+    return await with_db(settings, work)
 
 
 async def _prepare(settings: Settings, *, demo: bool) -> str:
@@ -64,7 +58,7 @@ async def _prepare(settings: Settings, *, demo: bool) -> str:
     engine = create_engine(settings.resolved_database_url)
     try:
         await migrate(engine)
-        keyring = await _loaded_keyring(settings, engine)
+        keyring = await loaded_keyring(settings, engine)
         if demo:
             created = await seed_demo(session_factory(engine), keyring, password)
             print("Demo data created." if created else "Database already has users; demo data left as it is.")
@@ -101,7 +95,7 @@ async def _cmd_create_team(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Team created: {team.name} ({team.id})")
         return 0
 
-    return await _with_db(settings, work)
+    return await with_db(settings, work)
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -136,7 +130,7 @@ async def _cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
         print(f"User created: {user.username} ({user.role.value}, {user.id})")
         return 0
 
-    return await _with_db(settings, work)
+    return await with_db(settings, work)
 
 
 async def _cmd_disable_user(args: argparse.Namespace, settings: Settings) -> int:
@@ -145,14 +139,7 @@ async def _cmd_disable_user(args: argparse.Namespace, settings: Settings) -> int
         print(f"User {args.username} disabled; {ended} session(s) ended.")
         return 0
 
-    return await _with_db(settings, work)
-
-
-def printable(text: str) -> str:
-    """``text`` safe for a terminal: control characters (escape sequences among them) shown as ``\\x..``."""
-    return "".join(
-        f"\\x{ord(c):02x}" if unicodedata.category(c) in ("Cc", "Cf") or c in "\u2028\u2029" else c for c in text
-    )
+    return await with_db(settings, work)
 
 
 async def _cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
@@ -166,7 +153,7 @@ async def _cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{device.id!s:<36}  {username:<12} {name:<20} {seen:<17} {state}")
         return 0
 
-    return await _with_db(settings, work)
+    return await with_db(settings, work)
 
 
 async def _cmd_revoke_device(args: argparse.Namespace, settings: Settings) -> int:
@@ -175,131 +162,7 @@ async def _cmd_revoke_device(args: argparse.Namespace, settings: Settings) -> in
         print(f"Device {device.id} revoked; it wipes its local data on its next contact.")
         return 0
 
-    return await _with_db(settings, work)
-
-
-async def _loaded_keyring(settings: Settings, engine: AsyncEngine) -> Keyring:
-    keyring = Keyring(settings)
-    await keyring.load(engine)
-    return keyring
-
-
-async def _cmd_vapid_keys(args: argparse.Namespace, settings: Settings) -> int:
-    """Create the VAPID key pair if there is none, and print the public key (the browsers' server key)."""
-    try:
-        keys = load_or_create(settings.keys_dir)
-    except VapidError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"VAPID public key (applicationServerKey): {keys.public_key}")
-    return 0
-
-
-async def _cmd_rotate_kek(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.kek:
-        print(
-            "The KEK comes from DOORSTEP_KEK: add a version there, then run `doorstep rewrap`.",
-            file=sys.stderr,
-        )
-        return 2
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        await migrate(engine)
-        await _loaded_keyring(settings, engine)
-        version = FileKeyProvider(settings.keys_dir).add_version()
-        keyring = await _loaded_keyring(settings, engine)
-        rewrapped = await keyring.rewrap_all(engine)
-        print(f"KEK version {version} is current; {rewrapped} data key(s) rewrapped, no record re-encrypted.")
-        print("Back up keys/kek.json now. Retire the old version with `doorstep retire-kek` once backups agree.")
-        return 0
-    finally:
-        await engine.dispose()
-
-
-async def _cmd_rewrap(args: argparse.Namespace, settings: Settings) -> int:
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        await migrate(engine)
-        keyring = await _loaded_keyring(settings, engine)
-        rewrapped = await keyring.rewrap_all(engine)
-        print(f"{rewrapped} data key(s) rewrapped under KEK version {keyring.provider.current_version()}.")
-        return 0
-    finally:
-        await engine.dispose()
-
-
-async def _cmd_retire_kek(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.kek:
-        print("The KEK comes from DOORSTEP_KEK: remove old versions there.", file=sys.stderr)
-        return 2
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        await migrate(engine)
-        keyring = await _loaded_keyring(settings, engine)
-        current = keyring.provider.current_version()
-        older = sorted(v for v in await keyring.versions_in_use(engine) if v < current)
-        if older:
-            print(f"KEK version(s) {older} still wrap data keys; run `doorstep rewrap` first.", file=sys.stderr)
-            return 1
-        FileKeyProvider(settings.keys_dir).retire_below(current)
-        print(f"Every KEK version below {current} is retired and removed from the key file.")
-        return 0
-    finally:
-        await engine.dispose()
-
-
-async def _cmd_erase_case(args: argparse.Namespace, settings: Settings) -> int:
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        await migrate(engine)
-        keyring = await _loaded_keyring(settings, engine)
-        case_id = uuid.UUID(args.case_id)
-        async with session_factory(engine)() as db:
-            await begin_write(db)
-            await keyring.shred(db, case_id)
-            # The case left every scope: the next pull of every device that holds it says purge.
-            await refresh_membership(db, [case_id], await clock.allocate(db))
-            await audit.append(db, action="case.erase", outcome="ok", actor_id=None, case_id=case_id, key=keyring.audit)
-            await db.commit()
-        scrubbed = await scrub_deleted(engine, ["case_keys", "records"] if settings.is_sqlite else ["case_keys"])
-        print(f"Case {case_id} erased: its key is destroyed; tombstones and audit entries remain.")
-        if not scrubbed:
-            print(
-                "warning: the database's log is still in use; run `doorstep erase-case` again when the server is "
-                "quiet to clear the last copy of the key from it.",
-                file=sys.stderr,
-            )
-            return 4
-        return 0
-    finally:
-        await engine.dispose()
-
-
-async def _cmd_verify_audit(args: argparse.Namespace, settings: Settings) -> int:
-    anchors = []
-    for anchor in args.anchor:
-        seq, _, digest = anchor.partition(":")
-        if not seq.isdigit() or len(digest) != 64:
-            print(f"error: an anchor is SEQ:HASH as verify-audit printed it, not {printable(anchor)}", file=sys.stderr)
-            return 2
-        anchors.append((int(seq), digest))
-    engine = create_engine(settings.resolved_database_url)
-    try:
-        await migrate(engine)
-        keyring = await _loaded_keyring(settings, engine)
-        async with session_factory(engine)() as db:
-            report = await audit.verify_chain(db, keyring.audit, anchors=anchors)
-    finally:
-        await engine.dispose()
-    if keyring.audit is None:
-        print("warning: the chain is not signed: add an audit key to DOORSTEP_KEK (see docs/operations.md).")
-    if report.ok:
-        print(f"Audit chain intact: {report.entries} entries.")
-        # Record this line somewhere the database's administrators cannot write, and pass it back with --anchor.
-        print(f"Head: {report.head_seq}:{report.head_hash}")
-        return 0
-    print(f"Audit chain BROKEN at entry {report.broken_at}: {report.reason}.", file=sys.stderr)
-    return 1
+    return await with_db(settings, work)
 
 
 async def _cmd_housekeeping(args: argparse.Namespace, settings: Settings) -> int:
@@ -313,7 +176,7 @@ async def _cmd_housekeeping(args: argparse.Namespace, settings: Settings) -> int
         )
         return 0
 
-    return await _with_db(settings, work)
+    return await with_db(settings, work)
 
 
 async def _cmd_set_region(args: argparse.Namespace, settings: Settings) -> int:
@@ -328,7 +191,7 @@ async def _cmd_set_region(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Region set: {region.country}{f' / {region.subdivision}' if region.subdivision else ''}")
         return 0
 
-    return await _with_db(settings, work)
+    return await with_db(settings, work)
 
 
 async def _cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -395,12 +258,12 @@ _ASYNC_COMMANDS: dict[str, Command] = {
     "disable-user": _cmd_disable_user,
     "devices": _cmd_devices,
     "revoke-device": _cmd_revoke_device,
-    "vapid-keys": _cmd_vapid_keys,
-    "rotate-kek": _cmd_rotate_kek,
-    "rewrap": _cmd_rewrap,
-    "retire-kek": _cmd_retire_kek,
-    "erase-case": _cmd_erase_case,
-    "verify-audit": _cmd_verify_audit,
+    "vapid-keys": cmd_vapid_keys,
+    "rotate-kek": cmd_rotate_kek,
+    "rewrap": cmd_rewrap,
+    "retire-kek": cmd_retire_kek,
+    "erase-case": cmd_erase_case,
+    "verify-audit": cmd_verify_audit,
     "housekeeping": _cmd_housekeeping,
     "set-region": _cmd_set_region,
 }

@@ -11,19 +11,18 @@ import random
 import uuid
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.demo.dating import arrears_at_intake, date_history
 from server.demo.details import FIRST_VISIT_NOTES, court_day, floor_label, recorded_payments
 from server.demo.past import Intake, past_year
-from server.records import clock, history
+from server.records import clock
 from server.records.keyring import Keyring
-from server.records.models import CaseHistory
 from server.records.schemas import CaseOutcome
 from server.records.scope import refresh_membership
 from server.records.store import RecordStore, validate_fields
 
-__all__ = ["DemoTeam", "date_history", "seed_cases"]
+__all__ = ["DemoTeam", "seed_cases"]
 
 
 def _names(text: str) -> list[str]:
@@ -401,28 +400,6 @@ async def seed_cases(db: AsyncSession, keyring: Keyring, team: DemoTeam, today: 
         )
     await store.flush()
     await date_history(db, batch.items)
-    await _arrears_at_intake(store, intake, first)
+    await arrears_at_intake(store, intake, first)
     await refresh_membership(db, case_ids, first + len(batch.items) - 1)
     return len(batch.items)
-
-
-async def _arrears_at_intake(store: RecordStore, intake: Intake, seq: int) -> None:
-    """Last year's assessments were written as they stood at closing; this adds what they had recorded at intake,
-    dated on the opening day, as a year of work would have left it."""
-    keys = await store.data_keys(intake)
-    for case_id, (opened, cents) in intake.items():
-        entry = history.entry(keys[case_id], case_id=case_id, team_id=None, seq=seq, state={history.ARREARS: cents})
-        entry.recorded_at = dt.datetime.combine(opened, dt.time(12), tzinfo=dt.UTC)
-        store.db.add(entry)
-
-
-async def date_history(db: AsyncSession, items: list[tuple[str, uuid.UUID, uuid.UUID, dict[str, Any]]]) -> None:
-    """Cases written at once (the demo, a benchmark's seed) get a history that says when each was opened or closed,
-    as if it had been recorded on that day, so that last year's report has no "corrections"."""
-    for kind, _, case_id, fields in items:
-        if kind != "case":
-            continue
-        day = fields.get("closed_on") or fields.get("opened_on")
-        if day:
-            moment = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(12), tzinfo=dt.UTC)
-            await db.execute(update(CaseHistory).where(CaseHistory.case_id == case_id).values(recorded_at=moment))

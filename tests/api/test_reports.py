@@ -655,7 +655,9 @@ async def test_arrears_at_intake_and_at_closing(
         recorded("2025-03-01")
         unchanged = await nord.case("2025-03-01")
         await nord.put("assessment", unchanged, arrears(50_000))
-        await nord.change("case", unchanged, unchanged, {**closing, "closed_on": "2025-03-01", "outcome": "lost_housed"})
+        await nord.change(
+            "case", unchanged, unchanged, {**closing, "closed_on": "2025-03-01", "outcome": "lost_housed"}
+        )
         await nord.case("2025-03-01", closed="2025-04-01", outcome="secured")  # no assessment
         still_open = await nord.case("2025-03-01")
         await nord.put("assessment", still_open, arrears(90_000))

@@ -6,12 +6,13 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth.models import Role, User
 from server.auth.service import create_team
 from server.db import create_engine, session_factory
 
-__all__ = ["PASSWORD", "Org", "create_org", "login"]
+__all__ = ["PASSWORD", "Org", "add_user", "create_org", "login"]
 
 PASSWORD = "correct horse battery"
 
@@ -30,6 +31,25 @@ class Org:
     admin_id: uuid.UUID
 
 
+async def _add(
+    sessions: async_sessionmaker[AsyncSession], name: str, role: Role, team: uuid.UUID | None, password_hash: str
+) -> uuid.UUID:
+    async with sessions() as db:
+        created = User(username=name, display_name=name.title(), role=role, team_id=team, password_hash=password_hash)
+        db.add(created)
+        await db.commit()
+        return created.id
+
+
+async def add_user(database_url: str, name: str, role: Role, team: uuid.UUID | None, password_hash: str) -> uuid.UUID:
+    """One more account (a manager, say) with :data:`PASSWORD` already hashed as ``password_hash``."""
+    engine = create_engine(database_url)
+    try:
+        return await _add(session_factory(engine), name, role, team, password_hash)
+    finally:
+        await engine.dispose()
+
+
 async def create_org(database_url: str, password_hash: str) -> Org:
     """Create the :class:`Org` accounts, all with :data:`PASSWORD` (already hashed as ``password_hash``)."""
     engine = create_engine(database_url)
@@ -39,17 +59,7 @@ async def create_org(database_url: str, password_hash: str) -> Org:
         sued = await create_team(sessions, "Team Süd")
 
         async def user(name: str, role: Role, team: uuid.UUID | None) -> uuid.UUID:
-            async with sessions() as db:
-                created = User(
-                    username=name,
-                    display_name=name.title(),
-                    role=role,
-                    team_id=team,
-                    password_hash=password_hash,
-                )
-                db.add(created)
-                await db.commit()
-                return created.id
+            return await _add(sessions, name, role, team, password_hash)
 
         return Org(
             team_id=nord.id,
