@@ -100,9 +100,30 @@ def past_year(
         _money(add, rng, case_id, outcome, opened, closed)
         if index % 5:  # the rent arrears cases
             intake[case_id] = (opened, _arrears(add, rng, case_id, outcome))
+        if index % 3 == 0:
+            _referral(add, rng, case_id, opened)
         if outcome.startswith("secured"):
             _follow_ups(add, rng, case_id, worker, closed, today)
     return case_ids
+
+
+SERVICES = ["Schuldnerberatung", "Schuldnerberatung", "Jobcenter", "Mieterverein", "Sozialpsychiatrischer Dienst"]
+
+
+def _referral(add: Add, rng: random.Random, case_id: uuid.UUID, opened: dt.date) -> None:
+    """A referral to a specialised service, with the household's consent to pass on its data."""
+    service = rng.choice(SERVICES)
+    given = opened + dt.timedelta(days=rng.randrange(3, 20))
+    consent = add(
+        "consent",
+        case_id,
+        {"purpose": f"Weitergabe an: {service}", "recipient": f"{service} Beispielstadt", "given_on": str(given)},
+    )
+    add(
+        "referral",
+        case_id,
+        {"service": service, "consent_id": str(consent), "sent_on": (given + dt.timedelta(days=1)).isoformat()},
+    )
 
 
 def _arrears(add: Add, rng: random.Random, case_id: uuid.UUID, outcome: str) -> int:

@@ -108,7 +108,7 @@ def sections(report: Report) -> list[Section]:
     )
     avoided = _rate(
         "avoided_rate",
-        "Wohnungslosigkeit vermieden",
+        "Wohnungs\u00adlosigkeit vermieden",
         report.homelessness_avoided,
         report.avoided_rate,
         report.avoided_rate_reached,
@@ -151,7 +151,7 @@ def sections(report: Report) -> list[Section]:
                 msgspec.structs.replace(kept, label="Quote Wohnung erhalten", definition=d["rates"]),
                 _count(
                     "homelessness_avoided",
-                    "Wohnungslosigkeit vermieden",
+                    "Wohnungs\u00adlosigkeit vermieden",
                     report.homelessness_avoided,
                     d["homelessness_avoided"],
                     tone="fair",

@@ -215,6 +215,9 @@ async def test_every_screen_on_the_demo_data(
         await expect(last_year.locator("[data-key=closed_cases] td")).to_have_text("48")
         await expect(last_year.locator("[data-key=kept_rate] td")).to_contain_text("75\u00a0%")
         await expect(last_year.locator("[data-key=corrections] td")).to_have_text("0")
+        # The rent arrears of last year's closures, at intake and at closing, and how far they came down.
+        reduced = annual.locator("[data-section=arrears] [data-key='arrears.reduced']")
+        await expect(reduced).to_contain_text("der Summe bei Aufnahme")
         await annual.screenshot(path=screenshots / "jahresbericht-vorjahr-a4.png", full_page=True)
 
     await page.get_by_role("link", name="Team", exact=True).click()
