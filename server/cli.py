@@ -12,6 +12,7 @@ import getpass
 import sys
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +32,7 @@ from server.admin import (
 from server.auth import service as auth
 from server.auth.models import Role, Team
 from server.db import create_engine, migrate, session_factory
+from server.db.locks import exclusive_start
 from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, seed_demo
 from server.housekeeping import run_housekeeping
 from server.logs import configure_logging
@@ -57,11 +59,12 @@ async def _prepare(settings: Settings, *, demo: bool) -> str:
     password = settings.demo_password or DEFAULT_DEMO_PASSWORD
     engine = create_engine(settings.resolved_database_url)
     try:
-        await migrate(engine)
-        keyring = await loaded_keyring(settings, engine)
-        if demo:
-            created = await seed_demo(session_factory(engine), keyring, password)
-            print("Demo data created." if created else "Database already has users; demo data left as it is.")
+        async with exclusive_start(engine, Path(settings.data_dir)):  # processes started at once take turns
+            await migrate(engine)
+            keyring = await loaded_keyring(settings, engine)
+            if demo:
+                created = await seed_demo(session_factory(engine), keyring, password)
+                print("Demo data created." if created else "Database already has users; demo data left as it is.")
     finally:
         await engine.dispose()
     return password

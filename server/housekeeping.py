@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth.models import LoginFailure, Session
 from server.db import begin_write, utcnow
+from server.db.locks import only_one
 from server.periodic import every
 from server.push.models import PushJob
 from server.records import clock
@@ -134,7 +135,10 @@ async def housekeeping_task(sessions: async_sessionmaker[AsyncSession], settings
 
     async def one_pass() -> None:
         try:
-            report = await run_housekeeping(sessions, settings)
+            async with only_one(sessions, "doorstep:housekeeping") as mine:
+                if not mine:
+                    return  # another process runs it now
+                report = await run_housekeeping(sessions, settings)
         except Exception as exc:
             logger.warning("housekeeping failed: %s", type(exc).__name__)
             return

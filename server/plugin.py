@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,7 @@ from server.auth.models import Organisation
 from server.auth.schemas import Principal
 from server.auth.state import AuthState
 from server.db import create_engine, migrate, session_factory
+from server.db.locks import exclusive_start
 from server.housekeeping import housekeeping_task
 from server.problems import exception_handlers
 from server.push import Dispatcher, dispatcher_task, load_or_create
@@ -100,13 +102,16 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     auth = service_of(app, AuthState)
     settings, engine, sessions = auth.settings, auth.engine, auth.sessions
     keyring = service_of(app, Keyring)
-    if settings.migrate_on_start:
-        await migrate(engine)
-    await keyring.load(engine)
-    await upgrade_stored(sessions, keyring)
-    await fill_minutes(sessions, keyring)
-    await blind.rebuild_if_stale(sessions, keyring)
-    keys = load_or_create(settings.keys_dir)
+    # One process at a time (several may start at once on one database): the others wait, then find it done.
+    async with exclusive_start(engine, Path(settings.data_dir)):
+        if settings.migrate_on_start:
+            await migrate(engine)
+        await keyring.load(engine)
+        await upgrade_stored(sessions, keyring)
+        await fill_minutes(sessions, keyring)
+        await blind.rebuild_if_stale(sessions, keyring)
+        keys = load_or_create(settings.keys_dir)
+        cursor_secret = await load_cursor_secret(sessions)
     dispatcher = Dispatcher(sessions, settings, keys) if settings.push_enabled else None
     push = PushService(sessions=sessions, settings=settings, keys=keys, dispatcher=dispatcher)
     app.state[PushService.__name__] = push
@@ -114,7 +119,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         sessions=sessions,
         engine=engine,
         keyring=keyring,
-        cursor_secret=await load_cursor_secret(sessions),
+        cursor_secret=cursor_secret,
         on_queued=push.wake,
     )
     try:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from server.db.locks import lock_key
 from server.resources import MIGRATIONS_DIR
 
 __all__ = ["MIGRATIONS_DIR", "alembic_config", "migrate"]
@@ -35,4 +36,8 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Processes started at once take turns (Alembic would race creating its version table); the lock ends
+            # with this transaction, after the next process can only find the database at head.
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key("doorstep:migrate")})
         await connection.run_sync(_upgrade)

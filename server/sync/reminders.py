@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import audit
 from server.db import begin_write, utcnow
+from server.db.locks import only_one
 from server.periodic import every
 from server.push import enqueue
 from server.records import deadlines
@@ -144,8 +145,9 @@ async def reminder_task(
 
     async def one_pass() -> None:
         try:
-            if await remind_deadlines(sessions, keyring, zone):
-                on_queued()
+            async with only_one(sessions, "doorstep:reminders") as mine:
+                if mine and await remind_deadlines(sessions, keyring, zone):
+                    on_queued()
         except Exception as exc:
             log.warning("deadline reminders failed: %s", type(exc).__name__)
 

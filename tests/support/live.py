@@ -26,12 +26,15 @@ def free_port() -> int:
 class LiveServer:
     """``uvicorn server.app:create_app_from_env`` in a child process, with its own settings."""
 
-    def __init__(self, data_dir: Path, database_url: str, port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, database_url: str, port: int | None = None, *, demo: bool = False, name: str = "server"
+    ) -> None:
         self.data_dir = data_dir
         self.database_url = database_url
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
-        self.log = data_dir / "server.log"
+        self.log = data_dir / f"{name}.log"
+        self.demo = demo  # ``doorstep serve --demo`` (migrations, keys and the demo first) instead of uvicorn
 
     @property
     def url(self) -> str:
@@ -49,19 +52,16 @@ class LiveServer:
         }
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
+            uvicorn = [sys.executable, "-m", "uvicorn", "server.app:create_app_from_env", "--factory"]
+            doorstep = [str(Path(sys.executable).with_name("doorstep")), "serve", "--demo"]
             self.process = subprocess.Popen(
                 [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "server.app:create_app_from_env",
-                    "--factory",
+                    *(doorstep if self.demo else uvicorn),
                     "--host",
                     "127.0.0.1",
                     "--port",
                     str(self.port),
-                    "--log-level",
-                    "warning",
+                    *(() if self.demo else ("--log-level", "warning")),
                 ],
                 env=env,
                 stdout=log,
