@@ -28,7 +28,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.auth.admin import AdminController
@@ -37,7 +37,7 @@ from server.auth.middleware import SessionAuthMiddleware
 from server.auth.models import Organisation
 from server.auth.schemas import Principal
 from server.auth.state import AuthState
-from server.db import create_engine, migrate, session_factory
+from server.db import at_head, create_engine, migrate, session_factory
 from server.db.locks import exclusive_start
 from server.housekeeping import housekeeping_task
 from server.problems import exception_handlers
@@ -60,7 +60,7 @@ from server.sync.controller import ConflictController, SyncController
 from server.sync.reminders import reminder_task
 from server.sync.service import SyncService, load_cursor_secret
 from server.text import refuse_bad_text
-from server.web import app_shell, health, manifest, security_headers, service_worker
+from server.web import Readiness, app_shell, health, manifest, ready, security_headers, service_worker
 from server.web.letters import Letters, letters_json
 
 __all__ = ["DoorstepPlugin", "service_of"]
@@ -115,6 +115,18 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     dispatcher = Dispatcher(sessions, settings, keys) if settings.push_enabled else None
     push = PushService(sessions=sessions, settings=settings, keys=keys, dispatcher=dispatcher)
     app.state[PushService.__name__] = push
+
+    async def database() -> bool:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
+
+    async def keys_loaded() -> bool:
+        return keyring.loaded and keys.public_key != ""
+
+    app.state[Readiness.__name__] = Readiness(
+        {"database": database, "migrations": lambda: at_head(engine), "keys": keys_loaded}
+    )
     app.state[SyncService.__name__] = SyncService(
         sessions=sessions,
         engine=engine,
@@ -175,6 +187,7 @@ class DoorstepPlugin(InitPluginProtocol):
                     OrganisationReportController,
                     AnnualReportPage,
                     health,
+                    ready,
                     app_shell,
                     manifest,
                     service_worker,
@@ -198,6 +211,7 @@ class DoorstepPlugin(InitPluginProtocol):
         app_config.dependencies.update(
             {
                 "engine": _provider(AsyncEngine),
+                "readiness": _provider(Readiness),
                 "auth": _provider(AuthState),
                 "cases": _provider(CaseReads),
                 "reports": _provider(Reports),

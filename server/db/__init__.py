@@ -6,13 +6,14 @@ on :class:`Base` and use :func:`create_engine` and :func:`session_factory`.
 
 from server.db.base import Base, UUIDType, utcnow
 from server.db.engine import DatabaseFileExposed, among, begin_write, create_engine, read_one, session_factory
-from server.db.migrate import migrate
+from server.db.migrate import at_head, migrate
 
 __all__ = [
     "Base",
     "DatabaseFileExposed",
     "UUIDType",
     "among",
+    "at_head",
     "begin_write",
     "create_engine",
     "migrate",

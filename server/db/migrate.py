@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.db.locks import lock_key
 from server.resources import MIGRATIONS_DIR
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "migrate"]
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "at_head", "migrate"]
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -41,3 +43,14 @@ async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
             # with this transaction, after the next process can only find the database at head.
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key("doorstep:migrate")})
         await connection.run_sync(_upgrade)
+
+
+async def at_head(engine: AsyncEngine) -> bool:
+    """Whether the database behind ``engine`` is at the newest migration."""
+
+    def _current(connection: Connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+    async with engine.connect() as connection:
+        current = await connection.run_sync(_current)
+    return current == set(ScriptDirectory.from_config(alembic_config()).get_heads())

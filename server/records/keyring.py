@@ -104,6 +104,11 @@ class Keyring:
 
     # --- start-up ------------------------------------------------------------------------------------
 
+    @property
+    def loaded(self) -> bool:
+        """Whether :meth:`load` has checked and taken the key provider."""
+        return self._provider is not None
+
     async def load(self, engine: AsyncEngine) -> None:
         """Find, create or refuse the KEK, verify it, and re-apply the shred list."""
         sessions = session_factory(engine)

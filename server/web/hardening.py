@@ -48,6 +48,6 @@ async def security_headers(message: Message, scope: Scope) -> None:
         # Served over TLS: browsers keep to https for this host from now on (docs/security.md case 29).
         headers["strict-transport-security"] = "max-age=63072000; includeSubDomains"
     path = str(scope.get("path", ""))
-    if path.startswith("/api/") or path == "/health":
+    if path.startswith("/api/") or path in ("/health", "/ready"):
         headers["cache-control"] = "no-store"
         headers["pragma"] = "no-cache"

@@ -53,6 +53,29 @@ async def test_health_is_503_when_the_database_is_gone(app: Litestar, client: Cl
     assert (await client.get("/health")).status_code == 200
 
 
+async def test_ready_says_whether_the_process_may_take_traffic(app: Litestar, client: Client) -> None:
+    response = await client.get("/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["checks"] == {"database": "ok", "migrations": "ok", "keys": "ok"}
+    assert isinstance(body["process"], int)
+    # A schema behind the code (an upgrade that has not run its migrations yet): not ready, and it says why.
+    engine = service_of(app, AsyncEngine)
+    async with engine.begin() as connection:
+        head = (await connection.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar_one()
+        await connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0012'")
+    try:
+        behind = await client.get("/ready")
+    finally:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{head}'")
+    assert behind.status_code == 503
+    assert behind.json()["checks"] == {"database": "ok", "migrations": "failed", "keys": "ok"}
+    assert behind.headers["cache-control"] == "no-store"
+    assert (await client.get("/ready")).status_code == 200
+
+
 @pytest.mark.parametrize("path", ["/api/me", "/api/users", "/health", "/api/auth/login"])
 async def test_api_responses_carry_no_store_and_the_hardening_headers(client: Client, path: str) -> None:
     # docs/security.md case 23
