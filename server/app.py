@@ -7,6 +7,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
+from server.logs import configure_logging
 from server.plugin import DoorstepPlugin
 from server.problems import problem_responses
 from server.settings import Settings
@@ -33,8 +34,11 @@ def _declare_problems(app: Litestar) -> None:
 
 
 def create_app_from_env() -> Litestar:
-    """Factory for uvicorn (``--factory``): settings from the ``DOORSTEP_*`` environment."""
-    return create_app(Settings.from_env())
+    """Factory for uvicorn (``--factory``): settings from the ``DOORSTEP_*`` environment. Logging is set up here
+    too, for the worker processes ``doorstep serve --workers`` starts."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)
 
 
 def _answer_options_fully(app: Litestar) -> None:

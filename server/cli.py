@@ -88,6 +88,9 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         log_config=None,
         proxy_headers=False,
+        # Several processes share the listening socket; each runs its own push dispatcher (jobs are claimed, so
+        # each is sent once) and takes its turn for the start-up work (server/db/locks.py).
+        workers=args.workers if args.workers > 1 else None,
     )
     return 0
 
@@ -202,6 +205,13 @@ async def _cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="doorstep", description="Doorstep server and administration.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -210,6 +220,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
+    serve.add_argument("--workers", type=_positive, default=1, help="server processes (default 1)")
 
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("seed-demo", help="seed demo data into an empty database")

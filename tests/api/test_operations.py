@@ -13,6 +13,7 @@ from server.demo import DEFAULT_DEMO_PASSWORD
 from tests.support.accounts import login
 from tests.support.databases import admin_sql, postgres_url
 from tests.support.live import LiveServer
+from tests.support.pushservice import LocalPushService
 from tests.support.syncing import Device
 
 pytestmark = [pytest.mark.slow]
@@ -51,3 +52,44 @@ async def test_three_processes_started_at_once_on_a_fresh_database_all_become_he
     finally:
         for server in servers:
             server.stop()
+
+
+async def test_two_worker_processes_answer_and_each_push_job_is_sent_once(tmp_path: Path) -> None:
+    """``doorstep serve --workers 2``: both processes answer behind one port, and with a dispatcher in each, every
+    assigned visit reaches the worker's push service exactly once."""
+    url = await fresh_database(tmp_path)
+    server = LiveServer(tmp_path / "shared", url, demo=True, workers=2)
+    service = LocalPushService()
+    try:
+        await server.start(timeout=180)
+        processes = set()
+        for _ in range(60):  # a new connection each time: the kernel hands it to either process
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                processes.add((await client.get("/ready")).json()["process"])
+            if len(processes) == 2:
+                break
+        assert len(processes) == 2
+
+        async with httpx.AsyncClient(base_url=server.url) as office, httpx.AsyncClient(base_url=server.url) as tablet:
+            worker = Device(tablet, await login(tablet, "worker1", DEFAULT_DEMO_PASSWORD))
+            service.server_public_key = (await tablet.get("/api/push/key")).json()["public_key"]
+            await service.start()
+            subscriber = service.subscriber()
+            assert (await tablet.post("/api/push/subscriptions", json=subscriber.subscription())).status_code == 200
+            supervisor = Device(office, await login(office, "supervisor", DEFAULT_DEMO_PASSWORD))
+            await supervisor.pull()
+            case_id = next(r["case_id"] for r in supervisor.records.values() if r["kind"] == "case")
+            for day in range(1, 9):
+                visit = {"planned_at": f"2027-01-{day:02d}T09:30:00+01:00", "status": "planned"}
+                visit["assigned_worker_id"] = worker.user_id
+                [result] = await supervisor.push(supervisor.put("visit", str(uuid.uuid4()), case_id, visit))
+                assert result["status"] == "applied", result
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(service.deliveries) < 8 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(2)  # time enough for a second dispatcher to send anything twice
+        assert len(service.deliveries) == 8
+        assert len({d.payload["id"] for d in service.deliveries}) == 8
+    finally:
+        server.stop()
+        await service.stop()

@@ -27,14 +27,22 @@ class LiveServer:
     """``uvicorn server.app:create_app_from_env`` in a child process, with its own settings."""
 
     def __init__(
-        self, data_dir: Path, database_url: str, port: int | None = None, *, demo: bool = False, name: str = "server"
+        self,
+        data_dir: Path,
+        database_url: str,
+        port: int | None = None,
+        *,
+        demo: bool = False,
+        workers: int = 1,
+        name: str = "server",
     ) -> None:
         self.data_dir = data_dir
         self.database_url = database_url
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log = data_dir / f"{name}.log"
-        self.demo = demo  # ``doorstep serve --demo`` (migrations, keys and the demo first) instead of uvicorn
+        # ``doorstep serve`` (migrations and keys first; the demo with ``demo``; ``--workers``) instead of uvicorn.
+        self.demo, self.workers = demo, workers
 
     @property
     def url(self) -> str:
@@ -53,15 +61,18 @@ class LiveServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             uvicorn = [sys.executable, "-m", "uvicorn", "server.app:create_app_from_env", "--factory"]
-            doorstep = [str(Path(sys.executable).with_name("doorstep")), "serve", "--demo"]
+            doorstep = [str(Path(sys.executable).with_name("doorstep")), "serve", "--workers", str(self.workers)]
+            if self.demo:
+                doorstep.append("--demo")
+            by_cli = self.demo or self.workers > 1
             self.process = subprocess.Popen(
                 [
-                    *(doorstep if self.demo else uvicorn),
+                    *(doorstep if by_cli else uvicorn),
                     "--host",
                     "127.0.0.1",
                     "--port",
                     str(self.port),
-                    *(() if self.demo else ("--log-level", "warning")),
+                    *(() if by_cli else ("--log-level", "warning")),
                 ],
                 env=env,
                 stdout=log,
