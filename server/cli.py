@@ -31,6 +31,7 @@ from server.admin import (
 )
 from server.auth import service as auth
 from server.auth.models import Role, Team
+from server.backup import cmd_backup, cmd_restore
 from server.db import create_engine, migrate, session_factory
 from server.db.locks import exclusive_start
 from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, seed_demo
@@ -222,6 +223,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
     serve.add_argument("--workers", type=_positive, default=1, help="server processes (default 1)")
 
+    backup = sub.add_parser("backup", help="copy the database (never the keys) into a directory")
+    backup.add_argument("dir")
+    restore = sub.add_parser("restore", help="bring the database back from a backup; erased cases stay erased")
+    restore.add_argument("file")
+    restore.add_argument(
+        "--finish-only", action="store_true", help="the database was restored by hand: only finish the restore"
+    )
+
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("seed-demo", help="seed demo data into an empty database")
 
@@ -278,6 +287,8 @@ _ASYNC_COMMANDS: dict[str, Command] = {
     "retire-kek": cmd_retire_kek,
     "erase-case": cmd_erase_case,
     "verify-audit": cmd_verify_audit,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
     "housekeeping": _cmd_housekeeping,
     "set-region": _cmd_set_region,
 }

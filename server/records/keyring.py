@@ -84,6 +84,7 @@ class Keyring:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._provider: KeyProvider | None = None
+        self.reapplied = 0  # cases erased again by the last load (a restored backup)
         self._stamp: tuple[int, int, int] | None = None
         # The audit chain's signing key (docs/security.md case 40); None only with a DOORSTEP_KEK that holds none.
         self.audit: AuditKey | None = None
@@ -145,7 +146,7 @@ class Keyring:
             await db.commit()
         self.audit = await self._audit_key(engine, provider)
         self.index = self._index_key(provider)
-        await self.reapply_shred_list(engine)
+        self.reapplied = await self.reapply_shred_list(engine)
 
     async def _audit_key(self, engine: AsyncEngine, provider: KeyProvider) -> AuditKey | None:
         signing = provider.audit_key()

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import stat
 import uuid
 from pathlib import Path
 
+import anyio.to_thread
 import httpx
 import pytest
+from litestar import Litestar
+from sqlalchemy import select
 
+from server.cli import main
+from server.db import create_engine, session_factory
 from server.demo import DEFAULT_DEMO_PASSWORD
-from tests.support.accounts import login
+from server.records.models import CaseKey, Record, ShreddedCase
+from server.settings import Settings
+from tests.support.accounts import Org, login
+from tests.support.cases import supervisor_creates_case
 from tests.support.databases import admin_sql, postgres_url
 from tests.support.live import LiveServer
 from tests.support.pushservice import LocalPushService
-from tests.support.syncing import Device
+from tests.support.syncing import Device, new_id
 
 pytestmark = [pytest.mark.slow]
 
@@ -93,3 +102,65 @@ async def test_two_worker_processes_answer_and_each_push_job_is_sent_once(tmp_pa
     finally:
         server.stop()
         await service.stop()
+
+
+async def test_a_restored_backup_keeps_erased_cases_erased_and_everything_else_as_it_was(
+    app: Litestar,
+    client: httpx.AsyncClient,
+    org: Org,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
+    secret = "Kanarienvogel-R3 Sicherung"
+    erased, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    kept, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    for case_id in (erased, kept):
+        await worker.push(worker.put("note", new_id(), case_id, {"text": secret, "visit_id": None}))
+    await worker.pull()
+    before = await rows_of(settings, kept)
+
+    assert await anyio.to_thread.run_sync(lambda: main(["backup", str(tmp_path / "backups")])) == 0
+    [backup] = list((tmp_path / "backups").iterdir())
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert secret.encode() not in backup.read_bytes()  # ciphertext only
+    assert "The keys are not in this backup" in capsys.readouterr().out  # and they are kept apart, it says so
+    assert await anyio.to_thread.run_sync(lambda: main(["erase-case", erased])) == 0
+
+    assert await anyio.to_thread.run_sync(lambda: main(["restore", str(backup)])) == 0
+    assert "1 case(s) erased since the backup were erased again" in capsys.readouterr().out
+    assert await rows_of(settings, kept) == before  # everything else as it was
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        assert await db.get(CaseKey, uuid.UUID(erased)) is None  # erased again
+        assert await db.get(ShreddedCase, uuid.UUID(erased)) is not None
+        blobs = (await db.scalars(select(Record.blob).where(Record.case_id == uuid.UUID(erased)))).all()
+    await engine.dispose()
+    assert blobs
+    assert set(blobs) == {None}
+    # The tablet's cursor names a moment the restored database has passed again: it sends, then loads anew.
+    stale = await client.get("/api/sync/pull", params={"cursor": worker.cursor})
+    assert stale.status_code == 410
+    fresh = Device(client, await login(client, "worker1"))
+    await fresh.pull()
+    assert {r["case_id"] for r in fresh.records.values()} == {kept}
+    assert [r["fields"]["text"] for r in fresh.records.values() if r["kind"] == "note"] == [secret]
+
+
+async def rows_of(settings: Settings, case_id: str) -> list[tuple[object, ...]]:
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        rows = (
+            await db.execute(
+                select(Record.id, Record.kind, Record.version, Record.deleted, Record.blob)
+                .where(Record.case_id == uuid.UUID(case_id))
+                .order_by(Record.id)
+            )
+        ).all()
+        key = await db.scalar(select(CaseKey.wrapped).where(CaseKey.case_id == uuid.UUID(case_id)))
+    await engine.dispose()
+    return [tuple(row) for row in rows] + [("key", key)]

@@ -1,0 +1,178 @@
+"""``doorstep backup DIR`` and ``doorstep restore FILE``: the database, never the keys (docs/operations.md "Backups").
+
+A backup holds only ciphertext: without the keys it cannot be read, and the keys are kept apart from it on
+purpose (the command says so every time). SQLite is copied with its online backup API, a consistent snapshot while
+the server runs; PostgreSQL with ``pg_dump`` in its custom format, when the client tools are installed.
+
+A restore brings the database back to the backup's moment, and then:
+- migrates it, if the backup is older than the code;
+- erases again every case erased since (the shred list beside the keys outlives the database), clears the last
+  copies of their keys from the database's files, and takes them out of every scope;
+- moves the sync clock far past anything issued before, with the tombstone horizon behind it: every tablet's
+  cursor is then older than the horizon, so each sends its unsent changes and loads its data anew (``410``),
+  instead of skipping what is written after the restore under numbers it has seen already.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from glob import glob
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from server import audit
+from server.db import begin_write, create_engine, migrate, session_factory, utcnow
+from server.db.engine import scrub_deleted
+from server.records import clock
+from server.records.keyring import Keyring
+from server.records.models import ShreddedCase
+from server.records.scope import refresh_membership
+from server.settings import Settings
+
+__all__ = ["CLOCK_JUMP", "cmd_backup", "cmd_restore"]
+
+# How far a restore moves the sync clock: more changes than any installation writes between a backup and its restore.
+CLOCK_JUMP = 10**12
+
+KEYS_WARNING = (
+    "The keys are not in this backup, and must not be: keep {keys} (kek.json, the VAPID key pair and the list "
+    "of erased cases) or DOORSTEP_KEK backed up separately. Without them the backup cannot be read."
+)
+
+
+def _tool(name: str) -> str | None:
+    """``pg_dump`` or ``pg_restore``: on the PATH, else from Debian's versioned PostgreSQL directory."""
+    found = shutil.which(name) or next(iter(sorted(glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    return found
+
+
+def _libpq(settings: Settings) -> tuple[str, dict[str, str]]:
+    """The database as a libpq URL without its password, and the environment that carries the password (a
+    password on a command line is visible to every user of the host)."""
+    url = make_url(settings.resolved_database_url)
+    env = {**os.environ}
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    return plain, env
+
+
+def _sqlite_path(settings: Settings) -> Path:
+    return Path(make_url(settings.resolved_database_url).database or "")
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """SQLite's online backup: a consistent copy, pages and log, while other connections read and write."""
+    partial = target.with_name(f".{target.name}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(fd)
+    with sqlite3.connect(source) as src, sqlite3.connect(partial) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    os.replace(partial, target)
+
+
+async def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    directory = Path(args.dir)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    if settings.is_sqlite:
+        target = directory / f"doorstep-{stamp}.db"
+        await asyncio.to_thread(_copy_sqlite, _sqlite_path(settings), target)
+    else:
+        pg_dump = _tool("pg_dump")
+        url, env = _libpq(settings)
+        target = directory / f"doorstep-{stamp}.dump"
+        if pg_dump is None:
+            print(
+                "pg_dump is not installed (Debian: apt-get install postgresql-client). The same backup by hand:\n"
+                f"  pg_dump --format=custom --no-owner --file={target} '<database URL>'",
+                file=sys.stderr,
+            )
+            return 2
+        command = [pg_dump, "--format=custom", "--no-owner", f"--file={target}", f"--dbname={url}"]
+        done = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True)
+        if done.returncode:
+            print(f"pg_dump failed: {done.stderr.strip()}", file=sys.stderr)
+            return 1
+        os.chmod(target, 0o600)
+    print(f"Backup written: {target}")
+    print(KEYS_WARNING.format(keys=settings.keys_dir))
+    return 0
+
+
+async def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    source = Path(args.file)
+    if not await asyncio.to_thread(os.path.isfile, source):
+        print(f"error: no backup at {source}", file=sys.stderr)
+        return 2
+    if args.finish_only:
+        pass  # the database was restored by hand (pg_restore); only what follows a restore is left
+    elif settings.is_sqlite:
+        target = _sqlite_path(settings)
+        os.makedirs(target.parent, exist_ok=True)
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
+        await asyncio.to_thread(_copy_sqlite_into, source, target)
+    else:
+        pg_restore = _tool("pg_restore")
+        url, env = _libpq(settings)
+        if pg_restore is None:
+            print(
+                "pg_restore is not installed (Debian: apt-get install postgresql-client). By hand:\n"
+                f"  pg_restore --clean --if-exists --no-owner --dbname='<database URL>' {source}\n"
+                f"then finish with: doorstep restore --finish-only {source}",
+                file=sys.stderr,
+            )
+            return 2
+        command = [pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction", f"--dbname={url}"]
+        done = await asyncio.to_thread(subprocess.run, [*command, str(source)], env=env, capture_output=True, text=True)
+        if done.returncode:
+            print(f"pg_restore failed: {done.stderr.strip()}", file=sys.stderr)
+            return 1
+    erased = await _after_restore(settings, source)
+    print(f"Restored from {source}: {erased} case(s) erased since the backup were erased again.")
+    print("Every tablet sends its unsent changes and loads its data anew at its next sync.")
+    print(KEYS_WARNING.format(keys=settings.keys_dir))
+    return 0
+
+
+def _copy_sqlite_into(source: Path, target: Path) -> None:
+    """The backup's pages into the database file through SQLite's backup API (its log handled, its mode kept)."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+async def _after_restore(settings: Settings, source: Path) -> int:
+    """Migrate, erase again what was erased since, and move the clock past every cursor; returns how many cases
+    were erased again."""
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+        keyring = Keyring(settings)
+        await keyring.load(engine)  # re-applies the shred list beside the keys
+        async with session_factory(engine)() as db:
+            await begin_write(db)
+            erased = list((await db.scalars(select(ShreddedCase.case_id))).all())
+            first = await clock.allocate(db, CLOCK_JUMP)
+            seq = first + CLOCK_JUMP - 1
+            await clock.raise_horizon(db, seq)
+            await refresh_membership(db, erased, seq)
+            await audit.append(
+                db, action="database.restore", outcome="ok", actor_id=None, record_ids=erased, key=keyring.audit
+            )
+            await db.commit()
+        await scrub_deleted(engine, ["case_keys", "records"] if settings.is_sqlite else ["case_keys"])
+        return keyring.reapplied
+    finally:
+        await engine.dispose()
