@@ -9,15 +9,16 @@ import sys
 import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server import audit
 from server.crypto import FileKeyProvider
-from server.db import begin_write, create_engine, migrate, session_factory
+from server.db import begin_write, create_engine, migrate, session_factory, utcnow
 from server.db.engine import scrub_deleted
 from server.push import VapidError, load_or_create
-from server.records import clock
+from server.records import clock, retention
 from server.records.keyring import Keyring
 from server.records.scope import refresh_membership
 from server.settings import Settings
@@ -25,6 +26,7 @@ from server.settings import Settings
 __all__ = [
     "Sessions",
     "cmd_erase_case",
+    "cmd_retention",
     "cmd_retire_kek",
     "cmd_rewrap",
     "cmd_rotate_kek",
@@ -176,3 +178,29 @@ async def cmd_verify_audit(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(f"Audit chain BROKEN at entry {report.broken_at}: {report.reason}.", file=sys.stderr)
     return 1
+
+
+async def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
+    """List (``--dry-run``) or erase the closed cases whose retention period has ended."""
+    if settings.retention_years <= 0:
+        print("Retention is off (DOORSTEP_RETENTION_YEARS=0): closed cases are kept.")
+        return 0
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await migrate(engine)
+        sessions = session_factory(engine)
+        today = utcnow().astimezone(ZoneInfo(settings.report_time_zone)).date()
+        if args.dry_run:
+            found = await retention.due(sessions, years=settings.retention_years, today=today)
+            print(f"{len(found)} closed case(s) due for erasure ({settings.retention_years} years after closing):")
+            for d in found:
+                print(f"  {d.case_id}  closed {d.closed_on.isoformat()}  due {d.erase_on.isoformat()}")
+            return 0
+        keyring = await loaded_keyring(settings, engine)
+        erased = await retention.run_retention(sessions, keyring, years=settings.retention_years, today=today)
+        await scrub_deleted(engine, ["case_keys", "records"] if settings.is_sqlite else ["case_keys"])
+        print(f"{len(erased)} closed case(s) erased at the end of their retention period; their figures stay in the")
+        print("reports of past years as anonymous lines.")
+        return 0
+    finally:
+        await engine.dispose()

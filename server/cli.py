@@ -20,6 +20,7 @@ from sqlalchemy import select
 from server.admin import (
     Sessions,
     cmd_erase_case,
+    cmd_retention,
     cmd_retire_kek,
     cmd_rewrap,
     cmd_rotate_kek,
@@ -223,6 +224,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
     serve.add_argument("--workers", type=_positive, default=1, help="server processes (default 1)")
 
+    kept = sub.add_parser("retention", help="erase closed cases whose retention period has ended")
+    kept.add_argument("--dry-run", action="store_true", help="only list them")
     backup = sub.add_parser("backup", help="copy the database (never the keys) into a directory")
     backup.add_argument("dir")
     restore = sub.add_parser("restore", help="bring the database back from a backup; erased cases stay erased")
@@ -287,6 +290,7 @@ _ASYNC_COMMANDS: dict[str, Command] = {
     "retire-kek": cmd_retire_kek,
     "erase-case": cmd_erase_case,
     "verify-audit": cmd_verify_audit,
+    "retention": cmd_retention,
     "backup": cmd_backup,
     "restore": cmd_restore,
     "housekeeping": _cmd_housekeeping,

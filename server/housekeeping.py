@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import delete, func, select
@@ -22,7 +23,9 @@ from server.db.locks import only_one
 from server.periodic import every
 from server.push.models import PushJob
 from server.records import clock
+from server.records.keyring import Keyring
 from server.records.models import AttachmentChunk, AttachmentUpload, Record
+from server.records.retention import run_retention
 from server.settings import Settings
 from server.sync.models import MutationLog
 
@@ -126,9 +129,12 @@ async def compact_tombstones(sessions: async_sessionmaker[AsyncSession], before:
 
 
 @contextlib.asynccontextmanager
-async def housekeeping_task(sessions: async_sessionmaker[AsyncSession], settings: Settings) -> AsyncIterator[None]:
+async def housekeeping_task(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, keyring: Keyring
+) -> AsyncIterator[None]:
     """Run a pass now and then every ``housekeeping_interval_seconds`` for the lifetime of the app (disabled with an
-    interval of 0). Failures are logged, not fatal; a pass in flight at shutdown finishes."""
+    interval of 0): the clean-up, then the erasure of closed cases whose retention period has ended. One process at
+    a time; failures are logged, not fatal; a pass in flight at shutdown finishes."""
     if settings.housekeeping_interval_seconds <= 0:
         yield
         return
@@ -139,16 +145,20 @@ async def housekeeping_task(sessions: async_sessionmaker[AsyncSession], settings
                 if not mine:
                     return  # another process runs it now
                 report = await run_housekeeping(sessions, settings)
+                today = utcnow().astimezone(ZoneInfo(settings.report_time_zone)).date()
+                erased = await run_retention(sessions, keyring, years=settings.retention_years, today=today)
         except Exception as exc:
             logger.warning("housekeeping failed: %s", type(exc).__name__)
             return
         logger.info(
-            "housekeeping: %d sessions, %d login failures, %d sync results, %d push jobs, %d tombstones removed",
+            "housekeeping: %d sessions, %d login failures, %d sync results, %d push jobs, %d tombstones removed; "
+            "%d cases erased at the end of their retention period",
             report.sessions,
             report.login_failures,
             report.mutation_results,
             report.push_jobs,
             report.tombstones,
+            len(erased),
         )
 
     async with every(settings.housekeeping_interval_seconds, one_pass, name="housekeeping"):

@@ -45,7 +45,13 @@ from server.push import Dispatcher, dispatcher_task, load_or_create
 from server.push.controller import PushController
 from server.push.service import PushService
 from server.records import blind
-from server.records.controller import AttachmentController, CalendarController, CaseController, EnquiryController
+from server.records.controller import (
+    AttachmentController,
+    CalendarController,
+    CaseController,
+    EnquiryController,
+    RetentionController,
+)
 from server.records.enquiries import Enquiries
 from server.records.keyring import Keyring
 from server.records.projection import fill_minutes
@@ -136,7 +142,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     )
     try:
         async with contextlib.AsyncExitStack() as stack:
-            await stack.enter_async_context(housekeeping_task(sessions, settings))
+            await stack.enter_async_context(housekeeping_task(sessions, settings, keyring))
             if dispatcher is not None:
                 await stack.enter_async_context(dispatcher_task(dispatcher))
                 zone = ZoneInfo(settings.report_time_zone)
@@ -180,6 +186,7 @@ class DoorstepPlugin(InitPluginProtocol):
                     TeamController,
                     CaseController,
                     EnquiryController,
+                    RetentionController,
                     CalendarController,
                     ConflictController,
                     PushController,

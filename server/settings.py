@@ -51,6 +51,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Deleted records are kept this long for devices that were offline; older cursors must re-bootstrap.
     tombstone_horizon_days: int = 90
     housekeeping_interval_seconds: int = 3600
+    # Closed cases are erased (crypto-shredded) this many years after closing (GDPR storage limitation); 0 keeps
+    # them. A month ahead the supervisor's dashboard announces it.
+    retention_years: int = 3
     # The key encryption key may come from the environment instead of the key file (base64, 32 bytes).
     kek: str = ""
     # Web Push (docs/security.md part 5). The subject is the operator's contact for push services: set a real mailto.

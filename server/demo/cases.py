@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.demo.dating import arrears_at_intake, date_history
 from server.demo.details import FIRST_VISIT_NOTES, court_day, floor_label, recorded_payments
-from server.demo.past import Intake, past_year
+from server.demo.past import Intake, nearly_expired, past_year
 from server.records import clock
 from server.records.keyring import Keyring
 from server.records.schemas import CaseOutcome
@@ -365,6 +365,7 @@ async def seed_cases(db: AsyncSession, keyring: Keyring, team: DemoTeam, today: 
     case_ids = [_case_records(batch, rng, team, index, today) for index in range(40)]
     intake: Intake = {}
     case_ids += past_year(batch.add, rng, team.team_id, team.worker_ids, today, intake)
+    case_ids.append(nearly_expired(batch.add, team.team_id, team.worker_ids[0], today))
     conflict_cases = case_ids[30:33]
     batch.add(
         "mediation",

@@ -16,7 +16,7 @@ from server.records.enquiries import REFERRALS, TOPICS
 from server.records.models import Enquiry
 from server.records.standing import add_months
 
-__all__ = ["Intake", "enquiries", "past_year"]
+__all__ = ["Intake", "enquiries", "nearly_expired", "past_year"]
 
 # 48 closures: 36 tenancies kept (75 %), 3 moves, 6 lost, 3 without contact.
 OUTCOMES = (
@@ -108,6 +108,34 @@ def past_year(
 
 
 SERVICES = ["Schuldnerberatung", "Schuldnerberatung", "Jobcenter", "Mieterverein", "Sozialpsychiatrischer Dienst"]
+
+
+def nearly_expired(add: Add, team_id: uuid.UUID, worker: uuid.UUID, today: dt.date) -> uuid.UUID:
+    """A case closed almost three years ago, so that the supervisor's dashboard announces its erasure."""
+    closed = today.replace(year=today.year - 3, day=min(today.day, 28)) + dt.timedelta(days=12)
+    closed -= dt.timedelta(days=max(0, closed.weekday() - 4))  # closed on a working day
+    opened = closed - dt.timedelta(days=95)
+    case_id = uuid.uuid4()
+    add(
+        "case",
+        case_id,
+        {
+            "team_id": str(team_id),
+            "assigned_worker_id": str(worker),
+            "type": "rent_arrears",
+            "status": "closed",
+            "risk": "medium",
+            "title": "Mietrückstand Vogt",
+            "trigger": "receivables",
+            "opened_on": opened.isoformat(),
+            "first_contact_on": opened.isoformat(),
+            "closed_on": closed.isoformat(),
+            "outcome": "secured_installment",
+            "closing_note": "Ratenzahlung vereinbart und eingehalten.",
+        },
+        record_id=case_id,
+    )
+    return case_id
 
 
 def _referral(add: Add, rng: random.Random, case_id: uuid.UUID, opened: dt.date) -> None:

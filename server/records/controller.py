@@ -3,24 +3,36 @@ attachments (``/api/attachments``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
+import msgspec
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from server.auth.guards import refuses_manager
+from server.auth.guards import refuses_manager, requires_supervisor
 from server.auth.schemas import Principal
+from server.auth.state import AuthState
+from server.db import utcnow
 from server.problems import UnsupportedMediaType, ValidationFailed
+from server.records import retention
 from server.records.calendar import CalendarOut
 from server.records.enquiries import Enquiries, EnquiryIn, EnquiryOut
 from server.records.service import CaseDetail, CaseFilters, CaseReads, CaseSummary, DuplicateAnswer, DuplicateQuery
 from server.records.uploads import Uploads, UploadSpec, UploadState
 
-__all__ = ["AttachmentController", "CalendarController", "CaseController", "EnquiryController"]
+__all__ = [
+    "AttachmentController",
+    "CalendarController",
+    "CaseController",
+    "EnquiryController",
+    "RetentionController",
+]
 
 
 class CaseController(Controller):
@@ -177,3 +189,39 @@ class EnquiryController(Controller):
         content again), ``409`` another content under this id. No names: every field is a choice or a number."""
         enquiry, created = await enquiries.record(principal, enquiry_id, data)
         return Response(enquiry, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+
+class RetentionDue(msgspec.Struct, kw_only=True, frozen=True):
+    case_id: uuid.UUID
+    closed_on: dt.date
+    erase_on: dt.date
+
+
+class RetentionNotice(msgspec.Struct, kw_only=True, frozen=True):
+    """The team's closed cases whose retention period ends within ``notice_days`` (none when ``years`` is 0)."""
+
+    years: int
+    notice_days: int
+    due: list[RetentionDue]
+
+
+class RetentionController(Controller):
+    """``/api/retention``: what the supervisor's dashboard announces a month ahead of the erasure."""
+
+    path = "/api/retention"
+    guards = [requires_supervisor]  # noqa: RUF012 - Litestar reads this class attribute
+    tags = ["cases"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/")
+    async def notice(self, principal: NamedDependency[Principal], auth: NamedDependency[AuthState]) -> RetentionNotice:
+        """The caller's team's closed cases to be erased within the next 30 days, with the day of each."""
+        years = auth.settings.retention_years
+        today = utcnow().astimezone(ZoneInfo(auth.settings.report_time_zone)).date()
+        found = await retention.due(
+            auth.sessions, years=years, today=today, within_days=retention.NOTICE_DAYS, team_id=principal.team_id
+        )
+        return RetentionNotice(
+            years=max(years, 0),
+            notice_days=retention.NOTICE_DAYS,
+            due=[RetentionDue(case_id=d.case_id, closed_on=d.closed_on, erase_on=d.erase_on) for d in found],
+        )

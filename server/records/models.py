@@ -26,6 +26,8 @@ __all__ = [
     "Enquiry",
     "KeyCheck",
     "Record",
+    "RetiredCase",
+    "RetiredContacts",
     "ScopeEvent",
     "ScopeMember",
     "ShreddedCase",
@@ -235,3 +237,35 @@ class Enquiry(Base):
     referred_to: Mapped[str] = mapped_column(String(40))
     recorded_by: Mapped[uuid.UUID]
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RetiredCase(Base):
+    """What the reports of past years count of a case erased when its retention period ended: an anonymous line,
+    with no id of the case, no person and no free text (server/records/retention.py). Each line counts as one
+    case and one household."""
+
+    __tablename__ = "retired_cases"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    team_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    trigger: Mapped[str | None] = mapped_column(String(32))
+    opened_on: Mapped[dt.date | None]
+    first_contact_on: Mapped[dt.date | None]
+    closed_on: Mapped[dt.date | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    retired_on: Mapped[dt.date]
+
+
+class RetiredContacts(Base):
+    """The contacts of erased cases, counted per team, channel and hour (UTC), for the reports of past years."""
+
+    __tablename__ = "retired_contacts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    team_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    hour: Mapped[dt.datetime]
+    contacts: Mapped[int]
+    minutes: Mapped[int]
+    timed: Mapped[int]

@@ -231,7 +231,8 @@ def report_of(
 def _case_lines(source: Source, counts: Counts) -> list[CaseLine]:
     """The anonymised list: one line per case, numbered in the order opened, with no name, address or free text."""
     lines: list[CaseLine] = []
-    ordered = sorted(source.cases.items(), key=lambda item: (str(item[1].get("opened_on") or ""), str(item[0])))
+    listed = [(case_id, fields) for case_id, fields in source.cases.items() if not fields.get("retired")]
+    ordered = sorted(listed, key=lambda item: (str(item[1].get("opened_on") or ""), str(item[0])))
     for number, (case_id, fields) in enumerate(ordered, start=1):
         opened = day_of(fields.get("opened_on"))
         closed = day_of(fields.get("closed_on")) if fields.get("status") == "closed" else None

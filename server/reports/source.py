@@ -29,7 +29,7 @@ from sqlalchemy.orm import aliased
 from server.records import history
 from server.records.history import ARREARS, Entry, is_case_state
 from server.records.keyring import Keyring
-from server.records.models import Record
+from server.records.models import Record, RetiredCase, RetiredContacts
 from server.records.standing import installment_state
 from server.records.store import RecordStore
 from server.reports.periods import Course, course
@@ -203,6 +203,20 @@ async def _read(
             cases[row["case_id"]] = fields
     team_of = {row["case_id"]: row["team_id"] for row in case_rows}
     histories = await history.read(db, await store.data_keys(case_ids), case_ids)
+    # Cases erased at the end of their retention period count as their anonymous lines (no history, one
+    # household each, not in the anonymised list).
+    for line in (await db.scalars(select(RetiredCase).where(RetiredCase.team_id.in_(team_ids)))).all():
+        cases[line.id] = {
+            "type": line.type,
+            "trigger": line.trigger,
+            "status": "closed",
+            "outcome": line.outcome,
+            "opened_on": line.opened_on and line.opened_on.isoformat(),
+            "first_contact_on": line.first_contact_on and line.first_contact_on.isoformat(),
+            "closed_on": line.closed_on and line.closed_on.isoformat(),
+            "retired": True,
+        }
+        team_of[line.id] = line.team_id
 
     # The teams' cases as a subquery: thousands of bound ids cost more than the database's own lookup.
     live = and_(Record.case_id.in_(_cases_of(team_ids)), Record.deleted.is_(False))
@@ -246,6 +260,20 @@ async def _count_contacts(
     async with sessions() as db:
         postgres = (await db.connection()).dialect.name == "postgresql"
         rows = (await db.execute(_contacts_query(team_ids, since, until, postgres=postgres))).all()
+        retired = (
+            await db.execute(
+                select(
+                    RetiredContacts.team_id,
+                    RetiredContacts.channel,
+                    RetiredContacts.hour,
+                    RetiredContacts.contacts,
+                    RetiredContacts.minutes,
+                    RetiredContacts.timed,
+                ).where(
+                    RetiredContacts.team_id.in_(team_ids), RetiredContacts.hour >= since, RetiredContacts.hour < until
+                )
+            )
+        ).all()
         per_case: dict[uuid.UUID, Counter[str]] = {}
         if by_case:
             query = (
@@ -262,9 +290,8 @@ async def _count_contacts(
             for case_id, channel, n in (await db.execute(query)).all():
                 per_case.setdefault(case_id, Counter())[str(channel)] += int(n)
     days: dict[tuple[uuid.UUID | None, str, dt.date], list[int]] = {}
-    for team_id, channel, at_hour, n, minutes, with_minutes in rows:
-        text = str(at_hour)  # "YYYY-MM-DD HH"
-        moment = dt.datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=dt.UTC)
+    hours = [(team, channel, _hour(at_hour), n, m, t) for team, channel, at_hour, n, m, t in rows]
+    for team_id, channel, moment, n, minutes, with_minutes in [*hours, *retired]:
         totals = days.setdefault((team_id, str(channel), moment.astimezone(zone).date()), [0, 0, 0])
         totals[0] += int(n)
         totals[1] += int(minutes or 0)
@@ -274,6 +301,12 @@ async def _count_contacts(
         for (team, channel, day), (n, minutes, timed_n) in days.items()
     ]
     return counted, per_case
+
+
+def _hour(text: object) -> dt.datetime:
+    """The database's "YYYY-MM-DD HH" as that hour in UTC."""
+    value = str(text)
+    return dt.datetime(int(value[:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]), tzinfo=dt.UTC)
 
 
 def _contacts_query(team_ids: list[uuid.UUID], since: dt.datetime, until: dt.datetime, *, postgres: bool) -> Any:

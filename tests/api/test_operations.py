@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import stat
 import uuid
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 import httpx
@@ -13,6 +15,7 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import select
 
+from server.audit import AuditEntry
 from server.cli import main
 from server.db import create_engine, session_factory
 from server.demo import DEFAULT_DEMO_PASSWORD
@@ -164,3 +167,71 @@ async def rows_of(settings: Settings, case_id: str) -> list[tuple[object, ...]]:
         key = await db.scalar(select(CaseKey.wrapped).where(CaseKey.case_id == uuid.UUID(case_id)))
     await engine.dispose()
     return [tuple(row) for row in rows] + [("key", key)]
+
+
+async def test_closed_cases_are_erased_when_their_retention_ends_and_past_years_keep_their_figures(
+    app: Litestar,
+    client: httpx.AsyncClient,
+    org: Org,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Three years after closing (the default), announced a month ahead, listed by --dry-run, erased and audited;
+    the report of the year the case was closed in counts it as before."""
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
+    today = dt.date.today()
+    old = today.replace(year=today.year - 4, day=min(today.day, 28))  # erased now
+    soon = today.replace(year=today.year - 3, day=min(today.day, 28)) + dt.timedelta(days=10)  # within the month
+    recent = today.replace(year=today.year - 2, day=min(today.day, 28))  # kept
+
+    def closed(on: dt.date, outcome: str) -> dict[str, Any]:
+        opened = (on - dt.timedelta(days=60)).isoformat()
+        return {"status": "closed", "opened_on": opened, "closed_on": on.isoformat(), "outcome": outcome}
+
+    gone, _ = await supervisor_creates_case(app, org, org.worker1_id, **closed(old, "secured_benefit"))
+    announced, _ = await supervisor_creates_case(app, org, org.worker1_id, **closed(soon, "secured"))
+    await supervisor_creates_case(app, org, org.worker1_id, **closed(recent, "lost_housed"))
+    worker = Device(client, await login(client, "worker1"))
+    for minutes in (30, 45):
+        at = dt.datetime.combine(old - dt.timedelta(days=20), dt.time(10), tzinfo=dt.UTC).isoformat()
+        contact = {"channel": "home_visit", "at": at, "duration_minutes": minutes}
+        await worker.push(worker.put("contact", new_id(), gone, contact))
+    await worker.pull()
+    year = {"start": f"{old.year}-01-01", "end": f"{old.year}-12-31"}
+
+    await login(client, "supervisor")
+    before = (await client.get("/api/reports", params=year)).json()
+    assert (before["closed_cases"], before["outcomes"]["secured_benefit"], before["contacts_total"]) == (1, 1, 2)
+    notice = (await client.get("/api/retention")).json()
+    assert (notice["years"], notice["notice_days"]) == (3, 30)
+    assert [d["case_id"] for d in notice["due"]] == [gone, announced]  # the overdue one and the one in a month
+    assert notice["due"][1]["erase_on"] == soon.replace(year=soon.year + 3).isoformat()
+    await login(client, "worker1")
+    assert (await client.get("/api/retention")).status_code == 403  # the supervisor's dashboard
+
+    assert await anyio.to_thread.run_sync(lambda: main(["retention", "--dry-run"])) == 0
+    listed = capsys.readouterr().out
+    assert gone in listed
+    assert announced not in listed
+    assert await anyio.to_thread.run_sync(lambda: main(["retention"])) == 0
+    assert "1 closed case(s) erased" in capsys.readouterr().out
+
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        assert await db.get(CaseKey, uuid.UUID(gone)) is None
+        assert await db.get(CaseKey, uuid.UUID(announced)) is not None
+        audited = (await db.scalars(select(AuditEntry.action).where(AuditEntry.action == "case.retention"))).all()
+    await engine.dispose()
+    assert audited == ["case.retention"]
+    assert gone in {r["case_id"] for r in worker.records.values()}
+    await worker.pull()  # the tablet purges the erased case
+    assert gone not in {r["case_id"] for r in worker.records.values()}
+
+    await login(client, "supervisor")
+    after = (await client.get("/api/reports", params=year)).json()
+    for figure in ("closed_cases", "households_supported", "new_cases", "contacts_total", "kept_rate"):
+        assert after[figure] == before[figure], figure
+    assert after["outcomes"] == before["outcomes"]
+    assert after["funder"]["counselling_minutes"] == before["funder"]["counselling_minutes"] == 75

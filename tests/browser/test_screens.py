@@ -184,6 +184,11 @@ async def test_every_screen_on_the_demo_data(
     await expect(page.locator("#caseload tbody tr").first).to_be_visible()
     await expect(page.get_by_role("heading", name="Offene Fälle nach Risiko und Phase")).to_be_visible()
     await expect(page.locator("table.matrix tbody tr")).to_have_count(4)
+    # A case closed almost three years ago: its erasure is announced a month ahead.
+    notice = page.locator("#retention")
+    await expect(notice.get_by_role("heading")).to_have_text("Löschung nach Ablauf der Aufbewahrungsfrist: 1 Fall")
+    await expect(notice.locator("li")).to_contain_text("Mietrückstand Vogt")
+    await notice.screenshot(path=screenshots / f"loeschfrist-{orientation}.png")
     await shoot(page, screenshots, "team", orientation)
 
     await page.get_by_role("link", name="Berichte").click()

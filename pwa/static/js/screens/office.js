@@ -6,6 +6,7 @@ import * as legal from "../legal.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import * as sync from "../sync.js";
+import { api } from "../api.js";
 import { append, chip, day, fromLocalInput, h, moment, riskChip, toLocalInput, toast, today } from "../ui.js";
 
 export async function render(main, _params, app) {
@@ -138,6 +139,7 @@ export async function render(main, _params, app) {
     h("h2", {}, t("office.title")),
     h("p", { class: "lead" }, t("office.lead", { n: open.length, date: day(today()) })),
     dashboard({ open, planned, items, applications, conflicts, caseById, startOfToday, app }),
+    retentionNotice(caseById),
     h(
       "section",
       { class: "card", "aria-labelledby": "caseload-title" },
@@ -252,4 +254,31 @@ function dashboard({ open, planned, items, applications, conflicts, caseById, st
         : h("p", { class: "muted" }, t("conflicts.none")),
     ),
   );
+}
+
+// Closed cases whose retention period ends within a month, announced from the server (online only; offline the
+// card stays away and shows at the next visit online).
+function retentionNotice(caseById) {
+  const section = h("section", { class: "card", id: "retention", "aria-labelledby": "retention-title", hidden: true });
+  api("GET", "/api/retention")
+    .then((notice) => {
+      if (!notice || !notice.due.length) return;
+      append(
+        section,
+        h("h3", { id: "retention-title" }, t("office.retention", { n: notice.due.length })),
+        h("p", { class: "muted" }, t("office.retention_lead", { years: notice.years })),
+        h(
+          "ul",
+          { class: "retention-list" },
+          notice.due.map((due) => {
+            const kase = caseById.get(due.case_id);
+            const name = kase ? h("a", { href: `#/fall/${due.case_id}` }, kase.fields.title) : t("office.retention_case");
+            return h("li", {}, name, " – ", t("office.retention_on", { closed: day(due.closed_on), date: day(due.erase_on) }));
+          }),
+        ),
+      );
+      section.hidden = false;
+    })
+    .catch(() => {});
+  return section;
 }

@@ -1,0 +1,162 @@
+"""Storage limitation: a closed case is erased a set number of years after its closing (``retention_years``,
+default three; docs/operations.md "Retention").
+
+Which cases are due is read from clear columns only (a closed case's clear moment is its closing day), so nothing
+is decrypted to find them. Erasing is the same crypto-shredding as ``doorstep erase-case``: the case's data key,
+blobs, attachments and history are destroyed and the case leaves every scope, so tablets purge it at their next
+sync. Before that, what the reports of past years count of the case is kept as an anonymous line
+(:class:`~server.records.models.RetiredCase`: team, case type, trigger, opening, first contact and closing days,
+outcome; no id of the case, no name, no free text), so the figures of those years stay as they were.
+
+A month ahead (:data:`NOTICE_DAYS`) the supervisor sees the cases due (``GET /api/retention``). Housekeeping erases
+what is due, one process at a time, and audits each pass; ``doorstep retention --dry-run`` lists it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server import audit
+from server.db import begin_write
+from server.records import clock
+from server.records.fields import day_start
+from server.records.keyring import Keyring
+from server.records.models import Record, RetiredCase, RetiredContacts
+from server.records.scope import refresh_membership
+from server.records.store import RecordStore
+
+__all__ = ["NOTICE_DAYS", "Due", "due", "erase_on", "run_retention"]
+
+NOTICE_DAYS = 30
+BATCH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    case_id: uuid.UUID
+    team_id: uuid.UUID | None
+    closed_on: dt.date
+    erase_on: dt.date
+
+
+def erase_on(closed_on: dt.date, years: int) -> dt.date:
+    """The day a case closed on ``closed_on`` is erased (29 February: 28 February of that year)."""
+    year = closed_on.year + years
+    try:
+        return closed_on.replace(year=year)
+    except ValueError:
+        return closed_on.replace(year=year, day=28)
+
+
+async def due(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    years: int,
+    today: dt.date,
+    within_days: int = 0,
+    team_id: uuid.UUID | None = None,
+) -> list[Due]:
+    """Closed cases to be erased by ``today`` + ``within_days`` (of one team, or all), oldest first."""
+    if years <= 0:
+        return []
+    horizon = today + dt.timedelta(days=within_days)
+    # A generous bound in SQL (closed about ``years`` before the horizon); erase_on decides to the day below.
+    bound = dt.date(horizon.year - years, horizon.month, min(horizon.day, 28)) + dt.timedelta(days=4)
+    query = select(Record.case_id, Record.team_id, Record.at).where(
+        Record.kind == "case",
+        Record.status == "closed",
+        Record.deleted.is_(False),
+        Record.at < day_start(bound),
+    )
+    if team_id is not None:
+        query = query.where(Record.team_id == team_id)
+    async with sessions() as db:
+        rows = (await db.execute(query.order_by(Record.at, Record.case_id))).all()
+    found = []
+    for case_id, team, at in rows:
+        if at is None:
+            continue
+        closed_on = at.date()
+        when = erase_on(closed_on, years)
+        if when <= horizon:
+            found.append(Due(case_id=case_id, team_id=team, closed_on=closed_on, erase_on=when))
+    return found
+
+
+async def run_retention(
+    sessions: async_sessionmaker[AsyncSession], keyring: Keyring, *, years: int, today: dt.date
+) -> list[uuid.UUID]:
+    """Erase every closed case due by ``today``, keeping its anonymous line for the reports; returns their ids."""
+    erased: list[uuid.UUID] = []
+    pending = await due(sessions, years=years, today=today)
+    for start in range(0, len(pending), BATCH):
+        batch = pending[start : start + BATCH]
+        async with sessions() as db:
+            await begin_write(db)
+            ids = [d.case_id for d in batch]
+            await _keep_anonymous_lines(db, keyring, ids, today)
+            for case_id in ids:
+                await keyring.shred(db, case_id)
+            await refresh_membership(db, ids, await clock.allocate(db))
+            await audit.append(
+                db, action="case.retention", outcome="ok", actor_id=None, record_ids=ids, key=keyring.audit
+            )
+            await db.commit()
+        erased += ids
+    return erased
+
+
+async def _keep_anonymous_lines(db: AsyncSession, keyring: Keyring, case_ids: list[uuid.UUID], today: dt.date) -> None:
+    """One anonymous line per case, and its contacts counted per team, channel and hour."""
+    store = RecordStore(db, keyring)
+    cases = await store.select(Record.kind == "case", Record.case_id.in_(case_ids))
+    team_of = {case.case_id: case.team_id for case in cases}
+    contacts = (
+        await db.execute(
+            select(Record.case_id, Record.status, Record.at, Record.minutes).where(
+                Record.kind == "contact", Record.case_id.in_(case_ids), Record.deleted.is_(False)
+            )
+        )
+    ).all()
+    counted: dict[tuple[uuid.UUID | None, str, dt.datetime], list[int]] = {}
+    for case_id, channel, at, minutes in contacts:
+        if at is None:
+            continue
+        hour = at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        totals = counted.setdefault((team_of.get(case_id), str(channel), hour), [0, 0, 0])
+        totals[0] += 1
+        if minutes and minutes > 0:
+            totals[1] += minutes
+            totals[2] += 1
+    for (team_id, channel, hour), (n, total, timed) in counted.items():
+        db.add(
+            RetiredContacts(
+                id=uuid.uuid4(), team_id=team_id, channel=channel, hour=hour, contacts=n, minutes=total, timed=timed
+            )
+        )
+    for case in await store.decrypt(cases):
+        fields = case.fields
+        if fields is None:
+            continue
+        db.add(
+            RetiredCase(
+                id=uuid.uuid4(),  # not the case's id: nothing links the line back to the case
+                team_id=uuid.UUID(str(fields["team_id"])) if fields.get("team_id") else None,
+                type=str(fields.get("type") or ""),
+                trigger=fields.get("trigger"),
+                opened_on=_day(fields.get("opened_on")),
+                first_contact_on=_day(fields.get("first_contact_on")),
+                closed_on=_day(fields.get("closed_on")),
+                outcome=fields.get("outcome"),
+                retired_on=today,
+            )
+        )
+
+
+def _day(value: object) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(str(value)[:10])
