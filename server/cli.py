@@ -89,7 +89,9 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         log_config=None,
-        proxy_headers=False,
+        # Behind a reverse proxy: the client's address and scheme from X-Forwarded-* of these proxies only.
+        proxy_headers=bool(args.forwarded_allow_ips),
+        forwarded_allow_ips=args.forwarded_allow_ips or None,
         # Several processes share the listening socket; each runs its own push dispatcher (jobs are claimed, so
         # each is sent once) and takes its turn for the start-up work (server/db/locks.py).
         workers=args.workers if args.workers > 1 else None,
@@ -223,6 +225,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
     serve.add_argument("--workers", type=_positive, default=1, help="server processes (default 1)")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default="",
+        help="addresses of the reverse proxies whose X-Forwarded-For and -Proto are believed (default: none)",
+    )
 
     kept = sub.add_parser("retention", help="erase closed cases whose retention period has ended")
     kept.add_argument("--dry-run", action="store_true", help="only list them")

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from litestar import Litestar, Request, Router
+from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.app import AppConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -242,6 +243,10 @@ class DoorstepPlugin(InitPluginProtocol):
             title="Doorstep", version="1", description="Doorstep server API and sync protocol version 1."
         )
         app_config.debug = False
+        hosts = [host.strip() for host in self.settings.allowed_hosts.split(",") if host.strip()]
+        if hosts:
+            # /health stays reachable for a load balancer that asks by address.
+            app_config.allowed_hosts = AllowedHostsConfig(allowed_hosts=hosts, exclude=["/health", "/ready"])
         # Logging is set up once by the process (``server.logs.configure_logging``, with CR/LF escaping);
         # Litestar's own configuration would replace those handlers.
         app_config.logging_config = None

@@ -37,6 +37,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The session cookie's Secure flag. It is left off only for a development or test server on loopback, where
     # the browser talks plain http to 127.0.0.1; never because of what a Host header says.
     secure_cookies: bool = True
+    # Host names the server answers to, comma-separated ("doorstep.example.org"); empty answers to any. Off
+    # loopback, set it: a request for another host is refused with 400 before it reaches any route.
+    allowed_hosts: str = ""
     # Sessions: a working day of idleness, and at most one day in all; the tablet asks again next morning.
     session_idle_minutes: int = 8 * 60
     session_max_hours: int = 24

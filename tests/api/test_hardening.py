@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar, get
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from server.app import create_app
 from server.db import create_engine
 from server.plugin import DoorstepPlugin, service_of
 from server.problems import PROBLEM_BASE
@@ -193,3 +195,19 @@ async def test_openapi_document_is_served_and_has_no_personal_data_in_paths(clie
     for path in paths:
         assert "{username}" not in path
         assert "{name}" not in path
+
+
+async def test_a_server_with_allowed_hosts_refuses_requests_for_another_host(settings: Settings) -> None:
+    app = create_app(msgspec.structs.replace(settings, allowed_hosts="doorstep.example.org"))
+    async with running(app):
+        async with client_from(app, base_url="http://doorstep.example.org") as ours:
+            assert (await ours.get("/")).status_code == 200
+            assert (await ours.get("/api/me")).status_code == 401  # on to the routes, and to the login check
+        async with client_from(app, base_url="http://elsewhere.example") as other:
+            refused = await other.get("/")  # the app shell, the login: open routes answer only for our host
+            assert refused.status_code == 400
+            assert "elsewhere" not in refused.text  # nothing of the request echoed
+            assert (await other.post("/api/auth/login", json={})).status_code == 400
+            assert (await other.get("/api/me")).status_code == 401  # a closed route: still no session, no data
+        async with client_from(app, base_url="http://10.0.0.7:8000") as balancer:
+            assert (await balancer.get("/health")).status_code == 200  # a load balancer asks by address
