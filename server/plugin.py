@@ -50,6 +50,7 @@ from server.records.controller import (
     AttachmentController,
     CalendarController,
     CaseController,
+    DisclosureController,
     EnquiryController,
     RetentionController,
 )
@@ -188,6 +189,7 @@ class DoorstepPlugin(InitPluginProtocol):
                     CaseController,
                     EnquiryController,
                     RetentionController,
+                    DisclosureController,
                     CalendarController,
                     ConflictController,
                     PushController,

@@ -22,6 +22,7 @@ from server.db import utcnow
 from server.problems import UnsupportedMediaType, ValidationFailed
 from server.records import retention
 from server.records.calendar import CalendarOut
+from server.records.disclosure import Disclosure, household_disclosure
 from server.records.enquiries import Enquiries, EnquiryIn, EnquiryOut
 from server.records.service import CaseDetail, CaseFilters, CaseReads, CaseSummary, DuplicateAnswer, DuplicateQuery
 from server.records.uploads import Uploads, UploadSpec, UploadState
@@ -30,6 +31,7 @@ __all__ = [
     "AttachmentController",
     "CalendarController",
     "CaseController",
+    "DisclosureController",
     "EnquiryController",
     "RetentionController",
 ]
@@ -225,3 +227,19 @@ class RetentionController(Controller):
             notice_days=retention.NOTICE_DAYS,
             due=[RetentionDue(case_id=d.case_id, closed_on=d.closed_on, erase_on=d.erase_on) for d in found],
         )
+
+
+class DisclosureController(Controller):
+    """``/api/cases/{id}/disclosure``: the right of access (Art. 15 GDPR), for the team's supervisor."""
+
+    path = "/api/cases"
+    guards = [requires_supervisor]  # noqa: RUF012 - Litestar reads this class attribute
+    tags = ["cases"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/{case_id:uuid}/disclosure")
+    async def disclosure(
+        self, case_id: FromPath[uuid.UUID], principal: NamedDependency[Principal], cases: NamedDependency[CaseReads]
+    ) -> Disclosure:
+        """Everything the team holds about the household of this case: every case that names it, each with its
+        records and recorded course. Audited; out of scope is ``404``."""
+        return await household_disclosure(cases.sessions, cases.keyring, principal, case_id)

@@ -190,6 +190,13 @@ async def test_every_screen_on_the_demo_data(
     await expect(notice.locator("li")).to_contain_text("Mietrückstand Vogt")
     await notice.screenshot(path=screenshots / f"loeschfrist-{orientation}.png")
     await shoot(page, screenshots, "team", orientation)
+    # The right of access for that household: everything the team holds, printable.
+    await notice.get_by_role("link", name="Mietrückstand Vogt").click()
+    await page.get_by_role("link", name="Auskunft (Art. 15 DSGVO)").click()
+    await expect(page.get_by_role("heading", name="Auskunft nach Art. 15 DSGVO")).to_be_visible()
+    await expect(page.locator("section.disclosure h3")).to_have_text(["Mietrückstand Vogt"])
+    await expect(page.locator("section.disclosure")).to_contain_text("Wohnung gesichert mit Ratenzahlung")
+    await shoot(page, screenshots, "auskunft", orientation)
 
     await page.get_by_role("link", name="Berichte").click()
     await expect(page.locator(".keyfigures .figure").first).to_be_visible()

@@ -12,6 +12,7 @@ import * as store from "./storage.js";
 import * as push from "./push.js";
 import * as sync from "./sync.js";
 import { errorMessage, fill, h, localDay, toast, today } from "./ui.js";
+import * as disclosureScreen from "./screens/disclosure.js";
 import * as caseScreen from "./screens/case.js";
 import * as casesScreen from "./screens/cases.js";
 import * as intakeScreen from "./screens/intake.js";
@@ -524,6 +525,7 @@ const screens = [
   [/^#\/faelle$/, casesScreen.render],
   [/^#\/neu$/, intakeScreen.renderNew],
   [/^#\/fall\/([^/]+)\/bearbeiten$/, intakeScreen.renderEdit],
+  [/^#\/fall\/([^/]+)\/auskunft$/, disclosureScreen.render],
   [/^#\/fall\/([^/]+)$/, caseScreen.render],
   [/^#\/fall\/([^/]+)\/brief\/([a-z_]+)$/, letterScreen.render],
   [/^#\/fall\/([^/]+)\/unterschrift\/([a-z_]+)\/([^/]+)$/, documentsScreen.renderSignature],

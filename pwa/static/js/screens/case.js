@@ -58,6 +58,7 @@ export async function render(main, [caseId], app) {
           : h("a", { href: `#/besuch/neu/${caseId}`, class: "button" }, t("case.record_visit")),
         h("a", { href: `#/einschaetzung/${caseId}`, class: "button secondary" }, t("case.assessment")),
         h("a", { href: `#/fall/${caseId}/bearbeiten`, class: "button secondary", id: "edit-case" }, t("case.edit")),
+        app.isSupervisor() ? h("a", { href: `#/fall/${caseId}/auskunft`, class: "button secondary" }, t("case.disclosure")) : null,
       ),
     ),
     ...caseNotices(kase, app),
