@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
+import shutil
 import sys
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
@@ -83,6 +85,12 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  {login.username:<11} {login.role.value:<11} {login.display_name}")
     print(f"\nDoorstep is serving at http://{args.host}:{args.port}\n", flush=True)
     configure_logging(settings.log_level)
+    if args.workers > 1:
+        # The workers' metrics meet in files here (prometheus_client's multiprocess mode), emptied at each start.
+        metrics = Path(settings.data_dir) / "metrics"
+        shutil.rmtree(metrics, ignore_errors=True)
+        metrics.mkdir(mode=0o700, parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     uvicorn.run(
         "server.app:create_app_from_env",
         factory=True,

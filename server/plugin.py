@@ -29,7 +29,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.auth.admin import AdminController
@@ -41,9 +41,11 @@ from server.auth.state import AuthState
 from server.db import at_head, create_engine, migrate, session_factory
 from server.db.locks import exclusive_start
 from server.housekeeping import housekeeping_task
+from server.metrics import MetricsMiddleware
 from server.problems import exception_handlers
 from server.push import Dispatcher, dispatcher_task, load_or_create
 from server.push.controller import PushController
+from server.push.models import PushJob
 from server.push.service import PushService
 from server.records import blind
 from server.records.controller import (
@@ -68,7 +70,17 @@ from server.sync.controller import ConflictController, SyncController
 from server.sync.reminders import reminder_task
 from server.sync.service import SyncService, load_cursor_secret
 from server.text import refuse_bad_text
-from server.web import Readiness, app_shell, health, manifest, ready, security_headers, service_worker
+from server.web import (
+    Readiness,
+    Scrape,
+    app_shell,
+    health,
+    manifest,
+    metrics,
+    ready,
+    security_headers,
+    service_worker,
+)
 from server.web.letters import Letters, letters_json
 
 __all__ = ["DoorstepPlugin", "service_of"]
@@ -132,6 +144,15 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     async def keys_loaded() -> bool:
         return keyring.loaded and keys.public_key != ""
 
+    async def push_jobs() -> list[tuple[str, str, float]]:
+        async with sessions() as db:
+            counted = dict((await db.execute(select(PushJob.state, func.count()).group_by(PushJob.state))).all())
+        return [
+            ("doorstep_push_jobs_queued", "Web Push jobs waiting to be sent.", float(counted.get("pending", 0))),
+            ("doorstep_push_jobs_failed", "Web Push jobs given up (kept a week).", float(counted.get("failed", 0))),
+        ]
+
+    app.state[Scrape.__name__] = Scrape(token=settings.metrics_token, gauges=push_jobs)
     app.state[Readiness.__name__] = Readiness(
         {"database": database, "migrations": lambda: at_head(engine), "keys": keys_loaded}
     )
@@ -198,6 +219,7 @@ class DoorstepPlugin(InitPluginProtocol):
                     AnnualReportPage,
                     health,
                     ready,
+                    metrics,
                     app_shell,
                     manifest,
                     service_worker,
@@ -222,6 +244,7 @@ class DoorstepPlugin(InitPluginProtocol):
             {
                 "engine": _provider(AsyncEngine),
                 "readiness": _provider(Readiness),
+                "scrape": _provider(Scrape),
                 "auth": _provider(AuthState),
                 "cases": _provider(CaseReads),
                 "reports": _provider(Reports),
@@ -235,6 +258,7 @@ class DoorstepPlugin(InitPluginProtocol):
         )
         # Every route needs a session unless it opts out (login, health, the app shell); the API's OpenAPI document
         # included, since it maps the whole attack surface.
+        app_config.middleware.insert(0, MetricsMiddleware)  # outermost: the refused requests are timed too
         app_config.middleware.append(DefineMiddleware(SessionAuthMiddleware))
         app_config.exception_handlers.update(exception_handlers())
         app_config.before_send.append(security_headers)

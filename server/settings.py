@@ -40,6 +40,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Host names the server answers to, comma-separated ("doorstep.example.org"); empty answers to any. Off
     # loopback, set it: a request for another host is refused with 400 before it reaches any route.
     allowed_hosts: str = ""
+    # GET /metrics answers a scraper on loopback; with a token, any scraper that sends it as a bearer token.
+    metrics_token: str = ""
     # Sessions: a working day of idleness, and at most one day in all; the tablet asks again next morning.
     session_idle_minutes: int = 8 * 60
     session_max_hours: int = 24

@@ -15,6 +15,8 @@ from server.auth.guards import login_from_this_site
 from server.auth.middleware import SESSION_COOKIE
 from server.auth.schemas import LoginRequest, LoginResponse, Principal, TeamMember
 from server.auth.state import AuthState
+from server.metrics import LOGINS
+from server.problems import RateLimited, Unauthenticated
 from server.settings import Settings
 
 __all__ = ["AuthController", "TeamController"]
@@ -47,7 +49,15 @@ class AuthController(Controller):
     ) -> Response[LoginResponse]:
         """Log in on a device. Sets the HttpOnly session cookie and returns the CSRF token."""
         address = request.client.host if request.client else "unknown"
-        result = await service.login(auth.sessions, auth.settings, data, address)
+        try:
+            result = await service.login(auth.sessions, auth.settings, data, address)
+        except RateLimited:
+            LOGINS.labels("throttled").inc()
+            raise
+        except Unauthenticated:
+            LOGINS.labels("refused").inc()
+            raise
+        LOGINS.labels("ok").inc()
         max_age = auth.settings.session_max_hours * 3600
         return Response(
             result.principal.as_login_response(), cookies=[_cookie(request, auth.settings, result.token, max_age)]

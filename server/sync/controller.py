@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from server.auth.guards import refuses_manager
 from server.auth.schemas import Principal
+from server.metrics import PULL_CHANGES, PULL_SECONDS, PUSH_MUTATIONS, PUSH_SECONDS
 from server.sync.conflicts import ConflictView
 from server.sync.messages import MutationResult, PullResponse, PushRequest, PushResponse
 from server.sync.service import SyncService
@@ -32,7 +34,11 @@ class SyncController(Controller):
         self, data: JSONBody[PushRequest], principal: NamedDependency[Principal], sync: NamedDependency[SyncService]
     ) -> PushResponse:
         """Apply the device's mutations in ``mid`` order; a replay returns the first results."""
-        return await sync.push(principal, data)
+        began = time.perf_counter()
+        answer = await sync.push(principal, data)
+        PUSH_SECONDS.observe(time.perf_counter() - began)
+        PUSH_MUTATIONS.observe(len(data.mutations))
+        return answer
 
     @get("/pull")
     async def pull(
@@ -45,7 +51,11 @@ class SyncController(Controller):
         schema_version: FromQuery[int | None] = None,
     ) -> PullResponse:
         """The next page of changes in the caller's scope after ``cursor``, and the cases to purge."""
-        return await sync.pull(principal, cursor=cursor, limit=limit, protocol=protocol, schema_version=schema_version)
+        began = time.perf_counter()
+        page = await sync.pull(principal, cursor=cursor, limit=limit, protocol=protocol, schema_version=schema_version)
+        PULL_SECONDS.observe(time.perf_counter() - began)
+        PULL_CHANGES.observe(len(page.changes))
+        return page
 
 
 class ResolveRequest(msgspec.Struct, kw_only=True, frozen=True):

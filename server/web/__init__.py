@@ -2,7 +2,18 @@
 
 from server.web.hardening import security_headers
 from server.web.health import Readiness, health, ready
+from server.web.metrics import Scrape, metrics
 from server.web.pwa import manifest, service_worker
 from server.web.shell import app_shell
 
-__all__ = ["Readiness", "app_shell", "health", "manifest", "ready", "security_headers", "service_worker"]
+__all__ = [
+    "Readiness",
+    "Scrape",
+    "app_shell",
+    "health",
+    "manifest",
+    "metrics",
+    "ready",
+    "security_headers",
+    "service_worker",
+]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+
 import httpx
 import msgspec
 import pytest
@@ -16,6 +19,7 @@ from server.settings import Settings
 from tests.support.accounts import PASSWORD, login
 from tests.support.app import client_from, running
 from tests.support.live import free_port
+from tests.support.syncing import Device, new_id
 
 pytestmark = pytest.mark.usefixtures("org")
 
@@ -211,3 +215,34 @@ async def test_a_server_with_allowed_hosts_refuses_requests_for_another_host(set
             assert (await other.get("/api/me")).status_code == 401  # a closed route: still no session, no data
         async with client_from(app, base_url="http://10.0.0.7:8000") as balancer:
             assert (await balancer.get("/health")).status_code == 200  # a load balancer asks by address
+
+
+async def test_metrics_speak_of_routes_and_counts_never_of_people(
+    app: Litestar, client: Client, settings: Settings
+) -> None:
+    await client.post("/api/auth/login", json={"username": "worker1", "password": "wrong password here"})
+    device = Device(client, await login(client, "worker1"))
+    await device.push(device.put("note", new_id(), new_id(), {"text": "x", "visit_id": None}))
+    await device.pull()
+    await client.get(f"/api/cases/{uuid.uuid4()}")
+    scraped = await client.get("/metrics")
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("text/plain; version=0.0.4")
+    text = scraped.text
+    assert 'doorstep_logins_total{outcome="refused"}' in text
+    assert 'doorstep_logins_total{outcome="ok"}' in text
+    assert 'route="/api/sync/push",status="200"' in text
+    assert 'route="/api/cases/{case_id}",status="404"' in text  # the template, not the id asked for
+    assert "doorstep_sync_push_mutations_count" in text
+    assert "doorstep_sync_pull_changes_count" in text
+    assert "doorstep_push_jobs_queued 0.0" in text
+    assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-", text)  # no id in any label
+    assert "worker1" not in text
+    # Not for anyone else: a scraper off loopback needs the token, when one is set.
+    async with client_from(app, address="10.1.2.3") as outside:
+        assert (await outside.get("/metrics")).status_code == 403
+    guarded = create_app(msgspec.structs.replace(settings, metrics_token="s3cret-scrape"))
+    async with running(guarded), client_from(guarded, address="10.1.2.3") as scraper:
+        assert (await scraper.get("/metrics")).status_code == 403
+        assert (await scraper.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 403
+        assert (await scraper.get("/metrics", headers={"Authorization": "Bearer s3cret-scrape"})).status_code == 200

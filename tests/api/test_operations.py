@@ -75,12 +75,21 @@ async def test_two_worker_processes_answer_and_each_push_job_is_sent_once(tmp_pa
     try:
         await server.start(timeout=180)
         processes = set()
+        asked = 0
         for _ in range(60):  # a new connection each time: the kernel hands it to either process
             async with httpx.AsyncClient(base_url=server.url) as client:
                 processes.add((await client.get("/ready")).json()["process"])
+            asked += 1
             if len(processes) == 2:
                 break
         assert len(processes) == 2
+        # Metrics add up both processes' figures, whichever process answers the scrape.
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            scraped = (await client.get("/metrics")).text
+        assert (
+            f'doorstep_http_request_duration_seconds_count{{method="GET",route="/ready",status="200"}} {asked}.0'
+            in scraped
+        )
 
         async with httpx.AsyncClient(base_url=server.url) as office, httpx.AsyncClient(base_url=server.url) as tablet:
             worker = Device(tablet, await login(tablet, "worker1", DEFAULT_DEMO_PASSWORD))
