@@ -703,6 +703,9 @@ function editing() {
   const active = document.activeElement;
   // A screen holding work not saved yet (a signature being drawn, photos chosen) says so with data-unsaved.
   if ($("main").querySelector("[data-unsaved=true]")) return true;
+  // A dialog open over the screen (the date field's calendar): redrawing under it would take the field it
+  // belongs to, and the focus it returns to on closing, away.
+  if (document.querySelector("[role=dialog]")) return true;
   return Boolean(active && $("main").contains(active) && ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName));
 }
 
