@@ -271,8 +271,10 @@ class DoorstepPlugin(InitPluginProtocol):
         app_config.debug = False
         hosts = [host.strip() for host in self.settings.allowed_hosts.split(",") if host.strip()]
         if hosts:
-            # /health stays reachable for a load balancer that asks by address.
-            app_config.allowed_hosts = AllowedHostsConfig(allowed_hosts=hosts, exclude=["/health", "/ready"])
+            # /health, /ready and /metrics stay reachable for a balancer or scraper that asks by address.
+            app_config.allowed_hosts = AllowedHostsConfig(
+                allowed_hosts=hosts, exclude=["/health", "/ready", "/metrics"]
+            )
         # Logging is set up once by the process (``server.logs.configure_logging``, with CR/LF escaping);
         # Litestar's own configuration would replace those handlers.
         app_config.logging_config = None

@@ -215,6 +215,7 @@ async def test_a_server_with_allowed_hosts_refuses_requests_for_another_host(set
             assert (await other.get("/api/me")).status_code == 401  # a closed route: still no session, no data
         async with client_from(app, base_url="http://10.0.0.7:8000") as balancer:
             assert (await balancer.get("/health")).status_code == 200  # a load balancer asks by address
+            assert (await balancer.get("/metrics")).status_code == 200  # and a scraper on the host
 
 
 async def test_metrics_speak_of_routes_and_counts_never_of_people(
