@@ -22,6 +22,7 @@ from sqlalchemy import insert, select
 
 from bench.baseline import records_shaped_table
 from bench.report import print_table, write_section
+from server.auth.models import Organisation
 from server.db import begin_write, create_engine, migrate, session_factory, utcnow
 from server.records import clock
 from server.records.keyring import Keyring
@@ -81,7 +82,9 @@ async def run(records: int, url: str, data_dir: str) -> dict[str, float]:
         async with sessions() as db:
             await begin_write(db)
             store = RecordStore(db, keyring)
-            first = await clock.allocate(db, min(BATCH, records - chunk))
+            first = await clock.allocate(
+                db, await db.scalar(select(Organisation.id).limit(1)), min(BATCH, records - chunk)
+            )
             await store.prepare_write({cid for _, cid, _ in payload[chunk : chunk + BATCH]})
             for offset, (rid, cid, text) in enumerate(payload[chunk : chunk + BATCH]):
                 fields = validate_fields("note", {"text": text, "visit_id": None})

@@ -32,14 +32,14 @@ from typing import Any
 
 import httpx
 import msgspec
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.baseline import records_shaped_table
 from bench.report import print_table, write_section
 from server.app import create_app
-from server.auth.models import Role, User
+from server.auth.models import Organisation, Role, User
 from server.auth.passwords import hash_password_sync
 from server.auth.service import create_team
 from server.db import begin_write, create_engine, migrate, session_factory, utcnow
@@ -88,7 +88,7 @@ async def write_cases(db: AsyncSession, keyring: Keyring, case_ids: list[uuid.UU
     """Write ``items`` (the records of ``case_ids``) through the store in one transaction, with their scope."""
     await begin_write(db)
     store = RecordStore(db, keyring)
-    first = await clock.allocate(db, len(items))
+    first = await clock.allocate(db, await db.scalar(select(Organisation.id).limit(1)), len(items))
     await store.prepare_write(case_ids)
     for offset, (kind, record_id, case_id, fields) in enumerate(items):
         seq = first + offset

@@ -134,10 +134,19 @@ async def cmd_erase_case(args: argparse.Namespace, settings: Settings) -> int:
         case_id = uuid.UUID(args.case_id)
         async with session_factory(engine)() as db:
             await begin_write(db)
+            organisation = (await clock.organisation_of_cases(db, [case_id])).get(case_id)
             await keyring.shred(db, case_id)
             # The case left every scope: the next pull of every device that holds it says purge.
-            await refresh_membership(db, [case_id], await clock.allocate(db))
-            await audit.append(db, action="case.erase", outcome="ok", actor_id=None, case_id=case_id, key=keyring.audit)
+            await refresh_membership(db, [case_id], await clock.allocate(db, organisation))
+            await audit.append(
+                db,
+                action="case.erase",
+                outcome="ok",
+                actor_id=None,
+                case_id=case_id,
+                organisation=organisation,
+                key=keyring.audit,
+            )
             await db.commit()
         scrubbed = await scrub_deleted(engine, ["case_keys", "records"] if settings.is_sqlite else ["case_keys"])
         print(f"Case {case_id} erased: its key is destroyed; tombstones and audit entries remain.")
@@ -153,31 +162,51 @@ async def cmd_erase_case(args: argparse.Namespace, settings: Settings) -> int:
         await engine.dispose()
 
 
+INSTALLATION_LABEL = "installation"
+
+
+def _anchor(text: str) -> tuple[str, int, str] | None:
+    """``CHAIN:SEQ:HASH`` as verify-audit prints it (``SEQ:HASH`` alone is the installation's chain)."""
+    rest, _, digest = text.rpartition(":")
+    chain, _, seq = rest.rpartition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        return None
+    return ("" if chain in ("", INSTALLATION_LABEL) else chain, int(seq), digest)
+
+
 async def cmd_verify_audit(args: argparse.Namespace, settings: Settings) -> int:
     anchors = []
-    for anchor in args.anchor:
-        seq, _, digest = anchor.partition(":")
-        if not seq.isdigit() or len(digest) != 64:
-            print(f"error: an anchor is SEQ:HASH as verify-audit printed it, not {printable(anchor)}", file=sys.stderr)
+    for text in args.anchor:
+        anchor = _anchor(text)
+        if anchor is None:
+            print(
+                f"error: an anchor is CHAIN:SEQ:HASH as verify-audit printed it, not {printable(text)}",
+                file=sys.stderr,
+            )
             return 2
-        anchors.append((int(seq), digest))
+        anchors.append(anchor)
     engine = create_engine(settings.resolved_database_url)
     try:
         await migrate(engine)
         keyring = await loaded_keyring(settings, engine)
         async with session_factory(engine)() as db:
-            report = await audit.verify_chain(db, keyring.audit, anchors=anchors)
+            reports = await audit.verify_all(db, keyring.audit, anchors=anchors)
     finally:
         await engine.dispose()
     if keyring.audit is None:
         print("warning: the chain is not signed: add an audit key to DOORSTEP_KEK (see docs/operations.md).")
-    if report.ok:
-        print(f"Audit chain intact: {report.entries} entries.")
-        # Record this line somewhere the database's administrators cannot write, and pass it back with --anchor.
-        print(f"Head: {report.head_seq}:{report.head_hash}")
-        return 0
-    print(f"Audit chain BROKEN at entry {report.broken_at}: {report.reason}.", file=sys.stderr)
-    return 1
+    broken = {chain: report for chain, report in reports.items() if not report.ok}
+    for chain, report in broken.items():
+        label = chain or INSTALLATION_LABEL
+        print(f"Audit chain {label} BROKEN at entry {report.broken_at}: {report.reason}.", file=sys.stderr)
+    if broken:
+        return 1
+    entries = sum(report.entries for report in reports.values())
+    print(f"Audit chains intact: {len(reports)} chain(s), {entries} entries.")
+    # Record these lines somewhere the database's administrators cannot write, and pass them back with --anchor.
+    for chain, report in reports.items():
+        print(f"Head: {chain or INSTALLATION_LABEL}:{report.head_seq}:{report.head_hash}")
+    return 0
 
 
 async def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:

@@ -164,12 +164,16 @@ async def _after_restore(settings: Settings, source: Path) -> int:
         async with session_factory(engine)() as db:
             await begin_write(db)
             erased = list((await db.scalars(select(ShreddedCase.case_id))).all())
-            first = await clock.allocate(db, CLOCK_JUMP)
-            seq = first + CLOCK_JUMP - 1
-            await clock.raise_horizon(db, seq)
+            seq = await clock.jump_all(db, CLOCK_JUMP)
             await refresh_membership(db, erased, seq)
             await audit.append(
-                db, action="database.restore", outcome="ok", actor_id=None, record_ids=erased, key=keyring.audit
+                db,
+                action="database.restore",
+                outcome="ok",
+                actor_id=None,
+                record_ids=erased,
+                organisation=None,
+                key=keyring.audit,
             )
             await db.commit()
         await scrub_deleted(engine, ["case_keys", "records"] if settings.is_sqlite else ["case_keys"])

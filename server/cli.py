@@ -277,12 +277,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("retire-kek", help="remove KEK versions older than the current one")
     erase = sub.add_parser("erase-case", help="crypto-shred a case: destroy its data key for good")
     erase.add_argument("case_id")
-    verify = sub.add_parser("verify-audit", help="recompute the audit log's signed hash chain; print its head")
+    verify = sub.add_parser(
+        "verify-audit", help="recompute the audit log's signed hash chains (one per organisation); print their heads"
+    )
     verify.add_argument(
         "--anchor",
         action="append",
         default=[],
-        help="SEQ:HASH of a head printed earlier: the entry must still be there",
+        help="CHAIN:SEQ:HASH of a head printed earlier: the entry must still be there",
     )
     sub.add_parser("housekeeping", help="expire sessions, drop old sync results and push jobs, compact old tombstones")
     region = sub.add_parser("set-region", help="the country (DE, AT) and Land whose law and holidays apply")

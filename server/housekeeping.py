@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,8 @@ SESSION_RETENTION = dt.timedelta(days=7)
 PUSH_JOB_RETENTION = dt.timedelta(days=7)
 # An upload not finished (or never described by a record) after this long was abandoned by its tablet.
 UPLOAD_RETENTION = dt.timedelta(days=30)
+# Cases whose tombstones are compacted in one transaction.
+_CASES_PER_PASS = 500
 
 
 class HousekeepingReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -107,25 +110,50 @@ def _count(result: object) -> int:
 
 
 async def compact_tombstones(sessions: async_sessionmaker[AsyncSession], before: dt.datetime) -> tuple[int, int]:
-    """Delete tombstones last changed before ``before`` and raise the horizon to the newest one removed.
+    """Delete tombstones last changed before ``before`` and raise each organisation's horizon to the newest one
+    removed there; returns how many went and the highest horizon.
 
     A cursor below the horizon may have missed a deletion, so its pull answers ``410 cursor-expired`` and the
-    device bootstraps again. Tombstones of erased (shredded) cases go too: only their ids were left.
+    device bootstraps again. Tombstones of erased (shredded) cases go too: only their ids were left. Each
+    organisation is compacted in its own transaction under its own clock's lock, like any writer of it.
     """
+    condition = (Record.deleted.is_(True)) & (Record.updated_at < before)
     async with sessions() as db:
-        await begin_write(db)
-        # The clock row first: compaction is a writer like any other and must not interleave with a push.
-        current = await clock.lock(db)
-        condition = (Record.deleted.is_(True)) & (Record.updated_at < before)
-        newest = await db.scalar(select(func.max(Record.version)).where(condition))
-        if newest is None:
-            await db.commit()
-            return 0, current.horizon
-        removed = await db.execute(delete(Record).where(condition))
-        horizon = max(current.horizon, int(newest))
-        await clock.raise_horizon(db, horizon)
-        await db.commit()
-        return _count(removed), horizon
+        cases = list((await db.scalars(select(Record.case_id).where(condition).distinct())).all())
+        organisation_of = await clock.organisation_of_cases(db, cases)
+        horizons = {o: (await clock.read(db, o)).horizon for o in set(organisation_of.values())}
+    groups: dict[uuid.UUID | None, list[uuid.UUID]] = {}
+    for case_id in cases:
+        groups.setdefault(organisation_of.get(case_id), []).append(case_id)
+    removed = 0
+    for organisation in sorted(groups, key=lambda o: (o is None, str(o))):
+        ids = groups[organisation]
+        for start in range(0, len(ids), _CASES_PER_PASS):
+            chunk = ids[start : start + _CASES_PER_PASS]
+            async with sessions() as db:
+                await begin_write(db)
+                # The clock first: compaction is a writer like any other and must not interleave with a push.
+                if organisation is None:
+                    # Tombstones no organisation can be found for (none are expected): every clock's horizon rises
+                    # to them, which at worst makes a device bootstrap once more than needed.
+                    locked = {o: await clock.lock(db, o) for o in await clock.organisations(db)}
+                else:
+                    locked = {organisation: await clock.lock(db, organisation)}
+                chosen = condition & Record.case_id.in_(chunk)
+                newest = await db.scalar(select(func.max(Record.version)).where(chosen))
+                if newest is None:
+                    await db.commit()
+                    continue
+                removed += _count(await db.execute(delete(Record).where(chosen)))
+                for owner, current in locked.items():
+                    horizon = max(current.horizon, min(int(newest), current.seq))
+                    await clock.raise_horizon(db, owner, horizon)
+                    horizons[owner] = horizon
+                await db.commit()
+    if not horizons:
+        async with sessions() as db:
+            horizons = {o: (await clock.read(db, o)).horizon for o in await clock.organisations(db)}
+    return removed, max(horizons.values(), default=0)
 
 
 @contextlib.asynccontextmanager

@@ -7,12 +7,16 @@ from server.audit.log import (
     append,
     append_many,
     append_per_case,
+    chain_of,
+    chains,
     entry_hash,
+    verify_all,
     verify_chain,
 )
-from server.audit.models import AuditEntry, AuditHead
+from server.audit.models import INSTALLATION, AuditEntry, AuditHead
 
 __all__ = [
+    "INSTALLATION",
     "AuditEntry",
     "AuditHead",
     "AuditKey",
@@ -21,6 +25,9 @@ __all__ = [
     "append",
     "append_many",
     "append_per_case",
+    "chain_of",
+    "chains",
     "entry_hash",
+    "verify_all",
     "verify_chain",
 ]

@@ -10,6 +10,11 @@ earlier entry: :func:`verify_chain` reports the head's sequence and hash so that
 elsewhere (an anchor), and a later verification against an anchor notices the cut.
 
 Appends run inside the caller's transaction: an audited change and its entry commit together, or neither does.
+
+Each organisation has its own chain (:mod:`server.audit.models`): the caller names the organisation an entry
+belongs to, or none for the installation's chain. An organisation's chain is signed from its first entry on (it
+was begun after the installation had an audit key); the installation's chain from the key's ``first_seq`` on.
+The chain's name is part of what is signed, so an entry cannot be moved from one chain to another.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ from typing import cast
 
 import msgspec
 from sqlalchemy import Table, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.audit.models import GENESIS, AuditEntry, AuditHead
+from server.audit.models import GENESIS, INSTALLATION, AuditEntry, AuditHead
 from server.db import utcnow
 
 __all__ = [
@@ -35,7 +41,10 @@ __all__ = [
     "append",
     "append_many",
     "append_per_case",
+    "chain_of",
+    "chains",
     "entry_hash",
+    "verify_all",
     "verify_chain",
 ]
 
@@ -58,8 +67,20 @@ class _Canonical(msgspec.Struct, array_like=True):
     outcome: str
 
 
+def chain_of(organisation: uuid.UUID | None) -> str:
+    """The name of the organisation's chain (its id), or the installation's chain."""
+    return str(organisation) if organisation else INSTALLATION
+
+
+def _signed(entry: AuditEntry, key: AuditKey | None) -> bool:
+    if key is None:
+        return False
+    return entry.seq >= key.first_seq if entry.chain == INSTALLATION else True
+
+
 def entry_hash(prev_hash: str, entry: AuditEntry, key: AuditKey | None) -> str:
-    """The hash that chains ``entry`` to the one before: HMAC-SHA256 under ``key`` from its ``first_seq`` on."""
+    """The hash that chains ``entry`` to the one before: HMAC-SHA256 under ``key`` (in the installation's chain
+    from the key's ``first_seq`` on). An organisation's entries sign their chain's name too."""
     canonical = _Canonical(
         seq=entry.seq,
         at=entry.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
@@ -71,7 +92,9 @@ def entry_hash(prev_hash: str, entry: AuditEntry, key: AuditKey | None) -> str:
         outcome=entry.outcome,
     )
     message = prev_hash.encode() + b"|" + msgspec.json.encode(canonical)
-    if key is not None and entry.seq >= key.first_seq:
+    if entry.chain:
+        message = entry.chain.encode() + b"|" + message
+    if key is not None and _signed(entry, key):
         return hmac.new(key.key, message, hashlib.sha256).hexdigest()
     return hashlib.sha256(message).hexdigest()
 
@@ -87,25 +110,46 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     record_ids: tuple[uuid.UUID, ...] = ()
 
 
-async def append_many(db: AsyncSession, entries: list[Entry], *, key: AuditKey | None) -> None:
-    """Append several entries in the caller's transaction with three statements, whatever their number."""
+async def _advance_head(db: AsyncSession, chain: str, count: int) -> tuple[int, str]:
+    """Take the chain's head lock, move it ``count`` entries on and return the new seq and the old tip's hash.
+    A chain's head is made on its first entry (two writers racing here both go on safely)."""
+    statement = (
+        update(AuditHead)
+        .where(AuditHead.chain == chain)
+        .values(seq=AuditHead.seq + count)
+        .returning(AuditHead.seq, AuditHead.hash)
+    )
+    head = (await db.execute(statement)).first()
+    if head is None:
+        upsert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+        await db.execute(
+            upsert(AuditHead).values(chain=chain, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["chain"])
+        )
+        head = (await db.execute(statement)).one()
+    return int(head.seq), str(head.hash)
+
+
+async def _set_tip(db: AsyncSession, chain: str, tip: str) -> None:
+    await db.execute(update(AuditHead).where(AuditHead.chain == chain).values(hash=tip))
+
+
+async def append_many(
+    db: AsyncSession, entries: list[Entry], *, organisation: uuid.UUID | None, key: AuditKey | None
+) -> None:
+    """Append several entries to the organisation's chain in the caller's transaction with three statements,
+    whatever their number."""
     if not entries:
         return
-    head = (
-        await db.execute(
-            update(AuditHead)
-            .where(AuditHead.id == 1)
-            .values(seq=AuditHead.seq + len(entries))
-            .returning(AuditHead.seq, AuditHead.hash)
-        )
-    ).one()
+    chain = chain_of(organisation)
+    head_seq, prev_hash = await _advance_head(db, chain, len(entries))
     # RETURNING gives the new seq; the hash is still the old tip (it is rewritten below).
-    seq, prev_hash = int(head.seq) - len(entries), str(head.hash)
+    seq = head_seq - len(entries)
     now = utcnow()
     rows = []
     for item in entries:
         seq += 1
         entry = AuditEntry(
+            chain=chain,
             seq=seq,
             at=now,
             actor_id=item.actor_id,
@@ -123,6 +167,7 @@ async def append_many(db: AsyncSession, entries: list[Entry], *, key: AuditKey |
             {
                 c: getattr(entry, c)
                 for c in (
+                    "chain",
                     "seq",
                     "at",
                     "actor_id",
@@ -137,7 +182,7 @@ async def append_many(db: AsyncSession, entries: list[Entry], *, key: AuditKey |
             }
         )
     await db.execute(insert(cast("Table", AuditEntry.__table__)), rows)
-    await db.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash))
+    await _set_tip(db, chain, prev_hash)
 
 
 async def append_per_case(
@@ -147,6 +192,7 @@ async def append_per_case(
     actor_id: uuid.UUID | None,
     device_id: uuid.UUID | None,
     records: Iterable[tuple[uuid.UUID, uuid.UUID]],
+    organisation: uuid.UUID | None,
     key: AuditKey | None,
     outcome: str = "ok",
 ) -> None:
@@ -167,6 +213,7 @@ async def append_per_case(
             )
             for case_id, record_ids in by_case.items()
         ],
+        organisation=organisation,
         key=key,
     )
 
@@ -180,16 +227,15 @@ async def append(
     device_id: uuid.UUID | None = None,
     case_id: uuid.UUID | None = None,
     record_ids: Iterable[uuid.UUID] = (),
+    organisation: uuid.UUID | None,
     key: AuditKey | None,
 ) -> AuditEntry:
-    """Append one entry in the caller's (write) transaction."""
-    head = (
-        await db.execute(
-            update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1).returning(AuditHead.seq)
-        )
-    ).scalar_one()
-    prev_hash = (await db.execute(select(AuditHead.hash).where(AuditHead.id == 1))).scalar_one()
+    """Append one entry to the organisation's chain (none: the installation's) in the caller's (write)
+    transaction."""
+    chain = chain_of(organisation)
+    head, prev_hash = await _advance_head(db, chain, 1)
     entry = AuditEntry(
+        chain=chain,
         seq=head,
         at=utcnow(),
         actor_id=actor_id,
@@ -203,7 +249,7 @@ async def append(
     )
     entry.hash = entry_hash(prev_hash, entry, key)
     db.add(entry)
-    await db.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=entry.hash))
+    await _set_tip(db, chain, entry.hash)
     return entry
 
 
@@ -218,19 +264,34 @@ class ChainReport(msgspec.Struct, frozen=True, kw_only=True):
     head_hash: str = ""
 
 
+async def chains(db: AsyncSession) -> list[str]:
+    """The names of every chain that has an entry: the installation's first, then the organisations'."""
+    return sorted((await db.scalars(select(AuditHead.chain))).all())
+
+
 async def verify_chain(
-    db: AsyncSession, key: AuditKey | None, *, anchors: Iterable[tuple[int, str]] = (), batch: int = 5000
+    db: AsyncSession,
+    key: AuditKey | None,
+    *,
+    chain: str = INSTALLATION,
+    anchors: Iterable[tuple[int, str]] = (),
+    batch: int = 5000,
 ) -> ChainReport:
-    """Recompute every hash from the start and compare with the stored chain, its head and the ``anchors``
-    (``(seq, hash)`` pairs an operator recorded from earlier reports)."""
-    wanted = dict(anchors)
+    """Recompute every hash of one chain from the start and compare with the stored chain, its head and the
+    ``anchors`` (``(seq, hash)`` pairs an operator recorded from earlier reports)."""
+    wanted = {seq: digest for seq, digest in anchors if seq}  # the head of an empty chain anchors nothing
     prev_hash = GENESIS
     expected_seq = 1
     count = 0
     last_seq = 0
     while True:
         rows = (
-            await db.scalars(select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch))
+            await db.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.chain == chain, AuditEntry.seq > last_seq)
+                .order_by(AuditEntry.seq)
+                .limit(batch)
+            )
         ).all()
         if not rows:
             break
@@ -245,8 +306,9 @@ async def verify_chain(
             expected_seq += 1
             count += 1
             last_seq = entry.seq
-    head = (await db.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1))).one()
-    if head.seq != last_seq or head.hash != prev_hash:
+    head = (await db.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.chain == chain))).first()
+    head_seq, head_hash = (0, GENESIS) if head is None else (int(head.seq), str(head.hash))
+    if head_seq != last_seq or head_hash != prev_hash:
         return ChainReport(
             entries=count,
             ok=False,
@@ -257,3 +319,15 @@ async def verify_chain(
         first = min(wanted)
         return ChainReport(entries=count, ok=False, broken_at=first, reason="an anchored entry is missing (cut off?)")
     return ChainReport(entries=count, ok=True, head_seq=last_seq, head_hash=prev_hash)
+
+
+async def verify_all(
+    db: AsyncSession, key: AuditKey | None, *, anchors: Iterable[tuple[str, int, str]] = ()
+) -> dict[str, ChainReport]:
+    """Verify every chain (with the ``(chain, seq, hash)`` anchors recorded for it); the installation's first.
+    An anchor of a chain that has no head is reported as that chain cut off."""
+    wanted: dict[str, list[tuple[int, str]]] = {}
+    for chain, seq, digest in anchors:
+        wanted.setdefault(chain, []).append((seq, digest))
+    names = sorted(set(await chains(db)) | set(wanted) | {INSTALLATION})
+    return {name: await verify_chain(db, key, chain=name, anchors=wanted.get(name, ())) for name in names}

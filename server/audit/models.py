@@ -1,4 +1,9 @@
-"""The audit log table and its single-row head (which serialises appends and holds the chain's tip)."""
+"""The audit log table and the heads of its chains (a head serialises its chain's appends and holds its tip).
+
+There is one chain per organisation (``chain`` is the organisation's id) and the installation's chain (``chain``
+is empty) for entries that belong to no organisation (a failed login of an unknown name, a restore, and every
+entry written before the chains were split), so that one organisation's writers never wait for another's.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +16,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base
 
-__all__ = ["AuditEntry", "AuditHead"]
+__all__ = ["GENESIS", "INSTALLATION", "AuditEntry", "AuditHead"]
 
 GENESIS = "0" * 64
 
 
+INSTALLATION = ""
+
+
 class AuditHead(Base):
-    """The last entry's number and hash. Updating it first takes a lock that orders concurrent appends."""
+    """One chain's last entry number and hash. Updating it first takes a lock that orders the chain's appends."""
 
-    __tablename__ = "audit_head"
+    __tablename__ = "audit_heads"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(36), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
 
@@ -31,6 +39,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
 
+    chain: Mapped[str] = mapped_column(String(36), primary_key=True, server_default="")
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime]
     actor_id: Mapped[uuid.UUID | None]

@@ -68,6 +68,8 @@ class Principal(msgspec.Struct, kw_only=True, frozen=True):
     device_id: uuid.UUID
     session_id: uuid.UUID
     csrf_token: str
+    # The organisation of the caller's team: its sync clock and audit chain are the ones the caller writes to.
+    organisation_id: uuid.UUID | None = None
 
     @property
     def is_supervisor(self) -> bool:

@@ -132,8 +132,12 @@ async def login(
         record = Session(token_hash=hash_token(token), user_id=user.id, device_id=device.id, expires_at=expires_at)
         db.add(record)
         device.last_seen_at = now
+        organisation = (
+            await db.scalar(select(Team.organisation_id).where(Team.id == user.team_id)) if user.team_id else None
+        )
         await db.commit()
-        return LoginResult(principal=_principal(user, device.id, record.id, token), token=token, expires_at=expires_at)
+        principal = _principal(user, organisation, device.id, record.id, token)
+        return LoginResult(principal=principal, token=token, expires_at=expires_at)
 
 
 async def _device_for_login(db: AsyncSession, user: User, request: LoginRequest) -> Device:
@@ -159,7 +163,9 @@ async def _device_for_login(db: AsyncSession, user: User, request: LoginRequest)
     return device
 
 
-def _principal(user: User, device_id: uuid.UUID, session_id: uuid.UUID, token: str) -> Principal:
+def _principal(
+    user: User, organisation: uuid.UUID | None, device_id: uuid.UUID, session_id: uuid.UUID, token: str
+) -> Principal:
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -169,6 +175,7 @@ def _principal(user: User, device_id: uuid.UUID, session_id: uuid.UUID, token: s
         device_id=device_id,
         session_id=session_id,
         csrf_token=csrf_token_for(token),
+        organisation_id=organisation,
     )
 
 
@@ -203,11 +210,13 @@ async def authenticate(
             User.role,
             User.team_id,
             User.disabled_at,
+            Team.organisation_id,
             Device.id.label("device_id"),
             Device.revoked_at,
         )
         .join(User, User.id == Session.user_id)
         .join(Device, Device.id == Session.device_id)
+        .outerjoin(Team, Team.id == User.team_id)
         .where(Session.token_hash == hash_token(token)),
     )
     if row is None:
@@ -236,6 +245,7 @@ async def authenticate(
         device_id=row.device_id,
         session_id=row.session_id,
         csrf_token=csrf_token_for(token),
+        organisation_id=row.organisation_id,
     )
 
 

@@ -45,7 +45,10 @@ OUTCOMES = list(CaseOutcome)
 class DemoTeam:
     """The ids the demo cases are assigned to."""
 
-    def __init__(self, team_id: uuid.UUID, worker_ids: list[uuid.UUID], supervisor_id: uuid.UUID) -> None:
+    def __init__(
+        self, organisation_id: uuid.UUID, team_id: uuid.UUID, worker_ids: list[uuid.UUID], supervisor_id: uuid.UUID
+    ) -> None:
+        self.organisation_id = organisation_id
         self.team_id = team_id
         self.worker_ids = worker_ids
         self.supervisor_id = supervisor_id
@@ -384,7 +387,7 @@ async def seed_cases(db: AsyncSession, keyring: Keyring, team: DemoTeam, today: 
         },
     )
     store = RecordStore(db, keyring)
-    first = await clock.allocate(db, len(batch.items))
+    first = await clock.allocate(db, team.organisation_id, len(batch.items))
     await store.prepare_write(case_ids)
     for offset, (kind, record_id, case_id, fields) in enumerate(batch.items):
         validated = validate_fields(kind, fields)

@@ -64,7 +64,7 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], keyring: Keyring
             )
             db.add(users[login.username])
         await db.flush()
-        team_ids = DemoTeam(team.id, [users["worker1"].id, users["worker2"].id], users["supervisor"].id)
+        team_ids = DemoTeam(org.id, team.id, [users["worker1"].id, users["worker2"].id], users["supervisor"].id)
         await seed_cases(db, keyring, team_ids, utcnow().date())
         db.add_all(enquiries(random.Random(7), team.id, team_ids.worker_ids, utcnow().date()))  # noqa: S311 - demo
         await db.commit()

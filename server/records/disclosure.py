@@ -78,6 +78,7 @@ async def household_disclosure(
             device_id=principal.device_id,
             case_id=case_id,
             record_ids=every,
+            organisation=principal.organisation_id,
             key=keyring.audit,
         )
         await db.commit()

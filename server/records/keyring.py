@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from server.audit import AuditHead, AuditKey
+from server.audit import INSTALLATION, AuditHead, AuditKey
 from server.crypto import (
     DecryptionError,
     EnvKeyProvider,
@@ -153,7 +153,7 @@ class Keyring:
         if signing is None and isinstance(provider, FileKeyProvider):
             # First start with this key file: entries from the next one on are signed; older ones stay plain.
             async with session_factory(engine)() as db:
-                head = int(await db.scalar(select(AuditHead.seq).where(AuditHead.id == 1)) or 0)
+                head = int(await db.scalar(select(AuditHead.seq).where(AuditHead.chain == INSTALLATION)) or 0)
             signing = provider.add_audit_key(head + 1)
         return AuditKey(*signing) if signing else None
 

@@ -36,16 +36,19 @@ __all__ = [
 
 
 class SyncClock(Base):
-    """The single row holding the last ``seq`` handed out.
+    """One organisation's sync clock: the last ``seq`` handed out there, and its tombstone horizon.
 
-    Every writing transaction increments it first, which takes its row lock until commit. Writers are thus
-    serialised, and ``seq`` order equals commit order on PostgreSQL too: a reader that has seen ``seq`` S
-    can never later find a committed change with a lower ``seq`` (docs/sync-protocol.md guarantee 3).
+    Every writing transaction of the organisation increments it first, which takes its row lock until commit.
+    The organisation's writers are thus serialised, and ``seq`` order equals commit order on PostgreSQL too: a
+    reader that has seen ``seq`` S can never later find a committed change of the organisation with a lower
+    ``seq`` (docs/sync-protocol.md guarantee 3). Writers of different organisations take different rows and never
+    wait for each other. Rows are made on first use (:mod:`server.records.clock`); ``organisation_id`` is the
+    nil UUID for writers that belong to no organisation.
     """
 
-    __tablename__ = "sync_clock"
+    __tablename__ = "sync_clocks"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     # Tombstones at or below this seq may have been compacted; older cursors must re-bootstrap.
     horizon: Mapped[int] = mapped_column(BigInteger, default=0)

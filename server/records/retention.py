@@ -102,10 +102,19 @@ async def run_retention(
             await _keep_anonymous_lines(db, keyring, ids, today)
             for case_id in ids:
                 await keyring.shred(db, case_id)
-            await refresh_membership(db, ids, await clock.allocate(db))
-            await audit.append(
-                db, action="case.retention", outcome="ok", actor_id=None, record_ids=ids, key=keyring.audit
-            )
+            organisation_of = await clock.organisation_of_cases(db, ids)
+            for organisation in sorted(set(organisation_of.values())):
+                theirs = [case_id for case_id in ids if organisation_of.get(case_id) == organisation]
+                await refresh_membership(db, theirs, await clock.allocate(db, organisation))
+                await audit.append(
+                    db,
+                    action="case.retention",
+                    outcome="ok",
+                    actor_id=None,
+                    record_ids=theirs,
+                    organisation=organisation,
+                    key=keyring.audit,
+                )
             await db.commit()
         erased += ids
     return erased

@@ -194,6 +194,7 @@ async def list_cases(
             actor_id=principal.user_id,
             device_id=principal.device_id,
             record_ids=[s.id for s in summaries],
+            organisation=principal.organisation_id,
             key=keyring.audit,
         )
         await db.commit()
@@ -235,6 +236,7 @@ async def case_detail(
                     device_id=principal.device_id,
                     case_id=case_id,
                     record_ids=damaged,
+                    organisation=principal.organisation_id,
                     key=keyring.audit,
                 )
         await audit.append(
@@ -245,6 +247,7 @@ async def case_detail(
             device_id=principal.device_id,
             case_id=case_id,
             record_ids=[r.id for r in records],
+            organisation=principal.organisation_id,
             key=keyring.audit,
         )
         await db.commit()
@@ -322,6 +325,7 @@ class CaseReads:
                 actor_id=principal.user_id,
                 device_id=principal.device_id,
                 record_ids=[m.case_id for m in matches if m.case_id in mine],
+                organisation=principal.organisation_id,
                 key=self.keyring.audit,
             )
             await db.commit()

@@ -2,13 +2,15 @@
 
 Records are encrypted, so a schema change that moves values between fields cannot be an SQL migration: this runs
 after the migrations, decrypts the old records, translates them (:mod:`server.records.legacy`), and writes them back
-as new versions in one transaction with the sync clock's lock, so that every device pulls the new form. Audited as
-one entry. A record that does not validate after translation is left as it was and reported (it never is lost).
+as new versions in one transaction with the locks of their organisations' sync clocks, so that every device
+pulls the new form. Audited as one entry per organisation. A record that does not validate after translation is
+left as it was and reported (it never is lost).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,8 +38,6 @@ async def upgrade_stored(sessions: async_sessionmaker[AsyncSession], keyring: Ke
             return 0
     async with sessions() as db:
         await begin_write(db)
-        start = (await clock.lock(db)).seq
-        seq = start
         store = RecordStore(db, keyring)
         rows = {
             row.id: row
@@ -45,7 +45,13 @@ async def upgrade_stored(sessions: async_sessionmaker[AsyncSession], keyring: Ke
                 Record.kind == "legal_event", Record.schema_version < SCHEMA_VERSION, Record.deleted.is_(False)
             )
         }
-        rewritten = []
+        organisation_of = await clock.organisation_of_cases(db, {row.case_id for row in rows.values()})
+        # Every clock involved is locked before any record is written, in one order (as every writer does).
+        seqs = {
+            organisation: (await clock.lock(db, organisation)).seq
+            for organisation in sorted(set(organisation_of.values()) | {clock.NO_ORGANISATION})
+        }
+        rewritten: dict[uuid.UUID, list[uuid.UUID]] = {}
         for record in await store.decrypt(rows.values()):
             if record.fields is None or not legacy.needs_upgrade(record.kind, record.fields):
                 continue
@@ -55,7 +61,9 @@ async def upgrade_stored(sessions: async_sessionmaker[AsyncSession], keyring: Ke
             except ValidationIssue as issue:
                 log.warning("record %s kept in its old form: %s", record.id, issue.detail)
                 continue
-            seq += 1
+            organisation = organisation_of.get(record.case_id, clock.NO_ORGANISATION)
+            seqs[organisation] += 1
+            seq = seqs[organisation]
             versions = {name: v for name, v in record.field_versions.items() if name not in legacy.LEGACY_FIELDS}
             versions.update(dict.fromkeys(set(fields) - set(record.fields), seq))
             await store.write(
@@ -69,12 +77,19 @@ async def upgrade_stored(sessions: async_sessionmaker[AsyncSession], keyring: Ke
                 actor=None,
                 flag=record.flag,
             )
-            rewritten.append(record.id)
+            rewritten.setdefault(organisation, []).append(record.id)
         await store.flush()
-        if rewritten:
+        for organisation, ids in rewritten.items():
+            owner = None if organisation == clock.NO_ORGANISATION else organisation
             await audit.append(
-                db, action="record.upgrade", outcome="ok", actor_id=None, record_ids=rewritten, key=keyring.audit
+                db,
+                action="record.upgrade",
+                outcome="ok",
+                actor_id=None,
+                record_ids=ids,
+                organisation=owner,
+                key=keyring.audit,
             )
-            await clock.advance(db, seq)
+            await clock.advance(db, organisation, seqs[organisation])
         await db.commit()
-    return len(rewritten)
+    return sum(len(ids) for ids in rewritten.values())

@@ -166,6 +166,7 @@ class Uploads:
             device_id=principal.device_id,
             case_id=case_id,
             record_ids=[row_id],
+            organisation=principal.organisation_id,
             key=self.keyring.audit,
         )
 

@@ -277,6 +277,7 @@ async def audit_read(
             outcome="allowed",
             actor_id=principal.user_id,
             device_id=principal.device_id,
+            organisation=principal.organisation_id,
             key=keyring.audit,
         )
         await db.commit()

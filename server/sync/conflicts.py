@@ -70,6 +70,7 @@ async def list_conflicts(
             actor_id=principal.user_id,
             device_id=principal.device_id,
             records=((r.case_id, r.id) for r in records),
+            organisation=principal.organisation_id,
             key=keyring.audit,
         )
         await db.commit()
@@ -94,7 +95,7 @@ async def resolve_conflict(
     """Resolve a conflict from the office, by the same rules as a ``resolve`` mutation."""
     async with sessions() as db:
         await begin_write(db)
-        start = (await clock.lock(db)).seq
+        start = (await clock.lock(db, principal.organisation_id)).seq
         store = RecordStore(db, keyring)
         rows = await store.rows([conflict_id])
         batch = Batch(db=db, store=store, principal=principal, seq=start, cursor_seq=None, rows=rows)

@@ -1,8 +1,13 @@
 """Opaque pull cursors: a position in ``(seq, record id)`` order, bound to one user, signed by the server.
 
-Format (opaque to clients): ``base64url(json [1, seq, record id or "", user id]) "." base64url(hmac)``. The
-HMAC (SHA-256, truncated to 128 bits) uses a server secret kept in the database, so a forged or edited
-cursor, and a cursor of another user, are refused with ``400 validation``.
+Format (opaque to clients): ``base64url(json [2, seq, record id or "", user id, organisation id or ""]) "."
+base64url(hmac)``. The HMAC (SHA-256, truncated to 128 bits) uses a server secret kept in the database, so a
+forged or edited cursor, and a cursor of another user, are refused with ``400 validation``.
+
+``seq`` counts on the clock of the user's organisation, which the cursor names. Cursors of format 1 (before each
+organisation had its own clock) name none; they stay valid, because every organisation's clock started where the
+single clock stood. A cursor of another organisation's clock (a user moved between organisations) is the
+caller's to treat as expired: the device bootstraps again.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ import msgspec
 
 __all__ = ["Cursor", "CursorInvalid", "decode_cursor", "encode_cursor"]
 
-_FORMAT = 1
+_FORMAT = 2
+_FORMATS = (1, 2)
 
 
 class CursorInvalid(Exception):
@@ -28,6 +34,8 @@ class Cursor(msgspec.Struct, frozen=True):
 
     seq: int
     after_id: uuid.UUID | None = None
+    # The organisation whose clock ``seq`` counts on; None for a cursor that names none (format 1, or the start).
+    organisation: uuid.UUID | None = None
 
 
 def _b64(data: bytes) -> str:
@@ -42,9 +50,11 @@ def _mac(secret: bytes, payload: bytes) -> bytes:
     return hmac.new(secret, payload, hashlib.sha256).digest()[:16]
 
 
-def encode_cursor(secret: bytes, user_id: uuid.UUID, cursor: Cursor) -> str:
-    """Sign ``cursor`` for ``user_id``."""
-    payload = msgspec.json.encode([_FORMAT, cursor.seq, str(cursor.after_id or ""), str(user_id)])
+def encode_cursor(secret: bytes, user_id: uuid.UUID, cursor: Cursor, organisation: uuid.UUID | None) -> str:
+    """Sign ``cursor`` (a position on ``organisation``'s clock) for ``user_id``."""
+    payload = msgspec.json.encode(
+        [_FORMAT, cursor.seq, str(cursor.after_id or ""), str(user_id), str(organisation or "")]
+    )
     return f"{_b64(payload)}.{_b64(_mac(secret, payload))}"
 
 
@@ -57,11 +67,16 @@ def decode_cursor(secret: bytes, user_id: uuid.UUID, text: str | None) -> Cursor
         payload = _unb64(body)
         if not hmac.compare_digest(_mac(secret, payload), _unb64(mac)):
             raise CursorInvalid("the cursor was not issued by this server")
-        version, seq, after, owner = msgspec.json.decode(payload, type=tuple[int, int, str, str])
-    except (ValueError, msgspec.DecodeError) as exc:
+        fields = msgspec.json.decode(payload, type=list[int | str])
+        if len(fields) == 4:
+            fields.append("")
+        version, seq, after, owner, organisation = msgspec.convert(fields, type=tuple[int, int, str, str, str])
+        named = uuid.UUID(organisation) if organisation else None
+        position = Cursor(seq, uuid.UUID(after) if after else None, named)
+    except (ValueError, msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise CursorInvalid("the cursor is malformed") from exc
-    if version != _FORMAT or seq < 0:
+    if version not in _FORMATS or seq < 0 or (version == 1 and organisation):
         raise CursorInvalid("the cursor is malformed")
     if owner != str(user_id):
         raise CursorInvalid("the cursor belongs to another user")
-    return Cursor(seq, uuid.UUID(after) if after else None)
+    return position

@@ -1,9 +1,9 @@
 """Pull: one page of the changes in the caller's scope after their cursor.
 
-Pull reads in one snapshot: the clock's committed ``seq`` H bounds the page, so a change committed later can
-never be skipped, and scope membership is read in the same snapshot. A case that entered the caller's scope is
-delivered whole (its records' positions are raised to the moment it entered), and a case that left it is named
-in ``purge``. Every delivered record is audited as a read.
+Pull reads in one snapshot: the committed ``seq`` H of the clock of the caller's organisation bounds the page, so
+a change committed later can never be skipped, and scope membership is read in the same snapshot. A case that
+entered the caller's scope is delivered whole (its records' positions are raised to the moment it entered), and a
+case that left it is named in ``purge``. Every delivered record is audited as a read.
 """
 
 from __future__ import annotations
@@ -64,25 +64,28 @@ async def pull_page(
     except CursorInvalid as exc:
         raise ValidationFailed(str(exc), field="cursor") from None
     subject = subject_of(principal)
+    organisation = principal.organisation_id
+    if cursor.organisation is not None and cursor.organisation != organisation:
+        raise CursorExpired("The cursor counts on another organisation's clock; push, then bootstrap again.")
 
     dialect = engine.dialect.name
-    committed = await clock.read(engine)
+    committed = await clock.read(engine, organisation)
     if _expired(cursor, committed.horizon):
         raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
     if subject is None or (cursor.seq >= committed.seq and cursor.after_id is None):
         # The common case of a device that is up to date: one statement, no snapshot.
-        next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, committed.seq)))
+        next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, committed.seq)), organisation)
         return PullResponse(changes=[], purge=[], cursor=next_cursor, has_more=False)
 
     async with sessions() as db:
         if dialect == "postgresql":
             await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         # Again inside the snapshot: H must be the clock of the very snapshot the records are read from.
-        high, horizon = await clock.read(db)
+        high, horizon = await clock.read(db, organisation)
         if _expired(cursor, horizon):
             raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
         if subject is None or (cursor.seq >= high and cursor.after_id is None):
-            next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, high)))
+            next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, high)), organisation)
             return PullResponse(changes=[], purge=[], cursor=next_cursor, has_more=False)
         member = select(ScopeMember.case_id, ScopeMember.entered_seq).where(ScopeMember.subject == subject).subquery()
         effective = (
@@ -162,6 +165,7 @@ async def pull_page(
                     device_id=principal.device_id,
                     case_id=case_id,
                     record_ids=[damaged_id],
+                    organisation=principal.organisation_id,
                     key=keyring.audit,
                 )
             await audit.append_per_case(
@@ -170,13 +174,14 @@ async def pull_page(
                 actor_id=principal.user_id,
                 device_id=principal.device_id,
                 records=((change.case_id, change.id) for change in changes),
+                organisation=principal.organisation_id,
                 key=keyring.audit,
             )
             await db.commit()
     return PullResponse(
         changes=changes,
         purge=purge,
-        cursor=encode_cursor(secret, principal.user_id, end),
+        cursor=encode_cursor(secret, principal.user_id, end, organisation),
         has_more=has_more,
         remaining=remaining,
     )

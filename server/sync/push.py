@@ -1,10 +1,10 @@
 """Push: one batch of a device's mutations in one write transaction.
 
-The transaction takes the sync clock's lock first (which orders all writers so that ``seq`` follows commit
-order), reads every record, conflict and stored result the batch names in a few bulk queries, applies the
-mutations in ``mid`` order with a result each (:mod:`server.sync.apply`), and writes records, conflicts, scope
-changes, audit entries, stored results, queued push messages and the device's ``last_mid`` before one commit
-(:func:`finish`). A replayed ``mid`` gets its stored first result and changes nothing.
+The transaction takes the lock of the writer's organisation's sync clock first (which orders the organisation's
+writers so that ``seq`` follows commit order), reads every record, conflict and stored result the batch names in
+a few bulk queries, applies the mutations in ``mid`` order with a result each (:mod:`server.sync.apply`), and
+writes records, conflicts, scope changes, audit entries, stored results, queued push messages and the device's
+``last_mid`` before one commit (:func:`finish`). A replayed ``mid`` gets its stored first result and changes nothing.
 """
 
 from __future__ import annotations
@@ -70,14 +70,16 @@ async def push_batch(
     cursor_seq: int | None = None
     if request.cursor:
         try:
-            cursor_seq = decode_cursor(secret, principal.user_id, request.cursor).seq
+            seen = decode_cursor(secret, principal.user_id, request.cursor)
+            # A position on another organisation's clock says nothing of what the device has seen here.
+            cursor_seq = seen.seq if seen.organisation in (None, principal.organisation_id) else None
         except CursorInvalid as exc:
             raise ValidationFailed(str(exc), field="cursor") from None
     mutations = sorted(read_mutations(request.mutations), key=lambda m: m.mid)
 
     async with sessions() as db:
         await begin_write(db)
-        start = (await clock.lock(db)).seq
+        start = (await clock.lock(db, principal.organisation_id)).seq
         device = await db.get(Device, principal.device_id, with_for_update=True)
         assert device is not None  # the session is bound to it
         last_mid = device.last_mid
@@ -158,10 +160,11 @@ async def finish(batch: Batch, start: int, *, action: str) -> None:
         records=(
             (case_id, record_id) for case_id, record_ids in batch.audit_records.items() for record_id in record_ids
         ),
+        organisation=batch.principal.organisation_id,
         key=batch.store.keyring.audit,
     )
     if batch.seq != start:
-        await clock.advance(db, batch.seq)
+        await clock.advance(db, batch.principal.organisation_id, batch.seq)
     await db.commit()
 
 

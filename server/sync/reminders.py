@@ -25,7 +25,7 @@ from server.db import begin_write, utcnow
 from server.db.locks import only_one
 from server.periodic import every
 from server.push import enqueue
-from server.records import deadlines
+from server.records import clock, deadlines
 from server.records.calendar import Calendar, region_of
 from server.records.keyring import Keyring
 from server.records.models import Record
@@ -105,13 +105,15 @@ async def remind_deadlines(
                 messages.append((worker_id, DEADLINE_SOON, case_id))
             reminded.append(case_id)
         await enqueue(db, messages)
-        if reminded:
+        organisation_of = await clock.organisation_of_cases(db, set(reminded))
+        for organisation in sorted({organisation_of.get(c) for c in reminded}, key=lambda o: (o is None, str(o))):
             await audit.append(
                 db,
                 action="deadline.remind",
                 outcome="ok",
                 actor_id=None,
-                record_ids=sorted(set(reminded)),
+                record_ids=sorted({c for c in reminded if organisation_of.get(c) == organisation}),
+                organisation=organisation,
                 key=keyring.audit,
             )
         await db.commit()

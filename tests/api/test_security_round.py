@@ -337,19 +337,24 @@ async def test_the_audit_chain_is_signed_and_its_head_can_be_anchored(
         return await anyio.to_thread.run_sync(lambda: main(args))
 
     assert await verify() == 0
-    head = capsys.readouterr().out.split("Head: ", 1)[1].strip()
-    last = int(head.split(":")[0])
-    assert await verify(head) == 0
+    # One head per chain: the installation's and the organisation's, which holds these reads.
+    chain = str(org.organisation_id)
+    heads = [line.removeprefix("Head: ") for line in capsys.readouterr().out.splitlines() if line.startswith("Head: ")]
+    assert [h.split(":")[0] for h in heads] == ["installation", chain]
+    head = heads[1]
+    last = int(head.split(":")[1])
+    assert await verify(*heads) == 0
 
     engine = create_engine(settings.resolved_database_url)
+    of_chain = f"chain = '{chain}'"
     # Cut off the last entry and rewind the head: the chain alone still adds up, the anchor does not.
     async with session_factory(engine)() as db:
-        previous = await db.scalar(select(AuditEntry.hash).where(AuditEntry.seq == last - 1))
+        previous = await db.scalar(select(AuditEntry.hash).where(AuditEntry.chain == chain, AuditEntry.seq == last - 1))
     await tamper(
         engine,
         backend,
-        f"DELETE FROM audit_log WHERE seq = {last}",
-        f"UPDATE audit_head SET seq = {last - 1}, hash = '{previous}'",
+        f"DELETE FROM audit_log WHERE {of_chain} AND seq = {last}",
+        f"UPDATE audit_heads SET seq = {last - 1}, hash = '{previous}' WHERE {of_chain}",
     )
     assert await verify() == 0
     capsys.readouterr()
@@ -359,8 +364,10 @@ async def test_the_audit_chain_is_signed_and_its_head_can_be_anchored(
     # Delete an entry in the middle and recompute every later hash as plain SHA-256, renumbering the rest: a
     # chain that would pass unkeyed, but not without the key that the database does not hold.
     async with session_factory(engine)() as db:
-        entries = list((await db.scalars(select(AuditEntry).order_by(AuditEntry.seq))).all())
-    statements = ["DELETE FROM audit_log WHERE seq = 2"]
+        entries = list(
+            (await db.scalars(select(AuditEntry).where(AuditEntry.chain == chain).order_by(AuditEntry.seq))).all()
+        )
+    statements = [f"DELETE FROM audit_log WHERE {of_chain} AND seq = 2"]
     prev = entries[0].hash
     for entry in entries[2:]:
         old = entry.seq
@@ -368,15 +375,16 @@ async def test_the_audit_chain_is_signed_and_its_head_can_be_anchored(
         entry.prev_hash = prev
         entry.hash = entry_hash(prev, entry, None)
         statements.append(
-            f"UPDATE audit_log SET seq = {entry.seq}, prev_hash = '{prev}', hash = '{entry.hash}' WHERE seq = {old}"
+            f"UPDATE audit_log SET seq = {entry.seq}, prev_hash = '{prev}', hash = '{entry.hash}' "
+            f"WHERE {of_chain} AND seq = {old}"
         )
         prev = entry.hash
-    statements.append(f"UPDATE audit_head SET seq = {entries[-1].seq}, hash = '{prev}'")
+    statements.append(f"UPDATE audit_heads SET seq = {entries[-1].seq}, hash = '{prev}' WHERE {of_chain}")
     await tamper(engine, backend, *statements)
     await engine.dispose()
     capsys.readouterr()
     assert await verify() == 1
-    assert "BROKEN at entry 2" in capsys.readouterr().err
+    assert f"chain {chain} BROKEN at entry 2" in capsys.readouterr().err
     signing = service_of(app, Keyring).audit
     assert signing is not None
     assert signing.first_seq == 1  # a fresh installation signs every entry

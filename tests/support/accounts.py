@@ -23,6 +23,7 @@ class Org:
 
     team_id: uuid.UUID
     other_team_id: uuid.UUID
+    organisation_id: uuid.UUID
     supervisor_id: uuid.UUID
     worker1_id: uuid.UUID
     worker2_id: uuid.UUID
@@ -64,6 +65,7 @@ async def create_org(database_url: str, password_hash: str) -> Org:
         return Org(
             team_id=nord.id,
             other_team_id=sued.id,
+            organisation_id=nord.organisation_id,
             supervisor_id=await user("supervisor", Role.SUPERVISOR, nord.id),
             worker1_id=await user("worker1", Role.WORKER, nord.id),
             worker2_id=await user("worker2", Role.WORKER, nord.id),

@@ -10,11 +10,8 @@ from server.db import Base, create_engine, migrate
 
 __all__ = ["admin_sql", "migrate_url", "postgres_url", "truncate_all"]
 
-# Single-row tables that migrations seed: reset, not emptied.
-_COUNTERS = {
-    "sync_clock": "UPDATE sync_clock SET seq = 0, horizon = 0",
-    "audit_head": f"UPDATE audit_head SET seq = 0, hash = '{'0' * 64}'",
-}
+# Rows that migrations seed: reset, not emptied (the clocks and chain heads are made on first use).
+_COUNTERS: dict[str, str] = {}
 
 
 def postgres_url() -> str | None:

@@ -68,8 +68,10 @@ async def test_a_cursor_part_way_through_the_horizons_seq_is_expired(
     entered = max(change["version"] for change in (await client.get("/api/sync/pull")).json()["changes"])
     engine = create_engine(settings.resolved_database_url)
     async with session_factory(engine)() as db:
-        await clock.lock(db)
-        await clock.raise_horizon(db, entered)  # compaction removed a tombstone written at that very seq
+        await clock.lock(db, org.organisation_id)
+        await clock.raise_horizon(
+            db, org.organisation_id, entered
+        )  # compaction removed a tombstone written at that very seq
         await db.commit()
     await engine.dispose()
     resumed = await client.get("/api/sync/pull", params={"cursor": first.json()["cursor"]})
