@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, func, literal, select, update
+from sqlalchemy import ColumnElement, bindparam, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
@@ -42,6 +42,9 @@ __all__ = [
 ]
 
 NO_ORGANISATION = uuid.UUID(int=0)
+
+# Built once: every pull reads a clock, and building the statement cost more than running it.
+_READ = select(SyncClock.seq, SyncClock.horizon).where(SyncClock.organisation_id == bindparam("organisation"))
 
 
 class ClockReading(NamedTuple):
@@ -115,12 +118,12 @@ async def jump_all(db: AsyncSession, count: int) -> int:
 async def read(source: AsyncSession | AsyncConnection | AsyncEngine, organisation: uuid.UUID | None) -> ClockReading:
     """The committed position, without a lock; in a session it is read in that session's snapshot. A clock not
     made yet stands at the start."""
-    query = select(SyncClock.seq, SyncClock.horizon).where(_row(organisation))
+    values = {"organisation": organisation or NO_ORGANISATION}
     if isinstance(source, AsyncEngine):
         async with source.connect() as connection:
-            row = (await connection.execute(query)).first()
+            row = (await connection.execute(_READ, values)).first()
     else:
-        row = (await source.execute(query)).first()
+        row = (await source.execute(_READ, values)).first()
     return ClockReading(0, 0) if row is None else ClockReading(int(row.seq), int(row.horizon))
 
 

@@ -25,6 +25,10 @@ LEGACY_FIELDS = frozenset({"date", "received_on"})
 _LOCAL = ZoneInfo("Europe/Berlin")
 
 
+# The kinds that have had an older form (every other kind is read as it is stored).
+KINDS_WITH_HISTORY = frozenset({"legal_event"})
+
+
 def needs_upgrade(kind: str, fields: Mapping[str, Any]) -> bool:
     """Whether ``fields`` use a form older than the current schema."""
     return kind == "legal_event" and not LEGACY_FIELDS.isdisjoint(fields)

@@ -8,8 +8,9 @@ case that left it is named in ``purge``. Every delivered record is audited as a 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+import msgspec
 from sqlalchemy import func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -111,23 +112,26 @@ async def pull_page(
             .order_by(effective, Record.id)
             .limit(limit + 1)
         )
-        keys = (await db.execute(order)).all()
-        has_more = len(keys) > limit
-        keys = keys[:limit]
+        # The page's rows in the same round trip: the narrow ordered keys as a subquery, joined back to their rows.
+        page = order.subquery()
+        found = (
+            await db.execute(
+                select(*PULL_COLUMNS, page.c.effective)
+                .join(page, page.c.id == Record.id)
+                .order_by(page.c.effective, Record.id)
+            )
+        ).all()
+        has_more = len(found) > limit
+        found = found[:limit]
         remaining = 0
         if has_more:
             # For the device's progress bar ("n of m"): how many changes follow this page in the same snapshot.
             counted = order.limit(None).order_by(None).subquery()
             total = (await db.execute(select(func.count()).select_from(counted))).scalar_one()
-            remaining = int(total) - len(keys)
-        end = Cursor(int(keys[-1].effective), keys[-1].id) if has_more else Cursor(high)
-        by_id = {
-            row["id"]: row
-            for row in (await db.execute(select(*PULL_COLUMNS).where(Record.id.in_([k.id for k in keys])))).mappings()
-        }
-        found = [by_id[k.id] for k in keys]
+            remaining = int(total) - len(found)
+        end = Cursor(int(found[-1].effective), found[-1].id) if has_more else Cursor(high)
         store = RecordStore(db, keyring)
-        opened = await store.decrypt_fields(found)
+        opened = await store.decrypt_plain([(r[1], r[0], r[2], r[6], r[5]) for r in found])  # in PULL_COLUMNS order
         leaves = (
             await db.execute(
                 select(ScopeEvent.case_id, ScopeEvent.seq, ScopeEvent.entered)
@@ -140,18 +144,19 @@ async def pull_page(
         # deleted while the case was away does not survive on the device.
         # A bootstrap (no cursor) holds nothing yet, so it purges nothing.
         purge = sorted({case_id for case_id, _, entered in leaves if not entered}) if cursor.seq else []
+    damaged = store.damaged
     changes = [
         Change(
-            kind=r["kind"],
-            id=r["id"],
-            case_id=r["case_id"],
-            version=r["version"],
-            deleted=r["deleted"],
-            fields=None if r["deleted"] else _as_read(r["kind"], fields, schema_version),
-            flag=r["flag"],
+            kind=kind,
+            id=record_id,
+            case_id=case_id,
+            version=version,
+            deleted=deleted,
+            fields=None if deleted else _as_read(kind, plain, schema_version),
+            flag=flag,
         )
-        for r, fields in zip(found, opened, strict=True)
-        if r["id"] not in store.damaged  # left out and reported; the device gets it once it is restored
+        for (record_id, kind, case_id, version, deleted, _, _, flag, _), plain in zip(found, opened, strict=True)
+        if not damaged or record_id not in damaged  # left out and reported; sent once it is restored
     ]
     if changes or store.damaged:
         async with sessions() as db:
@@ -198,10 +203,17 @@ def _expired(cursor: Cursor, horizon: int) -> bool:
     return cursor.seq < horizon or (cursor.seq == horizon and cursor.after_id is not None)
 
 
-def _as_read(kind: str, fields: dict[str, Any] | None, schema_version: int | None) -> dict[str, Any] | None:
-    """Fields in the form the client reads: the current one, or a version 1 client's."""
-    if fields is None:
+def _as_read(kind: str, plain: bytes | None, schema_version: int | None) -> dict[str, Any] | None:
+    """Fields in the form the client reads: the current one, or a version 1 client's.
+
+    Only legal events have had another form; every other kind's decrypted JSON is passed on as it is, without
+    being decoded into objects and encoded again (``msgspec.Raw``; it is a JSON object, as the type says).
+    """
+    if plain is None:
         return None
+    if kind not in legacy.KINDS_WITH_HISTORY:
+        return cast("dict[str, Any]", msgspec.Raw(plain))
+    fields = msgspec.json.decode(plain)
     current = legacy.upgrade(kind, fields) if legacy.needs_upgrade(kind, fields) else fields
     older = legacy.downgrade(kind, current, schema_version or SCHEMA_VERSION)
     return None if older is None else dict(older)

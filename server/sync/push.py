@@ -70,9 +70,9 @@ async def push_batch(
     cursor_seq: int | None = None
     if request.cursor:
         try:
-            seen = decode_cursor(secret, principal.user_id, request.cursor)
+            position = decode_cursor(secret, principal.user_id, request.cursor)
             # A position on another organisation's clock says nothing of what the device has seen here.
-            cursor_seq = seen.seq if seen.organisation in (None, principal.organisation_id) else None
+            cursor_seq = position.seq if position.organisation in (None, principal.organisation_id) else None
         except CursorInvalid as exc:
             raise ValidationFailed(str(exc), field="cursor") from None
     mutations = sorted(read_mutations(request.mutations), key=lambda m: m.mid)

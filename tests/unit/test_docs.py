@@ -11,7 +11,9 @@ SOURCES = [
     path
     for folder in ("server", "tests", "pwa", "bench", "migrations", "scripts")
     for path in (ROOT / folder).rglob("*")
+    # Hidden folders hold what tools installed there (the benchmark's peer, caches), not the project's own files.
     if path.suffix in {".py", ".js", ".html", ".sh", ".md"}
+    and not any(part.startswith(".") for part in path.relative_to(ROOT).parts)
 ]
 CITATION = re.compile(r"docs/([\w-]+\.md)")
 NUMBERED = re.compile(r"docs/(security|sync-protocol)\.md,? (case|cases|part|guarantee) (\d+)")
