@@ -487,7 +487,8 @@ async def main_async(quick: bool) -> None:
         "Sync",
         "`python -m bench.sync` (`make bench`). Push and bootstrap run in process (no network) so they measure the "
         "server; the concurrent devices run against one uvicorn process over loopback (20 simulated devices for "
-        "`--quick`, otherwise 100, each pushing 10 notes and pulling per round). Kinto 26 runs from its own "
+        "`--quick`, otherwise 100, each pushing 10 notes and pulling per round), and on PostgreSQL once more against "
+        "`doorstep serve --workers 2`. Kinto 26 runs from its own "
         "virtual environment with its PostgreSQL backend on the same PostgreSQL server; its push is `/batch` "
         "with 500 record creations, its pull pages through the collection.\n\n" + table,
     )

@@ -115,33 +115,41 @@ async def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     if not await asyncio.to_thread(os.path.isfile, source):
         print(f"error: no backup at {source}", file=sys.stderr)
         return 2
-    if args.finish_only:
-        pass  # the database was restored by hand (pg_restore); only what follows a restore is left
-    elif settings.is_sqlite:
-        target = _sqlite_path(settings)
-        os.makedirs(target.parent, exist_ok=True)
-        os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
-        await asyncio.to_thread(_copy_sqlite_into, source, target)
-    else:
-        pg_restore = _tool("pg_restore")
-        url, env = _libpq(settings)
-        if pg_restore is None:
-            print(
-                "pg_restore is not installed (Debian: apt-get install postgresql-client). By hand:\n"
-                f"  pg_restore --clean --if-exists --no-owner --dbname='<database URL>' {source}\n"
-                f"then finish with: doorstep restore --finish-only {source}",
-                file=sys.stderr,
-            )
-            return 2
-        command = [pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction", f"--dbname={url}"]
-        done = await asyncio.to_thread(subprocess.run, [*command, str(source)], env=env, capture_output=True, text=True)
-        if done.returncode:
-            print(f"pg_restore failed: {done.stderr.strip()}", file=sys.stderr)
-            return 1
+    # With --finish-only the database was restored by hand (pg_restore): only what follows a restore is left.
+    if not args.finish_only:
+        failed = await _put_back(settings, source)
+        if failed:
+            return failed
     erased = await _after_restore(settings, source)
     print(f"Restored from {source}: {erased} case(s) erased since the backup were erased again.")
     print("Every tablet sends its unsent changes and loads its data anew at its next sync.")
     print(KEYS_WARNING.format(keys=settings.keys_dir))
+    return 0
+
+
+async def _put_back(settings: Settings, source: Path) -> int:
+    """Bring the backup's data into the database; returns an exit code (0 when it is back)."""
+    if settings.is_sqlite:
+        target = _sqlite_path(settings)
+        os.makedirs(target.parent, exist_ok=True)
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
+        await asyncio.to_thread(_copy_sqlite_into, source, target)
+        return 0
+    pg_restore = _tool("pg_restore")
+    url, env = _libpq(settings)
+    if pg_restore is None:
+        print(
+            "pg_restore is not installed (Debian: apt-get install postgresql-client). By hand:\n"
+            f"  pg_restore --clean --if-exists --no-owner --dbname='<database URL>' {source}\n"
+            f"then finish with: doorstep restore --finish-only {source}",
+            file=sys.stderr,
+        )
+        return 2
+    command = [pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction", f"--dbname={url}"]
+    done = await asyncio.to_thread(subprocess.run, [*command, str(source)], env=env, capture_output=True, text=True)
+    if done.returncode:
+        print(f"pg_restore failed: {done.stderr.strip()}", file=sys.stderr)
+        return 1
     return 0
 
 

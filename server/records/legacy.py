@@ -73,3 +73,13 @@ def downgrade(kind: str, fields: Mapping[str, Any] | None, schema_version: int) 
     result["date"] = day
     result["received_on"] = fields.get("served_on")
     return result
+
+
+def as_read(kind: str, fields: Mapping[str, Any] | None, schema_version: int) -> dict[str, Any] | None:
+    """Stored ``fields`` in the form a client of ``schema_version`` reads: the current one, or a version 1
+    client's."""
+    if fields is None:
+        return None
+    current = upgrade(kind, fields) if needs_upgrade(kind, fields) else fields
+    older = downgrade(kind, current, schema_version)
+    return None if older is None else dict(older)

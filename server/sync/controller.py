@@ -1,4 +1,4 @@
-"""``POST /api/sync/push`` and ``GET /api/sync/pull``."""
+"""``POST /api/sync/push``, ``GET /api/sync/pull`` and the drift check ``POST /api/sync/check``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from server.auth.guards import refuses_manager
 from server.auth.schemas import Principal
 from server.metrics import PULL_CHANGES, PULL_SECONDS, PUSH_MUTATIONS, PUSH_SECONDS
 from server.sync.conflicts import ConflictView
+from server.sync.drift import CheckRequest, CheckResponse
 from server.sync.messages import MutationResult, PullResponse, PushRequest, PushResponse
 from server.sync.service import SyncService
 
@@ -23,7 +24,7 @@ __all__ = ["ConflictController", "SyncController"]
 
 
 class SyncController(Controller):
-    """The sync protocol's two endpoints. Validation, permission and conflicts are per-mutation results."""
+    """The sync protocol's endpoints. Validation, permission and conflicts are per-mutation results."""
 
     path = "/api/sync"
     guards = [refuses_manager]  # noqa: RUF012 - Litestar reads this class attribute
@@ -56,6 +57,13 @@ class SyncController(Controller):
         PULL_SECONDS.observe(time.perf_counter() - began)
         PULL_CHANGES.observe(len(page.changes))
         return page
+
+    @post("/check", status_code=HTTP_200_OK)
+    async def check(
+        self, data: JSONBody[CheckRequest], principal: NamedDependency[Principal], sync: NamedDependency[SyncService]
+    ) -> CheckResponse:
+        """The drift check: the device's digest per case against its scope; the differing cases come back whole."""
+        return await sync.check(principal, data)
 
 
 class ResolveRequest(msgspec.Struct, kw_only=True, frozen=True):

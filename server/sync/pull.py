@@ -213,7 +213,4 @@ def _as_read(kind: str, plain: bytes | None, schema_version: int | None) -> dict
         return None
     if kind not in legacy.KINDS_WITH_HISTORY:
         return cast("dict[str, Any]", msgspec.Raw(plain))
-    fields = msgspec.json.decode(plain)
-    current = legacy.upgrade(kind, fields) if legacy.needs_upgrade(kind, fields) else fields
-    older = legacy.downgrade(kind, current, schema_version or SCHEMA_VERSION)
-    return None if older is None else dict(older)
+    return legacy.as_read(kind, msgspec.json.decode(plain), schema_version or SCHEMA_VERSION)

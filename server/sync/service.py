@@ -19,6 +19,7 @@ from server.auth.schemas import Principal
 from server.db import begin_write
 from server.records.keyring import Keyring
 from server.sync.conflicts import ConflictView, list_conflicts, resolve_conflict
+from server.sync.drift import CheckRequest, CheckResponse, check_held
 from server.sync.messages import MutationResult, PullResponse, PushRequest, PushResponse
 from server.sync.models import ServerSecret
 from server.sync.pull import pull_page
@@ -81,6 +82,10 @@ class SyncService:
             protocol=protocol,
             schema_version=schema_version,
         )
+
+    async def check(self, principal: Principal, request: CheckRequest) -> CheckResponse:
+        """Compare what a device holds with its scope; see :mod:`server.sync.drift`."""
+        return await check_held(self.sessions, self.keyring, principal, request)
 
     async def conflicts(self, principal: Principal, *, status: str = "open") -> list[ConflictView]:
         """Conflicts in the caller's scope, oldest first."""

@@ -168,6 +168,19 @@ export async function clearRecords() {
   return done(transaction);
 }
 
+/**
+ * Open stored rows. A row that does not open (a damaged block of the browser's storage) is left out and the next
+ * sync runs the drift check, which fetches its case again; when no row opens at all, the key is wrong: that is an
+ * error, not damage.
+ */
+async function openRows(key, rows) {
+  const opened = await Promise.allSettled(rows.map((row) => openJSON(key, row.blob, recordAad(row.id))));
+  const failed = opened.filter((result) => result.status === "rejected");
+  if (failed.length && failed.length === rows.length) throw failed[0].reason;
+  if (failed.length) await setMeta(CHECK_DUE, true);
+  return opened.filter((result) => result.status === "fulfilled").map((result) => result.value);
+}
+
 /** One record, decrypted, or undefined. */
 export async function getRecord(key, id) {
   const db = await openDB();
@@ -180,7 +193,7 @@ export async function listRecords(key, caseId) {
   const db = await openDB();
   const store = db.transaction("records").objectStore("records");
   const rows = await promised(caseId ? store.index("case_id").getAll(caseId) : store.getAll());
-  return Promise.all(rows.map((row) => openJSON(key, row.blob, recordAad(row.id))));
+  return openRows(key, rows);
 }
 
 /** Every record of the given kinds, decrypted: ``{kind: [records]}``. */
@@ -188,10 +201,89 @@ export async function listKinds(key, kinds) {
   const db = await openDB();
   const index = db.transaction("records").objectStore("records").index("kind");
   const rows = await Promise.all(kinds.map((kind) => promised(index.getAll(kind))));
-  const opened = await Promise.all(
-    rows.map((list) => Promise.all(list.map((row) => openJSON(key, row.blob, recordAad(row.id))))),
-  );
+  const opened = await Promise.all(rows.map((list) => openRows(key, list)));
   return Object.fromEntries(kinds.map((kind, i) => [kind, opened[i]]));
+}
+
+// --- the drift check (docs/sync-protocol.md, drift check) ------------------------------------------------
+
+/** Meta flag: a stored record did not open, so the next sync checks what this device holds. */
+export const CHECK_DUE = "check_due";
+
+async function sha256Hex(text) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * What this device holds, per case: the SHA-256 of the lines "<id> <version>" of the records that open, sorted
+ * and joined by newlines. A case whose records were all made here and not sent yet is not named (the server
+ * does not know it yet); a case with a record that does not open is named, so that it comes back whole.
+ */
+export async function heldDigests(key) {
+  const db = await openDB();
+  const rows = await promised(db.transaction("records").objectStore("records").getAll());
+  const lines = new Map();
+  const named = new Set();
+  await Promise.all(
+    rows.map(async (row) => {
+      if (!lines.has(row.case_id)) lines.set(row.case_id, []);
+      let record;
+      try {
+        record = await openJSON(key, row.blob, recordAad(row.id));
+      } catch {
+        named.add(row.case_id);
+        return;
+      }
+      if (record.version == null) return; // made on this device, not on the server yet
+      lines.get(row.case_id).push(`${row.id} ${record.version}`);
+      named.add(row.case_id);
+    }),
+  );
+  const digests = {};
+  for (const caseId of named) digests[caseId] = await sha256Hex(lines.get(caseId).sort().join("\n"));
+  return digests;
+}
+
+/**
+ * Store the server's answer to a drift check: each case it sent comes in place of this device's copy, and purged
+ * cases go. Records this device still has to send (``keep``: their ids) stay, and ``overlay`` goes back on top.
+ */
+export async function applyRepair(key, answer, overlay, keep) {
+  const live = answer.changes.map((change) => ({
+    id: change.id,
+    case_id: change.case_id,
+    kind: change.kind,
+    version: change.version,
+    flag: change.flag || null,
+    fields: change.fields,
+    local: overlay.get(change.id) || null,
+  }));
+  const sealed = await sealRecords(key, live);
+  const replaced = [...new Set([...live.map((record) => record.case_id), ...answer.purge])];
+  const db = await openDB();
+  const transaction = db.transaction(["records", "meta"], "readwrite");
+  const store = transaction.objectStore("records");
+  const write = () => {
+    for (const row of sealed) store.put(row);
+    transaction.objectStore("meta").delete(CHECK_DUE);
+  };
+  let clearing = replaced.length;
+  if (!clearing) write();
+  for (const caseId of replaced) {
+    store.index("case_id").getAllKeys(caseId).onsuccess = (event) => {
+      for (const id of event.target.result) if (!keep.has(id)) store.delete(id);
+      if (--clearing === 0) write();
+    };
+  }
+  return done(transaction);
+}
+
+/** The ids of the records this device still has to send (waiting, sent or rejected mutations). */
+export async function outboxTargets() {
+  const db = await openDB();
+  const rows = await promised(db.transaction("outbox").objectStore("outbox").getAll());
+  return new Set(rows.map((row) => row.target));
 }
 
 /** The ids of the stored records of ``kind`` (no decryption: ids and kinds are kept in clear). */

@@ -1,7 +1,8 @@
 // The sync engine: docs/sync-protocol.md version 1 as a client.
 //
 // One run pushes the outbox in mid order (batches of at most 500 mutations and well under 4 MiB), then pulls
-// pages until ``has_more`` is false, storing each page and its cursor in one transaction. A Web Lock makes sure
+// pages until ``has_more`` is false, storing each page and its cursor in one transaction, then (daily, or when a
+// stored record did not open) checks what it holds against the server and fetches differing cases again. A Web Lock makes sure
 // that only one run is under way on this device, across tabs. Triggers: the "Sync now" button, the ``online``
 // event, a change made while online, and a Background Sync event relayed by the service worker.
 import { api, ApiError, Offline } from "./api.js";
@@ -14,6 +15,9 @@ export const SCHEMA_VERSION = 2;
 const BATCH = 100;
 const BATCH_BYTES = 3_500_000;
 const PAGE = 2000;
+// The drift check runs once a day (and after a record did not open); each answer carries a bounded share.
+const CHECK_EVERY_MS = 24 * 60 * 60 * 1000;
+const CHECK_ROUNDS = 20;
 
 const listeners = new Set();
 let context = null; // {key: () => CryptoKey, deviceId: () => string}
@@ -101,13 +105,42 @@ async function runOnce() {
     await store.clearRecords();
     pulled = await pullAll(key);
   }
+  const repaired = await checkHeld(key);
   // Files of deleted attachments and of cases that left this device go; then the files taken here are sent.
   await files.tidy(await store.idsOfKind("attachment"));
   const uploaded = await files.uploadAll(key, ({ done, total }) => emit({ type: "progress", phase: "upload", done, total }));
   const now = new Date().toISOString();
   await store.setMeta("last_sync", now);
   emit({ type: "changed" });
-  return { status: "ok", pushed, pulled, uploaded, at: now };
+  return { status: "ok", pushed, pulled, uploaded, repaired, at: now };
+}
+
+/**
+ * The drift check, once a day and whenever a stored record did not open: what this device holds is compared
+ * with the server per case, and the cases that differ come back whole (docs/sync-protocol.md, drift check).
+ * Returns how many cases were fetched again.
+ */
+async function checkHeld(key) {
+  const last = await store.getMeta("checked_at");
+  const flagged = await store.getMeta(store.CHECK_DUE);
+  if (!last && !flagged) {
+    // The first run was a bootstrap: a fresh copy. The first check follows a day later.
+    await store.setMeta("checked_at", new Date().toISOString());
+    return 0;
+  }
+  if (!flagged && Date.now() - Date.parse(last) <= CHECK_EVERY_MS) return 0;
+  let repaired = 0;
+  for (let round = 0; round < CHECK_ROUNDS; round++) {
+    const answer = await api("POST", "/api/sync/check", {
+      held: await store.heldDigests(key),
+      schema_version: SCHEMA_VERSION,
+    });
+    await store.applyRepair(key, answer, overlayOf(await store.pending(key)), await store.outboxTargets());
+    repaired += new Set(answer.changes.map((change) => change.case_id)).size;
+    if (!answer.more) break;
+  }
+  await store.setMeta("checked_at", new Date().toISOString());
+  return repaired;
 }
 
 function batches(mutations) {
