@@ -23,7 +23,7 @@ from server.auth.schemas import Principal
 from server.db import begin_write
 from server.problems import BatchTooLarge, Forbidden, ValidationFailed
 from server.push import SYNC_HINT, enqueue
-from server.records import blind, clock
+from server.records import blind, clock, rules
 from server.records.keyring import CaseShredded, Keyring
 from server.records.scope import refresh_membership
 from server.records.store import RecordStore
@@ -48,6 +48,8 @@ from server.sync.models import MutationLog
 __all__ = ["finish", "push_batch", "team_members"]
 
 _results_decoder = msgspec.json.Decoder(list[MutationResult])
+# The kinds whose checks ask who is in the team (assignments, visits planned by a supervisor).
+_TEAM_KINDS = frozenset({"case", "visit"})
 _result_encoder = msgspec.json.Encoder()
 
 
@@ -112,7 +114,8 @@ async def push_batch(
         batch = Batch(db=db, store=store, principal=principal, seq=start, cursor_seq=cursor_seq, rows=rows)
         if conflict_targets:
             await store.decrypt(rows[c] for c in conflict_targets)  # warms the data keys
-        await team_members(batch)
+        if any(_may_need_team(m) for m in mutations):
+            await team_members(batch)
         await preload_scope(batch, existing)
 
         results: list[MutationResult] = []
@@ -197,6 +200,16 @@ async def _apply_all(
             batch.remember_put(mutation.id, mutation.base_version, mutation.fields.keys(), result.version)
         seen[mutation.mid] = result
         results.append(result)
+
+
+def _may_need_team(mutation: Mutation | Malformed) -> bool:
+    """Whether checking ``mutation`` may ask who is in the writer's team: an assignment, a case or a visit, a
+    resolved conflict. Notes, contacts and the like never do, and a batch of them skips the query."""
+    if isinstance(mutation, PutMutation):
+        return mutation.kind in _TEAM_KINDS or any(name in mutation.fields for name in rules.CONTROLLED_FIELDS)
+    if isinstance(mutation, DeleteMutation):
+        return mutation.kind in _TEAM_KINDS
+    return not isinstance(mutation, Malformed)
 
 
 async def team_members(batch: Batch) -> None:
