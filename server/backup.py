@@ -168,7 +168,7 @@ async def _after_restore(settings: Settings, source: Path) -> int:
     try:
         await migrate(engine)
         keyring = Keyring(settings)
-        await keyring.load(engine)  # re-applies the shred list beside the keys
+        erased_again = await keyring.load(engine)  # re-applies the shred list beside the keys
         async with session_factory(engine)() as db:
             await begin_write(db)
             erased = list((await db.scalars(select(ShreddedCase.case_id))).all())
@@ -185,6 +185,6 @@ async def _after_restore(settings: Settings, source: Path) -> int:
             )
             await db.commit()
         await scrub_deleted(engine, ["case_keys", "records"] if settings.is_sqlite else ["case_keys"])
-        return keyring.reapplied
+        return erased_again
     finally:
         await engine.dispose()

@@ -84,7 +84,6 @@ class Keyring:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._provider: KeyProvider | None = None
-        self.reapplied = 0  # cases erased again by the last load (a restored backup)
         self._stamp: tuple[int, int, int] | None = None
         # The audit chain's signing key (docs/security.md case 40); None only with a DOORSTEP_KEK that holds none.
         self.audit: AuditKey | None = None
@@ -110,8 +109,9 @@ class Keyring:
         """Whether :meth:`load` has checked and taken the key provider."""
         return self._provider is not None
 
-    async def load(self, engine: AsyncEngine) -> None:
-        """Find, create or refuse the KEK, verify it, and re-apply the shred list."""
+    async def load(self, engine: AsyncEngine) -> int:
+        """Find, create or refuse the KEK, verify it, and re-apply the shred list; returns how many cases were
+        erased again (a restored backup that still held them)."""
         sessions = session_factory(engine)
         async with sessions() as db:
             wrapped_keys = int(await db.scalar(select(func.count()).select_from(CaseKey)) or 0)
@@ -146,7 +146,7 @@ class Keyring:
             await db.commit()
         self.audit = await self._audit_key(engine, provider)
         self.index = self._index_key(provider)
-        self.reapplied = await self.reapply_shred_list(engine)
+        return await self.reapply_shred_list(engine)
 
     async def _audit_key(self, engine: AsyncEngine, provider: KeyProvider) -> AuditKey | None:
         signing = provider.audit_key()

@@ -275,7 +275,7 @@ const C = {
   "disclosure.lead": ["Alles, was das Team zu diesem Haushalt gespeichert hat ({n} Fall), Stand {when}. Der Abruf ist protokolliert.|Alles, was das Team zu diesem Haushalt gespeichert hat ({n} Fälle), Stand {when}. Der Abruf ist protokolliert.", "Everything the team holds about this household ({n} case), as of {when}. The export is logged.|Everything the team holds about this household ({n} cases), as of {when}. The export is logged."],
   "disclosure.print": ["Drucken", "Print"],
   "disclosure.back": ["Zurück zum Fall", "Back to the case"],
-  "disclosure.history": ["Verlauf", "Course"],
+  "disclosure.history": ["Verlauf", "History"],
   "disclosure.attachments": ["Fotos, Scans und Unterschriften sind oben als Dokumente aufgeführt; ihre Dateien werden einzeln aus dem Fall heraus weitergegeben.", "Photos, scans and signatures are listed above as documents; their files are handed over one by one from the case."],
   "disclosure.yes": ["ja", "yes"],
   "disclosure.no": ["nein", "no"],
