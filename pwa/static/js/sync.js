@@ -105,7 +105,14 @@ async function runOnce() {
     await store.clearRecords();
     pulled = await pullAll(key);
   }
-  const repaired = await checkHeld(key);
+  let repaired = 0;
+  try {
+    repaired = await checkHeld(key);
+  } catch (error) {
+    // The check repairs; it must not fail a sync whose changes are already in. It runs again at the next one
+    // (the flag stays). A session or device problem still goes to the app, which acts on it.
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) throw error;
+  }
   // Files of deleted attachments and of cases that left this device go; then the files taken here are sent.
   await files.tidy(await store.idsOfKind("attachment"));
   const uploaded = await files.uploadAll(key, ({ done, total }) => emit({ type: "progress", phase: "upload", done, total }));
