@@ -26,7 +26,6 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server import audit
 from server.auth.schemas import Principal
 from server.db import begin_write
 from server.problems import ValidationFailed
@@ -37,6 +36,7 @@ from server.records.schemas import SCHEMA_VERSION
 from server.records.scope import subject_of
 from server.records.store import RecordStore
 from server.sync.messages import Change
+from server.sync.pull import audit_delivered
 
 __all__ = ["MAX_CASES", "MAX_RECORDS", "CheckRequest", "CheckResponse", "case_digest", "check_held"]
 
@@ -126,26 +126,8 @@ async def _records_of(
             Record.case_id.in_(case_ids), Record.deleted.is_(False), order_by=(Record.case_id, Record.version)
         )
         records = [r for r in await store.decrypt(rows) if r.id not in store.damaged]
-        for damaged_id, case_id in store.damaged.items():
-            await audit.append(
-                db,
-                action="record.integrity",
-                outcome="damaged",
-                actor_id=principal.user_id,
-                device_id=principal.device_id,
-                case_id=case_id,
-                record_ids=[damaged_id],
-                organisation=principal.organisation_id,
-                key=keyring.audit,
-            )
-        await audit.append_per_case(
-            db,
-            action="sync.repair",
-            actor_id=principal.user_id,
-            device_id=principal.device_id,
-            records=((r.case_id, r.id) for r in records),
-            organisation=principal.organisation_id,
-            key=keyring.audit,
+        await audit_delivered(
+            db, keyring, principal, "sync.repair", store.damaged, ((r.case_id, r.id) for r in records)
         )
         await db.commit()
     return [

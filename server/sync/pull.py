@@ -8,6 +8,8 @@ case that left it is named in ``purge``. Every delivered record is audited as a 
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from typing import Any, cast
 
 import msgspec
@@ -27,7 +29,7 @@ from server.records.store import RecordStore
 from server.sync.cursor import Cursor, CursorInvalid, decode_cursor, encode_cursor
 from server.sync.messages import MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Change, PullResponse
 
-__all__ = ["pull_page"]
+__all__ = ["audit_delivered", "pull_page"]
 
 # What a pulled change needs of a row; the other columns stay in the database.
 PULL_COLUMNS = (
@@ -161,26 +163,8 @@ async def pull_page(
     if changes or store.damaged:
         async with sessions() as db:
             await begin_write(db)
-            for damaged_id, case_id in store.damaged.items():
-                await audit.append(
-                    db,
-                    action="record.integrity",
-                    outcome="damaged",
-                    actor_id=principal.user_id,
-                    device_id=principal.device_id,
-                    case_id=case_id,
-                    record_ids=[damaged_id],
-                    organisation=principal.organisation_id,
-                    key=keyring.audit,
-                )
-            await audit.append_per_case(
-                db,
-                action="sync.pull",
-                actor_id=principal.user_id,
-                device_id=principal.device_id,
-                records=((change.case_id, change.id) for change in changes),
-                organisation=principal.organisation_id,
-                key=keyring.audit,
+            await audit_delivered(
+                db, keyring, principal, "sync.pull", store.damaged, ((c.case_id, c.id) for c in changes)
             )
             await db.commit()
     return PullResponse(
@@ -189,6 +173,38 @@ async def pull_page(
         cursor=encode_cursor(secret, principal.user_id, end, organisation),
         has_more=has_more,
         remaining=remaining,
+    )
+
+
+async def audit_delivered(
+    db: AsyncSession,
+    keyring: Keyring,
+    principal: Principal,
+    action: str,
+    damaged: dict[uuid.UUID, uuid.UUID],
+    delivered: Iterable[tuple[uuid.UUID, uuid.UUID]],
+) -> None:
+    """Audit records sent to a device as read (one entry per case), and each damaged one left out (by id)."""
+    for damaged_id, case_id in damaged.items():
+        await audit.append(
+            db,
+            action="record.integrity",
+            outcome="damaged",
+            actor_id=principal.user_id,
+            device_id=principal.device_id,
+            case_id=case_id,
+            record_ids=[damaged_id],
+            organisation=principal.organisation_id,
+            key=keyring.audit,
+        )
+    await audit.append_per_case(
+        db,
+        action=action,
+        actor_id=principal.user_id,
+        device_id=principal.device_id,
+        records=delivered,
+        organisation=principal.organisation_id,
+        key=keyring.audit,
     )
 
 
