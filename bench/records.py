@@ -27,7 +27,8 @@ from server.db import begin_write, create_engine, migrate, session_factory, utcn
 from server.records import clock
 from server.records.keyring import Keyring
 from server.records.models import Record
-from server.records.store import RecordStore, validate_fields
+from server.records.store import RecordStore
+from server.records.validation import validate_fields
 from server.settings import Settings
 
 # The baseline table has the records table's exact shape and indexes, so the ratio measures what the store

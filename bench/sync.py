@@ -46,7 +46,8 @@ from server.db import begin_write, create_engine, migrate, session_factory, utcn
 from server.records import clock
 from server.records.keyring import Keyring
 from server.records.scope import refresh_membership
-from server.records.store import RecordStore, validate_fields
+from server.records.store import RecordStore
+from server.records.validation import validate_fields
 from server.settings import Settings
 from tests.support.app import running
 from tests.support.live import LiveServer, free_port
@@ -244,11 +245,13 @@ async def raw_insert_rate(url: str, rows: int, table: str = "bench_raw_sync") ->
     return rate
 
 
-async def bootstrap(settings: Settings, worker: str) -> tuple[float, int, float]:
+async def bootstrap(settings: Settings, worker: str, case_ids: list[uuid.UUID]) -> tuple[float, int, float, float]:
+    """A bootstrap of ``worker``'s whole scope; then the median empty delta pull, and the median delta pull of 10
+    notes just pushed to the worker's ``case_ids`` (with the push left out of the time)."""
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with running(app), httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        await login(client, worker)
+        body = await login(client, worker)
         cursor, count = None, 0
         start = time.perf_counter()
         while True:
@@ -265,7 +268,16 @@ async def bootstrap(settings: Settings, worker: str) -> tuple[float, int, float]
             page = (await client.get("/api/sync/pull", params={"cursor": cursor})).json()
             empty.append(time.perf_counter() - t)
             assert not page["changes"]
-        return total, count, statistics.median(empty)
+        device, delta = {"mid": 0, "id": body["device_id"]}, []
+        for _ in range(50):
+            pushed = {"device_id": device["id"], "mutations": note_batch(device, case_ids, 10)}
+            (await client.post("/api/sync/push", json=pushed)).raise_for_status()
+            t = time.perf_counter()
+            page = (await client.get("/api/sync/pull", params={"cursor": cursor})).json()
+            delta.append(time.perf_counter() - t)
+            assert len(page["changes"]) == 10
+            cursor = page["cursor"]
+        return total, count, statistics.median(empty), statistics.median(delta)
 
 
 async def own_cases(settings: Settings, users: dict[str, uuid.UUID], devices: int) -> dict[str, list[uuid.UUID]]:
@@ -447,16 +459,20 @@ async def run_backend(name: str, url: str, quick: bool, tmp: str) -> dict[str, A
     settings, users = await prepare(url, tmp)
     batches = 4 if quick else 20
     cases = 50 if quick else 500
-    written, _case_ids = await seed_caseload(settings, users["worker100"], users["team"], cases)
+    written, big_scope = await seed_caseload(settings, users["worker100"], users["team"], cases)
     push_cases = (await seed_caseload(settings, users["worker0"], users["team"], 10))[1]
-    result: dict[str, Any] = {"backend": name, "seeded": written}
+    result: dict[str, Any] = {"backend": name, "seeded": written, "cases": cases}
     # Best of three, alternating, for both: this machine's disk and CPU are shared and noisy.
     pushes, raws = [], []
     for attempt in range(3):
         pushes.append(await push_throughput(settings, push_cases, batches))
         raws.append(await raw_insert_rate(url, batches * BATCH, f"bench_raw_sync_{attempt}"))
     result["push"], result["raw"] = max(pushes), max(raws)
-    result["bootstrap"], result["pulled"], result["empty_p50"] = await bootstrap(settings, "worker100")
+    result["bootstrap"], result["pulled"], result["empty_p50"], result["delta_p50"] = await bootstrap(
+        settings, "worker100", big_scope
+    )
+    # The same delta pull in a scope of 10 cases: a delta pull should cost what it delivers, not the scope's size.
+    result["small_delta_p50"] = (await bootstrap(settings, "worker0", push_cases))[3]
     devices, rounds = (20, 3) if quick else (100, 5)
     owned = await own_cases(settings, users, devices)
     result["concurrency"] = await many_devices(settings, owned, devices, rounds)
@@ -485,6 +501,12 @@ async def main_async(quick: bool) -> None:
         ["bootstrap pull, records", *(f"{r['pulled']:,}" for r in results), "about 20,000"],
         ["bootstrap pull, server time", *(f"{r['bootstrap']:.2f} s" for r in results), "< 2 s"],
         ["empty delta pull, p50", *(f"{r['empty_p50'] * 1000:.1f} ms" for r in results), "< 5 ms"],
+        ["delta pull of 10 new notes, p50 (10 cases)", *(f"{r['small_delta_p50'] * 1000:.1f} ms" for r in results), ""],
+        [
+            f"delta pull of 10 new notes, p50 ({results[0]['cases']} cases)",
+            *(f"{r['delta_p50'] * 1000:.1f} ms" for r in results),
+            "about the same",
+        ],
     ]
     for key, label in (
         ("requests", "devices x rounds: requests"),

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.auth.models import LoginFailure, Session
-from server.db import begin_write, utcnow
+from server.db import begin_write, session_factory, utcnow
 from server.db.locks import only_one
 from server.periodic import every
 from server.push.models import PushJob
@@ -157,19 +157,18 @@ async def compact_tombstones(sessions: async_sessionmaker[AsyncSession], before:
 
 
 @contextlib.asynccontextmanager
-async def housekeeping_task(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, keyring: Keyring
-) -> AsyncIterator[None]:
+async def housekeeping_task(engine: AsyncEngine, settings: Settings, keyring: Keyring) -> AsyncIterator[None]:
     """Run a pass now and then every ``housekeeping_interval_seconds`` for the lifetime of the app (disabled with an
     interval of 0): the clean-up, then the erasure of closed cases whose retention period has ended. One process at
     a time; failures are logged, not fatal; a pass in flight at shutdown finishes."""
     if settings.housekeeping_interval_seconds <= 0:
         yield
         return
+    sessions = session_factory(engine)
 
     async def one_pass() -> None:
         try:
-            async with only_one(sessions, "doorstep:housekeeping") as mine:
+            async with only_one(engine, "doorstep:housekeeping") as mine:
                 if not mine:
                     return  # another process runs it now
                 report = await run_housekeeping(sessions, settings)

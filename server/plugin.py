@@ -165,11 +165,11 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     )
     try:
         async with contextlib.AsyncExitStack() as stack:
-            await stack.enter_async_context(housekeeping_task(sessions, settings, keyring))
+            await stack.enter_async_context(housekeeping_task(engine, settings, keyring))
             if dispatcher is not None:
                 await stack.enter_async_context(dispatcher_task(dispatcher))
                 zone = ZoneInfo(settings.report_time_zone)
-                await stack.enter_async_context(reminder_task(sessions, keyring, zone, push.wake))
+                await stack.enter_async_context(reminder_task(engine, keyring, zone, push.wake))
             yield
     finally:
         await engine.dispose()

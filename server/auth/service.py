@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 
 import msgspec
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -179,6 +179,30 @@ def _principal(
     )
 
 
+# The session check of every request, built once: who the cookie's session belongs to, on which device.
+_SESSION_OF_TOKEN = (
+    select(
+        Session.id.label("session_id"),
+        Session.last_seen_at,
+        Session.expires_at,
+        Session.ended_at,
+        User.id.label("user_id"),
+        User.username,
+        User.display_name,
+        User.role,
+        User.team_id,
+        User.disabled_at,
+        Team.organisation_id,
+        Device.id.label("device_id"),
+        Device.revoked_at,
+    )
+    .join(User, User.id == Session.user_id)
+    .join(Device, Device.id == Session.device_id)
+    .outerjoin(Team, Team.id == User.team_id)
+    .where(Session.token_hash == bindparam("token_hash"))
+)
+
+
 async def authenticate(
     engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
@@ -197,28 +221,7 @@ async def authenticate(
     if not token:
         raise Unauthenticated("Log in first.")
     now = utcnow()
-    row = await read_one(
-        engine,
-        select(
-            Session.id.label("session_id"),
-            Session.last_seen_at,
-            Session.expires_at,
-            Session.ended_at,
-            User.id.label("user_id"),
-            User.username,
-            User.display_name,
-            User.role,
-            User.team_id,
-            User.disabled_at,
-            Team.organisation_id,
-            Device.id.label("device_id"),
-            Device.revoked_at,
-        )
-        .join(User, User.id == Session.user_id)
-        .join(Device, Device.id == Session.device_id)
-        .outerjoin(Team, Team.id == User.team_id)
-        .where(Session.token_hash == hash_token(token)),
-    )
+    row = await read_one(engine, _SESSION_OF_TOKEN, {"token_hash": hash_token(token)})
     if row is None:
         raise Unauthenticated("The session is not valid. Log in again.")
     if row.revoked_at is not None:

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["exclusive_start", "lock_key", "only_one"]
 
@@ -58,11 +58,10 @@ async def exclusive_start(engine: AsyncEngine, lock_dir: Path) -> AsyncIterator[
 
 
 @contextlib.asynccontextmanager
-async def only_one(sessions: async_sessionmaker[AsyncSession], name: str) -> AsyncIterator[bool]:
+async def only_one(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
     """Whether this process is the one to run the pass ``name`` now: true for one process at a time, until the
     block ends; the others get false and skip their turn. Always true on SQLite, where the pass's write
     transactions are exclusive anyway."""
-    engine = sessions.kw["bind"]
     if engine.dialect.name != "postgresql":
         yield True
         return

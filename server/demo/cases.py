@@ -14,31 +14,26 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.demo.dating import arrears_at_intake, date_history
-from server.demo.details import FIRST_VISIT_NOTES, court_day, floor_label, recorded_payments
+from server.demo.details import (
+    FIRST_NAMES,
+    FIRST_VISIT_NOTES,
+    STREETS,
+    SURNAMES,
+    court_day,
+    household_fields,
+    recorded_payments,
+)
 from server.demo.past import Intake, nearly_expired, past_year
 from server.records import clock
 from server.records.keyring import Keyring
 from server.records.schemas import CaseOutcome
 from server.records.scope import refresh_membership
-from server.records.store import RecordStore, validate_fields
+from server.records.store import RecordStore
+from server.records.validation import validate_fields
 
 __all__ = ["DemoTeam", "seed_cases"]
 
 
-def _names(text: str) -> list[str]:
-    return text.split()
-
-
-SURNAMES = _names(
-    "Yilmaz Schneider Kowalski Hoffmann Nowak Becker Petrović Wagner Popescu Schulz Klein Hadžić Wolf "
-    "Neumann Kaya Schwarz Zimmermann Braun Krüger Hofmann Hartmann Lange Schmitt Werner Krause Meier "
-    "Lehmann Köhler Huber Kaiser Fuchs Peters Lang Scholz Möller Weiß Jung Hahn Vogel Friedrich"
-)
-FIRST_NAMES = _names(
-    "Anna Mehmet Katarzyna Peter Olga Sven Ivana Ahmet Elena Dirk Sabine Emir Monika Hasan Renate Marek "
-    "Ute Tomasz Gül Frank"
-)
-STREETS = ["Lindenweg", "Am Hang", "Birkenstraße", "Hafenstraße", "Gartenring", "Mühlenweg", "Schillerplatz"]
 OUTCOMES = list(CaseOutcome)
 
 
@@ -87,39 +82,7 @@ def _case_records(batch: _Batch, rng: random.Random, team: DemoTeam, index: int,
     opened = today - dt.timedelta(days=rng.randrange(20, 300))
 
     household_id = batch.add(
-        "household",
-        case_id,
-        {
-            "name": f"Haushalt {surname}",
-            "members": [
-                {"name": f"{first} {surname}", "birth_year": rng.randrange(1950, 2000), "relation": "tenant"},
-                *(
-                    [
-                        {
-                            "name": f"Kind {surname}",
-                            "birth_year": rng.randrange(2008, 2022),
-                            "relation": "child",
-                            "dependant": True,
-                        }
-                    ]
-                    if index % 3 == 0
-                    else []
-                ),
-            ],
-            "address": {
-                "street": STREETS[index % len(STREETS)],
-                "house_number": str(rng.randrange(1, 90)),
-                "unit": floor_label(rng.randrange(0, 5)),
-                "postcode": f"{rng.randrange(10, 99)}{rng.randrange(100, 999)}",
-                "city": "Beispielstadt",
-            },
-            "net_rent_cents": net_rent,
-            "service_charges_cents": service,
-            "heating_cents": heating,
-            "tenancy_start": (today - dt.timedelta(days=rng.randrange(400, 6000))).isoformat(),
-            "payment_method": rng.choice(["standing_order", "transfer", "paid_by_agency"]),
-            "landlord": "Wohnbau Beispiel eG",
-        },
+        "household", case_id, household_fields(rng, index, (first, surname), (net_rent, service, heating), today)
     )
     titles = {
         "rent_arrears": f"Mietrückstand {surname}",

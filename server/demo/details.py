@@ -1,13 +1,41 @@
-"""The details that make the demo read like real case work: floors, court days, first-visit notes that differ
-from case to case, and installment payments recorded as a worker records them."""
+"""The details that make the demo read like real case work: invented names and streets, households, floors, court
+days, first-visit notes that differ from case to case, and installment payments recorded as a worker records
+them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import random
+from typing import Any
 
 from server.records.standing import add_months
 
-__all__ = ["FIRST_VISIT_NOTES", "court_day", "floor_label", "recorded_payments"]
+__all__ = [
+    "FIRST_NAMES",
+    "FIRST_VISIT_NOTES",
+    "STREETS",
+    "SURNAMES",
+    "court_day",
+    "floor_label",
+    "household_fields",
+    "recorded_payments",
+]
+
+
+def _names(text: str) -> list[str]:
+    return text.split()
+
+
+SURNAMES = _names(
+    "Yilmaz Schneider Kowalski Hoffmann Nowak Becker Petrović Wagner Popescu Schulz Klein Hadžić Wolf "
+    "Neumann Kaya Schwarz Zimmermann Braun Krüger Hofmann Hartmann Lange Schmitt Werner Krause Meier "
+    "Lehmann Köhler Huber Kaiser Fuchs Peters Lang Scholz Möller Weiß Jung Hahn Vogel Friedrich"
+)
+FIRST_NAMES = _names(
+    "Anna Mehmet Katarzyna Peter Olga Sven Ivana Ahmet Elena Dirk Sabine Emir Monika Hasan Renate Marek "
+    "Ute Tomasz Gül Frank"
+)
+STREETS = ["Lindenweg", "Am Hang", "Birkenstraße", "Hafenstraße", "Gartenring", "Mühlenweg", "Schillerplatz"]
 
 
 def floor_label(level: int) -> str:
@@ -47,3 +75,43 @@ def recorded_payments(
     if behind and payments:
         payments[-1] = {"due_on": payments[-1]["due_on"], "amount_cents": rate, "missed": True}
     return payments
+
+
+def household_fields(
+    rng: random.Random, index: int, name: tuple[str, str], rent: tuple[int, int, int], today: dt.date
+) -> dict[str, Any]:
+    """The ``index``-th demo household: its tenant (``name``: first name and surname; a child in every third
+    household), address, ``rent`` (net rent, service charges and heating, in cents) and landlord."""
+    first, surname = name
+    net_rent, service, heating = rent
+    return {
+        "name": f"Haushalt {surname}",
+        "members": [
+            {"name": f"{first} {surname}", "birth_year": rng.randrange(1950, 2000), "relation": "tenant"},
+            *(
+                [
+                    {
+                        "name": f"Kind {surname}",
+                        "birth_year": rng.randrange(2008, 2022),
+                        "relation": "child",
+                        "dependant": True,
+                    }
+                ]
+                if index % 3 == 0
+                else []
+            ),
+        ],
+        "address": {
+            "street": STREETS[index % len(STREETS)],
+            "house_number": str(rng.randrange(1, 90)),
+            "unit": floor_label(rng.randrange(0, 5)),
+            "postcode": f"{rng.randrange(10, 99)}{rng.randrange(100, 999)}",
+            "city": "Beispielstadt",
+        },
+        "net_rent_cents": net_rent,
+        "service_charges_cents": service,
+        "heating_cents": heating,
+        "tenancy_start": (today - dt.timedelta(days=rng.randrange(400, 6000))).isoformat(),
+        "payment_method": rng.choice(["standing_order", "transfer", "paid_by_agency"]),
+        "landlord": "Wohnbau Beispiel eG",
+    }

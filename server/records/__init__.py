@@ -7,7 +7,8 @@ from server.records.keyring import CaseShredded, Keyring, KeyringError
 from server.records.models import CaseKey, KeyCheck, Record, ShreddedCase, SyncClock
 from server.records.schemas import KINDS, SCHEMA_VERSION
 from server.records.scope import in_scope, scope_case_ids
-from server.records.store import RecordStore, StoredRecord, ValidationIssue, validate_fields
+from server.records.store import RecordStore, StoredRecord
+from server.records.validation import ValidationIssue, validate_fields
 
 __all__ = [
     "KINDS",

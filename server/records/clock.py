@@ -1,11 +1,11 @@
 """The sync clocks: one row per organisation that hands out ``seq`` numbers and remembers the tombstone horizon.
 
-Every writer of an organisation's records takes its clock's row lock first (:func:`lock`) and holds it until
-commit. That serialises the organisation's writers, so ``seq`` order is commit order on PostgreSQL too: a reader
-that has seen ``seq`` S can never later find a committed change with a lower ``seq`` (guarantee 3 of
-``docs/sync-protocol.md``). Readers take no lock; they read the committed position with :func:`read`. A worker
-only ever holds records of their own organisation, so the numbers of two organisations never meet, and their
-writers never wait for each other.
+Every writer of an organisation's records takes its clock's row lock (:func:`lock`) before it reads a record it will
+change, and holds it until commit. That serialises the organisation's writers, so ``seq`` order is commit order on
+PostgreSQL too: a reader that has seen ``seq`` S can never later find a committed change with a lower ``seq``
+(guarantee 3 of ``docs/sync-protocol.md``). Readers take no lock; they read the committed position with
+:func:`read`. A worker only ever holds records of their own organisation, so the numbers of two organisations never
+meet, and their writers never wait for each other.
 
 A clock's row is made on first use, starting at the highest position of any clock so that no cursor issued
 anywhere can be ahead of it. Writers that belong to no organisation use :data:`NO_ORGANISATION`.
@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from sqlalchemy import ColumnElement, bindparam, func, literal, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.auth.models import Team, User
+from server.db import read_one
 from server.records.models import Record, SyncClock
 
 __all__ = [
@@ -43,8 +44,13 @@ __all__ = [
 
 NO_ORGANISATION = uuid.UUID(int=0)
 
-# Built once: every pull reads a clock, and building the statement cost more than running it.
-_READ = select(SyncClock.seq, SyncClock.horizon).where(SyncClock.organisation_id == bindparam("organisation"))
+# Built once: every pull reads a clock and every push locks and advances one, and building a statement cost
+# more than running it. (A bound name differs from the column it sets.)
+_CLOCKS = cast("Table", SyncClock.__table__)
+_THIS = _CLOCKS.c.organisation_id == bindparam("organisation")
+_READ = select(_CLOCKS.c.seq, _CLOCKS.c.horizon).where(_THIS)
+_LOCK = update(_CLOCKS).where(_THIS).values(seq=_CLOCKS.c.seq).returning(_CLOCKS.c.seq, _CLOCKS.c.horizon)
+_ADVANCE = update(_CLOCKS).where(_THIS).values(seq=bindparam("to_seq"))
 
 
 class ClockReading(NamedTuple):
@@ -70,24 +76,19 @@ async def _make(db: AsyncSession, organisation: uuid.UUID | None) -> None:
 
 
 async def lock(db: AsyncSession, organisation: uuid.UUID | None) -> ClockReading:
-    """Take the organisation's clock lock (held until commit) and read it. Call first in every writing
-    transaction."""
-    statement = (
-        update(SyncClock)
-        .where(_row(organisation))
-        .values(seq=SyncClock.seq)
-        .returning(SyncClock.seq, SyncClock.horizon)
-    )
-    row = (await db.execute(statement)).first()
+    """Take the organisation's clock lock (held until commit) and read it. Call it in every writing transaction
+    before reading what the transaction will change."""
+    values = {"organisation": organisation or NO_ORGANISATION}
+    row = (await db.execute(_LOCK, values)).first()
     if row is None:
         await _make(db, organisation)
-        row = (await db.execute(statement)).one()
+        row = (await db.execute(_LOCK, values)).one()
     return ClockReading(int(row.seq), int(row.horizon))
 
 
 async def advance(db: AsyncSession, organisation: uuid.UUID | None, seq: int) -> None:
     """Record ``seq`` as the last one handed out; the caller holds the lock and counted up from :func:`lock`."""
-    await db.execute(update(SyncClock).where(_row(organisation)).values(seq=seq))
+    await db.execute(_ADVANCE, {"organisation": organisation or NO_ORGANISATION, "to_seq": seq})
 
 
 async def allocate(db: AsyncSession, organisation: uuid.UUID | None, count: int = 1) -> int:
@@ -120,10 +121,9 @@ async def read(source: AsyncSession | AsyncConnection | AsyncEngine, organisatio
     made yet stands at the start."""
     values = {"organisation": organisation or NO_ORGANISATION}
     if isinstance(source, AsyncEngine):
-        async with source.connect() as connection:
-            row = (await connection.execute(_READ, values)).first()
-    else:
-        row = (await source.execute(_READ, values)).first()
+        found = await read_one(source, _READ, values)
+        return ClockReading(0, 0) if found is None else ClockReading(int(found.seq), int(found.horizon))
+    row = (await source.execute(_READ, values)).first()
     return ClockReading(0, 0) if row is None else ClockReading(int(row.seq), int(row.horizon))
 
 

@@ -1,8 +1,8 @@
-"""The encrypted record store: validation, sequence numbers, encryption and the clear projection.
+"""The encrypted record store: sequence numbers, encryption and the clear projection.
 
 Everything that reads or writes a record goes through :class:`RecordStore`, inside the caller's
-transaction. A writer takes the sync clock's lock first (:mod:`server.records.clock`), which orders writers so
-that ``seq`` follows commit order; the store itself never touches the clock.
+transaction. A writer takes the sync clock's lock before its reads (:mod:`server.records.clock`), which orders
+writers so that ``seq`` follows commit order; the store itself never touches the clock.
 """
 
 from __future__ import annotations
@@ -21,25 +21,16 @@ from sqlalchemy.orm import Session
 
 from server.crypto import DecryptionError, associated_data, open_blob, seal
 from server.db import among, utcnow
-from server.problems import without_values
 from server.records import history
 from server.records.keyring import DataKey, Keyring
 from server.records.models import CaseHistory, Record
-from server.records.schemas import KINDS, SCHEMA_VERSION, RecordFields
+from server.records.schemas import SCHEMA_VERSION, RecordFields
+from server.records.validation import to_builtins
 
-__all__ = ["FIELDS_COLUMN", "RECORDS", "RecordRow", "RecordStore", "StoredRecord", "ValidationIssue", "validate_fields"]
+__all__ = ["FIELDS_COLUMN", "RECORDS", "RecordRow", "RecordStore", "StoredRecord"]
 
 FIELDS_COLUMN = "fields"
 logger = logging.getLogger("doorstep.records")
-
-
-class ValidationIssue(Exception):
-    """Fields that break their kind's schema; ``field`` names the first offending field if known."""
-
-    def __init__(self, detail: str, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.field = field
 
 
 _reported_damage: set[uuid.UUID] = set()
@@ -66,36 +57,6 @@ class StoredRecord(msgspec.Struct, kw_only=True):
     flag: str | None = None
     updated_by: uuid.UUID | None = None
     updated_at: dt.datetime | None = None
-
-
-def _field_from_error(message: str) -> str | None:
-    # msgspec: "Expected `int`, got `str` - at `$.household.adults`" or "Object missing required field `x`".
-    for marker in ("missing required field `", "unknown field `"):
-        if marker in message:
-            return message.split(marker, 1)[1].split("`", 1)[0]
-    if "- at `$." in message:
-        path = message.rsplit("- at `$.", 1)[1].rstrip("`")
-        return path.split(".", 1)[0].split("[", 1)[0]
-    return None
-
-
-def validate_fields(kind: str, fields: Mapping[str, Any]) -> RecordFields:
-    """Validate a complete set of fields against the kind's schema, or raise :class:`ValidationIssue`."""
-    schema = KINDS.get(kind)
-    if schema is None:
-        raise ValidationIssue("unknown record kind", "kind")
-    try:
-        return msgspec.convert(dict(fields), schema)
-    except msgspec.ValidationError as exc:
-        message = str(exc)
-        return_field = getattr(exc.__cause__, "field", None) or _field_from_error(message)
-        raise ValidationIssue(without_values(message.split(" - at ")[0]), return_field) from None
-
-
-def to_builtins(value: RecordFields) -> dict[str, Any]:
-    """The canonical JSON form of validated fields (what is encrypted, compared and sent)."""
-    result: dict[str, Any] = msgspec.to_builtins(value)
-    return result
 
 
 @dataclass(slots=True)

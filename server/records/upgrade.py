@@ -21,7 +21,8 @@ from server.records import clock, legacy
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.schemas import SCHEMA_VERSION
-from server.records.store import RecordStore, ValidationIssue, validate_fields
+from server.records.store import RecordStore
+from server.records.validation import ValidationIssue, validate_fields
 
 __all__ = ["upgrade_stored"]
 

@@ -20,7 +20,8 @@ from server.records import legacy, rules
 from server.records.keyring import CaseShredded
 from server.records.models import Record
 from server.records.schemas import KINDS, Conflict, RecordFields
-from server.records.store import RecordRow, StoredRecord, to_builtins
+from server.records.store import RecordRow, StoredRecord
+from server.records.validation import to_builtins
 from server.sync import checks
 from server.sync.batch import Batch, Rejected, authorise, case_team
 from server.sync.merge import AppendOnlyViolation, merge_put, settle

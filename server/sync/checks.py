@@ -18,7 +18,8 @@ from server.db import utcnow
 from server.records import rules
 from server.records.rules import RuleViolation
 from server.records.schemas import RecordFields
-from server.records.store import RecordRow, StoredRecord, ValidationIssue, to_builtins, validate_fields
+from server.records.store import RecordRow, StoredRecord
+from server.records.validation import ValidationIssue, to_builtins, validate_fields
 from server.sync.batch import Batch, Rejected
 from server.sync.messages import PutMutation
 from server.text import BROKEN_TEXT

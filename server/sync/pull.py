@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import func, literal, or_, select, tuple_
+from sqlalchemy import Select, func, literal, or_, select, true, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server import audit
@@ -90,45 +90,14 @@ async def pull_page(
         if subject is None or (cursor.seq >= high and cursor.after_id is None):
             next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, high)), organisation)
             return PullResponse(changes=[], purge=[], cursor=next_cursor, has_more=False)
-        member = select(ScopeMember.case_id, ScopeMember.entered_seq).where(ScopeMember.subject == subject).subquery()
-        effective = (
-            func.max(Record.version, member.c.entered_seq)
-            if dialect == "sqlite"
-            else func.greatest(Record.version, member.c.entered_seq)
-        )
-        if cursor.after_id is None:
-            after_cursor = effective > cursor.seq
-        else:
-            after_cursor = tuple_(effective, Record.id) > tuple_(literal(cursor.seq), literal(cursor.after_id))
-        # Order narrow rows first (ids and positions only), then read the blobs of just this page: sorting
-        # whole rows would drag every blob of the scope through the sorter on every page.
-        order = (
-            select(Record.id, effective.label("effective"))
-            .join(member, member.c.case_id == Record.case_id)
-            .where(
-                effective <= high,
-                after_cursor,
-                or_(Record.deleted.is_(False), Record.version > member.c.entered_seq),
-                Record.blob.is_not(None),
-            )
-            .order_by(effective, Record.id)
-            .limit(limit + 1)
-        )
-        # The page's rows in the same round trip: the narrow ordered keys as a subquery, joined back to their rows.
-        page = order.subquery()
-        found = (
-            await db.execute(
-                select(*PULL_COLUMNS, page.c.effective)
-                .join(page, page.c.id == Record.id)
-                .order_by(page.c.effective, Record.id)
-            )
-        ).all()
+        order = _ordered_keys(subject, cursor, high).limit(limit + 1)
+        found = (await db.execute(_with_rows(order, dialect))).all()
         has_more = len(found) > limit
         found = found[:limit]
         remaining = 0
         if has_more:
             # For the device's progress bar ("n of m"): how many changes follow this page in the same snapshot.
-            counted = order.limit(None).order_by(None).subquery()
+            counted = _ordered_keys(subject, cursor, high).order_by(None).subquery()
             total = (await db.execute(select(func.count()).select_from(counted))).scalar_one()
             remaining = int(total) - len(found)
         end = Cursor(int(found[-1].effective), found[-1].id) if has_more else Cursor(high)
@@ -173,6 +142,59 @@ async def pull_page(
         cursor=encode_cursor(secret, principal.user_id, end, organisation),
         has_more=has_more,
         remaining=remaining,
+    )
+
+
+def _ordered_keys(subject: uuid.UUID, cursor: Cursor, high: int) -> Select[tuple[uuid.UUID, int]]:
+    """The ids and positions of the changes in ``subject``'s scope after ``cursor`` up to ``high``, in order.
+
+    A record's position is its version, or the position at which its case entered the scope if that is later
+    (the case's records are then delivered as if changed then). The two are read as two branches, so that the
+    version branch is a range of the ``(case_id, version)`` index in each case of the scope and the entry branch
+    reads only the cases that entered after the cursor: a delta pull costs what it delivers, not the size of the
+    scope. Narrow rows only (no blobs), so that ordering a bootstrap sorts ids, not records.
+    """
+    member = select(ScopeMember.case_id, ScopeMember.entered_seq).where(ScopeMember.subject == subject).subquery()
+    visible = (
+        or_(Record.deleted.is_(False), Record.version > member.c.entered_seq),
+        Record.blob.is_not(None),
+    )
+    by_version = (
+        select(Record.id.label("id"), Record.version.label("effective"))
+        .join(member, member.c.case_id == Record.case_id)
+        .where(Record.version >= member.c.entered_seq, Record.version >= cursor.seq, Record.version <= high, *visible)
+    )
+    by_entry = (
+        select(Record.id.label("id"), member.c.entered_seq.label("effective"))
+        .join(member, member.c.case_id == Record.case_id)
+        .where(
+            member.c.entered_seq > Record.version,
+            member.c.entered_seq >= cursor.seq,
+            member.c.entered_seq <= high,
+            *visible,
+        )
+    )
+    keys = union_all(by_version, by_entry).subquery()
+    if cursor.after_id is None:
+        after = keys.c.effective > cursor.seq
+    else:
+        after = tuple_(keys.c.effective, keys.c.id) > tuple_(literal(cursor.seq), literal(cursor.after_id))
+    return select(keys.c.id, keys.c.effective).where(after).order_by(keys.c.effective, keys.c.id)
+
+
+def _with_rows(order: Select[tuple[uuid.UUID, int]], dialect: str) -> Select[Any]:
+    """The page's rows in the same round trip as its ordered keys: each key joined back to its row by primary key.
+    On PostgreSQL as a lateral join, so that the planner looks each row up instead of hashing the whole table
+    (it cannot know how few keys a page holds)."""
+    page = order.subquery()
+    if dialect == "postgresql":
+        # LIMIT 1 (one row per id anyway) keeps the planner from flattening the lateral back into a plain join.
+        rows = select(*PULL_COLUMNS).where(Record.id == page.c.id).limit(1).lateral()
+        return (
+            select(*rows.c, page.c.effective).select_from(page).join(rows, true()).order_by(page.c.effective, page.c.id)
+        )
+    return (
+        select(*PULL_COLUMNS, page.c.effective).join(page, page.c.id == Record.id).order_by(page.c.effective, Record.id)
     )
 
 

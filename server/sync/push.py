@@ -1,10 +1,11 @@
 """Push: one batch of a device's mutations in one write transaction.
 
-The transaction takes the lock of the writer's organisation's sync clock first (which orders the organisation's
-writers so that ``seq`` follows commit order), reads every record, conflict and stored result the batch names in
-a few bulk queries, applies the mutations in ``mid`` order with a result each (:mod:`server.sync.apply`), and
-writes records, conflicts, scope changes, audit entries, stored results, queued push messages and the device's
-``last_mid`` before one commit (:func:`finish`). A replayed ``mid`` gets its stored first result and changes nothing.
+The transaction locks the device's row, reads the stored results of replayed mids and writes the device's new
+``last_mid``; then it takes the lock of the writer's organisation's sync clock (which orders the organisation's
+writers so that ``seq`` follows commit order), reads every record and conflict the batch names in a few bulk
+queries, applies the mutations in ``mid`` order with a result each (:mod:`server.sync.apply`), and writes records,
+conflicts, scope changes, audit entries, stored results and queued push messages before one commit
+(:func:`finish`). A replayed ``mid`` gets its stored first result and changes nothing.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ async def push_batch(
 
     async with sessions() as db:
         await begin_write(db)
-        start = (await clock.lock(db, principal.organisation_id)).seq
+        # The device's own state first, before the clock: it orders this device's pushes (a replay waits for the
+        # batch it repeats), and nobody who holds a clock waits for a device, so the clock is held for less.
         device = await db.get(Device, principal.device_id, with_for_update=True)
         assert device is not None  # the session is bound to it
         last_mid = device.last_mid
@@ -98,6 +100,10 @@ async def push_batch(
                 )
             )
             stored = {r.mid: r for blob in logged.all() for r in _results_decoder.decode(blob)}
+        # Every mid above the old last_mid is processed in this transaction.
+        device.last_mid = max([last_mid, *mids])
+        await db.flush()
+        start = (await clock.lock(db, principal.organisation_id)).seq
         store = RecordStore(db, keyring)
         ids = {m.id for m in mutations if isinstance(m, PutMutation | DeleteMutation)}
         ids |= {m.conflict_id for m in mutations if isinstance(m, ResolveMutation)}
@@ -122,12 +128,10 @@ async def push_batch(
         seen: dict[int, MutationResult] = {}
         with db.no_autoflush:  # new records are inserted together by the store, not one by one
             await _apply_all(batch, mutations, last_mid, stored, results, seen, device.id)
-        last_mid = max([last_mid, *mids])  # every mid above the old last_mid was processed just now
-        device.last_mid = last_mid
         await finish(batch, start, action="sync.push")
     if batch.queued and on_queued is not None:
         on_queued()
-    return PushResponse(results=results, last_mid=last_mid)
+    return PushResponse(results=results, last_mid=device.last_mid)
 
 
 async def finish(batch: Batch, start: int, *, action: str) -> None:

@@ -18,10 +18,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server import audit
-from server.db import begin_write, utcnow
+from server.db import begin_write, session_factory, utcnow
 from server.db.locks import only_one
 from server.periodic import every
 from server.push import enqueue
@@ -141,13 +141,15 @@ def _soon(
 
 @contextlib.asynccontextmanager
 async def reminder_task(
-    sessions: async_sessionmaker[AsyncSession], keyring: Keyring, zone: ZoneInfo, on_queued: Callable[[], None]
+    engine: AsyncEngine, keyring: Keyring, zone: ZoneInfo, on_queued: Callable[[], None]
 ) -> AsyncIterator[None]:
     """Run the reminder pass every hour for the lifetime of the app; a pass in flight at shutdown finishes."""
 
+    sessions = session_factory(engine)
+
     async def one_pass() -> None:
         try:
-            async with only_one(sessions, "doorstep:reminders") as mine:
+            async with only_one(engine, "doorstep:reminders") as mine:
                 if mine and await remind_deadlines(sessions, keyring, zone):
                     on_queued()
         except Exception as exc:

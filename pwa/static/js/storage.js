@@ -125,35 +125,46 @@ export async function applyPage(key, page, overlay) {
   const gone = [];
   for (const change of page.changes) {
     if (change.deleted) gone.push(change.id);
-    else {
-      live.push({
-        id: change.id,
-        case_id: change.case_id,
-        kind: change.kind,
-        version: change.version,
-        flag: change.flag || null,
-        fields: change.fields,
-        local: overlay.get(change.id) || null,
-      });
-    }
+    else live.push(asStored(change, overlay));
   }
   const sealed = await sealRecords(key, live);
+  // Purges first, then the page's records: a case that left the scope and came back within this page is dropped
+  // and then delivered whole, so a record deleted while it was away does not survive on the device.
+  return replaceCases(page.purge, new Set(), (store, meta) => {
+    for (const row of sealed) store.put(row);
+    for (const id of gone) store.delete(id);
+    meta.put(page.cursor, "cursor");
+  });
+}
+
+/** A delivered change as this device stores it, with the device's own unsent edits (``overlay``) on top. */
+function asStored(change, overlay) {
+  return {
+    id: change.id,
+    case_id: change.case_id,
+    kind: change.kind,
+    version: change.version,
+    flag: change.flag || null,
+    fields: change.fields,
+    local: overlay.get(change.id) || null,
+  };
+}
+
+/**
+ * In one transaction: delete the stored records of ``caseIds`` (except the ids in ``keep``), then ``write`` the
+ * new ones, so that nothing of a case's old copy is left beside its new one.
+ */
+async function replaceCases(caseIds, keep, write) {
   const db = await openDB();
   const transaction = db.transaction(["records", "meta"], "readwrite");
   const store = transaction.objectStore("records");
-  // Purges first, then the page's records: a case that left the scope and came back within this page is dropped
-  // and then delivered whole, so a record deleted while it was away does not survive on the device.
-  const write = () => {
-    for (const row of sealed) store.put(row);
-    for (const id of gone) store.delete(id);
-    transaction.objectStore("meta").put(page.cursor, "cursor");
-  };
-  let purging = page.purge.length;
-  if (!purging) write();
-  for (const caseId of page.purge) {
+  const meta = transaction.objectStore("meta");
+  let clearing = caseIds.length;
+  if (!clearing) write(store, meta);
+  for (const caseId of caseIds) {
     store.index("case_id").getAllKeys(caseId).onsuccess = (event) => {
-      for (const id of event.target.result) store.delete(id);
-      if (--purging === 0) write();
+      for (const id of event.target.result) if (!keep.has(id)) store.delete(id);
+      if (--clearing === 0) write(store, meta);
     };
   }
   return done(transaction);
@@ -250,33 +261,13 @@ export async function heldDigests(key) {
  * cases go. Records this device still has to send (``keep``: their ids) stay, and ``overlay`` goes back on top.
  */
 export async function applyRepair(key, answer, overlay, keep) {
-  const live = answer.changes.map((change) => ({
-    id: change.id,
-    case_id: change.case_id,
-    kind: change.kind,
-    version: change.version,
-    flag: change.flag || null,
-    fields: change.fields,
-    local: overlay.get(change.id) || null,
-  }));
+  const live = answer.changes.map((change) => asStored(change, overlay));
   const sealed = await sealRecords(key, live);
   const replaced = [...new Set([...live.map((record) => record.case_id), ...answer.purge])];
-  const db = await openDB();
-  const transaction = db.transaction(["records", "meta"], "readwrite");
-  const store = transaction.objectStore("records");
-  const write = () => {
+  return replaceCases(replaced, keep, (store, meta) => {
     for (const row of sealed) store.put(row);
-    transaction.objectStore("meta").delete(CHECK_DUE);
-  };
-  let clearing = replaced.length;
-  if (!clearing) write();
-  for (const caseId of replaced) {
-    store.index("case_id").getAllKeys(caseId).onsuccess = (event) => {
-      for (const id of event.target.result) if (!keep.has(id)) store.delete(id);
-      if (--clearing === 0) write();
-    };
-  }
-  return done(transaction);
+    meta.delete(CHECK_DUE);
+  });
 }
 
 /** The ids of the records this device still has to send (waiting, sent or rejected mutations). */
