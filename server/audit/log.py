@@ -20,6 +20,7 @@ The chain's name is part of what is signed, so an entry cannot be moved from one
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import uuid
@@ -27,7 +28,7 @@ from collections.abc import Iterable
 from typing import cast
 
 import msgspec
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, Update, bindparam, insert, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -123,6 +124,19 @@ _ADVANCE = (
 _SET_TIP = update(_HEADS).where(_HEADS.c.chain == bindparam("chain_name")).values(hash=bindparam("tip"))
 
 
+_MAX_IN_ONE = 32
+
+
+@functools.cache
+def _append_statement(count: int) -> Update:
+    """PostgreSQL: insert ``count`` entries and set the chain's tip in one statement. Built once per count, with
+    its parameters named by row, so that SQLAlchemy compiles it once too."""
+    # INSERT ... SELECT of typed parameters: a multi-row VALUES would be compiled anew on every execution.
+    rows = [select(*(bindparam(f"{c}_{i}", type_=_ENTRIES.c[c].type) for c in _ENTRY_COLUMNS)) for i in range(count)]
+    written = insert(_ENTRIES).from_select(list(_ENTRY_COLUMNS), rows[0] if count == 1 else union_all(*rows))
+    return _SET_TIP.add_cte(written.cte("written"))
+
+
 async def _advance_head(db: AsyncSession, chain: str, count: int) -> tuple[int, str]:
     """Take the chain's head lock, move it ``count`` entries on and return the new seq and the old tip's hash.
     A chain's head is made on its first entry (two writers racing here both go on safely)."""
@@ -172,10 +186,10 @@ async def append_many(
         entry.hash = entry_hash(prev_hash, entry, key)
         prev_hash = entry.hash
         rows.append({c: getattr(entry, c) for c in _ENTRY_COLUMNS})
-    if db.get_bind().dialect.name == "postgresql":
+    if db.get_bind().dialect.name == "postgresql" and len(rows) <= _MAX_IN_ONE:
         # The entries and the new tip in one round trip: the insert as a statement of the tip's update.
-        written = insert(_ENTRIES).values(rows).cte("written")
-        await db.execute(_SET_TIP.add_cte(written), {"chain_name": chain, "tip": prev_hash})
+        values = {f"{column}_{i}": value for i, row in enumerate(rows) for column, value in row.items()}
+        await db.execute(_append_statement(len(rows)), {**values, "chain_name": chain, "tip": prev_hash})
         return
     await db.execute(insert(_ENTRIES), rows)
     await _set_tip(db, chain, prev_hash)
