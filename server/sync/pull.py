@@ -8,12 +8,13 @@ case that left it is named in ``purge``. Every delivered record is audited as a 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Select, func, literal, or_, select, true, tuple_, union_all
+from sqlalchemy import Integer, Select, bindparam, func, or_, select, true, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server import audit
@@ -90,15 +91,17 @@ async def pull_page(
         if subject is None or (cursor.seq >= high and cursor.after_id is None):
             next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, high)), organisation)
             return PullResponse(changes=[], purge=[], cursor=next_cursor, has_more=False)
-        order = _ordered_keys(subject, cursor, high).limit(limit + 1)
-        found = (await db.execute(_with_rows(order, dialect))).all()
+        paging = cursor.after_id is not None
+        window = {"subject": subject, "from_seq": cursor.seq, "high": high, "page_size": limit + 1}
+        if paging:
+            window["after_id"] = cursor.after_id
+        found = (await db.execute(_page(dialect, paging), window)).all()
         has_more = len(found) > limit
         found = found[:limit]
         remaining = 0
         if has_more:
             # For the device's progress bar ("n of m"): how many changes follow this page in the same snapshot.
-            counted = _ordered_keys(subject, cursor, high).order_by(None).subquery()
-            total = (await db.execute(select(func.count()).select_from(counted))).scalar_one()
+            total = (await db.execute(_count(paging), window)).scalar_one()
             remaining = int(total) - len(found)
         end = Cursor(int(found[-1].effective), found[-1].id) if has_more else Cursor(high)
         store = RecordStore(db, keyring)
@@ -145,8 +148,17 @@ async def pull_page(
     )
 
 
-def _ordered_keys(subject: uuid.UUID, cursor: Cursor, high: int) -> Select[tuple[uuid.UUID, int]]:
-    """The ids and positions of the changes in ``subject``'s scope after ``cursor`` up to ``high``, in order.
+# The window of a page, bound at execution: the statements below are built once.
+_SUBJECT = bindparam("subject", type_=ScopeMember.subject.type)
+_FROM_SEQ = bindparam("from_seq", type_=Record.version.type)
+_HIGH = bindparam("high", type_=Record.version.type)
+_AFTER_ID = bindparam("after_id", type_=Record.id.type)
+_PAGE_SIZE = bindparam("page_size", type_=Integer())
+
+
+def _ordered_keys(paging: bool) -> Select[tuple[uuid.UUID, int]]:
+    """The ids and positions of the changes in the subject's scope after the cursor (``from_seq``, and with
+    ``paging`` the id ``after_id`` at that position) up to ``high``, in order.
 
     A record's position is its version, or the position at which its case entered the scope if that is later
     (the case's records are then delivered as if changed then). The two are read as two branches, so that the
@@ -154,7 +166,7 @@ def _ordered_keys(subject: uuid.UUID, cursor: Cursor, high: int) -> Select[tuple
     reads only the cases that entered after the cursor: a delta pull costs what it delivers, not the size of the
     scope. Narrow rows only (no blobs), so that ordering a bootstrap sorts ids, not records.
     """
-    member = select(ScopeMember.case_id, ScopeMember.entered_seq).where(ScopeMember.subject == subject).subquery()
+    member = select(ScopeMember.case_id, ScopeMember.entered_seq).where(ScopeMember.subject == _SUBJECT).subquery()
     visible = (
         or_(Record.deleted.is_(False), Record.version > member.c.entered_seq),
         Record.blob.is_not(None),
@@ -162,31 +174,31 @@ def _ordered_keys(subject: uuid.UUID, cursor: Cursor, high: int) -> Select[tuple
     by_version = (
         select(Record.id.label("id"), Record.version.label("effective"))
         .join(member, member.c.case_id == Record.case_id)
-        .where(Record.version >= member.c.entered_seq, Record.version >= cursor.seq, Record.version <= high, *visible)
+        .where(Record.version >= member.c.entered_seq, Record.version >= _FROM_SEQ, Record.version <= _HIGH, *visible)
     )
     by_entry = (
         select(Record.id.label("id"), member.c.entered_seq.label("effective"))
         .join(member, member.c.case_id == Record.case_id)
         .where(
             member.c.entered_seq > Record.version,
-            member.c.entered_seq >= cursor.seq,
-            member.c.entered_seq <= high,
+            member.c.entered_seq >= _FROM_SEQ,
+            member.c.entered_seq <= _HIGH,
             *visible,
         )
     )
     keys = union_all(by_version, by_entry).subquery()
-    if cursor.after_id is None:
-        after = keys.c.effective > cursor.seq
-    else:
-        after = tuple_(keys.c.effective, keys.c.id) > tuple_(literal(cursor.seq), literal(cursor.after_id))
+    after = (
+        tuple_(keys.c.effective, keys.c.id) > tuple_(_FROM_SEQ, _AFTER_ID) if paging else keys.c.effective > _FROM_SEQ
+    )
     return select(keys.c.id, keys.c.effective).where(after).order_by(keys.c.effective, keys.c.id)
 
 
-def _with_rows(order: Select[tuple[uuid.UUID, int]], dialect: str) -> Select[Any]:
-    """The page's rows in the same round trip as its ordered keys: each key joined back to its row by primary key.
-    On PostgreSQL as a lateral join, so that the planner looks each row up instead of hashing the whole table
-    (it cannot know how few keys a page holds)."""
-    page = order.subquery()
+@functools.cache
+def _page(dialect: str, paging: bool) -> Select[Any]:
+    """A page of changes (at most ``page_size``) with their rows, in one round trip: each ordered key joined back
+    to its row by primary key. On PostgreSQL as a lateral join, so that the planner looks each row up instead of
+    hashing the whole table (it cannot know how few keys a page holds)."""
+    page = _ordered_keys(paging).limit(_PAGE_SIZE).subquery()
     if dialect == "postgresql":
         # LIMIT 1 (one row per id anyway) keeps the planner from flattening the lateral back into a plain join.
         rows = select(*PULL_COLUMNS).where(Record.id == page.c.id).limit(1).lateral()
@@ -196,6 +208,12 @@ def _with_rows(order: Select[tuple[uuid.UUID, int]], dialect: str) -> Select[Any
     return (
         select(*PULL_COLUMNS, page.c.effective).join(page, page.c.id == Record.id).order_by(page.c.effective, Record.id)
     )
+
+
+@functools.cache
+def _count(paging: bool) -> Select[int]:
+    """How many changes there are in the window (``page_size`` is not used)."""
+    return select(func.count()).select_from(_ordered_keys(paging).order_by(None).subquery())
 
 
 async def audit_delivered(
