@@ -5,8 +5,9 @@ throwaway one), on PostgreSQL too:
 
 * push throughput: batches of 500 one-kilobyte notes through ``POST /api/sync/push`` (in process, no network),
   beside the raw SQLAlchemy Core ``executemany`` rate of the same rows into a table of the records' shape;
-* bootstrap: a worker with 500 cases (about 20,000 records) pulls from an empty cursor, and the empty delta
-  pull afterwards (server-side times, in process);
+* bootstrap: a worker with 500 cases (about 20,000 records) pulls from an empty cursor (best of three), then
+  the empty delta pull and a delta pull of 10 new notes, beside the same delta pull in a scope of 10 cases
+  (server-side times, in process);
 * 100 devices pushing and pulling at once against one uvicorn process: errors and latency percentiles;
 * the same push and pull workload against Kinto (PostgreSQL backend, its ``/batch`` endpoint), installed by
   this script into ``bench/.kinto-venv``: our rate divided by Kinto's.
@@ -246,22 +247,25 @@ async def raw_insert_rate(url: str, rows: int, table: str = "bench_raw_sync") ->
 
 
 async def bootstrap(settings: Settings, worker: str, case_ids: list[uuid.UUID]) -> tuple[float, int, float, float]:
-    """A bootstrap of ``worker``'s whole scope; then the median empty delta pull, and the median delta pull of 10
-    notes just pushed to the worker's ``case_ids`` (with the push left out of the time)."""
+    """A bootstrap of ``worker``'s whole scope (the fastest of three); then the median empty delta pull, and
+    the median delta pull of 10 notes just pushed to the worker's ``case_ids`` (the push left out of the time)."""
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with running(app), httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         body = await login(client, worker)
-        cursor, count = None, 0
-        start = time.perf_counter()
-        while True:
-            params: dict[str, Any] = {"limit": 2000} | ({"cursor": cursor} if cursor else {})
-            page = (await client.get("/api/sync/pull", params=params)).json()
-            count += len(page["changes"])
-            cursor = page["cursor"]
-            if not page["has_more"]:
-                break
-        total = time.perf_counter() - start
+        totals = []
+        for _ in range(3):  # best of three, as for the peer's pull
+            cursor, count = None, 0
+            start = time.perf_counter()
+            while True:
+                params: dict[str, Any] = {"limit": 2000} | ({"cursor": cursor} if cursor else {})
+                page = (await client.get("/api/sync/pull", params=params)).json()
+                count += len(page["changes"])
+                cursor = page["cursor"]
+                if not page["has_more"]:
+                    break
+            totals.append(time.perf_counter() - start)
+        total = min(totals)
         empty = []
         for _ in range(200):
             t = time.perf_counter()
@@ -429,15 +433,17 @@ async def kinto_peer(server_url: str, batches: int, tmp: str) -> dict[str, float
                 response.raise_for_status()
                 assert all(r["status"] == 201 for r in response.json()["responses"])
             push_rate = batches * BATCH / (time.perf_counter() - start)
-            start = time.perf_counter()
-            count, path = 0, "/buckets/b/collections/notes/records?_limit=2000&_sort=last_modified"
-            while path:
-                response = await client.get(path)
-                response.raise_for_status()
-                count += len(response.json()["data"])
-                next_page = response.headers.get("Next-Page")
-                path = next_page.replace(base, "") if next_page else ""
-            pull_rate = count / (time.perf_counter() - start)
+            pull_rate = 0.0
+            for _ in range(3):  # best of three, as for our bootstrap
+                start = time.perf_counter()
+                count, path = 0, "/buckets/b/collections/notes/records?_limit=2000&_sort=last_modified"
+                while path:
+                    response = await client.get(path)
+                    response.raise_for_status()
+                    count += len(response.json()["data"])
+                    next_page = response.headers.get("Next-Page")
+                    path = next_page.replace(base, "") if next_page else ""
+                pull_rate = max(pull_rate, count / (time.perf_counter() - start))
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -544,7 +550,8 @@ async def main_async(quick: bool) -> None:
         "PostgreSQL once more against "
         "`doorstep serve --workers 2`. Kinto 26 runs from its own "
         "virtual environment with its PostgreSQL backend on the same PostgreSQL server; its push is `/batch` "
-        "with 500 record creations, its pull pages through the collection.\n\n" + table,
+        "with 500 record creations, its pull pages through the collection (pulls: the best of three passes, for "
+        "both).\n\n" + table,
     )
 
 
