@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from server.db import Base, create_engine, migrate
 
-__all__ = ["admin_sql", "migrate_url", "postgres_url", "truncate_all"]
+__all__ = ["admin_sql", "fresh_team_database", "migrate_url", "postgres_url", "truncate_all"]
 
 # Rows that migrations seed: reset, not emptied (the clocks and chain heads are made on first use).
 _COUNTERS: dict[str, str] = {}
@@ -50,3 +53,33 @@ async def truncate_all(url: str) -> None:
                 await connection.execute(text(statement))
     finally:
         await engine.dispose()
+
+
+async def fresh_team_database(template_database: str, tmp: str, password_hash: str, workers: int) -> str:
+    """A database of its own for one example of a state machine: a copy of the migrated SQLite template in
+    ``tmp``, or the PostgreSQL test database emptied; with one team of a ``supervisor`` and ``worker1`` ..
+    ``worker<workers>`` (password hash ``password_hash``). Returns its URL."""
+    from server.auth.models import Role, User
+    from server.auth.service import create_team
+    from server.db import session_factory
+
+    if template_database.startswith("sqlite"):
+        target = Path(tmp) / "doorstep.db"
+        shutil.copyfile(make_url(template_database).database or "", target)
+        target.chmod(0o600)
+        url = f"sqlite+aiosqlite:///{target}"
+    else:
+        await truncate_all(template_database)
+        url = template_database
+    engine = create_engine(url)
+    try:
+        sessions = session_factory(engine)
+        team = await create_team(sessions, "Team Nord")
+        people = [("supervisor", Role.SUPERVISOR), *((f"worker{i + 1}", Role.WORKER) for i in range(workers))]
+        async with sessions() as db:
+            for name, role in people:
+                db.add(User(username=name, display_name=name, role=role, team_id=team.id, password_hash=password_hash))
+            await db.commit()
+    finally:
+        await engine.dispose()
+    return url

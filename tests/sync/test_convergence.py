@@ -9,24 +9,14 @@ every concurrent edit of one field.
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import tempfile
-import uuid
-from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
-from sqlalchemy.engine import make_url
+from hypothesis.stateful import initialize, rule, run_state_machine_as_test
 
-from server.app import create_app
-from server.settings import Settings
-from tests.support.accounts import PASSWORD
-from tests.support.app import client_from, running
-from tests.support.databases import truncate_all
+from tests.support.databases import fresh_team_database
+from tests.support.machines import AppMachine
 from tests.support.syncing import Device, new_id
 
 DEVICES = 3
@@ -75,38 +65,16 @@ class Oracle:
         return "conflict"
 
 
-class SyncMachine(RuleBasedStateMachine):
+class SyncMachine(AppMachine):
     """Three devices of one worker, one case with an action, and a supervisor who set it up."""
-
-    make_database: Any = None
 
     def __init__(self) -> None:
         super().__init__()
-        self.loop = asyncio.new_event_loop()
-        self.stack = AsyncExitStack()
-        self.tmp = tempfile.mkdtemp()
-        url = self.run(SyncMachine.make_database(self.tmp))
-        self.app = create_app(
-            Settings(data_dir=str(Path(self.tmp) / "var"), database_url=url, environment="test", migrate_on_start=False)
-        )
-        self.run(self.stack.enter_async_context(running(self.app)))
         self.oracle = Oracle()
         self.devices: list[Device] = []
         self.outbox: list[dict[str, dict[str, Any]]] = [{} for _ in range(DEVICES)]
         self.notes: dict[str, str] = {}
         self.expected_conflicts: list[tuple[str, str, Any, Any]] = []
-
-    def run(self, coroutine: Any) -> Any:
-        return self.loop.run_until_complete(coroutine)
-
-    async def _client(self, username: str) -> Device:
-        client = await self.stack.enter_async_context(client_from(self.app))
-        response = await client.post(
-            "/api/auth/login", json={"username": username, "password": PASSWORD, "device_name": "T"}
-        )
-        assert response.status_code == 200, response.text
-        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-        return Device(client, response.json())
 
     @initialize()
     def setup(self) -> None:
@@ -220,9 +188,7 @@ class SyncMachine(RuleBasedStateMachine):
             if self.devices:
                 self.run(self._converge())
         finally:
-            self.run(self.stack.aclose())
-            self.loop.close()
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.close()
 
     async def _converge(self) -> None:
         for d in range(DEVICES):
@@ -254,16 +220,7 @@ class SyncMachine(RuleBasedStateMachine):
 
 def test_devices_converge_under_any_interleaving(template_database: str, password_hash: str) -> None:
     async def make_database(tmp: str) -> str:
-        if template_database.startswith("sqlite"):
-            target = Path(tmp) / "doorstep.db"
-            shutil.copyfile(make_url(template_database).database or "", target)
-            target.chmod(0o600)
-            url = f"sqlite+aiosqlite:///{target}"
-        else:
-            await truncate_all(template_database)
-            url = template_database
-        await _seed_accounts(url, password_hash)
-        return url
+        return await fresh_team_database(template_database, tmp, password_hash, workers=1)
 
     SyncMachine.make_database = make_database
     run_state_machine_as_test(
@@ -275,19 +232,3 @@ def test_devices_converge_under_any_interleaving(template_database: str, passwor
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
-
-
-async def _seed_accounts(url: str, password_hash: str) -> None:
-    from server.auth.models import Role, User
-    from server.auth.service import create_team
-    from server.db import create_engine, session_factory
-
-    engine = create_engine(url)
-    sessions = session_factory(engine)
-    team = await create_team(sessions, "Team Nord")
-    async with sessions() as db:
-        for name, role in (("supervisor", Role.SUPERVISOR), ("worker1", Role.WORKER)):
-            db.add(User(username=name, display_name=name, role=role, team_id=team.id, password_hash=password_hash))
-        await db.commit()
-    await engine.dispose()
-    assert uuid.UUID(str(team.id))

@@ -9,23 +9,14 @@ the cases it lost, nothing deleted.
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import tempfile
-from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
-from sqlalchemy.engine import make_url
+from hypothesis.stateful import initialize, rule, run_state_machine_as_test
 
-from server.app import create_app
-from server.settings import Settings
-from tests.support.accounts import PASSWORD
-from tests.support.app import client_from, running
-from tests.support.databases import truncate_all
+from tests.support.databases import fresh_team_database
+from tests.support.machines import AppMachine
 from tests.support.syncing import Device, new_id
 
 CASES = 3
@@ -35,32 +26,10 @@ def held(device: Device) -> dict[str, tuple[int, Any]]:
     return {record_id: (r["version"], r["fields"]) for record_id, r in device.records.items()}
 
 
-class ScopeMachine(RuleBasedStateMachine):
-    make_database: Any = None
-
+class ScopeMachine(AppMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.loop = asyncio.new_event_loop()
-        self.stack = AsyncExitStack()
-        self.tmp = tempfile.mkdtemp()
-        url = self.run(ScopeMachine.make_database(self.tmp))
-        self.app = create_app(
-            Settings(data_dir=str(Path(self.tmp) / "var"), database_url=url, environment="test", migrate_on_start=False)
-        )
-        self.run(self.stack.enter_async_context(running(self.app)))
         self.notes: list[list[str]] = [[] for _ in range(CASES)]
-
-    def run(self, coroutine: Any) -> Any:
-        return self.loop.run_until_complete(coroutine)
-
-    async def _client(self, username: str) -> Device:
-        client = await self.stack.enter_async_context(client_from(self.app))
-        response = await client.post(
-            "/api/auth/login", json={"username": username, "password": PASSWORD, "device_name": "T"}
-        )
-        assert response.status_code == 200, response.text
-        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-        return Device(client, response.json())
 
     @initialize()
     def setup(self) -> None:
@@ -157,9 +126,7 @@ class ScopeMachine(RuleBasedStateMachine):
             if hasattr(self, "tablet"):
                 self.run(self._compare())
         finally:
-            self.run(self.stack.aclose())
-            self.loop.close()
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.close()
 
     async def _compare(self) -> None:
         await self.tablet.pull(limit=2)
@@ -180,16 +147,7 @@ def test_a_tablet_paging_through_reassignments_holds_what_a_bootstrap_holds(
     template_database: str, password_hash: str
 ) -> None:
     async def make_database(tmp: str) -> str:
-        if template_database.startswith("sqlite"):
-            target = Path(tmp) / "doorstep.db"
-            shutil.copyfile(make_url(template_database).database or "", target)
-            target.chmod(0o600)
-            url = f"sqlite+aiosqlite:///{target}"
-        else:
-            await truncate_all(template_database)
-            url = template_database
-        await _seed_accounts(url, password_hash)
-        return url
+        return await fresh_team_database(template_database, tmp, password_hash, workers=2)
 
     ScopeMachine.make_database = make_database
     run_state_machine_as_test(
@@ -201,18 +159,3 @@ def test_a_tablet_paging_through_reassignments_holds_what_a_bootstrap_holds(
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
-
-
-async def _seed_accounts(url: str, password_hash: str) -> None:
-    from server.auth.models import Role, User
-    from server.auth.service import create_team
-    from server.db import create_engine, session_factory
-
-    engine = create_engine(url)
-    sessions = session_factory(engine)
-    team = await create_team(sessions, "Team Nord")
-    async with sessions() as db:
-        for name, role in (("supervisor", Role.SUPERVISOR), ("worker1", Role.WORKER), ("worker2", Role.WORKER)):
-            db.add(User(username=name, display_name=name, role=role, team_id=team.id, password_hash=password_hash))
-        await db.commit()
-    await engine.dispose()
