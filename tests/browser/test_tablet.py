@@ -198,6 +198,8 @@ async def record_outcome(page: Page, title: str, outcome: str) -> None:
     await page.get_by_role("link", name="Heute").click()
     await page.get_by_role("link", name=f"Besuch erfassen: {title}").click()
     await page.get_by_label(outcome).check()
+    # One visit time on every tablet (it defaults to the current minute): the edits differ in their outcome only.
+    await page.locator("#visited-at-time").fill("10:30")
     await page.get_by_role("button", name="Besuch speichern").click()
     await expect(page.get_by_role("heading", name=title)).to_be_visible()
 
