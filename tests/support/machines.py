@@ -11,15 +11,17 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from hypothesis.stateful import RuleBasedStateMachine
+from hypothesis import HealthCheck, settings
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 from server.app import create_app
 from server.settings import Settings
 from tests.support.accounts import PASSWORD
 from tests.support.app import client_from, running
+from tests.support.databases import fresh_team_database
 from tests.support.syncing import Device
 
-__all__ = ["AppMachine"]
+__all__ = ["AppMachine", "run_machine"]
 
 
 class AppMachine(RuleBasedStateMachine):
@@ -58,3 +60,24 @@ class AppMachine(RuleBasedStateMachine):
         self.run(self.stack.aclose())
         self.loop.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def run_machine(
+    machine: type[AppMachine], template_database: str, password_hash: str, *, workers: int, examples: int, steps: int
+) -> None:
+    """Run ``machine`` for ``examples`` examples of up to ``steps`` steps, each on a fresh database with one team of
+    a supervisor and ``workers`` workers."""
+
+    async def make_database(tmp: str) -> str:
+        return await fresh_team_database(template_database, tmp, password_hash, workers=workers)
+
+    machine.make_database = make_database
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=examples,
+            stateful_step_count=steps,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import initialize, rule, run_state_machine_as_test
+from hypothesis.stateful import initialize, rule
 
-from tests.support.databases import fresh_team_database
-from tests.support.machines import AppMachine
+from tests.support.machines import AppMachine, run_machine
 from tests.support.syncing import Device, new_id
 
 DEVICES = 3
@@ -219,16 +217,4 @@ class SyncMachine(AppMachine):
 
 
 def test_devices_converge_under_any_interleaving(template_database: str, password_hash: str) -> None:
-    async def make_database(tmp: str) -> str:
-        return await fresh_team_database(template_database, tmp, password_hash, workers=1)
-
-    SyncMachine.make_database = make_database
-    run_state_machine_as_test(
-        SyncMachine,
-        settings=settings(
-            max_examples=25,
-            stateful_step_count=30,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        ),
-    )
+    run_machine(SyncMachine, template_database, password_hash, workers=1, examples=25, steps=30)

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import initialize, rule, run_state_machine_as_test
+from hypothesis.stateful import initialize, rule
 
-from tests.support.databases import fresh_team_database
-from tests.support.machines import AppMachine
+from tests.support.machines import AppMachine, run_machine
 from tests.support.syncing import Device, new_id
 
 CASES = 3
@@ -146,16 +144,4 @@ class ScopeMachine(AppMachine):
 def test_a_tablet_paging_through_reassignments_holds_what_a_bootstrap_holds(
     template_database: str, password_hash: str
 ) -> None:
-    async def make_database(tmp: str) -> str:
-        return await fresh_team_database(template_database, tmp, password_hash, workers=2)
-
-    ScopeMachine.make_database = make_database
-    run_state_machine_as_test(
-        ScopeMachine,
-        settings=settings(
-            max_examples=20,
-            stateful_step_count=25,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        ),
-    )
+    run_machine(ScopeMachine, template_database, password_hash, workers=2, examples=20, steps=25)
