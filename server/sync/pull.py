@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Integer, Select, bindparam, func, or_, select, true, tuple_, union_all
+from sqlalchemy import Integer, Select, bindparam, case, func, or_, select, true, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server import audit
@@ -95,14 +95,16 @@ async def pull_page(
         window = {"subject": subject, "from_seq": cursor.seq, "high": high, "page_size": limit + 1}
         if paging:
             window["after_id"] = cursor.after_id
-        found = (await db.execute(_page(dialect, paging), window)).all()
+        # Core, not the ORM: the rows are tuples here, and a page of thousands skips the ORM's loading.
+        # A bootstrap, or a device paging through a large window, reads most of its scope: one pass over it.
+        # A delta pull reads the changes after its cursor through the indexes.
+        whole = paging or not cursor.seq
+        found = (await (await db.connection()).execute(_page(dialect, paging, whole), window)).all()
         has_more = len(found) > limit
         found = found[:limit]
-        remaining = 0
-        if has_more:
-            # For the device's progress bar ("n of m"): how many changes follow this page in the same snapshot.
-            total = (await db.execute(_count(paging), window)).scalar_one()
-            remaining = int(total) - len(found)
+        # For the device's progress bar ("n of m"): how many changes follow this page in the same snapshot,
+        # counted by the page's own statement while it orders the window.
+        remaining = int(found[-1].total) - len(found) if has_more else 0
         end = Cursor(int(found[-1].effective), found[-1].id) if has_more else Cursor(high)
         store = RecordStore(db, keyring)
         opened = await store.decrypt_plain([(r[1], r[0], r[2], r[6], r[5]) for r in found])  # in PULL_COLUMNS order
@@ -129,7 +131,7 @@ async def pull_page(
             fields=None if deleted else _as_read(kind, plain, schema_version),
             flag=flag,
         )
-        for (record_id, kind, case_id, version, deleted, _, _, flag, _), plain in zip(found, opened, strict=True)
+        for (record_id, kind, case_id, version, deleted, _, _, flag, _, _), plain in zip(found, opened, strict=True)
         if not damaged or record_id not in damaged  # left out and reported; sent once it is restored
     ]
     if changes or store.damaged:
@@ -156,64 +158,78 @@ _AFTER_ID = bindparam("after_id", type_=Record.id.type)
 _PAGE_SIZE = bindparam("page_size", type_=Integer())
 
 
-def _ordered_keys(paging: bool) -> Select[tuple[uuid.UUID, int]]:
+def _ordered_keys(paging: bool, whole: bool) -> Select[tuple[uuid.UUID, int, int]]:
     """The ids and positions of the changes in the subject's scope after the cursor (``from_seq``, and with
-    ``paging`` the id ``after_id`` at that position) up to ``high``, in order.
+    ``paging`` the id ``after_id`` at that position) up to ``high``, in order, each with the window's size.
 
     A record's position is its version, or the position at which its case entered the scope if that is later
-    (the case's records are then delivered as if changed then). The two are read as two branches, so that the
-    version branch is a range of the ``(case_id, version)`` index in each case of the scope and the entry branch
-    reads only the cases that entered after the cursor: a delta pull costs what it delivers, not the size of the
-    scope. Narrow rows only (no blobs), so that ordering a bootstrap sorts ids, not records.
+    (the case's records are then delivered as if changed then). Narrow rows only (no blobs), so that ordering a
+    bootstrap sorts ids, not records.
+
+    With ``whole``, the scope is read in one pass and each record's position computed on the way: for a
+    bootstrap or a large window, which read most of the scope. Otherwise as two branches, so that the version
+    branch is a range of the ``(case_id, version)`` index in each case of the scope and the entry branch reads
+    only the cases that entered after the cursor: a delta pull costs what it delivers, not the size of the scope.
     """
     member = select(ScopeMember.case_id, ScopeMember.entered_seq).where(ScopeMember.subject == _SUBJECT).subquery()
     visible = (
         or_(Record.deleted.is_(False), Record.version > member.c.entered_seq),
         Record.blob.is_not(None),
     )
-    by_version = (
-        select(Record.id.label("id"), Record.version.label("effective"))
-        .join(member, member.c.case_id == Record.case_id)
-        .where(Record.version >= member.c.entered_seq, Record.version >= _FROM_SEQ, Record.version <= _HIGH, *visible)
-    )
-    by_entry = (
-        select(Record.id.label("id"), member.c.entered_seq.label("effective"))
-        .join(member, member.c.case_id == Record.case_id)
-        .where(
-            member.c.entered_seq > Record.version,
-            member.c.entered_seq >= _FROM_SEQ,
-            member.c.entered_seq <= _HIGH,
-            *visible,
+    if whole:
+        position = case((member.c.entered_seq > Record.version, member.c.entered_seq), else_=Record.version)
+        keys = (
+            select(Record.id.label("id"), position.label("effective"))
+            .join(member, member.c.case_id == Record.case_id)
+            .where(position >= _FROM_SEQ, position <= _HIGH, *visible)
+            .subquery()
         )
-    )
-    keys = union_all(by_version, by_entry).subquery()
+    else:
+        by_version = (
+            select(Record.id.label("id"), Record.version.label("effective"))
+            .join(member, member.c.case_id == Record.case_id)
+            .where(
+                Record.version >= member.c.entered_seq, Record.version >= _FROM_SEQ, Record.version <= _HIGH, *visible
+            )
+        )
+        by_entry = (
+            select(Record.id.label("id"), member.c.entered_seq.label("effective"))
+            .join(member, member.c.case_id == Record.case_id)
+            .where(
+                member.c.entered_seq > Record.version,
+                member.c.entered_seq >= _FROM_SEQ,
+                member.c.entered_seq <= _HIGH,
+                *visible,
+            )
+        )
+        keys = union_all(by_version, by_entry).subquery()
     after = (
         tuple_(keys.c.effective, keys.c.id) > tuple_(_FROM_SEQ, _AFTER_ID) if paging else keys.c.effective > _FROM_SEQ
     )
-    return select(keys.c.id, keys.c.effective).where(after).order_by(keys.c.effective, keys.c.id)
+    total = func.count().over().label("total")  # the whole window's size, before the page's LIMIT
+    return select(keys.c.id, keys.c.effective, total).where(after).order_by(keys.c.effective, keys.c.id)
 
 
 @functools.cache
-def _page(dialect: str, paging: bool) -> Select[Any]:
-    """A page of changes (at most ``page_size``) with their rows, in one round trip: each ordered key joined back
-    to its row by primary key. On PostgreSQL as a lateral join, so that the planner looks each row up instead of
-    hashing the whole table (it cannot know how few keys a page holds)."""
-    page = _ordered_keys(paging).limit(_PAGE_SIZE).subquery()
+def _page(dialect: str, paging: bool, whole: bool) -> Select[Any]:
+    """A page of changes (at most ``page_size``) with their rows and the window's size, in one round trip: each
+    ordered key joined back to its row by primary key. On PostgreSQL as a lateral join, so that the planner looks
+    each row up instead of hashing the whole table (it cannot know how few keys a page holds)."""
+    page = _ordered_keys(paging, whole).limit(_PAGE_SIZE).subquery()
     if dialect == "postgresql":
         # LIMIT 1 (one row per id anyway) keeps the planner from flattening the lateral back into a plain join.
         rows = select(*PULL_COLUMNS).where(Record.id == page.c.id).limit(1).lateral()
         return (
-            select(*rows.c, page.c.effective).select_from(page).join(rows, true()).order_by(page.c.effective, page.c.id)
+            select(*rows.c, page.c.effective, page.c.total)
+            .select_from(page)
+            .join(rows, true())
+            .order_by(page.c.effective, page.c.id)
         )
     return (
-        select(*PULL_COLUMNS, page.c.effective).join(page, page.c.id == Record.id).order_by(page.c.effective, Record.id)
+        select(*PULL_COLUMNS, page.c.effective, page.c.total)
+        .join(page, page.c.id == Record.id)
+        .order_by(page.c.effective, Record.id)
     )
-
-
-@functools.cache
-def _count(paging: bool) -> Select[int]:
-    """How many changes there are in the window (``page_size`` is not used)."""
-    return select(func.count()).select_from(_ordered_keys(paging).order_by(None).subquery())
 
 
 async def audit_delivered(
