@@ -7,6 +7,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
+from server.collector import tune_collector
 from server.logs import configure_logging
 from server.plugin import DoorstepPlugin
 from server.problems import problem_responses
@@ -35,10 +36,13 @@ def _declare_problems(app: Litestar) -> None:
 
 def create_app_from_env() -> Litestar:
     """Factory for uvicorn (``--factory``): settings from the ``DOORSTEP_*`` environment. Logging is set up here
-    too, for the worker processes ``doorstep serve --workers`` starts."""
+    too, for the worker processes ``doorstep serve --workers`` starts, and so is the garbage collector, once the
+    process has started (:mod:`server.collector`)."""
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    app.on_startup.append(tune_collector)
+    return app
 
 
 def _answer_options_fully(app: Litestar) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import stat
 import uuid
 from pathlib import Path
@@ -15,13 +16,17 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import select
 
+from server import app as app_module
+from server.app import create_app, create_app_from_env
 from server.audit import AuditEntry
 from server.cli import main
+from server.collector import YOUNG_THRESHOLD
 from server.db import create_engine, session_factory
 from server.demo import DEFAULT_DEMO_PASSWORD
 from server.records.models import CaseKey, Record, ShreddedCase
 from server.settings import Settings
 from tests.support.accounts import Org, login
+from tests.support.app import running
 from tests.support.cases import supervisor_creates_case
 from tests.support.databases import admin_sql, postgres_url
 from tests.support.live import LiveServer
@@ -64,6 +69,31 @@ async def test_three_processes_started_at_once_on_a_fresh_database_all_become_he
     finally:
         for server in servers:
             server.stop()
+
+
+async def test_a_server_process_tunes_its_garbage_collector_once_it_has_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app that uvicorn and ``doorstep serve`` start (``create_app_from_env``) freezes what it holds at
+    startup and collects less often (server/collector.py); an app built by ``create_app`` leaves the collector
+    alone, as a library should."""
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'doorstep.db'}")
+    monkeypatch.setenv("DOORSTEP_ENVIRONMENT", "test")
+    monkeypatch.setattr(app_module, "configure_logging", lambda level: None)  # the test run keeps its logging
+    before = gc.get_threshold()
+    try:
+        async with running(create_app(Settings.from_env())):
+            assert gc.get_threshold() == before
+            assert gc.get_freeze_count() == 0
+        served = create_app_from_env()
+        assert gc.get_threshold() == before  # not before the process has started
+        async with running(served):
+            assert gc.get_threshold() == (YOUNG_THRESHOLD, *before[1:])
+            assert gc.get_freeze_count() > 10_000  # the routes, mappers and statements of the started app
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
 
 
 async def test_two_worker_processes_answer_and_each_push_job_is_sent_once(tmp_path: Path) -> None:
