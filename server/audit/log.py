@@ -25,7 +25,7 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Iterable
-from typing import cast
+from typing import Protocol, cast
 
 import msgspec
 from sqlalchemy import Table, Update, bindparam, insert, select, union_all, update
@@ -73,13 +73,27 @@ def chain_of(organisation: uuid.UUID | None) -> str:
     return str(organisation) if organisation else INSTALLATION
 
 
-def _signed(entry: AuditEntry, key: AuditKey | None) -> bool:
+class Hashed(Protocol):
+    """What an entry's hash covers: a stored :class:`AuditEntry`, or the row :func:`append_many` is writing."""
+
+    chain: str
+    seq: int
+    at: dt.datetime
+    actor_id: uuid.UUID | None
+    device_id: uuid.UUID | None
+    action: str
+    case_id: uuid.UUID | None
+    record_ids: list[str]
+    outcome: str
+
+
+def _signed(entry: Hashed, key: AuditKey | None) -> bool:
     if key is None:
         return False
     return entry.seq >= key.first_seq if entry.chain == INSTALLATION else True
 
 
-def entry_hash(prev_hash: str, entry: AuditEntry, key: AuditKey | None) -> str:
+def entry_hash(prev_hash: str, entry: Hashed, key: AuditKey | None) -> str:
     """The hash that chains ``entry`` to the one before: HMAC-SHA256 under ``key`` (in the installation's chain
     from the key's ``first_seq`` on). An organisation's entries sign their chain's name too."""
     canonical = _Canonical(
@@ -89,7 +103,7 @@ def entry_hash(prev_hash: str, entry: AuditEntry, key: AuditKey | None) -> str:
         device_id=str(entry.device_id) if entry.device_id else None,
         action=entry.action,
         case_id=str(entry.case_id) if entry.case_id else None,
-        record_ids=[str(r) for r in entry.record_ids],
+        record_ids=entry.record_ids,
         outcome=entry.outcome,
     )
     message = prev_hash.encode() + b"|" + msgspec.json.encode(canonical)
@@ -111,9 +125,26 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     record_ids: tuple[uuid.UUID, ...] = ()
 
 
+class _Row(msgspec.Struct, kw_only=True):
+    """An entry as :func:`append_many` writes it: the columns of ``audit_log``, in its order."""
+
+    chain: str
+    seq: int
+    at: dt.datetime
+    actor_id: uuid.UUID | None
+    device_id: uuid.UUID | None
+    action: str
+    case_id: uuid.UUID | None
+    record_ids: list[str]
+    outcome: str
+    prev_hash: str
+    hash: str = ""
+
+
 _HEADS = cast("Table", AuditHead.__table__)
 _ENTRIES = cast("Table", AuditEntry.__table__)
 _ENTRY_COLUMNS = tuple(column.name for column in _ENTRIES.columns)
+assert _Row.__struct_fields__ == _ENTRY_COLUMNS, "a row of append_many is a row of audit_log"
 # Built once: every sync request appends. (Bound names differ from the columns they set.)
 _ADVANCE = (
     update(_HEADS)
@@ -170,7 +201,8 @@ async def append_many(
     rows = []
     for item in entries:
         seq += 1
-        entry = AuditEntry(
+        # A plain row, not an AuditEntry: the ORM's bookkeeping of each object would cost more than the rest.
+        row = _Row(
             chain=chain,
             seq=seq,
             at=now,
@@ -178,14 +210,12 @@ async def append_many(
             device_id=item.device_id,
             action=item.action,
             case_id=item.case_id,
-            record_ids=sorted(str(r) for r in item.record_ids),
+            record_ids=[str(r) for r in sorted(item.record_ids)],  # a UUID sorts as its text does
             outcome=item.outcome,
             prev_hash=prev_hash,
-            hash="",
         )
-        entry.hash = entry_hash(prev_hash, entry, key)
-        prev_hash = entry.hash
-        rows.append({c: getattr(entry, c) for c in _ENTRY_COLUMNS})
+        row.hash = prev_hash = entry_hash(prev_hash, row, key)
+        rows.append(msgspec.structs.asdict(row))
     if db.get_bind().dialect.name == "postgresql" and len(rows) <= _MAX_IN_ONE:
         # The entries and the new tip in one round trip: the insert as a statement of the tip's update.
         values = {f"{column}_{i}": value for i, row in enumerate(rows) for column, value in row.items()}

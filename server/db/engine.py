@@ -9,6 +9,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from sqlalchemy import ARRAY, ColumnElement, Executable, Row, any_, bindparam, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -84,6 +85,15 @@ def guard_sqlite_file(url: str) -> None:
         )
 
 
+def _json_text(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+# JSON columns (field versions, the audit's record ids) are written and read by msgspec, not the standard
+# library's json: every push and pull writes them, and msgspec does it several times faster.
+_JSON = {"json_serializer": _json_text, "json_deserializer": msgspec.json.decode}
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine for ``url``, SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
     if url.startswith("sqlite"):
@@ -91,7 +101,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # Connections roll back their own open transactions when closed; the pool's extra reset would be one more
         # round trip through aiosqlite's thread on every request.
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, pool_reset_on_return=None
+            url,
+            echo=echo,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_reset_on_return=None,
+            **_JSON,
         )
         sync_engine = engine.sync_engine
 
@@ -105,7 +119,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         return engine
     # No pre-ping (a round trip on every checkout): connections are recycled after half an hour, and a request
     # that meets a connection the server dropped fails with a 5xx that clients retry.
-    return create_async_engine(url, echo=echo, pool_recycle=1800, pool_size=10, max_overflow=20)
+    return create_async_engine(url, echo=echo, pool_recycle=1800, pool_size=10, max_overflow=20, **_JSON)
 
 
 async def scrub_deleted(engine: AsyncEngine, tables: Collection[str]) -> bool:
