@@ -7,10 +7,11 @@ provides it through dependency injection. The protocol itself lives in the modul
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -54,12 +55,23 @@ class SyncService:
     cursor_secret: bytes
     # Called after a push that queued Web Push messages, so they go out now rather than at the next poll.
     on_queued: Callable[[], None] | None = None
+    # One organisation's pushes in this process, one at a time (see push).
+    _pushing: dict[uuid.UUID | None, asyncio.Lock] = field(default_factory=dict)
 
     async def push(self, principal: Principal, request: PushRequest) -> PushResponse:
-        """Apply a device's batch; see :func:`server.sync.push.push_batch`."""
-        return await push_batch(
-            self.sessions, self.keyring, self.cursor_secret, principal, request, on_queued=self.on_queued
-        )
+        """Apply a device's batch; see :func:`server.sync.push.push_batch`.
+
+        An organisation's pushes take turns on its clock in the database anyway. Here they also take turns
+        within the process, before they open a transaction: a push that waits holds no connection and no lock,
+        so pulls keep the pool, and the push holding the clock shares the event loop with fewer others and
+        commits sooner. Other organisations' pushes do not wait for it. With 100 devices on two processes this
+        raised the rate by about a quarter and halved p99 (docs/benchmarks.md).
+        """
+        turn = self._pushing.setdefault(principal.organisation_id, asyncio.Lock())
+        async with turn:
+            return await push_batch(
+                self.sessions, self.keyring, self.cursor_secret, principal, request, on_queued=self.on_queued
+            )
 
     async def pull(
         self,
