@@ -53,9 +53,10 @@ class BlobHeader:
 
 
 def associated_data(
-    kind: str, record_id: uuid.UUID, case_id: uuid.UUID, column: str, schema_version: int, dek_id: uuid.UUID
+    kind: str, record_id: uuid.UUID, case_id: uuid.UUID, column: str, schema_version: int, dek_id: uuid.UUID | str
 ) -> bytes:
-    """``kind|record id|case id|column|schema version|dek id``: the place a ciphertext is bound to."""
+    """``kind|record id|case id|column|schema version|dek id``: the place a ciphertext is bound to (the dek id
+    may be given already as text)."""
     return f"{kind}|{record_id}|{case_id}|{column}|{schema_version}|{dek_id}".encode()
 
 

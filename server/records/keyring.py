@@ -68,10 +68,11 @@ class CaseShredded(Exception):
 class DataKey:
     """An unwrapped data key of one case, held only in memory for one unit of work."""
 
-    __slots__ = ("dek_id", "kek_version", "key", "raw")
+    __slots__ = ("dek_id", "dek_text", "kek_version", "key", "raw")
 
     def __init__(self, dek_id: uuid.UUID, key: bytes, kek_version: int) -> None:
         self.dek_id = dek_id
+        self.dek_text = str(dek_id)  # as the associated data names it: formatted once, not once per record
         # The prepared cipher: the key schedule is computed once per case and transaction, not per record.
         self.key = AESGCM(key)
         self.raw = key

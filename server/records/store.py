@@ -221,7 +221,7 @@ class RecordStore:
         key = self._keys.get(case_id)
         if key is None:
             raise DecryptionError("no data key for the case")
-        aad = associated_data(kind, record_id, case_id, FIELDS_COLUMN, schema_version, key.dek_id)
+        aad = associated_data(kind, record_id, case_id, FIELDS_COLUMN, schema_version, key.dek_text)
         try:
             return open_blob(key.key, blob, aad)
         except DecryptionError:
@@ -237,7 +237,7 @@ class RecordStore:
         key = self._keys.get(case_id)
         if key is None:
             raise DecryptionError("no data key for the case")
-        aad = associated_data(kind, record_id, case_id, FIELDS_COLUMN, schema_version, key.dek_id)
+        aad = associated_data(kind, record_id, case_id, FIELDS_COLUMN, schema_version, key.dek_text)
         try:
             fields: dict[str, Any] = msgspec.json.decode(open_blob(key.key, blob, aad))
         except (DecryptionError, msgspec.DecodeError):
