@@ -303,3 +303,38 @@ async def test_a_workers_second_edit_continues_the_first_instead_of_conflicting_
     await worker.pull()
     assert worker.records[event]["fields"]["reference"] == "D"
     assert not [r for r in worker.records.values() if r["kind"] == "conflict"]
+
+
+async def test_every_page_of_a_long_pull_says_how_many_changes_follow_it(
+    app: Litestar, client: Client, org: Org
+) -> None:
+    """The tablet's progress bar ("312 of 1,200"): each page's ``remaining`` is exactly what the following pages
+    bring, for a first sync and for a sync after new work, and the last page says none are left."""
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    await worker.push(*(worker.put("note", new_id(), case_id, {"text": f"n{i}", "visit_id": None}) for i in range(7)))
+
+    async def pages(limit: int) -> list[tuple[int, int, bool]]:
+        """(changes, remaining, has_more) of each page until has_more is false."""
+        seen = []
+        while True:
+            params = {"limit": limit} | ({"cursor": worker.cursor} if worker.cursor else {})
+            page = (await client.get("/api/sync/pull", params=params)).json()
+            worker.cursor = page["cursor"]
+            seen.append((len(page["changes"]), page["remaining"], page["has_more"]))
+            if not page["has_more"]:
+                return seen
+
+    def follow(seen: list[tuple[int, int, bool]]) -> None:
+        for index, (_, remaining, _) in enumerate(seen):
+            assert remaining == sum(changes for changes, _, _ in seen[index + 1 :]), seen
+        assert seen[-1][1:] == (0, False)
+
+    first = await pages(3)  # a first sync: the case and its 7 notes, 3 at a time
+    assert sum(changes for changes, _, _ in first) >= 8
+    assert len(first) >= 3
+    follow(first)
+    await worker.push(*(worker.put("note", new_id(), case_id, {"text": f"m{i}", "visit_id": None}) for i in range(5)))
+    later = await pages(2)  # the 5 new notes, 2 at a time
+    assert [changes for changes, _, _ in later] == [2, 2, 1]
+    follow(later)
