@@ -95,10 +95,10 @@ async def pull_page(
         window = {"subject": subject, "from_seq": cursor.seq, "high": high, "page_size": limit + 1}
         if paging:
             window["after_id"] = cursor.after_id
-        # Core, not the ORM: the rows are tuples here, and a page of thousands skips the ORM's loading.
         # A bootstrap, or a device paging through a large window, reads most of its scope: one pass over it.
         # A delta pull reads the changes after its cursor through the indexes.
         whole = paging or not cursor.seq
+        # Core, not the ORM: the rows are tuples here, and a page of thousands skips the ORM's loading.
         found = (await (await db.connection()).execute(_page(dialect, paging, whole), window)).all()
         has_more = len(found) > limit
         found = found[:limit]
