@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # Test workers (pytest-xdist): on SQLite every test has its own database file and server port, so three run side
-# by side. The PostgreSQL run shares one server: the erasure test reads that server's files, where another
-# worker's open transaction keeps old row versions alive, so it runs one test at a time.
+# by side. On PostgreSQL each worker has its own database on one shared server, two side by side; the tests marked
+# `alone` read that server's own files (the erasure test), so they run after the others, one at a time.
 PYTEST_WORKERS ?= 3
-PYTEST_PG_WORKERS ?= 1
+PYTEST_PG_WORKERS ?= 2
+PG_PYTEST := $(BIN)/pytest -n $(PYTEST_PG_WORKERS) -m "not alone" $(PYTEST_ARGS) && $(BIN)/pytest -m alone $(PYTEST_ARGS)
 CODE := server tests migrations bench
 
 .PHONY: run test lint types test-sqlite test-postgres system-deps venv node-tools clean bench screenshots
@@ -47,13 +48,13 @@ test-sqlite: venv
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: venv
-	scripts/with-postgres.sh $(BIN)/pytest -n $(PYTEST_PG_WORKERS) $(PYTEST_ARGS)
+	scripts/with-postgres.sh sh -c '$(PG_PYTEST)'
 
 test: venv system-deps node-tools lint types
 	@echo "== test suite on SQLite =="
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@echo "== test suite on PostgreSQL =="
-	scripts/with-postgres.sh $(BIN)/pytest -n $(PYTEST_PG_WORKERS) $(PYTEST_ARGS)
+	scripts/with-postgres.sh sh -c '$(PG_PYTEST)'
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
