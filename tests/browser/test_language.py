@@ -25,6 +25,12 @@ def german(day: dt.date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
+def berlin_today() -> dt.date:
+    """Today for the tablets of these tests, whose browsers run in Berlin's time zone (an hour or two ahead of a
+    machine on UTC, so around midnight a day ahead)."""
+    return dt.datetime.now(BERLIN).date()
+
+
 async def english_browser_tablet(browser: Browser, base_url: str) -> Page:
     """A tablet whose browser speaks US English (its own date inputs would show 11/29/2026, 10:15 AM)."""
     context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="en-US", timezone_id=BERLIN.key)
@@ -37,20 +43,20 @@ async def english_browser_tablet(browser: Browser, base_url: str) -> Page:
 async def test_dates_are_written_and_typed_as_tt_mm_jjjj_in_an_english_browser_with_a_keyboard_calendar(
     browser: Browser, live_server: LiveServer, org: Org, screenshots: Path
 ) -> None:
-    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id), zone=BERLIN)
     page = await english_browser_tablet(browser, live_server.url)
     await page.get_by_role("link", name=seeded.title).first.click()
     plan = page.locator("form[aria-labelledby=p-plan]")
     when = plan.get_by_label("Termin")
     time = plan.get_by_label("Uhrzeit (HH:MM)")
     # The suggestion is tomorrow at ten, written the German way.
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = berlin_today() + dt.timedelta(days=1)
     await expect(when).to_have_value(german(tomorrow))
     await expect(time).to_have_value("10:00")
     await expect(when).to_have_attribute("placeholder", "TT.MM.JJJJ")
 
     # Short forms are understood and written out; an impossible day is refused with a German message.
-    soon = dt.date.today() + dt.timedelta(days=3)
+    soon = berlin_today() + dt.timedelta(days=3)
     await when.fill(f"{soon.day}.{soon.month}.{soon.year % 100}")
     await time.fill("930")
     await time.press("Tab")
@@ -128,7 +134,9 @@ async def until_visits(page: Page, base_url: str, case_id: str) -> list[dict[str
 async def test_plurals_and_tomorrow_read_right_in_german_and_english(
     browser: Browser, live_server: LiveServer, org: Org
 ) -> None:
-    await seed_case(live_server.url, title="Räumungsklage Birkenweg", worker_id=str(org.worker1_id), deadline_days=1)
+    await seed_case(
+        live_server.url, title="Räumungsklage Birkenweg", worker_id=str(org.worker1_id), deadline_days=1, zone=BERLIN
+    )
     page = await english_browser_tablet(browser, live_server.url)
     today = page.locator("main")
     await expect(today.get_by_text("Gerichtstermin morgen").first).to_be_visible()

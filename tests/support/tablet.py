@@ -68,14 +68,16 @@ async def seed_case(
     team_id: str | None = None,
     deadline_days: int = 6,
     case_type: str = "rent_arrears",
+    zone: dt.tzinfo | None = None,
 ) -> Seeded:
-    """A supervisor creates a case for ``worker_id`` over the sync API."""
+    """A supervisor creates a case for ``worker_id`` over the sync API. "Today" is today in ``zone``, the tablet
+    browser's time zone (this machine's when not given): around midnight the two may be a day apart."""
     async with httpx.AsyncClient(base_url=base_url) as client:
         body = await _login(client, "supervisor")
         device = Device(client, body)
         case_id, household_id, visit_id, event_id = new_id(), new_id(), new_id(), new_id()
-        today = dt.date.today()
-        planned = dt.datetime.combine(today, dt.time(23, 30)).astimezone().isoformat()
+        today = dt.datetime.now(zone).date()
+        planned = dt.datetime.combine(today, dt.time(23, 30), tzinfo=zone).astimezone().isoformat()
         results = await device.push(
             device.put(
                 "case",
@@ -112,7 +114,9 @@ async def seed_case(
                 case_id,
                 {
                     "type": "court_date",
-                    "scheduled_at": dt.datetime.combine(today + dt.timedelta(days=deadline_days), dt.time(10))
+                    "scheduled_at": dt.datetime.combine(
+                        today + dt.timedelta(days=deadline_days), dt.time(10), tzinfo=zone
+                    )
                     .astimezone()
                     .isoformat(),
                 },
