@@ -25,7 +25,7 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Iterable
-from typing import Protocol, cast
+from typing import cast
 
 import msgspec
 from sqlalchemy import Table, Update, bindparam, insert, select, union_all, update
@@ -73,27 +73,13 @@ def chain_of(organisation: uuid.UUID | None) -> str:
     return str(organisation) if organisation else INSTALLATION
 
 
-class Hashed(Protocol):
-    """What an entry's hash covers: a stored :class:`AuditEntry`, or the row :func:`append_many` is writing."""
-
-    chain: str
-    seq: int
-    at: dt.datetime
-    actor_id: uuid.UUID | None
-    device_id: uuid.UUID | None
-    action: str
-    case_id: uuid.UUID | None
-    record_ids: list[str]
-    outcome: str
-
-
-def _signed(entry: Hashed, key: AuditKey | None) -> bool:
+def _signed(entry: AuditEntry | _Row, key: AuditKey | None) -> bool:
     if key is None:
         return False
     return entry.seq >= key.first_seq if entry.chain == INSTALLATION else True
 
 
-def entry_hash(prev_hash: str, entry: Hashed, key: AuditKey | None) -> str:
+def entry_hash(prev_hash: str, entry: AuditEntry | _Row, key: AuditKey | None) -> str:
     """The hash that chains ``entry`` to the one before: HMAC-SHA256 under ``key`` (in the installation's chain
     from the key's ``first_seq`` on). An organisation's entries sign their chain's name too."""
     canonical = _Canonical(
@@ -126,7 +112,7 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _Row(msgspec.Struct, kw_only=True):
-    """An entry as :func:`append_many` writes it: the columns of ``audit_log``, in its order."""
+    """An entry as :func:`append_many` writes and hashes it: the columns of ``audit_log``, in its order."""
 
     chain: str
     seq: int
