@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 import pytest
 from playwright.async_api import Browser, Dialog, Page, expect
@@ -194,12 +196,13 @@ async def test_a_visit_note_and_assessment_recorded_offline_arrive_exactly_once_
     await context.close()
 
 
-async def record_outcome(page: Page, title: str, outcome: str) -> None:
+async def record_outcome(page: Page, title: str, outcome: str, at: str) -> None:
     await page.get_by_role("link", name="Heute").click()
     await page.get_by_role("link", name=f"Besuch erfassen: {title}").click()
     await page.get_by_label(outcome).check()
-    # One visit time on every tablet (it defaults to the current minute): the edits differ in their outcome only.
-    await page.locator("#visited-at-time").fill("10:30")
+    # One visit time on every tablet (it defaults to the current minute, which may turn between the two), and
+    # never a time later today (a visit cannot be recorded ahead): the edits differ in their outcome only.
+    await page.locator("#visited-at-time").fill(at)
     await page.get_by_role("button", name="Besuch speichern").click()
     await expect(page.get_by_role("heading", name=title)).to_be_visible()
 
@@ -215,8 +218,9 @@ async def test_two_devices_of_one_worker_see_the_same_conflict_and_the_same_reso
     await setup_device(second, live_server.url)
     await first_context.set_offline(True)
     await second_context.set_offline(True)
-    await record_outcome(first, seeded.title, "durchgeführt")
-    await record_outcome(second, seeded.title, "nicht angetroffen")
+    at = dt.datetime.now().strftime("%H:%M")
+    await record_outcome(first, seeded.title, "durchgeführt", at)
+    await record_outcome(second, seeded.title, "nicht angetroffen", at)
 
     before_first, before_second = await last_sync(first), await last_sync(second)
     await first_context.set_offline(False)
