@@ -8,6 +8,7 @@ from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
 from server.collector import tune_collector
+from server.db import shift_clock
 from server.logs import configure_logging
 from server.plugin import DoorstepPlugin
 from server.problems import problem_responses
@@ -40,6 +41,8 @@ def create_app_from_env() -> Litestar:
     process has started (:mod:`server.collector`)."""
     settings = Settings.from_env()
     configure_logging(settings.log_level)
+    if settings.clock_shift_seconds:  # a test server's pinned clock
+        shift_clock(settings.clock_shift_seconds)
     app = create_app(settings)
     app.on_startup.append(tune_collector)
     return app

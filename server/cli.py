@@ -35,7 +35,7 @@ from server.admin import (
 from server.auth import service as auth
 from server.auth.models import Role, Team
 from server.backup import cmd_backup, cmd_restore
-from server.db import create_engine, migrate, session_factory
+from server.db import create_engine, migrate, session_factory, shift_clock
 from server.db.locks import exclusive_start
 from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, seed_demo
 from server.housekeeping import run_housekeeping
@@ -323,6 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if settings.clock_shift_seconds:  # a test server (otherwise, and in a test calling main(), left alone)
+        shift_clock(settings.clock_shift_seconds)
     try:
         if args.command == "serve":
             return _cmd_serve(args, settings)

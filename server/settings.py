@@ -79,6 +79,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     push_backoff_cap_seconds: float = 3600.0
     # Report periods are calendar days in the organisation's time zone.
     report_time_zone: str = "Europe/Berlin"
+    # A test server's clock runs this many seconds off the machine's, so that the tests can try the days that break
+    # date code (a Sunday, New Year's Eve, the night the clocks change). Refused outside environment=test.
+    clock_shift_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.clock_shift_seconds and self.environment != "test":
+            raise ValueError("clock_shift_seconds is for test servers only (environment=test)")
 
     @property
     def resolved_database_url(self) -> str:

@@ -23,12 +23,25 @@ from server.auth.passwords import hash_password_sync
 from server.settings import Settings
 from tests.support.accounts import PASSWORD, Org, create_org
 from tests.support.app import client_from, running
+from tests.support.clock import ORDINARY_DAY, TestClock, pin, unpin
 from tests.support.databases import admin_sql, migrate_url, postgres_url, truncate_all
 
 
 def pytest_report_header() -> str:
     url = postgres_url()
     return f"doorstep database backend: {'postgresql ' + make_url(url).render_as_string() if url else 'sqlite'}"
+
+
+@pytest.fixture(autouse=True)
+def clock(request: pytest.FixtureRequest) -> Iterator[TestClock]:
+    """Every test runs at a pinned instant in Berlin (an ordinary Wednesday morning unless the test is
+    parametrised with ``calendar_matrix``): the server's clock here and in the processes the test starts, and the
+    tablets' clocks (tests/browser/conftest.py), all start from it."""
+    pinned = pin(getattr(request, "param", ORDINARY_DAY))
+    try:
+        yield pinned
+    finally:
+        unpin()
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ This package knows nothing of the domain; the areas (``auth``, ``records``, ``sy
 on :class:`Base` and use :func:`create_engine` and :func:`session_factory`.
 """
 
-from server.db.base import Base, UUIDType, utcnow
+from server.db.base import Base, UUIDType, shift_clock, utcnow
 from server.db.engine import DatabaseFileExposed, among, begin_write, create_engine, read_one, session_factory
 from server.db.migrate import at_head, migrate
 
@@ -19,5 +19,6 @@ __all__ = [
     "migrate",
     "read_one",
     "session_factory",
+    "shift_clock",
     "utcnow",
 ]

@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["Base", "UTCDateTime", "UUIDType", "utcnow"]
+__all__ = ["Base", "UTCDateTime", "UUIDType", "shift_clock", "utcnow"]
 
 # Stable constraint names, so that Alembic migrations can refer to them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -23,9 +23,24 @@ NAMING = {
 UUIDType = Uuid(as_uuid=True)
 
 
+# How far this process's clock runs from the machine's: zero, except in a test server whose clock the tests set to
+# a chosen instant (a Sunday, New Year's Eve, the night the clocks change). See Settings.clock_shift_seconds.
+_shift = dt.timedelta(0)
+
+
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware in UTC; the only clock the server uses."""
-    return dt.datetime.now(dt.UTC)
+    return dt.datetime.now(dt.UTC) + _shift
+
+
+def shift_clock(seconds: float) -> None:
+    """Make :func:`utcnow` run ``seconds`` ahead of the machine's clock (behind, when negative), from now on.
+
+    Time keeps flowing; only the instant it starts from moves. Production never calls this with anything but 0
+    (:class:`server.settings.Settings` refuses a shift outside a test server).
+    """
+    global _shift
+    _shift = dt.timedelta(seconds=seconds)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

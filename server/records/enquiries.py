@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth.models import Role
 from server.auth.schemas import Principal
-from server.db import begin_write
+from server.db import begin_write, utcnow
 from server.problems import Conflict, Forbidden, ValidationFailed
 from server.records.models import Enquiry
 from server.records.schemas import Channel
@@ -58,7 +58,7 @@ class Enquiries:
         with the same content (a retry); another content under that id is a conflict."""
         if principal.role not in (Role.WORKER, Role.SUPERVISOR) or principal.team_id is None:
             raise Forbidden("Enquiries are recorded by a team's members.")
-        if data.on > dt.date.today() + dt.timedelta(days=1):
+        if data.on > utcnow().date() + dt.timedelta(days=1):  # a day's grace: it may be tomorrow east of UTC
             raise ValidationFailed("An enquiry cannot lie in the future.", field="on")
         wanted = EnquiryOut(id=enquiry_id, team_id=principal.team_id, **msgspec.structs.asdict(data))
         async with self.sessions() as db:

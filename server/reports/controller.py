@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
@@ -12,6 +13,7 @@ from litestar.response import Template
 
 from server.auth.guards import requires_manager, requires_supervisor
 from server.auth.schemas import Principal
+from server.db import utcnow
 from server.problems import NotFound, ValidationFailed
 from server.reports import charts, export
 from server.reports.organisation import OrganisationReport, organisation_report
@@ -90,7 +92,7 @@ class AnnualReportPage(Controller):
         year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None,
     ) -> Template:
         """A print-friendly annual report (A4): the browser's "print to PDF" makes the document."""
-        year = year or dt.date.today().year
+        year = year or utcnow().astimezone(ZoneInfo(reports.time_zone)).year
         try:
             report = await reports.team_report(principal, dt.date(year, 1, 1), dt.date(year, 12, 31))
         except ValueError:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from server.db import utcnow
 from server.records.history import Entry, is_case_state, tracked
 
 __all__ = ["Closure", "Course", "course", "day_of"]
@@ -81,7 +82,7 @@ def course(
         elif closing is not None:
             closures.append(closing)
             closing = None
-            moment = recorded_at or dt.datetime.now(dt.UTC)
+            moment = recorded_at or utcnow()
             reopened.append(moment.astimezone(zone).date())
     if closing is not None:
         closures.append(closing)

@@ -19,6 +19,7 @@ from server.problems import PROBLEM_BASE
 from server.settings import Settings
 from tests.support.accounts import PASSWORD, Org, login
 from tests.support.app import client_from
+from tests.support.clock import TestClock
 
 pytestmark = pytest.mark.usefixtures("org")
 
@@ -115,14 +116,14 @@ async def test_tokens_are_stored_only_as_hashes(client: Client, settings: Settin
     ids=["idle-timeout", "absolute-lifetime"],
 )
 async def test_idle_and_absolute_timeouts_end_the_session(
-    client: Client, settings: Settings, column: str, age: dt.timedelta
+    client: Client, settings: Settings, clock: TestClock, column: str, age: dt.timedelta
 ) -> None:
     # docs/security.md case 11
     await login(client, "worker1")
     assert (await client.get("/api/me")).status_code == 200
     engine = create_engine(settings.resolved_database_url)
     async with session_factory(engine)() as db:
-        now = dt.datetime.now(dt.UTC)
+        now = clock.now()
         value = now - age if column == "last_seen_at" else now + age
         await db.execute(update(Session).values({column: value}))
         await db.commit()
@@ -133,17 +134,17 @@ async def test_idle_and_absolute_timeouts_end_the_session(
     assert "expired" in response.json()["detail"]
 
 
-async def test_a_session_in_use_does_not_idle_out(client: Client, settings: Settings) -> None:
+async def test_a_session_in_use_does_not_idle_out(client: Client, settings: Settings, clock: TestClock) -> None:
     await login(client, "worker1")
     engine = create_engine(settings.resolved_database_url)
     async with session_factory(engine)() as db:
-        await db.execute(update(Session).values(last_seen_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=7)))
+        await db.execute(update(Session).values(last_seen_at=clock.now() - dt.timedelta(hours=7)))
         await db.commit()
     assert (await client.get("/api/me")).status_code == 200
     async with session_factory(engine)() as db:
         seen = (await db.scalars(select(Session.last_seen_at))).one()
     await engine.dispose()
-    assert dt.datetime.now(dt.UTC) - seen < dt.timedelta(minutes=1)
+    assert clock.now() - seen < dt.timedelta(minutes=1)
 
 
 async def test_disabling_a_user_ends_all_their_sessions(app: Litestar, client: Client, settings: Settings) -> None:

@@ -29,6 +29,7 @@ from server.sync.reminders import remind_deadlines
 from tests.support.accounts import Org, login
 from tests.support.app import client_from
 from tests.support.cases import supervisor_creates_case
+from tests.support.clock import TestClock
 from tests.support.syncing import Device, new_id
 
 Client = httpx.AsyncClient
@@ -115,13 +116,13 @@ async def test_stored_events_of_version_1_are_rewritten_once_at_start(
 
 
 async def test_the_case_detail_lists_its_deadlines_with_rule_and_basis(
-    app: Litestar, client: Client, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    app: Litestar, client: Client, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch, clock: TestClock
 ) -> None:
     assert await set_region(settings, monkeypatch, "DE", "BE") == 0
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     worker = Device(client, await login(client, "worker1"))
     notice, lawsuit = new_id(), new_id()
-    served = dt.date.today() - dt.timedelta(days=3)
+    served = clock.today() - dt.timedelta(days=3)
     results = await worker.push(
         worker.put(
             "legal_event", notice, case_id, {"type": "notice_to_quit", "notice_kind": "both", "served_on": "2026-09-01"}
@@ -158,12 +159,12 @@ async def test_the_case_detail_lists_its_deadlines_with_rule_and_basis(
 
 
 async def test_the_calendar_lists_the_holidays_of_the_organisations_land(
-    client: Client, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    client: Client, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch, clock: TestClock
 ) -> None:
     await login(client, "worker1")
     germany = (await client.get("/api/calendar")).json()
     assert (germany["country"], germany["subdivision"]) == ("DE", None)
-    year = dt.date.today().year
+    year = clock.today().year
     assert f"{year}-12-25" in germany["holidays"]
     assert f"{year}-03-08" not in germany["holidays"]
     assert await set_region(settings, monkeypatch, "DE", "BE") == 0

@@ -28,6 +28,7 @@ from server.settings import Settings
 from tests.support.accounts import Org, login
 from tests.support.app import running
 from tests.support.cases import supervisor_creates_case
+from tests.support.clock import TestClock
 from tests.support.databases import admin_sql, postgres_url
 from tests.support.live import LiveServer
 from tests.support.pushservice import LocalPushService
@@ -215,12 +216,13 @@ async def test_closed_cases_are_erased_when_their_retention_ends_and_past_years_
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    clock: TestClock,
 ) -> None:
     """Three years after closing (the default), announced a month ahead, listed by --dry-run, erased and audited;
     the report of the year the case was closed in counts it as before."""
     monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
     monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
-    today = dt.date.today()
+    today = clock.today()
     old = today.replace(year=today.year - 4, day=min(today.day, 28))  # erased now
     soon = today.replace(year=today.year - 3, day=min(today.day, 28)) + dt.timedelta(days=10)  # within the month
     recent = today.replace(year=today.year - 2, day=min(today.day, 28))  # kept

@@ -36,6 +36,7 @@ from server.settings import Settings
 from tests.support.accounts import Org, login
 from tests.support.app import client_from, running
 from tests.support.cases import case_fields
+from tests.support.clock import TestClock
 from tests.support.pushservice import LocalPushService, Subscriber
 from tests.support.syncing import Device, new_id
 
@@ -319,8 +320,8 @@ async def test_a_410_for_an_old_endpoint_keeps_the_newer_subscription(settings: 
 class SteppedClock:
     """A clock the test moves by hand, for the dispatcher's due times and backoff."""
 
-    def __init__(self) -> None:
-        self.at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)  # just after the jobs were queued
+    def __init__(self, clock: TestClock) -> None:
+        self.at = clock.now() + dt.timedelta(seconds=1)  # just after the jobs were queued
 
     def __call__(self) -> dt.datetime:
         return self.at
@@ -330,7 +331,7 @@ class SteppedClock:
 
 
 async def test_429_and_5xx_are_retried_with_backoff_and_403_is_a_logged_configuration_error(
-    settings: Settings, org: Org, caplog: pytest.LogCaptureFixture
+    settings: Settings, org: Org, caplog: pytest.LogCaptureFixture, clock: TestClock
 ) -> None:
     # docs/security.md case 17, second half: the dispatcher's claim, send and settle steps, driven by a clock the
     # test moves, so the backoff is checked exactly and without waiting.
@@ -349,8 +350,8 @@ async def test_429_and_5xx_are_retried_with_backoff_and_403_is_a_logged_configur
             await supervisor.push(
                 assign(supervisor, case_id, org.worker1_id), assign(supervisor, case_id, org.worker2_id)
             )
-            clock = SteppedClock()
-            dispatcher = Dispatcher(push.sessions, quiet, push.keys, now=clock)
+            stepped = SteppedClock(clock)
+            dispatcher = Dispatcher(push.sessions, quiet, push.keys, now=stepped)
             first = dt.timedelta(seconds=quiet.push_backoff_seconds)
             async with aiohttp.ClientSession() as http:
 
@@ -362,13 +363,13 @@ async def test_429_and_5xx_are_retried_with_backoff_and_403_is_a_logged_configur
 
                 with caplog.at_level(logging.ERROR, logger="doorstep.push"):
                     assert await round_trip() == [403, 429]
-                clock.advance(first - dt.timedelta(milliseconds=1))
+                stepped.advance(first - dt.timedelta(milliseconds=1))
                 assert await dispatcher.claim() == []  # not due before its backoff
-                clock.advance(dt.timedelta(milliseconds=1))
+                stepped.advance(dt.timedelta(milliseconds=1))
                 assert await round_trip() == [503]
-                clock.advance(2 * first - dt.timedelta(milliseconds=1))
+                stepped.advance(2 * first - dt.timedelta(milliseconds=1))
                 assert await dispatcher.claim() == []  # the wait doubled
-                clock.advance(dt.timedelta(milliseconds=1))
+                stepped.advance(dt.timedelta(milliseconds=1))
                 assert await round_trip() == [201]
         finally:
             await service.stop()
@@ -379,7 +380,7 @@ async def test_429_and_5xx_are_retried_with_backoff_and_403_is_a_logged_configur
     assert not any(busy.endpoint in r.getMessage() for r in caplog.records)
 
 
-async def test_queued_jobs_survive_a_restart_and_are_sent_once(settings: Settings, org: Org) -> None:
+async def test_queued_jobs_survive_a_restart_and_are_sent_once(settings: Settings, org: Org, clock: TestClock) -> None:
     quiet = fast(settings, push_enabled=False)
     service = LocalPushService()
     app = create_app(quiet)
@@ -402,7 +403,7 @@ async def test_queued_jobs_survive_a_restart_and_are_sent_once(settings: Setting
     assert len(service.deliveries) == 5
     assert len({d.payload["id"] for d in service.deliveries}) == 5
     assert [j.state for j in await jobs(quiet)] == ["sent"] * 5
-    assert all(j.sent_at is not None and j.sent_at <= dt.datetime.now(dt.UTC) for j in await jobs(quiet))
+    assert all(j.sent_at is not None and j.sent_at <= clock.now() for j in await jobs(quiet))
 
 
 async def test_a_worker_gets_a_sync_hint_when_a_case_is_assigned_to_them(settings: Settings, org: Org) -> None:

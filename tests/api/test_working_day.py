@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from server.db import create_engine, session_factory
 from server.records.models import BlindIndex
 from server.settings import Settings
+from tests.support import clock as pinned
 from tests.support.accounts import Org, login
 from tests.support.app import client_from
 from tests.support.cases import case_fields, supervisor_creates_case
@@ -34,7 +35,7 @@ def household(name: str, street: str, number: str, postcode: str = "10115", **ex
 async def intake(device: Device, org: Org, worker: str, house: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """A case and its household in one batch, the way the tablet's intake sends them."""
     case_id, household_id = new_id(), new_id()
-    fields = case_fields(org, None, household_id=household_id, opened_on=dt.date.today().isoformat())
+    fields = case_fields(org, None, household_id=household_id, opened_on=pinned.today().isoformat())
     fields["assigned_worker_id"] = worker
     results = await device.push(
         device.put("case", case_id, case_id, fields), device.put("household", household_id, case_id, house)
@@ -67,7 +68,7 @@ async def test_only_the_supervisor_closes_a_case(app: Litestar, client: Client, 
     worker = Device(client, await login(client, "worker1"))
     await worker.pull()
     version = worker.records[case_id]["version"]
-    closed = {"status": "closed", "outcome": "secured", "closed_on": dt.date.today().isoformat()}
+    closed = {"status": "closed", "outcome": "secured", "closed_on": pinned.today().isoformat()}
     (refused,) = await worker.push(worker.put("case", case_id, case_id, closed, base=version))
     assert refused["status"] == "rejected"
     assert refused["error"] == {
@@ -87,7 +88,7 @@ async def test_only_the_supervisor_closes_a_case(app: Litestar, client: Client, 
         boss = Device(office, await login(office, "supervisor"))
         await boss.pull()
         assert boss.records[case_id]["fields"]["status"] == "closing_requested"
-        approve = {"status": "closed", "closed_on": dt.date.today().isoformat()}
+        approve = {"status": "closed", "closed_on": pinned.today().isoformat()}
         (approved,) = await boss.push(boss.put("case", case_id, case_id, approve, base=requested["version"]))
         assert approved["status"] == "applied"
         listed = (await office.get("/api/cases", params={"status": "closed"})).json()
@@ -123,8 +124,8 @@ async def test_the_supervisor_returns_a_closure_request_with_a_comment(app: Lite
 
 async def test_a_worker_moves_their_own_visits_and_not_the_supervisors(app: Litestar, client: Client, org: Org) -> None:
     case_id, boss = await supervisor_creates_case(app, org, org.worker1_id)
-    planned = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()
-    later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).isoformat()
+    planned = (pinned.now() + dt.timedelta(days=2)).isoformat()
+    later = (pinned.now() + dt.timedelta(days=5)).isoformat()
     assigned = new_id()
     async with client_from(app) as office:
         boss = Device(office, await login(office, "supervisor"))
@@ -137,7 +138,7 @@ async def test_a_worker_moves_their_own_visits_and_not_the_supervisors(app: Lite
     (moved,) = await worker.push(worker.put("visit", assigned, case_id, {"planned_at": later}, base=made["version"]))
     assert moved["status"] == "rejected"
     assert (moved["error"]["code"], moved["error"]["field"]) == ("forbidden", "planned_at")
-    visited = {"status": "not_home", "visited_at": dt.datetime.now(dt.UTC).isoformat(), "card_left": True}
+    visited = {"status": "not_home", "visited_at": pinned.now().isoformat(), "card_left": True}
     (outcome,) = await worker.push(worker.put("visit", assigned, case_id, visited, base=made["version"]))
     assert outcome["status"] == "applied"
 
@@ -158,7 +159,7 @@ async def test_a_note_carries_its_author_and_a_contact_its_direction_and_duratio
 ) -> None:
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     worker = Device(client, await login(client, "worker1"))
-    hour_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    hour_ago = (pinned.now() - dt.timedelta(hours=1)).isoformat()
     note, contact, missed = new_id(), new_id(), new_id()
     results = await worker.push(
         worker.put("note", note, case_id, {"text": "Vermieter angerufen.", "visit_id": None, "written_at": hour_ago}),
@@ -185,7 +186,7 @@ async def test_handover_moves_the_case_and_its_open_visits_to_the_new_worker(
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     old = Device(client, await login(client, "worker1"))
     visit = new_id()
-    planned = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
+    planned = (pinned.now() + dt.timedelta(days=3)).isoformat()
     (made,) = await old.push(
         old.put(
             "visit",
@@ -203,7 +204,7 @@ async def test_handover_moves_the_case_and_its_open_visits_to_the_new_worker(
             "assigned_worker_id": str(org.worker2_id),
             "handover_from": str(org.worker1_id),
             "handover_note": "Frau Y. erwartet Rückruf wegen Jobcenter.",
-            "handed_over_on": dt.date.today().isoformat(),
+            "handed_over_on": pinned.today().isoformat(),
         }
         results = await boss.push(
             boss.put("case", case_id, case_id, handover, base=boss.records[case_id]["version"]),
@@ -215,7 +216,7 @@ async def test_handover_moves_the_case_and_its_open_visits_to_the_new_worker(
         assert new.records[case_id]["fields"]["handover_note"] == "Frau Y. erwartet Rückruf wegen Jobcenter."
         assert new.records[visit]["fields"]["assigned_worker_id"] == str(org.worker2_id)
         # The visit worker1 planned is now worker2's to move; a supervisor's plan would not be.
-        later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=6)).isoformat()
+        later = (pinned.now() + dt.timedelta(days=6)).isoformat()
         version = new.records[visit]["version"]
         (moved,) = await new.push(new.put("visit", visit, case_id, {"planned_at": later}, base=version))
         assert moved["status"] == "applied"
@@ -266,7 +267,7 @@ async def test_the_office_searches_names_addresses_phones_and_references(
     worker = Device(client, await login(client, "worker1"))
     first, _ = await intake(worker, org, str(org.worker1_id), household("Ayşe Yılmaz", "Hauptstraße", "5"))
     second, _ = await intake(worker, org, str(org.worker1_id), household("Jonas Berg", "Lindenweg", "12"))
-    event = {"type": "eviction_lawsuit", "date": dt.date.today().isoformat(), "reference": "12 C 345/26"}
+    event = {"type": "eviction_lawsuit", "date": pinned.today().isoformat(), "reference": "12 C 345/26"}
     await worker.push(worker.put("legal_event", new_id(), second, event))
     async with client_from(app) as office:
         await login(office, "supervisor")

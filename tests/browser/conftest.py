@@ -8,17 +8,39 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from server.settings import Settings
+from tests.support.clock import BERLIN, TestClock
 from tests.support.live import LiveServer
 from tests.support.tablet import CHROMIUM, DOCS_SCREENSHOTS
 
 
+class Tablets:
+    """The browser as the tests see it: every context it opens is a tablet in Berlin whose clock is the test's
+    pinned clock (Playwright's clock API), so that the tablet and the server agree on the day and the time."""
+
+    def __init__(self, browser: Browser, clock: TestClock) -> None:
+        self._browser, self._clock = browser, clock
+
+    async def new_context(self, **options: Any) -> BrowserContext:
+        options.setdefault("timezone_id", BERLIN.key)
+        context = await self._browser.new_context(**options)
+        await self._clock.install(context)
+        return context
+
+    async def new_page(self, **options: Any) -> Page:
+        return await (await self.new_context(**options)).new_page()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
 @pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
+async def browser(clock: TestClock) -> AsyncIterator[Browser]:
     """A headless Chromium (Debian's package, not Playwright's download)."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
@@ -36,7 +58,7 @@ async def browser() -> AsyncIterator[Browser]:
             ],
         )
         try:
-            yield browser
+            yield cast("Browser", Tablets(browser, clock))
         finally:
             await browser.close()
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.support import clock as pinned
 from tests.support.accounts import PASSWORD, Org
 from tests.support.live import LiveServer
 from tests.support.syncing import Device
@@ -27,7 +28,7 @@ pytestmark = [pytest.mark.browser]
 
 
 def day(offset: int) -> str:
-    return (dt.date.today() + dt.timedelta(days=offset)).isoformat()
+    return (pinned.today() + dt.timedelta(days=offset)).isoformat()
 
 
 async def open_case(page: Page, title: str) -> None:
@@ -51,7 +52,7 @@ async def approve_closure(base_url: str, case_id: str) -> None:
         client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
         device = Device(client, response.json())
         await device.pull()
-        approval = {"status": "closed", "closed_on": dt.date.today().isoformat()}
+        approval = {"status": "closed", "closed_on": pinned.today().isoformat()}
         (result,) = await device.push(
             device.put("case", case_id, case_id, approval, device.records[case_id]["version"])
         )
@@ -183,7 +184,7 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     assert only(new, "contact")["summary"] == "Rückruf Vermieterin"
     event = only(new, "legal_event")
     assert (event["type"], event["court"]) == ("eviction_date", "Amtsgericht Beispielstadt")
-    assert dt.datetime.fromisoformat(event["scheduled_at"]).astimezone().date().isoformat() == day(10)
+    assert dt.datetime.fromisoformat(event["scheduled_at"]).astimezone(pinned.BERLIN).date().isoformat() == day(10)
     manual = only(new, "action", title="Mietbescheinigung beim Vermieter holen")
     assert (manual["due_on"], manual["owner_id"], manual["status"]) == (day(5), worker, "open")
     application = only(new, "benefit_application")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.support import clock as pinned
 from tests.support.accounts import Org
 from tests.support.live import LiveServer
 from tests.support.tablet import TABLET_SIZES, new_tablet, seed_case, server_records, setup_device, until
@@ -28,7 +29,7 @@ def german(day: dt.date) -> str:
 def berlin_today() -> dt.date:
     """Today for the tablets of these tests, whose browsers run in Berlin's time zone (an hour or two ahead of a
     machine on UTC, so around midnight a day ahead)."""
-    return dt.datetime.now(BERLIN).date()
+    return pinned.today()
 
 
 async def english_browser_tablet(browser: Browser, base_url: str) -> Page:

@@ -19,6 +19,7 @@ from server.cli import main as cli_main
 from server.records.calendar import Calendar, Region
 from server.records.deadlines import rules
 from server.settings import Settings
+from tests.support import clock as pinned
 from tests.support.accounts import PASSWORD, Org
 from tests.support.live import LiveServer
 from tests.support.syncing import Device
@@ -29,7 +30,7 @@ pytestmark = [pytest.mark.browser]
 
 
 def day(offset: int) -> str:
-    return (dt.date.today() + dt.timedelta(days=offset)).isoformat()
+    return (pinned.today() + dt.timedelta(days=offset)).isoformat()
 
 
 async def add_event(page: Page, title: str, kind: str, **dates: str) -> None:
@@ -165,7 +166,7 @@ async def test_an_earlier_version_1_assessment_stays_readable(
         old = {
             "form_version": 1,
             "housing": {"net_rent_cents": 51240, "tenancy_since": "2019-04-01"},
-            "completed_at": (dt.datetime.now(dt.UTC) - dt.timedelta(days=40)).isoformat(),
+            "completed_at": (pinned.now() - dt.timedelta(days=40)).isoformat(),
         }
         (result,) = await device.push(device.put("assessment", str(uuid.uuid4()), seeded.case_id, old))
         assert result["status"] == "applied"

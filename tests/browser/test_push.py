@@ -12,6 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, CDPSession, Page, expect
 
+from tests.support import clock as pinned
 from tests.support.accounts import PASSWORD, Org
 from tests.support.live import LiveServer
 from tests.support.pushservice import LocalPushService
@@ -92,7 +93,7 @@ async def test_an_assigned_visit_is_pushed_shown_and_synced(
         registration_id = await running_worker(cdp, page, live_server.url)
 
         visit_id = new_id()
-        tomorrow = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(10, 30)).astimezone()
+        tomorrow = dt.datetime.combine(pinned.today() + dt.timedelta(days=1), dt.time(10, 30), tzinfo=pinned.BERLIN)
         results = await device.push(
             device.put(
                 "visit",

@@ -16,6 +16,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 from playwright.async_api import Error as PlaywrightError
 
 from server.demo import DEFAULT_DEMO_PASSWORD
+from tests.support import clock as pinned
 from tests.support.live import LiveServer
 from tests.support.syncing import Device
 from tests.support.tablet import PASSPHRASE, PIN, TABLET_SIZES, new_tablet, setup_device
@@ -137,7 +138,7 @@ async def test_every_screen_on_the_demo_data(
     await page.get_by_label("Name der Gläubiger*in").fill("Wohnbau Beispiel eG")
     await page.get_by_label("Gesamtbetrag (€)").fill("1.200,00")
     await page.get_by_label("Monatsrate (€)").fill("100,00")
-    start = (dt.date.today() - dt.timedelta(days=40)).isoformat()
+    start = (pinned.today() - dt.timedelta(days=40)).isoformat()
     await page.get_by_label("Erste Rate am").fill(start)
     await page.get_by_role("button", name="Speichern", exact=True).click()
     await page.locator("[data-agreement] a").last.click()
@@ -220,7 +221,7 @@ async def test_every_screen_on_the_demo_data(
     await shoot(page, screenshots, "berichte", orientation)
     await page.locator("[data-section=outcomes]").scroll_into_view_if_needed()
     await page.screenshot(path=screenshots / f"berichte-ergebnisse-{orientation}.png")
-    year = dt.date.today().year
+    year = pinned.today().year
     annual = await office.new_page()
     await annual.goto(f"{live_server.url}/berichte/jahresbericht?year={year}")
     await expect(annual.get_by_role("heading", name=f"Jahresbericht {year}")).to_be_visible()

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Route, expect
 
+from tests.support import clock as pinned
 from tests.support.accounts import PASSWORD, Org
 from tests.support.live import LiveServer
 from tests.support.tablet import PIN, TABLET_SIZES, new_tablet, seed_case, setup_device, unlock, until
@@ -106,7 +107,7 @@ async def test_the_tablet_warns_when_its_clock_is_wrong(browser: Browser, live_s
         await setup_device(page, live_server.url)
         banner = page.locator("#clock-banner")
         await expect(banner).to_be_hidden()
-        await page.clock.install(time=dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
+        await context.clock.set_system_time(pinned.now() + dt.timedelta(days=3))
         await page.evaluate("import('/static/js/sync.js').then((sync) => sync.syncNow())")
         await expect(banner).to_be_visible()
         await expect(banner).to_contain_text("Die Uhr dieses Tablets geht 4320 Minuten vor")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import httpx
 import pytest
 from playwright.async_api import Browser, Dialog, Page, expect
 
+from tests.support import clock as pinned
 from tests.support.accounts import PASSWORD, Org
 from tests.support.live import LiveServer
 from tests.support.tablet import (
@@ -218,7 +217,7 @@ async def test_two_devices_of_one_worker_see_the_same_conflict_and_the_same_reso
     await setup_device(second, live_server.url)
     await first_context.set_offline(True)
     await second_context.set_offline(True)
-    at = dt.datetime.now().strftime("%H:%M")
+    at = pinned.local().strftime("%H:%M")
     await record_outcome(first, seeded.title, "durchgeführt", at)
     await record_outcome(second, seeded.title, "nicht angetroffen", at)
 

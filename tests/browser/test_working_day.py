@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.support import clock as pinned
 from tests.support.accounts import PASSWORD, Org
 from tests.support.live import LiveServer
 from tests.support.syncing import Device
@@ -114,7 +115,7 @@ async def test_one_working_day_from_intake_to_the_approved_closure(
     await page.get_by_label("Benachrichtigung eingeworfen").check()
     suggested = await page.get_by_label("Vorschlag für den Rückbesuch").input_value()  # TT.MM.JJJJ, HH:MM beside it
     at = await page.locator("#return-at-time").input_value()
-    assert dt.datetime.strptime(f"{suggested} {at}", "%d.%m.%Y %H:%M") > dt.datetime.now()
+    assert dt.datetime.strptime(f"{suggested} {at}", "%d.%m.%Y %H:%M") > pinned.local().replace(tzinfo=None)
     await page.get_by_role("button", name="Besuch speichern").click()
     await expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
 
@@ -122,7 +123,7 @@ async def test_one_working_day_from_intake_to_the_approved_closure(
     await page.get_by_label("Erreicht").uncheck()
     await page.get_by_role("button", name="Kontakt speichern").click()
     await expect(page.locator("#p-history ~ ul").get_by_text("nicht erreicht", exact=True)).to_be_visible()
-    hour_ago = (dt.datetime.now() - dt.timedelta(hours=1)).replace(second=0, microsecond=0)
+    hour_ago = (pinned.local().replace(tzinfo=None) - dt.timedelta(hours=1)).replace(second=0, microsecond=0)
     await page.get_by_label("Richtung").select_option("incoming")
     await page.get_by_label("Zeitpunkt").fill(hour_ago.strftime("%Y-%m-%dT%H:%M"))
     await page.get_by_label("Dauer (Minuten)").fill("15")
@@ -182,7 +183,7 @@ async def test_one_working_day_from_intake_to_the_approved_closure(
     visits = sorted(of_kind(records, "visit", case_id), key=lambda v: v["status"])
     assert [(v["status"], v["card_left"]) for v in visits] == [("not_home", True), ("planned", False)]
     assert visits[1]["planned_by"] == str(org.worker1_id)
-    assert dt.datetime.fromisoformat(visits[1]["planned_at"]) > dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    assert dt.datetime.fromisoformat(visits[1]["planned_at"]) > pinned.now() + dt.timedelta(days=1)
     contacts = sorted(of_kind(records, "contact", case_id), key=lambda c: c["at"])
     assert [(c["channel"], c["direction"], c["reached"], c["duration_minutes"]) for c in contacts] == [
         ("phone", "incoming", True, 15),
@@ -209,9 +210,9 @@ async def test_one_working_day_from_intake_to_the_approved_closure(
     await page.evaluate(f"location.hash = '#/fall/{case_id}'")
     await expect(page.get_by_role("heading", name="Fall abgeschlossen")).to_be_visible()
     (kase,) = of_kind(await on_server(live_server.url), "case", case_id)
-    assert (kase["status"], kase["closed_on"]) == ("closed", dt.date.today().isoformat())
+    assert (kase["status"], kase["closed_on"]) == ("closed", pinned.today().isoformat())
     async with office(live_server.url) as device:
-        today = dt.date.today().isoformat()
+        today = pinned.today().isoformat()
         report = (await device.client.get("/api/reports", params={"start": today, "end": today})).json()
     assert (report["closed_cases"], report["outcomes"].get("secured"), report["new_cases"]) == (1, 1, 1)
     await boss_context.close()
@@ -321,7 +322,7 @@ async def test_an_enquiry_without_a_case_takes_two_taps_offline_and_is_counted(
 
     await context.set_offline(False)
     await sync_now(page)
-    day = dt.date.today().isoformat()
+    day = pinned.today().isoformat()
     async with office(live_server.url) as device:
         for _ in range(50):  # sent right after the sync
             response = await device.client.get("/api/reports", params={"start": day, "end": day})

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.clock import current_shift
+
 __all__ = ["LiveServer", "free_port"]
 
 
@@ -57,6 +59,7 @@ class LiveServer:
             "DOORSTEP_ENVIRONMENT": "test",
             "DOORSTEP_PUSH_ALLOW_LOOPBACK": "true",  # the tests' local push service
             "DOORSTEP_PUSH_POLL_SECONDS": "0.2",
+            "DOORSTEP_CLOCK_SHIFT_SECONDS": str(current_shift()),  # the test's pinned clock
         }
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:

@@ -15,6 +15,7 @@ import httpx
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.support.accounts import PASSWORD
+from tests.support.clock import BERLIN, now
 from tests.support.syncing import Device, new_id
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -68,15 +69,15 @@ async def seed_case(
     team_id: str | None = None,
     deadline_days: int = 6,
     case_type: str = "rent_arrears",
-    zone: dt.tzinfo | None = None,
+    zone: dt.tzinfo = BERLIN,
 ) -> Seeded:
-    """A supervisor creates a case for ``worker_id`` over the sync API. "Today" is today in ``zone``, the tablet
-    browser's time zone (this machine's when not given): around midnight the two may be a day apart."""
+    """A supervisor creates a case for ``worker_id`` over the sync API. "Today" is today on the test's pinned clock
+    in ``zone``, the tablet browser's time zone (Berlin, as every test tablet's)."""
     async with httpx.AsyncClient(base_url=base_url) as client:
         body = await _login(client, "supervisor")
         device = Device(client, body)
         case_id, household_id, visit_id, event_id = new_id(), new_id(), new_id(), new_id()
-        today = dt.datetime.now(zone).date()
+        today = now().astimezone(zone).date()
         planned = dt.datetime.combine(today, dt.time(23, 30), tzinfo=zone).astimezone().isoformat()
         results = await device.push(
             device.put(

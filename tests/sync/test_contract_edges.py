@@ -15,6 +15,7 @@ from litestar import Litestar
 from server.db import create_engine, session_factory
 from server.records import clock
 from server.settings import Settings
+from tests.support import clock as pinned
 from tests.support.accounts import Org, login
 from tests.support.app import client_from
 from tests.support.cases import supervisor_creates_case
@@ -263,7 +264,7 @@ async def test_a_visit_made_in_the_future_is_refused(app: Litestar, client: Clie
     # A tablet whose clock runs three days ahead: the visit's outcome is refused with the field, and nothing lands.
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     worker = Device(client, await login(client, "worker1"))
-    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat()
+    ahead = (pinned.now() + dt.timedelta(days=3)).isoformat()
     results = await worker.push(
         worker.put("visit", new_id(), case_id, {"planned_at": ahead, "status": "done", "visited_at": ahead}),
         worker.put("contact", new_id(), case_id, {"channel": "phone", "at": ahead}),

@@ -14,6 +14,7 @@ from server.housekeeping import run_housekeeping
 from server.problems import PROBLEM_BASE
 from server.records.models import Record
 from server.settings import Settings
+from tests.support import clock as pinned
 from tests.support.accounts import Org, login
 from tests.support.cases import supervisor_creates_case
 from tests.support.syncing import Device, new_id
@@ -38,7 +39,7 @@ async def test_an_old_cursor_expires_after_compaction_and_a_fresh_bootstrap_is_c
 
     engine = create_engine(settings.resolved_database_url)
     sessions = session_factory(engine)
-    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=settings.tombstone_horizon_days + 1)
+    old = pinned.now() - dt.timedelta(days=settings.tombstone_horizon_days + 1)
     async with sessions() as db:
         await db.execute(update(Record).where(Record.deleted.is_(True)).values(updated_at=old))
         await db.commit()

@@ -14,6 +14,7 @@ from sqlalchemy import update
 from server.db import create_engine, session_factory
 from server.records.models import ScopeEvent
 from server.settings import Settings
+from tests.support import clock as pinned
 from tests.support.accounts import Org, login
 from tests.support.app import client_from
 from tests.support.cases import supervisor_creates_case
@@ -91,7 +92,7 @@ async def test_work_for_a_case_reassigned_more_than_30_days_ago_is_refused(
     await reassign(app, supervisor, case_id, str(org.worker2_id))
     engine = create_engine(settings.resolved_database_url)
     async with session_factory(engine)() as db:
-        await db.execute(update(ScopeEvent).values(at=dt.datetime.now(dt.UTC) - dt.timedelta(days=31)))
+        await db.execute(update(ScopeEvent).values(at=pinned.now() - dt.timedelta(days=31)))
         await db.commit()
     await engine.dispose()
     [result] = await old.push(old.put("note", new_id(), case_id, {"text": "zu spät", "visit_id": None}))
