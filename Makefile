@@ -5,11 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # Test workers (pytest-xdist): on SQLite every test has its own database file and server port, so three run side
-# by side. On PostgreSQL each worker has its own database on one shared server, two side by side; the tests marked
-# `alone` read that server's own files (the erasure test), so they run after the others, one at a time.
+# by side. The SQLite pass runs every test; the PostgreSQL pass runs again what reads or writes a database (marked
+# `database` by tests/conftest.py), except the browser tests, whose database work the API and sync tests already
+# cover there. On PostgreSQL each worker has its own database on one shared server, two side by side; the tests
+# marked `alone` read that server's own files (the erasure test), so they run after the others, one at a time.
 PYTEST_WORKERS ?= 3
 PYTEST_PG_WORKERS ?= 2
-PG_PYTEST := $(BIN)/pytest -n $(PYTEST_PG_WORKERS) -m "not alone" $(PYTEST_ARGS) && $(BIN)/pytest -m alone $(PYTEST_ARGS)
+PG_PYTEST := $(BIN)/pytest -n $(PYTEST_PG_WORKERS) -m "database and not browser and not alone" $(PYTEST_ARGS) && $(BIN)/pytest -m "database and alone" $(PYTEST_ARGS)
 CODE := server tests migrations bench
 
 .PHONY: run test lint types test-sqlite test-postgres system-deps venv node-tools clean bench screenshots

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from email.utils import format_datetime
+
 from litestar import Litestar
 from litestar.datastructures import MutableScopeHeaders
 from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
 from server.collector import tune_collector
-from server.db import shift_clock
+from server.db import shift_clock, utcnow
 from server.logs import configure_logging
 from server.plugin import DoorstepPlugin
 from server.problems import problem_responses
@@ -22,7 +24,20 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(plugins=[DoorstepPlugin(settings)])
     _declare_problems(app)
     _answer_options_fully(app)
+    if settings.clock_shift_seconds:
+        _date_from_the_shifted_clock(app)
     return app
+
+
+def _date_from_the_shifted_clock(app: Litestar) -> None:
+    """A test server whose clock is shifted says its own time in ``Date``, which the tablet compares with its clock
+    to warn of a wrong one (uvicorn, which would send the machine's, is started without its own)."""
+
+    async def stamp(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            MutableScopeHeaders.from_message(message)["date"] = format_datetime(utcnow(), usegmt=True)
+
+    app.before_send.append(stamp)
 
 
 def _declare_problems(app: Litestar) -> None:

@@ -103,6 +103,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # Several processes share the listening socket; each runs its own push dispatcher (jobs are claimed, so
         # each is sent once) and takes its turn for the start-up work (server/db/locks.py).
         workers=args.workers if args.workers > 1 else None,
+        date_header=not settings.clock_shift_seconds,  # a test server with a shifted clock sends its own Date
     )
     return 0
 

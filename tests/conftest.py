@@ -26,6 +26,22 @@ from tests.support.app import client_from, running
 from tests.support.clock import ORDINARY_DAY, TestClock, pin, unpin
 from tests.support.databases import admin_sql, migrate_url, postgres_url, truncate_all
 
+# Folders whose every test reads or writes a database. Elsewhere a test counts as one when it is given a database
+# (the ``database_url`` fixture, directly or through ``settings``, ``app``, ``client``, ``org``), or says so with
+# the ``database`` marker because it reaches the database server by its own means.
+DATABASE_FOLDERS = {"api", "sync"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what touches a database (``make test`` runs those again on PostgreSQL) and what drives a browser."""
+    for item in items:
+        folder = item.path.parent.name
+        if folder == "browser":
+            item.add_marker(pytest.mark.browser)
+        fixtures = getattr(item, "fixturenames", ())
+        if folder in DATABASE_FOLDERS or "database_url" in fixtures:
+            item.add_marker(pytest.mark.database)
+
 
 def pytest_report_header() -> str:
     url = postgres_url()

@@ -23,6 +23,7 @@ from server.cli import main
 from server.collector import YOUNG_THRESHOLD
 from server.db import create_engine, session_factory
 from server.demo import DEFAULT_DEMO_PASSWORD
+from server.push.models import PushJob
 from server.records.models import CaseKey, Record, ShreddedCase
 from server.settings import Settings
 from tests.support.accounts import Org, login
@@ -97,6 +98,16 @@ async def test_a_server_process_tunes_its_garbage_collector_once_it_has_started(
         gc.set_threshold(*before)
 
 
+async def push_states(url: str) -> list[str]:
+    """The state of every push job, as the database holds it."""
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as db:
+            return sorted((await db.scalars(select(PushJob.state))).all())
+    finally:
+        await engine.dispose()
+
+
 async def test_two_worker_processes_answer_and_each_push_job_is_sent_once(tmp_path: Path) -> None:
     """``doorstep serve --workers 2``: both processes answer behind one port, and with a dispatcher in each, every
     assigned visit reaches the worker's push service exactly once."""
@@ -136,10 +147,12 @@ async def test_two_worker_processes_answer_and_each_push_job_is_sent_once(tmp_pa
                 visit["assigned_worker_id"] = worker.user_id
                 [result] = await supervisor.push(supervisor.put("visit", str(uuid.uuid4()), case_id, visit))
                 assert result["status"] == "applied", result
+        # Every job settled as sent: no dispatcher holds a claim any more, so the deliveries are final (a job that
+        # a second dispatcher also sent would have arrived before its settlement).
         deadline = asyncio.get_running_loop().time() + 30
-        while len(service.deliveries) < 8 and asyncio.get_running_loop().time() < deadline:
+        while await push_states(url) != ["sent"] * 8:
+            assert asyncio.get_running_loop().time() < deadline, await push_states(url)
             await asyncio.sleep(0.1)
-        await asyncio.sleep(2)  # time enough for a second dispatcher to send anything twice
         assert len(service.deliveries) == 8
         assert len({d.payload["id"] for d in service.deliveries}) == 8
     finally:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from server.records.calendar import Calendar, Region
 from tests.support import clock as pinned
 from tests.support.accounts import PASSWORD, Org
 from tests.support.live import LiveServer
@@ -194,7 +195,9 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     from_events = sorted(
         r["fields"]["due_on"] for r in new if r["kind"] == "action" and r["fields"].get("source_kind") == "legal_event"
     )
-    assert from_events[1] == day(3)  # prepare a week before
+    # Prepare a week before, on the working day at or before it (the organisation's region is Germany, no Land).
+    prepare = Calendar(Region("DE")).previous_working_day(dt.date.fromisoformat(day(3)))
+    assert from_events[1] == prepare.isoformat()
     assert from_events[0] <= day(-4)  # § 765a ZPO: two weeks before, already passed
     deal = only(new, "installment_agreement")
     assert (deal["total_cents"], deal["monthly_rate_cents"], deal["start_on"]) == (120000, 10000, day(-20))

@@ -123,7 +123,7 @@ async def test_one_working_day_from_intake_to_the_approved_closure(
     await page.get_by_label("Erreicht").uncheck()
     await page.get_by_role("button", name="Kontakt speichern").click()
     await expect(page.locator("#p-history ~ ul").get_by_text("nicht erreicht", exact=True)).to_be_visible()
-    hour_ago = (pinned.local().replace(tzinfo=None) - dt.timedelta(hours=1)).replace(second=0, microsecond=0)
+    hour_ago = (pinned.local() - dt.timedelta(hours=1)).replace(second=0, microsecond=0)
     await page.get_by_label("Richtung").select_option("incoming")
     await page.get_by_label("Zeitpunkt").fill(hour_ago.strftime("%Y-%m-%dT%H:%M"))
     await page.get_by_label("Dauer (Minuten)").fill("15")

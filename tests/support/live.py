@@ -75,7 +75,7 @@ class LiveServer:
                     "127.0.0.1",
                     "--port",
                     str(self.port),
-                    *(() if by_cli else ("--log-level", "warning")),
+                    *(() if by_cli else ("--log-level", "warning", "--no-date-header")),  # the app's own Date
                 ],
                 env=env,
                 stdout=log,

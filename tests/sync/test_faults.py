@@ -47,7 +47,8 @@ class DroppingProxy:
     async def stop(self) -> None:
         if self.server:
             self.server.close()
-            await self.server.wait_closed()
+            # wait_closed waits for every open connection too: a connection that hangs must fail the test, not stall it.
+            await asyncio.wait_for(self.server.wait_closed(), timeout=30)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         mode = None
@@ -201,7 +202,7 @@ async def test_dropped_connections_lose_nothing_and_duplicate_nothing(tmp_path: 
                 if start % 100 == 0:
                     assert await push_until_answered(device, batch) == results
 
-        await asyncio.gather(*(work(i, d) for i, d in enumerate(devices)))
+        await asyncio.wait_for(asyncio.gather(*(work(i, d) for i, d in enumerate(devices))), timeout=180)
         assert sum(proxy.failures.values()) > 20
         assert all(proxy.failures.values())
         observer = await device_on(server.url)
@@ -246,7 +247,13 @@ async def test_kill_9_in_the_middle_of_a_push_load_loses_no_acknowledged_mutatio
                 acknowledged.update(m["id"] for m in batch)
 
     tasks = [asyncio.create_task(load(d)) for d in devices]
+    deadline = asyncio.get_running_loop().time() + 60
     while len(acknowledged) < 400:
+        # A device whose push failed has stopped; with every device stopped nothing more can be acknowledged.
+        if all(task.done() for task in tasks) or asyncio.get_running_loop().time() > deadline:
+            server.kill()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise AssertionError(f"only {len(acknowledged)} notes acknowledged before the load stopped")
         await asyncio.sleep(0.02)
     server.kill()
     stop.set()

@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 import msgspec
 from litestar import Litestar
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.audit import AuditEntry, append, verify_all
 from server.auth.models import Organisation, Role, Team, User
@@ -59,6 +60,17 @@ async def second_organisation(settings: Settings, password_hash: str) -> tuple[u
             return other.id, team.id
     finally:
         await engine.dispose()
+
+
+async def waiting_for_a_lock(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether some connection to this PostgreSQL database is waiting for a lock another transaction holds."""
+    async with sessions() as db:
+        waiting = await db.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return bool(waiting)
 
 
 def notes(device: Device, case_id: str, count: int) -> list[dict[str, Any]]:
@@ -104,7 +116,12 @@ async def test_one_organisations_open_write_does_not_hold_up_another_organisatio
                     waiting_b = asyncio.create_task(worker_b.push(*notes(worker_b, case_b, 3)))
                     results_a = await asyncio.wait_for(worker_a.push(*notes(worker_a, case_a, 10)), timeout=20)
                     assert [r["status"] for r in results_a] == ["applied"] * 10
-                    await asyncio.sleep(0.5)
+                    # B's push is seen waiting for the lock that B's open transaction holds, not merely not yet done.
+                    deadline = asyncio.get_running_loop().time() + 20
+                    while not await waiting_for_a_lock(sessions):
+                        assert not waiting_b.done(), "B's next writer waits for B's open transaction"
+                        assert asyncio.get_running_loop().time() < deadline, "B's push never reached the lock"
+                        await asyncio.sleep(0.05)
                     assert not waiting_b.done(), "B's next writer waits for B's open transaction"
                     await held.rollback()
                 results_b = await asyncio.wait_for(waiting_b, timeout=20)

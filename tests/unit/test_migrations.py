@@ -18,6 +18,8 @@ from server.db.migrate import alembic_config
 from server.records import clock
 from tests.support.databases import admin_sql, postgres_url
 
+pytestmark = [pytest.mark.database]  # a database of its own, on the run's backend
+
 
 async def test_stored_results_survive_the_batch_layout_migration_and_its_downgrade(tmp_path: Path) -> None:
     server = postgres_url()

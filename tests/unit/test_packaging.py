@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from tests.support.databases import admin_sql, postgres_url
 from tests.support.live import free_port
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.database]  # migrates a database of its own
 
 ROOT = Path(__file__).resolve().parents[2]
 
