@@ -20,6 +20,7 @@ from server.cli import main as cli_main
 from server.crypto.aead import associated_data, seal
 from server.db import create_engine, session_factory
 from server.push.models import PushJob, PushSubscription
+from server.records.calendar import Calendar, Region
 from server.records.deadlines import derived_id
 from server.records.keyring import Keyring
 from server.records.models import Record
@@ -29,7 +30,7 @@ from server.sync.reminders import remind_deadlines
 from tests.support.accounts import Org, login
 from tests.support.app import client_from
 from tests.support.cases import supervisor_creates_case
-from tests.support.clock import TestClock
+from tests.support.clock import BERLIN, TestClock, calendar_matrix
 from tests.support.syncing import Device, new_id
 
 Client = httpx.AsyncClient
@@ -115,6 +116,7 @@ async def test_stored_events_of_version_1_are_rewritten_once_at_start(
     assert (fields["dated_on"], fields["served_on"], fields.get("date")) == ("2026-11-01", "2026-11-03", None)
 
 
+@calendar_matrix
 async def test_the_case_detail_lists_its_deadlines_with_rule_and_basis(
     app: Litestar, client: Client, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch, clock: TestClock
 ) -> None:
@@ -261,3 +263,45 @@ async def test_a_consent_past_its_end_allows_no_new_referral(app: Litestar, clie
     assert [r["status"] for r in results] == ["applied", "applied", "rejected", "applied"]
     assert results[2]["error"]["field"] == "consent_id"
     assert "expired" in results[2]["error"]["detail"]
+
+
+@calendar_matrix
+async def test_on_any_day_a_lawsuit_served_today_is_due_on_a_working_day_and_reminded_three_days_ahead(
+    app: Litestar, client: Client, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch, clock: TestClock
+) -> None:
+    """Counted by hand: two weeks from today, then the next working day in Berlin (§ 222 Abs. 2 ZPO); the reminder
+    comes on the third day before, not on the fourth."""
+    assert await set_region(settings, monkeypatch, "DE", "BE") == 0
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    body = await login(client, "worker1")
+    worker = Device(client, body)
+    lawsuit = {"type": "eviction_lawsuit", "served_on": clock.day(0)}
+    (pushed,) = await worker.push(worker.put("legal_event", new_id(), case_id, lawsuit))
+    assert pushed["status"] == "applied"
+    due = Calendar(Region("DE", "BE")).next_working_day(clock.today() + dt.timedelta(days=14))
+    found = {d["rule"]: d for d in (await client.get(f"/api/cases/{case_id}")).json()["deadlines"]}
+    assert found["de.verteidigungsanzeige"]["due_on"] == due.isoformat()
+
+    engine = create_engine(settings.resolved_database_url)
+    keyring = Keyring(settings)
+    await keyring.load(engine)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as db:
+            subscription = PushSubscription(
+                device_id=uuid.UUID(str(body["device_id"])),
+                user_id=org.worker1_id,
+                endpoint="https://push.example/worker1",
+                p256dh="p" * 87,
+                auth="a" * 22,
+            )
+            db.add(subscription)
+            await db.commit()
+
+        def morning(days_before: int) -> dt.datetime:
+            return dt.datetime.combine(due - dt.timedelta(days=days_before), dt.time(8), tzinfo=BERLIN)
+
+        assert await remind_deadlines(sessions, keyring, BERLIN, morning(4)) == 0
+        assert await remind_deadlines(sessions, keyring, BERLIN, morning(3)) == 1
+    finally:
+        await engine.dispose()

@@ -21,6 +21,7 @@ from server.records.deadlines import rules
 from server.settings import Settings
 from tests.support import clock as pinned
 from tests.support.accounts import PASSWORD, Org
+from tests.support.clock import CALENDAR, TestClock, calendar_matrix
 from tests.support.live import LiveServer
 from tests.support.syncing import Device
 from tests.support.tablet import last_sync, seed_case, wait_synced, worker_tablet
@@ -29,8 +30,7 @@ from tests.unit.test_deadlines import CASES
 pytestmark = [pytest.mark.browser]
 
 
-def day(offset: int) -> str:
-    return (pinned.today() + dt.timedelta(days=offset)).isoformat()
+day = pinned.day
 
 
 async def add_event(page: Page, title: str, kind: str, **dates: str) -> None:
@@ -56,6 +56,7 @@ async def shot(page: Page, screenshots: Path, name: str, focus: str) -> None:
     await page.set_viewport_size({"width": 1024, "height": 768})
 
 
+@calendar_matrix
 async def test_a_lawsuit_entered_offline_shows_its_deadlines_at_once(
     browser: Browser,
     live_server: LiveServer,
@@ -63,6 +64,7 @@ async def test_a_lawsuit_entered_offline_shows_its_deadlines_at_once(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
     screenshots: Path,
+    clock: TestClock,
 ) -> None:
     monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
     monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
@@ -88,14 +90,25 @@ async def test_a_lawsuit_entered_offline_shows_its_deadlines_at_once(
     await expect(listed).to_contain_text("Schonfrist")
     await expect(listed).to_contain_text("Verteidigungsanzeige")
 
-    # A Versäumnisurteil served today adds its Einspruch deadline.
+    # A Versäumnisurteil served today adds its Einspruch deadline: two weeks, moved to the next working day in Berlin
+    # when they end on a weekend or a holiday (§ 222 Abs. 2 ZPO). "Heute" lists it when it falls within 14 days.
+    einspruch = Calendar(Region("DE", "BE")).next_working_day(clock.today() + dt.timedelta(days=14))
     await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
     await add_event(page, title, "default_judgment", served_on=day(0))
-    await expect(deadlines.locator("[data-rule='de.einspruch_vu']")).to_contain_text("§ 339 Abs. 1 ZPO")
-    await shot(page, screenshots, "fristen", "#case-deadlines")
+    shown = deadlines.locator("[data-rule='de.einspruch_vu']")
+    await expect(shown).to_contain_text("§ 339 Abs. 1 ZPO")
+    await expect(shown).to_contain_text(einspruch.strftime("%d.%m.%Y"))
+    photograph = clock.instant == CALENDAR[0]  # the screenshots are of one day, not of each
+    if photograph:
+        await shot(page, screenshots, "fristen", "#case-deadlines")
     await page.get_by_role("link", name="Heute").click()
-    await expect(listed).to_contain_text("Einspruch gegen das Versäumnisurteil")
-    await shot(page, screenshots, "heute-fristen", "ul.deadlines")
+    if einspruch <= clock.today() + dt.timedelta(days=14):
+        await expect(listed).to_contain_text("Einspruch gegen das Versäumnisurteil")
+    else:
+        await expect(listed).to_contain_text("Schonfrist")  # the list is drawn, without the later deadline
+        await expect(listed).not_to_contain_text("Einspruch gegen das Versäumnisurteil")
+    if photograph:
+        await shot(page, screenshots, "heute-fristen", "ul.deadlines")
     assert page.errors == []  # type: ignore[attr-defined]
 
     tablet = await page.evaluate(TABLET_DEADLINES, seeded.case_id)
