@@ -221,9 +221,15 @@ async def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
         today = utcnow().astimezone(ZoneInfo(settings.report_time_zone)).date()
         if args.dry_run:
             found = await retention.due(sessions, years=settings.retention_years, today=today)
-            print(f"{len(found)} closed case(s) due for erasure ({settings.retention_years} years after closing):")
-            for d in found:
+            now = [d for d in found if d.erase_on <= today]
+            print(f"{len(now)} closed case(s) due for erasure ({settings.retention_years} years after closing):")
+            for d in now:
                 print(f"  {d.case_id}  closed {d.closed_on.isoformat()}  due {d.erase_on.isoformat()}")
+            later = [d for d in found if d.erase_on > today]
+            if later:
+                print(f"{len(later)} more whose period has ended, erased a month after they were announced:")
+                for d in later:
+                    print(f"  {d.case_id}  closed {d.closed_on.isoformat()}  due {d.erase_on.isoformat()}")
             return 0
         keyring = await loaded_keyring(settings, engine)
         erased = await retention.run_retention(sessions, keyring, years=settings.retention_years, today=today)

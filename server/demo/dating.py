@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.demo.past import Intake
 from server.records import history
-from server.records.models import CaseHistory
+from server.records.models import CaseHistory, Record
 from server.records.store import RecordStore
 
 __all__ = ["arrears_at_intake", "date_history"]
@@ -32,7 +32,8 @@ async def arrears_at_intake(store: RecordStore, intake: Intake, seq: int) -> Non
 
 async def date_history(db: AsyncSession, items: list[tuple[str, uuid.UUID, uuid.UUID, dict[str, Any]]]) -> None:
     """Cases written at once (the demo, a benchmark's seed) get a history that says when each was opened or closed,
-    as if it had been recorded on that day, so that last year's report has no "corrections"."""
+    as if it had been recorded on that day, so that last year's report has no "corrections"; a closed case's
+    closure counts as approved on its closing day, from which its retention period runs."""
     for kind, _, case_id, fields in items:
         if kind != "case":
             continue
@@ -40,3 +41,6 @@ async def date_history(db: AsyncSession, items: list[tuple[str, uuid.UUID, uuid.
         if day:
             moment = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(12), tzinfo=dt.UTC)
             await db.execute(update(CaseHistory).where(CaseHistory.case_id == case_id).values(recorded_at=moment))
+        if fields.get("status") == "closed" and fields.get("closed_on"):
+            approved = dt.datetime.combine(dt.date.fromisoformat(fields["closed_on"]), dt.time(12), tzinfo=dt.UTC)
+            await db.execute(update(Record).where(Record.id == case_id, Record.kind == "case").values(at=approved))

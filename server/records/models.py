@@ -26,6 +26,7 @@ __all__ = [
     "Enquiry",
     "KeyCheck",
     "Record",
+    "RetentionNotice",
     "RetiredCase",
     "RetiredContacts",
     "ScopeEvent",
@@ -272,3 +273,17 @@ class RetiredContacts(Base):
     contacts: Mapped[int]
     minutes: Mapped[int]
     timed: Mapped[int]
+
+
+class RetentionNotice(Base):
+    """The day a closed case was first announced for erasure (housekeeping, shown on the supervisor's dashboard).
+
+    A case is erased no earlier than :data:`server.records.retention.NOTICE_DAYS` after this day, whatever its
+    retention period says, so that no case is erased unannounced (a shortened ``retention_years``, a server that was
+    down). The row goes with the case when it is erased, and with the announcement when the case is reopened.
+    """
+
+    __tablename__ = "retention_notices"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    announced_on: Mapped[dt.date]

@@ -121,6 +121,9 @@ def _check_own_intake(principal: Principal, new: dict[str, Any]) -> None:
 
 
 CLOSURE_BY_SUPERVISOR = "Only the team's supervisor approves a closure; request it instead (status closing_requested)."
+CLOSING_BY_SUPERVISOR = "A closed case's closing is the supervisor's to change; reopen the case with a reason first."
+# What the supervisor's approval settles: after it, a worker changes none of these except by reopening the case.
+CLOSING_FIELDS = ("outcome", "closed_on", "closing_note")
 # What a worker may change on a visit their supervisor planned: the outcome fields, nothing of the plan.
 PLAN_FIELDS = frozenset({"planned_at", "assigned_worker_id"})
 
@@ -134,6 +137,8 @@ def check_case_status(principal: Principal, new: dict[str, Any], old: dict[str, 
     """
     status = new.get("status")
     before = None if old is None else old.get("status")
+    if old is not None and before == "closed" and not principal.is_supervisor:
+        _check_closing_kept(new, old)
     if status is None or status == before:
         return
     if status == "closed" and not principal.is_supervisor:
@@ -144,6 +149,19 @@ def check_case_status(principal: Principal, new: dict[str, Any], old: dict[str, 
             raise RuleViolation(
                 "validation", "Reopening a closed case needs a reason (reopen_reason).", "reopen_reason"
             )
+
+
+def _check_closing_kept(new: dict[str, Any], old: dict[str, Any]) -> None:
+    """A worker's write to a closed case leaves its closing as the supervisor approved it: the outcome (the board's
+    figures) and the closing day stay, and so does the note. Reopening (the documented path, with a reason) may clear
+    them, nothing else (docs/security.md case 47)."""
+    reopening = new.get("status") not in (None, "closed")
+    for name in CLOSING_FIELDS:
+        if name not in new or new[name] == old.get(name):
+            continue
+        if reopening and new[name] in (None, ""):
+            continue
+        raise RuleViolation("forbidden", CLOSING_BY_SUPERVISOR, name)
 
 
 def check_visit_plan(

@@ -293,6 +293,9 @@ class RecordStore:
         aad = associated_data(kind, record_id, case_id, FIELDS_COLUMN, SCHEMA_VERSION, key.dek_id)
         blob = seal(key.key, plaintext, aad, kek_version=key.kek_version, dek_id=key.dek_id)
         team_id = getattr(fields, "team_id", None) if kind == "case" else None
+        at = fields.clear_at()
+        if kind == "case" and not deleted and getattr(fields, "status", None) == "closed":
+            at = _approved_at(row, now)
         if kind == "case" and not deleted:
             self._note_history(row, key, case_id=case_id, team_id=team_id, seq=seq, state=history.tracked(values))
         elif kind == "assessment" and not deleted:
@@ -312,7 +315,7 @@ class RecordStore:
                 assigned_worker_id=fields.clear_assignee(),
                 status=fields.clear_status(),
                 outcome=fields.clear_outcome(),
-                at=fields.clear_at(),
+                at=at,
                 minutes=fields.clear_minutes(),
                 flag=flag,
                 created_at=now,
@@ -332,7 +335,7 @@ class RecordStore:
         row.assigned_worker_id = fields.clear_assignee()
         row.status = fields.clear_status()
         row.outcome = fields.clear_outcome()
-        row.at = fields.clear_at()
+        row.at = at
         row.minutes = fields.clear_minutes()
         row.updated_at = now
         row.updated_by = actor
@@ -370,3 +373,12 @@ class RecordStore:
         row.updated_by = actor
         self._changed(row)
         return row
+
+
+def _approved_at(row: RecordRow | None, now: dt.datetime) -> dt.datetime:
+    """A closed case's clear moment: when the server recorded the approval of its closure, kept while it stays
+    closed (a corrected closing day or outcome does not move it). Retention counts from it, never from the closing
+    day a tablet wrote (docs/security.md case 47)."""
+    if row is not None and not row.deleted and row.status == "closed" and row.at is not None:
+        return row.at
+    return now

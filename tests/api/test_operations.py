@@ -25,11 +25,12 @@ from server.db import create_engine, session_factory
 from server.demo import DEFAULT_DEMO_PASSWORD
 from server.push.models import PushJob
 from server.records.models import CaseKey, Record, ShreddedCase
+from server.records.retention import erase_on
 from server.settings import Settings
 from tests.support.accounts import Org, login
 from tests.support.app import running
 from tests.support.cases import supervisor_creates_case
-from tests.support.clock import TestClock, calendar_matrix
+from tests.support.clock import BERLIN, TestClock, calendar_matrix
 from tests.support.databases import admin_sql, postgres_url
 from tests.support.live import LiveServer
 from tests.support.pushservice import LocalPushService
@@ -232,8 +233,9 @@ async def test_closed_cases_are_erased_when_their_retention_ends_and_past_years_
     capsys: pytest.CaptureFixture[str],
     clock: TestClock,
 ) -> None:
-    """Three years after closing (the default), announced a month ahead, listed by --dry-run, erased and audited;
-    the report of the year the case was closed in counts it as before."""
+    """Three years after the approval of the closing (the default), announced a month ahead, listed by --dry-run,
+    erased and audited; the report of the year the case was closed in counts it as before. Each case is closed on
+    its day (the server records the approval then), and housekeeping ran a month ago and again later."""
     monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
     monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
     today = clock.today()
@@ -245,9 +247,24 @@ async def test_closed_cases_are_erased_when_their_retention_ends_and_past_years_
         opened = (on - dt.timedelta(days=60)).isoformat()
         return {"status": "closed", "opened_on": opened, "closed_on": on.isoformat(), "outcome": outcome}
 
-    gone, _ = await supervisor_creates_case(app, org, org.worker1_id, **closed(old, "secured_benefit"))
-    announced, _ = await supervisor_creates_case(app, org, org.worker1_id, **closed(soon, "secured"))
-    await supervisor_creates_case(app, org, org.worker1_id, **closed(recent, "lost_housed"))
+    async def close_on(on: dt.date, outcome: str) -> str:
+        clock.travel(dt.datetime.combine(on, dt.time(12), tzinfo=BERLIN))
+        case_id, _ = await supervisor_creates_case(app, org, org.worker1_id, **closed(on, outcome))
+        return case_id
+
+    now = clock.now()
+    gone = await close_on(old, "secured_benefit")
+    announced = await close_on(soon, "secured")
+    await close_on(recent, "lost_housed")
+    # A month ago the old case's period had long ended, but it had never been announced: it is announced, not erased.
+    clock.travel(now - dt.timedelta(days=30))
+    assert await anyio.to_thread.run_sync(lambda: main(["retention"])) == 0
+    assert "0 closed case(s) erased" in capsys.readouterr().out
+    # Housekeeping announced the next case the day it came within the month.
+    clock.travel(now + (erase_on(soon, 3) - today) - dt.timedelta(days=30))
+    assert await anyio.to_thread.run_sync(lambda: main(["retention"])) == 0
+    assert "0 closed case(s) erased" in capsys.readouterr().out
+    clock.travel(now)
     worker = Device(client, await login(client, "worker1"))
     for minutes in (30, 45):
         at = dt.datetime.combine(old - dt.timedelta(days=20), dt.time(10), tzinfo=dt.UTC).isoformat()
@@ -263,7 +280,8 @@ async def test_closed_cases_are_erased_when_their_retention_ends_and_past_years_
     notice = (await client.get("/api/retention")).json()
     assert (notice["years"], notice["notice_days"]) == (3, 30)
     assert [d["case_id"] for d in notice["due"]] == [gone, announced]  # the overdue one and the one in a month
-    assert notice["due"][1]["erase_on"] == soon.replace(year=soon.year + 3).isoformat()
+    assert notice["due"][0]["erase_on"] == today.isoformat()  # a month after it was announced
+    assert notice["due"][1]["erase_on"] == erase_on(soon, 3).isoformat()
     await login(client, "worker1")
     assert (await client.get("/api/retention")).status_code == 403  # the supervisor's dashboard
 

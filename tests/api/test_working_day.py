@@ -104,6 +104,57 @@ async def test_only_the_supervisor_closes_a_case(app: Litestar, client: Client, 
     assert reopened["status"] == "applied"
 
 
+async def test_after_the_approval_a_worker_changes_no_closing_field_and_retention_is_untouched(
+    app: Litestar, client: Client, org: Org
+) -> None:
+    # docs/security.md case 47
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    await worker.pull()
+    request = {"status": "closing_requested", "outcome": "secured", "closing_note": "Ratenplan läuft."}
+    (requested,) = await worker.push(
+        worker.put("case", case_id, case_id, request, base=worker.records[case_id]["version"])
+    )
+    async with client_from(app) as office:
+        boss = Device(office, await login(office, "supervisor"))
+        approve = {"status": "closed", "closed_on": pinned.day(0)}
+        (approved,) = await boss.push(boss.put("case", case_id, case_id, approve, base=requested["version"]))
+        assert approved["status"] == "applied"
+
+        for change in (
+            {"closed_on": "2015-01-02"},
+            {"outcome": "lost_homeless"},
+            {"closing_note": "anders"},
+            {"status": "closed", "closed_on": "2015-01-02"},
+            {"status": "open", "reopen_reason": "Neue Mahnung", "outcome": "lost_homeless"},
+        ):
+            (refused,) = await worker.push(worker.put("case", case_id, case_id, change, base=approved["version"]))
+            assert refused["status"] == "rejected", change
+            assert refused["error"]["code"] == "forbidden", refused
+            assert refused["error"]["field"] in {"closed_on", "outcome", "closing_note"}
+
+        retention = (await office.get("/api/retention")).json()
+        assert retention["due"] == []  # closed today: nothing to erase, nothing announced
+        listed = (await office.get("/api/cases", params={"status": "closed"})).json()
+        assert [c["id"] for c in listed] == [case_id]
+        await boss.pull()
+        fields = boss.records[case_id]["fields"]
+        assert (fields["outcome"], fields["closed_on"], fields["closing_note"]) == (
+            "secured",
+            pinned.day(0),
+            "Ratenplan läuft.",
+        )
+        # The supervisor corrects the closing, even its day years back: retention still counts from the approval,
+        # which the server recorded today, so nothing is due and nothing is announced.
+        correction = {"outcome": "secured_benefit", "closed_on": "2015-01-02"}
+        (corrected,) = await boss.push(boss.put("case", case_id, case_id, correction, base=approved["version"]))
+        assert corrected["status"] == "applied"
+        assert (await office.get("/api/retention")).json()["due"] == []
+    reopen = {"status": "open", "outcome": None, "closed_on": None, "reopen_reason": "Neue Mahnung"}
+    (reopened,) = await worker.push(worker.put("case", case_id, case_id, reopen, base=corrected["version"]))
+    assert reopened["status"] == "applied"
+
+
 async def test_the_supervisor_returns_a_closure_request_with_a_comment(app: Litestar, client: Client, org: Org) -> None:
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     worker = Device(client, await login(client, "worker1"))

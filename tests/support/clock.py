@@ -113,6 +113,14 @@ class TestClock:
         day = self.today() + dt.timedelta(days=offset_days)
         return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=BERLIN)
 
+    def travel(self, to: dt.datetime) -> None:
+        """Move this clock, and the server's in this process, to ``to`` (aware); time flows on from there. Server
+        processes started later start from it too; tablets already open keep their own clocks."""
+        global _current
+        self.shift = (to - _machine_now()).total_seconds()
+        _current = self.shift
+        shift_clock(self.shift)
+
     async def install(self, context: Any) -> None:
         """Set a browser context's clock (every page and frame of it) to this clock's now; it runs on from there."""
         await context.clock.install(time=self.now())
