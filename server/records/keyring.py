@@ -41,10 +41,12 @@ from server.db import begin_write, session_factory
 from server.records.models import (
     AttachmentChunk,
     AttachmentUpload,
+    BlindIndex,
     CaseHistory,
     CaseKey,
     KeyCheck,
     Record,
+    RetentionNotice,
     ShreddedCase,
 )
 from server.settings import Settings
@@ -304,7 +306,8 @@ class Keyring:
 
     async def shred(self, db: AsyncSession, case_id: uuid.UUID, *, record_in_file: bool = True) -> None:
         """Destroy the case's data key, blobs, attachment chunks and history in the caller's transaction, and record
-        the shred.
+        the shred. The household's blind-index tokens go too: with the index key they would still confirm that a
+        guessed person had been a client (docs/security.md case 48).
 
         The file entry is written first: if the transaction then fails, the next start shreds anyway, which
         is the safe direction for an erasure request.
@@ -320,6 +323,8 @@ class Keyring:
         await db.execute(delete(AttachmentChunk).where(AttachmentChunk.case_id == case_id))
         await db.execute(delete(AttachmentUpload).where(AttachmentUpload.case_id == case_id))
         await db.execute(delete(CaseHistory).where(CaseHistory.case_id == case_id))
+        await db.execute(delete(BlindIndex).where(BlindIndex.case_id == case_id))
+        await db.execute(delete(RetentionNotice).where(RetentionNotice.case_id == case_id))
         if await db.get(ShreddedCase, case_id) is None:
             db.add(ShreddedCase(case_id=case_id))
 
@@ -359,6 +364,8 @@ class Keyring:
                 revived = set((await db.scalars(select(CaseKey.case_id).where(CaseKey.case_id.in_(everything)))).all())
             for case_id in revived:
                 await self.shred(db, case_id, record_in_file=False)
+            if everything:  # tokens an older version left behind, or a backup brought back without the key
+                await db.execute(delete(BlindIndex).where(BlindIndex.case_id.in_(everything)))
             for case_id in listed - in_db - revived:
                 db.add(ShreddedCase(case_id=case_id))
             await db.commit()

@@ -137,7 +137,6 @@ async def run_retention(
             await _keep_anonymous_lines(db, keyring, ids, today)
             for case_id in ids:
                 await keyring.shred(db, case_id)
-            await db.execute(delete(RetentionNotice).where(RetentionNotice.case_id.in_(ids)))
             organisation_of = await clock.organisation_of_cases(db, ids)
             for organisation in sorted(set(organisation_of.values())):
                 theirs = [case_id for case_id in ids if organisation_of.get(case_id) == organisation]

@@ -14,7 +14,7 @@ import anyio.to_thread
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server import app as app_module
 from server.app import create_app, create_app_from_env
@@ -24,7 +24,7 @@ from server.collector import YOUNG_THRESHOLD
 from server.db import create_engine, session_factory
 from server.demo import DEFAULT_DEMO_PASSWORD
 from server.push.models import PushJob
-from server.records.models import CaseKey, Record, ShreddedCase
+from server.records.models import BlindIndex, CaseKey, Record, ShreddedCase
 from server.records.retention import erase_on
 from server.settings import Settings
 from tests.support.accounts import Org, login
@@ -176,9 +176,18 @@ async def test_a_restored_backup_keeps_erased_cases_erased_and_everything_else_a
     erased, _ = await supervisor_creates_case(app, org, org.worker1_id)
     kept, _ = await supervisor_creates_case(app, org, org.worker1_id)
     worker = Device(client, await login(client, "worker1"))
-    for case_id in (erased, kept):
+    for number, case_id in enumerate((erased, kept), start=1):
         await worker.push(worker.put("note", new_id(), case_id, {"text": secret, "visit_id": None}))
+        household = {
+            "name": f"Haushalt Kanarienvogel {number}",
+            "members": [{"name": f"Kim Kanarienvogel{number}", "relation": "tenant"}],
+            "address": {"street": "Vogelweg", "house_number": str(number), "postcode": "10115", "city": "Berlin"},
+        }
+        (made,) = await worker.push(worker.put("household", new_id(), case_id, household))
+        assert made["status"] == "applied"
     await worker.pull()
+    assert await index_tokens(settings, erased) > 0
+    assert await index_tokens(settings, kept) > 0
     before = await rows_of(settings, kept)
 
     assert await anyio.to_thread.run_sync(lambda: main(["backup", str(tmp_path / "backups")])) == 0
@@ -187,6 +196,8 @@ async def test_a_restored_backup_keeps_erased_cases_erased_and_everything_else_a
     assert secret.encode() not in backup.read_bytes()  # ciphertext only
     assert "The keys are not in this backup" in capsys.readouterr().out  # and they are kept apart, it says so
     assert await anyio.to_thread.run_sync(lambda: main(["erase-case", erased])) == 0
+    # docs/security.md case 48: the household's keyed tokens go with the case, here and after the restore below.
+    assert await index_tokens(settings, erased) == 0
 
     assert await anyio.to_thread.run_sync(lambda: main(["restore", str(backup)])) == 0
     assert "1 case(s) erased since the backup were erased again" in capsys.readouterr().out
@@ -199,6 +210,8 @@ async def test_a_restored_backup_keeps_erased_cases_erased_and_everything_else_a
     await engine.dispose()
     assert blobs
     assert set(blobs) == {None}
+    assert await index_tokens(settings, erased) == 0
+    assert await index_tokens(settings, kept) > 0
     # The tablet's cursor names a moment the restored database has passed again: it sends, then loads anew.
     stale = await client.get("/api/sync/pull", params={"cursor": worker.cursor})
     assert stale.status_code == 410
@@ -206,6 +219,17 @@ async def test_a_restored_backup_keeps_erased_cases_erased_and_everything_else_a
     await fresh.pull()
     assert {r["case_id"] for r in fresh.records.values()} == {kept}
     assert [r["fields"]["text"] for r in fresh.records.values() if r["kind"] == "note"] == [secret]
+
+
+async def index_tokens(settings: Settings, case_id: str) -> int:
+    """How many blind-index tokens (keyed hashes of address and surnames) the database holds for a case."""
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        count = await db.scalar(
+            select(func.count()).select_from(BlindIndex).where(BlindIndex.case_id == uuid.UUID(case_id))
+        )
+    await engine.dispose()
+    return int(count or 0)
 
 
 async def rows_of(settings: Settings, case_id: str) -> list[tuple[object, ...]]:
