@@ -126,6 +126,10 @@ class Download(msgspec.Struct, kw_only=True, frozen=True):
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
 
 
+# What an upload id that is unknown, or someone else's, is answered with: the same words for both.
+UNKNOWN_UPLOAD = "No upload under this id in your cases; declare it with POST first."
+
+
 def chunk_aad(attachment_id: uuid.UUID, idx: int, case_id: uuid.UUID, dek_id: uuid.UUID) -> bytes:
     """``attachment|id|chunk index|case id|dek id``: the place a chunk's ciphertext is bound to."""
     return f"attachment|{attachment_id}|{idx}|{case_id}|{dek_id}".encode()
@@ -171,11 +175,18 @@ class Uploads:
         )
 
     async def _denied(
-        self, db: AsyncSession, principal: Principal, action: str, attachment_id: uuid.UUID, case_id: uuid.UUID | None
+        self,
+        db: AsyncSession,
+        principal: Principal,
+        action: str,
+        attachment_id: uuid.UUID,
+        case_id: uuid.UUID | None,
+        answer: str = "No such attachment in your cases.",
     ) -> Problem:
+        """Audit a refused access and give the answer an unknown id gets, word for word (no existence oracle)."""
         await self._audit(db, principal, action, "denied", attachment_id, case_id)
         await db.commit()
-        return NotFound("No such attachment in your cases.")
+        return NotFound(answer)
 
     async def create(
         self, principal: Principal, attachment_id: uuid.UUID, spec: UploadSpec
@@ -200,6 +211,8 @@ class Uploads:
             record = await db.get(Record, attachment_id)
             if record is not None and (record.kind != "attachment" or record.case_id != spec.case_id):
                 raise Conflict("This id belongs to another record.")
+            if record is not None and not record.deleted:
+                await self._check_against_record(db, record, spec)
             await self._key(db, spec.case_id)
             row = AttachmentUpload(
                 id=attachment_id,
@@ -217,12 +230,25 @@ class Uploads:
             await db.commit()
             return UploadState.of(row), True
 
+    async def _check_against_record(self, db: AsyncSession, record: Record, spec: UploadSpec) -> None:
+        """A declaration for an attachment whose record the server already holds must describe that file: one that
+        contradicts it (size, hash, type) is refused rather than kept, where it would block the true file with 409
+        (docs/security.md case 49)."""
+        store = RecordStore(db, self.keyring)
+        described = (await store.decrypt([store.row_of(record)]))[0].fields
+        if described is None:
+            return
+        declared = {"size": spec.size, "sha256": spec.sha256, "content_type": spec.content_type}
+        for name, value in declared.items():
+            if described.get(name) != value:
+                raise Conflict(f"The declared {name} is not the one the attachment record holds.", field=name)
+
     async def state(self, principal: Principal, attachment_id: uuid.UUID) -> UploadState:
         """The offset to continue from (after a failure, or to learn that the upload is complete)."""
         async with self.sessions() as db:
             row = await db.get(AttachmentUpload, attachment_id)
             if row is None or not await in_scope(db, principal, row.case_id):
-                raise NotFound("No upload under this id in your cases.")
+                raise NotFound(UNKNOWN_UPLOAD)
             return UploadState.of(row)
 
     async def append(self, principal: Principal, attachment_id: uuid.UUID, offset: int, body: bytes) -> UploadState:
@@ -234,10 +260,10 @@ class Uploads:
         async with self.sessions() as db:
             await begin_write(db)
             row = await db.get(AttachmentUpload, attachment_id, with_for_update=True)
-            if row is None or not await in_scope(db, principal, row.case_id):
-                if row is None:
-                    raise NotFound("No upload under this id: declare it with POST first.")
-                raise await self._denied(db, principal, "attachment.upload", attachment_id, row.case_id)
+            if row is None:
+                raise NotFound(UNKNOWN_UPLOAD)
+            if not await in_scope(db, principal, row.case_id):  # answered as an unknown id (docs/security.md case 50)
+                raise await self._denied(db, principal, "attachment.upload", attachment_id, row.case_id, UNKNOWN_UPLOAD)
             key = await self._key(db, row.case_id)
             if offset < row.received or row.complete:
                 if await self._is_replay(db, row, key, offset, body):

@@ -23,6 +23,7 @@ from server.housekeeping import run_housekeeping
 from server.records.models import AttachmentChunk, AttachmentUpload, CaseKey
 from server.settings import Settings
 from tests.support.accounts import Org, login
+from tests.support.app import client_from
 from tests.support.cases import supervisor_creates_case
 from tests.support.syncing import Device, new_id
 
@@ -263,3 +264,42 @@ async def test_housekeeping_drops_the_bytes_of_deleted_and_abandoned_uploads(
     assert left == chunks == {uuid.UUID(kept)}
     await login(client, "worker1")  # the session itself was a month old for that second pass
     assert (await client.get(f"/api/attachments/{kept}")).status_code == 200
+
+
+async def test_a_declaration_that_contradicts_the_attachment_record_is_refused_and_blocks_nothing(
+    app: Litestar, client: Client, org: Org
+) -> None:
+    # docs/security.md case 49
+    case_id, worker = await worker_case(app, client, org)
+    content = jpeg(50_000)
+    attachment_id = new_id()
+    (made,) = await worker.push(worker.put("attachment", attachment_id, case_id, described(content)))
+    assert made["status"] == "applied"
+    async with client_from(app) as office:
+        await login(office, "supervisor")  # in scope too: a colleague or another tablet
+        for name, value in (("size", 40_000), ("sha256", "0" * 64), ("content_type", "application/pdf")):
+            wrong = {**declaration(case_id, content), name: value}
+            refused = await office.post(f"/api/attachments/{attachment_id}/upload", json=wrong)
+            assert refused.status_code == 409, refused.text
+            assert refused.json()["field"] == name
+    await upload(client, attachment_id, case_id, content)  # the tablet's true file goes through
+    assert (await client.get(f"/api/attachments/{attachment_id}")).content == content
+
+
+async def test_an_unknown_upload_and_someone_elses_get_the_same_answer(app: Litestar, client: Client, org: Org) -> None:
+    # docs/security.md case 50
+    case_id, _ = await worker_case(app, client, org)
+    theirs = new_id()
+    content = jpeg(20_000)
+    opened = await client.post(f"/api/attachments/{theirs}/upload", json=declaration(case_id, content))
+    assert opened.status_code == 201
+    async with client_from(app) as other:
+        await login(other, "worker3")  # another team
+        unknown = await send(other, new_id(), 0, content)
+        foreign = await send(other, theirs, 0, content)
+        asked_unknown = await other.get(f"/api/attachments/{new_id()}/upload")
+        asked_foreign = await other.get(f"/api/attachments/{theirs}/upload")
+    assert unknown.status_code == foreign.status_code == 404
+    assert unknown.json() == foreign.json()
+    assert asked_unknown.status_code == asked_foreign.status_code == 404
+    assert asked_unknown.json() == asked_foreign.json()
