@@ -160,7 +160,7 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
     outcome = settle(outcome, stored_fields, incoming, lambda fields: checks.breaks(m.kind, fields))
     version = row.version
     if outcome.changed:
-        await checks.check_references(batch, m.kind, m.case_id, outcome.fields)
+        await checks.check_references(batch, m.kind, m.case_id, outcome.fields, changed=outcome.changed)
         version = await _rewrite(
             batch, row, current, checks.validated(m.kind, outcome.fields), outcome.changed, flag=flag
         )

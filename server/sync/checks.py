@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import msgspec
@@ -152,9 +152,20 @@ def validated(kind: str, fields: dict[str, Any]) -> Any:
 
 
 async def check_references(
-    batch: Batch, kind: str, case_id: uuid.UUID, fields: dict[str, Any], *, creating: bool = False
+    batch: Batch,
+    kind: str,
+    case_id: uuid.UUID,
+    fields: dict[str, Any],
+    *,
+    creating: bool = False,
+    changed: Collection[str] = (),
 ) -> None:
-    """Cross-record rules (a referral's consent, an attachment's record), with the rows this batch already holds."""
+    """Cross-record rules (a referral's consent, an attachment's record, a case's household), with the rows this
+    batch already holds. ``changed`` names the fields an update changes."""
+    if kind == "case":
+        if fields.get("household_id") and (creating or "household_id" in changed):
+            await _check_household(batch, case_id, fields)
+        return
     if kind == "attachment":
         if creating:
             await _check_parent(batch, case_id, fields)
@@ -180,6 +191,25 @@ async def check_references(
         )
     except RuleViolation as violation:
         raise Rejected.from_rule(violation) from None
+
+
+async def _check_household(batch: Batch, case_id: uuid.UUID, fields: dict[str, Any]) -> None:
+    """A case names a household of its own, or, linked by the team's supervisor, the household of another case of
+    the same team (two cases of one household); never another team's, and never by a worker's hand, since the right
+    of access hands out every case that names a household (docs/security.md case 51). A household not written yet
+    is the case's own: the intake sends the case before its household."""
+    household_id = uuid.UUID(str(fields["household_id"]))
+    household = batch.rows.get(household_id) or (await batch.store.rows([household_id])).get(household_id)
+    if household is None or household.case_id == case_id:
+        return
+    if household.kind != "household" or household.deleted:
+        raise Rejected("validation", "household_id names no household.", "household_id")
+    owner = batch.rows.get(household.case_id) or (await batch.store.rows([household.case_id])).get(household.case_id)
+    same_team = owner is not None and str(owner.team_id) == str(fields.get("team_id"))
+    if not (batch.principal.is_supervisor and same_team):
+        raise Rejected(
+            "forbidden", "Only the team's supervisor links a case to the household of another case.", "household_id"
+        )
 
 
 async def _check_parent(batch: Batch, case_id: uuid.UUID, fields: dict[str, Any]) -> None:

@@ -55,3 +55,41 @@ async def test_a_supervisor_exports_everything_held_about_a_household(
             await db.scalars(select(AuditEntry.outcome).where(AuditEntry.action == "household.disclosure"))
         ).all()
     assert sorted(actions) == ["denied", "ok"]
+
+
+async def test_a_case_names_its_own_household_and_only_the_supervisor_links_another_cases(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    # docs/security.md case 51: otherwise the right of access for one household would hand out another's case.
+    worker = Device(client, await login(client, "worker1"))
+    own, household = new_id(), new_id()
+    intake = [
+        worker.put("case", own, own, {**case_fields(org, org.worker1_id), "household_id": household}),
+        worker.put("household", household, own, {"name": "Familie Eigen"}),
+    ]
+    assert {r["status"] for r in await worker.push(*intake)} == {"applied"}  # the intake: case, then household
+    other = new_id()
+    (made,) = await worker.push(worker.put("case", other, other, case_fields(org, org.worker1_id)))
+    assert made["status"] == "applied"
+    (refused,) = await worker.push(worker.put("case", other, other, {"household_id": household}, base=made["version"]))
+    assert (refused["status"], refused["error"]["code"], refused["error"]["field"]) == (
+        "rejected",
+        "forbidden",
+        "household_id",
+    )
+    (not_a_household,) = await worker.push(
+        worker.put("case", other, other, {"household_id": own}, base=made["version"])
+    )
+    assert (not_a_household["status"], not_a_household["error"]["field"]) == ("rejected", "household_id")
+
+    async with client_from(app) as office:
+        supervisor = Device(office, await login(office, "supervisor"))
+        await supervisor.pull()
+        base = supervisor.records[other]["version"]
+        (linked,) = await supervisor.push(supervisor.put("case", other, other, {"household_id": household}, base=base))
+        assert linked["status"] == "applied"  # two cases of one household, linked by the supervisor
+        foreign_team = new_id()
+        fields = {**case_fields(org, None), "team_id": str(org.other_team_id), "household_id": household}
+        other_boss = Device(office, await login(office, "supervisor2"))
+        (crossed,) = await other_boss.push(other_boss.put("case", foreign_team, foreign_team, fields))
+        assert (crossed["status"], crossed["error"]["field"]) == ("rejected", "household_id")
