@@ -100,11 +100,16 @@ async def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
             )
             return 2
         command = [pg_dump, "--format=custom", "--no-owner", f"--file={target}", f"--dbname={url}"]
-        done = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True)
+        # The dump is the operator's alone from its first byte: made 0600 before pg_dump writes into it, and
+        # pg_dump runs under umask 077 (docs/security.md case 52).
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a file of that name made before keeps its mode otherwise
+        os.close(fd)
+        done = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True, umask=0o077)
         if done.returncode:
+            target.unlink(missing_ok=True)
             print(f"pg_dump failed: {done.stderr.strip()}", file=sys.stderr)
             return 1
-        os.chmod(target, 0o600)
     print(f"Backup written: {target}")
     print(KEYS_WARNING.format(keys=settings.keys_dir))
     return 0

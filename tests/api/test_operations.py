@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gc
+import os
+import shutil
 import stat
 import uuid
 from pathlib import Path
@@ -333,3 +335,30 @@ async def test_closed_cases_are_erased_when_their_retention_ends_and_past_years_
         assert after[figure] == before[figure], figure
     assert after["outcomes"] == before["outcomes"]
     assert after["funder"]["counselling_minutes"] == before["funder"]["counselling_minutes"] == 75
+
+
+async def test_a_backup_is_never_readable_by_others_while_it_is_written(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backend: str
+) -> None:
+    """docs/security.md case 52: the file is 0600 from the moment it exists. On PostgreSQL the real pg_dump runs
+    behind a wrapper that notes the dump's mode as pg_dump leaves it, before the command could tighten it."""
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
+    monkeypatch.setenv("UMASK_SEEN", str(tmp_path / "seen"))
+    if backend == "postgresql":
+        real = shutil.which("pg_dump") or next(Path("/usr/lib/postgresql").glob("*/bin/pg_dump"), None)
+        assert real is not None, "pg_dump is part of the PostgreSQL run"
+        wrapper = tmp_path / "bin" / "pg_dump"
+        wrapper.parent.mkdir()
+        wrapper.write_text(
+            "#!/bin/sh\n"
+            f'"{real}" "$@" || exit $?\n'
+            'for arg in "$@"; do case "$arg" in --file=*) stat -c %a "${arg#--file=}" > "$UMASK_SEEN";; esac; done\n'
+        )
+        wrapper.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{wrapper.parent}:{os.environ['PATH']}")
+    assert await anyio.to_thread.run_sync(lambda: main(["backup", str(tmp_path / "backups")])) == 0
+    [backup] = list((tmp_path / "backups").iterdir())
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    if backend == "postgresql":
+        assert (tmp_path / "seen").read_text().strip() == "600"

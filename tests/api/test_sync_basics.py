@@ -12,7 +12,7 @@ from litestar import Litestar
 from server.problems import PROBLEM_BASE
 from tests.support.accounts import Org, login
 from tests.support.app import client_from
-from tests.support.cases import case_fields, supervisor_creates_case
+from tests.support.cases import case_fields, supervisor_creates_case, worker_device
 from tests.support.syncing import Device, new_id
 
 pytestmark = pytest.mark.usefixtures("org")
@@ -307,3 +307,20 @@ async def test_pull_asks_an_old_client_to_update_and_refuses_an_unknown_protocol
     assert unknown.json()["type"] == f"{PROBLEM_BASE}validation"
     assert unknown.json()["field"] == "protocol"
     assert (await client.get("/api/sync/pull", params={"protocol": 1})).status_code == 200
+
+
+async def test_an_unknown_op_is_rejected_on_its_own_and_the_rest_of_the_batch_applies(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    # docs/sync-protocol.md "Push details": one place, one rule.
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    device = await worker_device(client)
+    note = device.put("note", new_id(), case_id, {"text": "Erstgespräch", "visit_id": None})
+    future = {"op": "archive", "mid": note["mid"] + 1, "kind": "note", "id": new_id(), "case_id": case_id}
+    response = await device.push_raw([note, future])
+    assert response.status_code == 200, response.text
+    applied, refused = response.json()["results"]
+    assert applied["status"] == "applied"
+    assert (refused["status"], refused["error"]["code"], refused["error"]["field"]) == ("rejected", "validation", "op")
+    without_mid = {"op": "archive", "kind": "note", "id": new_id(), "case_id": case_id}
+    assert (await device.push_raw([without_mid])).status_code == 400
