@@ -16,6 +16,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 from playwright.async_api import Browser, Page, Route, expect
 
+from server.settings import Settings
 from tests.support.accounts import Org
 from tests.support.live import LiveServer
 from tests.support.syncing import Device, new_id
@@ -370,5 +371,42 @@ async def test_a_pdf_is_kept_as_it_is_and_photos_of_several_pages_become_one_pdf
     assert (await page.locator("#pdf-frame").get_attribute("src") or "").startswith("blob:")
     await page.wait_for_timeout(1500)  # the browser's own viewer draws the pages
     await shot(page, screenshots, "dokument-pdf", "#viewer")
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+    await context.close()
+
+
+HOSTILE_LETTER = """<!-- title: Einwilligung (eigene Fassung) -->
+{{letterhead}}
+<h1 onclick="window.hit = 1">Einwilligung</h1>
+<script>window.hit = 2</script>
+<img src="x" onerror="window.hit = 3">
+<p class="boxed" style="color: red">Ich, <strong>{{tenant_name}}</strong> &amp; Co., &sect; 1</p>
+"""
+
+
+async def test_a_letter_is_built_element_by_element_so_no_template_or_value_can_run_code(
+    browser: Browser, live_server: LiveServer, org: Org, settings: Settings
+) -> None:
+    """docs/security.md case 54: an organisation's own letter with a script, a handler and an image, and a tenant
+    whose name is markup; the letter shows the text and the allowed markup, and nothing runs."""
+    overrides = Path(settings.data_dir) / "letters"
+    overrides.mkdir(exist_ok=True)
+    (overrides / "consent.html").write_text(HOSTILE_LETTER, encoding="utf-8")
+    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    hostile = '<img src="x" onerror="window.hit = 4">'
+    async with httpx.AsyncClient(base_url=live_server.url) as office:
+        device = Device(office, await _login(office, "supervisor"))
+        await device.pull()
+        base = device.records[seeded.household_id]["version"]
+        renamed = device.put("household", seeded.household_id, seeded.case_id, {"name": hostile}, base=base)
+        assert (await device.push(renamed))[0]["status"] == "applied"
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}/brief/consent'")
+    letter = page.locator("#letter")
+    await expect(letter.locator("h1")).to_have_text("Einwilligung")
+    await expect(letter.locator("p.boxed strong")).to_have_text(hostile)
+    await expect(letter.locator("p.boxed")).to_contain_text("& Co., § 1")
+    assert await letter.locator("script, img, [onclick], [onerror], [style]").count() == 0
+    assert await page.evaluate("window.hit") is None
     assert not page.errors, page.errors  # type: ignore[attr-defined]
     await context.close()

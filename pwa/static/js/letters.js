@@ -1,22 +1,63 @@
 // Printable letters filled from the case, offline: the templates come from /letters.json (the organisation's own
 // letterhead and texts included) and are kept for offline use; ``{{name}}`` placeholders are filled with the
-// case's values, every value escaped as text. A value the case does not hold prints as a blank line to fill in
-// by hand.
+// case's values, each as a text node. A value the case does not hold prints as a blank line to fill in by hand.
+// The letter is built element by element (buildLetter): no HTML parser sees a template or a value, so neither can
+// bring a script, a handler or an unexpected element into the page.
 
-const RAW = new Set(["letterhead", "signature_tenant", "signature_worker"]);
+/** Placeholders filled with nodes rather than text: the letterhead (itself a template) and the signatures. */
+const NODES = new Set(["letterhead", "signature_tenant", "signature_worker"]);
+/** The markup a letter template may use; any other tag is left out (its text stays), any other attribute too. */
+const TAGS = new Set(["address", "b", "br", "div", "em", "footer", "h1", "h2", "h3", "header", "hr", "i", "li", "ol", "p", "section", "small", "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "u", "ul"]);
+const EMPTY = new Set(["br", "hr"]);
+const ATTRIBUTES = new Set(["class"]);
+const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: "\u00a0", shy: "\u00ad", ndash: "\u2013", mdash: "\u2014", sect: "\u00a7", euro: "\u20ac" };
+const TOKENS = /<!--[\s\S]*?-->|<(\/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*"[^"]*")?)*)\s*\/?>|\{\{\s*([a-z_]+)\s*\}\}|[^<{]+|[<{]/g;
 
-export function escape(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+/** Text with its character references (``&amp;``, ``&#167;``) turned into the characters. */
+function decoded(text) {
+  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, name) => {
+    if (name[0] === "#") return String.fromCodePoint(name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : Number(name.slice(1)));
+    return ENTITIES[name.toLowerCase()] ?? whole;
+  });
 }
 
-/** ``template`` with its placeholders replaced; ``raw`` values (letterhead, signatures) are trusted HTML. */
-export function fillTemplate(template, values) {
-  return template.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (_, name) => {
-    const value = values[name];
-    if (RAW.has(name)) return value || "";
-    if (value === undefined || value === null || value === "") return '<span class="blank"></span>';
-    return escape(value);
-  });
+/** The letter ``template`` as DOM nodes (a fragment), its placeholders filled from ``values``. */
+export function buildLetter(template, values) {
+  const root = document.createDocumentFragment();
+  const open = [root];
+  const into = () => open[open.length - 1];
+  for (const [token, closing, tag, attributes, name] of template.matchAll(TOKENS)) {
+    if (token.startsWith("<!--")) continue;
+    if (tag) {
+      const lower = tag.toLowerCase();
+      if (!TAGS.has(lower)) continue;
+      if (closing) {
+        const at = open.findLastIndex((node) => node.localName === lower);
+        if (at > 0) open.length = at;
+        continue;
+      }
+      const element = document.createElement(lower);
+      for (const [, attribute, value] of attributes.matchAll(/([a-zA-Z-]+)\s*=\s*"([^"]*)"/g)) {
+        if (ATTRIBUTES.has(attribute.toLowerCase())) element.setAttribute(attribute.toLowerCase(), decoded(value));
+      }
+      into().append(element);
+      if (!EMPTY.has(lower) && !token.endsWith("/>")) open.push(element);
+    } else if (name) {
+      const value = values[name];
+      if (NODES.has(name)) {
+        if (value instanceof Node) into().append(value.cloneNode(true));
+      } else if (value === undefined || value === null || value === "") {
+        const blank = document.createElement("span");
+        blank.className = "blank";
+        into().append(blank);
+      } else {
+        into().append(document.createTextNode(String(value)));
+      }
+    } else {
+      into().append(document.createTextNode(decoded(token)));
+    }
+  }
+  return root;
 }
 
 const euro = (cents) => (cents || cents === 0 ? new Intl.NumberFormat("de-DE", { style: "currency", currency: "EUR" }).format(cents / 100) : null);

@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import * as data from "../data.js";
 import * as files from "../files.js";
-import { escape, fillTemplate, SIGNED_BY, valuesOf } from "../letters.js";
+import { buildLetter, SIGNED_BY, valuesOf } from "../letters.js";
 import * as store from "../storage.js";
 import { t } from "../i18n.js";
 import { append, h, toast } from "../ui.js";
@@ -21,16 +21,18 @@ export async function templates() {
   }
 }
 
-async function signatureHtml(app, attachment) {
-  if (!attachment) return "";
+async function signature(app, attachment) {
+  if (!attachment) return null;
   let bytes = await files.bytesOf(app.key, attachment.id);
   if (!bytes && navigator.onLine) bytes = await files.download(app.key, attachment).catch(() => null);
-  if (!bytes) return "";
+  if (!bytes) return null;
   const url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
   signatureUrls.push(url);
   const when = new Date(attachment.fields.signed_at).toLocaleDateString("de-DE");
-  const who = escape(attachment.fields.signer_name);
-  return `<img class="signature-image" src="${url}" alt="Unterschrift ${who}"><span class="signed-at">unterschrieben von ${who} am ${when}</span>`;
+  const who = attachment.fields.signer_name;
+  const shown = document.createDocumentFragment();
+  shown.append(h("img", { class: "signature-image", src: url, alt: `Unterschrift ${who}` }), h("span", { class: "signed-at" }, `unterschrieben von ${who} am ${when}`));
+  return shown;
 }
 
 /** ``#/fall/<case>/brief/<name>``: the letter as it will print, with "Drucken". */
@@ -57,11 +59,10 @@ export async function render(main, [caseId, name], app) {
     labels: { benefit: (kind) => t(`benefit.${kind}`, {}, kind, "de") },
     chosen: signedRecord ? { [signedKind]: signedRecord.id } : {},
   });
-  values.letterhead = fillTemplate(set.letterhead, values);
-  values.signature_tenant = await signatureHtml(app, latest("tenant"));
-  values.signature_worker = await signatureHtml(app, latest("worker"));
-  const page = h("article", { class: "letter", id: "letter", lang: "de" });
-  page.innerHTML = fillTemplate(letter.html, values);
+  values.letterhead = buildLetter(set.letterhead, values);
+  values.signature_tenant = await signature(app, latest("tenant"));
+  values.signature_worker = await signature(app, latest("worker"));
+  const page = h("article", { class: "letter", id: "letter", lang: "de" }, buildLetter(letter.html, values));
   const print = async () => {
     window.print();
     await data.create("contact", caseId, { channel: "letter", direction: "outgoing", reached: true, at: new Date().toISOString(), summary: t("letters.printed", { title: letter.title }, null, "de") });
