@@ -92,12 +92,13 @@ class CaseDetail(msgspec.Struct, kw_only=True, frozen=True):
 
 
 class CaseFilters(msgspec.Struct, kw_only=True, frozen=True):
-    """Filters of the case list; all optional. ``q`` searches names, address, phone and court references."""
+    """Filters of the case list; all optional. ``q`` searches names, address, phone and court references; it
+    arrives in a POST body only (``POST /api/cases/search``), never in a URL that a log or a proxy could keep."""
 
     status: Literal["open", "closing_requested", "closed"] | None = None
     risk: Literal["low", "medium", "high", "acute"] | None = None
     overdue: bool | None = None
-    q: str | None = None
+    q: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 class DuplicateQuery(msgspec.Struct, kw_only=True):

@@ -111,6 +111,30 @@ async def push_states(url: str) -> list[str]:
         await engine.dispose()
 
 
+async def test_the_access_log_names_paths_but_never_what_was_searched_or_asked(tmp_path: Path) -> None:
+    """docs/security.md case 55: ``doorstep serve`` logs each request's path, never its query string, and a search
+    term travels in a POST body."""
+    url = await fresh_database(tmp_path)
+    server = LiveServer(tmp_path / "var", url, demo=True)
+    try:
+        await server.start(timeout=180)
+        async with httpx.AsyncClient(base_url=server.url) as office:
+            await login(office, "supervisor", DEFAULT_DEMO_PASSWORD)
+            assert (await office.get("/api/cases", params={"q": "Kanarienvogel"})).status_code == 400
+            assert (await office.post("/api/cases/search", json={"q": "Kanarienvogel"})).status_code == 200
+            period = {"start": "2026-01-01", "end": "2026-03-31", "team": "Familienname-Suchwort"}
+            await office.get("/api/reports", params=period)
+    finally:
+        server.stop()
+    log = server.log.read_text()
+    assert '"GET /api/cases HTTP/1.1" 400' in log  # the access log is on, and names the path
+    assert '"POST /api/cases/search HTTP/1.1" 200' in log
+    assert '"GET /api/reports HTTP/1.1"' in log
+    assert "Kanarienvogel" not in log
+    assert "Familienname-Suchwort" not in log
+    assert "?" not in "".join(line for line in log.splitlines() if "uvicorn.access" in line)
+
+
 async def test_two_worker_processes_answer_and_each_push_job_is_sent_once(tmp_path: Path) -> None:
     """``doorstep serve --workers 2``: both processes answer behind one port, and with a dispatcher in each, every
     assigned visit reaches the worker's push service exactly once."""

@@ -324,9 +324,14 @@ async def test_the_office_searches_names_addresses_phones_and_references(
         await login(office, "supervisor")
 
         async def found(q: str) -> set[str]:
-            response = await office.get("/api/cases", params={"q": q})
+            response = await office.post("/api/cases/search", json={"q": q})
             assert response.status_code == 200, response.text
             return {c["id"] for c in response.json()}
+
+        # docs/security.md case 55: a search term never travels in a URL.
+        in_url = await office.get("/api/cases", params={"q": "yilmaz"})
+        assert (in_url.status_code, in_url.json()["field"]) == (400, "q")
+        assert "yilmaz" not in in_url.text.lower()
 
         assert await found("yilmaz") == {first}
         assert await found("Hauptstr 5") == {first}
