@@ -11,6 +11,7 @@ its controller.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -190,7 +191,13 @@ class DoorstepPlugin(InitPluginProtocol):
             engine,
             keyring,
             AuthState(engine=engine, sessions=sessions, settings=settings),
-            CaseReads(sessions=sessions, keyring=keyring, time_zone=settings.report_time_zone),
+            CaseReads(
+                sessions=sessions,
+                keyring=keyring,
+                time_zone=settings.report_time_zone,
+                duplicate_checks=settings.duplicate_checks_per_window,
+                duplicate_window=dt.timedelta(minutes=settings.duplicate_check_window_minutes),
+            ),
             Reports(sessions=sessions, keyring=keyring, time_zone=settings.report_time_zone),
             Uploads(sessions=sessions, keyring=keyring),
             Enquiries(sessions=sessions),

@@ -49,6 +49,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_window_minutes: int = 15
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 30
+    # The duplicate check at intake: at most this many per user in the window (a tablet checks once per pause in
+    # typing); beyond, 429 until the oldest leaves the window, so that nobody runs a list of names through it.
+    duplicate_checks_per_window: int = 30
+    duplicate_check_window_minutes: int = 10
     # Bodies beyond these sizes are refused with 413 before they are decoded.
     max_body_bytes: int = 256 * 1024
     max_sync_body_bytes: int = 4 * 1024 * 1024

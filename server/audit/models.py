@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, String
+from sqlalchemy import JSON, BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base
@@ -38,6 +38,8 @@ class AuditEntry(Base):
     """Who did what to which case and records, and how it ended. Ids only, never content."""
 
     __tablename__ = "audit_log"
+    # Who did what lately: the duplicate check's limit per user counts its own entries (server/records/service.py).
+    __table_args__ = (Index("ix_audit_log_actor_action_at", "actor_id", "action", "at"),)
 
     chain: Mapped[str] = mapped_column(String(36), primary_key=True, server_default="")
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -9,13 +9,14 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import audit
+from server.audit import AuditEntry
 from server.auth.schemas import Principal
 from server.db import begin_write, utcnow
-from server.problems import NotFound
+from server.problems import NotFound, RateLimited
 from server.records import blind, deadlines, search
 from server.records.calendar import Calendar, CalendarOut, Region, region_of
 from server.records.deadlines import DeadlineOut
@@ -292,6 +293,9 @@ class CaseReads:
     sessions: async_sessionmaker[AsyncSession]
     keyring: Keyring
     time_zone: str = "Europe/Berlin"
+    # The duplicate check's limit per user (Settings.duplicate_checks_per_window).
+    duplicate_checks: int = 30
+    duplicate_window: dt.timedelta = dt.timedelta(minutes=10)
 
     async def list(self, principal: Principal, filters: CaseFilters) -> list[CaseSummary]:
         """The caller's cases; see :func:`list_cases`."""
@@ -307,16 +311,39 @@ class CaseReads:
             region = await region_of(db)
         return Calendar(region).listing(utcnow().astimezone(ZoneInfo(self.time_zone)).date())
 
+    async def _within_limit(self, db: AsyncSession, principal: Principal) -> None:
+        """Refuse a check beyond the user's limit in the window (counted from the audit log, so across processes)."""
+        since = utcnow() - self.duplicate_window
+        count, oldest = (
+            await db.execute(
+                select(func.count(), func.min(AuditEntry.at)).where(
+                    AuditEntry.actor_id == principal.user_id,
+                    AuditEntry.action == "case.duplicate_check",
+                    AuditEntry.outcome == "ok",
+                    AuditEntry.at > since,
+                )
+            )
+        ).one()
+        if count >= self.duplicate_checks:
+            retry = int(((oldest or since) + self.duplicate_window - utcnow()).total_seconds()) + 1
+            raise RateLimited(
+                "Too many duplicate checks in a short time; the next is possible in a few minutes.",
+                retry_after=max(retry, 1),
+            )
+
     async def duplicates(self, principal: Principal, query: DuplicateQuery) -> DuplicateAnswer:
         """Open cases of the caller's team that may be this household (the blind index, docs/security.md case 42).
 
-        Audited without the values asked; a case outside the caller's scope is named by its worker only.
+        Audited without the values asked, naming every case the answer revealed (a case outside the caller's scope
+        is named to them by its worker only); at most :attr:`duplicate_checks` per user in :attr:`duplicate_window`
+        (docs/security.md case 56).
         """
         asked = blind.tokens(self.keyring.index, query.street, query.house_number, query.postcode, query.names)
         if principal.team_id is None:
             raise NotFound("No team to check against.")
         async with self.sessions() as db:
             await begin_write(db)
+            await self._within_limit(db, principal)
             matches = await blind.find(db, principal.team_id, asked)
             mine = set((await db.scalars(scope_case_ids(principal))).all()) if matches else set()
             await audit.append(
@@ -325,7 +352,7 @@ class CaseReads:
                 outcome="ok",
                 actor_id=principal.user_id,
                 device_id=principal.device_id,
-                record_ids=[m.case_id for m in matches if m.case_id in mine],
+                record_ids=sorted({m.case_id for m in matches}),
                 organisation=principal.organisation_id,
                 key=self.keyring.audit,
             )

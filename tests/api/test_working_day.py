@@ -7,16 +7,20 @@ import datetime as dt
 from typing import Any
 
 import httpx
+import msgspec
 from litestar import Litestar
 from sqlalchemy import select, text
 
+from server.app import create_app
+from server.audit import AuditEntry
 from server.db import create_engine, session_factory
 from server.records.models import BlindIndex
 from server.settings import Settings
 from tests.support import clock as pinned
 from tests.support.accounts import Org, login
-from tests.support.app import client_from
+from tests.support.app import client_from, running
 from tests.support.cases import case_fields, supervisor_creates_case
+from tests.support.clock import TestClock
 from tests.support.syncing import Device, new_id
 
 Client = httpx.AsyncClient
@@ -310,6 +314,43 @@ async def test_the_duplicate_check_finds_another_spelling_and_the_index_holds_no
                     assert clear not in dump
     finally:
         await engine.dispose()
+
+
+async def test_the_duplicate_check_is_limited_per_user_and_audits_every_case_it_revealed(
+    org: Org, settings: Settings, clock: TestClock
+) -> None:
+    # docs/security.md case 56: no list of names runs through it, and what it told whom is on record.
+    limited = create_app(msgspec.structs.replace(settings, duplicate_checks_per_window=3))
+    async with running(limited), client_from(limited) as client, client_from(limited) as other:
+        worker = Device(client, await login(client, "worker1"))
+        case_id, _ = await intake(worker, org, str(org.worker1_id), household("Ayşe Yılmaz", "Hauptstraße", "5"))
+        await login(other, "worker2")
+        asked = {"street": "Hauptstraße", "house_number": "5", "postcode": "10115", "names": ["Yılmaz"]}
+        for _ in range(3):
+            answer = await other.post("/api/cases/duplicates", json=asked)
+            assert answer.status_code == 200
+            assert answer.json()["matches"][0]["case_id"] is None  # worker1's case, named by its worker only
+        refused = await other.post("/api/cases/duplicates", json=asked)
+        assert refused.status_code == 429
+        assert refused.json()["type"].endswith("rate-limited")
+        assert 1 <= int(refused.headers["Retry-After"]) <= 600
+        assert (await client.post("/api/cases/duplicates", json=asked)).status_code == 200  # per user
+        clock.travel(clock.now() + dt.timedelta(minutes=10, seconds=1))
+        assert (await other.post("/api/cases/duplicates", json=asked)).status_code == 200  # the window has passed
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with session_factory(engine)() as db:
+            checks = (
+                await db.execute(
+                    select(AuditEntry.actor_id, AuditEntry.record_ids).where(
+                        AuditEntry.action == "case.duplicate_check", AuditEntry.actor_id == org.worker2_id
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert len(checks) == 4
+    assert all(record_ids == [case_id] for _, record_ids in checks)
 
 
 async def test_the_office_searches_names_addresses_phones_and_references(
