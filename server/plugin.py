@@ -62,7 +62,7 @@ from server.records.keyring import Keyring
 from server.records.projection import fill_minutes
 from server.records.service import CaseReads
 from server.records.upgrade import upgrade_stored
-from server.records.uploads import MAX_CHUNK_BYTES, Uploads
+from server.records.uploads import MAX_CHUNK_BYTES, UploadQuota, Uploads
 from server.reports.controller import AnnualReportPage, OrganisationReportController, ReportController
 from server.reports.service import Reports
 from server.resources import PWA_DIR
@@ -199,7 +199,15 @@ class DoorstepPlugin(InitPluginProtocol):
                 duplicate_window=dt.timedelta(minutes=settings.duplicate_check_window_minutes),
             ),
             Reports(sessions=sessions, keyring=keyring, time_zone=settings.report_time_zone),
-            Uploads(sessions=sessions, keyring=keyring),
+            Uploads(
+                sessions=sessions,
+                keyring=keyring,
+                quota=UploadQuota(
+                    per_device=settings.uploads_open_per_device,
+                    per_user=settings.uploads_open_per_user,
+                    bytes_per_organisation=settings.upload_bytes_open_per_organisation,
+                ),
+            ),
             Enquiries(sessions=sessions),
             Letters(settings.data_dir, lambda: _organisation_name(sessions)),
         ):

@@ -53,6 +53,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # typing); beyond, 429 until the oldest leaves the window, so that nobody runs a list of names through it.
     duplicate_checks_per_window: int = 30
     duplicate_check_window_minutes: int = 10
+    # Unfinished uploads: a tablet sends one file at a time, so a few open at once per device and per user (counted
+    # over the last day), and at most this many declared bytes per organisation, whatever their age.
+    uploads_open_per_device: int = 3
+    uploads_open_per_user: int = 6
+    upload_bytes_open_per_organisation: int = 2 * 1024**3
     # Bodies beyond these sizes are refused with 413 before they are decoded.
     max_body_bytes: int = 256 * 1024
     max_sync_body_bytes: int = 4 * 1024 * 1024

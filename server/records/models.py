@@ -192,6 +192,8 @@ class AttachmentUpload(Base):
     chunks: Mapped[int] = mapped_column(default=0)
     complete: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    # The device that declared it, for the quota of open uploads per device (server/records/uploads.py).
+    created_device: Mapped[uuid.UUID | None] = mapped_column(default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 

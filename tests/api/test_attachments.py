@@ -12,10 +12,12 @@ from typing import Any
 
 import anyio.to_thread
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 from sqlalchemy import func, select
 
+from server.app import create_app
 from server.audit import AuditEntry
 from server.cli import main
 from server.db import create_engine, session_factory, utcnow
@@ -23,8 +25,9 @@ from server.housekeeping import run_housekeeping
 from server.records.models import AttachmentChunk, AttachmentUpload, CaseKey
 from server.settings import Settings
 from tests.support.accounts import Org, login
-from tests.support.app import client_from
+from tests.support.app import client_from, running
 from tests.support.cases import supervisor_creates_case
+from tests.support.clock import TestClock
 from tests.support.syncing import Device, new_id
 
 Client = httpx.AsyncClient
@@ -303,3 +306,42 @@ async def test_an_unknown_upload_and_someone_elses_get_the_same_answer(app: Lite
     assert unknown.json() == foreign.json()
     assert asked_unknown.status_code == asked_foreign.status_code == 404
     assert asked_unknown.json() == asked_foreign.json()
+
+
+async def test_unfinished_uploads_are_limited_per_device_per_user_and_per_organisation(
+    org: Org, settings: Settings, clock: TestClock
+) -> None:
+    # docs/security.md case 57
+    quota = {"uploads_open_per_device": 2, "uploads_open_per_user": 3, "upload_bytes_open_per_organisation": 400_000}
+    app = create_app(msgspec.structs.replace(settings, **quota))
+    async with running(app), client_from(app) as tablet, client_from(app) as second, client_from(app) as colleague:
+        case_id, _ = await worker_case(app, tablet, org)
+        files = [jpeg(50_000) for _ in range(6)]
+        ids = [new_id() for _ in files]
+
+        async def declare(client: Client, index: int) -> int:
+            answer = await client.post(f"/api/attachments/{ids[index]}/upload", json=declaration(case_id, files[index]))
+            return answer.status_code
+
+        assert [await declare(tablet, 0), await declare(tablet, 1)] == [201, 201]
+        refused = await tablet.post(f"/api/attachments/{ids[2]}/upload", json=declaration(case_id, files[2]))
+        assert (refused.status_code, refused.json()["type"].rsplit("/", 1)[-1]) == (429, "rate-limited")
+        assert "Retry-After" in refused.headers
+        assert await declare(tablet, 0) == 200  # asking again for an open one is no new upload
+        await upload(tablet, ids[0], case_id, files[0])  # finished: its place is free again
+        assert await declare(tablet, 2) == 201
+
+        await login(second, "worker1")  # the same worker's second device: the user's quota is shared
+        assert await declare(second, 3) == 201  # open for worker1: ids 1, 2, 3
+        assert await declare(second, 4) == 429
+
+        await login(colleague, "supervisor")  # another user of the organisation: only the bytes are shared
+        big = jpeg(300_000)
+        too_much = await colleague.post(f"/api/attachments/{new_id()}/upload", json=declaration(case_id, big))
+        assert too_much.status_code == 429  # 150,000 declared and unfinished + 300,000 > 400,000
+        assert await declare(colleague, 4) == 201
+
+        # A day on, the half-sent files no longer count against the worker (their bytes still do, until housekeeping).
+        clock.travel(clock.now() + dt.timedelta(days=1, seconds=1))
+        await login(second, "worker1")  # the session of the day before has ended
+        assert await declare(second, 5) == 201

@@ -129,6 +129,8 @@ async function uploadOne(key, file, progress) {
   try {
     state = await api("POST", path, { case_id: file.case_id, size: file.size, sha256: meta.sha256, content_type: meta.content_type });
   } catch (error) {
+    // 429: the device's or the server's quota of unfinished files is full for now; the file waits for a later run.
+    if (error instanceof ApiError && error.status === 429) return null;
     if (error instanceof ApiError && error.status < 500 && error.status !== 401) return setState(file.id, "refused", { code: error.type, detail: error.message });
     throw error;
   }
