@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
@@ -59,9 +60,8 @@ class AuthController(Controller):
             raise
         LOGINS.labels("ok").inc()
         max_age = auth.settings.session_max_hours * 3600
-        return Response(
-            result.principal.as_login_response(), cookies=[_cookie(request, auth.settings, result.token, max_age)]
-        )
+        body = msgspec.structs.replace(result.principal.as_login_response(), request_key=result.request_key)
+        return Response(body, cookies=[_cookie(request, auth.settings, result.token, max_age)])
 
     @post("/auth/logout", status_code=HTTP_204_NO_CONTENT)
     async def logout(

@@ -102,6 +102,9 @@ class Session(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # A session bound to its device (the tablet app's): the SHA-256 of the key every API request must carry in
+    # ``X-Doorstep-Key``, which the app keeps sealed under its device key. None: the cookie is enough.
+    request_key_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class LoginFailure(Base):

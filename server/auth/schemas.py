@@ -26,6 +26,10 @@ class LoginRequest(msgspec.Struct, kw_only=True, frozen=True):
     password: Password
     device_name: DeviceName = "Tablet"
     device_id: uuid.UUID | None = None
+    # Bind the session to the device: the answer carries a ``request_key`` that every API request must then send
+    # as ``X-Doorstep-Key`` (the tablet app keeps it sealed under its device key), so the cookie alone is not
+    # enough (docs/security.md case 58).
+    bound: bool = False
 
 
 class UserOut(msgspec.Struct, kw_only=True, frozen=True):
@@ -38,12 +42,13 @@ class UserOut(msgspec.Struct, kw_only=True, frozen=True):
     team_id: uuid.UUID | None
 
 
-class LoginResponse(msgspec.Struct, kw_only=True, frozen=True):
-    """Answer of login and of ``GET /api/me``."""
+class LoginResponse(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):
+    """Answer of login and of ``GET /api/me``; ``request_key`` only in the answer of a bound login, once."""
 
     user: UserOut
     device_id: uuid.UUID
     csrf_token: str
+    request_key: str | None = None
 
 
 class TeamMember(msgspec.Struct, kw_only=True, frozen=True, omit_defaults=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import uuid
 from collections.abc import Sequence
 
@@ -44,11 +45,12 @@ TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
 
 class LoginResult(msgspec.Struct, kw_only=True, frozen=True):
-    """A new session: the principal, and the token for the cookie."""
+    """A new session: the principal, the token for the cookie, and for a bound session the key its requests carry."""
 
     principal: Principal
     token: str
     expires_at: dt.datetime
+    request_key: str | None = None
 
 
 def _failure_key(kind: str, value: str) -> str:
@@ -128,8 +130,15 @@ async def login(
             )
         device = await _device_for_login(db, user, request)
         token = new_token()
+        request_key = new_token() if request.bound else None
         expires_at = now + dt.timedelta(hours=settings.session_max_hours)
-        record = Session(token_hash=hash_token(token), user_id=user.id, device_id=device.id, expires_at=expires_at)
+        record = Session(
+            token_hash=hash_token(token),
+            user_id=user.id,
+            device_id=device.id,
+            expires_at=expires_at,
+            request_key_hash=hash_token(request_key) if request_key else None,
+        )
         db.add(record)
         device.last_seen_at = now
         organisation = (
@@ -137,7 +146,7 @@ async def login(
         )
         await db.commit()
         principal = _principal(user, organisation, device.id, record.id, token)
-        return LoginResult(principal=principal, token=token, expires_at=expires_at)
+        return LoginResult(principal=principal, token=token, expires_at=expires_at, request_key=request_key)
 
 
 async def _device_for_login(db: AsyncSession, user: User, request: LoginRequest) -> Device:
@@ -186,6 +195,7 @@ _SESSION_OF_TOKEN = (
         Session.last_seen_at,
         Session.expires_at,
         Session.ended_at,
+        Session.request_key_hash,
         User.id.label("user_id"),
         User.username,
         User.display_name,
@@ -211,12 +221,16 @@ async def authenticate(
     *,
     state_changing: bool,
     csrf_header: str | None,
+    key_header: str | None = None,
+    needs_key: bool = True,
 ) -> Principal:
     """Resolve the session cookie to a :class:`Principal`, or raise the problem the client must see.
 
     A revoked device is reported as such even when its session has ended, so that a lost tablet wipes
-    itself on its next contact whatever state its cookie is in. This runs on every request, so it is one
-    statement on a pooled connection.
+    itself on its next contact whatever state its cookie is in. A session bound to its device also needs the
+    device's key (``key_header``) where ``needs_key`` (every API request): a cookie copied out of the browser
+    profile is not enough (docs/security.md case 58). This runs on every request, so it is one statement on a
+    pooled connection.
     """
     if not token:
         raise Unauthenticated("Log in first.")
@@ -231,6 +245,8 @@ async def authenticate(
     idle_limit = row.last_seen_at + dt.timedelta(minutes=settings.session_idle_minutes)
     if now >= row.expires_at or now >= idle_limit:
         raise Unauthenticated("The session has expired. Log in again.")
+    if needs_key and row.request_key_hash is not None and not _key_matches(row.request_key_hash, key_header):
+        raise Unauthenticated("This session belongs to a device whose key the request does not carry. Log in again.")
     if state_changing and not csrf_matches(token, csrf_header):
         raise Forbidden("Missing or wrong X-CSRF-Token header.")
     if now - row.last_seen_at >= TOUCH_INTERVAL:
@@ -250,6 +266,11 @@ async def authenticate(
         csrf_token=csrf_token_for(token),
         organisation_id=row.organisation_id,
     )
+
+
+def _key_matches(stored_hash: str, presented: str | None) -> bool:
+    """Constant-time check of a presented ``X-Doorstep-Key`` against the hash the session keeps."""
+    return bool(presented) and hmac.compare_digest(stored_hash, hash_token(presented or ""))
 
 
 async def logout(sessions: async_sessionmaker[AsyncSession], principal: Principal) -> None:

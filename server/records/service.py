@@ -17,7 +17,7 @@ from server.audit import AuditEntry
 from server.auth.schemas import Principal
 from server.db import begin_write, utcnow
 from server.problems import NotFound, RateLimited
-from server.records import blind, deadlines, search
+from server.records import blind, deadlines, entitlement, search
 from server.records.calendar import Calendar, CalendarOut, Region, region_of
 from server.records.deadlines import DeadlineOut
 from server.records.keyring import Keyring
@@ -165,6 +165,9 @@ async def list_cases(
                 overdue[case_id] = overdue.get(case_id, 0) + 1
             else:
                 next_visit.setdefault(case_id, at)
+        confirmed, mismatched = await entitlement.confirmed(db, keyring, principal, [r.id for r in rows])
+        await entitlement.audit_mismatches(db, keyring, principal, mismatched)
+        rows = [r for r in rows if r.id in confirmed]
         found = None if not filters.q else await search.matching(store, [r.id for r in rows], filters.q)
         summaries = []
         for record in await store.decrypt(rows):
@@ -220,6 +223,10 @@ async def case_detail(
         await begin_write(db)
         region = await region_of(db)
         allowed = await in_scope(db, principal, case_id)
+        if allowed:  # the columns' scope, confirmed by the case's sealed fields (docs/security.md case 59)
+            confirmed, mismatched = await entitlement.confirmed(db, keyring, principal, [case_id])
+            await entitlement.audit_mismatches(db, keyring, principal, mismatched)
+            allowed = case_id in confirmed or case_id not in mismatched  # a damaged case shows what it can
         records = []
         damaged: list[uuid.UUID] = []
         if allowed:

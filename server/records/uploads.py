@@ -40,6 +40,7 @@ from server.problems import (
     Unprocessable,
     ValidationFailed,
 )
+from server.records import entitlement
 from server.records.documents import MAX_ATTACHMENT_BYTES, ContentType, Sha256, sniff
 from server.records.keyring import CaseShredded, DataKey, Keyring
 from server.records.models import AttachmentChunk, AttachmentUpload, Record
@@ -388,7 +389,9 @@ class Uploads:
             record = await db.get(Record, attachment_id)
             if record is None or record.kind != "attachment" or record.deleted:
                 raise NotFound("No such attachment in your cases.")
-            if not await in_scope(db, principal, record.case_id):
+            if not await in_scope(db, principal, record.case_id) or await entitlement.refused(
+                db, self.keyring, principal, record.case_id
+            ):
                 raise await self._denied(db, principal, "attachment.read", attachment_id, record.case_id)
             row = await db.get(AttachmentUpload, attachment_id)
             if row is None or not row.complete:

@@ -21,7 +21,7 @@ from server import audit
 from server.auth.schemas import Principal
 from server.db import begin_write
 from server.problems import CursorExpired, UpgradeRequired, ValidationFailed
-from server.records import clock, legacy
+from server.records import clock, entitlement, legacy
 from server.records.keyring import Keyring
 from server.records.models import Record, ScopeEvent, ScopeMember
 from server.records.schemas import SCHEMA_VERSION
@@ -108,6 +108,8 @@ async def pull_page(
         end = Cursor(int(found[-1].effective), found[-1].id) if has_more else Cursor(high)
         store = RecordStore(db, keyring)
         opened = await store.decrypt_plain([(r[1], r[0], r[2], r[6], r[5]) for r in found])  # in PULL_COLUMNS order
+        # The scope the columns gave, confirmed by the cases' sealed fields before any fields leave (security.md 59).
+        confirmed, mismatched = await entitlement.confirmed(db, keyring, principal, {r[2] for r in found if not r[4]})
         leaves = (
             await db.execute(
                 select(ScopeEvent.case_id, ScopeEvent.seq, ScopeEvent.entered)
@@ -132,14 +134,16 @@ async def pull_page(
             flag=flag,
         )
         for (record_id, kind, case_id, version, deleted, _, _, flag, _, _), plain in zip(found, opened, strict=True)
-        if not damaged or record_id not in damaged  # left out and reported; sent once it is restored
+        if (not damaged or record_id not in damaged)  # left out and reported; sent once it is restored
+        and (deleted or case_id in confirmed)
     ]
-    if changes or store.damaged:
+    if changes or store.damaged or mismatched:
         async with sessions() as db:
             await begin_write(db)
             await audit_delivered(
                 db, keyring, principal, "sync.pull", store.damaged, ((c.case_id, c.id) for c in changes)
             )
+            await entitlement.audit_mismatches(db, keyring, principal, mismatched)
             await db.commit()
     return PullResponse(
         changes=changes,

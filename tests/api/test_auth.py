@@ -19,6 +19,7 @@ from server.problems import PROBLEM_BASE
 from server.settings import Settings
 from tests.support.accounts import PASSWORD, Org, login
 from tests.support.app import client_from
+from tests.support.cases import supervisor_creates_case
 from tests.support.clock import TestClock
 
 pytestmark = pytest.mark.usefixtures("org")
@@ -400,3 +401,47 @@ async def test_a_hash_made_with_weaker_parameters_is_upgraded_at_login(
     assert stored != weak
     assert extract_parameters(stored).memory_cost >= 19 * 1024
     await login(client, "altkonto")  # the new hash still verifies
+
+
+async def test_a_bound_session_opens_nothing_with_the_cookie_alone(app: Litestar, client: Client, org: Org) -> None:
+    """docs/security.md case 58: the cookie of a stolen tablet, copied out of the browser profile, neither pulls the
+    caseload nor learns the CSRF token; the app's requests carry the key it keeps sealed under the device key."""
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    answer = await client.post(
+        "/api/auth/login",
+        json={"username": "worker1", "password": PASSWORD, "device_name": "Tablet", "device_id": None, "bound": True},
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    key = body["request_key"]
+    assert len(key) >= 43
+    cookie = {"doorstep_session": answer.cookies["doorstep_session"]}
+    pull = {"cursor": None, "limit": 100}
+    async with client_from(app) as thief:  # the cookie alone
+        thief.cookies.update(cookie)
+        for path in ("/api/me", "/api/cases", "/api/sync/pull"):
+            refused = await thief.get(path, params=pull if "pull" in path else None)
+            assert refused.status_code == 401, path
+            assert problem_type(refused) == "unauthenticated"
+            assert body["csrf_token"] not in refused.text
+        thief.headers["X-Doorstep-Key"] = "x" * 43  # a guessed key
+        assert (await thief.get("/api/me")).status_code == 401
+        # A page load of the API (the address bar) is refused even with the right key.
+        thief.headers["X-Doorstep-Key"] = key
+        navigation = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+        assert (await thief.get("/api/sync/pull", headers=navigation)).status_code == 403
+    client.headers["X-Doorstep-Key"] = key  # the app, which holds the key
+    me = await client.get("/api/me")
+    assert me.status_code == 200
+    assert "request_key" not in me.json()  # handed out once, at login
+    assert (await client.get("/api/sync/pull")).status_code == 200
+    cases = await client.get("/api/cases")
+    assert [c["id"] for c in cases.json()] == [case_id]
+
+
+async def test_a_session_that_is_not_bound_keeps_the_cookie_contract(client: Client, org: Org) -> None:
+    # Clients of the sync contract that do not ask for a bound session log in and pull with the cookie, as before.
+    body = await login(client, "worker1")
+    assert "request_key" not in body
+    assert (await client.get("/api/sync/pull")).status_code == 200
+    assert (await client.get("/api/me")).json()["csrf_token"] == body["csrf_token"]

@@ -24,7 +24,7 @@ from server.cli import main
 from server.db import DatabaseFileExposed, create_engine, session_factory
 from server.plugin import service_of
 from server.records.keyring import Keyring
-from server.records.models import CaseKey, Record
+from server.records.models import CaseKey, Record, ScopeMember
 from server.reports.export import neutralised
 from server.settings import Settings
 from server.sync.models import MutationLog
@@ -423,3 +423,48 @@ async def test_a_running_server_follows_rotation_and_retirement_of_the_kek(
     engine = create_engine(settings.resolved_database_url)
     await Keyring(settings).load(engine)  # the next start is not refused
     await engine.dispose()
+
+
+async def test_a_case_pointed_at_another_teams_worker_in_the_database_is_not_served_to_them(
+    app: Litestar, client: httpx.AsyncClient, org: Org, settings: Settings
+) -> None:
+    """docs/security.md case 59: someone who can write the database but holds no key points a case's clear column
+    (and a scope entry) at a worker of another team; the sealed fields still name Team Nord's worker, so the case
+    is not served to the other one: not listed, 404, not pulled, and each refusal audited."""
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    await worker.push(
+        worker.put("note", new_id(), case_id, {"text": "Vertraulich: Schulden bei der Bank", "visit_id": None})
+    )
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with session_factory(engine)() as db:
+            await db.execute(
+                update(Record).where(Record.id == uuid.UUID(case_id)).values(assigned_worker_id=org.other_worker_id)
+            )
+            db.add(ScopeMember(subject=org.other_worker_id, case_id=uuid.UUID(case_id), entered_seq=1))
+            await db.commit()
+    finally:
+        await engine.dispose()
+    async with client_from(app) as other:
+        thief = Device(other, await login(other, "worker3"))
+        assert (await other.get("/api/cases")).json() == []
+        assert (await other.get(f"/api/cases/{case_id}")).status_code == 404
+        await thief.pull()
+        assert not [r for r in thief.records.values() if r["case_id"] == case_id]
+        pulled = await other.get("/api/sync/pull")
+        assert "Vertraulich" not in pulled.text
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with session_factory(engine)() as db:
+            refusals = (
+                await db.scalars(
+                    select(AuditEntry.case_id).where(
+                        AuditEntry.action == "scope.mismatch", AuditEntry.actor_id == org.other_worker_id
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert len(refusals) >= 3
+    assert set(refusals) == {uuid.UUID(case_id)}

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Response, expect
 
-from tests.support.accounts import PASSWORD
+from tests.support.accounts import PASSWORD, Org
 from tests.support.live import LiveServer
-from tests.support.tablet import TABLET_SIZES
+from tests.support.tablet import (
+    TABLET_SIZES,
+    last_sync,
+    new_tablet,
+    raw_indexeddb,
+    seed_case,
+    setup_device,
+    sync_now,
+    unlock,
+)
 
 pytestmark = [pytest.mark.usefixtures("org"), pytest.mark.browser]
 
@@ -63,3 +73,38 @@ async def test_a_worker_logs_in_sets_up_the_tablet_and_logs_out(
     await context.close()
     # The only console errors allowed are the 401s of "who am I?" checks while logged out.
     assert all("401" in e for e in errors), "\n".join(errors)
+
+
+async def test_the_tablets_cookie_copied_out_of_its_browser_opens_nothing(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    """docs/security.md case 58: the session cookie of a set-up tablet, used elsewhere, answers 401 to the pull and
+    to /api/me; the key the app needs is nowhere on the tablet in clear, and after a cold start and the passphrase
+    the app syncs again with it."""
+    await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    page = await new_tablet(context)
+    handed_out: list[str] = []
+
+    async def note_key(response: Response) -> None:
+        if response.url.endswith("/api/auth/login") and response.ok:
+            handed_out.append((await response.json())["request_key"])
+
+    page.on("response", note_key)
+    await setup_device(page, live_server.url)
+    [key] = handed_out
+    cookies = {c["name"]: c["value"] for c in await context.cookies()}
+    async with httpx.AsyncClient(base_url=live_server.url, cookies=cookies) as thief:
+        for path in ("/api/sync/pull", "/api/me", "/api/cases"):
+            assert (await thief.get(path)).status_code == 401, path
+        assert (await thief.get("/api/me", headers={"X-Doorstep-Key": key})).status_code == 200  # the cookie is live
+    stored = await raw_indexeddb(page) + await page.evaluate("JSON.stringify(localStorage)")
+    assert key not in stored
+
+    await page.reload()  # a cold start: the key comes back from its sealed copy once the passphrase is typed
+    await unlock(page)
+    before = await last_sync(page)
+    await sync_now(page)
+    assert await last_sync(page) != before
+    assert page.errors == []  # type: ignore[attr-defined]
+    await context.close()

@@ -1,10 +1,23 @@
-// The server's HTTP API: JSON in and out, the CSRF header on every change, problems (RFC 9457) as ApiError.
+// The server's HTTP API: JSON in and out, the CSRF header on every change, the device's key on every request,
+// problems (RFC 9457) as ApiError.
 
 let csrfToken = null;
+let requestKey = null;
 const listeners = new Set();
 
 export function setCsrf(token) {
   csrfToken = token;
+}
+
+/** The key this device's session is bound to (login hands it out once; the app keeps it sealed under the device
+ * key): every API request carries it, so the session cookie alone, copied out of the browser, opens nothing. */
+export function setRequestKey(key) {
+  requestKey = key;
+}
+
+/** ``headers`` with the device's key added, when the session has one. */
+function withKey(headers = {}) {
+  return requestKey ? { ...headers, "X-Doorstep-Key": requestKey } : headers;
 }
 
 /** ``fn(problemName)`` runs when the server says the device is revoked or the session is gone. */
@@ -67,7 +80,7 @@ export async function api(method, path, body) {
   try {
     response = await fetch(path, {
       method,
-      headers,
+      headers: withKey(headers),
       credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body),
     });
@@ -98,7 +111,7 @@ export async function sendChunk(path, offset, bytes) {
   try {
     response = await fetch(path, {
       method: "PATCH",
-      headers: { "Content-Type": "application/offset+octet-stream", "Upload-Offset": String(offset), "X-CSRF-Token": csrfToken || "" },
+      headers: withKey({ "Content-Type": "application/offset+octet-stream", "Upload-Offset": String(offset), "X-CSRF-Token": csrfToken || "" }),
       credentials: "same-origin",
       body: bytes,
     });
@@ -113,7 +126,7 @@ export async function sendChunk(path, offset, bytes) {
 export async function fetchBytes(path, progress = () => {}) {
   let response;
   try {
-    response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
+    response = await fetch(path, { headers: withKey(), credentials: "same-origin", cache: "no-store" });
   } catch {
     throw new Offline("no connection");
   }
@@ -140,4 +153,30 @@ export async function fetchBytes(path, progress = () => {}) {
     at += part.length;
   }
   return bytes;
+}
+
+/** An API answer as text (a chart's SVG), or null when the server has none to give. */
+export async function fetchText(path) {
+  const response = await fetch(path, { headers: withKey(), credentials: "same-origin" });
+  return response.ok ? response.text() : null;
+}
+
+/** Save an API download (a CSV) as a file: fetched with the device's key, handed to the browser as a Blob. */
+export async function saveFile(path, fallbackName) {
+  let response;
+  try {
+    response = await fetch(path, { headers: withKey(), credentials: "same-origin" });
+  } catch {
+    throw new Offline("no connection");
+  }
+  if (!response.ok) throw await failed(response);
+  const named = /filename="?([^";]+)"?/.exec(response.headers.get("Content-Disposition") || "");
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = named ? named[1] : fallbackName;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -3,7 +3,7 @@
 // The data key exists only in this page's memory. A cold start asks for the device passphrase; the idle lock
 // asks for a short PIN while the key is still here; five wrong PINs drop the key (docs/security.md part 4).
 import * as enquiries from "./enquiries.js";
-import { api, ApiError, Offline, onAuthProblem, onClockSkew, setCsrf } from "./api.js";
+import { api, ApiError, Offline, onAuthProblem, onClockSkew, setCsrf, setRequestKey } from "./api.js";
 import { createVault, openJSON, openVault, sealJSON } from "./crypto.js";
 import * as data from "./data.js";
 import * as legal from "./legal.js";
@@ -34,6 +34,7 @@ const PIN_ITERATIONS = 100_000;
 
 const app = {
   me: null, // the server's answer to /api/me while a session exists
+  pendingRequestKey: null, // the session's key from a login, until the data is unlocked to seal it
   owner: null, // the user this device's data belongs to
   key: null, // the data key (non-extractable CryptoKey), memory only
   pin: null, // {salt, hash} of the lock PIN, memory only while unlocked
@@ -203,6 +204,7 @@ async function submitLogin(event, error) {
     password: $("password").value,
     device_name: navigator.userAgent.includes("Mobile") ? "Tablet" : "Browser",
     device_id: app.deviceId(),
+    bound: true, // the session opens nothing without the key this device keeps sealed (docs/security.md case 58)
   };
   let me;
   try {
@@ -215,6 +217,8 @@ async function submitLogin(event, error) {
   }
   app.me = me;
   setCsrf(me.csrf_token);
+  setRequestKey(me.request_key);
+  app.pendingRequestKey = me.request_key;
   localStorage.setItem("doorstep.device_id", me.device_id);
   if (app.owner && app.owner.id !== me.user.id) {
     const counts = await store.outboxCounts();
@@ -230,6 +234,7 @@ async function submitLogin(event, error) {
   }
   if (app.key) {
     // A re-login to sync: the data is already unlocked.
+    await keepRequestKey();
     $("notice").hidden = true;
     return startApp();
   }
@@ -256,6 +261,7 @@ function showSetup(me) {
       await store.setMeta("owner", owner);
       app.owner = owner;
       app.key = key;
+      await keepRequestKey();
       await setPin(pin);
       await requestPersistence();
       await startApp();
@@ -297,6 +303,7 @@ function showUnlock(message) {
         error.hidden = false;
         return;
       }
+      await loadRequestKey();
       const sealed = await store.getMeta("pin");
       app.pin = sealed ? await openJSON(app.key, sealed, "pin") : null;
       app.pinTries = 0;
@@ -339,6 +346,7 @@ async function resetDevice() {
   // The server session of this device ends too: at once when there is a network, else at the next start with one.
   const ended = navigator.onLine && (await whoAmI()) && (await api("POST", "/api/auth/logout").then(() => true, () => false));
   app.me = app.owner = app.key = app.pin = null;
+  setRequestKey(null);
   data.setKey(null);
   await store.wipe();
   localStorage.clear();
@@ -758,6 +766,22 @@ async function endSession() {
     if (error instanceof Offline) localStorage.setItem("doorstep.logout_pending", "1");
   }
   app.me = null;
+  setRequestKey(null);
+}
+
+/** The key the session is bound to, which login hands out once, sealed under the device key as soon as the data
+ * is unlocked: on a locked or stolen tablet it is as unreadable as the cases. */
+async function keepRequestKey() {
+  if (!app.pendingRequestKey || !app.key) return;
+  await store.setMeta("request_key", await sealJSON(app.key, app.pendingRequestKey, "request_key"));
+  app.pendingRequestKey = null;
+}
+
+/** After unlocking: the key of a login made just before, or the one kept since. */
+async function loadRequestKey() {
+  if (app.pendingRequestKey) return keepRequestKey();
+  const sealed = await store.getMeta("request_key");
+  setRequestKey(sealed ? await openJSON(app.key, sealed, "request_key") : null);
 }
 
 let wiping = null;
@@ -773,7 +797,8 @@ async function wipeDevice() {
   // from the count kept before (the server's answer has the browser clear the storage at once).
   const lost = app.unsent || 0;
   if (lost) console.warn(`doorstep: device revoked; ${lost} unsent change(s) are deleted with its data`);
-  app.me = app.owner = app.key = app.pin = null;
+  app.me = app.owner = app.key = app.pin = app.pendingRequestKey = null;
+  setRequestKey(null);
   data.setKey(null);
   await store.wipe().catch(() => {}); // the browser may have deleted the database already
   localStorage.clear();

@@ -330,6 +330,7 @@ const C = {
   "reports.charts": ["Diagramme", "Charts"],
   "reports.downloads": ["Herunterladen und drucken", "Download and print"],
   "reports.csv_de": ["CSV für Excel (Semikolon)", "CSV for Excel (semicolon)"],
+  "reports.download_failed": ["Die Datei konnte nicht geladen werden. Bitte erneut versuchen, wenn das Netz da ist.", "The file could not be loaded. Please try again when the network is back."],
   "reports.csv_en": ["CSV (Komma)", "CSV (comma)"],
   "reports.csv_cases": ["Anonymisierte Fallliste (CSV)", "Anonymised case list (CSV)"],
   "reports.print": ["Jahresbericht {year} drucken", "Print annual report {year}"],

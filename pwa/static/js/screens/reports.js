@@ -1,9 +1,9 @@
 // "Berichte" for supervisors (online): the team's figures for a year, a quarter or any period, with the server's
 // SVG charts, CSV downloads and the printable annual report.
 import { dateField } from "../datefield.js";
-import { api, Offline } from "../api.js";
+import { api, fetchText, Offline, saveFile } from "../api.js";
 import { t } from "../i18n.js";
-import { append, errorMessage, fill, h, moment } from "../ui.js";
+import { append, errorMessage, fill, h, moment, toast } from "../ui.js";
 
 function periodOf(form) {
   const year = Number(form.querySelector("#report-year").value);
@@ -101,9 +101,9 @@ async function show(out, period) {
       h(
         "div",
         { class: "actions" },
-        h("a", { class: "button secondary", href: `/api/reports/export?${query}&table=figures&separator=semicolon`, download: "" }, t("reports.csv_de")),
-        h("a", { class: "button secondary", href: `/api/reports/export?${query}&table=figures&separator=comma`, download: "" }, t("reports.csv_en")),
-        h("a", { class: "button secondary", href: `/api/reports/export?${query}&table=cases&separator=semicolon`, download: "" }, t("reports.csv_cases")),
+        csvButton(`/api/reports/export?${query}&table=figures&separator=semicolon`, "kennzahlen.csv", t("reports.csv_de")),
+        csvButton(`/api/reports/export?${query}&table=figures&separator=comma`, "figures.csv", t("reports.csv_en")),
+        csvButton(`/api/reports/export?${query}&table=cases&separator=semicolon`, "faelle.csv", t("reports.csv_cases")),
         h("a", { class: "button", href: `/berichte/jahresbericht?year=${period.year}`, target: "_blank", rel: "noopener" }, t("reports.print", { year: period.year })),
       ),
     ),
@@ -158,10 +158,15 @@ function lines(report, before = null) {
   ];
 }
 
+/** A download of the API (with the device's key, which a plain link could not send). */
+function csvButton(path, name, label) {
+  return h("button", { type: "button", class: "secondary", onclick: () => saveFile(path, name).catch(() => toast(t("reports.download_failed"))) }, label);
+}
+
 /** The server's chart, inline, so that its title and description reach screen readers. */
 async function svg(url) {
-  const response = await fetch(url, { credentials: "same-origin" });
-  if (!response.ok) return null;
-  const parsed = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
+  const text = await fetchText(url);
+  if (text === null) return null;
+  const parsed = new DOMParser().parseFromString(text, "image/svg+xml");
   return h("figure", { class: "chart" }, document.importNode(parsed.documentElement, true));
 }
