@@ -219,6 +219,9 @@ async function submitLogin(event, error) {
   setCsrf(me.csrf_token);
   setRequestKey(me.request_key);
   app.pendingRequestKey = me.request_key;
+  // The cookie of an earlier session that could not be ended is replaced now: a logout still pending would end this
+  // new session instead (the old one expires by itself, and a bound one is useless without its key).
+  localStorage.removeItem("doorstep.logout_pending");
   localStorage.setItem("doorstep.device_id", me.device_id);
   if (app.owner && app.owner.id !== me.user.id) {
     const counts = await store.outboxCounts();
