@@ -60,9 +60,10 @@ from server.records.controller import (
 from server.records.enquiries import Enquiries
 from server.records.keyring import Keyring
 from server.records.projection import fill_minutes
+from server.records.quota import UploadQuota
 from server.records.service import CaseReads
 from server.records.upgrade import upgrade_stored
-from server.records.uploads import MAX_CHUNK_BYTES, UploadQuota, Uploads
+from server.records.uploads import MAX_CHUNK_BYTES, Uploads
 from server.reports.controller import AnnualReportPage, OrganisationReportController, ReportController
 from server.reports.service import Reports
 from server.resources import PWA_DIR

@@ -17,17 +17,15 @@ the records' own: a case outside the caller's scope is ``404``; uploads and down
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import uuid
 from typing import Annotated
 
 import msgspec
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import audit
-from server.auth.models import Team
 from server.auth.schemas import Principal
 from server.crypto import DecryptionError, open_blob, seal
 from server.db import begin_write, utcnow
@@ -36,7 +34,6 @@ from server.problems import (
     NotFound,
     PayloadTooLarge,
     Problem,
-    RateLimited,
     Unprocessable,
     ValidationFailed,
 )
@@ -44,6 +41,7 @@ from server.records import entitlement
 from server.records.documents import MAX_ATTACHMENT_BYTES, ContentType, Sha256, sniff
 from server.records.keyring import CaseShredded, DataKey, Keyring
 from server.records.models import AttachmentChunk, AttachmentUpload, Record
+from server.records.quota import UploadQuota, within_quota
 from server.records.scope import in_scope
 from server.records.store import RecordStore
 
@@ -52,7 +50,6 @@ __all__ = [
     "AttachmentTooLarge",
     "Download",
     "UploadOffsetMismatch",
-    "UploadQuota",
     "UploadSpec",
     "UploadState",
     "Uploads",
@@ -152,19 +149,6 @@ def _check_spec(spec: UploadSpec) -> None:
         raise AttachmentTooLarge(f"A file may have at most {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MiB.", field="size")
 
 
-class UploadQuota(msgspec.Struct, frozen=True, kw_only=True):
-    """How many unfinished uploads one device and one user may have open (declared within :data:`OPEN_FOR`), and
-    how many declared bytes the unfinished uploads of one organisation may hold (docs/security.md case 57)."""
-
-    per_device: int = 3
-    per_user: int = 6
-    bytes_per_organisation: int = 2 * 1024**3
-
-
-# An unfinished upload counts against its device's and user's quota for a day; housekeeping drops it after 30.
-OPEN_FOR = dt.timedelta(days=1)
-
-
 class Uploads:
     """The upload protocol's server side and the download, each in one transaction."""
 
@@ -174,25 +158,6 @@ class Uploads:
         self.sessions = sessions
         self.keyring = keyring
         self.quota = quota or UploadQuota()
-
-    async def _within_quota(self, db: AsyncSession, principal: Principal, size: int) -> None:
-        """Refuse a new declaration beyond the quotas with 429: the tablet keeps the file and tries again later."""
-        unfinished = AttachmentUpload.complete.is_(False)
-        recent = unfinished & (AttachmentUpload.created_at > utcnow() - OPEN_FOR)
-        by_device = select(func.count()).where(recent, AttachmentUpload.created_device == principal.device_id)
-        by_user = select(func.count()).where(recent, AttachmentUpload.created_by == principal.user_id)
-        if (await db.scalar(by_device) or 0) >= self.quota.per_device:
-            raise RateLimited("This device has files half sent; they go first.", retry_after=60)
-        if (await db.scalar(by_user) or 0) >= self.quota.per_user:
-            raise RateLimited("Your devices have files half sent; they go first.", retry_after=60)
-        held = (
-            select(func.coalesce(func.sum(AttachmentUpload.size), 0))
-            .join(Record, (Record.id == AttachmentUpload.case_id) & (Record.kind == "case"))
-            .join(Team, Team.id == Record.team_id)
-            .where(unfinished, Team.organisation_id == principal.organisation_id)
-        )
-        if int(await db.scalar(held) or 0) + size > self.quota.bytes_per_organisation:
-            raise RateLimited("The server holds too many unfinished files; try again later.", retry_after=600)
 
     async def _key(self, db: AsyncSession, case_id: uuid.UUID) -> DataKey:
         try:
@@ -260,7 +225,7 @@ class Uploads:
                 raise Conflict("This id belongs to another record.")
             if record is not None and not record.deleted:
                 await self._check_against_record(db, record, spec)
-            await self._within_quota(db, principal, spec.size)
+            await within_quota(db, principal, spec.size, self.quota)
             await self._key(db, spec.case_id)
             row = AttachmentUpload(
                 id=attachment_id,

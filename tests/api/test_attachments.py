@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from server.app import create_app
 from server.audit import AuditEntry
 from server.cli import main
-from server.db import create_engine, session_factory, utcnow
+from server.db import create_engine, session_factory
 from server.housekeeping import run_housekeeping
 from server.records.models import AttachmentChunk, AttachmentUpload, CaseKey
 from server.settings import Settings
@@ -240,7 +240,7 @@ async def test_erase_case_leaves_no_decryptable_chunk(
 
 
 async def test_housekeeping_drops_the_bytes_of_deleted_and_abandoned_uploads(
-    app: Litestar, client: Client, org: Org, settings: Settings
+    app: Litestar, client: Client, org: Org, settings: Settings, clock: TestClock
 ) -> None:
     case_id, worker = await worker_case(app, client, org)
     kept, deleted, abandoned = new_id(), new_id(), new_id()
@@ -258,7 +258,7 @@ async def test_housekeeping_drops_the_bytes_of_deleted_and_abandoned_uploads(
     engine = create_engine(settings.resolved_database_url)
     sessions = session_factory(engine)
     today = await run_housekeeping(sessions, settings)
-    later = await run_housekeeping(sessions, settings, now=utcnow() + dt.timedelta(days=31))
+    later = await run_housekeeping(sessions, settings, now=clock.now() + dt.timedelta(days=31))
     async with sessions() as db:
         left = set((await db.scalars(select(AttachmentUpload.id))).all())
         chunks = set((await db.scalars(select(AttachmentChunk.attachment_id))).all())

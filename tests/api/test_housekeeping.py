@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from server.app import create_app
 from server.auth.models import LoginFailure, Role, Session
 from server.cli import main
-from server.db import create_engine, session_factory, utcnow
+from server.db import create_engine, session_factory
 from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS
 from server.housekeeping import run_housekeeping
 from server.push.models import PushJob
@@ -30,6 +30,7 @@ from server.sync.models import MutationLog
 from tests.support.accounts import Org, login
 from tests.support.app import client_from, running
 from tests.support.cases import supervisor_creates_case
+from tests.support.clock import TestClock
 from tests.support.pushservice import LocalPushService
 from tests.support.syncing import Device, new_id
 
@@ -81,7 +82,9 @@ async def a_day_of_work(app: Litestar, org: Org) -> str:
     return case_id
 
 
-async def test_housekeeping_removes_each_kind_of_leftover_only_once_it_is_old(settings: Settings, org: Org) -> None:
+async def test_housekeeping_removes_each_kind_of_leftover_only_once_it_is_old(
+    settings: Settings, org: Org, clock: TestClock
+) -> None:
     settings = msgspec.structs.replace(settings, push_allow_loopback=True, push_enabled=False)
     app = create_app(settings)
     async with running(app):
@@ -89,7 +92,7 @@ async def test_housekeeping_removes_each_kind_of_leftover_only_once_it_is_old(se
     engine = create_engine(settings.resolved_database_url)
     async with session_factory(engine)() as db:
         first = await db.scalar(select(PushJob.id).order_by(PushJob.created_at).limit(1))
-        await db.execute(update(PushJob).where(PushJob.id == first).values(state="sent", sent_at=utcnow()))
+        await db.execute(update(PushJob).where(PushJob.id == first).values(state="sent", sent_at=clock.now()))
         await db.commit()
     await engine.dispose()
     before = await counts(settings)
@@ -103,7 +106,7 @@ async def test_housekeeping_removes_each_kind_of_leftover_only_once_it_is_old(se
     }
 
     sessions = session_factory(create_engine(settings.resolved_database_url))
-    now = utcnow()
+    now = clock.now()
     report = await run_housekeeping(sessions, settings, now=now)
     assert (report.sessions, report.mutation_results, report.push_jobs, report.tombstones) == (0, 0, 0, 0)
     assert await counts(settings) == before | {"login_failures": 1}  # still inside the throttling window

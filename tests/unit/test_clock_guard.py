@@ -17,17 +17,21 @@ READS = re.compile(
     r"|\btime\s*\.\s*(?:time|time_ns|localtime|gmtime|ctime)\s*\("
     r"|\b(?:date|datetime)\s*\.\s*fromtimestamp\s*\(\s*time\b"
 )
+# In a test, the server's clock is read through the fixture too (``clock.now()``), so that the test says which
+# clock it means; tests/support may read the pinned server clock for the helpers.
+SERVER_CLOCK = re.compile(r"\butcnow\s*\(")
 # The two places that read the machine's clock on purpose: the test clock itself, and the server's one clock.
 HOMES = {"tests/support/clock.py", "server/db/base.py", "tests/unit/test_clock_guard.py"}  # and the guard's samples
 MARKER = "machine's clock:"
 
 
-def reads_of_the_machine_clock(path: str, text: str) -> list[str]:
-    """Each line of ``text`` that reads the machine's clock without saying why, as ``path:line: code``."""
+def reads_of_the_machine_clock(path: str, text: str, *, in_a_test: bool = False) -> list[str]:
+    """Each line of ``text`` that reads the machine's clock without saying why, as ``path:line: code`` (in a test,
+    also each that reads the server's clock directly)."""
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
         code = line.split("#", 1)[0]
-        if READS.search(code) and MARKER not in line:
+        if (READS.search(code) or (in_a_test and SERVER_CLOCK.search(code))) and MARKER not in line:
             found.append(f"{path}:{number}: {line.strip()}")
     return found
 
@@ -38,7 +42,8 @@ def test_no_test_and_no_server_module_reads_the_machine_clock() -> None:
         for path in sorted((ROOT / folder).rglob("*.py")):
             name = path.relative_to(ROOT).as_posix()
             if name not in HOMES:
-                found += reads_of_the_machine_clock(name, path.read_text(encoding="utf-8"))
+                in_a_test = folder == "tests" and not name.startswith("tests/support/")
+                found += reads_of_the_machine_clock(name, path.read_text(encoding="utf-8"), in_a_test=in_a_test)
     assert found == [], "read the day from the clock fixture (tests) or server.db.utcnow (server):\n" + "\n".join(found)
 
 
@@ -56,6 +61,8 @@ def test_the_guard_finds_each_way_of_reading_the_date() -> None:
             "# dt.date.today() in a comment is no read",
         ]
     )
+    assert reads_of_the_machine_clock("sample.py", "due = utcnow() + week", in_a_test=True)
+    assert not reads_of_the_machine_clock("sample.py", "due = utcnow() + week")  # the server's own code
     assert [line.split(": ", 1)[1] for line in reads_of_the_machine_clock("sample.py", sample)] == [
         "today = dt.date.today()",
         "now = datetime.now(dt.UTC)",
