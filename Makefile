@@ -9,9 +9,11 @@ PYTEST_ARGS ?=
 # `database` by tests/conftest.py), except the browser tests, whose database work the API and sync tests already
 # cover there. On PostgreSQL each worker has its own database on one shared server, two side by side; the tests
 # marked `alone` read that server's own files (the erasure test), so they run after the others, one at a time.
+# Idle workers take tests queued for busy ones (--dist worksteal): a few long browser tests no longer make the tail.
 PYTEST_WORKERS ?= 3
 PYTEST_PG_WORKERS ?= 2
-PG_PYTEST := $(BIN)/pytest -n $(PYTEST_PG_WORKERS) -m "database and not browser and not alone" $(PYTEST_ARGS) && $(BIN)/pytest -m "database and alone" $(PYTEST_ARGS)
+XDIST := --dist worksteal
+PG_PYTEST := $(BIN)/pytest -n $(PYTEST_PG_WORKERS) $(XDIST) -m "database and not browser and not alone" $(PYTEST_ARGS) && $(BIN)/pytest -m "database and alone" $(PYTEST_ARGS)
 CODE := server tests migrations bench
 
 .PHONY: run test lint types test-sqlite test-postgres system-deps venv node-tools clean bench screenshots
@@ -47,14 +49,14 @@ types: venv
 	$(BIN)/mypy server
 
 test-sqlite: venv
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(XDIST) $(PYTEST_ARGS)
 
 test-postgres: venv
 	scripts/with-postgres.sh sh -c '$(PG_PYTEST)'
 
 test: venv system-deps node-tools lint types
 	@echo "== test suite on SQLite =="
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(XDIST) $(PYTEST_ARGS)
 	@echo "== test suite on PostgreSQL =="
 	scripts/with-postgres.sh sh -c '$(PG_PYTEST)'
 
