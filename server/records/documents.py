@@ -43,8 +43,20 @@ class Attachment(RecordFields, kw_only=True, forbid_unknown_fields=True):
 
     KIND = "attachment"
     REQUIRED_ON_CREATE = frozenset({"title", "content_type", "size", "sha256"})
+    # The file, what it belongs to, and every fact of a signature (who signed, in which role, when) are append-only.
     IMMUTABLE_FIELDS = frozenset(
-        {"content_type", "size", "sha256", "pages", "purpose", "parent_kind", "parent_id", "signer_role", "signed_at"}
+        {
+            "content_type",
+            "size",
+            "sha256",
+            "pages",
+            "purpose",
+            "parent_kind",
+            "parent_id",
+            "signer_name",
+            "signer_role",
+            "signed_at",
+        }
     )
     PAST_MOMENTS = frozenset({"taken_at", "signed_at"})
 

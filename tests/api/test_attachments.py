@@ -345,3 +345,31 @@ async def test_unfinished_uploads_are_limited_per_device_per_user_and_per_organi
         clock.travel(clock.now() + dt.timedelta(days=1, seconds=1))
         await login(second, "worker1")  # the session of the day before has ended
         assert await declare(second, 5) == 201
+
+
+async def test_every_fact_of_a_signature_is_append_only(
+    app: Litestar, client: Client, org: Org, clock: TestClock
+) -> None:
+    # Who signed, in which role and when cannot be changed after signing; the title and notes can.
+    case_id, worker = await worker_case(app, client, org)
+    png = b"\x89PNG\r\n\x1a\n" + os.urandom(2_000)
+    signature_id = new_id()
+    signed = {
+        **described(png),
+        "title": "Unterschrift Einwilligung",
+        "content_type": "image/png",
+        "purpose": "signature",
+        "signer_name": "Erika Beispiel",
+        "signer_role": "tenant",
+        "signed_at": (clock.now() - dt.timedelta(minutes=5)).isoformat(),
+    }
+    (made,) = await worker.push(worker.put("attachment", signature_id, case_id, signed))
+    assert made["status"] == "applied"
+    for change in ({"signer_name": "Jemand anderes"}, {"signer_role": "worker"}, {"signed_at": "2020-01-01T10:00:00Z"}):
+        (refused,) = await worker.push(worker.put("attachment", signature_id, case_id, change, base=made["version"]))
+        assert (refused["status"], refused["error"]["code"]) == ("rejected", "append-only"), change
+        assert refused["error"]["field"] == next(iter(change))
+    (retitled,) = await worker.push(
+        worker.put("attachment", signature_id, case_id, {"title": "Einwilligung, unterschrieben"}, base=made["version"])
+    )
+    assert retitled["status"] == "applied"
