@@ -176,13 +176,28 @@ def check_visit_plan(
     planner = old.get("planned_by")
     if planner is None or uuid.UUID(str(planner)) not in supervisors:
         return
-    moved = [name for name in sorted(PLAN_FIELDS & new.keys()) if new[name] != old.get(name)]
+    moved = [name for name in sorted(PLAN_FIELDS & new.keys()) if not _same_plan(name, new[name], old.get(name))]
     if new.get("status") == "cancelled" and old.get("status") != "cancelled":
         moved.append("status")
     if moved:
         raise RuleViolation(
             "forbidden", "This visit was planned by the supervisor; only they can move or cancel it.", moved[0]
         )
+
+
+def _same_plan(name: str, new: Any, old: Any) -> bool:
+    """Whether a plan field is unchanged in meaning: the same planned instant written in another UTC offset
+    (``10:00+01:00`` and ``09:00Z``) is no move (docs/sync-protocol.md, "meaning, not spelling")."""
+    if name == "planned_at" and isinstance(new, str) and isinstance(old, str):
+        try:
+            return _instant(new) == _instant(old)
+        except ValueError:
+            return new == old
+    return bool(new == old)
+
+
+def _instant(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def check_writer_fields(principal: Principal, names: Collection[str], new: dict[str, Any]) -> dict[str, str]:
