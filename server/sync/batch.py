@@ -138,6 +138,11 @@ async def _scope_answer(batch: Batch, case_id: uuid.UUID) -> str | None:
         return ""
     if await db.get(ScopeMember, (subject, case_id)) is not None:
         return None
+    case = batch.rows.get(case_id) or (await batch.store.rows([case_id])).get(case_id)
+    if case is None or case.deleted:
+        # Deleted or erased: no grace keeps work on it; the tablet hears "not found", as for any unknown case, and
+        # stops waiting (docs/sync-protocol.md rule 7).
+        return ""
     if principal.role is Role.WORKER and batch.cursor_seq is not None:
         moves = (
             await db.execute(

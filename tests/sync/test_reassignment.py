@@ -6,11 +6,13 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 import httpx
 import pytest
 from litestar import Litestar
 from sqlalchemy import update
 
+from server.cli import main as cli_main
 from server.db import create_engine, session_factory
 from server.records.models import ScopeEvent
 from server.settings import Settings
@@ -203,3 +205,23 @@ async def test_a_conflict_cannot_be_resolved_during_the_grace(
     [result] = await old.push(old.resolve(conflict["conflict_id"], "low"))
     assert result["status"] == "rejected"
     assert result["error"]["code"] == "forbidden"
+
+
+async def test_work_on_an_erased_case_is_not_found_whatever_the_grace(
+    app: Litestar, client: httpx.AsyncClient, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An erased (or deleted) case is gone for everybody: work on its own record, or any other, from a tablet whose
+    cursor predates the erasure is answered ``not-found``, so that the tablet stops waiting and says so, never
+    ``forbidden`` as if the case had gone to a colleague."""
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    await worker.pull()
+    base = worker.records[case_id]["version"]
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
+    assert await anyio.to_thread.run_sync(lambda: cli_main(["erase-case", case_id])) == 0
+    results = await worker.push(
+        worker.put("case", case_id, case_id, {"risk": "low"}, base=base),
+        worker.put("note", new_id(), case_id, {"text": "An der Tür geschrieben", "visit_id": None}),
+    )
+    assert [(r["status"], r["error"]["code"]) for r in results] == [("rejected", "not-found")] * 2
