@@ -10,7 +10,7 @@ and reach the device as the same per-mutation rejection.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -24,7 +24,7 @@ from server.records.store import RecordRow, StoredRecord
 from server.records.validation import to_builtins
 from server.sync import checks
 from server.sync.batch import Batch, Rejected, authorise, case_team
-from server.sync.merge import AppendOnlyViolation, merge_put, settle
+from server.sync.merge import AppendOnlyViolation, FieldConflict, merge_put, same_value, settle
 from server.sync.messages import (
     DeleteMutation,
     Malformed,
@@ -143,13 +143,19 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
     _, incoming = checks.normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
     checks.not_in_the_future(schema, incoming)
     incoming = checks.without_resent_assignment(batch, m, incoming, current, team)
-    checks.check_controlled(batch, m.kind, incoming, stored_fields, team)
+    base = batch.chained_base(m.id, m.base_version, incoming.keys())
+    # Fields someone else changed since the writer's base become conflicts, whatever the rules would say of them:
+    # a rule broken only by that concurrent change (a closure request meeting the supervisor's closing) is the
+    # people's to decide, and the rest of the write applies.
+    held = _held_by_concurrency(m.kind, schema, stored_fields, current.field_versions, base, incoming)
+    applying = {name: value for name, value in incoming.items() if name not in held}
+    checks.check_controlled(batch, m.kind, applying, stored_fields, team)
     try:
         outcome = merge_put(
             stored_fields,
             current.field_versions,
-            batch.chained_base(m.id, m.base_version, incoming.keys()),
-            incoming,
+            base,
+            applying,
             set_fields=schema.SET_FIELDS,
             immutable_fields=schema.IMMUTABLE_FIELDS,
         )
@@ -157,7 +163,14 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
         raise Rejected(
             "append-only", f"{violation.field} cannot change; write a new record instead.", violation.field
         ) from None
-    outcome = settle(outcome, stored_fields, incoming, lambda fields: checks.breaks(m.kind, fields))
+    outcome = settle(outcome, stored_fields, applying, lambda fields: checks.breaks(m.kind, fields))
+    outcome = msgspec.structs.replace(
+        outcome,
+        conflicts=(
+            *outcome.conflicts,
+            *(FieldConflict(name, stored_fields.get(name), incoming[name]) for name in held),
+        ),
+    )
     version = row.version
     if outcome.changed:
         await checks.check_references(batch, m.kind, m.case_id, outcome.fields, changed=outcome.changed)
@@ -174,6 +187,36 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
     if first_conflict is not None:
         return MutationResult(mid=m.mid, status="conflict", version=version, conflict_id=first_conflict, flag=flag)
     return MutationResult(mid=m.mid, status="applied", version=version, flag=flag)
+
+
+def _held_by_concurrency(
+    kind: str,
+    schema: type[RecordFields],
+    stored: dict[str, Any],
+    field_versions: Mapping[str, int],
+    base: int | None,
+    incoming: dict[str, Any],
+) -> list[str]:
+    """The fields of a put with a base that another writer changed since (the merge makes them conflicts anyway),
+    and, when that other writer closed the case, the closing fields the put would change along with its status
+    (a worker's closure request or withdrawal meeting the supervisor's approval: the approval stands)."""
+    if base is None:
+        return []
+    held = [
+        name
+        for name, value in incoming.items()
+        if name not in schema.SET_FIELDS
+        and name not in schema.IMMUTABLE_FIELDS
+        and field_versions.get(name, 0) > base
+        and not same_value(value, stored.get(name))
+    ]
+    if kind == "case" and "status" in held and stored.get("status") == "closed":
+        held += [
+            name
+            for name in rules.CLOSING_FIELDS
+            if name in incoming and name not in held and not same_value(incoming[name], stored.get(name))
+        ]
+    return held
 
 
 async def _rewrite(

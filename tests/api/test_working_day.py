@@ -387,3 +387,38 @@ async def test_the_office_searches_names_addresses_phones_and_references(
         assert await found("Lindenweg Berg") == {second}
         assert await found("nirgendwo") == set()
         assert await found("  ") == {first, second}  # nothing typed: every case
+
+
+async def test_a_closure_request_or_withdrawal_meeting_the_approval_becomes_a_conflict_on_status(
+    app: Litestar, client: Client, org: Org
+) -> None:
+    """A rule broken only because of a concurrent edit is a conflict for people to decide, not a refusal: the
+    supervisor's approval stands, the worker's other changes apply, and both see the conflict."""
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+    await worker.pull()
+    requested = {"status": "closing_requested", "outcome": "secured", "closing_note": "Ratenplan läuft."}
+    (made,) = await worker.push(
+        worker.put("case", case_id, case_id, requested, base=worker.records[case_id]["version"])
+    )
+    base = made["version"]
+    async with client_from(app) as office:
+        boss = Device(office, await login(office, "supervisor"))
+        approve = {"status": "closed", "closed_on": pinned.day(0), "outcome": "secured_benefit"}
+        (approved,) = await boss.push(boss.put("case", case_id, case_id, approve, base=base))
+        assert approved["status"] == "applied"
+        # Offline meanwhile, the worker withdrew the request (and changed the risk) from the version they knew.
+        withdrawal = {"status": "open", "outcome": None, "closing_note": "", "risk": "low"}
+        (answer,) = await worker.push(worker.put("case", case_id, case_id, withdrawal, base=base))
+        assert answer["status"] == "conflict", answer
+        await boss.pull()
+        fields = boss.records[case_id]["fields"]
+        assert (fields["status"], fields["outcome"], fields["closing_note"]) == (
+            "closed",
+            "secured_benefit",
+            "Ratenplan läuft.",
+        )
+        assert fields["risk"] == "low"  # the rest of the write applied
+        conflicts = [r["fields"] for r in boss.records.values() if r["kind"] == "conflict"]
+        assert {c["field"] for c in conflicts} >= {"status"}
+        assert next(c for c in conflicts if c["field"] == "status")["client_value"] == "open"
