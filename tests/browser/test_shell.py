@@ -108,3 +108,23 @@ async def test_the_tablets_cookie_copied_out_of_its_browser_opens_nothing(
     assert await last_sync(page) != before
     assert page.errors == []  # type: ignore[attr-defined]
     await context.close()
+
+
+async def test_the_supervisor_downloads_the_figures_as_csv_with_the_devices_key(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    """The report's CSV is fetched with the device's key (a plain link could not send it) and saved as a file."""
+    await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE", accept_downloads=True)
+    page = await new_tablet(context)
+    await setup_device(page, live_server.url, "supervisor")
+    await page.get_by_role("link", name="Berichte").click()
+    await page.get_by_role("button", name="Bericht anzeigen").click()
+    async with page.expect_download() as waiting:
+        await page.get_by_role("button", name="CSV für Excel (Semikolon)").click()
+    download = await waiting.value
+    assert download.suggested_filename.endswith(".csv")
+    content = Path(await download.path()).read_text(encoding="utf-8-sig")
+    assert ";" in content.splitlines()[0]
+    assert page.errors == []  # type: ignore[attr-defined]
+    await context.close()
