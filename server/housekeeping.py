@@ -73,7 +73,7 @@ async def run_housekeeping(
         jobs = await db.execute(
             delete(PushJob).where(PushJob.state != "pending", PushJob.created_at < now - PUSH_JOB_RETENTION)
         )
-        attachments = await drop_unused_uploads(db, now)
+        attachments = await drop_unused_uploads(db, now, dt.timedelta(days=settings.tombstone_horizon_days))
         await db.commit()
     tombstones, horizon = await compact_tombstones(sessions, now - dt.timedelta(days=settings.tombstone_horizon_days))
     return HousekeepingReport(
@@ -87,14 +87,26 @@ async def run_housekeeping(
     )
 
 
-async def drop_unused_uploads(db: AsyncSession, now: dt.datetime) -> int:
-    """The bytes of attachments whose record was deleted, and uploads never finished nor described by a record
-    within :data:`UPLOAD_RETENTION`; returns how many uploads went."""
-    deleted = select(Record.id).where(Record.kind == "attachment", Record.deleted.is_(True))
+async def drop_unused_uploads(db: AsyncSession, now: dt.datetime, horizon: dt.timedelta) -> int:
+    """The bytes of attachments deleted longer ago than the tombstone ``horizon``, and uploads never finished nor
+    described by a record within :data:`UPLOAD_RETENTION`; returns how many uploads went.
+
+    A deleted attachment keeps its bytes as long as its tombstone may still meet an edit from a device that was
+    offline (an edit-versus-delete conflict), and while any conflict of its case is open: resolving one with
+    "keep" brings the record back, and it must come back with its file (docs/sync-protocol.md "Attachments").
+    """
+    open_conflicts = select(Record.case_id).where(
+        Record.kind == "conflict", Record.status == "open", Record.deleted.is_(False)
+    )
+    tombstone = (Record.kind == "attachment") & Record.deleted.is_(True)
+    past = (Record.updated_at < now - horizon) & Record.case_id.not_in(open_conflicts)
+    deleted = select(Record.id).where(tombstone, past)
+    waiting = select(Record.id).where(tombstone, ~past)  # may still come back with "keep"
     described = select(Record.id).where(Record.kind == "attachment", Record.deleted.is_(False))
     stale = select(AttachmentUpload.id).where(
         AttachmentUpload.created_at < now - UPLOAD_RETENTION,
         AttachmentUpload.complete.is_(False) | AttachmentUpload.id.not_in(described),
+        AttachmentUpload.id.not_in(waiting),
     )
     ids = list((await db.scalars(select(AttachmentUpload.id).where(AttachmentUpload.id.in_(deleted)))).all())
     ids += list((await db.scalars(stale)).all())
@@ -114,10 +126,15 @@ async def compact_tombstones(sessions: async_sessionmaker[AsyncSession], before:
     removed there; returns how many went and the highest horizon.
 
     A cursor below the horizon may have missed a deletion, so its pull answers ``410 cursor-expired`` and the
-    device bootstraps again. Tombstones of erased (shredded) cases go too: only their ids were left. Each
+    device bootstraps again. Tombstones of erased (shredded) cases go too: only their ids were left; those of a
+    case with an open conflict stay until it is decided (a "keep" restores the record from its tombstone). Each
     organisation is compacted in its own transaction under its own clock's lock, like any writer of it.
     """
-    condition = (Record.deleted.is_(True)) & (Record.updated_at < before)
+    # A case with an open conflict keeps its tombstones: "keep" restores a deleted record from its tombstone.
+    open_conflicts = select(Record.case_id).where(
+        Record.kind == "conflict", Record.status == "open", Record.deleted.is_(False)
+    )
+    condition = (Record.deleted.is_(True)) & (Record.updated_at < before) & Record.case_id.not_in(open_conflicts)
     async with sessions() as db:
         cases = list((await db.scalars(select(Record.case_id).where(condition).distinct())).all())
         organisation_of = await clock.organisation_of_cases(db, cases)

@@ -259,11 +259,15 @@ async def test_housekeeping_drops_the_bytes_of_deleted_and_abandoned_uploads(
     sessions = session_factory(engine)
     today = await run_housekeeping(sessions, settings)
     later = await run_housekeeping(sessions, settings, now=clock.now() + dt.timedelta(days=31))
+    horizon = dt.timedelta(days=settings.tombstone_horizon_days + 1)
+    last = await run_housekeeping(sessions, settings, now=clock.now() + horizon)
     async with sessions() as db:
         left = set((await db.scalars(select(AttachmentUpload.id))).all())
         chunks = set((await db.scalars(select(AttachmentChunk.attachment_id))).all())
     await engine.dispose()
-    assert (today.attachments, later.attachments) == (1, 1)  # the deleted one at once, the abandoned one later
+    # The abandoned upload after 30 days; the deleted one's bytes once its tombstone is past the horizon, when no
+    # device can bring it back with "keep" any more.
+    assert (today.attachments, later.attachments, last.attachments) == (0, 1, 1)
     assert left == chunks == {uuid.UUID(kept)}
     await login(client, "worker1")  # the session itself was a month old for that second pass
     assert (await client.get(f"/api/attachments/{kept}")).status_code == 200
@@ -373,3 +377,37 @@ async def test_every_fact_of_a_signature_is_append_only(
         worker.put("attachment", signature_id, case_id, {"title": "Einwilligung, unterschrieben"}, base=made["version"])
     )
     assert retitled["status"] == "applied"
+
+
+async def test_keep_after_housekeeping_brings_the_attachment_back_with_its_file(
+    app: Litestar, client: Client, org: Org, settings: Settings, clock: TestClock
+) -> None:
+    """A document deleted on one tablet and edited on another that was offline: an edit-versus-delete conflict.
+    Housekeeping passes, even after the tombstone horizon, while the conflict is open; "keep" restores the record
+    and its file downloads whole."""
+    case_id, worker = await worker_case(app, client, org)
+    content = jpeg(40_000)
+    attachment_id = new_id()
+    await upload(client, attachment_id, case_id, content)
+    (made,) = await worker.push(worker.put("attachment", attachment_id, case_id, described(content)))
+    async with client_from(app) as offline:
+        other = Device(offline, await login(offline, "worker1"))  # the second tablet, last synced before the delete
+        await other.pull()
+        (gone,) = await worker.push(worker.delete("attachment", attachment_id, case_id, made["version"]))
+        assert gone["status"] == "applied"
+        retitled = other.put("attachment", attachment_id, case_id, {"title": "Mahnung Stadtwerke"}, made["version"])
+        (edited,) = await other.push(retitled)
+        assert edited["status"] == "conflict"
+        engine = create_engine(settings.resolved_database_url)
+        sessions = session_factory(engine)
+        months = dt.timedelta(days=settings.tombstone_horizon_days + 30)
+        report = await run_housekeeping(sessions, settings, now=clock.now() + months)
+        await engine.dispose()
+        assert (report.attachments, report.tombstones) == (0, 0)
+        clock.travel(clock.now() + months)  # the worker decides months later, on a new login
+        other = Device(offline, await login(offline, "worker1"))
+        (kept,) = await other.push(other.resolve(edited["conflict_id"], "keep"))
+        assert kept["status"] == "applied"
+        download = await offline.get(f"/api/attachments/{attachment_id}")
+        assert download.status_code == 200
+        assert download.content == content
