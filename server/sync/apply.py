@@ -10,7 +10,7 @@ and reach the device as the same per-mutation rejection.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -24,6 +24,7 @@ from server.records.store import RecordRow, StoredRecord
 from server.records.validation import to_builtins
 from server.sync import checks
 from server.sync.batch import Batch, Rejected, authorise, case_team
+from server.sync.handover import hand_over, rewrite
 from server.sync.merge import AppendOnlyViolation, FieldConflict, merge_put, same_value, settle
 from server.sync.messages import (
     DeleteMutation,
@@ -174,12 +175,15 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
     version = row.version
     if outcome.changed:
         await checks.check_references(batch, m.kind, m.case_id, outcome.fields, changed=outcome.changed)
-        version = await _rewrite(
+        version = await rewrite(
             batch, row, current, checks.validated(m.kind, outcome.fields), outcome.changed, flag=flag
         )
         batch.touch(m.case_id, m.id, m.kind)
         if m.kind == "visit" and outcome.changed & {"assigned_worker_id", "planned_at", "status"}:
             batch.notice_visit(m.id, outcome.fields)
+        previous, successor = stored_fields.get("assigned_worker_id"), outcome.fields.get("assigned_worker_id")
+        if m.kind == "case" and "assigned_worker_id" in outcome.changed and previous and successor:
+            await hand_over(batch, m.case_id, uuid.UUID(str(previous)), uuid.UUID(str(successor)))
     first_conflict = None
     for conflict in outcome.conflicts:
         conflict_id = await _new_conflict(batch, current, conflict.field, conflict.server_value, conflict.client_value)
@@ -217,35 +221,6 @@ def _held_by_concurrency(
             if name in incoming and name not in held and not same_value(incoming[name], stored.get(name))
         ]
     return held
-
-
-async def _rewrite(
-    batch: Batch,
-    row: RecordRow,
-    record: StoredRecord,
-    fields: RecordFields,
-    changed: Iterable[str],
-    *,
-    flag: str | None = None,
-) -> int:
-    """Store ``fields`` as the record's new state; the ``changed`` fields get the new ``seq``. Returns it."""
-    seq = batch.next_seq()
-    if record.kind == "household":  # its duplicate-check tokens follow the new address and names
-        batch.households[record.id] = (record.case_id, to_builtins(fields))
-    versions = dict(record.field_versions)
-    versions.update(dict.fromkeys(changed, seq))
-    await batch.store.write(
-        row,
-        kind=record.kind,
-        record_id=record.id,
-        case_id=record.case_id,
-        fields=fields,
-        field_versions=versions,
-        seq=seq,
-        actor=batch.principal.user_id,
-        flag=flag,
-    )
-    return seq
 
 
 async def _new_conflict(
@@ -317,7 +292,7 @@ async def _close_conflicts_of(batch: Batch, deleted: RecordRow) -> None:
         data = conflict.fields or {}
         if str(data.get("record_id")) == str(deleted.id) and data.get("field") is not None:
             row = batch.rows.get(conflict.id) or (await batch.store.rows([conflict.id]))[conflict.id]
-            await _rewrite(
+            await rewrite(
                 batch, row, conflict, checks.validated("conflict", {**data, "status": "obsolete"}), ["status"]
             )
             batch.touch(conflict.case_id, conflict.id, "conflict")
@@ -352,13 +327,13 @@ async def resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
             restored = {**(record.fields or {}), **offered}
             fields = checks.validated(record.kind, restored)
             checks.check_controlled(batch, record.kind, to_builtins(fields), record.fields, team)
-            await _rewrite(batch, target, record, fields, data.get("client_value") or {})
+            await rewrite(batch, target, record, fields, data.get("client_value") or {})
         elif not target.deleted:
             await batch.store.mark_deleted(target, seq=batch.next_seq(), actor=batch.principal.user_id)
             await _close_conflicts_of(batch, target)
     else:
         if target.deleted:  # closed by the deletion (a conflict older than that rule): nothing is left to decide
-            seq = await _rewrite(
+            seq = await rewrite(
                 batch, row, conflict, checks.validated("conflict", {**data, "status": "obsolete"}), ["status"]
             )
             batch.touch(row.case_id, row.id, "conflict")
@@ -369,14 +344,14 @@ async def resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
         normalised = to_builtins(fields)
         checks.check_controlled(batch, record.kind, normalised, record.fields, team)
         if normalised.get(field_name) != (record.fields or {}).get(field_name):
-            await _rewrite(batch, target, record, fields, [field_name])
+            await rewrite(batch, target, record, fields, [field_name])
     resolution = {
         "status": "resolved",
         "resolution": m.value,
         "resolved_by": str(batch.principal.user_id),
         "resolved_at": utcnow().isoformat(),
     }
-    seq = await _rewrite(batch, row, conflict, checks.validated("conflict", {**data, **resolution}), resolution)
+    seq = await rewrite(batch, row, conflict, checks.validated("conflict", {**data, **resolution}), resolution)
     batch.touch(row.case_id, row.id, "conflict")
     batch.touch(record.case_id, record.id, record.kind)
     return MutationResult(mid=m.mid, status="applied", version=seq)
@@ -394,7 +369,7 @@ async def _not_stale(
     if now <= seen:
         return
     refreshed = {**data, "server_value": (record.fields or {}).get(field_name), "field_version": now}
-    await _rewrite(batch, row, conflict, checks.validated("conflict", refreshed), ["server_value", "field_version"])
+    await rewrite(batch, row, conflict, checks.validated("conflict", refreshed), ["server_value", "field_version"])
     batch.touch(row.case_id, row.id, "conflict")
     raise Rejected(
         "stale", "The field changed again after this conflict was recorded; it now shows the current value.", field_name

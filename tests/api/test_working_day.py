@@ -422,3 +422,55 @@ async def test_a_closure_request_or_withdrawal_meeting_the_approval_becomes_a_co
         conflicts = [r["fields"] for r in boss.records.values() if r["kind"] == "conflict"]
         assert {c["field"] for c in conflicts} >= {"status"}
         assert next(c for c in conflicts if c["field"] == "status")["client_value"] == "open"
+
+
+async def test_a_handover_moves_every_planned_visit_and_open_action_whatever_the_supervisor_knew(
+    app: Litestar, client: Client, org: Org
+) -> None:
+    """The supervisor's tablet hands the case over knowing nothing of the return visit and the action the old worker
+    added meanwhile: the server moves them too, in the same push, so the old worker leaves the case's scope."""
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    async with client_from(app) as office, client_from(app) as other:
+        boss = Device(office, await login(office, "supervisor"))
+        await boss.pull()  # before the worker's additions
+        old = Device(client, await login(client, "worker1"))
+        visit, action, done = new_id(), new_id(), new_id()
+        planned = (pinned.now() + dt.timedelta(days=2)).isoformat()
+        results = await old.push(
+            old.put(
+                "visit",
+                visit,
+                case_id,
+                {"planned_at": planned, "status": "planned", "assigned_worker_id": str(org.worker1_id)},
+            ),
+            old.put(
+                "action",
+                action,
+                case_id,
+                {"title": "Jobcenter anrufen", "due_on": pinned.day(3), "owner_id": str(org.worker1_id)},
+            ),
+            old.put(
+                "action",
+                done,
+                case_id,
+                {
+                    "title": "Brief geschrieben",
+                    "due_on": pinned.day(-1),
+                    "owner_id": str(org.worker1_id),
+                    "status": "done",
+                },
+            ),
+        )
+        assert [r["status"] for r in results] == ["applied"] * 3
+        await old.pull()
+        handover = {"assigned_worker_id": str(org.worker2_id), "handed_over_on": pinned.day(0)}
+        (handed,) = await boss.push(boss.put("case", case_id, case_id, handover, base=boss.records[case_id]["version"]))
+        assert handed["status"] == "applied"
+        new = Device(other, await login(other, "worker2"))
+        await new.pull()
+        assert new.records[visit]["fields"]["assigned_worker_id"] == str(org.worker2_id)
+        assert new.records[action]["fields"]["owner_id"] == str(org.worker2_id)
+        assert new.records[done]["fields"]["owner_id"] == str(org.worker1_id)  # done work stays who did it
+    await old.pull()
+    assert case_id in old.purged
+    assert (await client.get(f"/api/cases/{case_id}")).status_code == 404
