@@ -212,20 +212,23 @@ def check_writer_fields(principal: Principal, names: Collection[str], new: dict[
 
 
 GRACE_ONLY = (
-    "The case was handed to a colleague; only notes, contacts, a visit's outcome and assessment answers are accepted."
+    "The case was handed to a colleague; only notes, contacts, legal events, documents, a visit's outcome and "
+    "assessment answers are accepted."
 )
 
 
 def check_grace_work(kind: str, *, creating: bool, named: Collection[str], status: str | None = None) -> None:
     """Refuse what is not work done at the door, for a case that left the writer's scope during the grace.
 
-    Accepted: a new note, a new contact, a visit's outcome (only outcome fields, and the visit no longer planned,
-    so that it cannot bring the case back into scope), assessment answers. Refused: deletes, resolves, new or
-    re-assigned visits, and every other change. ``named`` are the fields the write sets, ``status`` a visit's
-    status as it would be stored.
+    Accepted: a new note, a new contact, a new legal event or document, a visit's outcome (only outcome fields, and
+    the visit no longer planned, so that it cannot bring the case back into scope), assessment answers. Refused:
+    deletes, resolves, new or re-assigned visits, and every other change. ``named`` are the fields the write sets,
+    ``status`` a visit's status as it would be stored.
     """
     controlled = [name for name in CONTROLLED_FIELDS if name in named]
-    if kind in ("note", "contact") and creating:
+    # Written at the door: a note, a contact, and what the tenant showed there (a court letter as a legal event, its
+    # photo as an attachment), so that a deadline is never silently lost to an unnoticed handover.
+    if kind in ("note", "contact", "legal_event", "attachment") and creating:
         return
     if kind == "assessment":
         return

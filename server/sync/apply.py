@@ -269,6 +269,11 @@ async def _delete(batch: Batch, m: DeleteMutation) -> MutationResult:
         raise Rejected("forbidden", "Only a supervisor may delete a case.")
     if row.deleted:
         return MutationResult(mid=m.mid, status="applied", version=row.version)
+    if m.kind == "visit" and not batch.principal.is_supervisor:
+        # Deleting a visit the supervisor planned is cancelling it, which is the supervisor's (rules.check_visit_plan).
+        planned = ((await batch.store.decrypt([row]))[0].fields or {}).get("planned_by")
+        if planned is not None and uuid.UUID(str(planned)) in batch.supervisors:
+            raise Rejected("forbidden", "This visit was planned by the supervisor; only they can cancel it.")
     if m.base_version < row.version:
         current = (await batch.store.decrypt([row]))[0]
         conflict_id = await _new_conflict(batch, current, None, current.fields, None)

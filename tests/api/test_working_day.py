@@ -193,6 +193,8 @@ async def test_a_worker_moves_their_own_visits_and_not_the_supervisors(app: Lite
     (moved,) = await worker.push(worker.put("visit", assigned, case_id, {"planned_at": later}, base=made["version"]))
     assert moved["status"] == "rejected"
     assert (moved["error"]["code"], moved["error"]["field"]) == ("forbidden", "planned_at")
+    (deleted,) = await worker.push(worker.delete("visit", assigned, case_id, base=made["version"]))
+    assert (deleted["status"], deleted["error"]["code"]) == ("rejected", "forbidden")  # deleting is cancelling
     # The tablet sends the outcome with the planned time as it holds it, in Berlin's offset: the same instant is no
     # move ("meaning, not spelling").
     same_moment = dt.datetime.fromisoformat(planned).astimezone(pinned.BERLIN).isoformat()

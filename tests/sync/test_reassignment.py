@@ -225,3 +225,30 @@ async def test_work_on_an_erased_case_is_not_found_whatever_the_grace(
         worker.put("note", new_id(), case_id, {"text": "An der Tür geschrieben", "visit_id": None}),
     )
     assert [(r["status"], r["error"]["code"]) for r in results] == [("rejected", "not-found")] * 2
+
+
+async def test_a_court_letter_recorded_at_the_door_after_an_unnoticed_handover_reaches_the_new_worker(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    """The tenant shows the old worker the lawsuit at the door, offline, after the case went to a colleague: the legal
+    event (and its deadlines) and the letter's photo are work done at the door, accepted and flagged, never lost."""
+    case_id, supervisor = await supervisor_creates_case(app, org, org.worker1_id)
+    old = Device(client, await login(client, "worker1"))
+    await old.pull()
+    await reassign(app, supervisor, case_id, str(org.worker2_id))
+    event_id, photo_id = new_id(), new_id()
+    lawsuit = {"type": "eviction_lawsuit", "served_on": pinned.day(-2)}
+    photo = {"title": "Räumungsklage", "content_type": "image/jpeg", "size": 1000, "sha256": "ab" * 32}
+    results = await old.push(
+        old.put("legal_event", event_id, case_id, lawsuit),
+        old.put("attachment", photo_id, case_id, {**photo, "parent_kind": "legal_event", "parent_id": event_id}),
+    )
+    assert [(r["status"], r.get("flag")) for r in results] == [("applied", "accepted-after-reassignment")] * 2
+    async with client_from(app) as c:
+        await login(c, "worker2")
+        detail = (await c.get(f"/api/cases/{case_id}")).json()
+        assert {d["rule"] for d in detail["deadlines"]} >= {"de.verteidigungsanzeige"}
+        assert {r["id"] for r in detail["records"] if r["flag"] == "accepted-after-reassignment"} == {
+            event_id,
+            photo_id,
+        }
