@@ -12,12 +12,14 @@ import uuid
 from collections.abc import Iterable
 
 from msgspec import to_builtins
+from sqlalchemy import delete
 
 from server.records.models import Record
 from server.records.schemas import RecordFields
 from server.records.store import RecordRow, StoredRecord
 from server.sync import checks
 from server.sync.batch import Batch
+from server.sync.models import DeadlineReminder
 
 __all__ = ["hand_over", "rewrite"]
 
@@ -55,7 +57,9 @@ async def rewrite(
 
 
 async def hand_over(batch: Batch, case_id: uuid.UUID, previous: uuid.UUID, successor: uuid.UUID) -> None:
-    """Give ``successor`` every planned visit and open action of the case that ``previous`` held."""
+    """Give ``successor`` every planned visit and open action of the case that ``previous`` held, and the reminders
+    of its deadlines: those sent to ``previous`` are forgotten, so the next pass reminds ``successor``."""
+    await batch.db.execute(delete(DeadlineReminder).where(DeadlineReminder.case_id == case_id))
     rows = await batch.store.select(
         Record.case_id == case_id,
         Record.kind.in_(tuple(FOLLOWS)),

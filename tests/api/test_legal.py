@@ -305,3 +305,59 @@ async def test_on_any_day_a_lawsuit_served_today_is_due_on_a_working_day_and_rem
         assert await remind_deadlines(sessions, keyring, BERLIN, morning(3)) == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_deadline_reminded_before_a_handover_is_reminded_to_the_new_worker(
+    app: Litestar, client: Client, org: Org, settings: Settings
+) -> None:
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    body = await login(client, "worker1")
+    worker = Device(client, body)
+    lawsuit = {"type": "eviction_lawsuit", "served_on": "2026-03-02"}  # Verteidigungsanzeige due Monday 16 March
+    await worker.push(worker.put("legal_event", new_id(), case_id, lawsuit))
+    close = dt.datetime(2026, 3, 14, 9, tzinfo=dt.UTC)
+    engine = create_engine(settings.resolved_database_url)
+    keyring = Keyring(settings)
+    await keyring.load(engine)
+    sessions = session_factory(engine)
+    try:
+        async with client_from(app) as other:
+            second = await login(other, "worker2")
+            async with sessions() as db:
+                for device, user in ((body["device_id"], org.worker1_id), (second["device_id"], org.worker2_id)):
+                    db.add(
+                        PushSubscription(
+                            device_id=uuid.UUID(str(device)),
+                            user_id=user,
+                            endpoint=f"https://push.example/{user}",
+                            p256dh="p" * 87,
+                            auth="a" * 22,
+                        )
+                    )
+                await db.commit()
+            assert await remind_deadlines(sessions, keyring, BERLIN, close) == 1
+            async with client_from(app) as office:
+                boss = Device(office, await login(office, "supervisor"))
+                await boss.pull()
+                handover = {"assigned_worker_id": str(org.worker2_id)}
+                base = boss.records[case_id]["version"]
+                assert (await boss.push(boss.put("case", case_id, case_id, handover, base=base)))[0][
+                    "status"
+                ] == "applied"
+            assert await remind_deadlines(sessions, keyring, BERLIN, close) == 1
+            async with sessions() as db:
+                reminded = (
+                    (
+                        await db.execute(
+                            select(PushSubscription.user_id)
+                            .join(PushJob, PushJob.subscription_id == PushSubscription.id)
+                            .where(PushJob.event == "deadline_soon")
+                            .order_by(PushJob.created_at)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+            assert reminded == [org.worker1_id, org.worker2_id]
+    finally:
+        await engine.dispose()
