@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.models import Role
 from server.auth.schemas import Principal
+from server.db import utcnow
 from server.records.models import Record, ScopeEvent, ScopeMember
+from server.records.rules import REASSIGNMENT_GRACE
 
-__all__ = ["case_subjects", "in_scope", "refresh_membership", "scope_case_ids", "subject_of"]
+__all__ = ["case_subjects", "in_scope", "may_send_file", "refresh_membership", "scope_case_ids", "subject_of"]
 
 
 def scope_case_ids(principal: Principal) -> Select[uuid.UUID]:
@@ -77,6 +79,26 @@ async def case_subjects(db: AsyncSession, case_ids: Iterable[uuid.UUID]) -> dict
         if worker_id is not None:
             result[case_id].add(worker_id)
     return result
+
+
+async def may_send_file(db: AsyncSession, principal: Principal, case_id: uuid.UUID, attachment_id: uuid.UUID) -> bool:
+    """Whether ``principal`` may send the bytes of an attachment of ``case_id``: in scope, or, within rule 7's grace
+    after the case left their scope, for an attachment record they wrote themselves (a photo taken at the door
+    before the tablet heard of the handover), so that the record never waits for a file nobody can send."""
+    if await in_scope(db, principal, case_id):
+        return True
+    record = await db.get(Record, attachment_id)
+    if record is None or record.kind != "attachment" or record.case_id != case_id or record.deleted:
+        return False
+    if record.created_by != principal.user_id or principal.role is not Role.WORKER:
+        return False
+    left = await db.scalar(
+        select(ScopeEvent.at)
+        .where(ScopeEvent.subject == principal.user_id, ScopeEvent.case_id == case_id, ScopeEvent.entered.is_(False))
+        .order_by(ScopeEvent.seq.desc())
+        .limit(1)
+    )
+    return left is not None and utcnow() - left <= REASSIGNMENT_GRACE
 
 
 async def refresh_membership(db: AsyncSession, case_ids: Iterable[uuid.UUID], seq: int) -> list[ScopeEvent]:

@@ -42,7 +42,7 @@ from server.records.documents import MAX_ATTACHMENT_BYTES, ContentType, Sha256, 
 from server.records.keyring import CaseShredded, DataKey, Keyring
 from server.records.models import AttachmentChunk, AttachmentUpload, Record
 from server.records.quota import UploadQuota, within_quota
-from server.records.scope import in_scope
+from server.records.scope import in_scope, may_send_file
 from server.records.store import RecordStore
 
 __all__ = [
@@ -207,7 +207,7 @@ class Uploads:
         _check_spec(spec)
         async with self.sessions() as db:
             await begin_write(db)
-            if not await in_scope(db, principal, spec.case_id):
+            if not await may_send_file(db, principal, spec.case_id, attachment_id):
                 raise await self._denied(db, principal, "attachment.upload", attachment_id, spec.case_id)
             row = await db.get(AttachmentUpload, attachment_id, with_for_update=True)
             if row is not None:
@@ -261,7 +261,7 @@ class Uploads:
         """The offset to continue from (after a failure, or to learn that the upload is complete)."""
         async with self.sessions() as db:
             row = await db.get(AttachmentUpload, attachment_id)
-            if row is None or not await in_scope(db, principal, row.case_id):
+            if row is None or not await may_send_file(db, principal, row.case_id, attachment_id):
                 raise NotFound(UNKNOWN_UPLOAD)
             return UploadState.of(row)
 
@@ -276,7 +276,7 @@ class Uploads:
             row = await db.get(AttachmentUpload, attachment_id, with_for_update=True)
             if row is None:
                 raise NotFound(UNKNOWN_UPLOAD)
-            if not await in_scope(db, principal, row.case_id):  # answered as an unknown id (docs/security.md case 50)
+            if not await may_send_file(db, principal, row.case_id, attachment_id):  # as an unknown id (security.md 50)
                 raise await self._denied(db, principal, "attachment.upload", attachment_id, row.case_id, UNKNOWN_UPLOAD)
             key = await self._key(db, row.case_id)
             if offset < row.received or row.complete:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -252,3 +253,35 @@ async def test_a_court_letter_recorded_at_the_door_after_an_unnoticed_handover_r
             event_id,
             photo_id,
         }
+
+
+async def test_the_old_tablet_finishes_sending_a_photo_whose_record_went_before_the_handover(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    """The record of a photo reached the server, its bytes had not when the case was handed over: the old tablet may
+    still send them (rule 7), so the new worker is not left with a document that never downloads."""
+    case_id, supervisor = await supervisor_creates_case(app, org, org.worker1_id)
+    old = Device(client, await login(client, "worker1"))
+    await old.pull()
+    content = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40
+    digest = hashlib.sha256(content).hexdigest()
+    photo_id = new_id()
+    described = {"title": "Mahnung", "content_type": "image/jpeg", "size": len(content), "sha256": digest}
+    (made,) = await old.push(old.put("attachment", photo_id, case_id, described))
+    assert made["status"] == "applied"
+    await reassign(app, supervisor, case_id, str(org.worker2_id))
+    declaration = {"case_id": case_id, "size": len(content), "sha256": digest, "content_type": "image/jpeg"}
+    opened = await client.post(f"/api/attachments/{photo_id}/upload", json=declaration)
+    assert opened.status_code == 201, opened.text
+    sent = await client.patch(
+        f"/api/attachments/{photo_id}/upload",
+        content=content,
+        headers={"Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"},
+    )
+    assert sent.status_code == 200, sent.text
+    assert (await client.get(f"/api/attachments/{photo_id}")).status_code == 404  # reading it is the new worker's
+    async with client_from(app) as c:
+        await login(c, "worker2")
+        download = await c.get(f"/api/attachments/{photo_id}")
+        assert download.status_code == 200
+        assert download.content == content
