@@ -12,7 +12,18 @@ from playwright.async_api import Browser, Route, expect
 from tests.support import clock as pinned
 from tests.support.accounts import PASSWORD, Org
 from tests.support.live import LiveServer
-from tests.support.tablet import PIN, TABLET_SIZES, new_tablet, seed_case, setup_device, unlock, until
+from tests.support.tablet import (
+    PIN,
+    TABLET_SIZES,
+    last_sync,
+    new_tablet,
+    seed_case,
+    server_records,
+    setup_device,
+    unlock,
+    until,
+    wait_synced,
+)
 
 pytestmark = [pytest.mark.browser]
 
@@ -99,8 +110,12 @@ async def test_an_edit_saved_during_a_long_push_is_kept_continued_and_sent_witho
         await context.close()
 
 
-async def test_the_tablet_warns_when_its_clock_is_wrong(browser: Browser, live_server: LiveServer, org: Org) -> None:
-    await seed_case(live_server.url, worker_id=str(org.worker1_id))
+async def test_a_tablet_whose_clock_runs_three_days_ahead_warns_and_records_in_the_servers_time(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    """The tablet says its clock is wrong, and a note written "now" is recorded at the server's now, so that the
+    server does not refuse it as lying in the future and nothing is stuck in the outbox."""
+    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
     context = await browser.new_context(viewport=TABLET_SIZES["portrait"], locale="de-DE")
     try:
         page = await new_tablet(context)
@@ -111,6 +126,17 @@ async def test_the_tablet_warns_when_its_clock_is_wrong(browser: Browser, live_s
         await page.evaluate("import('/static/js/sync.js').then((sync) => sync.syncNow())")
         await expect(banner).to_be_visible()
         await expect(banner).to_contain_text("Die Uhr dieses Tablets geht 4320 Minuten vor")
+        await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
+        await page.get_by_label("Neue Notiz").fill("Mit falscher Uhr geschrieben")
+        before = await last_sync(page)
+        await page.get_by_role("button", name="Notiz hinzufügen").click()
+        await page.evaluate("import('/static/js/sync.js').then((sync) => sync.syncNow())")
+        await wait_synced(page, before)  # nothing refused, nothing left waiting
+        records = await server_records(live_server.url, seeded.case_id)
+        [note] = [r for r in records if r["kind"] == "note"]
+        written = dt.datetime.fromisoformat(note["fields"]["written_at"])
+        assert abs(written - pinned.now()) < dt.timedelta(minutes=2)
+        assert page.errors == []  # type: ignore[attr-defined]
     finally:
         await context.close()
 

@@ -1,6 +1,8 @@
 // The server's HTTP API: JSON in and out, the CSRF header on every change, the device's key on every request,
 // problems (RFC 9457) as ApiError.
 
+import { measured } from "./clock.js";
+
 let csrfToken = null;
 let requestKey = null;
 const listeners = new Set();
@@ -47,6 +49,7 @@ function checkClock(response) {
   if (!date) return;
   const server = Date.parse(date);
   if (Number.isNaN(server)) return;
+  measured(Date.now() - server);
   const minutes = Math.round((Date.now() - server) / 60000);
   for (const fn of clockListeners) fn(minutes);
 }

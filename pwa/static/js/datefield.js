@@ -7,6 +7,7 @@
 // time) for a date with a time, "" when empty or not a valid date. A ``name`` lands on a hidden input with that value,
 // so forms that read ``[name]`` elements get the machine form too. The field fires ``change`` when its value changes.
 
+import { now } from "./clock.js";
 import { t } from "./i18n.js";
 import { h, localDay } from "./ui.js";
 
@@ -14,7 +15,7 @@ const pad = (n) => String(n).padStart(2, "0");
 
 /** ``29.11.2026``, ``29.11.26``, ``29.11.`` (this year), ``29112026`` or ``2026-11-29`` as ``2026-11-29``; anything
  * else, or a day that does not exist (31.02.), gives null. */
-export function parseDate(text, thisYear = new Date().getFullYear()) {
+export function parseDate(text, thisYear = now().getFullYear()) {
   const value = String(text || "").trim();
   let d, m, y;
   let match = value.match(/^(\d{4})-(\d{1,2})-(\d{1,2})$/);
@@ -152,7 +153,7 @@ function field({ id, value, min, max, required, name, onchange, withTime }) {
   wrapper.value = value;
 
   button.addEventListener("click", () => {
-    const start = (check() || "").slice(0, 10) || localDay(new Date());
+    const start = (check() || "").slice(0, 10) || localDay(now());
     openCalendar({
       button,
       selected: start,
@@ -201,7 +202,7 @@ function openCalendar({ button, selected, min, max, pick }) {
     const head = h("tr", {}, [...Array(7)].map((_, i) => h("th", { scope: "col", abbr: new Intl.DateTimeFormat(locale, { weekday: "long" }).format(new Date(2024, 0, 1 + i)) }, weekday.format(new Date(2024, 0, 1 + i)))));
     const rows = [];
     const cursor = new Date(first);
-    const todayIso = localDay(new Date());
+    const todayIso = localDay(now());
     for (let week = 0; week < 6; week++) {
       const cells = [];
       for (let i = 0; i < 7; i++) {
@@ -285,7 +286,7 @@ function openCalendar({ button, selected, min, max, pick }) {
     month = new Date(month.getFullYear(), month.getMonth() + 1, 1);
     draw();
   });
-  todayButton.addEventListener("click", () => moveTo(localDay(new Date())));
+  todayButton.addEventListener("click", () => moveTo(localDay(now())));
   close.addEventListener("click", finish);
   backdrop.addEventListener("click", (event) => {
     if (event.target === backdrop) finish();

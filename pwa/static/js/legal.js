@@ -1,5 +1,6 @@
 // The legal deadlines on the tablet, offline: the rules table the server uses (/static/data/deadlines.json, cached
 // with the app), the organisation's public holidays (GET /api/calendar, kept on the device), and deadlines.js.
+import { stamp } from "./clock.js";
 import { compute, dayOf, daysOff, derivedId, phaseOf } from "./deadlines.js";
 import { lang, t } from "./i18n.js";
 import * as store from "./storage.js";
@@ -49,7 +50,7 @@ export async function forCase(kase, records) {
     kase.fields,
     live(records, "legal_event").map((r) => [r.id, r.fields]),
     live(records, "benefit_application").map((r) => [r.id, r.fields]),
-    dayOf(new Date().toISOString()),
+    dayOf(stamp()),
   );
   const actions = new Map(live(records, "action").map((a) => [a.id, a]));
   for (const deadline of found) {
@@ -63,7 +64,7 @@ export async function forCase(kase, records) {
 
 /** The hearings and eviction appointments still ahead, as items of the deadline lists. */
 export function appointments(records) {
-  const from = dayOf(new Date().toISOString());
+  const from = dayOf(stamp());
   return live(records, "legal_event")
     .filter((e) => e.fields.scheduled_at && dayOf(e.fields.scheduled_at) >= from)
     .map((e) => ({ case_id: e.case_id, due_on: dayOf(e.fields.scheduled_at), kind: "appointment", label: t(`legal.${e.fields.type}`), record_id: e.id }));

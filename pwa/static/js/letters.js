@@ -4,6 +4,8 @@
 // The letter is built element by element (buildLetter): no HTML parser sees a template or a value, so neither can
 // bring a script, a handler or an unexpected element into the page.
 
+import { now } from "./clock.js";
+
 /** Placeholders filled with nodes rather than text: the letterhead (itself a template) and the signatures. */
 const NODES = new Set(["letterhead", "signature_tenant", "signature_worker"]);
 /** The markup a letter template may use; any other tag is left out (its text stays), any other attribute too. */
@@ -86,7 +88,7 @@ export function valuesOf(records, { organisation = "", worker = "", labels = {},
   return {
     organisation,
     worker_name: worker,
-    today: german(new Date().toLocaleDateString("sv-SE")),
+    today: german(now().toLocaleDateString("sv-SE")),
     place: address.city || "",
     tenant_name: tenant,
     tenant_street: [address.street, address.house_number].filter(Boolean).join(" ") + (address.unit ? `, ${address.unit}` : ""),

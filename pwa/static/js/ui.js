@@ -1,4 +1,5 @@
 // Small DOM helpers: every screen is built from these, with no framework and no inline style (the CSP forbids it).
+import { now } from "./clock.js";
 import { lang, t } from "./i18n.js";
 
 /** ``h("button", {class: "x", onclick: fn, "aria-label": "..."}, "text", child)``: an element.
@@ -96,9 +97,9 @@ export function time(value) {
 
 /** Today's local date as ``YYYY-MM-DD``. */
 export function today(offsetDays = 0) {
-  const now = new Date();
-  now.setDate(now.getDate() + offsetDays);
-  return localDay(now);
+  const day = now();
+  day.setDate(day.getDate() + offsetDays);
+  return localDay(day);
 }
 
 export function localDay(date) {
@@ -109,14 +110,14 @@ export function localDay(date) {
 /** Whole days from today to ``value`` (negative: in the past). */
 export function daysUntil(value) {
   const [y, m, d] = value.slice(0, 10).split("-").map(Number);
-  const start = new Date();
+  const start = now();
   start.setHours(0, 0, 0, 0);
   return Math.round((new Date(y, m - 1, d) - start) / 86_400_000);
 }
 
 /** A ``datetime-local`` input value for a moment, and back. */
 export function toLocalInput(value) {
-  const date = value ? new Date(value) : new Date();
+  const date = value ? new Date(value) : now();
   const pad = (n) => String(n).padStart(2, "0");
   return `${localDay(date)}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }

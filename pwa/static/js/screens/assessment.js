@@ -1,6 +1,7 @@
 // "Einschätzung": the twelve-section living-situation assessment (docs/domain.md), one section at a time, each section
 // saved as it is filled in (a section is one field of the record, so two devices editing different sections
 // never conflict). The monthly balance is computed while typing.
+import { stamp } from "../clock.js";
 import * as data from "../data.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
@@ -131,7 +132,7 @@ export async function render(main, [caseId, section], app) {
   };
   const complete = async () => {
     await saveSection.flush();
-    await persist({ completed_at: new Date().toISOString() });
+    await persist({ completed_at: stamp() });
     app.navigate(`#/fall/${caseId}`);
   };
 

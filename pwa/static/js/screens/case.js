@@ -1,4 +1,5 @@
 // "Fall": one case on a page: household, tenancy, arrears, open actions, deadlines, visits, contacts and notes.
+import { stamp } from "../clock.js";
 import * as data from "../data.js";
 import * as legal from "../legal.js";
 import { t } from "../i18n.js";
@@ -210,7 +211,7 @@ function notesPanel(notes, visits, caseId, states, app, draft) {
       onsubmit: async (event) => {
         event.preventDefault();
         if (!text.value.trim()) return;
-        await data.create("note", caseId, { text: text.value, visit_id: null, author_id: app.owner.id, written_at: new Date().toISOString() }, uuid7());
+        await data.create("note", caseId, { text: text.value, visit_id: null, author_id: app.owner.id, written_at: stamp() }, uuid7());
         await data.drafts.drop(noteDraftId(caseId));
         app.refresh();
       },

@@ -1,6 +1,7 @@
 // The case's working day: a contact with its direction and whether the tenant was reached, planning one's own
 // visits, closing with the supervisor's approval, and handing a case to a colleague. Every form writes through the
 // outbox, so all of it works offline.
+import { now, nowMs } from "../clock.js";
 import { momentField } from "../datefield.js";
 import * as data from "../data.js";
 import * as legal from "../legal.js";
@@ -38,7 +39,7 @@ export function contactPanel(caseId, app) {
         event.preventDefault();
         const at = when.value ? new Date(when.value) : null;
         if (!at || Number.isNaN(at.getTime())) return show(error, t("contact.needs_time"));
-        if (at > new Date(Date.now() + 60_000)) return show(error, t("contact.not_future"));
+        if (at > new Date(nowMs() + 60_000)) return show(error, t("contact.not_future"));
         if (duration.value && !/^\d{1,4}$/.test(duration.value.trim())) return show(error, t("contact.bad_duration"));
         await data.create("contact", caseId, {
           channel: channel.value,
@@ -88,7 +89,7 @@ export function planVisitPanel(caseId, kase, app, suggested = null) {
         event.preventDefault();
         const at = new Date(when.value);
         if (Number.isNaN(at.getTime())) return show(error, t("plan.needs_time"));
-        if (at < new Date()) return show(error, t("plan.not_past"));
+        if (at < now()) return show(error, t("plan.not_past"));
         await data.create("visit", caseId, {
           planned_at: fromLocalInput(when.value),
           status: "planned",
@@ -115,7 +116,7 @@ export function planVisitPanel(caseId, kase, app, suggested = null) {
 
 /** A suggested return visit after "not at home": two working days later, at the same time of day. */
 export function returnVisitAt(visitedAt) {
-  const date = new Date(visitedAt || Date.now());
+  const date = new Date(visitedAt || nowMs());
   let added = 0;
   while (added < 2) {
     date.setDate(date.getDate() + 1);

@@ -1,6 +1,7 @@
 // Documents of a case: photos of letters and files taken at the door, signatures, and the viewer. The bytes are
 // kept sealed on this device (files.js) and sent with the next sync; the record (kind "attachment") travels
 // through the outbox like any other change.
+import { stamp } from "../clock.js";
 import * as data from "../data.js";
 import * as files from "../files.js";
 import { FileRefused, prepare, sha256hex } from "../imaging.js";
@@ -101,7 +102,7 @@ export async function documentsSection(caseId, parent, attachments, app, default
         size: prepared.bytes.length,
         sha256,
         pages: prepared.pages,
-        taken_at: new Date().toISOString(),
+        taken_at: stamp(),
         parent_kind: parent ? parent.kind : null,
         parent_id: parent ? parent.id : null,
       }, id);
@@ -319,7 +320,7 @@ export async function renderSignature(main, [caseId, kind, recordId], app) {
     const id = uuid7();
     const sha256 = await sha256hex(bytes);
     await files.keep(app.key, { id, case_id: caseId, bytes, sha256, content_type: "image/png" });
-    const now = new Date().toISOString();
+    const now = stamp();
     await data.create("attachment", caseId, {
       title: t("signature.title", { what: t(`kind.${kind}`) }),
       content_type: "image/png",

@@ -2,6 +2,7 @@
 // A worker takes on cases for themselves; a supervisor chooses the worker. When online, the address and the tenants'
 // names are checked against the team's open cases (the server answers from a keyed blind index, never the clear
 // values). What is typed is kept as an encrypted draft, so a lock or a reload loses nothing.
+import { nowMs } from "../clock.js";
 import { dateField, momentField } from "../datefield.js";
 import { api } from "../api.js";
 import * as data from "../data.js";
@@ -303,7 +304,7 @@ function check(values, kase) {
   if (kase && values.risk !== kase.fields.risk && !values.risk_reason.trim()) return t("intake.risk_needs_reason");
   if (values.contact) {
     if (!values.at) return t("contact.needs_time");
-    if (new Date(values.at) > new Date(Date.now() + 60_000)) return t("contact.not_future");
+    if (new Date(values.at) > new Date(nowMs() + 60_000)) return t("contact.not_future");
     if (values.duration && !/^\d{1,4}$/.test(values.duration)) return t("contact.bad_duration");
   }
   return null;

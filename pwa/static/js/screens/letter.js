@@ -1,5 +1,6 @@
 // "Briefe": an A4 letter filled from the case, printed with the browser (to paper or to PDF), offline. Printing
 // records an outgoing contact "Brief", so the case's history shows what was sent and when.
+import { stamp } from "../clock.js";
 import { api } from "../api.js";
 import * as data from "../data.js";
 import * as files from "../files.js";
@@ -65,7 +66,7 @@ export async function render(main, [caseId, name], app) {
   const page = h("article", { class: "letter", id: "letter", lang: "de" }, buildLetter(letter.html, values));
   const print = async () => {
     window.print();
-    await data.create("contact", caseId, { channel: "letter", direction: "outgoing", reached: true, at: new Date().toISOString(), summary: t("letters.printed", { title: letter.title }, null, "de") });
+    await data.create("contact", caseId, { channel: "letter", direction: "outgoing", reached: true, at: stamp(), summary: t("letters.printed", { title: letter.title }, null, "de") });
     toast(t("letters.recorded"));
   };
   append(

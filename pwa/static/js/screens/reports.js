@@ -1,5 +1,6 @@
 // "Berichte" for supervisors (online): the team's figures for a year, a quarter or any period, with the server's
 // SVG charts, CSV downloads and the printable annual report.
+import { now as clockNow } from "../clock.js";
 import { dateField } from "../datefield.js";
 import { api, fetchText, Offline, saveFile } from "../api.js";
 import { t } from "../i18n.js";
@@ -19,7 +20,7 @@ export async function render(main, _params, app) {
     append(main, h("h2", {}, t("reports.title")), h("p", {}, t("office.only_supervisors")));
     return;
   }
-  const now = new Date().getFullYear();
+  const now = clockNow().getFullYear();
   const out = h("div", { class: "report-out", "aria-live": "polite" });
   const part = h(
     "select",

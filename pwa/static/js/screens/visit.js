@@ -1,6 +1,7 @@
 // "Besuch erfassen": the outcome of a home visit, the contact channel and the note.
 // Everything typed is kept as an encrypted draft on every pause, so a reload or a crash loses nothing; the
 // visit, its contact and its note are written to the outbox when the worker saves.
+import { now, nowMs, stamp } from "../clock.js";
 import { momentField } from "../datefield.js";
 import * as data from "../data.js";
 import { t } from "../i18n.js";
@@ -101,10 +102,10 @@ async function form(main, { app, caseId, visit, draftId }) {
     const value = read();
     const visitedAt = fromLocalInput(value.visited_at);
     const id = visit ? visit.id : uuid7();
-    if (new Date(visitedAt) > new Date(Date.now() + 60_000)) return problem(t("visit.not_future"));
+    if (new Date(visitedAt) > new Date(nowMs() + 60_000)) return problem(t("visit.not_future"));
     if (value.duration && !/^\d{1,4}$/.test(value.duration.trim())) return problem(t("contact.bad_duration"));
     const returnAt = value.status === "not_home" && value.plan_return ? new Date(value.return_at) : null;
-    if (returnAt && (Number.isNaN(returnAt.getTime()) || returnAt < new Date())) return problem(t("plan.not_past"));
+    if (returnAt && (Number.isNaN(returnAt.getTime()) || returnAt < now())) return problem(t("plan.not_past"));
     const fields = {
       status: value.status,
       visited_at: value.status === "cancelled" ? null : visitedAt,
@@ -117,7 +118,7 @@ async function form(main, { app, caseId, visit, draftId }) {
       await data.create("visit", caseId, { planned_at: returnAt.toISOString(), status: "planned", assigned_worker_id: app.owner.id, purpose: t("visit.return_purpose", {}, "", "de") });
     }
     if (value.status === "done") await data.create("contact", caseId, { channel: value.channel, at: visitedAt, visit_id: id });
-    if (value.text.trim()) await data.create("note", caseId, { text: value.text, visit_id: id, author_id: app.owner.id, written_at: new Date().toISOString() });
+    if (value.text.trim()) await data.create("note", caseId, { text: value.text, visit_id: id, author_id: app.owner.id, written_at: stamp() });
     await data.drafts.drop(draftId);
     toast(returnAt ? t("visit.saved_return", { when: moment(returnAt.toISOString()) }) : t("visit.saved"));
     app.navigate(`#/fall/${caseId}`);
@@ -182,7 +183,7 @@ function rescheduleForm(visit, caseId, app) {
       onsubmit: async (event) => {
         event.preventDefault();
         const at = new Date(when.value);
-        if (Number.isNaN(at.getTime()) || at < new Date()) {
+        if (Number.isNaN(at.getTime()) || at < now()) {
           error.textContent = t("plan.not_past");
           error.hidden = false;
           return;
