@@ -15,6 +15,7 @@ import msgspec
 import pytest
 from litestar import Litestar
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.cli import main as cli_main
 from server.crypto.aead import associated_data, seal
@@ -34,6 +35,21 @@ from tests.support.clock import BERLIN, TestClock, calendar_matrix
 from tests.support.syncing import Device, new_id
 
 Client = httpx.AsyncClient
+
+
+async def subscribe(sessions: async_sessionmaker[AsyncSession], device_id: object, user_id: uuid.UUID) -> None:
+    """A push subscription of ``user_id``'s device (to a push service nobody calls: reminders only queue jobs)."""
+    async with sessions() as db:
+        db.add(
+            PushSubscription(
+                device_id=uuid.UUID(str(device_id)),
+                user_id=user_id,
+                endpoint=f"https://push.example/{user_id}",
+                p256dh="p" * 87,
+                auth="a" * 22,
+            )
+        )
+        await db.commit()
 
 
 async def set_region(settings: Settings, monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
@@ -197,17 +213,7 @@ async def test_a_deadline_within_three_days_reminds_the_worker_once(
     sessions = session_factory(engine)
     zone = ZoneInfo("Europe/Berlin")
     try:
-        async with sessions() as db:
-            db.add(
-                PushSubscription(
-                    device_id=uuid.UUID(str(body["device_id"])),
-                    user_id=org.worker1_id,
-                    endpoint="https://push.example/worker1",
-                    p256dh="p" * 87,
-                    auth="a" * 22,
-                )
-            )
-            await db.commit()
+        await subscribe(sessions, body["device_id"], org.worker1_id)
         assert await remind_deadlines(sessions, keyring, zone, early) == 0  # four days before: not yet
         assert await remind_deadlines(sessions, keyring, zone, close) == 1
         assert await remind_deadlines(sessions, keyring, zone, close) == 0  # once per deadline and date
@@ -287,16 +293,7 @@ async def test_on_any_day_a_lawsuit_served_today_is_due_on_a_working_day_and_rem
     await keyring.load(engine)
     sessions = session_factory(engine)
     try:
-        async with sessions() as db:
-            subscription = PushSubscription(
-                device_id=uuid.UUID(str(body["device_id"])),
-                user_id=org.worker1_id,
-                endpoint="https://push.example/worker1",
-                p256dh="p" * 87,
-                auth="a" * 22,
-            )
-            db.add(subscription)
-            await db.commit()
+        await subscribe(sessions, body["device_id"], org.worker1_id)
 
         def morning(days_before: int) -> dt.datetime:
             return dt.datetime.combine(due - dt.timedelta(days=days_before), dt.time(8), tzinfo=BERLIN)
@@ -323,18 +320,8 @@ async def test_a_deadline_reminded_before_a_handover_is_reminded_to_the_new_work
     try:
         async with client_from(app) as other:
             second = await login(other, "worker2")
-            async with sessions() as db:
-                for device, user in ((body["device_id"], org.worker1_id), (second["device_id"], org.worker2_id)):
-                    db.add(
-                        PushSubscription(
-                            device_id=uuid.UUID(str(device)),
-                            user_id=user,
-                            endpoint=f"https://push.example/{user}",
-                            p256dh="p" * 87,
-                            auth="a" * 22,
-                        )
-                    )
-                await db.commit()
+            await subscribe(sessions, body["device_id"], org.worker1_id)
+            await subscribe(sessions, second["device_id"], org.worker2_id)
             assert await remind_deadlines(sessions, keyring, BERLIN, close) == 1
             async with client_from(app) as office:
                 boss = Device(office, await login(office, "supervisor"))
