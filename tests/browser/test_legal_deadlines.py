@@ -191,3 +191,24 @@ async def test_an_earlier_version_1_assessment_stays_readable(
     await expect(page.get_by_label("Nettokaltmiete (€)")).to_have_count(0)  # not asked again
     assert page.errors == []  # type: ignore[attr-defined]
     await context.close()
+
+
+RETURN_VISIT = """async (visitedAt) => (await import("/static/js/screens/day.js")).returnVisitAt(visitedAt)"""
+
+
+async def test_a_return_visit_is_suggested_two_working_days_later_across_holidays(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    """After "nicht angetroffen" on Wednesday 23 December 2026, two working days later is Monday 28 December, not
+    Christmas Day: the holidays the deadlines use count for return visits too."""
+    await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    suggested = {
+        "2026-12-23T10:00:00+01:00": "2026-12-28T10:00",  # Christmas Day and Boxing Day off
+        "2026-12-31T09:30:00+01:00": "2027-01-05T09:30",  # New Year's Day, then the weekend
+        "2027-03-25T14:00:00+01:00": "2027-03-31T14:00",  # Good Friday to Easter Monday: Tuesday, Wednesday
+        "2026-12-09T10:00:00+01:00": "2026-12-11T10:00",  # an ordinary Wednesday
+    }
+    for visited, expected in suggested.items():
+        assert await page.evaluate(RETURN_VISIT, visited) == expected, visited
+    await context.close()

@@ -26,6 +26,12 @@ export async function refreshCalendar(api) {
 
 export const country = () => calendar?.country || "DE";
 
+/** Whether ``isoDay`` is a working day where the organisation works: no weekend, no public holiday of its region
+ * (the calendar the deadlines use). */
+export function isWorkingDay(isoDay) {
+  return daysOff(calendar?.holidays).working(isoDay);
+}
+
 /** The rule's name in the screen's language (or, for records every device writes alike, in German). */
 export function ruleLabel(ruleId, language = lang()) {
   const rule = table?.rules.find((r) => r.id === ruleId);

@@ -7,7 +7,7 @@ import * as data from "../data.js";
 import * as legal from "../legal.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
-import { chip, day, fromLocalInput, h, moment, toLocalInput, toast, today } from "../ui.js";
+import { chip, day, fromLocalInput, h, localDay, moment, toLocalInput, toast, today } from "../ui.js";
 
 const OUTCOMES = ENUMS.outcome;
 
@@ -114,13 +114,14 @@ export function planVisitPanel(caseId, kase, app, suggested = null) {
   );
 }
 
-/** A suggested return visit after "not at home": two working days later, at the same time of day. */
+/** A suggested return visit after "not at home": two working days later (weekends and the region's public
+ * holidays left out, as for the deadlines), at the same time of day. */
 export function returnVisitAt(visitedAt) {
   const date = new Date(visitedAt || nowMs());
   let added = 0;
   while (added < 2) {
     date.setDate(date.getDate() + 1);
-    if (date.getDay() !== 0 && date.getDay() !== 6) added += 1;
+    if (legal.isWorkingDay(localDay(date))) added += 1;
   }
   return toLocalInput(date.toISOString());
 }
