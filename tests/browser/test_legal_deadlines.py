@@ -212,3 +212,36 @@ async def test_a_return_visit_is_suggested_two_working_days_later_across_holiday
     for visited, expected in suggested.items():
         assert await page.evaluate(RETURN_VISIT, visited) == expected, visited
     await context.close()
+
+
+async def test_the_closing_warning_counts_the_deadlines_the_case_shows_in_plain_plurals(
+    browser: Browser, live_server: LiveServer, org: Org, clock: TestClock
+) -> None:
+    """A lawsuit served three days ago shows its computed deadlines on the case; the closing panel warns of exactly
+    as many, worded as a person would ("2 offene Fristen", never "Frist(en)")."""
+    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id), deadline_days=40)
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        response = await client.post(
+            "/api/auth/login",
+            json={"username": "supervisor", "password": PASSWORD, "device_name": "Büro", "device_id": None},
+        )
+        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        boss = Device(client, response.json())
+        lawsuit = {"type": "eviction_lawsuit", "served_on": clock.day(-3)}
+        notice = {"type": "notice_to_quit", "notice_kind": "both", "served_on": clock.day(-40)}
+        results = await boss.push(
+            boss.put("legal_event", str(uuid.uuid4()), seeded.case_id, notice),
+            boss.put("legal_event", str(uuid.uuid4()), seeded.case_id, lawsuit),
+        )
+        assert {r["status"] for r in results} == {"applied"}
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
+    shown = page.locator("#case-deadlines [data-rule]")
+    await expect(shown.first).to_be_visible()
+    count = await shown.count()
+    assert count >= 2
+    warning = page.locator("#closing-open-work")
+    await expect(warning).to_contain_text(f"{count} offene Fristen")
+    assert "(en)" not in await warning.inner_text()
+    assert "(n)" not in await warning.inner_text()
+    await context.close()

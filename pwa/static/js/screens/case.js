@@ -82,7 +82,7 @@ export async function render(main, [caseId], app) {
       notesPanel(of("note"), of("visit"), caseId, states, app, (await data.drafts.get(noteDraftId(caseId))) || {}),
       mediations.length || f.type === "neighbour_conflict" ? work.mediationPanel(caseId, mediations, titles) : null,
       await documentsPanel(caseId, records, app),
-      closingPanel(kase, records, app),
+      closingPanel(kase, records, app, deadlines),
       handoverPanel(kase, records, app),
     ),
   );

@@ -126,21 +126,31 @@ export function returnVisitAt(visitedAt) {
   return toLocalInput(date.toISOString());
 }
 
-/** What still stands open on a case: deadlines from today on and open actions. */
-function openWork(records) {
-  const deadlines = records.filter((r) => r.kind === "legal_event" && (legal.eventDay(r.fields) || "") >= today());
+/** What still stands open on a case, as its screen shows it: the computed deadlines not done (a barred one is no
+ * task), overdue ones included, and the open actions. */
+function openWork(records, deadlines) {
+  const due = deadlines.filter((d) => !d.done && !d.unavailable);
   const actions = records.filter((r) => r.kind === "action" && (r.fields.status || "open") === "open");
-  return { deadlines, actions };
+  return { deadlines: due, actions };
+}
+
+/** "2 offene Fristen und 1 offene Maßnahme": each count in its own plural form, and only what there is. */
+function openWorkText(deadlines, actions) {
+  const parts = [
+    deadlines ? t("closing.open_deadlines", { n: deadlines }) : null,
+    actions ? t("closing.open_actions", { n: actions }) : null,
+  ].filter(Boolean);
+  return t("closing.open_work", { what: parts.join(t("closing.and")) });
 }
 
 /** Abschluss: the worker requests it with outcome and note; the supervisor approves it or returns it. */
-export function closingPanel(kase, records, app) {
+export function closingPanel(kase, records, app, computed = []) {
   const f = kase.fields;
   const error = problem();
   if (f.status === "open") {
     const outcome = h("select", { id: "close-outcome" }, h("option", { value: "" }, t("closing.choose")), OUTCOMES.map((o) => h("option", { value: o }, t(`outcome.${o}`))));
     const note = h("textarea", { id: "close-note", rows: 3 });
-    const { deadlines, actions } = openWork(records);
+    const { deadlines, actions } = openWork(records, computed);
     const supervisor = app.isSupervisor();
     return h(
       "form",
@@ -161,7 +171,7 @@ export function closingPanel(kase, records, app) {
       },
       h("h3", { id: "p-closing" }, t(supervisor ? "closing.title" : "closing.request_title")),
       deadlines.length || actions.length
-        ? h("p", { class: "banner-inline warn", id: "closing-open-work" }, t("closing.open_work", { deadlines: deadlines.length, actions: actions.length }))
+        ? h("p", { class: "banner-inline warn", id: "closing-open-work" }, openWorkText(deadlines.length, actions.length))
         : null,
       h("label", { for: "close-outcome" }, t("closing.outcome")),
       outcome,
@@ -293,7 +303,7 @@ export function handoverPanel(kase, records, app) {
       },
     },
     h("h3", { id: "p-handover" }, t("handover.title")),
-    h("p", { class: "muted" }, t("handover.what", { visits: visits.length, actions: actions.length })),
+    h("p", { class: "muted" }, t("handover.what", { visits: t("handover.visits", { n: visits.length }), actions: t("handover.actions", { n: actions.length }) })),
     h("label", { for: "handover-worker" }, t("handover.to")),
     worker,
     h("label", { for: "handover-note" }, t("handover.note")),
