@@ -24,7 +24,7 @@ from tests.support.accounts import PASSWORD, Org
 from tests.support.clock import CALENDAR, TestClock, calendar_matrix
 from tests.support.live import LiveServer
 from tests.support.syncing import Device
-from tests.support.tablet import last_sync, seed_case, wait_synced, worker_tablet
+from tests.support.tablet import _login, last_sync, seed_case, wait_synced, worker_tablet
 from tests.unit.test_deadlines import CASES
 
 pytestmark = [pytest.mark.browser]
@@ -170,12 +170,7 @@ async def test_an_earlier_version_1_assessment_stays_readable(
 ) -> None:
     seeded = await seed_case(live_server.url, title="Mietrückstand Lindenweg", worker_id=str(org.worker1_id))
     async with httpx.AsyncClient(base_url=live_server.url) as client:
-        response = await client.post(
-            "/api/auth/login",
-            json={"username": "supervisor", "password": PASSWORD, "device_name": "Büro", "device_id": None},
-        )
-        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-        device = Device(client, response.json())
+        device = Device(client, await _login(client, "supervisor"))
         old = {
             "form_version": 1,
             "housing": {"net_rent_cents": 51240, "tenancy_since": "2019-04-01"},
@@ -221,12 +216,7 @@ async def test_the_closing_warning_counts_the_deadlines_the_case_shows_in_plain_
     as many, worded as a person would ("2 offene Fristen", never "Frist(en)")."""
     seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id), deadline_days=40)
     async with httpx.AsyncClient(base_url=live_server.url) as client:
-        response = await client.post(
-            "/api/auth/login",
-            json={"username": "supervisor", "password": PASSWORD, "device_name": "Büro", "device_id": None},
-        )
-        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-        boss = Device(client, response.json())
+        boss = Device(client, await _login(client, "supervisor"))
         lawsuit = {"type": "eviction_lawsuit", "served_on": clock.day(-3)}
         notice = {"type": "notice_to_quit", "notice_kind": "both", "served_on": clock.day(-40)}
         results = await boss.push(
