@@ -110,9 +110,9 @@ class LegalEvent(RecordFields, kw_only=True, forbid_unknown_fields=True):
     served_on: dt.date | None = None
     scheduled_at: Moment | None = None
     until_on: dt.date | None = None
-    # For a notice to quit: fristlos (§ 543 Abs. 2 Nr. 3 BGB), ordentlich (§ 573 BGB), or fristlos, hilfsweise
-    # ordentlich.
-    notice_kind: Literal["extraordinary", "ordinary", "both"] | None = None
+    # For a notice to quit: fristlos (§ 543 Abs. 2 Nr. 3 BGB), ordentlich (§ 573 BGB), fristlos, hilfsweise
+    # ordentlich, or not known yet (the letter is not at hand); the Schonfrist stays provisional until it is.
+    notice_kind: Literal["extraordinary", "ordinary", "both", "unknown"] | None = None
     court: Short = ""
     reference: Annotated[str, msgspec.Meta(max_length=100)] = ""
     notes: Text = ""

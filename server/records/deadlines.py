@@ -8,7 +8,9 @@ so that both compute the same dates; a test runs one table of cases through both
   last day when it has no such day (§ 188 Abs. 2 and 3 BGB); an end on a Saturday, Sunday or public holiday moves
   to the next working day (§ 193 BGB, § 222 Abs. 2 ZPO);
 * back from an appointment (``weeks``, ``days`` < 0): that many days before it, on the working day before when that
-  is a day off, so that a reminder never comes too late;
+  is a day off, so that a reminder never comes too late ("two weeks before" is written as 15 days: the earlier of
+  the readings, docs/legal.md);
+* a day the court set (``court_set``, the event's "Frist bis") that is earlier than the statutory end wins;
 * ``working_days`` < 0: the working day(s) before the appointment;
 * a preparation is due a week before its appointment, or today when that has passed: never born overdue.
 
@@ -86,6 +88,12 @@ class DeadlineOut(msgspec.Struct, kw_only=True, frozen=True):
     kind: Literal["deadline", "preparation"]
     # Why the rule does not help this time (the Schonfrist already used within two years), else None.
     unavailable: str | None = None
+    # Why the date is not yet sure: "notice_kind" (no fristlose or ordentliche Kündigung recorded: check its kind),
+    # "lawsuit_served" (counted from another date than the lawsuit's service: record that). Empty when it is sure.
+    provisional: tuple[str, ...] = ()
+    # What the worker must know beside the date: "ordinary_stays" (the notice was fristlos and hilfsweise
+    # ordentlich; paying cures only the fristlose one). None otherwise.
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,8 @@ class Deadline:
     record_id: uuid.UUID
     kind: Literal["deadline", "preparation"]
     unavailable: str | None = None
+    provisional: tuple[str, ...] = ()
+    warning: str | None = None
 
     def out(self, done: bool) -> DeadlineOut:
         return DeadlineOut(
@@ -106,6 +116,8 @@ class Deadline:
             done=done,
             kind=self.kind,
             unavailable=self.unavailable,
+            provisional=self.provisional,
+            warning=self.warning,
         )
 
 
@@ -167,8 +179,17 @@ def compute(
                 continue
             if rule["source"] == "benefit_application" and fields.get("decision") not in rule["decisions"]:
                 continue
+            if "unless_type" in rule and any(
+                other.get("type") == rule["unless_type"] and other.get(rule["from"]) for _, other in events
+            ):
+                continue  # the court's notice stands in for a lawsuit only until the lawsuit's service is recorded
+            provisional: list[str] = list(rule.get("provisional", []))
             start = _day(fields.get(rule["from"]), local_day)
             period = rule["period"]
+            if start is None and "from_else" in rule:
+                start = _day(fields.get(rule["from_else"]["field"]), local_day)
+                if start is not None:
+                    provisional.append(rule["from_else"]["provisional"])
             if start is None and "posted_from" in rule:
                 posted = _day(fields.get(rule["posted_from"]), local_day)
                 start = None if posted is None else posted + dt.timedelta(days=rule["posted_days"])
@@ -176,29 +197,60 @@ def compute(
                 continue
             if fields.get("instructions_missing") and "period_without_instructions" in rule:
                 period = rule["period_without_instructions"]
-            unavailable = None
-            if "needs_notice" in rule:
-                kinds = [n for n in notices if n.get("notice_kind") in rule["needs_notice"]]
-                if not kinds:
-                    continue
-                unavailable = _barred(case, kinds, rule["bar_years"], local_day)
+            unavailable = warning = None
+            if "notice" in rule:
+                test = rule["notice"]
+                cured = [n for n in notices if n.get("notice_kind") in test["cured"]]
+                if cured:
+                    unavailable = _barred(case, cured, start, rule["bar_years"], local_day)
+                    if any(n.get("notice_kind") in test["ordinary_stays"] for n in cured):
+                        warning = "ordinary_stays"
+                elif notices and all(n.get("notice_kind") in test["not_cured"] for n in notices):
+                    continue  # only an ordentliche Kündigung is recorded: the Schonfrist does not cure it
+                else:
+                    # No Kündigung recorded, or none of a known kind: the court acts on arrears, so the Schonfrist
+                    # is shown until the notice says otherwise.
+                    provisional.insert(0, "notice_kind")
+                    unavailable = _barred(case, [], start, rule["bar_years"], local_day)
             due = add_period(start, period, days_off)
+            court_set = _day(fields.get(rule["court_set"]), local_day) if "court_set" in rule else None
+            if court_set is not None and court_set < due:
+                due = court_set  # the court's letter names an earlier day than the statute gives: that one counts
             if rule["kind"] == "preparation":
                 due = max(due, today)
-            found.append(Deadline(rule["id"], due, rule["basis"], record_id, rule["kind"], unavailable))
+            found.append(
+                Deadline(
+                    rule["id"],
+                    due,
+                    rule["basis"],
+                    record_id,
+                    rule["kind"],
+                    unavailable,
+                    tuple(dict.fromkeys(provisional)),
+                    warning,
+                )
+            )
     return sorted(found, key=lambda d: (d.due_on, d.rule))
 
 
 def _barred(
-    case: Mapping[str, Any], notices: list[Mapping[str, Any]], years: int, local_day: Callable[[str], dt.date]
+    case: Mapping[str, Any],
+    notices: list[Mapping[str, Any]],
+    start: dt.date,
+    years: int,
+    local_day: Callable[[str], dt.date],
 ) -> str | None:
-    """Why the Schonfrist does not help: a notice was already cured this way within ``years`` before this one."""
-    used = _day(case.get("schonfrist_used_on"), local_day)
-    latest = max((d for n in notices if (d := _event_day(n, local_day)) is not None), default=None)
-    if used is None or latest is None:
+    """Why the Schonfrist does not help: an earlier notice, cured this way, reached the tenant less than ``years``
+    before this one did (§ 569 Abs. 3 Nr. 2 Satz 2 BGB compares the two notices, each effective on its Zugang).
+    The earlier Zugang is the case's ``cured_notice_served_on``; an older case may only know the day of the cure
+    (``schonfrist_used_on``), which is used in its place. This notice's Zugang is the latest recorded notice's, or,
+    with none recorded, the day the deadline counts from (the notice came before it)."""
+    earlier = _day(case.get("cured_notice_served_on"), local_day) or _day(case.get("schonfrist_used_on"), local_day)
+    latest = max((d for n in notices if (d := _event_day(n, local_day)) is not None), default=start)
+    if earlier is None:
         return None
-    if _add_months(latest, -12 * years) <= used <= latest:
-        return f"schonfrist_used:{used.isoformat()}"
+    if _add_months(latest, -12 * years) <= earlier < latest:
+        return f"schonfrist_used:{earlier.isoformat()}"
     return None
 
 

@@ -167,8 +167,12 @@ class Case(RecordFields, kw_only=True, forbid_unknown_fields=True):
     handover_from: uuid.UUID | None = None
     handover_note: Text = ""
     handed_over_on: dt.date | None = None
-    # When a notice to quit was last cured within the Schonfrist (§ 569 Abs. 3 Nr. 2 Satz 2 BGB: only once in two
-    # years); the deadline rules show the Schonfrist as unavailable within two years of it.
+    # The Zugang of an earlier notice to quit that the Schonfrist cured (§ 569 Abs. 3 Nr. 2 Satz 2 BGB: only once
+    # in two years, counted from that notice's Zugang to the new one's); the deadline rules show the Schonfrist as
+    # unavailable when it lies less than two years before the new notice's Zugang.
+    cured_notice_served_on: dt.date | None = None
+    # Superseded by cured_notice_served_on (kept for records written before it): the day a notice was cured; the
+    # rules use it in place of the Zugang only where that is not recorded.
     schonfrist_used_on: dt.date | None = None
 
     WRITER_FIELDS: ClassVar[frozenset[str]] = frozenset({"intake_by"})

@@ -176,6 +176,76 @@ async def test_the_case_detail_lists_its_deadlines_with_rule_and_basis(
     assert found["de.schonfrist"]["unavailable"] == "schonfrist_used:2025-06-01"
 
 
+async def test_the_schonfrist_is_provisional_from_the_first_court_letter_until_the_notice_is_recorded(
+    app: Litestar, client: Client, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The typical first contact: the Jobcenter forwards the court's notice; no Kündigung is at hand yet."""
+    assert await set_region(settings, monkeypatch, "DE", "BE") == 0
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    worker = Device(client, await login(client, "worker1"))
+
+    async def schonfrist() -> list[dict[str, Any]]:
+        body = (await client.get(f"/api/cases/{case_id}")).json()
+        return [d for d in body["deadlines"] if d["rule"] == "de.schonfrist"]
+
+    court, notice, lawsuit = new_id(), new_id(), new_id()
+    await worker.push(
+        worker.put("legal_event", court, case_id, {"type": "court_notice_to_agency", "served_on": "2026-12-09"})
+    )
+    [found] = await schonfrist()
+    assert (found["due_on"], found["provisional"], found["record_id"]) == (
+        "2027-02-09",
+        ["notice_kind", "lawsuit_served"],
+        court,
+    )
+    assert found["basis"] == "§ 569 Abs. 3 Nr. 2 BGB, § 22 Abs. 9 SGB II"
+    # The Kündigung, of a kind not yet known: still provisional.
+    await worker.push(
+        worker.put(
+            "legal_event",
+            notice,
+            case_id,
+            {"type": "notice_to_quit", "notice_kind": "unknown", "served_on": "2026-11-30"},
+        )
+    )
+    [found] = await schonfrist()
+    assert found["provisional"] == ["notice_kind", "lawsuit_served"]
+    # Fristlos, hilfsweise ordentlich: the kind is sure, and the ordentliche notice is not cured by paying.
+    await worker.pull()
+    await worker.push(
+        worker.put("legal_event", notice, case_id, {"notice_kind": "both"}, base=worker.records[notice]["version"])
+    )
+    [found] = await schonfrist()
+    assert (found["provisional"], found["warning"]) == (["lawsuit_served"], "ordinary_stays")
+    # The lawsuit served on Monday 14 December: two months end on Sunday 14 February 2027, so Monday the 15th; the
+    # court's notice no longer counts.
+    await worker.push(
+        worker.put("legal_event", lawsuit, case_id, {"type": "eviction_lawsuit", "served_on": "2026-12-14"})
+    )
+    [found] = await schonfrist()
+    assert (found["due_on"], found["provisional"], found["record_id"]) == ("2027-02-15", [], lawsuit)
+    # An earlier notice cured by the Schonfrist, received 1 December 2024: less than two years before this one's
+    # Zugang (30 November 2026), so the Schonfrist does not help; received 29 November 2024, it would.
+    async with client_from(app) as office:
+        boss = Device(office, await login(office, "supervisor"))
+        await boss.pull()
+        for earlier, expected in (("2024-12-01", "schonfrist_used:2024-12-01"), ("2024-11-29", None)):
+            base = boss.records[case_id]["version"]
+            [result] = await boss.push(
+                boss.put("case", case_id, case_id, {"cured_notice_served_on": earlier}, base=base)
+            )
+            assert result["status"] == "applied"
+            await boss.pull()
+            [found] = await schonfrist()
+            assert found["unavailable"] == expected
+    # A purely ordentliche Kündigung: no Schonfrist at all.
+    await worker.pull()
+    await worker.push(
+        worker.put("legal_event", notice, case_id, {"notice_kind": "ordinary"}, base=worker.records[notice]["version"])
+    )
+    assert await schonfrist() == []
+
+
 async def test_the_calendar_lists_the_holidays_of_the_organisations_land(
     client: Client, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch, clock: TestClock
 ) -> None:

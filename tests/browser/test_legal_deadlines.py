@@ -25,7 +25,7 @@ from tests.support.clock import CALENDAR, TestClock, calendar_matrix
 from tests.support.live import LiveServer
 from tests.support.syncing import Device
 from tests.support.tablet import _login, last_sync, seed_case, wait_synced, worker_tablet
-from tests.unit.test_deadlines import CASES
+from tests.unit.test_deadlines import CASES, full
 
 pytestmark = [pytest.mark.browser]
 
@@ -36,7 +36,7 @@ day = pinned.day
 async def add_event(page: Page, title: str, kind: str, **dates: str) -> None:
     await page.get_by_role("link", name="Neu: Fristen, Schreiben und Termine").click()
     await page.get_by_label("Art", exact=True).select_option(kind)
-    labels = {"served_on": "Zugestellt / eingegangen am", "dated_on": "Datum des Schreibens"}
+    labels = {"served_on": "Zugestellt am (Datum auf dem Umschlag)", "dated_on": "Datum des Schreibens"}
     for name, value in dates.items():
         if name == "notice_kind":
             await page.get_by_label("Art der Kündigung").select_option(value)
@@ -157,11 +157,11 @@ async def test_the_rules_run_in_chromium_as_in_python(browser: Browser, live_ser
         """async ([table, inputs]) => {
           const m = await import("/static/js/deadlines.js");
           return inputs.map((c) => m.compute(table, c.country, m.daysOff(c.holidays), c.case, c.events, c.apps, c.today)
-            .map((d) => [d.rule, d.due_on, d.unavailable]));
+            .map((d) => [d.rule, d.due_on, d.unavailable, d.provisional || [], d.warning || null]));
         }""",
         [json.loads(json.dumps({"rules": rules()})), inputs],
     )
-    assert found == [expected for *_, expected in CASES]
+    assert found == [full(expected) for *_, expected in CASES]
     await page.close()
 
 
@@ -234,4 +234,61 @@ async def test_the_closing_warning_counts_the_deadlines_the_case_shows_in_plain_
     await expect(warning).to_contain_text(f"{count} offene Fristen")
     assert "(en)" not in await warning.inner_text()
     assert "(n)" not in await warning.inner_text()
+    await context.close()
+
+
+async def test_the_schonfrist_shows_from_the_courts_letter_provisional_then_sure_with_the_hilfsweise_warning(
+    browser: Browser,
+    live_server: LiveServer,
+    org: Org,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    screenshots: Path,
+) -> None:
+    """The first contact, Wednesday 9 December 2026, offline at the door: only the court's notice to the Jobcenter
+    is at hand. The Schonfrist shows at once, provisional, and becomes sure as the letters are recorded."""
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
+    assert await anyio.to_thread.run_sync(lambda: cli_main(["set-region", "DE", "BE"])) == 0
+    seeded = await seed_case(live_server.url, title="Mietrückstand Ahornweg", worker_id=str(org.worker1_id))
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    await context.set_offline(True)
+    await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
+    title = seeded.title
+    schonfrist = page.locator("#case-deadlines [data-rule='de.schonfrist']")
+
+    # The court's notice, received 4 December: two months, to Thursday 4 February 2027, provisional on both counts.
+    await add_event(page, title, "court_notice_to_agency", served_on="04.12.2026")
+    await expect(schonfrist).to_contain_text("04.02.2027")
+    await expect(schonfrist).to_contain_text("vorläufig")
+    await expect(schonfrist).to_contain_text("Art der Kündigung prüfen")
+    await expect(schonfrist).to_contain_text("Räumungsklage mit dem Zustellungsdatum erfassen")
+    await shot(page, screenshots, "schonfrist-vorlaeufig", "#case-deadlines")
+
+    # The Kündigung's kind is asked, not defaulted.
+    await page.get_by_role("link", name="Neu: Fristen, Schreiben und Termine").click()
+    await page.get_by_label("Art", exact=True).select_option("notice_to_quit")
+    await page.get_by_label("Zugestellt am (Datum auf dem Umschlag)").fill("20.11.2026")
+    await page.get_by_role("button", name="Speichern", exact=True).click()
+    await expect(page.get_by_role("alert")).to_contain_text("Bitte die Art der Kündigung wählen")
+    await page.get_by_label("Art der Kündigung").select_option("both")
+    await page.get_by_role("button", name="Speichern", exact=True).click()
+    await expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
+    await expect(schonfrist).to_contain_text("Räumungsklage mit dem Zustellungsdatum erfassen")
+    await expect(schonfrist).not_to_contain_text("Art der Kündigung prüfen")
+
+    # The lawsuit, served Friday 27 November: it counts now (Wednesday 27 January 2027), and it is sure.
+    await add_event(page, title, "eviction_lawsuit", served_on="27.11.2026")
+    await expect(schonfrist).to_have_count(1)
+    await expect(schonfrist).to_contain_text("27.01.2027")
+    await expect(schonfrist).not_to_contain_text("vorläufig")
+    await expect(schonfrist.locator(".deadline-warning")).to_contain_text("VIII ZR 231/17")
+    await shot(page, screenshots, "schonfrist-hilfsweise", "[data-rule='de.schonfrist']")
+
+    # An earlier notice cured by the Schonfrist, received 21 November 2024: within two years of this one's Zugang.
+    await page.get_by_label("Frühere, durch Schonfrist geheilte Kündigung zugegangen am").fill("21.11.2024")
+    await page.locator("#save-cured-notice").click()
+    await expect(schonfrist).to_contain_text("21.11.2024")
+    await expect(schonfrist).to_contain_text("hilft diesmal nicht")
+    assert page.errors == []  # type: ignore[attr-defined]
     await context.close()

@@ -39,6 +39,10 @@ DRAFT_KEPT = """async () => {
     request.onsuccess = () => ok(request.result > 0);
   });
 }"""
+SYNC_RAN = """async (before) => {
+  const last = await (await import("/static/js/storage.js")).getMeta("last_sync");
+  return Boolean(last) && last !== before && document.getElementById("sync-bar").hidden;
+}"""
 OUTBOX_EMPTY = """async () => {
   const store = await import("/static/js/storage.js");
   return (await store.outboxCounts()).total === 0;
@@ -125,7 +129,7 @@ async def test_a_tablet_whose_clock_runs_three_days_ahead_warns_and_records_in_t
         await context.clock.set_system_time(pinned.now() + dt.timedelta(days=3))
         await page.evaluate("import('/static/js/sync.js').then((sync) => sync.syncNow())")
         await expect(banner).to_be_visible()
-        await expect(banner).to_contain_text("Die Uhr dieses Tablets geht 4320 Minuten vor")
+        await expect(banner).to_contain_text("Die Uhr dieses Tablets geht 3 Tage vor")
         await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
         await page.get_by_label("Neue Notiz").fill("Mit falscher Uhr geschrieben")
         before = await last_sync(page)
@@ -136,6 +140,60 @@ async def test_a_tablet_whose_clock_runs_three_days_ahead_warns_and_records_in_t
         [note] = [r for r in records if r["kind"] == "note"]
         written = dt.datetime.fromisoformat(note["fields"]["written_at"])
         assert abs(written - pinned.now()) < dt.timedelta(minutes=2)
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        await context.close()
+
+
+async def test_a_visit_recorded_offline_with_a_clock_three_days_ahead_is_corrected_and_sent_not_lost(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    """Offline, the tablet cannot know its clock is wrong: the visit is recorded three days ahead and the server
+    refuses it. The refusal stays on the sync status with the moment to put right (suggested: less the difference
+    measured since), is sent again, and arrives; before the next visit is saved, the form says the clock is off."""
+    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    try:
+        page = await new_tablet(context)
+        await setup_device(page, live_server.url)
+        await context.set_offline(True)
+        await context.clock.set_system_time(pinned.now() + dt.timedelta(days=3))
+        await page.evaluate(f"location.hash = '#/besuch/neu/{seeded.case_id}'")
+        await expect(page.locator(".clock-warning")).to_have_count(0)  # offline, the difference is not known yet
+        await page.get_by_label("Notiz zum Besuch").fill("Mieterin angetroffen, Unterlagen gesichtet")
+        await page.get_by_role("button", name="Besuch speichern").click()
+        await expect(page.get_by_role("heading", name=seeded.title)).to_be_visible()
+
+        await context.set_offline(False)
+        await page.get_by_role("link", name="Sync-Status").click()
+        before = await last_sync(page)
+        await page.get_by_role("button", name="Jetzt synchronisieren").click()
+        await until(page, SYNC_RAN, before)  # a run that ends with refusals: the outbox is not empty
+        await expect(page.locator("#rejected-count")).to_have_text("3")  # the visit, its contact, its note
+        fixes = page.get_by_role("button", name="Korrigieren und erneut senden")
+        await expect(fixes).to_have_count(3)
+        # The suggestion is the recorded moment less the three days the clock was found to run ahead.
+        suggested = pinned.now().astimezone(pinned.BERLIN).strftime("%d.%m.%Y")
+        await expect(page.locator(".moment-fix input.date-text").first).to_have_value(suggested)
+        for _ in range(3):
+            await fixes.first.click()
+            await expect(page.get_by_text("Korrigiert; die Änderung wird erneut gesendet.")).to_be_visible()
+        await until(page, OUTBOX_EMPTY, seconds=30)
+        await page.get_by_role("link", name="Sync-Status").click()
+        await expect(page.locator("#rejected-count")).to_have_text("0")
+
+        records = await server_records(live_server.url, seeded.case_id)
+        [visit] = [r for r in records if r["kind"] == "visit" and r["fields"].get("visited_at")]
+        [contact] = [r for r in records if r["kind"] == "contact"]
+        [note] = [r for r in records if r["kind"] == "note"]
+        for moment in (visit["fields"]["visited_at"], visit["fields"]["planned_at"], contact["fields"]["at"]):
+            assert abs(dt.datetime.fromisoformat(moment) - pinned.now()) < dt.timedelta(minutes=3)
+        assert abs(dt.datetime.fromisoformat(note["fields"]["written_at"]) - pinned.now()) < dt.timedelta(minutes=3)
+        assert note["fields"]["text"] == "Mieterin angetroffen, Unterlagen gesichtet"
+
+        # Now the difference is known: the next visit is saved in the server's time, and the form says so first.
+        await page.evaluate(f"location.hash = '#/besuch/neu/{seeded.case_id}'")
+        await expect(page.locator(".clock-warning")).to_contain_text("Die Uhr dieses Tablets geht 3 Tage vor")
         assert page.errors == []  # type: ignore[attr-defined]
     finally:
         await context.close()

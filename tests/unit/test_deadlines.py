@@ -27,7 +27,8 @@ def notice(kind: str, served_on: str = "2026-01-05") -> dict[str, Any]:
     return {"type": "notice_to_quit", "notice_kind": kind, "served_on": served_on}
 
 
-# name, region, case fields, events, benefit applications, today, expected [rule, due_on, unavailable]
+# name, region, case fields, events, benefit applications, today, expected [rule, due_on, unavailable] or
+# [rule, due_on, unavailable, provisional, warning] (the short form: nothing provisional, no warning)
 CASES: list[
     tuple[str, tuple[str, str | None], dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], str, list[list[Any]]]
 ] = [
@@ -38,7 +39,7 @@ CASES: list[
         [notice("both"), lawsuit("2026-01-31")],
         [],
         "2026-01-31",
-        [["de.verteidigungsanzeige", "2026-02-16", None], ["de.schonfrist", "2026-03-31", None]],
+        [["de.verteidigungsanzeige", "2026-02-16", None], ["de.schonfrist", "2026-03-31", None, [], "ordinary_stays"]],
     ),
     (
         "two months from 31 December end on 28 February, a Saturday: Monday",
@@ -76,7 +77,7 @@ CASES: list[
         "2026-11-16",
         [
             ["de.verteidigungsanzeige", "2026-11-30", None],
-            ["de.schonfrist", "2027-01-18", "schonfrist_used:2025-03-01"],
+            ["de.schonfrist", "2027-01-18", "schonfrist_used:2025-03-01", [], "ordinary_stays"],
         ],
     ),
     (
@@ -86,7 +87,98 @@ CASES: list[
         [notice("both", "2026-11-01"), lawsuit("2026-11-16")],
         [],
         "2026-11-16",
-        [["de.verteidigungsanzeige", "2026-11-30", None], ["de.schonfrist", "2027-01-18", None]],
+        [
+            ["de.verteidigungsanzeige", "2026-11-30", None],
+            ["de.schonfrist", "2027-01-18", None, [], "ordinary_stays"],
+        ],
+    ),
+    (
+        "a lawsuit with no notice recorded: the Schonfrist is shown, provisional (check the kind of notice)",
+        BERLIN,
+        {},
+        [lawsuit("2026-12-09")],
+        [],
+        "2026-12-09",
+        [
+            ["de.verteidigungsanzeige", "2026-12-23", None],
+            ["de.schonfrist", "2027-02-09", None, ["notice_kind"], None],
+        ],
+    ),
+    (
+        "a notice of unknown kind: provisional; two months from 31 March end on Sunday 31 May: Monday",
+        BERLIN,
+        {},
+        [notice("unknown", "2026-03-02"), lawsuit("2026-03-31")],
+        [],
+        "2026-03-31",
+        [
+            ["de.verteidigungsanzeige", "2026-04-14", None],
+            ["de.schonfrist", "2026-06-01", None, ["notice_kind"], None],
+        ],
+    ),
+    (
+        "an ordinary notice beside one of unknown kind does not suppress it",
+        BERLIN,
+        {},
+        [notice("ordinary", "2026-03-02"), notice("unknown", "2026-03-09"), lawsuit("2026-03-31")],
+        [],
+        "2026-03-31",
+        [
+            ["de.verteidigungsanzeige", "2026-04-14", None],
+            ["de.schonfrist", "2026-06-01", None, ["notice_kind"], None],
+        ],
+    ),
+    (
+        "the court's notice to the Jobcenter alone (section 22 (9) SGB II): provisional on both counts",
+        BERLIN,
+        {},
+        [{"type": "court_notice_to_agency", "served_on": "2026-12-09"}],
+        [],
+        "2026-12-09",
+        [["de.schonfrist", "2027-02-09", None, ["notice_kind", "lawsuit_served"], None]],
+    ),
+    (
+        "once the lawsuit's service is recorded, it counts and the court's notice no longer does",
+        BERLIN,
+        {},
+        [
+            notice("extraordinary", "2026-11-02"),
+            {"type": "court_notice_to_agency", "served_on": "2026-11-20"},
+            lawsuit("2026-11-30"),
+        ],
+        [],
+        "2026-11-30",
+        [["de.verteidigungsanzeige", "2026-12-14", None], ["de.schonfrist", "2027-02-01", None]],
+    ),
+    (
+        "a lawsuit known only by its date: provisional until its service is recorded",
+        BERLIN,
+        {},
+        [notice("extraordinary", "2026-11-02"), {"type": "eviction_lawsuit", "dated_on": "2026-11-16"}],
+        [],
+        "2026-11-16",
+        [["de.schonfrist", "2027-01-18", None, ["lawsuit_served"], None]],
+    ),
+    (
+        "the two-year bar compares Zugang with Zugang: an earlier notice received 20 Nov 2024 bars one of 10 Nov 2026",
+        BERLIN,
+        {"cured_notice_served_on": "2024-11-20"},
+        [notice("extraordinary", "2026-11-10"), lawsuit("2026-11-25")],
+        [],
+        "2026-11-25",
+        [
+            ["de.verteidigungsanzeige", "2026-12-09", None],
+            ["de.schonfrist", "2027-01-25", "schonfrist_used:2024-11-20"],
+        ],
+    ),
+    (
+        "one received 5 Nov 2024 does not, though it may have been cured within the two years",
+        BERLIN,
+        {"cured_notice_served_on": "2024-11-05"},
+        [notice("extraordinary", "2026-11-10"), lawsuit("2026-11-25")],
+        [],
+        "2026-11-25",
+        [["de.verteidigungsanzeige", "2026-12-09", None], ["de.schonfrist", "2027-01-25", None]],
     ),
     (
         "Corpus Christi 2026 (4 June) is a holiday in Bavaria",
@@ -95,7 +187,7 @@ CASES: list[
         [lawsuit("2026-05-21")],
         [],
         "2026-05-21",
-        [["de.verteidigungsanzeige", "2026-06-05", None]],
+        [["de.verteidigungsanzeige", "2026-06-05", None], ["de.schonfrist", "2026-07-21", None, ["notice_kind"], None]],
     ),
     (
         "and a working day in Berlin",
@@ -104,7 +196,7 @@ CASES: list[
         [lawsuit("2026-05-21")],
         [],
         "2026-05-21",
-        [["de.verteidigungsanzeige", "2026-06-04", None]],
+        [["de.verteidigungsanzeige", "2026-06-04", None], ["de.schonfrist", "2026-07-21", None, ["notice_kind"], None]],
     ),
     (
         "International Women's Day 2027 (a Monday) is a holiday in Berlin",
@@ -149,7 +241,77 @@ CASES: list[
         [{"type": "eviction_period", "dated_on": "2026-09-01", "until_on": "2026-12-31"}],
         [],
         "2026-09-02",
-        [["de.raeumungsfrist_verlaengerung", "2026-12-17", None]],
+        [["de.raeumungsfrist_verlaengerung", "2026-12-16", None]],
+    ),
+    (
+        "two weeks before the eviction, the earlier reading: the day before the same weekday (Berlin)",
+        BERLIN,
+        {},
+        [{"type": "eviction_date", "scheduled_at": "2027-01-21T09:00:00+01:00"}],
+        [],
+        "2026-12-01",
+        [["de.vollstreckungsschutz_765a", "2027-01-06", None], ["prep.eviction_date", "2027-01-14", None]],
+    ),
+    (
+        "and in Bavaria, where 6 January is Epiphany, the working day before",
+        BAVARIA,
+        {},
+        [{"type": "eviction_date", "scheduled_at": "2027-01-21T09:00:00+01:00"}],
+        [],
+        "2026-12-01",
+        [["de.vollstreckungsschutz_765a", "2027-01-05", None], ["prep.eviction_date", "2027-01-14", None]],
+    ),
+    (
+        "a Räumungsfrist granted in the judgment (to Sunday 31 January 2027): the extension by Friday 15 January",
+        BERLIN,
+        {},
+        [{"type": "judgment", "served_on": "2026-10-05", "until_on": "2027-01-31"}],
+        [],
+        "2026-10-05",
+        [["de.berufung", "2026-11-05", None], ["de.raeumungsfrist_verlaengerung", "2027-01-15", None]],
+    ),
+    (
+        "a Räumungsvergleich to vacate by 31 March 2027: a Räumungsfrist under section 794a ZPO by 16 March",
+        BERLIN,
+        {},
+        [{"type": "settlement", "dated_on": "2026-11-20", "until_on": "2027-03-31"}],
+        [],
+        "2026-11-20",
+        [["de.raeumungsfrist_794a", "2027-03-16", None]],
+    ),
+    (
+        "the court's Klageerwiderungsfrist on the lawsuit becomes a deadline of its own",
+        BERLIN,
+        {},
+        [
+            notice("extraordinary", "2026-11-02"),
+            {"type": "eviction_lawsuit", "served_on": "2026-11-30", "until_on": "2026-12-28"},
+        ],
+        [],
+        "2026-11-30",
+        [
+            ["de.verteidigungsanzeige", "2026-12-14", None],
+            ["de.klageerwiderung", "2026-12-28", None],
+            ["de.schonfrist", "2027-02-01", None],
+        ],
+    ),
+    (
+        "an Einspruch date the court names earlier than the statute's two weeks: the earlier one",
+        BERLIN,
+        {},
+        [{"type": "default_judgment", "served_on": "2026-12-04", "until_on": "2026-12-16"}],
+        [],
+        "2026-12-04",
+        [["de.einspruch_vu", "2026-12-16", None]],
+    ),
+    (
+        "and one it names later: the statute's",
+        BERLIN,
+        {},
+        [{"type": "default_judgment", "served_on": "2026-12-04", "until_on": "2026-12-22"}],
+        [],
+        "2026-12-04",
+        [["de.einspruch_vu", "2026-12-18", None]],
     ),
     (
         "a court date four days away: its preparation is due today, not overdue",
@@ -221,7 +383,12 @@ def python_results(
         dt.date.fromisoformat(today),
         lambda text: dt.datetime.fromisoformat(text).date(),
     )
-    return [[d.rule, d.due_on.isoformat(), d.unavailable] for d in found]
+    return [[d.rule, d.due_on.isoformat(), d.unavailable, list(d.provisional), d.warning] for d in found]
+
+
+def full(rows: list[list[Any]]) -> list[list[Any]]:
+    """Expected rows in the long form."""
+    return [row if len(row) == 5 else [*row, [], None] for row in rows]
 
 
 @pytest.mark.parametrize(
@@ -236,7 +403,7 @@ def test_every_rule_in_python(
     today: str,
     expected: list[list[Any]],
 ) -> None:
-    assert python_results(region, case, events, apps, today) == expected
+    assert python_results(region, case, events, apps, today) == full(expected)
 
 
 def test_the_tablet_computes_the_same_deadlines() -> None:
@@ -259,10 +426,10 @@ def test_the_tablet_computes_the_same_deadlines() -> None:
     javascript = run_js(
         "deadlines.js",
         "(c) => m.compute(c.table, c.country, m.daysOff(c.holidays), c.case, c.events, c.apps, c.today)"
-        ".map((d) => [d.rule, d.due_on, d.unavailable])",
+        ".map((d) => [d.rule, d.due_on, d.unavailable, d.provisional || [], d.warning || null])",
         inputs,
     )
-    assert javascript == [expected for *_, expected in CASES]
+    assert javascript == [full(expected) for *_, expected in CASES]
 
 
 def test_periods_back_and_forward_across_the_year_end() -> None:

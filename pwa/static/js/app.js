@@ -6,12 +6,13 @@ import * as enquiries from "./enquiries.js";
 import { api, ApiError, Offline, onAuthProblem, onClockSkew, setCsrf, setRequestKey } from "./api.js";
 import { createVault, openJSON, openVault, sealJSON } from "./crypto.js";
 import * as data from "./data.js";
+import { flushDrafts, leaveScreen } from "./drafts.js";
 import * as legal from "./legal.js";
 import { applyLanguage, lang, setLang, t } from "./i18n.js";
 import * as store from "./storage.js";
 import * as push from "./push.js";
 import * as sync from "./sync.js";
-import { errorMessage, fill, h, localDay, toast, today } from "./ui.js";
+import { clockDifference, errorMessage, fill, h, localDay, toast, today } from "./ui.js";
 import * as disclosureScreen from "./screens/disclosure.js";
 import * as caseScreen from "./screens/case.js";
 import * as casesScreen from "./screens/cases.js";
@@ -408,6 +409,10 @@ function touchIdle() {
   if (app.key && !app.locked) idleTimer = setTimeout(() => lock(), idleMinutes() * 60_000);
 }
 
+// The tablet put away, the app switched, the tab closed: what is typed is written before the page may be killed.
+document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && flushDrafts());
+window.addEventListener("pagehide", () => flushDrafts());
+
 for (const name of ["pointerdown", "keydown", "touchstart", "wheel"]) {
   document.addEventListener(name, touchIdle, { passive: true, capture: true });
 }
@@ -418,6 +423,7 @@ function lock({ fromOtherTab = false, pressed = false } = {}) {
   routing += 1; // a screen still being built is not drawn
   if (!fromOtherTab) tabs.post("lock");
   clearTimeout(idleTimer);
+  flushDrafts(); // reads the fields at once, then writes them encrypted: nothing typed is lost to the lock
   fill($("main"));
   $("nav").hidden = true;
   const input = h("input", { id: "lock-pin", type: "password", inputmode: "numeric", autocomplete: "off", required: true });
@@ -557,6 +563,9 @@ async function route() {
   if (!app.key || app.locked) return;
   if (app.isManager() && !(location.hash || "").startsWith("#/berichte")) return app.navigate("#/berichte");
   const hash = location.hash || "#/heute";
+  // What is typed on the screen going away is written as a draft first; the next screen (the same one redrawn
+  // after a sync, or after unlocking) puts it back.
+  await leaveScreen();
   const turn = ++routing;
   for (const [pattern, render] of screens) {
     const match = hash.match(pattern);
@@ -598,7 +607,7 @@ function showClockSkew(minutes) {
     banner.hidden = true;
     return;
   }
-  banner.textContent = t(minutes > 0 ? "clock.ahead" : "clock.behind", { n: Math.abs(minutes) });
+  banner.textContent = t(minutes > 0 ? "clock.ahead" : "clock.behind", { diff: clockDifference(minutes) });
   banner.hidden = false;
 }
 

@@ -15,6 +15,11 @@ export function measured(ms) {
   else localStorage.removeItem(KEY);
 }
 
+/** How far this device's clock runs ahead of the server's, in ms (0 when within five minutes or not known). */
+export function offsetMs() {
+  return offset;
+}
+
 /** Now, as milliseconds since the epoch, in the server's time. */
 export function nowMs() {
   return Date.now() - offset;

@@ -100,6 +100,24 @@ async function resolveNow(conflict, value) {
   afterChange();
 }
 
+/**
+ * Send a change the server refused for a moment in the future again, with the moment corrected (the tablet's
+ * clock ran ahead when it was recorded). Every field of the change that held the same wrong moment (a visit's
+ * planned and visited time) takes the new one. The corrected change replaces the refused one in one step: it is
+ * never dropped, and it gets a new mid (a mid is never reused).
+ */
+export function resendMoment(rejected, field, value) {
+  return serial(async () => {
+    const wrong = rejected.fields[field];
+    const fields = Object.fromEntries(Object.entries(rejected.fields).map(([name, v]) => [name, v === wrong ? value : v]));
+    const { op, kind, id, case_id, base_version } = rejected;
+    const current = await store.getRecord(key, id);
+    const touched = current ? [{ ...current, local: { ...(current.local || {}), ...fields } }] : [];
+    await store.commitChange(key, { op, kind, id, case_id, base_version, fields }, touched, { replaces: rejected.mid });
+    afterChange();
+  });
+}
+
 /** Drop a rejected change; the record shows what this device last pulled (plus any other unsent change). */
 export function discard(mid, recordId) {
   return serial(() => discardNow(mid, recordId));
@@ -270,11 +288,17 @@ export function followUps() {
     }
     // The single "prepare a week before" action older versions made for every legal event: kept only where a
     // preparation rule still calls for it; otherwise cancelled, so that no generated action doubles another.
+    // Likewise a deadline that no longer follows (a provisional Schonfrist after an ordentliche Kündigung was
+    // recorded, the court's notice once the lawsuit's service is): its open action is cancelled, not left to mislead.
     for (const event of found.legal_event) {
-      const old = actions.get(await derivedId(event.id, "deadline"));
-      if (old && !deadlineActions.has(old.id) && old.fields.status === "open" && old.fields.source_kind === "legal_event") {
-        await saveNow("action", old.id, old.case_id, { status: "cancelled" }, GENERATED);
-        changed += 1;
+      const kase = cases.get(event.case_id);
+      const computed = kase && !kase.deleted && kase.fields.status !== "closed"; // a closed case's were not computed
+      for (const rule of ["deadline", ...(computed ? legal.deadlineRules(event.fields?.type) : [])]) {
+        const old = actions.get(await derivedId(event.id, rule));
+        if (old && !deadlineActions.has(old.id) && old.fields.status === "open" && old.fields.source_kind === "legal_event") {
+          await saveNow("action", old.id, old.case_id, { status: "cancelled" }, GENERATED);
+          changed += 1;
+        }
       }
     }
     return changed;

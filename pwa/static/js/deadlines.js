@@ -67,7 +67,8 @@ function eventDay(fields) {
   return null;
 }
 
-/** Every deadline of one case: [{rule, due_on, basis, record_id, kind, unavailable}], by due date. */
+/** Every deadline of one case: [{rule, due_on, basis, record_id, kind, unavailable, provisional, warning}], by due
+ * date. */
 export function compute(table, country, off, kase, events, applications, today) {
   const notices = events.filter(([, f]) => f.type === "notice_to_quit").map(([, f]) => f);
   const found = [];
@@ -77,8 +78,15 @@ export function compute(table, country, off, kase, events, applications, today) 
     for (const [recordId, fields] of sources) {
       if (rule.source === "legal_event" && fields.type !== rule.type) continue;
       if (rule.source === "benefit_application" && !rule.decisions.includes(fields.decision)) continue;
+      // The court's notice stands in for a lawsuit only until the lawsuit's service is recorded.
+      if (rule.unless_type && events.some(([, other]) => other.type === rule.unless_type && other[rule.from])) continue;
+      const provisional = [...(rule.provisional || [])];
       let start = dayOf(fields[rule.from]);
       let period = rule.period;
+      if (!start && rule.from_else) {
+        start = dayOf(fields[rule.from_else.field]);
+        if (start) provisional.push(rule.from_else.provisional);
+      }
       if (!start && rule.posted_from) {
         const posted = dayOf(fields[rule.posted_from]);
         start = posted ? plusDays(posted, rule.posted_days) : null;
@@ -86,25 +94,38 @@ export function compute(table, country, off, kase, events, applications, today) 
       if (!start) continue;
       if (fields.instructions_missing && rule.period_without_instructions) period = rule.period_without_instructions;
       let unavailable = null;
-      if (rule.needs_notice) {
-        const kinds = notices.filter((n) => rule.needs_notice.includes(n.notice_kind));
-        if (!kinds.length) continue;
-        unavailable = barred(kase, kinds, rule.bar_years);
+      let warning = null;
+      if (rule.notice) {
+        const test = rule.notice;
+        const cured = notices.filter((n) => test.cured.includes(n.notice_kind));
+        if (cured.length) {
+          unavailable = barred(kase, cured, start, rule.bar_years);
+          if (cured.some((n) => test.ordinary_stays.includes(n.notice_kind))) warning = "ordinary_stays";
+        } else if (notices.length && notices.every((n) => test.not_cured.includes(n.notice_kind))) {
+          continue; // only an ordentliche Kündigung: the Schonfrist does not cure it
+        } else {
+          provisional.unshift("notice_kind"); // none of a known kind recorded: shown until the notice says otherwise
+          unavailable = barred(kase, [], start, rule.bar_years);
+        }
       }
       let due = addPeriod(start, period, off);
+      const courtSet = rule.court_set ? dayOf(fields[rule.court_set]) : null;
+      if (courtSet && courtSet < due) due = courtSet; // the court's letter names an earlier day than the statute
       if (rule.kind === "preparation" && due < today) due = today;
-      found.push({ rule: rule.id, due_on: due, basis: rule.basis, record_id: recordId, kind: rule.kind, unavailable });
+      found.push({ rule: rule.id, due_on: due, basis: rule.basis, record_id: recordId, kind: rule.kind, unavailable, provisional: [...new Set(provisional)], warning });
     }
   }
   return found.sort((a, b) => a.due_on.localeCompare(b.due_on) || a.rule.localeCompare(b.rule));
 }
 
-function barred(kase, notices, years) {
-  const used = dayOf(kase.schonfrist_used_on);
+/** An earlier notice, cured by the Schonfrist, reached the tenant less than ``years`` before this one did (the
+ * server's ``_barred``): Zugang against Zugang. */
+function barred(kase, notices, start, years) {
+  const earlier = dayOf(kase.cured_notice_served_on) || dayOf(kase.schonfrist_used_on);
   const days = notices.map(eventDay).filter(Boolean).sort();
-  const latest = days[days.length - 1];
-  if (!used || !latest) return null;
-  return plusMonths(latest, -12 * years) <= used && used <= latest ? `schonfrist_used:${used}` : null;
+  const latest = days.length ? days[days.length - 1] : start;
+  if (!earlier) return null;
+  return plusMonths(latest, -12 * years) <= earlier && earlier < latest ? `schonfrist_used:${earlier}` : null;
 }
 
 const STAGES = {

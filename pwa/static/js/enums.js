@@ -30,7 +30,7 @@ export const ENUMS = Object.freeze({
   income_source: Object.freeze(["wages", "pension", "unemployment_benefit", "citizens_income", "child_benefit", "maintenance", "other"]),
   kind: Object.freeze(["household", "case", "visit", "contact", "note", "assessment", "action", "legal_event", "benefit_application", "installment_agreement", "referral", "mediation", "consent", "attachment", "conflict"]),
   legal: Object.freeze(["reminder", "notice_to_quit", "court_notice_to_agency", "eviction_lawsuit", "court_date", "default_judgment", "judgment", "settlement", "eviction_period", "payment_commitment", "bailiff_notice", "eviction_date", "eviction_cancelled", "eviction_done", "termination_notice", "municipality_notice", "eviction_order", "eviction_postponement"]),
-  notice_kind: Object.freeze(["extraordinary", "ordinary", "both"]),
+  notice_kind: Object.freeze(["extraordinary", "ordinary", "both", "unknown"]),
   mediation_status: Object.freeze(["open", "closed"]),
   outcome: Object.freeze(["secured", "secured_installment", "secured_benefit", "moved_affordable", "lost_housed", "lost_homeless", "no_contact"]),
   payment_method: Object.freeze(["standing_order", "transfer", "direct_debit", "paid_by_agency", "cash", "other"]),

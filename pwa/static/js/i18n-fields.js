@@ -43,6 +43,7 @@ export const FIELDS = {
   "field.case.reopen_reason": ["Grund der Wiederaufnahme", "Reason for reopening"],
   "field.case.risk_reason": ["Begründung des Risikos", "Reason for the risk"],
   "field.case.schonfrist_used_on": ["Schonfrist genutzt am", "Grace period used on"],
+  "field.case.cured_notice_served_on": ["Frühere, durch Schonfrist geheilte Kündigung zugegangen am", "Earlier notice cured by the grace period, received on"],
   "field.case.team_id": ["Team", "Team"],
   "field.case.trigger": ["Anlass", "Trigger"],
   "field.case.type": ["Fallart", "Type of case"],

@@ -39,6 +39,11 @@ export function ruleLabel(ruleId, language = lang()) {
   return language === "en" ? rule.en : rule.de;
 }
 
+/** The ids of the deadline rules (not preparations) that follow from a legal event of ``type``. */
+export function deadlineRules(type) {
+  return (table?.rules || []).filter((r) => r.source === "legal_event" && r.type === type && r.kind === "deadline").map((r) => r.id);
+}
+
 /** The id of the action a deadline generates (a preparation keeps the id the older "prepare" action had). */
 export function actionId(deadline) {
   return derivedId(deadline.record_id, deadline.kind === "preparation" ? "deadline" : deadline.rule);
@@ -62,7 +67,7 @@ export async function forCase(kase, records) {
   for (const deadline of found) {
     deadline.action = await actionId(deadline);
     deadline.done = actions.get(deadline.action)?.fields.status === "done";
-    deadline.label = ruleLabel(deadline.rule);
+    deadline.label = deadline.provisional.length ? `${ruleLabel(deadline.rule)} (${t("deadline.provisional")})` : ruleLabel(deadline.rule);
     deadline.case_id = kase.id;
   }
   return found;

@@ -307,12 +307,13 @@ const outboxAad = (mutation) => `outbox|${targetOf(mutation)}`;
  * Record a change: the mutation goes into the outbox and the changed records (with their ``local`` overlay)
  * into the store, in one transaction, so that a crash keeps both or neither. A ``put`` on a record that already
  * has a never-sent ``put`` waiting merges into it (same mid, same base_version, same place in the order);
- * anything sent once is immutable and the change gets the next mid. Returns the mid.
+ * anything sent once is immutable and the change gets the next mid. ``replaces`` names a rejected mutation that
+ * this one, corrected, takes the place of: it leaves the outbox in the same transaction. Returns the mid.
  */
-export async function commitChange(key, mutation, records = [], { generated = false } = {}) {
+export async function commitChange(key, mutation, records = [], { generated = false, replaces = null } = {}) {
   const db = await openDB();
   let merged = null;
-  if (mutation.op === "put") {
+  if (mutation.op === "put" && replaces === null) {
     const rows = await promised(db.transaction("outbox").objectStore("outbox").index("target").getAll(mutation.id));
     const open = rows.filter((row) => row.status === "waiting" && row.op === "put").pop();
     if (open) {
@@ -327,6 +328,7 @@ export async function commitChange(key, mutation, records = [], { generated = fa
   const meta = transaction.objectStore("meta");
   const outbox = transaction.objectStore("outbox");
   let mid;
+  if (replaces !== null) outbox.delete(replaces);
   const append = () => {
     meta.get("last_mid").onsuccess = (event) => {
       mid = (event.target.result || 0) + 1;

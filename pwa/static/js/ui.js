@@ -1,5 +1,5 @@
 // Small DOM helpers: every screen is built from these, with no framework and no inline style (the CSP forbids it).
-import { now } from "./clock.js";
+import { now, offsetMs, stamp } from "./clock.js";
 import { lang, t } from "./i18n.js";
 
 /** ``h("button", {class: "x", onclick: fn, "aria-label": "..."}, "text", child)``: an element.
@@ -124,6 +124,23 @@ export function toLocalInput(value) {
 
 export function fromLocalInput(value) {
   return new Date(value).toISOString();
+}
+
+/** "3 Tage", "2 Stunden", "12 Minuten": how far a clock is off. */
+export function clockDifference(minutes) {
+  const m = Math.abs(Math.round(minutes));
+  if (m >= 48 * 60) return t("clock.days", { n: Math.round(m / 1440) });
+  if (m >= 120) return t("clock.hours", { n: Math.round(m / 60) });
+  return t("clock.minutes", { n: m });
+}
+
+/** Said beside a form that records a moment, before it is saved: the tablet's clock is off, and which time is
+ * saved instead (the server's). Nothing when the clock is right or the difference is not known. */
+export function clockWarning() {
+  const off = offsetMs();
+  if (!off) return null;
+  const text = t("clock.saving", { diff: clockDifference(off / 60_000), direction: t(off > 0 ? "clock.fast" : "clock.slow"), now: moment(stamp()) });
+  return h("p", { class: "banner-inline warn clock-warning", role: "note" }, text);
 }
 
 /** A status chip: ``kind`` picks the colour, the text says it (colour is never the only signal). */

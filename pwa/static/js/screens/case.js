@@ -1,9 +1,10 @@
 // "Fall": one case on a page: household, tenancy, arrears, open actions, deadlines, visits, contacts and notes.
 import { stamp } from "../clock.js";
 import * as data from "../data.js";
+import { keeper } from "../drafts.js";
 import * as legal from "../legal.js";
 import { t } from "../i18n.js";
-import { append, chip, day, daysUntil, debounce, h, moment, money, riskChip, syncChip, today, uuid7 } from "../ui.js";
+import { append, chip, day, daysUntil, h, moment, money, riskChip, syncChip, today, uuid7 } from "../ui.js";
 import { caseNotices, closingPanel, contactLine, contactPanel, handoverPanel, planVisitPanel } from "./day.js";
 import { deadlineChip } from "./today.js";
 import * as work from "./work.js";
@@ -71,7 +72,7 @@ export async function render(main, [caseId], app) {
       contactPanel(caseId, app),
       f.status === "closed" ? null : planVisitPanel(caseId, kase, app),
       work.actionsPanel(caseId, of("action"), app),
-      work.legalPanel(caseId, events, deadlines),
+      work.legalPanel(caseId, events, deadlines, kase, app),
       householdPanel(household),
       arrearsPanel(assessment, events),
       budgetPanel(assessment),
@@ -202,8 +203,8 @@ function notesPanel(notes, visits, caseId, states, app, draft) {
   const visitById = new Map(visits.map((v) => [v.id, v]));
   // What is typed is kept as an encrypted draft, like a visit's note: a lock, a reload or a sync that redraws the
   // case does not lose it.
-  const keep = debounce(() => data.drafts.save(noteDraftId(caseId), { text: text.value }), 400);
-  const text = h("textarea", { id: "new-note", rows: 3, oninput: keep, value: draft.text || "" });
+  const draftKeeper = keeper(noteDraftId(caseId), () => ({ text: text.value }));
+  const text = h("textarea", { id: "new-note", rows: 3, oninput: draftKeeper.keep, value: draft.text || "" });
   const form = h(
     "form",
     {
@@ -212,7 +213,7 @@ function notesPanel(notes, visits, caseId, states, app, draft) {
         event.preventDefault();
         if (!text.value.trim()) return;
         await data.create("note", caseId, { text: text.value, visit_id: null, author_id: app.owner.id, written_at: stamp() }, uuid7());
-        await data.drafts.drop(noteDraftId(caseId));
+        await draftKeeper.drop();
         app.refresh();
       },
     },

@@ -1,5 +1,6 @@
 // "Konflikte": two devices changed the same field; both values side by side, pick one or write a new value.
 import * as data from "../data.js";
+import { keepFields } from "../drafts.js";
 import { t } from "../i18n.js";
 import { append, h, moment, toast } from "../ui.js";
 
@@ -73,6 +74,7 @@ function conflictCard(conflict, titles, app) {
   const f = conflict.fields;
   const choose = (value) => async () => {
     await data.resolve(conflict, value);
+    await data.drafts.drop(`conflict:${conflict.id}`); // a text typed for it is settled either way
     toast(t("conflicts.saved"));
     app.refresh();
   };
@@ -111,7 +113,7 @@ function conflictCard(conflict, titles, app) {
       ),
     ),
     editable
-      ? h(
+      ? keepFields(h(
           "form",
           {
             class: "own",
@@ -123,7 +125,7 @@ function conflictCard(conflict, titles, app) {
           h("label", { for: `own-${conflict.id}` }, t("conflicts.own")),
           typed,
           h("button", { type: "submit", class: "secondary" }, t("conflicts.take_own")),
-        )
+        ), `conflict:${conflict.id}`)
       : null,
   );
 }

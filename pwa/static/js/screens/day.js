@@ -4,10 +4,11 @@
 import { now, nowMs } from "../clock.js";
 import { momentField } from "../datefield.js";
 import * as data from "../data.js";
+import { draftSaved, keepFields } from "../drafts.js";
 import * as legal from "../legal.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
-import { chip, day, fromLocalInput, h, localDay, moment, toLocalInput, toast, today } from "../ui.js";
+import { chip, clockWarning, day, fromLocalInput, h, localDay, moment, toLocalInput, toast, today } from "../ui.js";
 
 const OUTCOMES = ENUMS.outcome;
 
@@ -29,7 +30,7 @@ export function contactPanel(caseId, app) {
   const when = momentField({ id: "contact-at", value: toLocalInput(), required: true });
   const duration = h("input", { id: "contact-duration", inputmode: "numeric", maxlength: 4 });
   const note = h("input", { id: "contact-note", maxlength: 2000 });
-  return h(
+  return keepFields(h(
     "form",
     {
       class: "card panel",
@@ -49,6 +50,7 @@ export function contactPanel(caseId, app) {
           duration_minutes: duration.value.trim() ? Number(duration.value) : null,
           summary: note.value.trim(),
         });
+        await draftSaved(event.target);
         toast(t(reached.checked ? "contact.saved" : "contact.saved_missed", { what: t(`channel.${channel.value}`) }));
         app.refresh();
       },
@@ -65,9 +67,10 @@ export function contactPanel(caseId, app) {
     h("label", { class: "check" }, reached, t("contact.reached")),
     h("label", { for: "contact-note" }, t("contact.note")),
     note,
+    clockWarning(),
     error,
     h("button", { type: "submit", id: "save-contact" }, t("contact.save")),
-  );
+  ), `contact:${caseId}`);
 }
 
 /** Besuch planen: a worker plans their own visit; a supervisor chooses whom it is for. */
@@ -79,7 +82,7 @@ export function planVisitPanel(caseId, kase, app, suggested = null) {
   const worker = app.isSupervisor()
     ? h("select", { id: "plan-worker" }, workers.map(([id, name]) => h("option", { value: id, selected: id === kase.fields.assigned_worker_id }, name)))
     : null;
-  return h(
+  return keepFields(h(
     "form",
     {
       class: "card panel",
@@ -96,6 +99,7 @@ export function planVisitPanel(caseId, kase, app, suggested = null) {
           assigned_worker_id: worker ? worker.value : app.owner.id,
           purpose: purpose.value.trim(),
         });
+        await draftSaved(event.target);
         toast(t("plan.saved", { when: moment(at.toISOString()) }));
         app.refresh();
       },
@@ -111,7 +115,7 @@ export function planVisitPanel(caseId, kase, app, suggested = null) {
     purpose,
     error,
     h("button", { type: "submit", id: "plan-visit" }, t("plan.save")),
-  );
+  ), `plan:${caseId}`);
 }
 
 /** A suggested return visit after "not at home": two working days later (weekends and the region's public
@@ -152,7 +156,7 @@ export function closingPanel(kase, records, app, computed = []) {
     const note = h("textarea", { id: "close-note", rows: 3 });
     const { deadlines, actions } = openWork(records, computed);
     const supervisor = app.isSupervisor();
-    return h(
+    return keepFields(h(
       "form",
       {
         class: "card panel",
@@ -165,6 +169,7 @@ export function closingPanel(kase, records, app, computed = []) {
           if (supervisor) Object.assign(fields, { status: "closed", closed_on: today() });
           else Object.assign(fields, { status: "closing_requested", closing_requested_on: today() });
           await data.save("case", kase.id, kase.id, fields);
+          await draftSaved(event.target);
           toast(t(supervisor ? "closing.closed" : "closing.requested"));
           app.refresh();
         },
@@ -179,7 +184,7 @@ export function closingPanel(kase, records, app, computed = []) {
       note,
       error,
       h("button", { type: "submit", id: "close-case" }, t(supervisor ? "closing.close" : "closing.request")),
-    );
+    ), `closing:${kase.id}`);
   }
   if (f.status === "closing_requested") {
     const requested = [
@@ -210,7 +215,7 @@ export function closingPanel(kase, records, app, computed = []) {
       );
     }
     const comment = h("textarea", { id: "closing-comment", rows: 2 });
-    return h(
+    return keepFields(h(
       "section",
       { class: "card panel", "aria-labelledby": "p-closing" },
       h("h3", { id: "p-closing" }, t("closing.approve_title")),
@@ -237,19 +242,20 @@ export function closingPanel(kase, records, app, computed = []) {
           type: "button",
           class: "secondary",
           id: "return-closing",
-          onclick: async () => {
+          onclick: async (event) => {
             if (!comment.value.trim()) return show(error, t("closing.needs_comment"));
             await data.save("case", kase.id, kase.id, { status: "open", outcome: null, closing_requested_on: null, closing_comment: comment.value.trim() });
+            await draftSaved(event.target);
             toast(t("closing.returned"));
             app.refresh();
           },
         },
         t("closing.return"),
       ),
-    );
+    ), `closing-comment:${kase.id}`);
   }
   const reason = h("textarea", { id: "reopen-reason", rows: 2 });
-  return h(
+  return keepFields(h(
     "form",
     {
       class: "card panel",
@@ -258,6 +264,7 @@ export function closingPanel(kase, records, app, computed = []) {
         event.preventDefault();
         if (!reason.value.trim()) return show(error, t("closing.needs_reason"));
         await data.save("case", kase.id, kase.id, { status: "open", outcome: null, closed_on: null, closing_requested_on: null, reopen_reason: reason.value.trim() });
+        await draftSaved(event.target);
         toast(t("closing.reopened"));
         app.refresh();
       },
@@ -269,7 +276,7 @@ export function closingPanel(kase, records, app, computed = []) {
     reason,
     error,
     h("button", { type: "submit", id: "reopen-case" }, t("closing.reopen")),
-  );
+  ), `reopen:${kase.id}`);
 }
 
 /** Fall übergeben (supervisor): the case, its planned visits and open actions go to a colleague, with a note. */
@@ -281,7 +288,7 @@ export function handoverPanel(kase, records, app) {
   const note = h("textarea", { id: "handover-note", rows: 3 });
   const visits = records.filter((r) => r.kind === "visit" && r.fields.status === "planned" && r.fields.assigned_worker_id === kase.fields.assigned_worker_id);
   const actions = records.filter((r) => r.kind === "action" && (r.fields.status || "open") === "open");
-  return h(
+  return keepFields(h(
     "form",
     {
       class: "card panel",
@@ -298,6 +305,7 @@ export function handoverPanel(kase, records, app) {
         });
         for (const visit of visits) await data.save("visit", visit.id, kase.id, { assigned_worker_id: worker.value });
         for (const action of actions) await data.save("action", action.id, kase.id, { owner_id: worker.value });
+        await draftSaved(event.target);
         toast(t("handover.done", { name: app.userName(worker.value) }));
         app.refresh();
       },
@@ -310,7 +318,7 @@ export function handoverPanel(kase, records, app) {
     note,
     error,
     h("button", { type: "submit", id: "handover-case" }, t("handover.save")),
-  );
+  ), `handover:${kase.id}`);
 }
 
 /** What the new worker reads first: who handed the case over, when, and the note; a returned closure request. */

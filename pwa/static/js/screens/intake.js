@@ -6,16 +6,18 @@ import { nowMs } from "../clock.js";
 import { dateField, momentField } from "../datefield.js";
 import { api } from "../api.js";
 import * as data from "../data.js";
+import { keeper } from "../drafts.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import { append, debounce, fromLocalInput, h, toLocalInput, toast, today, uuid7 } from "../ui.js";
 import { centsText, parseCents } from "./forms.js";
 
-const DRAFT = "intake";
+// A new case's draft, or the draft of changes to an existing one.
+const draftId = (kase) => (kase ? `intake:${kase.id}` : "intake");
 const MEMBER = { name: "", relation: "tenant", birth_year: "" };
 
 export async function renderNew(main, _params, app) {
-  const draft = (await data.drafts.get(DRAFT)) || {};
+  const draft = (await data.drafts.get(draftId(null))) || {};
   await form(main, app, { kase: null, household: null, draft });
 }
 
@@ -27,7 +29,7 @@ export async function renderEdit(main, [caseId], app) {
     return;
   }
   const household = records.find((r) => r.id === kase.fields.household_id) || records.find((r) => r.kind === "household") || null;
-  await form(main, app, { kase, household, draft: {} });
+  await form(main, app, { kase, household, draft: (await data.drafts.get(draftId(kase))) || {} });
 }
 
 /** The form's values, from a draft or from the records being edited. */
@@ -75,7 +77,8 @@ async function form(main, app, { kase, household, draft }) {
   if (!v.members.length) v.members.push({ ...MEMBER });
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const warning = h("div", { id: "duplicate-warning", role: "status", "aria-live": "polite" });
-  const keep = debounce(() => !editing && data.drafts.save(DRAFT, read()), 400);
+  const draftKeeper = keeper(draftId(kase), () => read());
+  const keep = draftKeeper.keep;
 
   const field = (name, label, attrs = {}) => {
     const id = `in-${name}`;
@@ -198,7 +201,7 @@ async function form(main, app, { kase, household, draft }) {
         summary: values.contact_note.trim(),
       });
     }
-    await data.drafts.drop(DRAFT);
+    await draftKeeper.drop();
     toast(t("intake.saved"));
     app.navigate(`#/fall/${caseId}`);
   };

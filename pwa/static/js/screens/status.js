@@ -1,5 +1,7 @@
 // "Sync status": what waits to be sent, what the server refused and why, the last sync, and whether the browser
 // keeps this device's storage when space runs short.
+import { nowMs, offsetMs } from "../clock.js";
+import { momentField } from "../datefield.js";
 import * as data from "../data.js";
 import * as push from "../push.js";
 import { t } from "../i18n.js";
@@ -7,7 +9,7 @@ import * as store from "../storage.js";
 import * as files from "../files.js";
 import { megabytes } from "./documents.js";
 import * as sync from "../sync.js";
-import { append, chip, h, moment, refusal, toast } from "../ui.js";
+import { append, chip, fromLocalInput, h, moment, refusal, toLocalInput, toast } from "../ui.js";
 
 export async function render(main, _params, app) {
   const outbox = await store.pending(app.key);
@@ -85,6 +87,7 @@ export async function render(main, _params, app) {
                 " ",
                 chip(`${t("sync.rejected")}: ${refusal(m.error)}`, "danger"),
                 m.error?.detail ? h("span", { class: "muted detail", lang: "en" }, ` ${m.error.detail}`) : null,
+                futureMoment(m) ? momentFix(m, app) : null,
                 " ",
                 h(
                   "button",
@@ -233,5 +236,48 @@ async function filesSection(app) {
           ),
         )
       : null,
+  );
+}
+
+/** A change refused for one of its moments (one that lay in the future: the tablet's clock ran ahead). */
+function futureMoment(m) {
+  const value = m.error?.code === "validation" && m.error.field && m.fields ? m.fields[m.error.field] : null;
+  return typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value);
+}
+
+/** The refused moment, to be put right and sent again. Suggested: the moment less the clock's known difference. */
+function momentFix(m, app) {
+  const field = m.error.field;
+  const wrong = Date.parse(m.fields[field]);
+  const corrected = wrong - offsetMs();
+  const suggestion = corrected <= nowMs() ? corrected : nowMs();
+  const id = `fix-${m.mid}`;
+  const when = momentField({ id, value: toLocalInput(new Date(suggestion).toISOString()), required: true });
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  return h(
+    "form",
+    {
+      class: "moment-fix",
+      novalidate: true,
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const value = when.value;
+        const problem = !value ? "status.fix_invalid" : Date.parse(fromLocalInput(value)) > nowMs() + 60_000 ? "status.fix_future" : null;
+        if (problem) {
+          error.textContent = t(problem);
+          error.hidden = false;
+          return;
+        }
+        await data.resendMoment(m, field, fromLocalInput(value));
+        toast(t("status.fix_done"));
+        sync.syncNow().then(() => app.refresh());
+        app.refresh();
+      },
+    },
+    h("p", { class: "muted" }, t("status.fix_explain")),
+    h("label", { for: id }, t("status.fix_moment")),
+    when,
+    error,
+    h("button", { type: "submit", class: "small" }, t("status.fix_resend")),
   );
 }

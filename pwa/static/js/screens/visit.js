@@ -5,7 +5,8 @@ import { now, nowMs, stamp } from "../clock.js";
 import { momentField } from "../datefield.js";
 import * as data from "../data.js";
 import { t } from "../i18n.js";
-import { append, debounce, fromLocalInput, h, moment, syncChip, toLocalInput, toast, uuid7 } from "../ui.js";
+import { keeper } from "../drafts.js";
+import { append, clockWarning, fromLocalInput, h, moment, syncChip, toLocalInput, toast, uuid7 } from "../ui.js";
 import { returnVisitAt } from "./day.js";
 
 const OUTCOMES = ["done", "not_home", "cancelled"];
@@ -53,10 +54,8 @@ async function form(main, { app, caseId, visit, draftId }) {
     plan_return: main.querySelector("#plan-return").checked,
     return_at: main.querySelector("#return-at").parentElement.value,
   });
-  const keep = debounce(async () => {
-    await data.drafts.save(draftId, read());
-    saved.textContent = t("visit.draft_saved");
-  }, 400);
+  const draftKeeper = keeper(draftId, read, () => (saved.textContent = t("visit.draft_saved")));
+  const keep = draftKeeper.keep;
 
   const outcome = h(
     "fieldset",
@@ -119,7 +118,7 @@ async function form(main, { app, caseId, visit, draftId }) {
     }
     if (value.status === "done") await data.create("contact", caseId, { channel: value.channel, at: visitedAt, visit_id: id });
     if (value.text.trim()) await data.create("note", caseId, { text: value.text, visit_id: id, author_id: app.owner.id, written_at: stamp() });
-    await data.drafts.drop(draftId);
+    await draftKeeper.drop();
     toast(returnAt ? t("visit.saved_return", { when: moment(returnAt.toISOString()) }) : t("visit.saved"));
     app.navigate(`#/fall/${caseId}`);
   };
@@ -160,6 +159,7 @@ async function form(main, { app, caseId, visit, draftId }) {
       h("label", { for: "visit-note" }, t("visit.note")),
       h("textarea", { id: "visit-note", rows: 8, value: initial.text }),
       saved,
+      clockWarning(),
       error,
       h("div", { class: "actions" }, h("button", { type: "submit", id: "save-visit" }, t("visit.save")), h("a", { href: `#/fall/${caseId}`, class: "button secondary" }, t("common.back"))),
     ),
@@ -167,8 +167,6 @@ async function form(main, { app, caseId, visit, draftId }) {
   );
   main.querySelector("#visit-note").value = initial.text;
   showCard();
-  // Leaving the page with a pending pause still keeps the last keystrokes.
-  window.addEventListener("pagehide", () => keep.flush(), { once: true });
 }
 
 /** Verschieben: a new time for a planned visit this worker planned (the supervisor's stay the supervisor's). */

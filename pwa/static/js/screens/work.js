@@ -3,6 +3,7 @@
 // so all of it works offline.
 import { dateField } from "../datefield.js";
 import * as data from "../data.js";
+import { keeper } from "../drafts.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import { append, chip, day, h, moment, money, syncChip, toast, today, uuid7 } from "../ui.js";
@@ -91,9 +92,13 @@ export async function render(main, [caseId, kind, recordId], app) {
     return;
   }
   const existing = recordId === "neu" ? null : records.find((r) => r.id === recordId);
-  const id = existing ? existing.id : uuid7();
+  // What was typed and not saved (a lock, a sync's redraw, a reload came between) is put back over the record.
+  const draftId = `work:${caseId}:${kind}:${recordId}`;
+  const draft = await data.drafts.get(draftId);
+  const id = existing ? existing.id : draft?.id || uuid7();
   const before = existing ? clone(existing.fields) : {};
-  const values = existing ? clone(existing.fields) : DEFAULTS[kind]();
+  const values = Object.assign(existing ? clone(existing.fields) : DEFAULTS[kind](), draft?.values || {});
+  const draftKeeper = keeper(draftId, () => ({ id, values: changedValues() }));
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const states = await data.syncStates();
   const extra = [];
@@ -155,6 +160,16 @@ export async function render(main, [caseId, kind, recordId], app) {
   // A follow-up after a kept tenancy asks its one question; answering it settles the task.
   const specs = kind === "action" && values.follow_up ? [...FORMS.action, ["tenancy_held", "enum", ENUMS.tenancy_held, "tenancy_held"]] : FORMS[kind];
   const fields = h("div", { class: "section-body" }, specs.map((spec) => control(values, spec, kind, () => {})));
+  /** The fields that differ from the record (or, for a new one, that are set). */
+  const changedValues = () => {
+    const changed = {};
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) continue;
+      if (!existing && value === null) continue;
+      if (JSON.stringify(value) !== JSON.stringify(before[name])) changed[name] = value;
+    }
+    return changed;
+  };
   const submit = async (event) => {
     event.preventDefault();
     error.hidden = true;
@@ -169,16 +184,15 @@ export async function render(main, [caseId, kind, recordId], app) {
       error.hidden = false;
       return;
     }
-    const changed = {};
-    for (const [name, value] of Object.entries(values)) {
-      if (value === undefined) continue;
-      if (!existing && value === null) continue;
-      if (JSON.stringify(value) !== JSON.stringify(before[name])) changed[name] = value;
-    }
+    const changed = changedValues();
     if (kind === "action" && !existing) changed.owner_id = app.owner.id;
     if (kind === "action" && changed.tenancy_held && values.status === "open") Object.assign(changed, { status: "done", done_on: today() });
-    if (!Object.keys(changed).length) return app.navigate(`#/fall/${caseId}`);
+    if (!Object.keys(changed).length) {
+      await draftKeeper.drop();
+      return app.navigate(`#/fall/${caseId}`);
+    }
     await data.save(kind, id, caseId, changed);
+    await draftKeeper.drop();
     if (kind === "consent" && changed.withdrawn_on) await markReferrals(records, id);
     await data.followUps();
     toast(t("work.saved"));
@@ -191,7 +205,28 @@ export async function render(main, [caseId, kind, recordId], app) {
     h("p", { class: "lead" }, h("a", { href: `#/fall/${caseId}` }, kase.fields.title), existing && states.has(id) ? [" ", syncChip(states.get(id))] : null),
     h(
       "form",
-      { class: "card work-form", onsubmit: submit, novalidate: true },
+      { class: "card work-form", onsubmit: submit, novalidate: true, oninput: draftKeeper.keep, onchange: draftKeeper.keep },
+      draft
+        ? h(
+            "p",
+            { class: "muted autosave", role: "status", id: "draft-restored" },
+            t("draft.restored"),
+            " ",
+            h(
+              "button",
+              {
+                type: "button",
+                class: "secondary",
+                id: "discard-draft",
+                onclick: async () => {
+                  await draftKeeper.drop();
+                  app.refresh();
+                },
+              },
+              t("draft.discard"),
+            ),
+          )
+        : null,
       fields,
       extra,
       kind === "installment_agreement" && existing ? payments(existing, values, caseId, app) : null,
@@ -208,6 +243,7 @@ export async function render(main, [caseId, kind, recordId], app) {
                 class: "secondary",
                 onclick: async () => {
                   await data.save("consent", id, caseId, { withdrawn_on: today() });
+                  await draftKeeper.drop();
                   const marked = await markReferrals(records, id);
                   toast(t("consent.withdrawn", { n: marked }));
                   app.navigate(`#/fall/${caseId}`);
@@ -277,6 +313,8 @@ function check(kind, values, consents, existing) {
   if (kind === "legal_event") {
     if (!["dated_on", "served_on", "scheduled_at", "until_on"].some((name) => values[name])) return t("legal.needs_date");
     if (values.type !== "notice_to_quit") values.notice_kind = null; // only a notice to quit has a kind
+    // Asked, not defaulted: whether the Schonfrist helps depends on it ("unbekannt" when the letter is not at hand).
+    else if (!values.notice_kind) return t("legal.needs_notice_kind");
   }
   return null;
 }
@@ -374,7 +412,7 @@ const link = (caseId, record, text) => h("a", { href: `#/fall/${caseId}/${record
 
 /** "Fristen und Termine": the case's legal events with their dates, and the deadlines that follow from them
  * (docs/legal.md), each with its legal basis; done ones struck through, unavailable ones with the reason. */
-export function legalPanel(caseId, events, deadlines) {
+export function legalPanel(caseId, events, deadlines, kase = null, app = null) {
   const dated = (f) =>
     [
       f.dated_on ? t("legal_date.dated_on", { date: day(f.dated_on) }) : null,
@@ -404,6 +442,8 @@ export function legalPanel(caseId, events, deadlines) {
               !d.done && !d.unavailable && soon(d) ? [" ", chip(t("case.within_14"), "danger")] : null,
               d.basis ? h("span", { class: "muted small-text" }, ` · ${d.basis}`) : null,
               d.unavailable ? h("p", { class: "small-text" }, t("deadline.schonfrist_used", { date: day(d.unavailable.split(":")[1]) })) : null,
+              (d.provisional || []).map((why) => h("p", { class: "small-text provisional" }, t(`deadline.provisional.${why}`))),
+              d.warning ? h("p", { class: "banner-inline warn deadline-warning" }, t(`deadline.warning.${d.warning}`)) : null,
             ),
           ),
         )
@@ -415,7 +455,41 @@ export function legalPanel(caseId, events, deadlines) {
           events.map((e) => h("li", {}, link(caseId, e, t(`legal.${e.fields.type}`)), e.fields.notice_kind ? ` (${t(`notice_kind.${e.fields.notice_kind}`)})` : "", `: ${dated(e.fields)}`)),
         )
       : h("p", { class: "muted" }, t("case.no_deadlines")),
+    kase && app && deadlines.some((d) => d.rule === "de.schonfrist") ? curedNoticeForm(kase, events, app) : null,
     h("p", { class: "muted small-text" }, t("deadline.no_advice")),
+  );
+}
+
+/** "Frühere, durch Schonfrist geheilte Kündigung zugegangen am": the Schonfrist helps once in two years, counted
+ * from that notice's Zugang to this one's (docs/legal.md). An earlier fristlose Kündigung recorded in the case is
+ * offered; it counts once saved. */
+function curedNoticeForm(kase, events, app) {
+  const saved = kase.fields.cured_notice_served_on || "";
+  const received = events
+    .filter((e) => e.fields.type === "notice_to_quit" && ["extraordinary", "both"].includes(e.fields.notice_kind) && e.fields.served_on)
+    .map((e) => e.fields.served_on)
+    .sort();
+  const offered = !saved && received.length > 1 ? received[received.length - 2] : "";
+  const field = dateField({ id: "cured-notice-served-on", value: saved || offered, max: today() });
+  return h(
+    "form",
+    {
+      class: "cured-notice",
+      novalidate: true,
+      onsubmit: async (event) => {
+        event.preventDefault();
+        if (field.input.getAttribute("aria-invalid") === "true") return;
+        const value = field.value || null;
+        if (value === (saved || null)) return;
+        await data.save("case", kase.id, kase.id, { cured_notice_served_on: value });
+        toast(t("work.saved"));
+        app.refresh();
+      },
+    },
+    h("label", { for: "cured-notice-served-on" }, t("field.case.cured_notice_served_on")),
+    field,
+    offered ? h("p", { class: "muted small-text", id: "cured-notice-offered" }, t("deadline.cured_offered", { date: day(offered) })) : null,
+    h("button", { type: "submit", class: "secondary small", id: "save-cured-notice" }, t("work.save")),
   );
 }
 
