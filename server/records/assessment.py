@@ -45,6 +45,8 @@ class ArrearsSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     rent_arrears_cents: Cents | None = None
     service_charge_arrears_cents: Cents | None = None
+    # Nutzungsentschädigung owed since the tenancy ended by a notice (§ 546a BGB): arrears, like the rent.
+    use_compensation_arrears_cents: Cents | None = None
     court_costs_cents: Cents | None = None
     lawyer_costs_cents: Cents | None = None
     notice_received_on: dt.date | None = None

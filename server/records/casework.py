@@ -144,6 +144,8 @@ class BenefitApplication(RecordFields, kw_only=True, forbid_unknown_fields=True)
 
     kind: BenefitKind
     agency: Short = ""
+    # The agency's reference for the household: the BG-Nummer at the Jobcenter, the Aktenzeichen at the Sozialamt.
+    reference: Annotated[str, msgspec.Meta(max_length=100)] = ""
     submitted_on: dt.date | None = None
     expected_decision_on: dt.date | None = None
     decided_on: dt.date | None = None

@@ -179,6 +179,10 @@ def compute(
                 continue
             if rule["source"] == "benefit_application" and fields.get("decision") not in rule["decisions"]:
                 continue
+            if "benefit_kinds" in rule and fields.get("kind") not in rule["benefit_kinds"]:
+                continue  # e.g. Wohngeld: the administrative courts' rule, not the social courts'
+            if fields.get("kind") in rule.get("except_benefit_kinds", ()):
+                continue
             if "unless_type" in rule and any(
                 other.get("type") == rule["unless_type"] and other.get(rule["from"]) for _, other in events
             ):

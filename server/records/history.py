@@ -50,10 +50,11 @@ def is_case_state(state: Mapping[str, Any]) -> bool:
 
 
 def arrears_of(assessment: Mapping[str, Any]) -> dict[str, Any]:
-    """The arrears entry of an assessment's fields: rent plus service-charge arrears, None when neither is
-    recorded (court and lawyer costs are not arrears)."""
+    """The arrears entry of an assessment's fields: rent, service-charge and Nutzungsentschädigung arrears, None
+    when none is recorded (court and lawyer costs are not arrears)."""
     section = assessment.get("arrears") or {}
-    parts = [section.get("rent_arrears_cents"), section.get("service_charge_arrears_cents")]
+    names = ("rent_arrears_cents", "service_charge_arrears_cents", "use_compensation_arrears_cents")
+    parts = [section.get(name) for name in names]
     known = [int(part) for part in parts if part is not None]
     return {ARREARS: sum(known) if known else None}
 

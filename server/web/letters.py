@@ -23,7 +23,15 @@ from server.resources import PWA_DIR
 __all__ = ["LETTER_NAMES", "Letters", "letters_json"]
 
 DEFAULTS_DIR = PWA_DIR / "templates" / "letters"
-LETTER_NAMES = ("consent", "rent_debt_takeover", "installment", "hold_eviction", "objection")
+LETTER_NAMES = (
+    "consent",
+    "rent_debt_takeover",
+    "rent_debt_takeover_sgb12",
+    "installment",
+    "continuation",
+    "hold_eviction",
+    "objection",
+)
 _TITLE = re.compile(r"^<!--\s*title:\s*(.+?)\s*-->\s*", re.DOTALL)
 
 

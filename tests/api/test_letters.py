@@ -23,7 +23,9 @@ async def test_the_organisation_replaces_the_letterhead_and_every_tablet_gets_a_
     assert [letter["name"] for letter in body["letters"]] == [
         "consent",
         "rent_debt_takeover",
+        "rent_debt_takeover_sgb12",
         "installment",
+        "continuation",
         "hold_eviction",
         "objection",
     ]

@@ -275,7 +275,9 @@ async def test_a_consent_signed_on_the_tablet_prints_with_its_signature(
 
     letters_shown = {
         "rent_debt_takeover": "Antrag auf Übernahme von Mietschulden nach § 22 Abs. 8 SGB II",
+        "rent_debt_takeover_sgb12": "Antrag auf Übernahme von Mietschulden nach § 36 Abs. 1 SGB XII",
         "installment": "Ratenzahlungsvereinbarung",
+        "continuation": "Erklärung über die Fortsetzung des Mietverhältnisses",
         "hold_eviction": "von der Räumung",
         "objection": "Widerspruch gegen den Bescheid",
     }
@@ -410,3 +412,107 @@ async def test_a_letter_is_built_element_by_element_so_no_template_or_value_can_
     assert await page.evaluate("window.hit") is None
     assert not page.errors, page.errors  # type: ignore[attr-defined]
     await context.close()
+
+
+LETTER_TEXT = """async ([name, records, options]) => {
+  const letters = await import("/static/js/letters.js");
+  const set = await (await fetch("/letters.json")).json();
+  const letter = set.letters.find((l) => l.name === name);
+  const values = letters.valuesOf(records, { organisation: "Wohnhilfe", worker: "Frau Weber", ...options });
+  const page = document.createElement("article");
+  page.append(letters.buildLetter(letter.html, values));
+  return page.textContent.replace(/\\s+/g, " ");
+}"""
+
+
+async def test_the_letters_state_the_arrears_apart_from_the_costs_and_say_what_secures_the_flat(
+    browser: Browser, live_server: LiveServer
+) -> None:
+    """Every letter's facts from one case: the Mietschulden without court and lawyer costs (listed apart), the
+    Schonfrist's day and the BG number for the Jobcenter, the Sozialamt's variant under § 36 SGB XII, the
+    Fortsetzungsklausel only when agreed (else the warning), a person (not "Haushalt …") who signs, the special
+    categories named when health data is recorded, and Wohngeld's objection under the VwGO."""
+    page = await browser.new_page()
+    await page.goto(live_server.url)
+
+    def record(kind: str, fields: dict[str, Any], n: int) -> dict[str, Any]:
+        return {"id": f"00000000-0000-7000-8000-00000000000{n}", "kind": kind, "case_id": "c", "fields": fields}
+
+    household = {
+        "name": "Haushalt Beispiel",
+        "members": [{"name": "Erika Beispiel", "relation": "tenant"}],
+        "address": {"street": "Lindenweg", "house_number": "4", "postcode": "10115", "city": "Berlin"},
+        "landlord": "Wohnbau Mitte",
+    }
+    arrears = {
+        "rent_arrears_cents": 120000,
+        "service_charge_arrears_cents": 30000,
+        "use_compensation_arrears_cents": 45000,
+        "court_costs_cents": 41800,
+        "lawyer_costs_cents": 62500,
+    }
+    records = [
+        record("household", household, 1),
+        record("assessment", {"form_version": 2, "arrears": arrears, "health": {"notes": "Diabetes"}}, 2),
+        record("legal_event", {"type": "notice_to_quit", "notice_kind": "both", "served_on": "2026-11-20"}, 3),
+        record("benefit_application", {"kind": "debt_takeover_loan", "reference": "96301BG0012345"}, 4),
+        record("installment_agreement", {"creditor": "landlord", "landlord_withdraws": None}, 5),
+        record("consent", {"purpose": "Mietschulden klären", "given_on": "2026-12-09"}, 6),
+    ]
+    options = {"schonfrist": "2027-01-27"}
+
+    async def text(name: str, these: list[dict[str, Any]] = records) -> str:
+        found: str = await page.evaluate(LETTER_TEXT, [name, these, options])
+        return found
+
+    jobcenter = await text("rent_debt_takeover")
+    assert "Mietschulden in Höhe von 1.950,00 €" in jobcenter
+    assert "(Miete 1.200,00 €, Betriebskosten 300,00 €, Nutzungsentschädigung 450,00 €)" in jobcenter
+    assert (
+        "Gerichtskosten von 418,00 € und Anwaltskosten von 625,00 €. Sie gehören nicht zu den Mietschulden" in jobcenter
+    )
+    assert "BG-Nummer: 96301BG0012345" in jobcenter
+    assert "Die Schonfrist endet am 27.01.2027" in jobcenter
+    assert "§ 22 Abs. 8 SGB II" in jobcenter
+    sozialamt = await text("rent_debt_takeover_sgb12")
+    assert "An das Sozialamt" in sozialamt
+    assert "§ 36 Abs. 1 SGB XII" in sozialamt
+    assert "SGB II" not in sozialamt
+    assert "Aktenzeichen: 96301BG0012345" in sozialamt
+    assert "27.01.2027" in sozialamt
+
+    warned = await text("installment")
+    assert "Diese Vereinbarung regelt nur den Rückstand. Die Kündigung vom 20.11.2026 bleibt bestehen" in warned
+    withdrawn = [
+        r
+        if r["kind"] != "installment_agreement"
+        else record("installment_agreement", {"creditor": "landlord", "landlord_withdraws": True}, 5)
+        for r in records
+    ]
+    secured = await text("installment", withdrawn)
+    assert "nimmt die Kündigung vom 20.11.2026 zurück und setzt das Mietverhältnis fort" in secured
+    assert "bleibt bestehen" not in secured
+    continuation = await text("continuation")
+    assert "Die Kündigung vom 20.11.2026 wird zurückgenommen" in continuation
+    assert "Wohnbau Mitte" in continuation
+
+    consent = await text("consent")
+    assert "Ich, Erika Beispiel," in consent
+    assert "Unterschrift Erika Beispiel" in consent
+    assert "Haushalt Beispiel" not in consent
+    assert "Art. 9 Abs. 1 und Abs. 2 Buchstabe a DSGVO" in consent
+    without_health = [r for r in records if r["kind"] != "assessment"]
+    assert "Art. 9" not in await text("consent", without_health)
+    nobody = [record("household", {**household, "members": []}, 1), *records[1:]]
+    assert "Haushalt Beispiel" not in await text("objection", nobody)  # a blank to sign, not the household's name
+
+    social = await text("objection")
+    assert "Widerspruch ein (§ 84 SGG)" in social
+    wohngeld = [
+        r if r["kind"] != "benefit_application" else record("benefit_application", {"kind": "wohngeld"}, 4)
+        for r in records
+    ]
+    administrative = await text("objection", wohngeld)
+    assert "Widerspruch ein (§§ 68 ff. VwGO in Verbindung mit § 62 SGB X)" in administrative
+    assert "SGG" not in administrative
+    await page.close()

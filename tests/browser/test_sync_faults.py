@@ -175,9 +175,9 @@ async def test_a_visit_recorded_offline_with_a_clock_three_days_ahead_is_correct
         # The suggestion is the recorded moment less the three days the clock was found to run ahead.
         suggested = pinned.now().astimezone(pinned.BERLIN).strftime("%d.%m.%Y")
         await expect(page.locator(".moment-fix input.date-text").first).to_have_value(suggested)
-        for _ in range(3):
+        for left in (2, 1, 0):
             await fixes.first.click()
-            await expect(page.get_by_text("Korrigiert; die Änderung wird erneut gesendet.")).to_be_visible()
+            await expect(fixes).to_have_count(left)
         await until(page, OUTBOX_EMPTY, seconds=30)
         await page.get_by_role("link", name="Sync-Status").click()
         await expect(page.locator("#rejected-count")).to_have_text("0")

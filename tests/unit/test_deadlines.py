@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from server.records.calendar import Calendar, Region
-from server.records.deadlines import add_period, compute, derived_id, phase_of
+from server.records.deadlines import add_period, compute, derived_id, phase_of, rules
 from tests.support.node import run_js
 
 EVENT = "00000000-0000-4000-8000-000000000001"
@@ -407,7 +407,6 @@ def test_every_rule_in_python(
 
 
 def test_the_tablet_computes_the_same_deadlines() -> None:
-    from server.records.deadlines import rules
 
     inputs = []
     for _, region, case, events, apps, today, _ in CASES:
@@ -460,3 +459,38 @@ def test_a_generated_action_has_the_same_id_on_the_server_and_the_tablet() -> No
     javascript = run_js("deadlines.js", "([source, rule]) => m.derivedId(source, rule)", pairs)
     assert javascript == [str(derived_id(source, rule)) for source, rule in pairs]
     assert len(set(javascript)) == 3
+
+
+def test_a_wohngeld_objection_follows_the_administrative_courts_and_the_others_the_social_courts() -> None:
+    """Wohngeld is decided under the WoGG: its remedy is the Widerspruch of § 70 VwGO (through § 62 SGB X), or a
+    Klage where the Land abolished the Widerspruch; the Jobcenter's and Sozialamt's go to the social courts."""
+    decided = {"decision": "refused", "decided_on": "2026-01-27"}
+    found = compute(
+        "DE",
+        Calendar(Region("DE", "BE")),
+        {},
+        [],
+        [
+            (uuid.UUID(int=1), {"kind": "wohngeld", **decided}),
+            (uuid.UUID(int=2), {"kind": "debt_takeover_loan", **decided}),
+        ],
+        dt.date(2026, 1, 28),
+        lambda text: dt.datetime.fromisoformat(text).date(),
+    )
+    basis = {d.record_id.int: d.basis for d in found}
+    assert basis[1].startswith("§ 70 Abs. 1 VwGO")
+    assert "§ 74 VwGO" in basis[1]
+    assert "SGG" not in basis[1]
+    assert basis[2] == "§ 84 Abs. 1 SGG, § 37 Abs. 2 SGB X, § 66 Abs. 2 SGG"
+    assert {d.due_on for d in found} == {dt.date(2026, 3, 2)}  # the same month from the fourth day after posting
+    javascript = run_js(
+        "deadlines.js",
+        "(c) => m.compute(c.table, 'DE', m.daysOff([]), {}, [], c.apps, '2026-01-28').map((d) => d.basis)",
+        [
+            {
+                "table": {"rules": rules()},
+                "apps": [["a", {"kind": "wohngeld", **decided}], ["b", {"kind": "debt_takeover_loan", **decided}]],
+            }
+        ],
+    )
+    assert sorted(javascript[0]) == sorted(basis.values())

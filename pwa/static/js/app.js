@@ -544,7 +544,7 @@ const screens = [
   [/^#\/fall\/([^/]+)\/bearbeiten$/, intakeScreen.renderEdit],
   [/^#\/fall\/([^/]+)\/auskunft$/, disclosureScreen.render],
   [/^#\/fall\/([^/]+)$/, caseScreen.render],
-  [/^#\/fall\/([^/]+)\/brief\/([a-z_]+)$/, letterScreen.render],
+  [/^#\/fall\/([^/]+)\/brief\/([a-z0-9_]+)$/, letterScreen.render],
   [/^#\/fall\/([^/]+)\/unterschrift\/([a-z_]+)\/([^/]+)$/, documentsScreen.renderSignature],
   [/^#\/dokument\/([^/]+)$/, documentsScreen.renderViewer],
   [/^#\/fall\/([^/]+)\/([a-z_]+)\/([^/]+)$/, workScreen.render],

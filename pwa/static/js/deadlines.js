@@ -78,6 +78,8 @@ export function compute(table, country, off, kase, events, applications, today) 
     for (const [recordId, fields] of sources) {
       if (rule.source === "legal_event" && fields.type !== rule.type) continue;
       if (rule.source === "benefit_application" && !rule.decisions.includes(fields.decision)) continue;
+      if (rule.benefit_kinds && !rule.benefit_kinds.includes(fields.kind)) continue; // Wohngeld: administrative courts
+      if ((rule.except_benefit_kinds || []).includes(fields.kind)) continue;
       // The court's notice stands in for a lawsuit only until the lawsuit's service is recorded.
       if (rule.unless_type && events.some(([, other]) => other.type === rule.unless_type && other[rule.from])) continue;
       const provisional = [...(rule.provisional || [])];

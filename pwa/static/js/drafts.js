@@ -102,7 +102,9 @@ export function keepFields(container, id) {
   };
   const { keep, drop } = keeper(id, read);
   for (const input of fieldsOf(container)) initial.set(input.id, valueOf(input));
+  let restoring = false;
   const note = (event) => {
+    if (restoring) return; // what is put back is the draft already kept: writing it again could outlive its save
     if (event.target && event.target.id) touched.add(event.target.id);
     keep();
   };
@@ -112,6 +114,7 @@ export function keepFields(container, id) {
   panels.set(container, drop);
   Promise.resolve(data.drafts.get(id)).catch(() => null).then((draft) => {
     if (!draft) return;
+    restoring = true;
     for (const input of fieldsOf(container)) {
       if (!(input.id in draft) || touched.has(input.id)) continue;
       if (input.type === "checkbox" || input.type === "radio") input.checked = Boolean(draft[input.id]);
@@ -120,6 +123,7 @@ export function keepFields(container, id) {
       input.dispatchEvent(new Event("input", { bubbles: true }));
       input.dispatchEvent(new Event("change", { bubbles: true }));
     }
+    restoring = false;
   });
   return container;
 }

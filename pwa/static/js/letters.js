@@ -1,6 +1,7 @@
 // Printable letters filled from the case, offline: the templates come from /letters.json (the organisation's own
 // letterhead and texts included) and are kept for offline use; ``{{name}}`` placeholders are filled with the
-// case's values, each as a text node. A value the case does not hold prints as a blank line to fill in by hand.
+// case's values, each as a text node. A value the case does not hold prints as a blank line to fill in by hand; a
+// sentence that does not apply (``false``) prints nothing.
 // The letter is built element by element (buildLetter): no HTML parser sees a template or a value, so neither can
 // bring a script, a handler or an unexpected element into the page.
 
@@ -48,6 +49,8 @@ export function buildLetter(template, values) {
       const value = values[name];
       if (NODES.has(name)) {
         if (value instanceof Node) into().append(value.cloneNode(true));
+      } else if (value === false) {
+        // a sentence that does not apply to this case: nothing is printed
       } else if (value === undefined || value === null || value === "") {
         const blank = document.createElement("span");
         blank.className = "blank";
@@ -62,19 +65,42 @@ export function buildLetter(template, values) {
   return root;
 }
 
+/** Mietschulden (rent, service charges and Nutzungsentschädigung) apart from the costs of the proceedings (court
+ * and lawyer), as the reports count them: the Schonfrist asks for the first, never for the second. */
+export function arrearsOf(a = {}) {
+  const sum = (names) => names.reduce((total, name) => total + (a[name] || 0), 0);
+  return {
+    arrears: sum(["rent_arrears_cents", "service_charge_arrears_cents", "use_compensation_arrears_cents"]),
+    costs: sum(["court_costs_cents", "lawyer_costs_cents"]),
+  };
+}
+
 const euro = (cents) => (cents || cents === 0 ? new Intl.NumberFormat("de-DE", { style: "currency", currency: "EUR" }).format(cents / 100) : null);
 const german = (isoDay) => (isoDay ? isoDay.slice(0, 10).split("-").reverse().join(".") : null);
 
 /** The values a letter can use, from the case's records (the newest of each kind unless ``chosen`` names one). */
-export function valuesOf(records, { organisation = "", worker = "", labels = {}, chosen = {} } = {}) {
+export function valuesOf(records, { organisation = "", worker = "", labels = {}, chosen = {}, schonfrist = null } = {}) {
   const of = (kind) => records.filter((r) => r.kind === kind && !r.deleted);
   const pick = (kind, newest = (r) => r.id) => of(kind).find((r) => r.id === chosen[kind]) || of(kind).sort((a, b) => String(newest(b)).localeCompare(String(newest(a))))[0];
   const household = pick("household")?.fields || {};
   const address = household.address || {};
-  const tenant = (household.members || []).find((m) => m.relation === "tenant")?.name || household.name;
+  // A person signs and declares; the household's name ("Haushalt Beispiel") is no one's signature.
+  const person = (household.members || []).find((m) => m.relation === "tenant")?.name || null;
+  const tenant = person || household.name;
   const assessment = pick("assessment")?.fields || {};
   const arrears = assessment.arrears || {};
-  const totalArrears = (arrears.rent_arrears_cents || 0) + (arrears.service_charge_arrears_cents || 0) + (arrears.court_costs_cents || 0) + (arrears.lawyer_costs_cents || 0);
+  const owed = arrearsOf(arrears);
+  const parts = [
+    ["Miete", arrears.rent_arrears_cents],
+    ["Betriebskosten", arrears.service_charge_arrears_cents],
+    ["Nutzungsentschädigung", arrears.use_compensation_arrears_cents],
+  ].filter(([, cents]) => cents);
+  const costs = [
+    ["Gerichtskosten", arrears.court_costs_cents],
+    ["Anwaltskosten", arrears.lawyer_costs_cents],
+  ].filter(([, cents]) => cents);
+  const health = assessment.health || {};
+  const healthRecorded = Boolean((health.notes || "").trim() || health.domestic_violence === true || (health.services_involved || []).length);
   const events = of("legal_event").map((r) => r.fields);
   const latest = (type) => events.filter((e) => e.type === type).sort((a, b) => String(b.dated_on || b.scheduled_at || "").localeCompare(String(a.dated_on || a.scheduled_at || "")))[0];
   const lawsuit = latest("eviction_lawsuit") || latest("court_date") || {};
@@ -96,12 +122,20 @@ export function valuesOf(records, { organisation = "", worker = "", labels = {},
     landlord: household.landlord,
     rent_total: rent ? euro(rent) : null,
     rent_arrears: euro(arrears.rent_arrears_cents),
-    total_arrears: totalArrears ? euro(totalArrears) : null,
+    tenant_person: person,
+    total_arrears: owed.arrears ? euro(owed.arrears) : null,
+    arrears_parts: parts.length ? parts.map(([what, cents]) => `${what} ${euro(cents)}`).join(", ") : null,
+    costs_note: costs.length
+      ? `Daneben bestehen ${costs.map(([what, cents]) => `${what} von ${euro(cents)}`).join(" und ")}. Sie gehören nicht zu den Mietschulden; für die Schonfrist müssen sie nicht gezahlt werden.`
+      : false,
+    schonfrist_date: schonfrist ? german(schonfrist) : null,
     court: lawsuit.court || events.map((e) => e.court).find(Boolean),
     court_reference: lawsuit.reference || reference,
     notice_date: notice ? german(notice.dated_on || notice.served_on) : null,
     eviction_date: eviction ? german(eviction.scheduled_at) : null,
     agency: benefit.agency,
+    benefit_reference: benefit.reference,
+    objection_law: benefit.kind === "wohngeld" ? "§§ 68 ff. VwGO in Verbindung mit § 62 SGB X" : "§ 84 SGG",
     decision_date: german(benefit.decided_on),
     decision_notified: german(benefit.notified_on),
     benefit_kind: benefit.kind ? labels.benefit?.(benefit.kind) : null,
@@ -109,10 +143,17 @@ export function valuesOf(records, { organisation = "", worker = "", labels = {},
     agreement_total: euro(agreement.total_cents),
     agreement_rate: euro(agreement.monthly_rate_cents),
     agreement_start: german(agreement.start_on),
+    continuation_clause:
+      agreement.landlord_withdraws === true
+        ? `Die Gläubigerseite nimmt die Kündigung${notice ? ` vom ${german(notice.dated_on || notice.served_on)}` : ""} zurück und setzt das Mietverhältnis fort; aus der Kündigung und einer hilfsweise erklärten ordentlichen Kündigung werden keine Rechte mehr hergeleitet.`
+        : `Hinweis: Diese Vereinbarung regelt nur den Rückstand. Die Kündigung${notice ? ` vom ${german(notice.dated_on || notice.served_on)}` : ""} bleibt bestehen, bis die Vermieterseite sie zurücknimmt oder die Fortsetzung des Mietverhältnisses erklärt.`,
     consent_purpose: consent.purpose,
     consent_recipients: [consent.recipient, ...(consent.scope || [])].filter(Boolean).join(", "),
     consent_given_on: german(consent.given_on),
     consent_valid_until: consent.valid_until ? german(consent.valid_until) : "auf Widerruf",
+    consent_special: healthRecorded
+      ? "Die Einwilligung umfasst ausdrücklich auch Angaben zu meiner Gesundheit und zu der meines Haushalts, also besondere Kategorien personenbezogener Daten (Art. 9 Abs. 1 und Abs. 2 Buchstabe a DSGVO), soweit sie für diesen Zweck nötig sind."
+      : false,
   };
 }
 

@@ -328,7 +328,6 @@ export async function commitChange(key, mutation, records = [], { generated = fa
   const meta = transaction.objectStore("meta");
   const outbox = transaction.objectStore("outbox");
   let mid;
-  if (replaces !== null) outbox.delete(replaces);
   const append = () => {
     meta.get("last_mid").onsuccess = (event) => {
       mid = (event.target.result || 0) + 1;
@@ -336,7 +335,15 @@ export async function commitChange(key, mutation, records = [], { generated = fa
       outbox.put({ mid, target: targetOf(mutation), op: mutation.op, aad: outboxAad(mutation), status: "waiting", error: null, blob, generated });
     };
   };
-  if (merged) {
+  if (replaces !== null) {
+    // Only a refusal still waiting for the worker is replaced: a second tap on the same correction adds nothing.
+    outbox.get(replaces).onsuccess = (event) => {
+      const row = event.target.result;
+      if (!row || row.status !== "rejected") return transaction.abort();
+      outbox.delete(replaces);
+      append();
+    };
+  } else if (merged) {
     outbox.get(merged.row.mid).onsuccess = (event) => {
       const row = event.target.result;
       // Still waiting and unchanged since it was read: nothing has sent it, so it may absorb this edit.
@@ -348,7 +355,12 @@ export async function commitChange(key, mutation, records = [], { generated = fa
   } else append();
   const recordStore = transaction.objectStore("records");
   for (const row of sealed) recordStore.put(row);
-  await done(transaction);
+  try {
+    await done(transaction);
+  } catch (error) {
+    if (replaces !== null && transaction.error === null) return null; // aborted above: already corrected
+    throw error;
+  }
   return mid;
 }
 

@@ -43,6 +43,7 @@ export const SECTIONS = {
   arrears: [
     ["rent_arrears_cents", "cents"],
     ["service_charge_arrears_cents", "cents"],
+    ["use_compensation_arrears_cents", "cents"],
     ["court_costs_cents", "cents"],
     ["lawyer_costs_cents", "cents"],
     ["notice_received_on", "date"],

@@ -10,6 +10,7 @@ import { deadlineChip } from "./today.js";
 import * as work from "./work.js";
 import { documentList } from "./documents.js";
 import { letterLinks } from "./letter.js";
+import { arrearsOf } from "../letters.js";
 
 export async function render(main, [caseId], app) {
   const records = (await data.caseRecords(caseId)).filter((r) => !r.deleted);
@@ -128,7 +129,7 @@ function mapLink(address) {
 
 function arrearsPanel(assessment, events) {
   const a = assessment?.fields.arrears || {};
-  const total = (a.rent_arrears_cents || 0) + (a.service_charge_arrears_cents || 0) + (a.court_costs_cents || 0) + (a.lawyer_costs_cents || 0);
+  const { arrears: total, costs } = arrearsOf(a);
   const energy = assessment?.fields.energy || {};
   const notice = events.find((e) => e.fields.type === "notice_to_quit");
   return panel(
@@ -137,6 +138,7 @@ function arrearsPanel(assessment, events) {
     dl([
       [t("case.rent_arrears"), a.rent_arrears_cents != null ? money(a.rent_arrears_cents) : null],
       [t("case.total_arrears"), total ? money(total) : null],
+      [t("case.costs"), costs ? money(costs) : null],
       [t("case.energy_arrears"), energy.arrears_cents != null ? money(energy.arrears_cents) : null],
       [t("budget.priority_debts"), a.rent_arrears_cents || energy.arrears_cents ? h("span", {}, chip(t("budget.priority"), "warn"), ` ${money((a.rent_arrears_cents || 0) + (energy.arrears_cents || 0))}`) : null],
       [t("case.notice"), notice ? day(legal.eventDay(notice.fields)) : a.notice_received_on ? day(a.notice_received_on) : null],

@@ -3,6 +3,7 @@
 import { stamp } from "../clock.js";
 import { api } from "../api.js";
 import * as data from "../data.js";
+import * as legal from "../legal.js";
 import * as files from "../files.js";
 import { buildLetter, SIGNED_BY, valuesOf } from "../letters.js";
 import * as store from "../storage.js";
@@ -54,12 +55,17 @@ export async function render(main, [caseId, name], app) {
     : null;
   const signatures = records.filter((r) => r.kind === "attachment" && r.fields.purpose === "signature" && (!signedRecord || r.fields.parent_id === signedRecord.id));
   const latest = (role) => signatures.filter((s) => s.fields.signer_role === role).sort((a, b) => b.fields.signed_at.localeCompare(a.fields.signed_at))[0];
+  // The Schonfrist's day, as the case shows it (the earliest still open, provisional or not), for the letters.
+  const schonfrist = (await legal.forCase(kase, records)).filter((d) => d.rule === "de.schonfrist" && !d.done && !d.unavailable).map((d) => d.due_on).sort()[0];
   const values = valuesOf(records, {
+    schonfrist,
     organisation: set.organisation,
     worker: app.owner.display_name,
     labels: { benefit: (kind) => t(`benefit.${kind}`, {}, kind, "de") },
     chosen: signedRecord ? { [signedKind]: signedRecord.id } : {},
   });
+  // No tenant named in the household: the person who signed as the tenant is the one who declares.
+  if (!values.tenant_person && latest("tenant")) values.tenant_person = latest("tenant").fields.signer_name;
   values.letterhead = buildLetter(set.letterhead, values);
   values.signature_tenant = await signature(app, latest("tenant"));
   values.signature_worker = await signature(app, latest("worker"));

@@ -268,6 +268,7 @@ function momentFix(m, app) {
           error.hidden = false;
           return;
         }
+        if (event.submitter) event.submitter.disabled = true; // one tap, one correction
         await data.resendMoment(m, field, fromLocalInput(value));
         toast(t("status.fix_done"));
         sync.syncNow().then(() => app.refresh());

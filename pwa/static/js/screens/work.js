@@ -33,6 +33,7 @@ export const FORMS = {
   benefit_application: [
     ["kind", "enum", BENEFIT_KINDS, "benefit", true],
     ["agency", "short"],
+    ["reference", "short"],
     ["submitted_on", "date"],
     ["expected_decision_on", "date"],
     ["decision", "enum", ENUMS.decision, "decision", true],
