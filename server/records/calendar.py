@@ -68,6 +68,10 @@ class Calendar:
         """Monday to Friday and not a public holiday of the region."""
         return day.weekday() < 5 and day not in self._holidays
 
+    def is_werktag(self, day: dt.date) -> bool:
+        """Monday to Saturday and not a public holiday (a "Werktag", as the energy supply rules count)."""
+        return day.weekday() < 6 and day not in self._holidays
+
     def next_working_day(self, day: dt.date) -> dt.date:
         """``day`` itself when it is a working day, else the next one (§ 193 BGB)."""
         while not self.is_working_day(day):

@@ -84,6 +84,10 @@ LegalEventType = Literal[
     "eviction_date",
     "eviction_cancelled",
     "eviction_done",
+    # Energy supply (§ 19 StromGVV/GasGVV): the threat, the announced day, the disconnection done
+    "disconnection_threat",
+    "disconnection_notice",
+    "disconnection_done",
     # Austria (court_date, judgment, eviction_lawsuit and eviction_date are shared)
     "termination_notice",
     "municipality_notice",

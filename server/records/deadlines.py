@@ -137,6 +137,8 @@ def add_period(start: dt.date, period: Mapping[str, int], days_off: Calendar) ->
     months = period.get("months", 0) + 12 * period.get("years", 0)
     days = period.get("days", 0) + 7 * period.get("weeks", 0)
     end = _add_months(start, months) + dt.timedelta(days=days)
+    if period.get("exact"):
+        return end  # a day that is not a period's last day to act (the earliest a supplier may act): never moved
     if months > 0 or days > 0:
         return days_off.next_working_day(end)
     return days_off.previous_working_day(end)
@@ -216,6 +218,14 @@ def compute(
                     # is shown until the notice says otherwise.
                     provisional.insert(0, "notice_kind")
                     unavailable = _barred(case, [], start, rule["bar_years"], local_day)
+            if "announce" in rule:
+                # Announced too late: fewer Werktage between the letter's Zugang and the day than the rule asks.
+                announced = _day(fields.get(rule["announce"]["field"]), local_day)
+                if (
+                    announced is not None
+                    and _werktage_between(announced, start, days_off) < rule["announce"]["werktage"]
+                ):
+                    warning = "announced_late"
             due = add_period(start, period, days_off)
             court_set = _day(fields.get(rule["court_set"]), local_day) if "court_set" in rule else None
             if court_set is not None and court_set < due:
@@ -235,6 +245,15 @@ def compute(
                 )
             )
     return sorted(found, key=lambda d: (d.due_on, d.rule))
+
+
+def _werktage_between(first: dt.date, last: dt.date, days_off: Calendar) -> int:
+    """The Werktage (Monday to Saturday, not public holidays) strictly between two days."""
+    count, day = 0, first + dt.timedelta(days=1)
+    while day < last:
+        count += days_off.is_werktag(day)
+        day += dt.timedelta(days=1)
+    return count
 
 
 def _barred(

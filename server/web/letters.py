@@ -30,6 +30,7 @@ LETTER_NAMES = (
     "installment",
     "continuation",
     "hold_eviction",
+    "energy_supplier",
     "objection",
 )
 _TITLE = re.compile(r"^<!--\s*title:\s*(.+?)\s*-->\s*", re.DOTALL)

@@ -27,6 +27,7 @@ async def test_the_organisation_replaces_the_letterhead_and_every_tablet_gets_a_
         "installment",
         "continuation",
         "hold_eviction",
+        "energy_supplier",
         "objection",
     ]
     assert body["letters"][1]["title"] == "Antrag auf Übernahme von Mietschulden (§ 22 Abs. 8 SGB II)"

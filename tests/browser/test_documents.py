@@ -279,6 +279,7 @@ async def test_a_consent_signed_on_the_tablet_prints_with_its_signature(
         "installment": "Ratenzahlungsvereinbarung",
         "continuation": "Erklärung über die Fortsetzung des Mietverhältnisses",
         "hold_eviction": "von der Räumung",
+        "energy_supplier": "§ 19 Abs. 5 StromGVV/GasGVV",
         "objection": "Widerspruch gegen den Bescheid",
     }
     for name, words in letters_shown.items():
@@ -453,11 +454,27 @@ async def test_the_letters_state_the_arrears_apart_from_the_costs_and_say_what_s
     }
     records = [
         record("household", household, 1),
-        record("assessment", {"form_version": 2, "arrears": arrears, "health": {"notes": "Diabetes"}}, 2),
+        record(
+            "assessment",
+            {
+                "form_version": 2,
+                "arrears": arrears,
+                "health": {"notes": "Diabetes"},
+                "energy": {"arrears_cents": 84000},
+            },
+            2,
+        ),
         record("legal_event", {"type": "notice_to_quit", "notice_kind": "both", "served_on": "2026-11-20"}, 3),
         record("benefit_application", {"kind": "debt_takeover_loan", "reference": "96301BG0012345"}, 4),
         record("installment_agreement", {"creditor": "landlord", "landlord_withdraws": None}, 5),
         record("consent", {"purpose": "Mietschulden klären", "given_on": "2026-12-09"}, 6),
+        record("legal_event", {"type": "disconnection_threat", "served_on": "2026-12-02", "court": "Stadtwerke"}, 7),
+        record(
+            "legal_event",
+            # 00:30 in Berlin on the 18th is still the 17th in UTC: the letter names the local day.
+            {"type": "disconnection_notice", "served_on": "2026-12-07", "scheduled_at": "2026-12-17T23:30:00Z"},
+            8,
+        ),
     ]
     options = {"schonfrist": "2027-01-27"}
 
@@ -505,6 +522,14 @@ async def test_the_letters_state_the_arrears_apart_from_the_costs_and_say_what_s
     assert "Art. 9" not in await text("consent", without_health)
     nobody = [record("household", {**household, "members": []}, 1), *records[1:]]
     assert "Haushalt Beispiel" not in await text("objection", nobody)  # a blank to sign, not the household's name
+
+    supplier = await text("energy_supplier")
+    assert "Stadtwerke" in supplier
+    assert "Der Rückstand von 840,00 € soll" in supplier
+    assert "Androhung der Unterbrechung der Versorgung vom 02.12.2026" in supplier
+    assert "Angekündigter Sperrtermin: 18.12.2026" in supplier
+    assert "Abwendungsvereinbarung" in supplier
+    assert "§ 19 Abs. 2 Satz 2 StromGVV/GasGVV" in supplier
 
     social = await text("objection")
     assert "Widerspruch ein (§ 84 SGG)" in social

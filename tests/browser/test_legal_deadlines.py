@@ -292,3 +292,41 @@ async def test_the_schonfrist_shows_from_the_courts_letter_provisional_then_sure
     await expect(schonfrist).to_contain_text("hilft diesmal nicht")
     assert page.errors == []  # type: ignore[attr-defined]
     await context.close()
+
+
+async def test_an_energy_disconnection_threat_and_a_late_announcement_show_their_days_and_the_state(
+    browser: Browser, live_server: LiveServer, org: Org, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Energy first: the Sperrandrohung gives the day before which the household must act (four weeks, not moved);
+    the announced day, announced with seven Werktage only, is flagged as announced too late."""
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
+    assert await anyio.to_thread.run_sync(lambda: cli_main(["set-region", "DE", "BE"])) == 0
+    seeded = await seed_case(live_server.url, title="Stromschulden Birkenweg", worker_id=str(org.worker1_id))
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    await context.set_offline(True)
+    await page.evaluate(f"location.hash = '#/fall/{seeded.case_id}'")
+    title = seeded.title
+    await expect(page.locator("#energy-state")).to_have_count(0)
+
+    await add_event(page, title, "disconnection_threat", served_on="05.12.2026")
+    threat = page.locator("#case-deadlines [data-rule='de.sperre_fruehestens']")
+    await expect(threat).to_contain_text("02.01.2027")
+    await expect(threat).to_contain_text("§ 19 Abs. 2 StromGVV/GasGVV")
+    await expect(page.locator("#energy-state")).to_have_text("Sperre angedroht")
+
+    await page.get_by_role("link", name="Neu: Fristen, Schreiben und Termine").click()
+    await page.get_by_label("Art", exact=True).select_option("disconnection_notice")
+    await page.get_by_label("Zugestellt am (Datum auf dem Umschlag)").fill("09.12.2026")
+    await page.get_by_label("Termin (Datum und Uhrzeit)").fill("18.12.2026")
+    await page.locator("[id$='-scheduled_at-time']").fill("08:00")
+    await page.get_by_role("button", name="Speichern", exact=True).click()
+    await expect(page.get_by_role("heading", name=title, level=2)).to_be_visible()
+    announced = page.locator("#case-deadlines [data-rule='de.sperre_termin']")
+    await expect(announced).to_contain_text("17.12.2026")
+    await expect(announced.locator(".deadline-warning")).to_contain_text("Zu spät angekündigt")
+
+    await add_event(page, title, "disconnection_done", dated_on="09.12.2026")
+    await expect(page.locator("#energy-state")).to_have_text("Sperre erfolgt")
+    assert page.errors == []  # type: ignore[attr-defined]
+    await context.close()

@@ -11,6 +11,8 @@ export function daysOff(holidays) {
   };
   return {
     working,
+    /** Monday to Saturday and not a public holiday (a "Werktag", as the energy supply rules count). */
+    werktag: (day) => new Date(`${day}T12:00:00Z`).getUTCDay() !== 0 && !set.has(day),
     next(day) {
       while (!working(day)) day = plusDays(day, 1);
       return day;
@@ -46,6 +48,7 @@ export function addPeriod(start, period, off) {
   const months = (period.months || 0) + 12 * (period.years || 0);
   const days = (period.days || 0) + 7 * (period.weeks || 0);
   const end = plusDays(plusMonths(start, months), days);
+  if (period.exact) return end; // the earliest a supplier may act, not a last day to act: never moved
   return months > 0 || days > 0 ? off.next(end) : off.previous(end);
 }
 
@@ -110,6 +113,11 @@ export function compute(table, country, off, kase, events, applications, today) 
           unavailable = barred(kase, [], start, rule.bar_years);
         }
       }
+      if (rule.announce) {
+        // Announced too late: fewer Werktage between the letter's Zugang and the day than the rule asks.
+        const announced = dayOf(fields[rule.announce.field]);
+        if (announced && werktageBetween(announced, start, off) < rule.announce.werktage) warning = "announced_late";
+      }
       let due = addPeriod(start, period, off);
       const courtSet = rule.court_set ? dayOf(fields[rule.court_set]) : null;
       if (courtSet && courtSet < due) due = courtSet; // the court's letter names an earlier day than the statute
@@ -118,6 +126,13 @@ export function compute(table, country, off, kase, events, applications, today) 
     }
   }
   return found.sort((a, b) => a.due_on.localeCompare(b.due_on) || a.rule.localeCompare(b.rule));
+}
+
+/** The Werktage (Monday to Saturday, not public holidays) strictly between two days. */
+function werktageBetween(first, last, off) {
+  let count = 0;
+  for (let day = plusDays(first, 1); day < last; day = plusDays(day, 1)) if (off.werktag(day)) count += 1;
+  return count;
 }
 
 /** An earlier notice, cured by the Schonfrist, reached the tenant less than ``years`` before this one did (the

@@ -29,7 +29,7 @@ export const ENUMS = Object.freeze({
   ia_status: Object.freeze(["active", "completed", "broken", "cancelled"]),
   income_source: Object.freeze(["wages", "pension", "unemployment_benefit", "citizens_income", "child_benefit", "maintenance", "other"]),
   kind: Object.freeze(["household", "case", "visit", "contact", "note", "assessment", "action", "legal_event", "benefit_application", "installment_agreement", "referral", "mediation", "consent", "attachment", "conflict"]),
-  legal: Object.freeze(["reminder", "notice_to_quit", "court_notice_to_agency", "eviction_lawsuit", "court_date", "default_judgment", "judgment", "settlement", "eviction_period", "payment_commitment", "bailiff_notice", "eviction_date", "eviction_cancelled", "eviction_done", "termination_notice", "municipality_notice", "eviction_order", "eviction_postponement"]),
+  legal: Object.freeze(["reminder", "notice_to_quit", "court_notice_to_agency", "eviction_lawsuit", "court_date", "default_judgment", "judgment", "settlement", "eviction_period", "payment_commitment", "bailiff_notice", "eviction_date", "eviction_cancelled", "eviction_done", "disconnection_threat", "disconnection_notice", "disconnection_done", "termination_notice", "municipality_notice", "eviction_order", "eviction_postponement"]),
   notice_kind: Object.freeze(["extraordinary", "ordinary", "both", "unknown"]),
   mediation_status: Object.freeze(["open", "closed"]),
   outcome: Object.freeze(["secured", "secured_installment", "secured_benefit", "moved_affordable", "lost_housed", "lost_homeless", "no_contact"]),

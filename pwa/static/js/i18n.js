@@ -501,7 +501,7 @@ const C = {
   "outcome.no_contact": ["Kein Kontakt zustande gekommen", "No contact achieved"],
   "budget.priority_debts": ["Vorrangige Schulden", "Priority debts"],
   "field.legal_event.type": ["Art", "Type"],
-  "field.legal_event.court": ["Gericht", "Court"],
+  "field.legal_event.court": ["Gericht oder ausstellende Stelle (Energieversorger)", "Court or issuing body (energy supplier)"],
   "field.legal_event.reference": ["Aktenzeichen", "Reference"],
   "field.legal_event.notes": ["Anmerkungen", "Notes"],
   "field.action.title": ["Was ist zu tun?", "What is to be done?"],

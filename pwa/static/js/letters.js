@@ -77,6 +77,8 @@ export function arrearsOf(a = {}) {
 
 const euro = (cents) => (cents || cents === 0 ? new Intl.NumberFormat("de-DE", { style: "currency", currency: "EUR" }).format(cents / 100) : null);
 const german = (isoDay) => (isoDay ? isoDay.slice(0, 10).split("-").reverse().join(".") : null);
+/** A moment's local day (an appointment at 00:30 on the 18th is stored as the 17th in UTC). */
+const germanDay = (moment) => (moment ? german(new Date(moment).toLocaleDateString("sv-SE")) : null);
 
 /** The values a letter can use, from the case's records (the newest of each kind unless ``chosen`` names one). */
 export function valuesOf(records, { organisation = "", worker = "", labels = {}, chosen = {}, schonfrist = null } = {}) {
@@ -106,6 +108,9 @@ export function valuesOf(records, { organisation = "", worker = "", labels = {},
   const lawsuit = latest("eviction_lawsuit") || latest("court_date") || {};
   const notice = latest("notice_to_quit");
   const eviction = latest("eviction_date");
+  const threat = latest("disconnection_threat");
+  const announced = latest("disconnection_notice");
+  const energy = assessment.energy || {};
   const benefit = pick("benefit_application", (r) => r.fields.decided_on || r.fields.submitted_on || "")?.fields || {};
   const agreement = pick("installment_agreement", (r) => r.fields.start_on || "")?.fields || {};
   const consent = pick("consent", (r) => r.fields.given_on || "")?.fields || {};
@@ -132,7 +137,11 @@ export function valuesOf(records, { organisation = "", worker = "", labels = {},
     court: lawsuit.court || events.map((e) => e.court).find(Boolean),
     court_reference: lawsuit.reference || reference,
     notice_date: notice ? german(notice.dated_on || notice.served_on) : null,
-    eviction_date: eviction ? german(eviction.scheduled_at) : null,
+    eviction_date: eviction ? germanDay(eviction.scheduled_at) : null,
+    supplier: [announced, threat].find((e) => e?.court)?.court || energy.supplier,
+    energy_arrears: euro(energy.arrears_cents),
+    threat_date: threat ? german(threat.served_on || threat.dated_on) : null,
+    disconnection_date: announced ? germanDay(announced.scheduled_at) : null,
     agency: benefit.agency,
     benefit_reference: benefit.reference,
     objection_law: benefit.kind === "wohngeld" ? "§§ 68 ff. VwGO in Verbindung mit § 62 SGB X" : "§ 84 SGG",

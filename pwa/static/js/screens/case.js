@@ -50,6 +50,7 @@ export async function render(main, [caseId], app) {
         f.phase ? chip(t(`phase.${f.phase}`)) : null,
         chip(t(`case_status.${f.status}`), { open: "info", closing_requested: "warn", closed: "neutral" }[f.status]),
         deadline ? deadlineChip(deadline) : null,
+        energyChip(events, assessment),
         states.has(kase.id) ? syncChip(states.get(kase.id)) : null,
       ),
       h("p", { class: "muted" }, t("case.assigned", { name: app.userName(f.assigned_worker_id) })),
@@ -263,4 +264,18 @@ async function documentsPanel(caseId, records, app) {
     h("h4", {}, t("letters.heading")),
     await letterLinks(caseId, app),
   );
+}
+
+/** "Sperre angedroht" / "Sperre erfolgt": the latest energy letter or event by the day it came (a threat, an
+ * announcement, the disconnection done; on one day the disconnection wins), else the assessment's answer. Nothing
+ * when no disconnection is in sight. */
+function energyChip(events, assessment) {
+  const came = (f) => f.served_on || f.dated_on || legal.eventDay(f) || "";
+  const energy = events
+    .filter((e) => e.fields.type.startsWith("disconnection_"))
+    .sort((a, b) => came(a.fields).localeCompare(came(b.fields)) || Number(a.fields.type === "disconnection_done") - Number(b.fields.type === "disconnection_done"));
+  const latest = energy[energy.length - 1];
+  const state = latest ? (latest.fields.type === "disconnection_done" ? "done" : "threatened") : assessment?.fields.energy?.disconnection;
+  if (state !== "threatened" && state !== "done") return null;
+  return h("span", { id: "energy-state" }, chip(t(`energy.${state}`), "danger"));
 }
