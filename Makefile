@@ -26,7 +26,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-# axe-core, which the browser tests inject to audit every screen (pinned in package-lock.json).
+# axe-core, which the browser tests inject to audit every screen, and the tablet code's type checker and linter
+# (pinned in package-lock.json).
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -41,9 +42,13 @@ run: venv
 system-deps:
 	scripts/system-deps.sh
 
-lint: venv
+# The server's code with ruff; the tablet's plain ES modules with TypeScript's checker (jsconfig.json, checkJs, no
+# build step) and ESLint (eslint.config.mjs), both pinned in package-lock.json.
+lint: venv node-tools
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
+	npx --no-install tsc -p jsconfig.json
+	npx --no-install eslint pwa/static/js
 
 types: venv
 	$(BIN)/mypy server

@@ -25,7 +25,7 @@ async ({canary}) => {
     { id: "n2", case_id: "c2", kind: "note", version: 4, fields: { text: "zweite Notiz" } },
   ]);
   // Everything IndexedDB holds, raw, as bytes and strings.
-  const db = await s.openDB();
+  const db = await (await import("/static/js/storage.js")).openDB();
   const all = (name) => new Promise((ok) => {
     const request = db.transaction(name).objectStore(name).getAll();
     request.onsuccess = () => ok(request.result);
@@ -74,14 +74,14 @@ async def test_indexeddb_holds_no_plaintext_and_only_the_passphrase_opens_it(
 OUTBOX = """
 async ({canary}) => {
   const c = await import("/static/js/crypto.js");
-  const s = await import("/static/js/storage.js");
+  const s = await import("/static/js/outbox.js");
   const { key } = await c.createVault("Sommer im Hof 2026", 1000);
   const mids = [];
   for (const text of [canary, "zwei", "drei"]) {
     mids.push(await s.enqueue(key, { op: "put", kind: "note", id: crypto.randomUUID(), case_id: "c1",
                                      base_version: null, fields: { text, visit_id: null } }));
   }
-  const db = await s.openDB();
+  const db = await (await import("/static/js/storage.js")).openDB();
   const raw = await new Promise((ok) => {
     const request = db.transaction("outbox").objectStore("outbox").getAll();
     request.onsuccess = () => ok(JSON.stringify(request.result, (k, v) => (v instanceof Uint8Array ? [...v] : v)));

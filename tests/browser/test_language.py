@@ -128,7 +128,7 @@ async def test_dates_are_written_and_typed_as_tt_mm_jjjj_in_an_english_browser_w
 
 async def until_visits(page: Page, base_url: str, case_id: str) -> list[dict[str, object]]:
     """The case's visits on the server once the tablet sent the new one."""
-    await until(page, """async () => (await (await import("/static/js/storage.js")).outboxCounts()).total === 0""")
+    await until(page, """async () => (await (await import("/static/js/outbox.js")).outboxCounts()).total === 0""")
     return [r for r in await server_records(base_url, case_id) if r["kind"] == "visit"]
 
 
@@ -181,7 +181,7 @@ async def test_follow_ups_the_tablet_derives_are_not_counted_as_the_workers_chan
           await data.followUps();
         }"""
     )
-    counts = await page.evaluate("""async () => (await import("/static/js/storage.js")).outboxCounts()""")
+    counts = await page.evaluate("""async () => (await import("/static/js/outbox.js")).outboxCounts()""")
     assert counts["own"] == 1, counts
     assert counts["generated"] >= 1, counts
     badge = page.locator("#badge-sync")

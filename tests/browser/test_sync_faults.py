@@ -44,8 +44,8 @@ SYNC_RAN = """async (before) => {
   return Boolean(last) && last !== before && document.getElementById("sync-bar").hidden;
 }"""
 OUTBOX_EMPTY = """async () => {
-  const store = await import("/static/js/storage.js");
-  return (await store.outboxCounts()).total === 0;
+  const outbox = await import("/static/js/outbox.js");
+  return (await outbox.outboxCounts()).total === 0;
 }"""
 
 

@@ -209,7 +209,7 @@ async def until(page: Page, script: str, arg: Any = None, seconds: float = 30) -
 SYNCED = """async (before) => {
   const s = await import("/static/js/storage.js");
   const last = await s.getMeta("last_sync");
-  const counts = await s.outboxCounts();
+  const counts = await (await import("/static/js/outbox.js")).outboxCounts();
   return Boolean(last) && last !== before && counts.total === 0 && document.getElementById("sync-bar").hidden;
 }"""
 
@@ -241,7 +241,7 @@ async def raw_indexeddb(page: Page) -> str:
 
 async def outbox_size(page: Page) -> int:
     size: int = await page.evaluate(
-        """async () => (await (await import("/static/js/storage.js")).outboxCounts()).total"""
+        """async () => (await (await import("/static/js/outbox.js")).outboxCounts()).total"""
     )
     return size
 

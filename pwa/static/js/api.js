@@ -34,6 +34,8 @@ export class ApiError extends Error {
     this.status = status;
     this.problem = problem || {};
     this.type = (problem?.type || "").split("/").pop() || null;
+    /** The server's ``Upload-Offset`` on an upload's refusal, else null. */
+    this.offset = null;
   }
 }
 
@@ -126,6 +128,7 @@ export async function sendChunk(path, offset, bytes) {
 }
 
 /** A file's bytes, with ``progress(received, total)`` as they arrive. */
+/** @param {string} path @param {(received: number, total: number) => void} [progress] */
 export async function fetchBytes(path, progress = () => {}) {
   let response;
   try {

@@ -1,7 +1,7 @@
 // The case data as the screens see it: records decrypted from the local store, this device's unsent changes on
 // top, and every change written to the outbox and the store together.
 import * as store from "./storage.js";
-import { overlayOf } from "./sync.js";
+import * as outbox from "./outbox.js";
 import { t } from "./i18n.js";
 import { reportError, today, uuid7 } from "./ui.js";
 import { addDays, addMonths, installmentState as standing, monthlyBalance } from "./rules.js";
@@ -52,7 +52,7 @@ export async function kinds(...names) {
 /** Per record id: {status: "waiting"|"rejected"|"conflict", error}. Records not named here are synced. */
 export async function syncStates() {
   const states = new Map();
-  for (const m of await store.pending(key)) {
+  for (const m of await outbox.pending(key)) {
     const id = m.id || m.conflict_id;
     if (m.status === "rejected") states.set(id, { status: "rejected", error: m.error, mid: m.mid });
     else if (!states.has(id)) states.set(id, { status: "waiting" });
@@ -76,7 +76,7 @@ async function saveNow(kind, id, caseId, fields, options = {}) {
   const next = current
     ? { ...current, local: { ...(current.local || {}), ...fields } }
     : { id, case_id: caseId, kind, version: null, fields: {}, local: { ...fields } };
-  await store.commitChange(key, mutation, [next], options);
+  await outbox.commitChange(key, mutation, [next], options);
   afterChange();
   return id;
 }
@@ -96,7 +96,7 @@ async function resolveNow(conflict, value) {
   if (target && conflict.fields.field) {
     touched.push({ ...target, local: { ...(target.local || {}), [conflict.fields.field]: value } });
   }
-  await store.commitChange(key, { op: "resolve", conflict_id: conflict.id, value }, touched);
+  await outbox.commitChange(key, { op: "resolve", conflict_id: conflict.id, value }, touched);
   afterChange();
 }
 
@@ -113,7 +113,7 @@ export function resendMoment(rejected, field, value) {
     const { op, kind, id, case_id, base_version } = rejected;
     const current = await store.getRecord(key, id);
     const touched = current ? [{ ...current, local: { ...(current.local || {}), ...fields } }] : [];
-    await store.commitChange(key, { op, kind, id, case_id, base_version, fields }, touched, { replaces: rejected.mid });
+    await outbox.commitChange(key, { op, kind, id, case_id, base_version, fields }, touched, { replaces: rejected.mid });
     afterChange();
   });
 }
@@ -124,10 +124,10 @@ export function discard(mid, recordId) {
 }
 
 async function discardNow(mid, recordId) {
-  await store.discard(mid);
+  await outbox.discard(mid);
   const current = await store.getRecord(key, recordId);
   if (current) {
-    const overlay = overlayOf((await store.pending(key)).filter((m) => m.id === recordId));
+    const overlay = outbox.overlayOf((await outbox.pending(key)).filter((m) => m.id === recordId));
     await store.putRecords(key, [{ ...current, local: overlay.get(recordId) || null }]);
   }
   afterChange();

@@ -54,7 +54,7 @@ function calendarIcon() {
     ["rect", { x: "3", y: "5", width: "18", height: "16", rx: "2" }],
     ["path", { d: "M3 10h18M8 3v4M16 3v4M7 14h2M11 14h2M15 14h2M7 17h2M11 17h2" }],
   ];
-  for (const [tag, attrs] of shapes) {
+  for (const [tag, attrs] of /** @type {Array<[string, Record<string, string>]>} */ (shapes)) {
     const shape = document.createElementNS(ns, tag);
     for (const [name, value] of Object.entries({ ...attrs, fill: "none", stroke: "currentColor", "stroke-width": "2", "stroke-linecap": "round" })) shape.setAttribute(name, value);
     svg.append(shape);
@@ -62,12 +62,16 @@ function calendarIcon() {
   return svg;
 }
 
-/** A date field. ``value`` and ``min``/``max`` are ``YYYY-MM-DD``. */
+/** A date field. ``value`` and ``min``/``max`` are ``YYYY-MM-DD``.
+ * @param {import("./types.js").FieldOptions} [options]
+ * @returns {any} the field (a span with ``value``, ``min``, ``max`` and ``input``) */
 export function dateField({ id, value = "", min, max, required = false, name, onchange } = {}) {
   return field({ id, value, min, max, required, name, onchange, withTime: false });
 }
 
-/** A date and time field: the date as above and HH:MM beside it. ``value``/``min``/``max`` are ``YYYY-MM-DDTHH:MM``. */
+/** A date and time field: the date as above and HH:MM beside it. ``value``/``min``/``max`` are ``YYYY-MM-DDTHH:MM``.
+ * @param {import("./types.js").FieldOptions} [options]
+ * @returns {any} the field, as ``dateField`` */
 export function momentField({ id, value = "", min, max, required = false, name, onchange } = {}) {
   return field({ id, value, min, max, required, name, onchange, withTime: true });
 }
@@ -146,8 +150,18 @@ function field({ id, value, min, max, required, name, onchange, withTime }) {
         current = check();
       },
     },
-    min: { set: (iso) => ((bounds.min = iso || ""), check()) },
-    max: { set: (iso) => ((bounds.max = iso || ""), check()) },
+    min: {
+      set: (iso) => {
+        bounds.min = iso || "";
+        check();
+      },
+    },
+    max: {
+      set: (iso) => {
+        bounds.max = iso || "";
+        check();
+      },
+    },
     input: { value: dateInput },
   });
   wrapper.value = value;

@@ -19,7 +19,7 @@ async function waiting(key) {
 
 async function keep(key, list) {
   await store.setMeta("enquiries", await sealJSON(key, list, "enquiries"));
-  localStorage.setItem(store.ENQUIRIES_WAITING, String(list.length)); // counted as unsent work (storage.outboxCounts)
+  localStorage.setItem(store.ENQUIRIES_WAITING, String(list.length)); // counted as unsent work (outbox.js outboxCounts)
 }
 
 /** Queue an enquiry and send what waits, when there is a network. */

@@ -756,7 +756,7 @@ export function t(key, params = {}, fallback = key, language = lang()) {
 /** Texts in the static page (``data-i18n``), the page language and the switch button. */
 export function applyLanguage() {
   document.documentElement.lang = lang();
-  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(/** @type {HTMLElement} */ (el).dataset.i18n);
   const button = document.getElementById("lang-button");
   if (button) {
     const other = lang() === "de" ? "en" : "de";

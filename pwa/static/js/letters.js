@@ -27,6 +27,7 @@ function decoded(text) {
 /** The letter ``template`` as DOM nodes (a fragment), its placeholders filled from ``values``. */
 export function buildLetter(template, values) {
   const root = document.createDocumentFragment();
+  /** @type {Array<DocumentFragment | HTMLElement>} the element being filled, and those it is inside */
   const open = [root];
   const into = () => open[open.length - 1];
   for (const [token, closing, tag, attributes, name] of template.matchAll(TOKENS)) {
@@ -35,7 +36,7 @@ export function buildLetter(template, values) {
       const lower = tag.toLowerCase();
       if (!TAGS.has(lower)) continue;
       if (closing) {
-        const at = open.findLastIndex((node) => node.localName === lower);
+        const at = open.findLastIndex((node) => node instanceof Element && node.localName === lower);
         if (at > 0) open.length = at;
         continue;
       }
@@ -81,6 +82,10 @@ const german = (isoDay) => (isoDay ? isoDay.slice(0, 10).split("-").reverse().jo
 const germanDay = (moment) => (moment ? german(new Date(moment).toLocaleDateString("sv-SE")) : null);
 
 /** The values a letter can use, from the case's records (the newest of each kind unless ``chosen`` names one). */
+/**
+ * @param {any[]} records
+ * @param {{organisation?: string, worker?: string, labels?: {benefit?: (kind: string) => string}, chosen?: Record<string, string>, schonfrist?: string | null}} [options]
+ */
 export function valuesOf(records, { organisation = "", worker = "", labels = {}, chosen = {}, schonfrist = null } = {}) {
   const of = (kind) => records.filter((r) => r.kind === kind && !r.deleted);
   const pick = (kind, newest = (r) => r.id) => of(kind).find((r) => r.id === chosen[kind]) || of(kind).sort((a, b) => String(newest(b)).localeCompare(String(newest(a))))[0];

@@ -8,6 +8,7 @@
 import { api, ApiError, Offline } from "./api.js";
 import * as files from "./files.js";
 import * as store from "./storage.js";
+import * as outbox from "./outbox.js";
 
 export const PROTOCOL = 1;
 export const SCHEMA_VERSION = 2;
@@ -83,6 +84,7 @@ function describe(error) {
 /** Ask for a sync when the network is back, even if the page is busy or the tab sleeps (Background Sync). */
 export async function requestBackgroundSync() {
   try {
+    /** @type {any} ServiceWorkerRegistration with the Background Sync API, where the browser has it */
     const registration = await navigator.serviceWorker?.ready;
     if (registration && "sync" in registration) await registration.sync.register("doorstep-sync");
   } catch {
@@ -142,7 +144,7 @@ async function checkHeld(key) {
       held: await store.heldDigests(key),
       schema_version: SCHEMA_VERSION,
     });
-    await store.applyRepair(key, answer, overlayOf(await store.pending(key)), await store.outboxTargets());
+    await store.applyRepair(key, answer, outbox.overlayOf(await outbox.pending(key)), await outbox.outboxTargets());
     repaired += new Set(answer.changes.map((change) => change.case_id)).size;
     if (!answer.more) break;
   }
@@ -172,15 +174,14 @@ async function pushAll(key) {
   // Everything waiting now counts as sent before it is read (a resend with the same mid is harmless): an edit
   // saved while this run goes on becomes a new entry for the next run, instead of merging into an entry whose
   // older copy is on its way and would be settled in its place.
-  await store.markAllSent();
-  const outgoing = (await store.pending(key)).filter((m) => m.status === "sent");
+  await outbox.markAllSent();
+  const outgoing = (await outbox.pending(key)).filter((m) => m.status === "sent");
   if (!outgoing.length) return 0;
   const cursor = (await store.getMeta("cursor")) || null;
   let sent = 0;
   emit({ type: "progress", phase: "push", done: 0, total: outgoing.length });
   for (const batch of batches(outgoing)) {
     const mutations = batch.map(({ status, error, ...mutation }) => mutation);
-    await store.markSent(mutations.map((m) => m.mid));
     const response = await api("POST", "/api/sync/push", {
       protocol: PROTOCOL,
       device_id: context.deviceId(),
@@ -188,22 +189,14 @@ async function pushAll(key) {
       cursor,
       mutations,
     });
-    await store.settle(response.results);
-    await store.rebase(key, mutations, response.results);
+    await outbox.settle(response.results);
+    await outbox.rebase(key, mutations, response.results);
     sent += batch.length;
     emit({ type: "progress", phase: "push", done: sent, total: outgoing.length });
   }
   return sent;
 }
 
-/** What this device still has to send, per record: shown on top of the pulled copy. */
-export function overlayOf(mutations) {
-  const overlay = new Map();
-  for (const m of mutations) {
-    if (m.op === "put") overlay.set(m.id, { ...(overlay.get(m.id) || {}), ...m.fields });
-  }
-  return overlay;
-}
 
 function fetchPage(cursor) {
   const query = new URLSearchParams({ limit: String(PAGE), protocol: String(PROTOCOL), schema_version: String(SCHEMA_VERSION) });
@@ -229,7 +222,7 @@ async function pullAll(key) {
       next.catch(() => {});
     }
     // Changes made on this device while the pull runs stay on top of what arrives.
-    await store.applyPage(key, page, overlayOf(await store.pending(key)));
+    await store.applyPage(key, page, outbox.overlayOf(await outbox.pending(key)));
     received += page.changes.length;
     if (received || page.has_more) {
       emit({ type: "progress", phase: "pull", done: received, total: received + (page.remaining || 0) });

@@ -112,7 +112,7 @@ export function daysUntil(value) {
   const [y, m, d] = value.slice(0, 10).split("-").map(Number);
   const start = now();
   start.setHours(0, 0, 0, 0);
-  return Math.round((new Date(y, m - 1, d) - start) / 86_400_000);
+  return Math.round((new Date(y, m - 1, d).getTime() - start.getTime()) / 86_400_000);
 }
 
 /** A ``datetime-local`` input value for a moment, and back. */
@@ -175,16 +175,18 @@ function hideToast() {
 
 /** A message at the bottom of the screen, read out by screen readers. The page makes room for it below its last
  * control, and a passing message lets taps through; an error stays until the worker closes it. */
+let toastTimer = null;
+
 export function toast(message, { error = false } = {}) {
   const box = document.getElementById("toast");
-  clearTimeout(toast.timer);
+  clearTimeout(toastTimer);
   box.classList.toggle("error", error);
   box.setAttribute("role", error ? "alert" : "status");
   box.replaceChildren(h("span", {}, message));
   if (error) box.append(h("button", { type: "button", class: "small secondary", id: "toast-close", onclick: hideToast }, t("common.close")));
   box.hidden = false;
   document.body.classList.add("has-toast");
-  if (!error) toast.timer = setTimeout(hideToast, 4000);
+  if (!error) toastTimer = setTimeout(hideToast, 4000);
 }
 
 /** A UUIDv7: a millisecond timestamp then random bits, so ids created on a device sort by creation. */

@@ -67,7 +67,7 @@ export const SECTION_NAMES = Object.keys(SECTIONS);
 export async function render(main, [caseId, section], app) {
   const records = await data.caseRecords(caseId);
   const kase = records.find((r) => r.kind === "case");
-  let assessment = data.latestAssessment(records);
+  const assessment = data.latestAssessment(records);
   const current = SECTION_NAMES.includes(section) ? section : "household";
   const states = await data.syncStates();
   // A completed assessment is read as it was; a new one starts from its answers (the form version stays).

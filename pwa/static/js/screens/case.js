@@ -4,7 +4,7 @@ import * as data from "../data.js";
 import { keeper } from "../drafts.js";
 import * as legal from "../legal.js";
 import { t } from "../i18n.js";
-import { append, chip, day, daysUntil, h, moment, money, riskChip, syncChip, today, uuid7 } from "../ui.js";
+import { append, chip, day, h, moment, money, riskChip, syncChip, uuid7 } from "../ui.js";
 import { caseNotices, closingPanel, contactLine, contactPanel, handoverPanel, planVisitPanel } from "./day.js";
 import { deadlineChip } from "./today.js";
 import * as work from "./work.js";
@@ -84,7 +84,7 @@ export async function render(main, [caseId], app) {
       historyPanel(of("visit"), of("contact"), states, app),
       notesPanel(of("note"), of("visit"), caseId, states, app, (await data.drafts.get(noteDraftId(caseId))) || {}),
       mediations.length || f.type === "neighbour_conflict" ? work.mediationPanel(caseId, mediations, titles) : null,
-      await documentsPanel(caseId, records, app),
+      await documentsPanel(caseId, records),
       closingPanel(kase, records, app, deadlines),
       handoverPanel(kase, records, app),
     ),
@@ -249,7 +249,7 @@ function notesPanel(notes, visits, caseId, states, app, draft) {
 }
 
 /** "Dokumente und Briefe": every file of the case (each named with the record it belongs to) and the letters. */
-async function documentsPanel(caseId, records, app) {
+async function documentsPanel(caseId, records) {
   const byId = new Map(records.map((r) => [r.id, r]));
   const parentLabel = (a) => {
     const parent = byId.get(a.fields.parent_id);
@@ -262,7 +262,7 @@ async function documentsPanel(caseId, records, app) {
     await documentList(records.filter((r) => r.kind === "attachment"), parentLabel),
     h("p", { class: "muted small-text" }, t("docs.where_to_add")),
     h("h4", {}, t("letters.heading")),
-    await letterLinks(caseId, app),
+    await letterLinks(caseId),
   );
 }
 

@@ -26,6 +26,7 @@ function fileChip(file) {
 }
 
 /** The list of ``attachments`` (newest first), each a link to the viewer. */
+/** @param {any[]} attachments @param {(attachment: any) => string | null} [parentLabel] */
 export async function documentList(attachments, parentLabel = () => null) {
   if (!attachments.length) return h("p", { class: "muted" }, t("docs.none"));
   const held = new Map((await files.rows()).map((file) => [file.id, file]));

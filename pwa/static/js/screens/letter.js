@@ -93,7 +93,7 @@ export async function render(main, [caseId, name], app) {
 }
 
 /** The case screen's list of letters. */
-export async function letterLinks(caseId, app) {
+export async function letterLinks(caseId) {
   const set = await templates();
   if (!set) return h("p", { class: "muted" }, t("letters.not_loaded"));
   return h(

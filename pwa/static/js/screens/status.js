@@ -6,13 +6,14 @@ import * as data from "../data.js";
 import * as push from "../push.js";
 import { t } from "../i18n.js";
 import * as store from "../storage.js";
+import * as outbox from "../outbox.js";
 import * as files from "../files.js";
 import { megabytes } from "./documents.js";
 import * as sync from "../sync.js";
 import { append, chip, fromLocalInput, h, moment, refusal, toLocalInput, toast } from "../ui.js";
 
 export async function render(main, _params, app) {
-  const outbox = await store.pending(app.key);
+  const entries = await outbox.pending(app.key);
   const lastSync = await store.getMeta("last_sync");
   const records = await store.countRecords();
   const { case: cases } = await data.kinds("case");
@@ -20,8 +21,8 @@ export async function render(main, _params, app) {
   const persisted = navigator.storage?.persisted ? await navigator.storage.persisted() : null;
   const estimate = navigator.storage?.estimate ? await navigator.storage.estimate() : null;
   const pushState = await push.status();
-  const rejected = outbox.filter((m) => m.status === "rejected");
-  const waiting = outbox.filter((m) => m.status !== "rejected");
+  const rejected = entries.filter((m) => m.status === "rejected");
+  const waiting = entries.filter((m) => m.status !== "rejected");
   const generated = waiting.filter((m) => m.generated).length;
 
   const syncButton = h(

@@ -12,7 +12,6 @@ import { documentsSection } from "./documents.js";
 
 const LEGAL_TYPES = ENUMS.legal;
 const BENEFIT_KINDS = ENUMS.benefit;
-const CHANNELS = ENUMS.channel;
 export const OUTCOMES = ENUMS.outcome;
 const SERVICES = ["Schuldnerberatung", "Jugendamt", "Sozialpsychiatrischer Dienst", "Suchtberatung", "Mieterverein", "Frauenberatungsstelle", "Pflegestützpunkt", "Jobcenter"];
 
@@ -153,7 +152,7 @@ export async function render(main, [caseId, kind, recordId], app) {
           ),
         ),
         // Parties this device does not hold (another worker's case) stay referenced, never copied.
-        values.party_case_ids.filter((pid) => !cases.some((c) => c.id === pid)).map((pid) => chip(t("mediation.other_party"), "neutral")),
+        values.party_case_ids.filter((pid) => !cases.some((c) => c.id === pid)).map(() => chip(t("mediation.other_party"), "neutral")),
       ),
     );
   }
