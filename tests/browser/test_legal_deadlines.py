@@ -188,7 +188,7 @@ async def test_an_earlier_version_1_assessment_stays_readable(
     await context.close()
 
 
-RETURN_VISIT = """async (visitedAt) => (await import("/static/js/screens/day.js")).returnVisitAt(visitedAt)"""
+RETURN_VISIT = """async (visitedAt) => (await import("/static/js/panels/day.js")).returnVisitAt(visitedAt)"""
 
 
 async def test_a_return_visit_is_suggested_two_working_days_later_across_holidays(

@@ -216,3 +216,10 @@ export function debounce(fn, ms) {
   };
   return wrapped;
 }
+
+/** "Schonfrist … in 3 Tagen (Fr., 27.11.2026)": red within a week, and "überfällig" when the day has passed. */
+export function deadlineChip(item) {
+  const days = daysUntil(item.due_on);
+  const when = days < 0 ? t("deadline.overdue") : days === 0 ? t("deadline.today") : t("deadline.in_days", { n: days });
+  return chip(`${item.label} ${when} (${day(item.due_on)})`, days <= 7 ? "danger" : "warn");
+}

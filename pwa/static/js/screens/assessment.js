@@ -7,7 +7,7 @@ import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import * as legal from "../legal.js";
 import { append, day, debounce, fill, h, money, syncChip, uuid7 } from "../ui.js";
-import { control, multi } from "./forms.js";
+import { control, multi } from "../panels/forms.js";
 
 export const FORM_VERSION = 2;
 

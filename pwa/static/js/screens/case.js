@@ -4,12 +4,11 @@ import * as data from "../data.js";
 import { keeper } from "../drafts.js";
 import * as legal from "../legal.js";
 import { t } from "../i18n.js";
-import { append, chip, day, h, moment, money, riskChip, syncChip, uuid7 } from "../ui.js";
-import { caseNotices, closingPanel, contactLine, contactPanel, handoverPanel, planVisitPanel } from "./day.js";
-import { deadlineChip } from "./today.js";
-import * as work from "./work.js";
-import { documentList } from "./documents.js";
-import { letterLinks } from "./letter.js";
+import { append, chip, day, deadlineChip, h, moment, money, riskChip, syncChip, uuid7 } from "../ui.js";
+import { caseNotices, closingPanel, contactLine, contactPanel, handoverPanel, planVisitPanel } from "../panels/day.js";
+import * as work from "../panels/casework.js";
+import { documentList } from "../panels/documents.js";
+import { letterLinks } from "../panels/letters.js";
 import { arrearsOf } from "../letters.js";
 
 export async function render(main, [caseId], app) {

@@ -10,7 +10,7 @@ import { keeper } from "../drafts.js";
 import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import { append, debounce, fromLocalInput, h, toLocalInput, toast, today, uuid7 } from "../ui.js";
-import { centsText, parseCents } from "./forms.js";
+import { centsText, parseCents } from "../panels/forms.js";
 
 // A new case's draft, or the draft of changes to an existing one.
 const draftId = (kase) => (kase ? `intake:${kase.id}` : "intake");

@@ -1,27 +1,16 @@
 // "Briefe": an A4 letter filled from the case, printed with the browser (to paper or to PDF), offline. Printing
 // records an outgoing contact "Brief", so the case's history shows what was sent and when.
 import { stamp } from "../clock.js";
-import { api } from "../api.js";
 import * as data from "../data.js";
 import * as legal from "../legal.js";
+import { templates } from "../panels/letters.js";
 import * as files from "../files.js";
 import { buildLetter, SIGNED_BY, valuesOf } from "../letters.js";
-import * as store from "../storage.js";
 import { t } from "../i18n.js";
 import { append, h, toast } from "../ui.js";
 
 let signatureUrls = [];
 
-/** The letter templates, fresh when online (kept for offline use), else the copy kept last time. */
-export async function templates() {
-  try {
-    const fresh = await api("GET", "/letters.json");
-    await store.setMeta("letters", fresh);
-    return fresh;
-  } catch {
-    return (await store.getMeta("letters")) || null;
-  }
-}
 
 async function signature(app, attachment) {
   if (!attachment) return null;
@@ -89,16 +78,5 @@ export async function render(main, [caseId, name], app) {
       h("div", { class: "actions" }, h("button", { type: "button", id: "print-letter", onclick: print }, t("letters.print")), h("a", { href: `#/fall/${caseId}`, class: "button secondary" }, t("common.back"))),
     ),
     page,
-  );
-}
-
-/** The case screen's list of letters. */
-export async function letterLinks(caseId) {
-  const set = await templates();
-  if (!set) return h("p", { class: "muted" }, t("letters.not_loaded"));
-  return h(
-    "ul",
-    { class: "plain letters", id: "letter-list" },
-    set.letters.map((l) => h("li", {}, h("a", { href: `#/fall/${caseId}/brief/${l.name}`, "data-letter": l.name }, l.title))),
   );
 }

@@ -8,7 +8,7 @@ import { t } from "../i18n.js";
 import * as store from "../storage.js";
 import * as outbox from "../outbox.js";
 import * as files from "../files.js";
-import { megabytes } from "./documents.js";
+import { megabytes } from "../panels/documents.js";
 import * as sync from "../sync.js";
 import { append, chip, fromLocalInput, h, moment, refusal, toLocalInput, toast } from "../ui.js";
 

@@ -4,7 +4,7 @@ import * as enquiries from "../enquiries.js";
 import * as legal from "../legal.js";
 import * as push from "../push.js";
 import { t } from "../i18n.js";
-import { append, chip, day, daysUntil, h, riskChip, syncChip, time, toast, today } from "../ui.js";
+import { append, chip, day, deadlineChip, h, riskChip, syncChip, time, toast, today } from "../ui.js";
 
 const SOON_DAYS = 14;
 
@@ -150,13 +150,6 @@ function enquiryCard(app) {
       enquiries.CHANNELS.map((channel) => h("button", { type: "button", class: "secondary", "data-channel": channel, onclick: () => save(channel) }, t(`channel.${channel}`))),
     ),
   );
-}
-
-/** "Schonfrist … in 3 Tagen (Fr., 27.11.2026)": red within a week, and "überfällig" when the day has passed. */
-export function deadlineChip(item) {
-  const days = daysUntil(item.due_on);
-  const when = days < 0 ? t("deadline.overdue") : days === 0 ? t("deadline.today") : t("deadline.in_days", { n: days });
-  return chip(`${item.label} ${when} (${day(item.due_on)})`, days <= 7 ? "danger" : "warn");
 }
 
 /** Once the device is set up, offer notifications for new visits (the browser asks only when the worker agrees). */

@@ -7,7 +7,7 @@ import * as data from "../data.js";
 import { t } from "../i18n.js";
 import { keeper } from "../drafts.js";
 import { append, clockWarning, fromLocalInput, h, moment, syncChip, toLocalInput, toast, uuid7 } from "../ui.js";
-import { returnVisitAt } from "./day.js";
+import { returnVisitAt } from "../panels/day.js";
 
 const OUTCOMES = ["done", "not_home", "cancelled"];
 const CHANNELS = ["home_visit", "in_person", "phone", "email", "sms", "letter"];
