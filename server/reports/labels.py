@@ -1,7 +1,18 @@
-"""The German words of the report's lines: channels, outcomes, benefits, legal bases, installment standings, case
-types, triggers, and the choices of an anonymous enquiry."""
+"""The German words of the report's lines (channels, outcomes, benefits, legal bases, installment standings, case
+types, triggers, and the choices of an anonymous enquiry), read from the tablet's word catalogue
+(``pwa/static/js/i18n*.js``), so that the report and the screens never word one value two ways.
+
+A catalogue entry is one line ``"prefix.value": ["German", "English"],``; only the German text is used. The two
+"not given" lines exist in the report only (the tablet never shows a missing value as a choice).
+"""
 
 from __future__ import annotations
+
+import functools
+import json
+import re
+
+from server.resources import PWA_DIR
 
 __all__ = [
     "BENEFIT_LABELS",
@@ -13,82 +24,70 @@ __all__ = [
     "REFERRAL_LABELS",
     "TOPIC_LABELS",
     "TRIGGER_LABELS",
+    "catalogue",
 ]
 
-CHANNEL_LABELS = {
-    "phone": "Telefon",
-    "email": "E-Mail",
-    "sms": "SMS",
-    "letter": "Brief",
-    "in_person": "Persönlich",
-    "home_visit": "Hausbesuch",
-}
-OUTCOME_LABELS = {
-    "secured": "Wohnung erhalten ohne weitere Hilfe",
-    "secured_installment": "Wohnung erhalten mit Ratenzahlung",
-    "secured_benefit": "Wohnung erhalten mit Leistung / Schuldenübernahme",
-    "moved_affordable": "Umzug in eine günstigere Wohnung",
-    "lost_housed": "Wohnung verloren, anderweitig untergebracht",
-    "lost_homeless": "Wohnung verloren, wohnungslos / unbekannt",
-    "no_contact": "Kein Kontakt zustande gekommen",
-}
-BENEFIT_LABELS = {
-    "wohngeld": "Wohngeld",
-    "wohnbeihilfe": "Wohnbeihilfe",
-    "kdu_direct_payment": "KdU-Direktzahlung / Abtretung",
-    "debt_takeover_loan": "Schuldenübernahme (Darlehen)",
-    "debt_takeover_grant": "Schuldenübernahme (Beihilfe)",
-    "wohnschirm_rent": "Wohnschirm Miete",
-    "wohnschirm_energy": "Wohnschirm Energie",
-    "other": "Sonstige",
-}
-INSTALLMENT_LABELS = {
-    "kept": "eingehalten",
-    "unrecorded": "Zahlung nicht erfasst",
-    "behind": "im Rückstand",
-    "broken": "gescheitert",
-    "completed": "erfüllt",
-    "cancelled": "aufgehoben",
-}
-CASE_TYPE_LABELS = {
-    "rent_arrears": "Mietrückstand",
-    "energy_debt": "Energieschulden",
-    "psychosocial": "Psychosoziale Begleitung",
-    "neighbour_conflict": "Nachbarschaftskonflikt",
-}
-TRIGGER_LABELS = {
-    "receivables": "Meldung der Forderungsabteilung",
-    "court_notice": "Mitteilung des Amtsgerichts",
-    "neighbour_complaint": "Nachbarschaftsbeschwerde",
-    "outreach": "Aufsuchende Kontaktaufnahme",
-    "self_referral": "Selbstmeldung",
-    "unknown": "ohne Angabe",
-}
-LEGAL_BASIS_LABELS = {
-    "sgb2_22_8": "§ 22 Abs. 8 SGB II (Schuldenübernahme Jobcenter)",
-    "sgb12_36": "§ 36 SGB XII (Schuldenübernahme Sozialamt)",
-    "wogg": "Wohngeldgesetz (WoGG)",
-    "sgb2_22_1": "§ 22 Abs. 1 SGB II (Kosten der Unterkunft)",
-    "at_wohnbeihilfe": "Wohnbeihilfe (Land)",
-    "at_ma40": "MA 40 (Wien)",
-    "at_wohnschirm": "Wohnschirm",
-    "other": "andere Rechtsgrundlage",
-    "unknown": "ohne Angabe der Rechtsgrundlage",
-}
-TOPIC_LABELS = {
-    "rent_arrears": "Mietschulden",
-    "notice_or_eviction": "Kündigung oder Räumung",
-    "benefits": "Leistungen und Anträge",
-    "energy": "Energieschulden",
-    "neighbours": "Nachbarschaft",
-    "other": "Sonstiges",
-}
-REFERRAL_LABELS = {
-    "none": "nicht weitervermittelt",
-    "debt_counselling": "Schuldnerberatung",
-    "jobcenter": "Jobcenter",
-    "social_services": "Sozialamt",
-    "housing_office": "Wohnungsamt",
-    "legal_advice": "Rechtsberatung / Mieterverein",
-    "other": "andere Stelle",
-}
+CATALOGUE_FILES = ("i18n.js", "i18n-legal.js", "i18n-fields.js", "i18n-day.js", "i18n-docs.js")
+_ENTRY = re.compile(r'^\s*"([a-z_]+\.[a-z0-9_]+)":\s*(\[.*\]),\s*$', re.MULTILINE)
+
+
+@functools.cache
+def catalogue() -> dict[str, str]:
+    """Every entry of the tablet's catalogue: key -> German text."""
+    found: dict[str, str] = {}
+    for name in CATALOGUE_FILES:
+        for match in _ENTRY.finditer((PWA_DIR / "static" / "js" / name).read_text(encoding="utf-8")):
+            found[match.group(1)] = str(json.loads(match.group(2))[0])
+    return found
+
+
+def _labels(prefix: str, values: tuple[str, ...], **extra: str) -> dict[str, str]:
+    words = catalogue()
+    return {value: words[f"{prefix}.{value}"] for value in values} | extra
+
+
+CHANNEL_LABELS = _labels("channel", ("phone", "email", "sms", "letter", "in_person", "home_visit"))
+OUTCOME_LABELS = _labels(
+    "outcome",
+    (
+        "secured",
+        "secured_installment",
+        "secured_benefit",
+        "moved_affordable",
+        "lost_housed",
+        "lost_homeless",
+        "no_contact",
+    ),
+)
+BENEFIT_LABELS = _labels(
+    "benefit",
+    (
+        "wohngeld",
+        "wohnbeihilfe",
+        "kdu_direct_payment",
+        "debt_takeover_loan",
+        "debt_takeover_grant",
+        "wohnschirm_rent",
+        "wohnschirm_energy",
+        "other",
+    ),
+)
+INSTALLMENT_LABELS = _labels("installment", ("kept", "unrecorded", "behind", "broken", "completed", "cancelled"))
+CASE_TYPE_LABELS = _labels("case_type", ("rent_arrears", "energy_debt", "psychosocial", "neighbour_conflict"))
+TRIGGER_LABELS = _labels(
+    "trigger",
+    ("receivables", "court_notice", "neighbour_complaint", "outreach", "self_referral"),
+    unknown="ohne Angabe",
+)
+LEGAL_BASIS_LABELS = _labels(
+    "legal_basis",
+    ("sgb2_22_8", "sgb12_36", "wogg", "sgb2_22_1", "at_wohnbeihilfe", "at_ma40", "at_wohnschirm", "other"),
+    unknown="ohne Angabe der Rechtsgrundlage",
+)
+TOPIC_LABELS = _labels(
+    "enquiry_topic", ("rent_arrears", "notice_or_eviction", "benefits", "energy", "neighbours", "other")
+)
+REFERRAL_LABELS = _labels(
+    "enquiry_referral",
+    ("none", "debt_counselling", "jobcenter", "social_services", "housing_office", "legal_advice", "other"),
+)

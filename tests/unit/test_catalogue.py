@@ -176,3 +176,93 @@ def test_counted_texts_agree_with_their_number_in_both_languages() -> None:
         if any("|" in text for text in texts) and not all("|" in text for text in texts)
     ]
     assert not split, f"plural forms in one language only: {split}"
+
+
+# Fields a case-work form asks with a control of its own, outside FORMS (screens/work.js): the consent a referral
+# rests on, the cases a mediation is between.
+OWN_CONTROLS = {"referral": {"consent_id"}, "mediation": {"party_case_ids"}}
+
+
+def admits_none(hint: Any) -> bool:
+    if typing.get_origin(hint) is typing.Annotated:
+        return admits_none(typing.get_args(hint)[0])
+    return hint is type(None) or any(admits_none(arg) for arg in typing.get_args(hint) if arg is type(None))
+
+
+def form_problems(forms: dict[str, list[list[Any]]], sections: dict[str, list[list[Any]]]) -> list[str]:
+    """Where the tablet's copies of the schemas (formfields.js) differ from the schemas: a field the record does not
+    have (on a kind, a section, or a row of a list), or a ``required`` that is not the kind's required on creation."""
+    problems: list[str] = []
+
+    def check(struct: type[msgspec.Struct], specs: list[list[Any]], where: str) -> None:
+        hints = {
+            name: hint
+            for name, hint in typing.get_type_hints(struct, include_extras=True).items()
+            if typing.get_origin(hint) is not typing.ClassVar
+        }
+        for spec in specs:
+            name, kind = spec[0], spec[1]
+            if name not in hints:
+                problems.append(f"{where}.{name}: the schema has no such field")
+            elif kind == "list":
+                rows = [s for s in nested_structs(hints[name]) if s is not struct]
+                check(rows[0], spec[2], f"{where}.{name}[]") if rows else problems.append(f"{where}.{name}: no rows")
+
+    for kind, specs in forms.items():
+        schema = KINDS[kind]
+        check(schema, specs, kind)
+        # Required on the form: what the schema requires on creation (less what a control of its own asks, outside
+        # the field list), and a choice the schema cannot take empty (an enum with a default, never null).
+        hints = typing.get_type_hints(schema, include_extras=True)
+        asked = {spec[0] for spec in specs}
+        never_null = {n for n in asked if n in hints and enum_values(hints[n]) and not admits_none(hints[n])}
+        expected = (set(schema.REQUIRED_ON_CREATE) - OWN_CONTROLS.get(kind, set())) | never_null
+        required = {spec[0] for spec in specs if len(spec) > 4 and spec[4]}
+        if required != expected:
+            problems.append(f"{kind}: the form requires {sorted(required)}, the schema {sorted(expected)}")
+    assessment = typing.get_type_hints(KINDS["assessment"], include_extras=True)
+    for section, specs in sections.items():
+        structs = list(nested_structs(assessment.get(section)))
+        if not structs:
+            problems.append(f"assessment.{section}: the schema has no such section")
+            continue
+        check(structs[0], specs, f"assessment.{section}")
+    return problems
+
+
+def test_the_tablets_forms_name_only_the_schemas_fields_and_require_what_they_require() -> None:
+    forms, sections = module_export("formfields.js", "FORMS"), module_export("formfields.js", "SECTIONS")
+    assert form_problems(forms, sections) == []
+
+
+def test_the_form_check_sees_a_field_the_schema_lacks_and_a_wrong_required() -> None:
+    forms = {
+        "action": [["title", "short", None, None, True], ["due_on", "date", None, None, True], ["urgency", "short"]]
+    }
+    sections = {"arrears": [["rent_arrears_cents", "cents"], ["rent_owed_cents", "cents"]], "garden": [["x", "text"]]}
+    problems = form_problems(forms, sections)
+    assert "action.urgency: the schema has no such field" in problems
+    assert "assessment.arrears.rent_owed_cents: the schema has no such field" in problems
+    assert "assessment.garden: the schema has no such section" in problems
+    wrong = form_problems({"referral": [["service", "short"], ["status", "enum", [], "x", True]]}, {})
+    assert "referral: the form requires ['status'], the schema ['service', 'status']" in wrong
+
+
+def test_the_report_words_every_value_as_the_tablet_does() -> None:
+    """The report's lines read the tablet's catalogue (server/reports/labels.py): an outcome, a channel or a
+    benefit is worded one way on the screen, in the printed report and in the CSV."""
+    from server.reports import labels
+
+    shared = {
+        "channel": labels.CHANNEL_LABELS,
+        "outcome": labels.OUTCOME_LABELS,
+        "benefit": labels.BENEFIT_LABELS,
+        "case_type": labels.CASE_TYPE_LABELS,
+        "legal_basis": labels.LEGAL_BASIS_LABELS,
+        "enquiry_topic": labels.TOPIC_LABELS,
+    }
+    keys = [f"{prefix}.{value}" for prefix, words in shared.items() for value in words if value != "unknown"]
+    tablet = run_js("i18n.js", "(key) => m.t(key, {}, null, 'de')", keys)
+    report = [shared[key.split(".")[0]][key.split(".")[1]] for key in keys]
+    assert report == tablet
+    assert labels.OUTCOME_LABELS["secured"] == "Wohnung gesichert, ohne weitere Hilfe"

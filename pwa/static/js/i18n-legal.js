@@ -62,7 +62,7 @@ export const LEGAL = {
   "legal_basis.at_wohnbeihilfe": ["Wohnbeihilfe (Land)", "Housing allowance (Land)"],
   "legal_basis.at_ma40": ["MA 40 (Wien)", "MA 40 (Vienna)"],
   "legal_basis.at_wohnschirm": ["Wohnschirm", "Wohnschirm"],
-  "legal_basis.other": ["andere", "other"],
+  "legal_basis.other": ["andere Rechtsgrundlage", "other legal basis"],
   "objection.none": ["kein Widerspruch", "no objection"],
   "objection.filed": ["Widerspruch eingelegt", "objection filed"],
   "objection.granted": ["Widerspruch erfolgreich", "objection upheld"],

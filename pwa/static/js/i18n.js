@@ -191,6 +191,7 @@ const C = {
   "status.fix_future": ["Auch dieser Zeitpunkt liegt in der Zukunft.", "This moment, too, lies in the future."],
   "status.fix_invalid": ["Bitte Datum und Uhrzeit angeben.", "Please give a date and a time."],
   "status.fix_done": ["Korrigiert; die Änderung wird erneut gesendet.", "Corrected; the change is sent again."],
+  "referral.services": ["Schuldnerberatung;Jugendamt;Sozialpsychiatrischer Dienst;Suchtberatung;Mieterverein;Frauenberatungsstelle;Pflegestützpunkt;Jobcenter", "Debt counselling;Youth welfare office;Social psychiatric service;Addiction counselling;Tenants' association;Women's counselling centre;Care support centre;Jobcenter"],
   "draft.restored": ["Nicht gespeicherte Eingaben wiederhergestellt.", "Unsaved entries restored."],
   "draft.discard": ["Verwerfen", "Discard"],
 
@@ -559,7 +560,7 @@ const C = {
   "kind.conflict": ["Sync-Konflikt", "Sync conflict"],
   "case_type.rent_arrears": ["Mietrückstand", "Rent arrears"],
   "case_type.energy_debt": ["Energieschulden", "Energy debt"],
-  "case_type.psychosocial": ["Psychosozial", "Psychosocial"],
+  "case_type.psychosocial": ["Psychosoziale Begleitung", "Psychosocial support"],
   "case_type.neighbour_conflict": ["Nachbarschaftskonflikt", "Neighbour conflict"],
   "risk.low": ["Risiko niedrig", "Low risk"],
   "risk.medium": ["Risiko mittel", "Medium risk"],

@@ -3,11 +3,11 @@
 // never conflict). The monthly balance is computed while typing.
 import { stamp } from "../clock.js";
 import * as data from "../data.js";
-import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import * as legal from "../legal.js";
 import { append, day, debounce, fill, h, money, syncChip, uuid7 } from "../ui.js";
 import { control, multi } from "../panels/forms.js";
+import { DOCUMENTS, SECTIONS } from "../formfields.js";
 
 export const FORM_VERSION = 2;
 
@@ -25,43 +25,6 @@ function questions(name, version) {
   return SECTIONS[name].filter(([field]) => !linked.includes(field));
 }
 
-const INCOME_SOURCES = ENUMS.income_source;
-const BENEFIT_KINDS = ENUMS.benefit;
-const CREDITOR_KINDS = ENUMS.creditor;
-const CAUSES = ENUMS.cause;
-const DOCUMENTS = ENUMS.document;
-const RISKS = ENUMS.risk;
-
-const budgetLine = [["label", "short"], ["monthly_cents", "cents"], ["priority", "check"]];
-const benefitItem = [["kind", "enum", BENEFIT_KINDS, "benefit"], ["monthly_cents", "cents"], ["applied_on", "date"]];
-
-// [field, type, options, label prefix]; types: count, age, cents, date, tri (yes/no/unknown), text, short, enum,
-// multi (a set of enum values), lines (a list of short strings), list (rows of sub-fields), check.
-export const SECTIONS = {
-  household: [["adults", "count"], ["children", "count"], ["dependants", "count"], ["youngest_age", "age"], ["oldest_age", "age"], ["notes", "text"]],
-  housing: [["net_rent_cents", "cents"], ["service_charges_cents", "cents"], ["heating_cents", "cents"], ["main_residence_registered", "tri"], ["tenancy_since", "date"], ["notes", "text"]],
-  arrears: [
-    ["rent_arrears_cents", "cents"],
-    ["service_charge_arrears_cents", "cents"],
-    ["use_compensation_arrears_cents", "cents"],
-    ["court_costs_cents", "cents"],
-    ["lawyer_costs_cents", "cents"],
-    ["notice_received_on", "date"],
-    ["lawsuit_filed_on", "date"],
-    ["court_date", "date"],
-    ["eviction_date", "date"],
-    ["notes", "text"],
-  ],
-  income: [["items", "list", [["member", "short"], ["source", "enum", INCOME_SOURCES, "income_source"], ["monthly_cents", "cents"], ["proof_seen", "check"]]]],
-  benefits: [["received", "list", benefitItem], ["applied", "list", benefitItem]],
-  budget: [["fixed", "list", budgetLine], ["variable", "list", budgetLine]],
-  debts: [["creditors", "list", [["name", "short"], ["amount_cents", "cents"], ["kind", "enum", CREDITOR_KINDS, "creditor"]]], ["garnishment", "tri"], ["protected_account", "tri"], ["notes", "text"]],
-  energy: [["arrears_cents", "cents"], ["supplier", "short"], ["disconnection", "enum", ENUMS.disconnection, "disconnection"], ["notes", "text"]],
-  cause: [["causes", "multi", CAUSES, "cause"], ["details", "text"]],
-  health: [["notes", "text"], ["domestic_violence", "tri"], ["services_involved", "lines"]],
-  neighbourhood: [["complaints", "tri"], ["conflict_parties", "text"]],
-  risk: [["risk", "enum", RISKS, "risk"], ["next_deadline", "date"], ["consents_given", "lines"], ["notes", "text"]],
-};
 export const SECTION_NAMES = Object.keys(SECTIONS);
 
 export async function render(main, [caseId, section], app) {

@@ -9,68 +9,12 @@ import { ENUMS } from "../enums.js";
 import { t } from "../i18n.js";
 import { append, chip, day, h, moment, money, syncChip, toast, today, uuid7 } from "../ui.js";
 import { control } from "../panels/forms.js";
+import { FORMS } from "../formfields.js";
 import { stateChip } from "../panels/casework.js";
 import { documentsSection } from "../panels/documents.js";
 
-const LEGAL_TYPES = ENUMS.legal;
-const BENEFIT_KINDS = ENUMS.benefit;
-const SERVICES = ["Schuldnerberatung", "Jugendamt", "Sozialpsychiatrischer Dienst", "Suchtberatung", "Mieterverein", "Frauenberatungsstelle", "Pflegestützpunkt", "Jobcenter"];
-
-// [name, type, options, option label prefix, required]
-export const FORMS = {
-  legal_event: [
-    ["type", "enum", LEGAL_TYPES, "legal", true],
-    ["notice_kind", "enum", ENUMS.notice_kind, "notice_kind"],
-    ["dated_on", "date"],
-    ["served_on", "date"],
-    ["scheduled_at", "moment"],
-    ["until_on", "date"],
-    ["court", "short"],
-    ["reference", "short"],
-    ["notes", "text"],
-  ],
-  action: [["title", "short", null, null, true], ["due_on", "date", null, null, true], ["notes", "text"]],
-  benefit_application: [
-    ["kind", "enum", BENEFIT_KINDS, "benefit", true],
-    ["agency", "short"],
-    ["reference", "short"],
-    ["submitted_on", "date"],
-    ["expected_decision_on", "date"],
-    ["decision", "enum", ENUMS.decision, "decision", true],
-    ["decided_on", "date"],
-    ["notified_on", "date"],
-    ["instructions_missing", "check"],
-    ["amount_cents", "cents"],
-    ["period", "enum", ENUMS.benefit_period, "benefit_period"],
-    ["months", "count"],
-    ["form", "enum", ["grant", "loan"], "benefit_form"],
-    ["legal_basis", "enum", ENUMS.legal_basis, "legal_basis"],
-    ["objection", "enum", ENUMS.objection, "objection"],
-    ["notes", "text"],
-  ],
-  installment_agreement: [
-    ["creditor", "enum", ENUMS.creditor_ia, "creditor_ia", true],
-    ["creditor_name", "short"],
-    ["total_cents", "cents", null, null, true],
-    ["monthly_rate_cents", "cents", null, null, true],
-    ["start_on", "date", null, null, true],
-    ["status", "enum", ENUMS.ia_status, "ia_status", true],
-    ["landlord_withdraws", "tri"],
-    ["rent_kept_paid", "tri"],
-    ["notes", "text"],
-  ],
-  consent: [
-    ["purpose", "short", null, null, true],
-    ["recipient", "short"],
-    ["scope", "lines"],
-    ["form", "enum", ENUMS.consent_form, "consent_form"],
-    ["given_on", "date", null, null, true],
-    ["valid_until", "date"],
-    ["withdrawn_on", "date"],
-  ],
-  referral: [["service", "short", "services", null, true], ["reason", "text"], ["status", "enum", ENUMS.referral_status, "referral_status", true], ["sent_on", "date"]],
-  mediation: [["topic", "short"], ["sessions", "list", [["on", "date"], ["outcome", "short"]]], ["agreement_reached", "tri"], ["status", "enum", ["open", "closed"], "mediation_status", true], ["outcome", "text"]],
-};
+// Services a referral is often made to, offered as suggestions (the catalogue's words; any other may be typed).
+const SERVICES = () => t("referral.services").split(";");
 
 const DEFAULTS = {
   legal_event: () => ({ type: "notice_to_quit", dated_on: null }),
@@ -107,7 +51,7 @@ export async function render(main, [caseId, kind, recordId], app) {
   // In force: not withdrawn and not past the day it was given until.
   const consents = records.filter((r) => r.kind === "consent" && !r.fields.withdrawn_on && !(r.fields.valid_until && r.fields.valid_until < today()));
   if (kind === "referral") {
-    extra.push(h("datalist", { id: "services" }, SERVICES.map((s) => h("option", { value: s }))));
+    extra.push(h("datalist", { id: "services" }, SERVICES().map((s) => h("option", { value: s }))));
     if (!existing && !consents.length) {
       // The rule the server enforces, said before the worker types anything.
       error.textContent = t("referral.needs_consent");
