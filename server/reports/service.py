@@ -69,9 +69,6 @@ class Window:
     def until(self) -> dt.datetime:  # exclusive
         return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), tzinfo=self.zone).astimezone(dt.UTC)
 
-    def holds(self, day: dt.date | None) -> bool:
-        return day is not None and self.start <= day <= self.end
-
 
 def _months(window: Window) -> list[str]:
     months, year, month = [], window.start.year, window.start.month

@@ -88,7 +88,7 @@ async def pull_page(
         high, horizon = await clock.read(db, organisation)
         if _expired(cursor, horizon):
             raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
-        if subject is None or (cursor.seq >= high and cursor.after_id is None):
+        if cursor.seq >= high and cursor.after_id is None:
             next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, high)), organisation)
             return PullResponse(changes=[], purge=[], cursor=next_cursor, has_more=False)
         paging = cursor.after_id is not None

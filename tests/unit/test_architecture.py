@@ -67,6 +67,34 @@ def test_foundation_modules_import_no_area(name: str) -> None:
     assert not imported_areas(SERVER / f"{name}.py") & ALLOWED.keys()
 
 
+# The modules at the top of server/ that are neither foundation nor an area: what each may reach. The composition
+# roots (app, plugin, cli) see everything; the jobs and tools that span areas see the areas they work on; a new
+# module at the top must be listed here.
+EVERYTHING = set(ALLOWED) | FOUNDATION | {"admin", "backup", "collector", "housekeeping", "models", "plugin"}
+TOP_LEVEL: dict[str, set[str]] = {
+    "app": EVERYTHING,
+    "plugin": EVERYTHING,
+    "cli": EVERYTHING,
+    "collector": set(),
+    "models": {"audit", "auth", "push", "records", "sync"},  # every table, for the migrations
+    "admin": {"audit", "crypto", "db", "push", "records"},
+    "backup": {"audit", "db", "records"},
+    "housekeeping": {"auth", "db", "push", "records", "sync"},
+}
+
+
+def test_every_module_at_the_top_is_foundation_or_listed() -> None:
+    modules = {path.stem for path in SERVER.glob("*.py")} - {"__init__"}
+    assert modules == FOUNDATION | TOP_LEVEL.keys()
+    assert not [p for p in SERVER.glob("*/*/*.py")], "the areas have no sub-packages this test would not read"
+
+
+@pytest.mark.parametrize("name", sorted(TOP_LEVEL))
+def test_modules_at_the_top_reach_only_what_they_are_listed_for(name: str) -> None:
+    wrong = imported_areas(SERVER / f"{name}.py") - TOP_LEVEL[name] - FOUNDATION
+    assert not wrong, f"server/{name}.py imports {sorted(wrong)}, against the architecture"
+
+
 def test_the_check_sees_a_wrong_import(tmp_path: Path) -> None:
     module = tmp_path / "x.py"
     module.write_text("from server.sync.service import SyncService\nfrom server import reports\n", encoding="utf-8")

@@ -2,7 +2,6 @@
 // nothing of the camera's metadata (EXIF, GPS included) leaves the device, several photos made one PDF, and the
 // SHA-256 the server checks the upload against. Imports nothing, so a test can run it on its own.
 
-export const TYPES = Object.freeze(["image/jpeg", "image/png", "image/webp", "application/pdf"]);
 export const MAX_BYTES = 20 * 1024 * 1024;
 // The longest side of a photographed page: sharp enough to read small print, small enough to send from the door.
 export const LONGEST_SIDE = 2000;
