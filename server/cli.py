@@ -38,7 +38,7 @@ from server.backup import cmd_backup, cmd_restore
 from server.db import create_engine, migrate, session_factory, shift_clock
 from server.db.locks import exclusive_start
 from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, seed_demo
-from server.housekeeping import run_housekeeping
+from server.jobs.housekeeping import run_housekeeping
 from server.logs import configure_logging
 from server.problems import Problem
 from server.records.calendar import Region

@@ -41,7 +41,8 @@ from server.auth.schemas import Principal
 from server.auth.state import AuthState
 from server.db import at_head, create_engine, migrate, session_factory
 from server.db.locks import exclusive_start
-from server.housekeeping import housekeeping_task
+from server.jobs.housekeeping import housekeeping_task
+from server.jobs.reminders import reminder_task
 from server.metrics import MetricsMiddleware
 from server.problems import exception_handlers
 from server.push import Dispatcher, dispatcher_task, load_or_create
@@ -69,7 +70,6 @@ from server.reports.service import Reports
 from server.resources import PWA_DIR
 from server.settings import Settings
 from server.sync.controller import ConflictController, SyncController
-from server.sync.reminders import reminder_task
 from server.sync.service import SyncService, load_cursor_secret
 from server.text import refuse_bad_text
 from server.web import (

@@ -16,12 +16,12 @@ import msgspec
 __all__ = [
     "Cents",
     "Count",
+    "FieldRuleFailed",
     "Minutes",
     "Moment",
     "NoteText",
     "PositiveCents",
     "RecordFields",
-    "RuleViolation",
     "Short",
     "Text",
     "Title",
@@ -86,7 +86,7 @@ def day_start(value: dt.date | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
 
 
-class RuleViolation(ValueError):
+class FieldRuleFailed(ValueError):
     """A cross-field rule that failed, naming the field to show the error on."""
 
     def __init__(self, message: str, field: str | None) -> None:
@@ -95,7 +95,7 @@ class RuleViolation(ValueError):
 
 
 def must(condition: bool, message: str, field: str | None = None) -> None:
-    """Raise :class:`RuleViolation` naming ``field`` unless ``condition`` holds (call from ``__post_init__``)."""
+    """Raise :class:`FieldRuleFailed` naming ``field`` unless ``condition`` holds (call from ``__post_init__``)."""
     # msgspec turns a ValueError raised in __post_init__ into a ValidationError whose __cause__ is this error.
     if not condition:
-        raise RuleViolation(message, field)
+        raise FieldRuleFailed(message, field)

@@ -33,11 +33,11 @@ from server.records.casework import (
 from server.records.documents import Attachment
 from server.records.fields import (
     Cents,
+    FieldRuleFailed,
     Minutes,
     Moment,
     NoteText,
     RecordFields,
-    RuleViolation,
     Short,
     Text,
     Title,
@@ -60,6 +60,7 @@ __all__ = [
     "Conflict",
     "Consent",
     "Contact",
+    "FieldRuleFailed",
     "Household",
     "InstallmentAgreement",
     "LegalEvent",
@@ -67,7 +68,6 @@ __all__ = [
     "Note",
     "RecordFields",
     "Referral",
-    "RuleViolation",
     "Visit",
 ]
 

@@ -99,6 +99,14 @@ _UPDATE = (
 )
 
 
+def fields_aad(
+    kind: str, record_id: uuid.UUID, case_id: uuid.UUID, schema_version: int, dek_id: uuid.UUID | str
+) -> bytes:
+    """The associated data that binds a record's sealed fields to the record, its schema version and its data key:
+    built here only, for sealing and opening alike."""
+    return associated_data(kind, record_id, case_id, FIELDS_COLUMN, schema_version, dek_id)
+
+
 class RecordStore:
     """Reads and writes records within one transaction; caches data keys and the rows it has seen."""
 
@@ -216,37 +224,37 @@ class RecordStore:
     def _plain(
         self, kind: str, record_id: uuid.UUID, case_id: uuid.UUID, schema_version: int, blob: bytes | None
     ) -> bytes | None:
+        """The decrypted JSON of one record's fields. One damaged ciphertext (a bad disk block, a botched restore)
+        must not make the whole case, or every pull page that holds it, unreadable: the record is reported, noted
+        in ``damaged`` and left out (docs/security.md case 38)."""
         if blob is None:
             return None
         key = self._keys.get(case_id)
         if key is None:
             raise DecryptionError("no data key for the case")
-        aad = associated_data(kind, record_id, case_id, FIELDS_COLUMN, schema_version, key.dek_text)
         try:
-            return open_blob(key.key, blob, aad)
+            return open_blob(key.key, blob, fields_aad(kind, record_id, case_id, schema_version, key.dek_text))
         except DecryptionError:
-            self.damaged[record_id] = case_id
-            _report_damage(record_id)
+            self._damaged(record_id, case_id)
             return None
 
     def _fields(
         self, kind: str, record_id: uuid.UUID, case_id: uuid.UUID, schema_version: int, blob: bytes | None
     ) -> dict[str, Any] | None:
-        if blob is None:
+        """The fields, decoded from ``_plain``: JSON that opens but does not decode is damaged the same way."""
+        plain = self._plain(kind, record_id, case_id, schema_version, blob)
+        if plain is None:
             return None
-        key = self._keys.get(case_id)
-        if key is None:
-            raise DecryptionError("no data key for the case")
-        aad = associated_data(kind, record_id, case_id, FIELDS_COLUMN, schema_version, key.dek_text)
         try:
-            fields: dict[str, Any] = msgspec.json.decode(open_blob(key.key, blob, aad))
-        except (DecryptionError, msgspec.DecodeError):
-            # One damaged ciphertext (a bad disk block, a botched restore) must not make the whole case, or every
-            # pull page that holds it, unreadable: the record is reported and left out (docs/security.md case 38).
-            self.damaged[record_id] = case_id
-            _report_damage(record_id)
+            fields: dict[str, Any] = msgspec.json.decode(plain)
+        except msgspec.DecodeError:
+            self._damaged(record_id, case_id)
             return None
         return fields
+
+    def _damaged(self, record_id: uuid.UUID, case_id: uuid.UUID) -> None:
+        self.damaged[record_id] = case_id
+        _report_damage(record_id)
 
     def _open(self, row: RecordRow) -> StoredRecord:
         fields = self._fields(row.kind, row.id, row.case_id, row.schema_version, row.blob)
@@ -263,10 +271,6 @@ class RecordStore:
             updated_by=row.updated_by,
             updated_at=row.updated_at,
         )
-
-    @staticmethod
-    def _aad(row: RecordRow, dek_id: uuid.UUID) -> bytes:
-        return associated_data(row.kind, row.id, row.case_id, FIELDS_COLUMN, row.schema_version, dek_id)
 
     async def write(
         self,
@@ -290,7 +294,7 @@ class RecordStore:
         now = utcnow()
         values = to_builtins(fields)
         plaintext = msgspec.json.encode(values)
-        aad = associated_data(kind, record_id, case_id, FIELDS_COLUMN, SCHEMA_VERSION, key.dek_id)
+        aad = fields_aad(kind, record_id, case_id, SCHEMA_VERSION, key.dek_id)
         blob = seal(key.key, plaintext, aad, kek_version=key.kek_version, dek_id=key.dek_id)
         team_id = getattr(fields, "team_id", None) if kind == "case" else None
         at = fields.clear_at()

@@ -21,7 +21,7 @@ from server.app import create_app
 from server.audit import AuditEntry
 from server.cli import main
 from server.db import create_engine, session_factory
-from server.housekeeping import run_housekeeping
+from server.jobs.housekeeping import run_housekeeping
 from server.records.models import AttachmentChunk, AttachmentUpload, CaseKey
 from server.settings import Settings
 from tests.support.accounts import Org, login

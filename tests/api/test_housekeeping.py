@@ -21,7 +21,7 @@ from server.auth.models import LoginFailure, Role, Session
 from server.cli import main
 from server.db import create_engine, session_factory
 from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS
-from server.housekeeping import run_housekeeping
+from server.jobs.housekeeping import run_housekeeping
 from server.push.models import PushJob
 from server.records import clock
 from server.records.models import Record

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.cli import main as cli_main
 from server.crypto.aead import associated_data, seal
 from server.db import create_engine, session_factory
+from server.jobs.reminders import remind_deadlines
 from server.push.models import PushJob, PushSubscription
 from server.records.calendar import Calendar, Region
 from server.records.deadlines import derived_id
@@ -27,7 +28,6 @@ from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.upgrade import upgrade_stored
 from server.settings import Settings
-from server.sync.reminders import remind_deadlines
 from tests.support.accounts import Org, login
 from tests.support.app import client_from
 from tests.support.cases import supervisor_creates_case

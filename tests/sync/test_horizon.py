@@ -10,7 +10,7 @@ from litestar import Litestar
 from sqlalchemy import update
 
 from server.db import create_engine, session_factory
-from server.housekeeping import run_housekeeping
+from server.jobs.housekeeping import run_housekeeping
 from server.problems import PROBLEM_BASE
 from server.records.models import Record
 from server.settings import Settings
