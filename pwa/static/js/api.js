@@ -127,8 +127,8 @@ export async function sendChunk(path, offset, bytes) {
   return response.json();
 }
 
-/** A file's bytes, with ``progress(received, total)`` as they arrive. */
-/** @param {string} path @param {(received: number, total: number) => void} [progress] */
+/** A file's bytes, with ``progress(received, total)`` as they arrive.
+ * @param {string} path @param {(received: number, total: number) => void} [progress] */
 export async function fetchBytes(path, progress = () => {}) {
   let response;
   try {

@@ -71,8 +71,8 @@ function eventDay(fields) {
 }
 
 /** Every deadline of one case: [{rule, due_on, basis, record_id, kind, unavailable, provisional, warning}], by due
- * date. */
-/** @returns {import("./types.js").Deadline[]} */
+ * date.
+ * @returns {import("./types.js").Deadline[]} */
 export function compute(table, country, off, kase, events, applications, today) {
   const notices = events.filter(([, f]) => f.type === "notice_to_quit").map(([, f]) => f);
   const found = [];

@@ -110,8 +110,8 @@ export async function tidy(recordIds) {
 
 // --- the upload queue --------------------------------------------------------------------------------------
 
-/** Send every waiting file, each from where the server stands; ``progress({done, total})`` in bytes. */
-/** @param {CryptoKey} key @param {(state: {done: number, total: number}) => void} [progress] */
+/** Send every waiting file, each from where the server stands; ``progress({done, total})`` in bytes.
+ * @param {CryptoKey} key @param {(state: {done: number, total: number}) => void} [progress] */
 export async function uploadAll(key, progress = () => {}) {
   const waiting = (await rows()).filter((file) => file.state === "upload");
   const total = waiting.reduce((sum, file) => sum + file.size, 0);

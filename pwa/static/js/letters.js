@@ -81,8 +81,8 @@ const german = (isoDay) => (isoDay ? isoDay.slice(0, 10).split("-").reverse().jo
 /** A moment's local day (an appointment at 00:30 on the 18th is stored as the 17th in UTC). */
 const germanDay = (moment) => (moment ? german(new Date(moment).toLocaleDateString("sv-SE")) : null);
 
-/** The values a letter can use, from the case's records (the newest of each kind unless ``chosen`` names one). */
-/**
+/** The values a letter can use, from the case's records (the newest of each kind unless ``chosen`` names one).
+ *
  * @param {any[]} records
  * @param {{organisation?: string, worker?: string, labels?: {benefit?: (kind: string) => string}, chosen?: Record<string, string>, schonfrist?: string | null}} [options]
  */

@@ -84,9 +84,8 @@ export async function pending(key) {
   );
 }
 
-/** How many mutations wait, and how many were rejected, without decrypting anything. */
-/** What this device holds that the server does not: mutations, and documents whose bytes are not sent (a logout,
- * a revocation and a change of user count them as unsynced work). */
+/** What this device holds that the server does not, counted without decrypting anything: mutations, and documents
+ * whose bytes are not sent (a logout, a revocation and a change of user count them as unsynced work). */
 export async function outboxCounts() {
   const db = await openDB();
   const transaction = db.transaction(["outbox", "files"]);
