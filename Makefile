@@ -53,8 +53,9 @@ lint: venv node-tools
 types: venv
 	$(BIN)/mypy server
 
+# The SQLite pass names its twenty slowest tests at the end, so that a suite creeping past its time is seen.
 test-sqlite: venv
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(XDIST) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(XDIST) --durations=20 $(PYTEST_ARGS)
 
 test-postgres: venv
 	scripts/with-postgres.sh sh -c '$(PG_PYTEST)'

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from server.problems import ValidationFailed, without_values
+from server.records.service import RecordOut
 
 __all__ = [
     "MAX_MUTATIONS",
@@ -122,16 +123,9 @@ class PushResponse(msgspec.Struct, kw_only=True, frozen=True):
     last_mid: int
 
 
-class Change(msgspec.Struct, kw_only=True, frozen=True):
-    """One record in a pull page: its full current state, or a tombstone."""
-
-    kind: str
-    id: uuid.UUID
-    case_id: uuid.UUID
-    version: int
-    deleted: bool
-    fields: dict[str, Any] | None
-    flag: str | None = None
+# One record in a pull page (its full current state, or a tombstone): the same struct a case read returns, so the
+# two shapes clients receive cannot drift apart.
+Change = RecordOut
 
 
 class PullResponse(msgspec.Struct, kw_only=True, frozen=True):

@@ -107,9 +107,11 @@ async def pull_page(
         remaining = int(found[-1].total) - len(found) if has_more else 0
         end = Cursor(int(found[-1].effective), found[-1].id) if has_more else Cursor(high)
         store = RecordStore(db, keyring)
-        opened = await store.decrypt_plain([(r[1], r[0], r[2], r[6], r[5]) for r in found])  # in PULL_COLUMNS order
+        opened = await store.decrypt_plain([(r.kind, r.id, r.case_id, r.schema_version, r.blob) for r in found])
         # The scope the columns gave, confirmed by the cases' sealed fields before any fields leave (security.md 59).
-        confirmed, mismatched = await entitlement.confirmed(db, keyring, principal, {r[2] for r in found if not r[4]})
+        confirmed, mismatched = await entitlement.confirmed(
+            db, keyring, principal, {r.case_id for r in found if not r.deleted}
+        )
         leaves = (
             await db.execute(
                 select(ScopeEvent.case_id, ScopeEvent.seq, ScopeEvent.entered)
@@ -125,17 +127,17 @@ async def pull_page(
     damaged = store.damaged
     changes = [
         Change(
-            kind=kind,
-            id=record_id,
-            case_id=case_id,
-            version=version,
-            deleted=deleted,
-            fields=None if deleted else _as_read(kind, plain, schema_version),
-            flag=flag,
+            kind=row.kind,
+            id=row.id,
+            case_id=row.case_id,
+            version=row.version,
+            deleted=row.deleted,
+            fields=None if row.deleted else _as_read(row.kind, plain, row.schema_version),
+            flag=row.flag,
         )
-        for (record_id, kind, case_id, version, deleted, _, _, flag, _, _), plain in zip(found, opened, strict=True)
-        if (not damaged or record_id not in damaged)  # left out and reported; sent once it is restored
-        and (deleted or case_id in confirmed)
+        for row, plain in zip(found, opened, strict=True)
+        if (not damaged or row.id not in damaged)  # left out and reported; sent once it is restored
+        and (row.deleted or row.case_id in confirmed)
     ]
     if changes or store.damaged or mismatched:
         async with sessions() as db:
