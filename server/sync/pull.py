@@ -132,7 +132,8 @@ async def pull_page(
             case_id=row.case_id,
             version=row.version,
             deleted=row.deleted,
-            fields=None if row.deleted else _as_read(row.kind, plain, row.schema_version),
+            # The form the client asked for (its schema_version), not the form the record is stored in.
+            fields=None if row.deleted else _as_read(row.kind, plain, schema_version),
             flag=row.flag,
         )
         for row, plain in zip(found, opened, strict=True)
