@@ -13,6 +13,8 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 3
 PYTEST_PG_WORKERS ?= 2
 XDIST := --dist worksteal
+# The SQLite pass names its twenty slowest tests at the end, so that a suite creeping past its time is seen.
+SQLITE_PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) $(XDIST) --durations=20 $(PYTEST_ARGS)
 PG_PYTEST := $(BIN)/pytest -n $(PYTEST_PG_WORKERS) $(XDIST) -m "database and not browser and not alone" $(PYTEST_ARGS) && $(BIN)/pytest -m "database and alone" $(PYTEST_ARGS)
 CODE := server tests migrations bench
 
@@ -53,16 +55,15 @@ lint: venv node-tools
 types: venv
 	$(BIN)/mypy server
 
-# The SQLite pass names its twenty slowest tests at the end, so that a suite creeping past its time is seen.
 test-sqlite: venv
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(XDIST) --durations=20 $(PYTEST_ARGS)
+	$(SQLITE_PYTEST)
 
 test-postgres: venv
 	scripts/with-postgres.sh sh -c '$(PG_PYTEST)'
 
 test: venv system-deps node-tools lint types
 	@echo "== test suite on SQLite =="
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(XDIST) $(PYTEST_ARGS)
+	$(SQLITE_PYTEST)
 	@echo "== test suite on PostgreSQL =="
 	scripts/with-postgres.sh sh -c '$(PG_PYTEST)'
 
