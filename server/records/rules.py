@@ -16,8 +16,8 @@ which sync turns into a per-mutation rejection and the office API into a problem
   outcome and assessment answers, and nothing else. It can never change who the case belongs to nor bring the case
   back into the old worker's scope (``docs/security.md`` case 25).
 
-To add a rule: write a function here that raises :class:`RuleViolation` naming the field, and call it from the
-write paths that need it.
+To add a rule: write a function here that raises :class:`RuleViolation` naming the field, and call it from
+:mod:`server.records.writing`, the one place every write of a record passes.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ __all__ = [
     "within_reassignment_grace",
 ]
 
+RuleCode = Literal["forbidden", "validation", "append-only"]
 REASSIGNMENT_GRACE = dt.timedelta(days=30)
 FLAG_REASSIGNED = "accepted-after-reassignment"
 # Fields only a supervisor of the case's team may set or change.
@@ -53,11 +54,12 @@ VISIT_OUTCOME_FIELDS = frozenset({"status", "visited_at", "card_left", "duration
 
 
 class RuleViolation(Exception):
-    """A write breaks a domain rule. ``code`` is ``forbidden`` (not this user's to change) or ``validation``."""
+    """A write breaks a domain rule. ``code`` is ``forbidden`` (not this user's to change), ``validation`` (not a
+    value this record can hold) or ``append-only`` (a field that never changes after creation)."""
 
-    def __init__(self, code: Literal["forbidden", "validation"], detail: str, field: str | None = None) -> None:
+    def __init__(self, code: RuleCode, detail: str, field: str | None = None) -> None:
         super().__init__(detail)
-        self.code: Literal["forbidden", "validation"] = code
+        self.code: RuleCode = code
         self.detail = detail
         self.field = field
 

@@ -2,9 +2,10 @@
 
 :func:`apply` runs one mutation against a :class:`~server.sync.batch.Batch` and returns its result. A mutation
 that cannot apply raises :class:`~server.sync.batch.Rejected` inside and comes back as a ``rejected`` result, so
-the rest of the batch goes on. Protocol rules live here (base versions, the merge, conflicts as records);
-domain rules (who may set what, referral consent, the reassignment grace) live in :mod:`server.records.rules`
-and reach the device as the same per-mutation rejection.
+the rest of the batch goes on. Protocol rules live here (base versions, the merge, conflicts as records); the
+record's rules (its schema, who may set what, the records it names, the reassignment grace) are
+:mod:`server.records.writing`'s, and a :class:`~server.records.rules.RuleViolation` reaches the device as the same
+per-mutation rejection.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 import msgspec
 
 from server.db import utcnow
-from server.records import legacy, rules
+from server.records import legacy, rules, writing
 from server.records.keyring import CaseShredded
 from server.records.models import Record
+from server.records.rules import RuleViolation
 from server.records.schemas import KINDS, Conflict, RecordFields
 from server.records.store import RecordRow, StoredRecord
 from server.records.validation import to_builtins
@@ -36,7 +38,7 @@ from server.sync.messages import (
     ResolveMutation,
 )
 
-__all__ = ["apply", "resolve"]
+__all__ = ["apply"]
 
 UNKNOWN_RECORD = "No such record; it may have been erased."
 
@@ -52,9 +54,11 @@ async def apply(batch: Batch, mutation: Mutation | Malformed) -> MutationResult:
             case DeleteMutation():
                 return await _delete(batch, mutation)
             case ResolveMutation():
-                return await resolve(batch, mutation)
+                return await _resolve(batch, mutation)
     except Rejected as rejected:
         return MutationResult(mid=mutation.mid, status="rejected", error=rejected.error)
+    except RuleViolation as violation:
+        return MutationResult(mid=mutation.mid, status="rejected", error=Rejected.from_rule(violation).error)
     except CaseShredded:
         return MutationResult(
             mid=mutation.mid,
@@ -93,26 +97,16 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
         checks.case_not_deleted(batch, m.case_id)
 
     if row is None:
-        if flag is not None:
-            checks.grace(m, None, None)
-        missing = sorted(schema.REQUIRED_ON_CREATE - m.fields.keys())
-        if missing:
-            raise Rejected("validation", f"A new {m.kind} needs the field {missing[0]}.", missing[0])
-        validated, incoming = checks.normalise(m.kind, dict(m.fields), m.fields.keys())
-        if schema.WRITER_FIELDS:
-            offered = checks.writer_fields(batch, schema, incoming)
-            validated, incoming = checks.normalise(m.kind, {**m.fields, **offered}, offered.keys())
-        checks.not_in_the_future(schema, incoming)
-        checks.check_controlled(batch, m.kind, incoming, None, team if m.kind != "case" else None)
-        await checks.check_references(batch, m.kind, m.case_id, incoming, creating=True)
+        validated, incoming = await writing.admit_new(
+            batch, m.kind, m.case_id, m.fields, team=team, grace=flag is not None
+        )
         seq = batch.next_seq()
-        fields = validated
         written = await batch.store.write(
             None,
             kind=m.kind,
             record_id=m.id,
             case_id=m.case_id,
-            fields=fields,
+            fields=validated,
             field_versions=dict.fromkeys(incoming, seq),
             seq=seq,
             actor=batch.principal.user_id,
@@ -133,24 +127,20 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
     stored_fields = current.fields or {}
     if legacy.needs_upgrade(m.kind, m.fields):
         m = msgspec.structs.replace(m, fields=legacy.upgrade(m.kind, m.fields, stored_fields))
-    if flag is not None:
-        checks.grace(m, row, stored_fields)
+    incoming = writing.admit_change(
+        batch, m.kind, current, m.fields, team=team, base_version=m.base_version, grace=flag is not None
+    )
     if row.deleted:
         # Kept for a person to decide: only validated values of fields that may change (docs/security.md case 34).
-        _, offered = checks.normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
-        checks.unchanged_immutable(schema, stored_fields, offered)
-        conflict_id = await _new_conflict(batch, current, None, None, offered)
+        conflict_id = await _new_conflict(batch, current, None, None, incoming)
         return MutationResult(mid=m.mid, status="conflict", version=row.version, conflict_id=conflict_id)
-    _, incoming = checks.normalise(m.kind, {**stored_fields, **m.fields}, m.fields.keys())
-    checks.not_in_the_future(schema, incoming)
-    incoming = checks.without_resent_assignment(batch, m, incoming, current, team)
     base = batch.chained_base(m.id, m.base_version, incoming.keys())
     # Fields someone else changed since the writer's base become conflicts, whatever the rules would say of them:
     # a rule broken only by that concurrent change (a closure request meeting the supervisor's closing) is the
     # people's to decide, and the rest of the write applies.
     held = _held_by_concurrency(m.kind, schema, stored_fields, current.field_versions, base, incoming)
     applying = {name: value for name, value in incoming.items() if name not in held}
-    checks.check_controlled(batch, m.kind, applying, stored_fields, team)
+    writing.admit_fields(batch, m.kind, applying, stored_fields, team)
     try:
         outcome = merge_put(
             stored_fields,
@@ -164,7 +154,7 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
         raise Rejected(
             "append-only", f"{violation.field} cannot change; write a new record instead.", violation.field
         ) from None
-    outcome = settle(outcome, stored_fields, applying, lambda fields: checks.breaks(m.kind, fields))
+    outcome = settle(outcome, stored_fields, applying, lambda fields: writing.breaks(m.kind, fields))
     outcome = msgspec.structs.replace(
         outcome,
         conflicts=(
@@ -174,10 +164,8 @@ async def _put(batch: Batch, m: PutMutation) -> MutationResult:
     )
     version = row.version
     if outcome.changed:
-        await checks.check_references(batch, m.kind, m.case_id, outcome.fields, changed=outcome.changed)
-        version = await rewrite(
-            batch, row, current, checks.validated(m.kind, outcome.fields), outcome.changed, flag=flag
-        )
+        fields = await writing.admit_result(batch, m.kind, m.case_id, outcome.fields, outcome.changed)
+        version = await rewrite(batch, row, current, fields, outcome.changed, flag=flag)
         batch.touch(m.case_id, m.id, m.kind)
         if m.kind == "visit" and outcome.changed & {"assigned_worker_id", "planned_at", "status"}:
             batch.notice_visit(m.id, outcome.fields)
@@ -264,7 +252,7 @@ async def _delete(batch: Batch, m: DeleteMutation) -> MutationResult:
     if m.kind == "conflict":
         raise Rejected("validation", "Conflicts are resolved, not deleted.", "kind")
     if await authorise(batch, m.case_id) is not None:
-        raise Rejected.from_rule(rules.grace_refusal())
+        raise rules.grace_refusal()
     if m.kind == "case" and not batch.principal.is_supervisor:
         raise Rejected("forbidden", "Only a supervisor may delete a case.")
     if row.deleted:
@@ -298,18 +286,18 @@ async def _close_conflicts_of(batch: Batch, deleted: RecordRow) -> None:
         if str(data.get("record_id")) == str(deleted.id) and data.get("field") is not None:
             row = batch.rows.get(conflict.id) or (await batch.store.rows([conflict.id]))[conflict.id]
             await rewrite(
-                batch, row, conflict, checks.validated("conflict", {**data, "status": "obsolete"}), ["status"]
+                batch, row, conflict, writing.validated("conflict", {**data, "status": "obsolete"}), ["status"]
             )
             batch.touch(conflict.case_id, conflict.id, "conflict")
 
 
-async def resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
+async def _resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
     """Resolve a conflict with the chosen value (a field value, or ``keep``/``delete``)."""
     row = batch.rows.get(m.conflict_id)
     if row is None or row.kind != "conflict" or row.deleted:
         raise Rejected("not-found", "No such conflict.")
     if await authorise(batch, row.case_id) is not None:
-        raise Rejected.from_rule(rules.grace_refusal())
+        raise rules.grace_refusal()
     conflict = (await batch.store.decrypt([row]))[0]
     data = conflict.fields or {}
     if data.get("status") in ("resolved", "obsolete"):
@@ -328,10 +316,10 @@ async def resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
             raise Rejected("validation", 'An edit-versus-delete conflict is resolved with "keep" or "delete".', "value")
         if m.value == "keep":
             offered = data.get("client_value") or {}
-            checks.unchanged_immutable(KINDS[record.kind], record.fields or {}, offered)
+            writing.unchanged_immutable(record.kind, record.fields or {}, offered)
             restored = {**(record.fields or {}), **offered}
-            fields = checks.validated(record.kind, restored)
-            checks.check_controlled(batch, record.kind, to_builtins(fields), record.fields, team)
+            fields = writing.validated(record.kind, restored)
+            writing.admit_fields(batch, record.kind, to_builtins(fields), record.fields, team)
             await rewrite(batch, target, record, fields, data.get("client_value") or {})
         elif not target.deleted:
             await batch.store.mark_deleted(target, seq=batch.next_seq(), actor=batch.principal.user_id)
@@ -339,15 +327,15 @@ async def resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
     else:
         if target.deleted:  # closed by the deletion (a conflict older than that rule): nothing is left to decide
             seq = await rewrite(
-                batch, row, conflict, checks.validated("conflict", {**data, "status": "obsolete"}), ["status"]
+                batch, row, conflict, writing.validated("conflict", {**data, "status": "obsolete"}), ["status"]
             )
             batch.touch(row.case_id, row.id, "conflict")
             return MutationResult(mid=m.mid, status="applied", version=seq)
         await _not_stale(batch, row, conflict, record, field_name)
         merged = {**(record.fields or {}), field_name: m.value}
-        fields = checks.validated(record.kind, merged)
+        fields = writing.validated(record.kind, merged)
         normalised = to_builtins(fields)
-        checks.check_controlled(batch, record.kind, normalised, record.fields, team)
+        writing.admit_fields(batch, record.kind, normalised, record.fields, team)
         if normalised.get(field_name) != (record.fields or {}).get(field_name):
             await rewrite(batch, target, record, fields, [field_name])
     resolution = {
@@ -356,7 +344,7 @@ async def resolve(batch: Batch, m: ResolveMutation) -> MutationResult:
         "resolved_by": str(batch.principal.user_id),
         "resolved_at": utcnow().isoformat(),
     }
-    seq = await rewrite(batch, row, conflict, checks.validated("conflict", {**data, **resolution}), resolution)
+    seq = await rewrite(batch, row, conflict, writing.validated("conflict", {**data, **resolution}), resolution)
     batch.touch(row.case_id, row.id, "conflict")
     batch.touch(record.case_id, record.id, record.kind)
     return MutationResult(mid=m.mid, status="applied", version=seq)
@@ -374,7 +362,7 @@ async def _not_stale(
     if now <= seen:
         return
     refreshed = {**data, "server_value": (record.fields or {}).get(field_name), "field_version": now}
-    await rewrite(batch, row, conflict, checks.validated("conflict", refreshed), ["server_value", "field_version"])
+    await rewrite(batch, row, conflict, writing.validated("conflict", refreshed), ["server_value", "field_version"])
     batch.touch(row.case_id, row.id, "conflict")
     raise Rejected(
         "stale", "The field changed again after this conflict was recorded; it now shows the current value.", field_name

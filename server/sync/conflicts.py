@@ -1,7 +1,7 @@
 """Conflicts for the office: the open (or resolved) ones in the caller's scope, and resolving one.
 
 Conflicts are synced records of kind ``conflict``; a device resolves them with a ``resolve`` mutation, the office
-through these functions. Both go through :func:`server.sync.apply.resolve`, so the rules are the same.
+through these functions. Both go through :func:`server.sync.apply.apply`, so the rules are the same.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.scope import scope_case_ids
 from server.records.store import RecordStore
-from server.sync.apply import resolve
-from server.sync.batch import Batch, Rejected
+from server.sync.apply import apply
+from server.sync.batch import Batch
 from server.sync.messages import MutationResult, ResolveMutation
 from server.sync.push import finish, team_members
 
@@ -100,15 +100,14 @@ async def resolve_conflict(
         rows = await store.rows([conflict_id])
         batch = Batch(db=db, store=store, principal=principal, seq=start, cursor_seq=None, rows=rows)
         await team_members(batch)
-        try:
-            with db.no_autoflush:
-                result = await resolve(batch, ResolveMutation(mid=1, conflict_id=conflict_id, value=value))
-        except Rejected as rejected:
-            if rejected.error.code == "not-found":
-                raise NotFound("No such conflict.") from None
-            if rejected.error.code == "stale":
+        with db.no_autoflush:
+            result = await apply(batch, ResolveMutation(mid=1, conflict_id=conflict_id, value=value))
+        if result.error is not None:
+            if result.error.code == "not-found":
+                raise NotFound("No such conflict.")
+            if result.error.code == "stale":
                 await finish(batch, start, action="conflict.resolve")  # keeps the refreshed conflict
-                raise Conflict(rejected.error.detail, field=rejected.error.field) from None
-            raise ValidationFailed(rejected.error.detail, field=rejected.error.field) from None
+                raise Conflict(result.error.detail, field=result.error.field)
+            raise ValidationFailed(result.error.detail, field=result.error.field)
         await finish(batch, start, action="conflict.resolve")
         return result

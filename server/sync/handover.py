@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from msgspec import to_builtins
 from sqlalchemy import delete
 
+from server.records import writing
 from server.records.models import Record
 from server.records.schemas import RecordFields
 from server.records.store import RecordRow, StoredRecord
-from server.sync import checks
 from server.sync.batch import Batch
 from server.sync.models import DeadlineReminder
 
@@ -72,7 +72,7 @@ async def hand_over(batch: Batch, case_id: uuid.UUID, previous: uuid.UUID, succe
         if fields is None or fields.get("status") != to_do or str(fields.get(holder)) != str(previous):
             continue
         batch.rows[row.id] = row
-        await rewrite(batch, row, record, checks.validated(row.kind, {**fields, holder: str(successor)}), [holder])
+        await rewrite(batch, row, record, writing.validated(row.kind, {**fields, holder: str(successor)}), [holder])
         batch.touch(case_id, row.id, row.kind)
         if row.kind == "visit":
             batch.notice_visit(row.id, {**fields, holder: str(successor)})
