@@ -51,7 +51,7 @@ async def make_case(url: str, settings: Any, users: dict[str, uuid.UUID]) -> uui
         "title": "Mietrückstand Beispiel",
     }
     async with session_factory(engine)() as db:
-        await write_cases(db, keyring, [case_id], [("case", case_id, case_id, fields)])
+        await write_cases(db, keyring, [("case", case_id, case_id, fields)])
     await engine.dispose()
     return case_id
 

@@ -24,11 +24,10 @@ from bench.baseline import records_shaped_table
 from bench.report import print_table, write_section
 from server.auth.models import Organisation
 from server.db import begin_write, create_engine, migrate, session_factory, utcnow
-from server.records import clock
+from server.records.bulk import write_all
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.store import RecordStore
-from server.records.validation import validate_fields
 from server.settings import Settings
 
 # The baseline table has the records table's exact shape and indexes, so the ratio measures what the store
@@ -83,22 +82,9 @@ async def run(records: int, url: str, data_dir: str) -> dict[str, float]:
         async with sessions() as db:
             await begin_write(db)
             store = RecordStore(db, keyring)
-            first = await clock.allocate(
-                db, await db.scalar(select(Organisation.id).limit(1)), min(BATCH, records - chunk)
-            )
-            await store.prepare_write({cid for _, cid, _ in payload[chunk : chunk + BATCH]})
-            for offset, (rid, cid, text) in enumerate(payload[chunk : chunk + BATCH]):
-                fields = validate_fields("note", {"text": text, "visit_id": None})
-                await store.write(
-                    None,
-                    kind="note",
-                    record_id=rid,
-                    case_id=cid,
-                    fields=fields,
-                    field_versions={"text": first + offset},
-                    seq=first + offset,
-                    actor=None,
-                )
+            organisation = await db.scalar(select(Organisation.id).limit(1))
+            part = payload[chunk : chunk + BATCH]
+            await write_all(store, organisation, [("note", rid, cid, {"text": text}) for rid, cid, text in part])
             await store.commit()
     store_insert = records / (time.perf_counter() - start)
 

@@ -26,12 +26,13 @@ import msgspec
 from sqlalchemy import select
 
 from bench.report import print_table, write_section
-from bench.sync import Item, prepare, scratch_database, write_cases
+from bench.sync import prepare, scratch_database, write_cases
 from server.auth.models import Role
 from server.auth.schemas import Principal
 from server.auth.service import create_team
 from server.db import create_engine, session_factory, utcnow
 from server.demo.dating import date_history
+from server.records.bulk import BulkItem
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.reports.organisation import organisation_report
@@ -54,7 +55,7 @@ def _day(rng: random.Random) -> dt.date:
     return dt.date(YEAR, 1, 1) + dt.timedelta(days=rng.randrange(365))
 
 
-def case_items(rng: random.Random, team: uuid.UUID, worker: uuid.UUID) -> list[Item]:
+def case_items(rng: random.Random, team: uuid.UUID, worker: uuid.UUID) -> list[BulkItem]:
     case_id = uuid.uuid4()
     opened = _day(rng)
     fields: dict[str, Any] = {
@@ -69,7 +70,7 @@ def case_items(rng: random.Random, team: uuid.UUID, worker: uuid.UUID) -> list[I
     if rng.random() < 0.6:
         closed = min(opened + dt.timedelta(days=rng.randrange(20, 200)), dt.date(YEAR, 12, 31))
         fields.update(status="closed", closed_on=closed.isoformat(), outcome=rng.choice(OUTCOMES))
-    items: list[Item] = [("case", case_id, case_id, fields)]
+    items: list[BulkItem] = [("case", case_id, case_id, fields)]
     items.append(("household", uuid.uuid4(), case_id, {"name": "Haushalt Beispiel"}))
     for _ in range(12):
         at = dt.datetime.combine(_day(rng), dt.time(10), tzinfo=dt.UTC).isoformat()
@@ -135,9 +136,8 @@ async def seed(url: str, tmp: str, cases: int, teams: int = 1) -> tuple[Any, Pri
         team = team_ids[chunk // cases]
         part = [case_items(rng, team, users["worker1"]) for _ in range(min(100, cases * teams - chunk))]
         items = [item for group in part for item in group]
-        case_ids = [group[0][1] for group in part]
         async with session_factory(engine)() as db:
-            await write_cases(db, keyring, case_ids, items)
+            await write_cases(db, keyring, items)
             await date_history(db, items)  # as a year of use leaves it: each change recorded on its day
             await db.commit()
         written += len(items)

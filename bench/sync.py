@@ -46,11 +46,9 @@ from server.auth.passwords import hash_password_sync
 from server.auth.service import create_team
 from server.collector import tune_collector
 from server.db import begin_write, create_engine, migrate, session_factory, utcnow
-from server.records import clock
+from server.records.bulk import BulkItem, write_all
 from server.records.keyring import Keyring
-from server.records.scope import refresh_membership
 from server.records.store import RecordStore
-from server.records.validation import validate_fields
 from server.settings import Settings
 from tests.support.app import running
 from tests.support.live import LiveServer, free_port
@@ -85,29 +83,11 @@ async def prepare(url: str, data_dir: str) -> tuple[Settings, dict[str, uuid.UUI
     return settings, users
 
 
-Item = tuple[str, uuid.UUID, uuid.UUID, dict[str, Any]]  # kind, record id, case id, fields
-
-
-async def write_cases(db: AsyncSession, keyring: Keyring, case_ids: list[uuid.UUID], items: list[Item]) -> None:
-    """Write ``items`` (the records of ``case_ids``) through the store in one transaction, with their scope."""
+async def write_cases(db: AsyncSession, keyring: Keyring, items: list[BulkItem]) -> None:
+    """Write ``items`` through the store in one transaction, with their cases' scope (the demo's bulk writer)."""
     await begin_write(db)
-    store = RecordStore(db, keyring)
-    first = await clock.allocate(db, await db.scalar(select(Organisation.id).limit(1)), len(items))
-    await store.prepare_write(case_ids)
-    for offset, (kind, record_id, case_id, fields) in enumerate(items):
-        seq = first + offset
-        await store.write(
-            None,
-            kind=kind,
-            record_id=record_id,
-            case_id=case_id,
-            fields=validate_fields(kind, fields),
-            field_versions=dict.fromkeys(fields, seq),
-            seq=seq,
-            actor=None,
-        )
-    await store.flush()
-    await refresh_membership(db, case_ids, first + len(items) - 1)
+    organisation = await db.scalar(select(Organisation.id).limit(1))
+    await write_all(RecordStore(db, keyring), organisation, items)
     await db.commit()
 
 
@@ -124,7 +104,7 @@ async def seed_caseload(
     written = 0
     for chunk in range(0, cases, 50):
         part = case_ids[chunk : chunk + 50]
-        items: list[Item] = []
+        items: list[BulkItem] = []
         for position, case_id in enumerate(part):
             items.append(
                 (
@@ -164,7 +144,7 @@ async def seed_caseload(
                     ("legal_event", uuid.uuid4(), case_id, {"type": "reminder", "dated_on": "2026-10-0" + str(i + 1)})
                 )
         async with session_factory(engine)() as db:
-            await write_cases(db, keyring, part, items)
+            await write_cases(db, keyring, items)
         written += len(items)
     await engine.dispose()
     return written, case_ids
@@ -317,7 +297,7 @@ async def own_cases(settings: Settings, users: dict[str, uuid.UUID], devices: in
     keyring = Keyring(settings)
     await keyring.load(engine)
     owned = {f"worker{i + 1}": [uuid.uuid4()] for i in range(devices)}
-    items: list[Item] = []
+    items: list[BulkItem] = []
     for name, (case_id,) in owned.items():
         fields = {
             "team_id": str(users["team"]),
@@ -329,7 +309,7 @@ async def own_cases(settings: Settings, users: dict[str, uuid.UUID], devices: in
         }
         items += [("case", case_id, case_id, fields), ("household", uuid.uuid4(), case_id, {"name": "Haushalt"})]
     async with session_factory(engine)() as db:
-        await write_cases(db, keyring, [c for cases in owned.values() for c in cases], items)
+        await write_cases(db, keyring, items)
     await engine.dispose()
     return owned
 

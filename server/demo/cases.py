@@ -24,12 +24,10 @@ from server.demo.details import (
     recorded_payments,
 )
 from server.demo.past import Intake, nearly_expired, past_year
-from server.records import clock
+from server.records.bulk import BulkItem, write_all
 from server.records.keyring import Keyring
 from server.records.schemas import CaseOutcome
-from server.records.scope import refresh_membership
 from server.records.store import RecordStore
-from server.records.validation import validate_fields
 
 __all__ = ["DemoTeam", "seed_cases"]
 
@@ -51,7 +49,7 @@ class DemoTeam:
 
 class _Batch:
     def __init__(self) -> None:
-        self.items: list[tuple[str, uuid.UUID, uuid.UUID, dict[str, Any]]] = []
+        self.items: list[BulkItem] = []
 
     def add(
         self, kind: str, case_id: uuid.UUID, fields: dict[str, Any], record_id: uuid.UUID | None = None
@@ -350,23 +348,7 @@ async def seed_cases(db: AsyncSession, keyring: Keyring, team: DemoTeam, today: 
         },
     )
     store = RecordStore(db, keyring)
-    first = await clock.allocate(db, team.organisation_id, len(batch.items))
-    await store.prepare_write(case_ids)
-    for offset, (kind, record_id, case_id, fields) in enumerate(batch.items):
-        validated = validate_fields(kind, fields)
-        seq = first + offset
-        await store.write(
-            None,
-            kind=kind,
-            record_id=record_id,
-            case_id=case_id,
-            fields=validated,
-            field_versions=dict.fromkeys(fields, seq),
-            seq=seq,
-            actor=team.supervisor_id,
-        )
-    await store.flush()
+    first = await write_all(store, team.organisation_id, batch.items, actor=team.supervisor_id)
     await date_history(db, batch.items)
     await arrears_at_intake(store, intake, first)
-    await refresh_membership(db, case_ids, first + len(batch.items) - 1)
     return len(batch.items)

@@ -6,14 +6,14 @@ correction."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.demo.past import Intake
 from server.records import history
+from server.records.bulk import BulkItem
 from server.records.models import CaseHistory, Record
 from server.records.store import RecordStore
 
@@ -30,7 +30,7 @@ async def arrears_at_intake(store: RecordStore, intake: Intake, seq: int) -> Non
         store.db.add(entry)
 
 
-async def date_history(db: AsyncSession, items: list[tuple[str, uuid.UUID, uuid.UUID, dict[str, Any]]]) -> None:
+async def date_history(db: AsyncSession, items: Sequence[BulkItem]) -> None:
     """Cases written at once (the demo, a benchmark's seed) get a history that says when each was opened or closed,
     as if it had been recorded on that day, so that last year's report has no "corrections"; a closed case's
     closure counts as approved on its closing day, from which its retention period runs."""
