@@ -42,7 +42,7 @@ async ({canary}) => {
   const rows = await all("records");
   let moved = "opened";
   try { await c.openJSON(reopened, rows.find((r) => r.id === "n1").blob, "record|n2"); } catch (e) { moved = e.name; }
-  await s.purgeCase("c1");
+  await s.applyPage(reopened, { changes: [], purge: ["c1"], cursor: "after-purge" }, new Map());
   const left = (await s.listRecords(reopened)).map((r) => r.id);
   const extractable = reopened.extractable;
   return { raw, back, wrongPassphrase, moved, left, extractable, iterations: stored.iterations, deriveMs };
@@ -78,8 +78,8 @@ async ({canary}) => {
   const { key } = await c.createVault("Sommer im Hof 2026", 1000);
   const mids = [];
   for (const text of [canary, "zwei", "drei"]) {
-    mids.push(await s.enqueue(key, { op: "put", kind: "note", id: crypto.randomUUID(), case_id: "c1",
-                                     base_version: null, fields: { text, visit_id: null } }));
+    mids.push(await s.commitChange(key, { op: "put", kind: "note", id: crypto.randomUUID(), case_id: "c1",
+                                     base_version: null, fields: { text, visit_id: null } }, []));
   }
   const db = await (await import("/static/js/storage.js")).openDB();
   const raw = await new Promise((ok) => {
@@ -93,7 +93,7 @@ async ({canary}) => {
     { mid: 3, status: "conflict", version: 11, conflict_id: "k1" },
   ]);
   const after = (await s.pending(key)).map((m) => [m.mid, m.fields.text, m.status, m.error.field]);
-  const next = await s.enqueue(key, { op: "resolve", conflict_id: "k1", value: "x" });
+  const next = await s.commitChange(key, { op: "resolve", conflict_id: "k1", value: "x" }, []);
   return { mids, raw, before, after, next };
 }
 """

@@ -125,7 +125,7 @@ async def test_a_court_letter_photographed_offline_reaches_the_office_without_it
         if cut["done"]:
             break
         await asyncio.sleep(0.1)
-    await until(page, "async () => !(await import('/static/js/sync.js')).isRunning()")
+    await until(page, "async () => !(await navigator.locks.query()).held.some((lock) => lock.name === 'doorstep-sync')")
     assert offsets[:2] == [0, CHUNK]
     async with httpx.AsyncClient(base_url=live_server.url) as office:
         await _login(office, "supervisor")

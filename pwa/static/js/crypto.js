@@ -1,7 +1,7 @@
 // Device encryption (docs/security.md part 4): a random AES-GCM data key, wrapped by a key derived from the
 // worker's passphrase with PBKDF2-SHA256. The unwrapped data key is non-extractable and lives only in memory.
 
-export const PBKDF2_ITERATIONS = 600_000;
+const PBKDF2_ITERATIONS = 600_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

@@ -15,7 +15,7 @@ const pad = (n) => String(n).padStart(2, "0");
 
 /** ``29.11.2026``, ``29.11.26``, ``29.11.`` (this year), ``29112026`` or ``2026-11-29`` as ``2026-11-29``; anything
  * else, or a day that does not exist (31.02.), gives null. */
-export function parseDate(text, thisYear = now().getFullYear()) {
+function parseDate(text, thisYear = now().getFullYear()) {
   const value = String(text || "").trim();
   let d, m, y;
   let match = value.match(/^(\d{4})-(\d{1,2})-(\d{1,2})$/);
@@ -31,7 +31,7 @@ export function parseDate(text, thisYear = now().getFullYear()) {
 }
 
 /** ``10:15``, ``10.15``, ``1015``, ``9`` or ``9:5`` is not: minutes have two digits. Gives ``HH:MM`` or null. */
-export function parseTime(text) {
+function parseTime(text) {
   const match = String(text || "").trim().match(/^(\d{1,2})(?:[:.h]?(\d{2}))?(?:\s*(?:h|Uhr))?$/i);
   if (!match) return null;
   const [hours, minutes] = [Number(match[1]), Number(match[2] || 0)];
@@ -39,7 +39,7 @@ export function parseTime(text) {
 }
 
 /** ``2026-11-29`` as ``29.11.2026``. */
-export function showDate(iso) {
+function showDate(iso) {
   if (!iso) return "";
   const [y, m, d] = iso.slice(0, 10).split("-");
   return `${d}.${m}.${y}`;

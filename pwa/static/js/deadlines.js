@@ -24,7 +24,7 @@ export function daysOff(holidays) {
   };
 }
 
-export function plusDays(day, n) {
+function plusDays(day, n) {
   const [y, m, d] = day.split("-").map(Number);
   return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
 }
@@ -39,7 +39,7 @@ function plusMonths(day, n) {
 }
 
 /** The end of ``period`` counted from ``start`` (§§ 187, 188, 193 BGB forward; back to a working day backward). */
-export function addPeriod(start, period, off) {
+function addPeriod(start, period, off) {
   if (period.working_days !== undefined) {
     let day = start;
     for (let i = 0; i < -period.working_days; i += 1) day = off.previous(plusDays(day, -1));

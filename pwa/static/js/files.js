@@ -76,7 +76,7 @@ async function setState(id, state, error = null) {
 }
 
 /** Drop the bytes of ``ids`` from this device; a file still waiting to be sent is never dropped. */
-export async function forget(ids) {
+async function forget(ids) {
   if (!ids.length) return;
   const db = await store.openDB();
   const transaction = db.transaction(["files", "chunks"], "readwrite");

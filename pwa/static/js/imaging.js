@@ -2,13 +2,13 @@
 // nothing of the camera's metadata (EXIF, GPS included) leaves the device, several photos made one PDF, and the
 // SHA-256 the server checks the upload against. Imports nothing, so a test can run it on its own.
 
-export const MAX_BYTES = 20 * 1024 * 1024;
+const MAX_BYTES = 20 * 1024 * 1024;
 // The longest side of a photographed page: sharp enough to read small print, small enough to send from the door.
-export const LONGEST_SIDE = 2000;
+const LONGEST_SIDE = 2000;
 const QUALITY = 0.85;
 
 /** The type the first bytes show, or null (the same rule as the server's ``sniff``). */
-export function sniff(head) {
+function sniff(head) {
   const b = head instanceof Uint8Array ? head : new Uint8Array(head);
   const starts = (...bytes) => bytes.every((value, i) => b[i] === value);
   if (starts(0xff, 0xd8, 0xff)) return "image/jpeg";
@@ -38,7 +38,7 @@ async function canvasBytes(canvas, type, quality) {
 }
 
 /** One photographed page: decoded (upright, as the camera meant it), scaled down and encoded again as JPEG. */
-export async function photoPage(file) {
+async function photoPage(file) {
   let bitmap;
   try {
     bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
@@ -58,7 +58,7 @@ export async function photoPage(file) {
 }
 
 /** A PDF with one A4 page per JPEG (placed whole, with a margin): several photos of one letter as one document. */
-export function pdfOf(pages) {
+function pdfOf(pages) {
   const encoder = new TextEncoder();
   const parts = [];
   const offsets = [];

@@ -45,7 +45,7 @@ export function deadlineRules(type) {
 }
 
 /** The id of the action a deadline generates (a preparation keeps the id the older "prepare" action had). */
-export function actionId(deadline) {
+function actionId(deadline) {
   return derivedId(deadline.record_id, deadline.kind === "preparation" ? "deadline" : deadline.rule);
 }
 

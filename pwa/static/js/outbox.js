@@ -70,11 +70,6 @@ export async function commitChange(key, mutation, records = [], { generated = fa
   return mid;
 }
 
-/** Append a mutation (without ``mid``) to the outbox; returns its ``mid``. */
-export async function enqueue(key, mutation) {
-  return commitChange(key, mutation, []);
-}
-
 /** Every mutation still in the outbox, decrypted, in ``mid`` order, with its status. */
 export async function pending(key) {
   const db = await openDB();

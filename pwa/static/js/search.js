@@ -21,7 +21,7 @@ export function words(text) {
 }
 
 /** The digits of a phone number, and for "+49 30 ..." (or "0049 ...") also the national "030 ..." form. */
-export function phoneForms(phone) {
+function phoneForms(phone) {
   const text = String(phone || "");
   const digits = text.replace(/\D/g, "");
   const forms = digits ? [digits] : [];

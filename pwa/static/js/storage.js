@@ -281,16 +281,6 @@ export async function countRecords() {
   return promised(db.transaction("records").objectStore("records").count());
 }
 
-/** Remove every record of a case (a ``purge`` from the server). */
-export async function purgeCase(caseId) {
-  const db = await openDB();
-  const transaction = db.transaction("records", "readwrite");
-  const store = transaction.objectStore("records");
-  const keys = await promised(store.index("case_id").getAllKeys(caseId));
-  for (const id of keys) store.delete(id);
-  return done(transaction);
-}
-
 // --- drafts: text being typed, encrypted like everything else -----------------------------------------------
 
 export async function saveDraft(key, id, value) {

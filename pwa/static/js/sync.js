@@ -38,13 +38,10 @@ export function configure(value) {
   context = value;
 }
 
-export function isRunning() {
-  return Boolean(running);
-}
-
-/** Sync now, unless one is running here or in another tab; resolves with a summary. */
+// Work arrived while a run was going: another run follows it.
 let again = false;
 
+/** Sync now, unless one is running here or in another tab; resolves with a summary. */
 export function syncNow() {
   if (!context || !context.key()) return Promise.resolve({ status: "locked" });
   if (!navigator.onLine) return Promise.resolve({ status: "offline" });

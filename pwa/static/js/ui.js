@@ -108,7 +108,7 @@ export function localDay(date) {
 }
 
 /** Whole days from today to ``value`` (negative: in the past). */
-export function daysUntil(value) {
+function daysUntil(value) {
   const [y, m, d] = value.slice(0, 10).split("-").map(Number);
   const start = now();
   start.setHours(0, 0, 0, 0);

@@ -9,7 +9,7 @@ import { append, day, debounce, fill, h, money, syncChip, uuid7 } from "../ui.js
 import { control, multi } from "../panels/forms.js";
 import { DOCUMENTS, SECTIONS } from "../formfields.js";
 
-export const FORM_VERSION = 2;
+const FORM_VERSION = 2;
 
 // What version 2 no longer asks, because the case's records hold it (server/records/assessment.py): shown and linked.
 const LINKED = {
@@ -25,7 +25,7 @@ function questions(name, version) {
   return SECTIONS[name].filter(([field]) => !linked.includes(field));
 }
 
-export const SECTION_NAMES = Object.keys(SECTIONS);
+const SECTION_NAMES = Object.keys(SECTIONS);
 
 export async function render(main, [caseId, section], app) {
   const records = await data.caseRecords(caseId);

@@ -13,7 +13,7 @@ const QUIET_DAYS = 30;
 const SOON_DAYS = 14;
 
 /** Every case with what the list shows and filters on: household, next deadline, last contact, texts. */
-export async function caseRows() {
+async function caseRows() {
   const found = await data.kinds("case", "household", "legal_event", "contact", "visit", "benefit_application", "action");
   const live = (list) => list.filter((r) => !r.deleted);
   const households = new Map(live(found.household).map((x) => [x.id, x]));

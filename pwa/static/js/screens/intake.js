@@ -318,7 +318,7 @@ function onlyChanged(fields, stored) {
 }
 
 /** "Possibly already supported": who is responsible, and the case if it is this user's to open. */
-export function duplicateWarning(matches, app) {
+function duplicateWarning(matches, app) {
   if (!matches.length) return [h("p", { class: "muted", id: "no-duplicates" }, t("intake.no_duplicates"))];
   return [
     h(
