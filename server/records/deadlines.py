@@ -10,6 +10,9 @@ so that both compute the same dates; a test runs one table of cases through both
 * back from an appointment (``weeks``, ``days`` < 0): that many days before it, on the working day before when that
   is a day off, so that a reminder never comes too late ("two weeks before" is written as 15 days: the earlier of
   the readings, docs/legal.md);
+* Austrian appeals (``pause``): the days between 15 July and 17 August and between 24 December and 6 January, both
+  ends included, do not count, and a period served within them starts after them (§ 222 Abs. 1 öZPO); the end
+  moves past Saturdays, Sundays, holidays and Good Friday (§ 126 Abs. 2 öZPO);
 * a day the court set (``court_set``, the event's "Frist bis") that is earlier than the statutory end wins;
 * ``working_days`` < 0: the working day(s) before the appointment;
 * a preparation is due a week before its appointment, or today when that has passed: never born overdue.
@@ -127,8 +130,23 @@ def _add_months(start: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(start.day, months_of.monthrange(year, month)[1]))
 
 
-def add_period(start: dt.date, period: Mapping[str, int], days_off: Calendar) -> dt.date:
+def paused(day: dt.date) -> bool:
+    """Whether ``day`` lies in the time between 15 July and 17 August or 24 December and 6 January (both ends
+    included, OGH 7 Ob 1/12s), in which Austrian appeal periods stand still (§ 222 Abs. 1 öZPO)."""
+    summer = (7, 15) <= (day.month, day.day) <= (8, 17)
+    winter = (day.month, day.day) >= (12, 24) or (day.month, day.day) <= (1, 6)
+    return summer or winter
+
+
+def add_period(start: dt.date, period: Mapping[str, Any], days_off: Calendar) -> dt.date:
     """The end of ``period`` counted from ``start`` (see the module's description)."""
+    if period.get("pause"):
+        # Count only the days outside the pause: the 28th counted day ends four weeks.
+        remaining, day = period.get("days", 0) + 7 * period.get("weeks", 0), start
+        while remaining > 0:
+            day += dt.timedelta(days=1)
+            remaining -= not paused(day)
+        return days_off.next_working_day(day)
     if "working_days" in period:
         day, steps = start, -period["working_days"]
         for _ in range(steps):
@@ -185,8 +203,9 @@ def compute(
                 continue  # e.g. Wohngeld: the administrative courts' rule, not the social courts'
             if fields.get("kind") in rule.get("except_benefit_kinds", ()):
                 continue
+            unless = rule.get("unless_field", rule["from"])
             if "unless_type" in rule and any(
-                other.get("type") == rule["unless_type"] and other.get(rule["from"]) for _, other in events
+                other.get("type") == rule["unless_type"] and other.get(unless) for _, other in events
             ):
                 continue  # the court's notice stands in for a lawsuit only until the lawsuit's service is recorded
             provisional: list[str] = list(rule.get("provisional", []))

@@ -17,6 +17,7 @@ from tests.support.node import run_js
 EVENT = "00000000-0000-4000-8000-000000000001"
 NOTICE = "00000000-0000-4000-8000-000000000002"
 BERLIN, BAVARIA, AUSTRIA = ("DE", "BE"), ("DE", "BY"), ("AT", None)
+VIENNA, TYROL = ("AT", "9"), ("AT", "7")
 
 
 def lawsuit(served_on: str) -> dict[str, Any]:
@@ -386,13 +387,95 @@ CASES: list[
         [["prep.court_date", "2026-12-02", None], ["at.zahlung_33_mrg", "2026-12-07", None]],
     ),
     (
-        "Austria: no German rules",
+        "Austria: no German rules; the lawsuit asks for payment before the hearing, whose day is not recorded yet",
         AUSTRIA,
         {},
         [notice("both"), lawsuit("2026-03-02")],
         [],
-        "2026-03-02",
+        "2026-03-05",
+        [["at.zahlung_33_mrg", "2026-03-05", None, ["court_date"], None]],
+    ),
+    (
+        "Austria: once the hearing is recorded, § 33 MRG counts from it; Easter Monday is no obstacle a week later",
+        VIENNA,
+        {},
+        [lawsuit("2026-03-02"), {"type": "court_date", "scheduled_at": "2026-04-14T09:00:00+02:00"}],
         [],
+        "2026-03-05",
+        [["prep.court_date", "2026-04-07", None], ["at.zahlung_33_mrg", "2026-04-13", None]],
+    ),
+    (
+        "Austria: an appeal served on 17 June 2023 stands still from 15 July to 17 August and ends on 18 August",
+        VIENNA,
+        {},
+        [{"type": "judgment", "served_on": "2023-06-17"}],
+        [],
+        "2023-06-17",
+        [["at.berufung", "2023-08-18", None]],
+    ),
+    (
+        "Austria: served on 18 June 2023 the 28th day is Saturday 19 August: Monday 21 August",
+        TYROL,
+        {},
+        [{"type": "judgment", "served_on": "2023-06-18"}],
+        [],
+        "2023-06-18",
+        [["at.berufung", "2023-08-21", None]],
+    ),
+    (
+        "Austria: an appeal served within the summer pause starts after it: 14 September",
+        VIENNA,
+        {},
+        [{"type": "judgment", "served_on": "2023-07-20"}],
+        [],
+        "2023-07-20",
+        [["at.berufung", "2023-09-14", None]],
+    ),
+    (
+        "Austria: a default judgment on 10 December: Widerspruch on 24 December (no pause), Berufung after the "
+        "Christmas pause",
+        TYROL,
+        {},
+        [{"type": "default_judgment", "served_on": "2026-12-10"}],
+        [],
+        "2026-12-10",
+        [["at.widerspruch_vu", "2026-12-24", None], ["at.berufung", "2027-01-21", None]],
+    ),
+    (
+        "Austria: Einwendungen end on Good Friday 2027, then Saturday, Sunday, Easter Monday: Tuesday",
+        VIENNA,
+        {},
+        [{"type": "termination_notice", "served_on": "2027-02-26"}],
+        [],
+        "2027-02-26",
+        [["at.einwendungen", "2027-03-30", None]],
+    ),
+    (
+        "Austria: four weeks from 31 January end on Saturday 28 February: Monday 2 March",
+        AUSTRIA,
+        {},
+        [{"type": "termination_notice", "served_on": "2026-01-31"}],
+        [],
+        "2026-01-31",
+        [["at.einwendungen", "2026-03-02", None]],
+    ),
+    (
+        "Austria: a Rekurs against the enforcement order runs through the summer (§ 78 EO): 3 August",
+        VIENNA,
+        {},
+        [{"type": "eviction_order", "served_on": "2026-07-20"}],
+        [],
+        "2026-07-20",
+        [["at.rekurs_exekution", "2026-08-03", None]],
+    ),
+    (
+        "Austria: a Delogierung on 7 January 2027: apply for the stay by 5 January (6 January is a holiday)",
+        VIENNA,
+        {},
+        [{"type": "eviction_date", "scheduled_at": "2027-01-07T08:00:00+01:00"}],
+        [],
+        "2026-12-20",
+        [["prep.eviction_date", "2026-12-31", None], ["at.raeumungsaufschub", "2027-01-05", None]],
     ),
     (
         "Widerspruch: posted on a Tuesday, known on the fourth day (a Saturday, not moved), a month, then Monday",
@@ -490,6 +573,19 @@ def test_periods_back_and_forward_across_the_year_end() -> None:
     assert add_period(dt.date(2026, 12, 18), {"weeks": 1}, berlin) == dt.date(2026, 12, 28)  # Christmas days off
     assert add_period(dt.date(2027, 1, 8), {"weeks": -2}, berlin) == dt.date(2026, 12, 24)
     assert add_period(dt.date(2027, 1, 4), {"working_days": -1}, berlin) == dt.date(2026, 12, 31)
+
+
+def test_austrian_days_off_are_federal_and_include_good_friday() -> None:
+    """Austria's public holidays are the same in every Bundesland; Good Friday, no holiday there, still ends no
+    period (§ 126 Abs. 2 öZPO), and the tablet is given it with the holidays."""
+    today = dt.date(2027, 1, 10)
+    vienna, tyrol = (Calendar(Region(*region)).listing(today).holidays for region in (VIENNA, TYROL))
+    assert vienna == tyrol
+    assert dt.date(2027, 3, 26) in vienna  # Karfreitag
+    assert dt.date(2027, 12, 8) in vienna
+    assert dt.date(2027, 12, 24) not in vienna
+    assert not Calendar(Region(*VIENNA)).is_working_day(dt.date(2027, 3, 26))
+    assert Calendar(Region("DE", "BE")).is_working_day(dt.date(2027, 12, 8))
 
 
 def test_the_phase_follows_the_latest_event() -> None:

@@ -38,8 +38,25 @@ function plusMonths(day, n) {
   return new Date(Date.UTC(year, month, Math.min(d, last))).toISOString().slice(0, 10);
 }
 
-/** The end of ``period`` counted from ``start`` (§§ 187, 188, 193 BGB forward; back to a working day backward). */
+/** Whether ``day`` lies between 15 July and 17 August or 24 December and 6 January, both included: Austrian appeal
+ * periods stand still then (§ 222 Abs. 1 öZPO; the server's ``paused``). */
+function paused(day) {
+  const monthDay = day.slice(5);
+  return (monthDay >= "07-15" && monthDay <= "08-17") || monthDay >= "12-24" || monthDay <= "01-06";
+}
+
+/** The end of ``period`` counted from ``start`` (§§ 187, 188, 193 BGB forward; back to a working day backward;
+ * Austrian appeals without the days of § 222 öZPO). */
 function addPeriod(start, period, off) {
+  if (period.pause) {
+    let remaining = (period.days || 0) + 7 * (period.weeks || 0);
+    let day = start;
+    while (remaining > 0) {
+      day = plusDays(day, 1);
+      if (!paused(day)) remaining -= 1;
+    }
+    return off.next(day);
+  }
   if (period.working_days !== undefined) {
     let day = start;
     for (let i = 0; i < -period.working_days; i += 1) day = off.previous(plusDays(day, -1));
@@ -85,7 +102,8 @@ export function compute(table, country, off, kase, events, applications, today) 
       if (rule.benefit_kinds && !rule.benefit_kinds.includes(fields.kind)) continue; // Wohngeld: administrative courts
       if ((rule.except_benefit_kinds || []).includes(fields.kind)) continue;
       // The court's notice stands in for a lawsuit only until the lawsuit's service is recorded.
-      if (rule.unless_type && events.some(([, other]) => other.type === rule.unless_type && other[rule.from])) continue;
+      const unless = rule.unless_field || rule.from;
+      if (rule.unless_type && events.some(([, other]) => other.type === rule.unless_type && other[unless])) continue;
       const provisional = [...(rule.provisional || [])];
       let start = dayOf(fields[rule.from]);
       let period = rule.period;
