@@ -8,6 +8,7 @@ import datetime as dt
 import random
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from server.demo.details import recorded_payments
@@ -16,7 +17,7 @@ from server.records.enquiries import REFERRALS, TOPICS
 from server.records.models import Enquiry
 from server.records.standing import add_months
 
-__all__ = ["Intake", "enquiries", "nearly_expired", "past_year"]
+__all__ = ["AUSTRIA", "GERMANY", "Flavour", "Intake", "enquiries", "nearly_expired", "past_year"]
 
 # 48 closures: 36 tenancies kept (75 %), 3 moves, 6 lost, 3 without contact.
 OUTCOMES = (
@@ -47,6 +48,68 @@ SURNAMES = [
     "Pohl",
 ]
 
+
+@dataclass(frozen=True)
+class Flavour:
+    """What a demo organisation's year says in its country's words: the word for rent arrears, its tenants'
+    surnames, the services it refers to, the benefits that keep a tenancy (kind: agency, legal basis, monthly) and
+    the landlord of its installment agreements."""
+
+    arrears: str
+    surnames: list[str]
+    services: list[str]
+    benefits: dict[str, tuple[str, str, bool]]
+    landlord: str
+
+
+GERMANY = Flavour(
+    arrears="Mietrückstand",
+    surnames=SURNAMES,
+    services=["Schuldnerberatung", "Schuldnerberatung", "Jobcenter", "Mieterverein", "Sozialpsychiatrischer Dienst"],
+    benefits={
+        "wohngeld": ("Wohngeldstelle Beispielstadt", "wogg", True),
+        "debt_takeover_loan": ("Jobcenter Beispielstadt", "sgb2_22_8", False),
+        "debt_takeover_grant": ("Jobcenter Beispielstadt", "sgb2_22_8", False),
+        "kdu_direct_payment": ("Jobcenter Beispielstadt", "sgb2_22_1", True),
+    },
+    landlord="Wohnbau Beispiel eG",
+)
+AUSTRIA = Flavour(
+    arrears="Mietzinsrückstand",
+    surnames=[
+        "Auer",
+        "Berger",
+        "Dvořák",
+        "Eder",
+        "Fuchs",
+        "Gruber",
+        "Haider",
+        "Huber",
+        "Jovanović",
+        "Koller",
+        "Leitner",
+        "Moser",
+        "Novak",
+        "Pichler",
+        "Schwarz",
+        "Wimmer",
+    ],
+    services=[
+        "Schuldnerberatung Wien",
+        "Schuldnerberatung Wien",
+        "MA 40 – Sozialzentrum",
+        "Mieterhilfe",
+        "Psychosozialer Dienst",
+    ],
+    benefits={
+        "wohnbeihilfe": ("MA 50 – Wohnbeihilfe", "at_wohnbeihilfe", True),
+        "wohnschirm_rent": ("Wohnschirm", "at_wohnschirm", False),
+        "debt_takeover_grant": ("MA 40 – Sozialzentrum", "at_ma40", False),
+        "kdu_direct_payment": ("MA 40 – Sozialzentrum", "at_ma40", True),
+    },
+    landlord="Wohnpartner Beispiel GmbH",
+)
+
 Add = Callable[..., uuid.UUID]
 Intake = dict[uuid.UUID, tuple[dt.date, int]]
 
@@ -56,7 +119,13 @@ def _at(day: dt.date, hour: int) -> str:
 
 
 def past_year(
-    add: Add, rng: random.Random, team_id: uuid.UUID, workers: list[uuid.UUID], today: dt.date, intake: Intake
+    add: Add,
+    rng: random.Random,
+    team_id: uuid.UUID,
+    workers: list[uuid.UUID],
+    today: dt.date,
+    intake: Intake,
+    flavour: Flavour = GERMANY,
 ) -> list[uuid.UUID]:
     """Add last year's closed cases through ``add(kind, case_id, fields, record_id=...)``; returns their ids. The
     rent arrears their assessments recorded at intake go to ``intake`` (case id: opening day, cents); the
@@ -71,7 +140,7 @@ def past_year(
         worker = str(workers[index % len(workers)])
         closed = dt.date(year, 1, 10) + dt.timedelta(days=index * 7 + rng.randrange(0, 5))
         opened = closed - dt.timedelta(days=rng.randrange(45, 160))
-        surname = SURNAMES[index % len(SURNAMES)]
+        surname = flavour.surnames[index % len(flavour.surnames)]
         add(
             "case",
             case_id,
@@ -81,7 +150,7 @@ def past_year(
                 "type": "rent_arrears" if index % 5 else "energy_debt",
                 "status": "closed",
                 "risk": rng.choice(["medium", "high", "acute"]),
-                "title": f"{'Mietrückstand' if index % 5 else 'Energieschulden'} {surname}",
+                "title": f"{flavour.arrears if index % 5 else 'Energieschulden'} {surname}",
                 "trigger": rng.choice(["receivables", "receivables", "court_notice", "outreach"]),
                 "phase": rng.choice(["pre_court", "pre_court", "court"]),
                 "opened_on": opened.isoformat(),
@@ -97,17 +166,14 @@ def past_year(
                 add("contact", case_id, {"channel": "letter", "at": _at(opened + dt.timedelta(weeks=week), 9)})
             continue
         _contacts(add, rng, case_id, opened, closed)
-        _money(add, rng, case_id, outcome, opened, closed)
+        _money(add, rng, case_id, outcome, (opened, closed), flavour)
         if index % 5:  # the rent arrears cases
             intake[case_id] = (opened, _arrears(add, rng, case_id, outcome))
         if index % 3 == 0:
-            _referral(add, rng, case_id, opened)
+            _referral(add, rng, case_id, opened, flavour.services)
         if outcome.startswith("secured"):
             _follow_ups(add, rng, case_id, worker, closed, today)
     return case_ids
-
-
-SERVICES = ["Schuldnerberatung", "Schuldnerberatung", "Jobcenter", "Mieterverein", "Sozialpsychiatrischer Dienst"]
 
 
 def nearly_expired(add: Add, team_id: uuid.UUID, worker: uuid.UUID, today: dt.date) -> uuid.UUID:
@@ -138,9 +204,9 @@ def nearly_expired(add: Add, team_id: uuid.UUID, worker: uuid.UUID, today: dt.da
     return case_id
 
 
-def _referral(add: Add, rng: random.Random, case_id: uuid.UUID, opened: dt.date) -> None:
+def _referral(add: Add, rng: random.Random, case_id: uuid.UUID, opened: dt.date, services: list[str]) -> None:
     """A referral to a specialised service, with the household's consent to pass on its data."""
-    service = rng.choice(SERVICES)
+    service = rng.choice(services)
     given = opened + dt.timedelta(days=rng.randrange(3, 20))
     consent = add(
         "consent",
@@ -205,19 +271,22 @@ def _contacts(add: Add, rng: random.Random, case_id: uuid.UUID, opened: dt.date,
         add("contact", case_id, fields)
 
 
-def _money(add: Add, rng: random.Random, case_id: uuid.UUID, outcome: str, opened: dt.date, closed: dt.date) -> None:
+def _money(
+    add: Add, rng: random.Random, case_id: uuid.UUID, outcome: str, span: tuple[dt.date, dt.date], flavour: Flavour
+) -> None:
     """A granted benefit or debt takeover for the cases kept with one; an installment agreement, mostly kept,
     for those kept with one."""
+    opened, closed = span
     if outcome == "secured_benefit":
-        kind = rng.choice(["wohngeld", "debt_takeover_loan", "debt_takeover_grant", "kdu_direct_payment"])
-        monthly = kind in ("wohngeld", "kdu_direct_payment")
+        kind = rng.choice(list(flavour.benefits))
+        agency, basis, monthly = flavour.benefits[kind]
         submitted = opened + dt.timedelta(days=14)
         add(
             "benefit_application",
             case_id,
             {
                 "kind": kind,
-                "agency": "Wohngeldstelle Beispielstadt" if kind == "wohngeld" else "Jobcenter Beispielstadt",
+                "agency": agency,
                 "submitted_on": submitted.isoformat(),
                 "decided_on": min(closed, submitted + dt.timedelta(days=35)).isoformat(),
                 "decision": "granted",
@@ -225,7 +294,7 @@ def _money(add: Add, rng: random.Random, case_id: uuid.UUID, outcome: str, opene
                 "period": "monthly" if monthly else "one_off",
                 "months": 12 if monthly else None,
                 "form": None if monthly else "loan" if kind == "debt_takeover_loan" else "grant",
-                "legal_basis": {"wohngeld": "wogg", "kdu_direct_payment": "sgb2_22_1"}.get(kind, "sgb2_22_8"),
+                "legal_basis": basis,
             },
         )
     elif outcome == "secured_installment":
@@ -237,7 +306,7 @@ def _money(add: Add, rng: random.Random, case_id: uuid.UUID, outcome: str, opene
             case_id,
             {
                 "creditor": "landlord",
-                "creditor_name": "Wohnbau Beispiel eG",
+                "creditor_name": flavour.landlord,
                 "total_cents": rate * due,
                 "monthly_rate_cents": rate,
                 "start_on": start.isoformat(),

@@ -52,7 +52,6 @@ async def remind_deadlines(
     # write below looks again at what was reminded meanwhile, so two passes never remind the same deadline twice.
     due: list[tuple[uuid.UUID, uuid.UUID, dt.date, uuid.UUID | None]] = []
     async with sessions() as db:
-        region = await region_of(db)
         with_events = select(Record.case_id).where(
             Record.kind.in_(("legal_event", "benefit_application")), Record.deleted.is_(False)
         )
@@ -75,12 +74,19 @@ async def remind_deadlines(
         for record in await store.decrypt(related):
             if record.fields is not None:
                 by_case.setdefault(record.case_id, []).append(record)
-        calendar = Calendar(region)
+        # Each case's deadlines follow its organisation's law and holidays.
+        organisation_of = await clock.organisation_of_cases(db, [c.id for c in cases])
+        calendars = {
+            organisation: Calendar(await region_of(db, organisation))
+            for organisation in {organisation_of.get(c.id) for c in cases}
+        }
         for case in await store.decrypt(cases):
             records = by_case.get(case.id, [])
             done = {r.id for r in records if r.kind == "action" and r.fields.get("status") == "done"}
             worker = case.fields.get("assigned_worker_id") if case.fields else None
-            for deadline in _soon(region.country, calendar, case.fields or {}, records, today, horizon, zone):
+            calendar = calendars[organisation_of.get(case.id)]
+            country = calendar.region.country
+            for deadline in _soon(country, calendar, case.fields or {}, records, today, horizon, zone):
                 action = deadlines.action_id(deadline)
                 if action not in done:
                     due.append((case.id, action, deadline.due_on, uuid.UUID(str(worker)) if worker else None))

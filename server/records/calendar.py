@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import uuid
 from dataclasses import dataclass
 
 import holidays
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.models import Organisation
@@ -54,6 +54,8 @@ class CalendarOut(msgspec.Struct, kw_only=True, frozen=True):
     first_day: dt.date
     last_day: dt.date
     holidays: list[dt.date]
+    # The caller's organisation's name, the sender of its letters (a server may hold more than one organisation).
+    organisation: str | None = None
 
 
 class Calendar:
@@ -124,9 +126,9 @@ def good_friday(year: int) -> dt.date:
     return dt.date(year, month, day) - dt.timedelta(days=2)
 
 
-async def region_of(db: AsyncSession) -> Region:
-    """The organisation's region (Germany without a Land when it has never been set)."""
-    org = (await db.scalars(select(Organisation).order_by(Organisation.created_at).limit(1))).first()
+async def region_of(db: AsyncSession, organisation: uuid.UUID | None) -> Region:
+    """The organisation's region (Germany without a Land when it has never been set or is not known)."""
+    org = await db.get(Organisation, organisation) if organisation is not None else None
     if org is None:
         return Region()
     return Region(org.country, org.subdivision)

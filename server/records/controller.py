@@ -110,7 +110,7 @@ class CalendarController(Controller):
     @get("/")
     async def calendar(self, principal: NamedDependency[Principal], cases: NamedDependency[CaseReads]) -> CalendarOut:
         """The region (country, Land) and its public holidays from two years back to two years ahead."""
-        return await cases.calendar()
+        return await cases.calendar(principal)
 
 
 _UPLOAD_MEDIA_TYPE = "application/offset+octet-stream"

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import audit
 from server.audit import AuditEntry
+from server.auth.models import Organisation
 from server.auth.schemas import Principal
 from server.db import begin_write, utcnow
 from server.problems import NotFound, RateLimited
@@ -221,7 +222,7 @@ async def case_detail(
     denial."""
     async with sessions() as db:
         await begin_write(db)
-        region = await region_of(db)
+        region = await region_of(db, principal.organisation_id)
         allowed = await in_scope(db, principal, case_id)
         if allowed:  # the columns' scope, confirmed by the case's sealed fields (docs/security.md case 59)
             confirmed, mismatched = await entitlement.confirmed(db, keyring, principal, [case_id])
@@ -312,11 +313,13 @@ class CaseReads:
         """One case in the caller's scope; see :func:`case_detail`."""
         return await case_detail(self.sessions, self.keyring, principal, case_id, ZoneInfo(self.time_zone))
 
-    async def calendar(self) -> CalendarOut:
-        """The organisation's region and its public holidays around today, for the tablet's deadlines."""
+    async def calendar(self, principal: Principal) -> CalendarOut:
+        """The caller's organisation's region and its public holidays around today, for the tablet's deadlines."""
         async with self.sessions() as db:
-            region = await region_of(db)
-        return Calendar(region).listing(utcnow().astimezone(ZoneInfo(self.time_zone)).date())
+            region = await region_of(db, principal.organisation_id)
+            organisation = await db.get(Organisation, principal.organisation_id) if principal.organisation_id else None
+        listing = Calendar(region).listing(utcnow().astimezone(ZoneInfo(self.time_zone)).date())
+        return msgspec.structs.replace(listing, organisation=organisation.name if organisation else None)
 
     async def _within_limit(self, db: AsyncSession, principal: Principal) -> None:
         """Refuse a check beyond the user's limit in the window (counted from the audit log, so across processes)."""

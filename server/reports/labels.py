@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 CATALOGUE_FILES = ("i18n.js", "i18n-legal.js", "i18n-fields.js", "i18n-day.js", "i18n-docs.js")
-_ENTRY = re.compile(r'^\s*"([a-z_]+\.[a-z0-9_]+)":\s*(\[.*\]),\s*$', re.MULTILINE)
+_ENTRY = re.compile(r'^\s*"([a-z_]+(?:\.[a-z0-9_]+)+)":\s*(\[.*\]),\s*$', re.MULTILINE)
 
 
 @functools.cache

@@ -23,6 +23,8 @@ from server.resources import PWA_DIR
 __all__ = ["LETTER_NAMES", "Letters", "letters_json"]
 
 DEFAULTS_DIR = PWA_DIR / "templates" / "letters"
+# Every letter of every country, in the order they are offered; the country profile (pwa/static/data/countries.json)
+# names which of them an organisation's teams see.
 LETTER_NAMES = (
     "consent",
     "rent_debt_takeover",
@@ -32,6 +34,11 @@ LETTER_NAMES = (
     "hold_eviction",
     "energy_supplier",
     "objection",
+    "consent_at",
+    "installment_at",
+    "wohnschirm",
+    "eviction_stay",
+    "objections_support",
 )
 _TITLE = re.compile(r"^<!--\s*title:\s*(.+?)\s*-->\s*", re.DOTALL)
 

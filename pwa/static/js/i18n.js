@@ -747,8 +747,17 @@ export function plural(text, n, language = lang()) {
   return pluralRules.get(language).select(n) === "one" ? one : other;
 }
 
+/** The words of the organisation's country where its usage differs (countries.json), looked up before the
+ * catalogue: an Austrian team reads "Delogierungstermin" where a German one reads "Räumungstermin". */
+let countryWords = {};
+
+/** Use ``words`` ({key: [German, English]}) before the catalogue; ``{}`` for the catalogue alone. */
+export function useWords(words) {
+  countryWords = words || {};
+}
+
 export function t(key, params = {}, fallback = key, language = lang()) {
-  const entry = C[key];
+  const entry = countryWords[key] || C[key];
   let text = plural(entry ? entry[LANGS.indexOf(language)] || entry[0] : fallback, params.n, language);
   for (const [name, value] of Object.entries(params)) text = text.replaceAll(`{${name}}`, String(value));
   return text;

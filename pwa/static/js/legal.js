@@ -1,6 +1,7 @@
 // The legal deadlines on the tablet, offline: the rules table the server uses (/static/data/deadlines.json, cached
 // with the app), the organisation's public holidays (GET /api/calendar, kept on the device), and deadlines.js.
 import { stamp } from "./clock.js";
+import { useCountry } from "./country.js";
 import { compute, dayOf, daysOff, derivedId, phaseOf } from "./deadlines.js";
 import { lang, t } from "./i18n.js";
 import * as store from "./storage.js";
@@ -12,19 +13,28 @@ let calendar = null;
 export async function load() {
   if (!table) table = await (await fetch("/static/data/deadlines.json")).json();
   calendar = (await store.getMeta("calendar")) || null;
+  await useCountry(country());
 }
 
-/** Fetch the organisation's region and holidays (online), and keep them for offline use. */
+/** Whether the organisation's calendar (and so its country) is known on this device. */
+export const hasCalendar = () => Boolean(calendar);
+
+/** Fetch the organisation's region and holidays (online), keep them for offline use, and use its country's
+ * profile. */
 export async function refreshCalendar(api) {
   try {
     calendar = await api("GET", "/api/calendar");
     await store.setMeta("calendar", calendar);
+    await useCountry(country());
   } catch {
     // offline: the calendar stored last time stays
   }
 }
 
 export const country = () => calendar?.country || "DE";
+
+/** The name of the user's organisation, the sender of its letters (null until the calendar is known). */
+export const organisationName = () => calendar?.organisation || null;
 
 /** Whether ``isoDay`` is a working day where the organisation works: no weekend, no public holiday of its region
  * (the calendar the deadlines use). */

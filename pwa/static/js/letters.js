@@ -110,8 +110,9 @@ export function valuesOf(records, { organisation = "", worker = "", labels = {},
   const healthRecorded = Boolean((health.notes || "").trim() || health.domestic_violence === true || (health.services_involved || []).length);
   const events = of("legal_event").map((r) => r.fields);
   const latest = (type) => events.filter((e) => e.type === type).sort((a, b) => String(b.dated_on || b.scheduled_at || "").localeCompare(String(a.dated_on || a.scheduled_at || "")))[0];
-  const lawsuit = latest("eviction_lawsuit") || latest("court_date") || {};
+  const lawsuit = latest("eviction_lawsuit") || latest("termination_notice") || latest("court_date") || {};
   const notice = latest("notice_to_quit");
+  const termination = latest("termination_notice"); // Austria: the court's Aufkündigung
   const eviction = latest("eviction_date");
   const threat = latest("disconnection_threat");
   const announced = latest("disconnection_notice");
@@ -142,6 +143,7 @@ export function valuesOf(records, { organisation = "", worker = "", labels = {},
     court: lawsuit.court || events.map((e) => e.court).find(Boolean),
     court_reference: lawsuit.reference || reference,
     notice_date: notice ? german(notice.dated_on || notice.served_on) : null,
+    termination_date: termination ? german(termination.served_on || termination.dated_on) : null,
     eviction_date: eviction ? germanDay(eviction.scheduled_at) : null,
     supplier: [announced, threat].find((e) => e?.court)?.court || energy.supplier,
     energy_arrears: euro(energy.arrears_cents),
@@ -172,4 +174,4 @@ export function valuesOf(records, { organisation = "", worker = "", labels = {},
 }
 
 /** Which record a letter's signatures belong to. */
-export const SIGNED_BY = { consent: "consent", installment: "installment_agreement" };
+export const SIGNED_BY = { consent: "consent", consent_at: "consent", installment: "installment_agreement", installment_at: "installment_agreement" };

@@ -48,6 +48,8 @@ export async function startApp() {
   renderNav();
   touchIdle();
   await legal.load().catch((error) => console.error("doorstep: deadline rules not loaded", error));
+  // The first start on this device: the organisation's country decides the words and choices of every screen.
+  if (!legal.hasCalendar() && navigator.onLine) await legal.refreshCalendar(api);
   if (!location.hash || location.hash === "#" || location.hash === "#/") {
     const home = app.isManager() ? "#/berichte" : app.isSupervisor() ? "#/team" : "#/heute";
     history.replaceState(null, "", home); // no hashchange: one render

@@ -2,6 +2,7 @@
 // A description is [name, type, options, option label prefix]; types: count, age, int, cents, date, moment, tri
 // (yes/no/unknown), text, short, enum, multi (a set of enum values), lines (a list of short strings), list (rows
 // of sub-fields), check, moment (date and time). Labels come from the catalogue as ``field.<prefix>.<name>``.
+import { offered } from "../country.js";
 import { t } from "../i18n.js";
 import { dateField, momentField } from "../datefield.js";
 import { fill, fromLocalInput, h, toLocalInput } from "../ui.js";
@@ -24,6 +25,8 @@ export function control(target, spec, prefix, changed) {
   const [name, type, options, optionPrefix, required] = spec;
   if (type === "list") return list(target, spec, prefix, changed);
   if (type === "multi") return multi(target, spec, prefix, changed);
+  // A choice the organisation's country does not know (an Austrian team has no German notice kinds): not shown.
+  if (type === "enum" && !offered(optionPrefix, options, target[name]).length) return null;
   const id = `f${++seq}-${name}`;
   const label = h("label", { for: id }, t(`field.${prefix}.${name}`));
   const value = target[name];
@@ -93,7 +96,7 @@ export function control(target, spec, prefix, changed) {
         "select",
         { id, onchange: () => set(input.value || null) },
         required || prefix.includes(".") ? null : h("option", { value: "" }, "–"), // list rows always name a value
-        options.map((o) => h("option", { value: o, selected: value === o }, t(`${optionPrefix}.${o}`))),
+        offered(optionPrefix, options, value).map((o) => h("option", { value: o, selected: value === o }, t(`${optionPrefix}.${o}`))),
       );
       break;
     case "lines":
@@ -117,7 +120,7 @@ export function multi(target, [name, , options, optionPrefix], prefix, changed) 
     "fieldset",
     { class: "choices multi" },
     h("legend", {}, t(`field.${prefix}.${name}`)),
-    options.map((o) =>
+    offered(optionPrefix, options, [...chosen]).map((o) =>
       h(
         "label",
         { class: "check" },

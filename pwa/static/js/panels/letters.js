@@ -1,6 +1,7 @@
 // The letters of a case: the templates (fresh when online, kept for offline use) and the case screen's list of
 // them. The letter itself is drawn and printed by screens/letter.js.
 import { api } from "../api.js";
+import { letterOffered } from "../country.js";
 import * as store from "../storage.js";
 import { t } from "../i18n.js";
 import { h } from "../ui.js";
@@ -23,6 +24,6 @@ export async function letterLinks(caseId) {
   return h(
     "ul",
     { class: "plain letters", id: "letter-list" },
-    set.letters.map((l) => h("li", {}, h("a", { href: `#/fall/${caseId}/brief/${l.name}`, "data-letter": l.name }, l.title))),
+    set.letters.filter((l) => letterOffered(l.name)).map((l) => h("li", {}, h("a", { href: `#/fall/${caseId}/brief/${l.name}`, "data-letter": l.name }, l.title))),
   );
 }

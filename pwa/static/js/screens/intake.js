@@ -2,6 +2,7 @@
 // A worker takes on cases for themselves; a supervisor chooses the worker. When online, the address and the tenants'
 // names are checked against the team's open cases (the server answers from a keyed blind index, never the clear
 // values). What is typed is kept as an encrypted draft, so a lock or a reload loses nothing.
+import { offered } from "../country.js";
 import { nowMs } from "../clock.js";
 import { dateField, momentField } from "../datefield.js";
 import { api } from "../api.js";
@@ -97,7 +98,7 @@ async function form(main, app, { kase, household, draft }) {
         "select",
         { id: `in-${name}`, name },
         optional ? h("option", { value: "" }, t("intake.none")) : null,
-        values.map((value) => h("option", { value, selected: v[name] === value }, t(`${prefix}.${value}`))),
+        offered(prefix, values, v[name]).map((value) => h("option", { value, selected: v[name] === value }, t(`${prefix}.${value}`))),
       ),
     );
 

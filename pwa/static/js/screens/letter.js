@@ -48,7 +48,7 @@ export async function render(main, [caseId, name], app) {
   const schonfrist = (await legal.forCase(kase, records)).filter((d) => d.rule === "de.schonfrist" && !d.done && !d.unavailable).map((d) => d.due_on).sort()[0];
   const values = valuesOf(records, {
     schonfrist,
-    organisation: set.organisation,
+    organisation: legal.organisationName() || set.organisation,
     worker: app.owner.display_name,
     labels: { benefit: (kind) => t(`benefit.${kind}`, {}, kind, "de") },
     chosen: signedRecord ? { [signedKind]: signedRecord.id } : {},
