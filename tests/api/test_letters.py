@@ -29,6 +29,11 @@ async def test_the_organisation_replaces_the_letterhead_and_every_tablet_gets_a_
         "hold_eviction",
         "energy_supplier",
         "objection",
+        "consent_at",
+        "installment_at",
+        "wohnschirm",
+        "eviction_stay",
+        "objections_support",
     ]
     assert body["letters"][1]["title"] == "Antrag auf Übernahme von Mietschulden (§ 22 Abs. 8 SGB II)"
     assert "{{organisation}}" in body["letterhead"]

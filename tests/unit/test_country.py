@@ -34,6 +34,7 @@ GERMAN = (
     "Räumungsfrist",
     "Versäumnisurteil",
     "Kindergeld",
+    "Jugendamt",
 )
 AUSTRIAN = (
     "MRG",
@@ -75,6 +76,10 @@ def shown(country: str, enums: dict[str, list[str]]) -> dict[str, str]:
     for prefix, values in enums.items():
         for value in own.offered.get(prefix, values):
             texts[f"{prefix}.{value}"] = word(country, f"{prefix}.{value}", words)
+    # The forms of the legal steps and benefit applications, and the services a referral suggests.
+    for key in words:
+        if key.startswith(("field.legal_event.", "field.benefit_application.")) or key == "referral.services":
+            texts[key] = word(country, key, words)
     for rule in rules():
         if rule["country"] in (country, "*"):
             texts[f"rule {rule['id']}"] = f"{rule['de']} · {rule['basis']}"

@@ -27,6 +27,12 @@ export function offered(prefix, values, keep = null) {
   return values.filter((value) => allowed.includes(value) || kept.includes(value));
 }
 
+/** ``value`` when this country offers it, else the first value it offers: a new form's default. */
+export function preferred(prefix, values, value) {
+  const choices = offered(prefix, values);
+  return choices.includes(value) ? value : choices[0];
+}
+
 /** Whether this country's teams are offered the letter ``name``. */
 export function letterOffered(name) {
   return !profile || profile.letters.includes(name);

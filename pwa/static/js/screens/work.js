@@ -2,6 +2,7 @@
 // agreement, a consent, a referral or a mediation (their panels on the case are in panels/casework.js; contacts,
 // visits, closing and handover in panels/day.js). Every form writes through the outbox like a visit does, so all of
 // it works offline.
+import { preferred } from "../country.js";
 import { dateField } from "../datefield.js";
 import * as data from "../data.js";
 import { keeper } from "../drafts.js";
@@ -17,9 +18,9 @@ import { documentsSection } from "../panels/documents.js";
 const SERVICES = () => t("referral.services").split(";");
 
 const DEFAULTS = {
-  legal_event: () => ({ type: "notice_to_quit", dated_on: null }),
+  legal_event: () => ({ type: preferred("legal", ENUMS.legal, "notice_to_quit"), dated_on: null }),
   action: () => ({ title: "", due_on: today(7), status: "open" }),
-  benefit_application: () => ({ kind: "wohngeld", decision: "pending", submitted_on: today() }),
+  benefit_application: () => ({ kind: preferred("benefit", ENUMS.benefit, "wohngeld"), decision: "pending", submitted_on: today() }),
   installment_agreement: () => ({ creditor: "landlord", status: "active", start_on: today(), total_cents: null, monthly_rate_cents: null }),
   consent: () => ({ purpose: "", given_on: today() }),
   referral: () => ({ service: "", status: "sent", sent_on: today() }),
