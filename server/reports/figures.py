@@ -7,15 +7,12 @@ from __future__ import annotations
 import msgspec
 
 from server.reports.labels import (
-    BENEFIT_LABELS,
-    CASE_TYPE_LABELS,
     CHANNEL_LABELS,
     INSTALLMENT_LABELS,
     LEGAL_BASIS_LABELS,
     OUTCOME_LABELS,
-    REFERRAL_LABELS,
-    TOPIC_LABELS,
     TRIGGER_LABELS,
+    term,
 )
 from server.reports.schema import (
     AVOIDED_OUTCOMES,
@@ -231,7 +228,7 @@ def sections(report: Report) -> list[Section]:
 def _one_off(report: Report) -> list[Figure]:
     lines: list[Figure] = []
     for row in report.money:
-        label = BENEFIT_LABELS.get(row.kind, row.kind)
+        label = term(report.country, f"benefit.{row.kind}", row.kind)
         for part, cents in (
             ("grant", row.grant_cents),
             ("loan", row.loan_cents),
@@ -252,7 +249,11 @@ def _one_off(report: Report) -> list[Figure]:
 
 def _monthly(report: Report) -> list[Figure]:
     lines = [
-        _money(f"monthly.{row.kind}", f"{BENEFIT_LABELS.get(row.kind, row.kind)} (je Monat)", row.monthly_cents)
+        _money(
+            f"monthly.{row.kind}",
+            f"{term(report.country, f'benefit.{row.kind}', row.kind)} (je Monat)",
+            row.monthly_cents,
+        )
         for row in report.money
         if row.monthly_cents
     ]
@@ -266,13 +267,14 @@ def _monthly(report: Report) -> list[Figure]:
 
 
 def _funder_sections(report: Report) -> list[Section]:
-    f, d = report.funder, report.definitions
+    f, d, country = report.funder, report.definitions, report.country
     intake = [
-        _count(f"intake.type.{k}", CASE_TYPE_LABELS.get(k, k), n, d["intake"] if i == 0 else None)
+        _count(f"intake.type.{k}", term(country, f"case_type.{k}", k), n, d["intake"] if i == 0 else None)
         for i, (k, n) in enumerate(f.intake_by_type.items())
     ]
     intake += [
-        _count(f"intake.trigger.{k}", f"Anlass: {TRIGGER_LABELS.get(k, k)}", n) for k, n in f.intake_by_trigger.items()
+        _count(f"intake.trigger.{k}", f"Anlass: {term(country, f'trigger.{k}', TRIGGER_LABELS.get(k, k))}", n)
+        for k, n in f.intake_by_trigger.items()
     ]
     referrals = [
         _count(f"referral.{i}", service or "ohne Angabe", n)
@@ -292,11 +294,11 @@ def _funder_sections(report: Report) -> list[Section]:
         )
     ]
     basis = [
-        _money(f"basis.one_off.{k}", f"{LEGAL_BASIS_LABELS.get(k, k)}: einmalig", c)
+        _money(f"basis.one_off.{k}", f"{term(country, f'legal_basis.{k}', LEGAL_BASIS_LABELS.get(k, k))}: einmalig", c)
         for k, c in f.one_off_by_basis.items()
     ]
     basis += [
-        _money(f"basis.monthly.{k}", f"{LEGAL_BASIS_LABELS.get(k, k)}: je Monat", c)
+        _money(f"basis.monthly.{k}", f"{term(country, f'legal_basis.{k}', LEGAL_BASIS_LABELS.get(k, k))}: je Monat", c)
         for k, c in f.monthly_by_basis.items()
     ]
     answers = {"yes": "ja", "no": "nein", "unknown": "unbekannt", "open": "noch nicht beantwortet"}
@@ -329,17 +331,17 @@ def _funder_sections(report: Report) -> list[Section]:
             for k, n in enquiries.get("channel", {}).items()
         ),
         *(
-            _count(f"enquiries.topic.{k}", f"Thema: {TOPIC_LABELS.get(k, k)}", n)
+            _count(f"enquiries.topic.{k}", f"Thema: {term(country, f'enquiry_topic.{k}', k)}", n)
             for k, n in enquiries.get("topic", {}).items()
         ),
         *(
-            _count(f"enquiries.referred.{k}", f"Weitervermittelt: {REFERRAL_LABELS.get(k, k)}", n)
+            _count(f"enquiries.referred.{k}", f"Weitervermittelt: {term(country, f'enquiry_referral.{k}', k)}", n)
             for k, n in enquiries.get("referred_to", {}).items()
         ),
     ]
     return [
         Section(key="enquiries", title="Anonyme Anfragen und Kurzberatungen", figures=asked),
-        Section(key="arrears", title="Mietrückstände bei Aufnahme und bei Abschluss", figures=_arrears_lines(report)),
+        Section(key="arrears", title=term(report.country, "report.arrears"), figures=_arrears_lines(report)),
         Section(key="sustainability", title="Nachhaltigkeit: Wohnung noch gehalten", figures=held),
         Section(
             key="intake",

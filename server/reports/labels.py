@@ -12,6 +12,7 @@ import functools
 import json
 import re
 
+from server.records.country import profile, word
 from server.resources import PWA_DIR
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "TOPIC_LABELS",
     "TRIGGER_LABELS",
     "catalogue",
+    "term",
 ]
 
 CATALOGUE_FILES = ("i18n.js", "i18n-legal.js", "i18n-fields.js", "i18n-day.js", "i18n-docs.js")
@@ -39,6 +41,15 @@ def catalogue() -> dict[str, str]:
         for match in _ENTRY.finditer((PWA_DIR / "static" / "js" / name).read_text(encoding="utf-8")):
             found[match.group(1)] = str(json.loads(match.group(2))[0])
     return found
+
+
+def term(country: str, key: str, unknown: str | None = None) -> str:
+    """The catalogue's German text of ``key`` in the words of an organisation of ``country`` (countries.json);
+    ``unknown`` for a value the catalogue does not know (a missing trigger, "unknown")."""
+    words = catalogue()
+    if unknown is not None and key not in words and key not in profile(country).words:
+        return unknown
+    return word(country, key, words)
 
 
 def _labels(prefix: str, values: tuple[str, ...], **extra: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from server.auth.models import Organisation, Role, Team
 from server.auth.schemas import Principal
 from server.db import utcnow
 from server.problems import Forbidden
+from server.records.calendar import region_of
 from server.records.enquiries import count_enquiries
 from server.records.keyring import Keyring
 from server.reports.counts import Counts, count
@@ -78,6 +79,7 @@ async def organisation_report(
     async with sessions() as db:
         organisation_id = await db.scalar(select(Team.organisation_id).where(Team.id == principal.team_id))
         name = await db.scalar(select(Organisation.name).where(Organisation.id == organisation_id)) or ""
+        country = (await region_of(db, organisation_id)).country
         teams = (
             await db.execute(
                 select(Team.id, Team.name).where(Team.organisation_id == organisation_id).order_by(Team.name)
@@ -111,7 +113,9 @@ async def organisation_report(
 
     def figures(ids: list[uuid.UUID], team_id: uuid.UUID | None, label: str) -> TeamFigures:
         current, before = (
-            report_of(counts_of(ids, period), asked[(tuple(ids), period.start)], team_id, label, period, now)
+            report_of(
+                counts_of(ids, period), asked[(tuple(ids), period.start)], team_id, label, period, now, None, country
+            )
             for period in (window, previous)
         )
         report = msgspec.structs.replace(current, sections=beside(current.sections, before.sections))

@@ -205,3 +205,5 @@ class Report(msgspec.Struct, kw_only=True, frozen=True):
     cases: list[CaseLine] = msgspec.field(default_factory=list)
     # The figures above as lines for the screen, the print page and the CSV (server/reports/figures.py).
     sections: list[Section] = msgspec.field(default_factory=list)
+    # The organisation's country: its lines use the country's words (an Austrian team's "Mietzinsrückstand").
+    country: str = "DE"

@@ -26,6 +26,7 @@ from server.auth.models import Role, Team
 from server.auth.schemas import Principal
 from server.db import begin_write, utcnow
 from server.problems import Forbidden, ValidationFailed
+from server.records.calendar import region_of
 from server.records.enquiries import count_enquiries
 from server.records.keyring import Keyring
 from server.records.schemas import CaseOutcome
@@ -95,8 +96,9 @@ async def team_report(
     window = window_of(start, end, time_zone)
     async with sessions() as db:
         team_name = await db.scalar(select(Team.name).where(Team.id == principal.team_id)) or ""
+        country = (await region_of(db, principal.organisation_id)).country
     report = await compute(
-        sessions, keyring, [principal.team_id], principal.team_id, team_name, window, now, with_cases
+        sessions, keyring, [principal.team_id], principal.team_id, team_name, window, now, with_cases, country
     )
     await audit_read(sessions, keyring, principal, window)
     return report
@@ -123,12 +125,14 @@ async def compute(
     window: Window,
     now: dt.datetime | None = None,
     with_cases: bool = False,
+    country: str = "DE",
 ) -> Report:
-    """The figures of the cases of ``team_ids`` in ``window`` (not audited: the callers audit the read)."""
+    """The figures of the cases of ``team_ids`` in ``window`` (not audited: the callers audit the read), in the
+    words of ``country``."""
     source = await load(sessions, keyring, team_ids, window.since, window.until, window.zone, by_case=with_cases)
     async with sessions() as db:
         enquiries = await count_enquiries(db, team_ids, window.start, window.end)
-    return tally(source, enquiries, team_id, team_name, window, now or utcnow(), with_cases)
+    return tally(source, enquiries, team_id, team_name, window, now or utcnow(), with_cases, country)
 
 
 def tally(
@@ -139,11 +143,12 @@ def tally(
     window: Window,
     now: dt.datetime,
     with_cases: bool = False,
+    country: str = "DE",
 ) -> Report:
     """The report of the cases in ``source`` for ``window``, counted in memory (``source`` may reach further)."""
     today = now.astimezone(window.zone).date()
     counts = count(source, window.start, window.end, window.until, today)
-    return report_of(counts, enquiries, team_id, team_name, window, now, source if with_cases else None)
+    return report_of(counts, enquiries, team_id, team_name, window, now, source if with_cases else None, country)
 
 
 def report_of(
@@ -154,6 +159,7 @@ def report_of(
     window: Window,
     now: dt.datetime,
     listed: Source | None = None,
+    country: str = "DE",
 ) -> Report:
     """The report of ``counts`` (one team's, or several teams' added up); with the anonymised list of ``listed``'s
     cases when given."""
@@ -221,6 +227,7 @@ def report_of(
         funder=funder_figures(c, enquiries),
         definitions=DEFINITIONS,
         cases=_case_lines(listed, c) if listed is not None else [],
+        country=country,
     )
     return msgspec.structs.replace(report, sections=sections(report))
 

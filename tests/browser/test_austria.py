@@ -15,11 +15,12 @@ from playwright.async_api import Browser, Page, expect
 from server.cli import main as cli_main
 from server.records.calendar import Calendar, Region
 from server.settings import Settings
+from tests.browser.test_screens import log_in, seed_demo, shoot
 from tests.support import clock as pinned
 from tests.support.accounts import Org
 from tests.support.clock import TestClock
 from tests.support.live import LiveServer
-from tests.support.tablet import seed_case, worker_tablet
+from tests.support.tablet import TABLET_SIZES, new_tablet, seed_case, worker_tablet
 from tests.unit.test_country import AUSTRIAN, GERMAN
 
 pytestmark = [pytest.mark.browser]
@@ -53,6 +54,7 @@ def foreign(text: str, markers: tuple[str, ...]) -> list[str]:
 
 
 async def shot(page: Page, screenshots: Path, name: str, focus: str) -> None:
+    """The screen at both tablet sizes, scrolled to ``focus``."""
     for width, height in ((1024, 768), (768, 1024)):
         await page.set_viewport_size({"width": width, "height": height})
         await page.locator(focus).first.scroll_into_view_if_needed()
@@ -132,3 +134,43 @@ async def test_a_german_team_is_offered_nothing_austrian(
     await expect(letters).to_contain_text("Schweigepflichtentbindung")
     assert foreign(await letters.inner_text(), AUSTRIAN) == []
     await context.close()
+
+
+async def test_the_viennese_demo_team_reads_its_cases_and_its_year_in_its_own_words(
+    browser: Browser, live_server: LiveServer, screenshots: Path
+) -> None:
+    """The demo's second organisation: Team Favoriten in Vienna. Its worker's day and cases show Austrian steps
+    and deadlines; its supervisor's report and last year's annual report (48 closures, three in four tenancies kept)
+    speak of Mietzinsrückstände and Austrian benefits, and of no German law."""
+    seed_demo(live_server)
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    page = await new_tablet(context)
+    await log_in(page, live_server.url, "wien-worker")
+    await expect(page.get_by_role("heading", name="Heute – Meine Besuche")).to_be_visible()
+    await expect(page.locator("ul.deadlines")).to_contain_text("Rekurs gegen die Exekutionsbewilligung")
+    assert foreign(await page.locator("main").inner_text(), GERMAN) == []
+    await shoot(page, screenshots, "wien-heute", "landscape")
+    await page.get_by_role("link", name="Fälle").click()
+    await page.locator("a", has_text="Mietzinsrückstand").first.click()
+    await expect(page.locator("#case-deadlines")).to_be_visible()
+    assert foreign(await page.locator("main").inner_text(), GERMAN) == []
+    await shoot(page, screenshots, "wien-fall", "landscape")
+    await context.close()
+
+    office = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    page = await new_tablet(office)
+    await log_in(page, live_server.url, "wien-supervisor")
+    await page.get_by_role("link", name="Berichte").click()
+    await expect(page.locator(".keyfigures .figure").first).to_be_visible()
+    assert foreign(await page.locator("main").inner_text(), GERMAN) == []
+    await shoot(page, screenshots, "wien-berichte", "landscape")
+    year = pinned.today().year
+    annual = await office.new_page()
+    await annual.goto(f"{live_server.url}/berichte/jahresbericht?year={year - 1}")
+    last_year = annual.locator("[data-section=cases]")
+    await expect(last_year.locator("[data-key=closed_cases] td")).to_have_text("48")
+    await expect(last_year.locator("[data-key=kept_rate] td")).to_contain_text("75\u00a0%")
+    await expect(annual.locator("[data-section=arrears]")).to_contain_text("Mietzinsrückstände")
+    assert foreign(await annual.locator("body").inner_text(), GERMAN) == []
+    await annual.screenshot(path=screenshots / "wien-jahresbericht-vorjahr.png", full_page=True)
+    await office.close()

@@ -461,6 +461,7 @@ const C = {
   "payment_method.paid_by_agency": ["Direktzahlung durch das Amt", "Paid directly by the agency"],
   "payment_method.cash": ["bar", "Cash"],
   "payment_method.other": ["Sonstiges", "Other"],
+  "report.arrears": ["Mietrückstände bei Aufnahme und bei Abschluss", "Rent arrears at intake and at closing"],
   "trigger.receivables": ["Meldung der Forderungsabteilung", "Referral from the receivables department"],
   "trigger.court_notice": ["Mitteilung des Amtsgerichts", "Notice from the local court"],
   "trigger.neighbour_complaint": ["Nachbarschaftsbeschwerde", "Neighbour complaint"],

@@ -46,7 +46,8 @@ export function isWorkingDay(isoDay) {
 export function ruleLabel(ruleId, language = lang()) {
   const rule = table?.rules.find((r) => r.id === ruleId);
   if (!rule) return ruleId;
-  return language === "en" ? rule.en : rule.de;
+  // The country's own word for a rule shared by every country ("Tagsatzung vorbereiten" in Austria).
+  return t(`rule.${ruleId}`, {}, language === "en" ? rule.en : rule.de, language);
 }
 
 /** The ids of the deadline rules (not preparations) that follow from a legal event of ``type``. */
