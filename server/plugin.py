@@ -50,7 +50,9 @@ from server.push.controller import PushController
 from server.push.models import PushJob
 from server.push.service import PushService
 from server.records import blind
+from server.records.appointments import Appointments, ServiceHours
 from server.records.controller import (
+    AppointmentController,
     AttachmentController,
     CalendarController,
     CaseController,
@@ -210,6 +212,11 @@ class DoorstepPlugin(InitPluginProtocol):
                 ),
             ),
             Enquiries(sessions=sessions),
+            Appointments(
+                sessions=sessions,
+                hours=ServiceHours.parse(settings.service_hours, settings.appointment_minutes),
+                time_zone=settings.report_time_zone,
+            ),
             Letters(settings.data_dir, lambda: _organisation_name(sessions)),
         ):
             app_config.state[type(value).__name__] = value
@@ -225,6 +232,7 @@ class DoorstepPlugin(InitPluginProtocol):
                     TeamController,
                     CaseController,
                     EnquiryController,
+                    AppointmentController,
                     RetentionController,
                     DisclosureController,
                     CalendarController,
@@ -268,6 +276,7 @@ class DoorstepPlugin(InitPluginProtocol):
                 "push": _provider(PushService),
                 "uploads": _provider(Uploads),
                 "enquiries": _provider(Enquiries),
+                "appointments": _provider(Appointments),
                 "letters": _provider(Letters),
                 "principal": Provide(_provide_principal, sync_to_thread=False),
             }

@@ -88,6 +88,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     push_backoff_cap_seconds: float = 3600.0
     # Report periods are calendar days in the organisation's time zone.
     report_time_zone: str = "Europe/Berlin"
+    # The service centre's office hours on working days, and the length of one appointment (docs/domain.md).
+    service_hours: str = "09:00-17:00"
+    appointment_minutes: int = 30
     # A test server's clock runs this many seconds off the machine's, so that the tests can try the days that break
     # date code (a Sunday, New Year's Eve, the night the clocks change). Refused outside environment=test.
     clock_shift_seconds: float = 0.0

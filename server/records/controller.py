@@ -21,6 +21,7 @@ from server.auth.state import AuthState
 from server.db import utcnow
 from server.problems import UnsupportedMediaType, ValidationFailed
 from server.records import retention
+from server.records.appointments import AppointmentIn, AppointmentOut, Appointments, DayOut, SlotOut
 from server.records.calendar import CalendarOut
 from server.records.disclosure import Disclosure, household_disclosure
 from server.records.enquiries import Enquiries, EnquiryIn, EnquiryOut
@@ -28,6 +29,7 @@ from server.records.service import CaseDetail, CaseFilters, CaseReads, CaseSumma
 from server.records.uploads import Uploads, UploadSpec, UploadState
 
 __all__ = [
+    "AppointmentController",
     "AttachmentController",
     "CalendarController",
     "CaseController",
@@ -212,6 +214,48 @@ class EnquiryController(Controller):
         content again), ``409`` another content under this id. No names: every field is a choice or a number."""
         enquiry, created = await enquiries.record(principal, enquiry_id, data)
         return Response(enquiry, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+
+class AppointmentController(Controller):
+    """Appointments at the service centre, booked for callers without a name by a team's members."""
+
+    path = "/api/appointments"
+    guards = [refuses_manager]  # noqa: RUF012 - Litestar reads this class attribute
+    tags = ["enquiries"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/")
+    async def day(
+        self,
+        day: FromQuery[dt.date],
+        principal: NamedDependency[Principal],
+        appointments: NamedDependency[Appointments],
+    ) -> DayOut:
+        """The team's slots of ``day`` in the office hours, each with the appointment that holds it."""
+        return await appointments.day(principal, day)
+
+    @get("/free")
+    async def free(
+        self, principal: NamedDependency[Principal], appointments: NamedDependency[Appointments]
+    ) -> list[SlotOut]:
+        """The next free slots: what a caller can be offered now."""
+        return await appointments.free(principal)
+
+    @put(
+        "/{appointment_id:uuid}",
+        status_code=HTTP_200_OK,
+        responses={HTTP_201_CREATED: ResponseSpec(data_container=AppointmentOut, description="Booked")},
+    )
+    async def book(
+        self,
+        appointment_id: FromPath[uuid.UUID],
+        data: JSONBody[AppointmentIn],
+        principal: NamedDependency[Principal],
+        appointments: NamedDependency[Appointments],
+    ) -> Response[AppointmentOut]:
+        """Book a slot under the id the device chose (``201``), or change the booking: move it, cancel it, record
+        that it was held or missed (``200``). A taken slot is ``409``; a slot outside the office hours ``400``."""
+        appointment, created = await appointments.book(principal, appointment_id, data)
+        return Response(appointment, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
 
 class RetentionDue(msgspec.Struct, kw_only=True, frozen=True):

@@ -11,12 +11,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, utcnow
 
 __all__ = [
+    "Appointment",
     "AttachmentChunk",
     "AttachmentUpload",
     "BlindIndex",
@@ -243,6 +244,29 @@ class Enquiry(Base):
     referred_to: Mapped[str] = mapped_column(String(40))
     recorded_by: Mapped[uuid.UUID]
     recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Appointment(Base):
+    """An appointment at the service centre, booked for a caller who gave no name (server/records/appointments.py):
+    when, about what, from which enquiry, and whether it was held. Nothing here names a person, so nothing is
+    encrypted and nothing needs erasing."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (UniqueConstraint("team_id", "slot"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # chosen by the device: a resent booking is one
+    team_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(index=True)
+    minutes: Mapped[int]
+    topic: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    enquiry_id: Mapped[uuid.UUID | None]
+    # The start again while the appointment holds its slot, empty once it is cancelled: unique per team, so that
+    # the database refuses a second booking of one slot.
+    slot: Mapped[dt.datetime | None]
+    booked_by: Mapped[uuid.UUID]
+    booked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class RetiredCase(Base):

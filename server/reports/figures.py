@@ -313,8 +313,16 @@ def _funder_sections(report: Report) -> list[Section]:
     enquiries = f.enquiries or {"total": {"enquiries": 0, "minutes": 0}}
     total = enquiries.get("total", {})
     minutes = total.get("minutes", 0)
+    booked = enquiries.get("appointments", {})
     asked = [
         _count("enquiries.total", "Anonyme Anfragen und Kurzberatungen", total.get("enquiries", 0), d["enquiries"]),
+        _count(
+            "appointments.held",
+            "Persönliche Beratungen im Servicecenter (Termine wahrgenommen)",
+            booked.get("held", 0),
+            d["appointments"],
+        ),
+        _count("appointments.missed", "Termine nicht wahrgenommen", booked.get("missed", 0)),
         _count(
             "enquiries.with_contacts",
             "Kontakte und anonyme Anfragen zusammen",

@@ -15,6 +15,7 @@ from server.auth.models import Organisation, Role, Team
 from server.auth.schemas import Principal
 from server.db import utcnow
 from server.problems import Forbidden
+from server.records.appointments import count_appointments
 from server.records.calendar import region_of
 from server.records.enquiries import count_enquiries
 from server.records.keyring import Keyring
@@ -92,6 +93,7 @@ async def organisation_report(
     async with sessions() as db:
         asked = {
             (tuple(ids), period.start): await count_enquiries(db, ids, period.start, period.end)
+            | {"appointments": await count_appointments(db, ids, period.since, period.until)}
             for ids in [team_ids, *([t] for t in team_ids)]
             for period in (window, previous)
         }

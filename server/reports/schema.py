@@ -60,6 +60,8 @@ DEFINITIONS = {
     "referrals": "Weitervermittlungen mit Versanddatum im Zeitraum, nach Fachdienst.",
     "enquiries": "Anonyme Anfragen und Kurzberatungen ohne Fall (ohne Namen erfasst) mit Datum im Zeitraum, nach "
     "Kontaktart, Thema und Weitervermittlung; sie zählen als Kontakte und als Beratungen.",
+    "appointments": "Termine im Servicecenter mit Beginn im Zeitraum, die als wahrgenommen erfasst sind: eine "
+    "persönliche Beratung der anrufenden Person vor Ort (ohne Namen erfasst, wie die Anfrage, aus der sie kam).",
     "follow_ups": "Nachfrage 6 und 12 Monate nach einem Abschluss mit erhaltener Wohnung, fällig im Zeitraum: "
     "Wohnung noch gehalten ja, nein, unbekannt, oder noch nicht beantwortet.",
     "arrears": "Miet- und Nebenkostenrückstände laut Einschätzung bei den im Zeitraum abgeschlossenen Fällen: der "

@@ -26,6 +26,7 @@ from server.auth.models import Role, Team
 from server.auth.schemas import Principal
 from server.db import begin_write, utcnow
 from server.problems import Forbidden, ValidationFailed
+from server.records.appointments import count_appointments
 from server.records.calendar import region_of
 from server.records.enquiries import count_enquiries
 from server.records.keyring import Keyring
@@ -132,6 +133,7 @@ async def compute(
     source = await load(sessions, keyring, team_ids, window.since, window.until, window.zone, by_case=with_cases)
     async with sessions() as db:
         enquiries = await count_enquiries(db, team_ids, window.start, window.end)
+        enquiries["appointments"] = await count_appointments(db, team_ids, window.since, window.until)
     return tally(source, enquiries, team_id, team_name, window, now or utcnow(), with_cases, country)
 
 

@@ -615,6 +615,7 @@ async def test_anonymous_enquiries_are_recorded_once_without_names_and_counted(
         "topic": {"rent_arrears": 2, "benefits": 1},
         "referred_to": {"debt_counselling": 1, "jobcenter": 1, "none": 1},
         "total": {"enquiries": 3, "minutes": 15},
+        "appointments": {},  # none booked (tests/api/test_appointments.py)
     }
     lines = {f["key"]: f["text"] for s in r["sections"] for f in s["figures"]}
     assert lines["enquiries.total"] == "3"

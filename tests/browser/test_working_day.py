@@ -334,3 +334,48 @@ async def test_an_enquiry_without_a_case_takes_two_taps_offline_and_is_counted(
     assert enquiries["channel"] == {"phone": 1, "in_person": 1}
     assert enquiries["topic"] == {"notice_or_eviction": 2}
     await context.close()
+
+
+async def test_a_telephone_enquiry_becomes_an_appointment_in_two_taps_and_shows_on_the_day(
+    browser: Browser, live_server: LiveServer, org: Org, screenshots: Path
+) -> None:
+    """The caller needs a consultation: one tap offers the next free slots of the service centre, a second books
+    one and shows the booking number to tell the caller. The team sees it on its day; a held appointment counts
+    in the report as a personal consultation."""
+    context, page = await worker_tablet(browser, live_server.url, "landscape")
+    card = page.locator("section.enquiry")
+    await card.get_by_label("Thema").select_option(label="Mietschulden")
+    await card.get_by_role("button", name="Telefon").click()
+    await card.get_by_role("button", name="Termin im Servicecenter anbieten").click()  # tap one
+    slots = card.locator(".slots button")
+    await expect(slots).to_have_count(6)
+    starts = await slots.first.get_attribute("data-starts")
+    await slots.first.click()  # tap two
+    booked = card.locator("#appointment-booked")
+    await expect(booked).to_contain_text("Termin gebucht")
+    number = (await booked.inner_text()).split("Nr. ")[1][:4]
+    assert number.isdigit()
+    await card.screenshot(path=screenshots / "termin-aus-anfrage-landscape.png")
+    assert starts
+
+    # The team's day (a Wednesday morning: the first free slot is today): the appointment, and its outcome.
+    day = dt.datetime.fromisoformat(starts).astimezone(pinned.BERLIN).date()
+    assert day == pinned.today()
+    async with office(live_server.url) as device:
+        listing = (await device.client.get("/api/appointments", params={"day": day.isoformat()})).json()
+    held = [s["appointment"] for s in listing["slots"] if s["appointment"]]
+    assert [(a["number"], a["topic"], a["status"]) for a in held] == [(number, "rent_arrears", "booked")]
+    assert held[0]["enquiry_id"]  # it came from the enquiry just recorded
+    await page.get_by_role("link", name="Fälle").click()
+    await page.get_by_role("link", name="Heute").click()
+    today = page.locator("#appointments-today")
+    await expect(today).to_contain_text(f"Nr. {number}")
+    await today.get_by_role("button", name="Wahrgenommen").click()
+    await expect(today).to_contain_text("Beratung wahrgenommen")
+    await today.screenshot(path=screenshots / "termine-heute-landscape.png")
+    async with office(live_server.url) as device:
+        period = {"start": day.isoformat(), "end": day.isoformat()}
+        report = (await device.client.get("/api/reports", params=period)).json()
+    assert report["funder"]["enquiries"]["appointments"] == {"held": 1}
+    assert page.errors == []  # type: ignore[attr-defined]
+    await context.close()

@@ -22,13 +22,14 @@ async function keep(key, list) {
   localStorage.setItem(store.ENQUIRIES_WAITING, String(list.length)); // counted as unsent work (outbox.js outboxCounts)
 }
 
-/** Queue an enquiry and send what waits, when there is a network. */
+/** Queue an enquiry and send what waits, when there is a network; returns its id (an appointment names it). */
 export async function record(key, enquiry) {
   const list = await waiting(key);
-  list.push({ id: uuid7(), ...enquiry });
+  const id = uuid7();
+  list.push({ id, ...enquiry });
   await keep(key, list);
   if (navigator.onLine) await send(key).catch(() => {});
-  return list.length;
+  return id;
 }
 
 /** How many wait to be sent. */

@@ -1,6 +1,7 @@
 // "Heute / Meine Besuche": the worker's planned visits (overdue first), and the legal deadlines that are close.
 import * as data from "../data.js";
 import * as enquiries from "../enquiries.js";
+import { offerFor, todayCard } from "../panels/appointments.js";
 import * as legal from "../legal.js";
 import * as push from "../push.js";
 import { t } from "../i18n.js";
@@ -112,6 +113,7 @@ export async function render(main, _params, app) {
         : h("p", { class: "muted" }, t("today.no_deadlines")),
     ),
     list(t("today.upcoming"), upcoming, "upcoming", t("today.none_upcoming"), 20),
+    todayCard(),
     enquiryCard(app),
   );
 }
@@ -125,11 +127,14 @@ function enquiryCard(app) {
     const duration = minutes.value.trim();
     if (duration && !/^\d{1,3}$/.test(duration)) return toast(t("contact.bad_duration"), { error: true });
     const body = { on: today(), channel, topic: topic.value, duration_minutes: duration ? Number(duration) : null, referred_to: referred.value };
-    await enquiries.record(app.key, body);
+    const id = await enquiries.record(app.key, body);
     minutes.value = "";
     referred.value = "none";
     toast(t("enquiry.saved", { what: t(`enquiry_topic.${body.topic}`) }));
+    // A caller who needs more than a short answer is offered a consultation at the service centre.
+    follow.replaceChildren(channel === "phone" ? offerFor(id, body.topic) : "");
   };
+  const follow = h("div", { id: "enquiry-follow" });
   return h(
     "section",
     { class: "card enquiry", "aria-labelledby": "enquiry-title" },
@@ -149,6 +154,7 @@ function enquiryCard(app) {
       { class: "actions channels", role: "group", "aria-labelledby": "enquiry-how" },
       enquiries.CHANNELS.map((channel) => h("button", { type: "button", class: "secondary", "data-channel": channel, onclick: () => save(channel) }, t(`channel.${channel}`))),
     ),
+    follow,
   );
 }
 
