@@ -16,16 +16,24 @@ import msgspec
 
 from server.resources import PWA_DIR
 
-__all__ = ["COUNTRIES_FILE", "CountryProfile", "profile", "profiles", "word"]
+__all__ = ["COUNTRIES_FILE", "Benefit", "CountryProfile", "profile", "profiles", "word"]
 
 COUNTRIES_FILE = PWA_DIR / "static" / "data" / "countries.json"
 
 
+class Benefit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A benefit's legal basis (``legal_basis``) and the agency that decides it, filled into a new application."""
+
+    basis: str
+    agency: str
+
+
 class CountryProfile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One country's profile: the enum values offered by catalogue prefix (a prefix not named offers all), the
-    letters offered, and the words ({catalogue key: [German, English]}) used before the catalogue's."""
+    benefits' legal bases and agencies, the letters offered, and the words ({catalogue key: [German, English]}) used before the catalogue's."""
 
     offered: dict[str, list[str]]
+    benefits: dict[str, Benefit]
     letters: list[str]
     words: dict[str, list[str]]
 

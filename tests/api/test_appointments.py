@@ -15,9 +15,10 @@ from litestar import Litestar
 
 from server.auth.models import Role, User
 from server.auth.state import AuthState
-from server.db import create_engine, session_factory, utcnow
+from server.db import create_engine, session_factory
 from server.plugin import service_of
 from server.records.calendar import Calendar, Region
+from tests.support import clock as pinned
 from tests.support.accounts import Org, login
 from tests.support.app import client_from
 from tests.support.syncing import new_id
@@ -30,7 +31,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def next_working_day(after: int = 1) -> dt.date:
     """A working day at least ``after`` days ahead (Germany without a Land: the org fixture's region)."""
     calendar = Calendar(Region())
-    return calendar.next_working_day(utcnow().astimezone(BERLIN).date() + dt.timedelta(days=after))
+    return calendar.next_working_day(pinned.today() + dt.timedelta(days=after))
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> str:
@@ -46,14 +47,14 @@ async def test_a_caller_is_booked_into_a_free_slot_once_and_the_slot_is_then_tak
     calendar = Calendar(Region())
     for slot in free:
         start = dt.datetime.fromisoformat(slot["starts_at"]).astimezone(BERLIN)
-        assert start > utcnow()
+        assert start > pinned.now()
         assert calendar.is_working_day(start.date())
         assert dt.time(9) <= start.time() <= dt.time(16, 30)
         assert start.minute in (0, 30)
         assert slot["appointment"] is None
 
     enquiry = new_id()
-    call = {"on": utcnow().date().isoformat(), "channel": "phone", "topic": "rent_arrears", "referred_to": "none"}
+    call = {"on": pinned.day(0), "channel": "phone", "topic": "rent_arrears", "referred_to": "none"}
     assert (await client.put(f"/api/enquiries/{enquiry}", json=call)).status_code == 201
     first, booking = new_id(), {"starts_at": free[0]["starts_at"], "topic": "rent_arrears", "enquiry_id": enquiry}
     made = await client.put(f"/api/appointments/{first}", json=booking)
@@ -107,7 +108,7 @@ async def test_a_slot_outside_the_office_hours_or_on_a_day_off_is_refused(client
         at(day, 8, 30),  # before opening
         at(day, 17),  # would end after closing
         at(day, 9, 10),  # not the start of a slot
-        at(utcnow().astimezone(BERLIN).date() - dt.timedelta(days=3), 10),  # passed
+        at(pinned.today() - dt.timedelta(days=3), 10),  # passed
     ):
         refused = await client.put(f"/api/appointments/{new_id()}", json={"starts_at": starts_at, "topic": "other"})
         assert refused.status_code == 400, starts_at

@@ -98,7 +98,11 @@ async def test_every_kind_of_case_work_recorded_offline_arrives_as_entered(
     await save(page, first.title)
 
     await page.get_by_role("link", name="Neu: Anträge").click()
+    await expect(page.get_by_label("Rechtsgrundlage")).to_have_value("wogg")  # Wohngeld, the first offered
     await page.get_by_label("Leistung", exact=True).select_option("debt_takeover_loan")
+    # The legal basis and the agency follow the benefit until the worker changes them (the country profile's).
+    await expect(page.get_by_label("Rechtsgrundlage")).to_have_value("sgb2_22_8")
+    await expect(page.get_by_label("Leistungsträger")).to_have_value("Jobcenter")
     await page.get_by_label("Leistungsträger").fill("Jobcenter Beispielstadt")
     await page.get_by_label("Eingereicht am").fill(day(-30))
     await page.get_by_label("Entscheidung erwartet bis").fill(day(-2))

@@ -156,6 +156,8 @@ async def test_a_visit_recorded_offline_with_a_clock_three_days_ahead_is_correct
     try:
         page = await new_tablet(context)
         await setup_device(page, live_server.url)
+        # Heute has asked for the day's appointments: its answer must not arrive after the clock is moved.
+        await expect(page.locator("#appointments-today")).not_to_contain_text("geladen")
         await context.set_offline(True)
         await context.clock.set_system_time(pinned.now() + dt.timedelta(days=3))
         await page.evaluate(f"location.hash = '#/besuch/neu/{seeded.case_id}'")

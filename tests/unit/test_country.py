@@ -86,6 +86,7 @@ def shown(country: str, enums: dict[str, list[str]]) -> dict[str, str]:
     for name in own.letters:
         texts[f"letter {name}"] = _title(name) + " " + (DEFAULTS_DIR / f"{name}.html").read_text(encoding="utf-8")
     texts |= {f"word {key}": german for key, (german, _) in own.words.items()}
+    texts |= {f"agency {kind}": benefit.agency for kind, benefit in own.benefits.items()}
     return texts
 
 
@@ -101,6 +102,9 @@ def test_the_profile_offers_only_values_of_the_schemas(country: str, enums: dict
         assert not set(values) - set(enums[prefix]), f"{country}.{prefix}: {set(values) - set(enums[prefix])}"
         assert len(values) == len(set(values))
     assert not set(own.letters) - set(LETTER_NAMES)
+    for kind, benefit in own.benefits.items():  # a benefit's basis is one the country offers
+        assert kind in own.offered["benefit"], kind
+        assert benefit.basis in own.offered["legal_basis"], kind
     words = catalogue()
     rule_ids = {rule["id"] for rule in rules()}
     for key, texts in own.words.items():

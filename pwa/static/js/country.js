@@ -4,7 +4,7 @@
 // the screens ask ``offered`` and ``t`` and the profile answers.
 import { useWords } from "./i18n.js";
 
-/** @typedef {{offered: Object<string, string[]>, letters: string[], words: Object<string, string[]>}} Profile */
+/** @typedef {{offered: Object<string, string[]>, benefits: Object<string, {basis: string, agency: string}>, letters: string[], words: Object<string, string[]>}} Profile */
 
 /** @type {Object<string, Profile> | null} */
 let profiles = null;
@@ -31,6 +31,12 @@ export function offered(prefix, values, keep = null) {
 export function preferred(prefix, values, value) {
   const choices = offered(prefix, values);
   return choices.includes(value) ? value : choices[0];
+}
+
+/** A new application for the benefit ``kind``: its legal basis and the agency that decides it, where known. */
+export function benefitDefaults(kind) {
+  const known = profile?.benefits?.[kind];
+  return known ? { legal_basis: known.basis, agency: known.agency } : {};
 }
 
 /** Whether this country's teams are offered the letter ``name``. */

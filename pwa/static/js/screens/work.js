@@ -2,7 +2,7 @@
 // agreement, a consent, a referral or a mediation (their panels on the case are in panels/casework.js; contacts,
 // visits, closing and handover in panels/day.js). Every form writes through the outbox like a visit does, so all of
 // it works offline.
-import { preferred } from "../country.js";
+import { benefitDefaults, preferred } from "../country.js";
 import { dateField } from "../datefield.js";
 import * as data from "../data.js";
 import { keeper } from "../drafts.js";
@@ -20,7 +20,10 @@ const SERVICES = () => t("referral.services").split(";");
 const DEFAULTS = {
   legal_event: () => ({ type: preferred("legal", ENUMS.legal, "notice_to_quit"), dated_on: null }),
   action: () => ({ title: "", due_on: today(7), status: "open" }),
-  benefit_application: () => ({ kind: preferred("benefit", ENUMS.benefit, "wohngeld"), decision: "pending", submitted_on: today() }),
+  benefit_application: () => {
+    const kind = preferred("benefit", ENUMS.benefit, "wohngeld");
+    return { kind, ...benefitDefaults(kind), decision: "pending", submitted_on: today() };
+  },
   installment_agreement: () => ({ creditor: "landlord", status: "active", start_on: today(), total_cents: null, monthly_rate_cents: null }),
   consent: () => ({ purpose: "", given_on: today() }),
   referral: () => ({ service: "", status: "sent", sent_on: today() }),
@@ -105,7 +108,22 @@ export async function render(main, [caseId, kind, recordId], app) {
 
   // A follow-up after a kept tenancy asks its one question; answering it settles the task.
   const specs = kind === "action" && values.follow_up ? [...FORMS.action, ["tenancy_held", "enum", ENUMS.tenancy_held, "tenancy_held"]] : FORMS[kind];
-  const fields = h("div", { class: "section-body" }, specs.map((spec) => control(values, spec, kind, () => {})));
+  const fields = h("div", { class: "section-body" }, specs.map((spec) => control(values, spec, kind, () => followKind())));
+  // A new application's legal basis and agency follow its benefit while the worker has not changed them.
+  let suggested = kind === "benefit_application" && !existing ? benefitDefaults(values.kind) : null;
+  let suggestedFor = values.kind;
+  const followKind = () => {
+    if (!suggested || values.kind === suggestedFor) return;
+    const next = benefitDefaults(values.kind);
+    for (const [name, empty] of [["agency", ""], ["legal_basis", null]]) {
+      if ((values[name] ?? empty) !== (suggested[name] ?? empty)) continue; // the worker's own choice stays
+      values[name] = next[name] ?? empty;
+      const input = /** @type {HTMLInputElement | null} */ (fields.querySelector(`[id$="-${name}"]`));
+      if (input) input.value = values[name] ?? "";
+    }
+    suggested = next;
+    suggestedFor = values.kind;
+  };
   /** The fields that differ from the record (or, for a new one, that are set). */
   const changedValues = () => {
     const changed = {};
