@@ -30,7 +30,8 @@ class Benefit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class CountryProfile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """One country's profile: the enum values offered by catalogue prefix (a prefix not named offers all), the
-    benefits' legal bases and agencies, the letters offered, and the words ({catalogue key: [German, English]}) used before the catalogue's."""
+    benefits' legal bases and agencies, the letters offered, and the words ({catalogue key: [German, English]})
+    used before the catalogue's."""
 
     offered: dict[str, list[str]]
     benefits: dict[str, Benefit]
