@@ -98,6 +98,9 @@ class ServiceHours:
             raise ValueError("the service hours must close after they open")
         if not 10 <= minutes <= 240:
             raise ValueError("an appointment lasts between 10 and 240 minutes")
+        span = dt.datetime.combine(dt.date.min, closes) - dt.datetime.combine(dt.date.min, opens)
+        if span < dt.timedelta(minutes=minutes):
+            raise ValueError("the service hours hold no appointment of that length")
         return cls(opens, closes, minutes)
 
     def starts(self, day: dt.date, zone: ZoneInfo) -> list[dt.datetime]:

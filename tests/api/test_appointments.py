@@ -17,6 +17,7 @@ from server.auth.models import Role, User
 from server.auth.state import AuthState
 from server.db import create_engine, session_factory
 from server.plugin import service_of
+from server.records.appointments import ServiceHours
 from server.records.calendar import Calendar, Region
 from tests.support import clock as pinned
 from tests.support.accounts import Org, login
@@ -173,3 +174,12 @@ async def test_a_held_appointment_counts_as_a_personal_consultation(
     organisation = (await client.get("/api/reports/organisation", params=period)).json()
     total = {f["key"]: f["text"] for s in organisation["total"]["report"]["sections"] for f in s["figures"]}
     assert total["appointments.held"].startswith("2")
+
+
+@pytest.mark.parametrize(
+    ("hours", "minutes"), [("9-17", 30), ("17:00-09:00", 30), ("09:00-09:20", 30), ("09:00-17:00", 5)]
+)
+def test_office_hours_that_hold_no_appointment_stop_the_start(hours: str, minutes: int) -> None:
+    with pytest.raises(ValueError, match=r"service hours|appointment"):
+        ServiceHours.parse(hours, minutes)
+    assert len(ServiceHours.parse("09:00-17:00", 30).starts(dt.date(2026, 12, 9), BERLIN)) == 16
