@@ -153,16 +153,26 @@ class Appointments:
 
     async def free(self, principal: Principal, now: dt.datetime | None = None) -> list[SlotOut]:
         """The next free slots from now (at most :data:`OFFERED`, within :data:`AHEAD_DAYS`): what a caller is
-        offered."""
+        offered. One read of the team's bookings for the whole span."""
+        team = _team_of(principal)
         now = now or utcnow()
         today = now.astimezone(self.zone).date()
-        found: list[SlotOut] = []
-        for offset in range(AHEAD_DAYS):
-            listing = await self.day(principal, today + dt.timedelta(days=offset))
-            found += [s for s in listing.slots if s.appointment is None and s.starts_at > now]
-            if len(found) >= OFFERED:
-                break
-        return found[:OFFERED]
+        async with self.sessions() as db:
+            calendar = Calendar(await region_of(db, principal.organisation_id))
+            days = [d for i in range(AHEAD_DAYS) if calendar.is_working_day(d := today + dt.timedelta(days=i))]
+            starts = [at for d in days for at in self.hours.starts(d, self.zone) if at > now]
+            if not starts:
+                return []
+            taken = {
+                _instant(at)
+                for at in await db.scalars(
+                    select(Appointment.slot).where(
+                        Appointment.team_id == team, Appointment.slot >= starts[0], Appointment.slot <= starts[-1]
+                    )
+                )
+                if at is not None
+            }
+        return [self._slot(at, None) for at in starts if at not in taken][:OFFERED]
 
     async def book(
         self, principal: Principal, appointment_id: uuid.UUID, data: AppointmentIn
