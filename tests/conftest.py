@@ -39,7 +39,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if folder == "browser":
             item.add_marker(pytest.mark.browser)
         fixtures = getattr(item, "fixturenames", ())
-        if folder in DATABASE_FOLDERS or "database_url" in fixtures:
+        if (folder in DATABASE_FOLDERS or "database_url" in fixtures) and not item.get_closest_marker("one_backend"):
             item.add_marker(pytest.mark.database)
 
 
