@@ -181,6 +181,8 @@ class Appointments:
         A slot outside the office hours, on a day off, in the past (for a new booking) or already taken is
         refused."""
         team = _team_of(principal)
+        if data.starts_at.tzinfo is None:
+            raise ValidationFailed("A slot's start needs its UTC offset.", field="starts_at")
         starts_at = data.starts_at.astimezone(self.zone)
         async with self.sessions() as db:
             await begin_write(db)

@@ -110,6 +110,7 @@ async def test_a_slot_outside_the_office_hours_or_on_a_day_off_is_refused(client
         at(day, 17),  # would end after closing
         at(day, 9, 10),  # not the start of a slot
         at(pinned.today() - dt.timedelta(days=3), 10),  # passed
+        f"{day.isoformat()}T10:00:00",  # no offset: which 10 o'clock?
     ):
         refused = await client.put(f"/api/appointments/{new_id()}", json={"starts_at": starts_at, "topic": "other"})
         assert refused.status_code == 400, starts_at
