@@ -13,14 +13,13 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from server.auth.models import Role, User
+from server.auth.models import Role
 from server.auth.state import AuthState
-from server.db import create_engine, session_factory
 from server.plugin import service_of
 from server.records.appointments import ServiceHours
 from server.records.calendar import Calendar, Region
 from tests.support import clock as pinned
-from tests.support.accounts import Org, login
+from tests.support.accounts import Org, add_user, login
 from tests.support.app import client_from
 from tests.support.syncing import new_id
 
@@ -157,19 +156,8 @@ async def test_a_held_appointment_counts_as_a_personal_consultation(
     assert other["funder"]["enquiries"]["appointments"] == {}
 
     # The management is told the figures, not the bookings.
-    engine = create_engine(service_of(app, AuthState).settings.resolved_database_url)
-    async with session_factory(engine)() as db:
-        db.add(
-            User(
-                username="leitung",
-                display_name="Leitung",
-                role=Role.MANAGER,
-                team_id=org.team_id,
-                password_hash=password_hash,
-            )
-        )
-        await db.commit()
-    await engine.dispose()
+    database_url = service_of(app, AuthState).settings.resolved_database_url
+    await add_user(database_url, "leitung", Role.MANAGER, org.team_id, password_hash)
     await login(client, "leitung")
     assert (await client.get("/api/appointments/free")).status_code == 403
     organisation = (await client.get("/api/reports/organisation", params=period)).json()
