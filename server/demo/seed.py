@@ -42,7 +42,7 @@ DEMO_USERS = (
     DemoLogin("worker1", "Jonas Albrecht", Role.WORKER),
     DemoLogin("worker2", "Aylin Demir", Role.WORKER),
     DemoLogin("leitung", "Dr. Petra Lindner", Role.MANAGER),
-    DemoLogin("admin", "Thomas Kraus", Role.ADMIN),
+    DemoLogin("admin", "Thomas Kraus", Role.ADMIN, "–"),  # the installation's, of no organisation
     DemoLogin("wien-supervisor", "Mag.a Eva Hofbauer", Role.SUPERVISOR, "Wien"),
     DemoLogin("wien-worker", "Lukas Gruber", Role.WORKER, "Wien"),
     DemoLogin("wien-worker2", "Selin Kaya", Role.WORKER, "Wien"),
