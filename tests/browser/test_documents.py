@@ -247,12 +247,15 @@ async def test_a_consent_signed_on_the_tablet_prints_with_its_signature(
     await page.evaluate("() => { window.print = () => { window.printed = (window.printed || 0) + 1; }; }")
     before = await last_sync(page)
     await page.get_by_role("button", name="Drucken").click()
-    assert await page.evaluate("window.printed") == 1
+    await page.get_by_role("button", name="Drucken").click()  # a reprint: printing is no contact
+    assert await page.evaluate("window.printed") == 2
+    await page.get_by_role("button", name="Als versandt erfassen").click()  # the letter goes out: one contact
+    await expect(page.get_by_role("button", name="Versand erfasst")).to_be_disabled()
     await wait_synced(page, before)  # the contact "Brief" is sent, and the letter drawn again from the synced case
     await expect(letter.locator(".signature-image")).to_be_visible()
     await shot(page, screenshots, "brief-einwilligung", "#letter")
 
-    # The print went down as an outgoing letter; the signature reached the server whole.
+    # Two prints and one letter sent: one outgoing letter; the signature reached the server whole.
     records = await until_records(live_server.url, seeded.case_id)
     letters = [r for r in records if r["kind"] == "contact" and r["fields"]["channel"] == "letter"]
     assert [r["fields"]["direction"] for r in letters] == ["outgoing"]

@@ -103,6 +103,8 @@ export const DOCS = {
   "signature.saved": ["Unterschrift gespeichert.", "Signature saved."],
   "letters.heading": ["Briefe", "Letters"],
   "letters.print": ["Drucken", "Print"],
+  "letters.mark_sent": ["Als versandt erfassen", "Record as sent"],
+  "letters.sent_done": ["Versand erfasst", "Sending recorded"],
   "letters.print_this": ["Als Brief drucken", "Print as a letter"],
   "letters.printed": ["Brief: {title}", "Letter: {title}"],
   "letters.recorded": ["Als ausgehender Brief in den Kontakten vermerkt.", "Recorded as an outgoing letter in the contacts."],

@@ -1,5 +1,6 @@
 // "Briefe": an A4 letter filled from the case, printed with the browser (to paper or to PDF), offline. Printing
-// records an outgoing contact "Brief", so the case's history shows what was sent and when.
+// records nothing: a letter is a contact when it is sent, so "Als versandt erfassen" records the outgoing contact
+// "Brief" (a reprint, a draft, a consent form printed to sign are no contacts; docs/domain.md).
 import { stamp } from "../clock.js";
 import * as data from "../data.js";
 import * as legal from "../legal.js";
@@ -59,11 +60,14 @@ export async function render(main, [caseId, name], app) {
   values.signature_tenant = await signature(app, latest("tenant"));
   values.signature_worker = await signature(app, latest("worker"));
   const page = h("article", { class: "letter", id: "letter", lang: "de" }, buildLetter(letter.html, values));
-  const print = async () => {
-    window.print();
+  const print = () => window.print();
+  const markSent = async () => {
+    sent.disabled = true;
     await data.create("contact", caseId, { channel: "letter", direction: "outgoing", reached: true, at: stamp(), summary: t("letters.printed", { title: letter.title }, null, "de") });
+    sent.textContent = t("letters.sent_done");
     toast(t("letters.recorded"));
   };
+  const sent = h("button", { type: "button", class: "secondary", id: "letter-sent", onclick: markSent }, t("letters.mark_sent"));
   append(
     main,
     h(
@@ -75,7 +79,7 @@ export async function render(main, [caseId, name], app) {
         ? h("p", { class: "banner-inline" }, t("letters.unsigned"), " ", h("a", { href: `#/fall/${caseId}/unterschrift/${signedKind}/${signedRecord.id}` }, t("letters.sign_now")))
         : null,
       h("p", { class: "muted small-text" }, t("letters.blanks")),
-      h("div", { class: "actions" }, h("button", { type: "button", id: "print-letter", onclick: print }, t("letters.print")), h("a", { href: `#/fall/${caseId}`, class: "button secondary" }, t("common.back"))),
+      h("div", { class: "actions" }, h("button", { type: "button", id: "print-letter", onclick: print }, t("letters.print")), sent, h("a", { href: `#/fall/${caseId}`, class: "button secondary" }, t("common.back"))),
     ),
     page,
   );
