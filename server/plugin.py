@@ -65,7 +65,7 @@ from server.records.keyring import Keyring
 from server.records.projection import fill_minutes
 from server.records.quota import UploadQuota
 from server.records.service import CaseReads
-from server.records.upgrade import upgrade_stored
+from server.records.upgrade import open_days, upgrade_stored
 from server.records.uploads import MAX_CHUNK_BYTES, Uploads
 from server.reports.controller import AnnualReportPage, OrganisationReportController, ReportController
 from server.reports.service import Reports
@@ -133,6 +133,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         await keyring.load(engine)
         await upgrade_stored(sessions, keyring)
         await fill_minutes(sessions, keyring)
+        await open_days(sessions, keyring)
         await blind.rebuild_if_stale(sessions, keyring)
         keys = load_or_create(settings.keys_dir)
         cursor_secret = await load_cursor_secret(sessions)

@@ -80,6 +80,14 @@ class RecordFields(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         """A duration in minutes kept in clear (contacts), for counting counselling time."""
         return None
 
+    def clear_reached(self) -> bool | None:
+        """Whether a contact reached the tenant, in clear (consultations and attempts are counted from it)."""
+        return None
+
+    def clear_incoming(self) -> bool | None:
+        """Whether a contact came in from the tenant, in clear (written help is what the team sent)."""
+        return None
+
 
 def day_start(value: dt.date | None) -> dt.datetime | None:
     """Midnight UTC of ``value``: the clear moment a date-only record is ordered by."""

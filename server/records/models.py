@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base, utcnow
@@ -116,6 +116,10 @@ class Record(Base):
     # A contact's duration (counselling time is counted from it); -1 until read from a contact stored before the
     # column existed (server/records/projection.py).
     minutes: Mapped[int | None] = mapped_column(default=None)
+    # A contact's reach: the tenant reached or not (a consultation or an attempt), and whether it came in from the
+    # tenant; null until read from a contact stored before the columns existed (server/records/projection.py).
+    reached: Mapped[bool | None] = mapped_column(default=None)
+    incoming: Mapped[bool | None] = mapped_column(default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -285,6 +289,8 @@ class RetiredCase(Base):
     closed_on: Mapped[dt.date | None]
     outcome: Mapped[str | None] = mapped_column(String(32))
     retired_on: Mapped[dt.date]
+    # The statistics recorded on the case (coarse categories only: age group, household type, housing ...).
+    statistics: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class RetiredContacts(Base):
@@ -299,6 +305,9 @@ class RetiredContacts(Base):
     contacts: Mapped[int]
     minutes: Mapped[int]
     timed: Mapped[int]
+    # Counted apart by reach; lines kept before the columns existed count as reached and outgoing.
+    reached: Mapped[bool] = mapped_column(default=True, server_default=true())
+    incoming: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class RetentionNotice(Base):

@@ -162,25 +162,34 @@ async def _keep_anonymous_lines(db: AsyncSession, keyring: Keyring, case_ids: li
     team_of = {case.case_id: case.team_id for case in cases}
     contacts = (
         await db.execute(
-            select(Record.case_id, Record.status, Record.at, Record.minutes).where(
+            select(Record.case_id, Record.status, Record.at, Record.minutes, Record.reached, Record.incoming).where(
                 Record.kind == "contact", Record.case_id.in_(case_ids), Record.deleted.is_(False)
             )
         )
     ).all()
-    counted: dict[tuple[uuid.UUID | None, str, dt.datetime], list[int]] = {}
-    for case_id, channel, at, minutes in contacts:
+    counted: dict[tuple[uuid.UUID | None, str, dt.datetime, bool, bool], list[int]] = {}
+    for case_id, channel, at, minutes, reached, incoming in contacts:
         if at is None:
             continue
         hour = at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
-        totals = counted.setdefault((team_of.get(case_id), str(channel), hour), [0, 0, 0])
+        key = (team_of.get(case_id), str(channel), hour, reached is not False, incoming is True)
+        totals = counted.setdefault(key, [0, 0, 0])
         totals[0] += 1
         if minutes and minutes > 0:
             totals[1] += minutes
             totals[2] += 1
-    for (team_id, channel, hour), (n, total, timed) in counted.items():
+    for (team_id, channel, hour, reached, incoming), (n, total, timed) in counted.items():
         db.add(
             RetiredContacts(
-                id=uuid.uuid4(), team_id=team_id, channel=channel, hour=hour, contacts=n, minutes=total, timed=timed
+                id=uuid.uuid4(),
+                team_id=team_id,
+                channel=channel,
+                hour=hour,
+                contacts=n,
+                minutes=total,
+                timed=timed,
+                reached=reached,
+                incoming=incoming,
             )
         )
     for case in await store.decrypt(cases):
@@ -198,8 +207,24 @@ async def _keep_anonymous_lines(db: AsyncSession, keyring: Keyring, case_ids: li
                 closed_on=_day(fields.get("closed_on")),
                 outcome=fields.get("outcome"),
                 retired_on=today,
+                statistics={name: fields[name] for name in STATISTICS if fields.get(name) is not None},
             )
         )
+
+
+# The case's statistics an anonymous line keeps (coarse categories, no person): docs/domain.md "Statistics".
+STATISTICS = (
+    "age_group",
+    "gender",
+    "household_type",
+    "children",
+    "income_status",
+    "nationality_group",
+    "housing_at_start",
+    "housing_at_end",
+    "trigger_on",
+    "declined_reason",
+)
 
 
 def _day(value: object) -> dt.date | None:

@@ -33,6 +33,7 @@ from server.records.casework import (
 from server.records.documents import Attachment
 from server.records.fields import (
     Cents,
+    Count,
     FieldRuleFailed,
     Minutes,
     Moment,
@@ -130,7 +131,26 @@ class CaseOutcome(enum.StrEnum):
     MOVED_AFFORDABLE = "moved_affordable"
     LOST_HOUSED = "lost_housed"
     LOST_HOMELESS = "lost_homeless"
+    # Where the household went is not known (moved away without a word, contact broken off after the loss).
+    UNKNOWN = "unknown"
+    # The household was reached and declined the help (its reason in ``declined_reason``).
+    HELP_DECLINED = "help_declined"
     NO_CONTACT = "no_contact"
+
+
+# The statistics a Land and the umbrella bodies ask for (docs/domain.md "Statistics"), recorded once on the case;
+# "unknown" is always an answer. Age groups and household types follow the BAG W Dokumentationssystem.
+AgeGroup = Literal[
+    "under_21", "21_to_24", "25_to_29", "30_to_39", "40_to_49", "50_to_59", "60_to_64", "65_plus", "unknown"
+]
+Gender = Literal["female", "male", "diverse", "unknown"]
+HouseholdType = Literal["single", "single_parent", "couple", "couple_with_children", "other", "unknown"]
+IncomeStatus = Literal[
+    "employment", "unemployment_benefit", "basic_income", "pension", "other_benefit", "no_income", "unknown"
+]
+NationalityGroup = Literal["national", "eu", "non_eu", "unknown"]
+Housing = Literal["own_tenancy", "with_others", "accommodation", "institution", "street", "unknown"]
+DeclinedReason = Literal["no_need", "other_help", "refused", "withdrew", "other"]
 
 
 class Case(RecordFields, kw_only=True, forbid_unknown_fields=True):
@@ -147,7 +167,13 @@ class Case(RecordFields, kw_only=True, forbid_unknown_fields=True):
     status: Literal["open", "closing_requested", "closed"]
     risk: Literal["low", "medium", "high", "acute"]
     title: Title
-    trigger: Literal["receivables", "court_notice", "neighbour_complaint", "outreach", "self_referral"] | None = None
+    trigger: (
+        Literal["receivables", "court_notice", "notice", "lawsuit", "neighbour_complaint", "outreach", "self_referral"]
+        | None
+    ) = None
+    # The day of the trigger (the notice received, the court's notice, the referral): the time to the first contact
+    # is counted from it.
+    trigger_on: dt.date | None = None
     phase: Literal["pre_court", "court", "enforcement"] | None = None
     household_id: uuid.UUID | None = None
     opened_on: dt.date | None = None
@@ -171,6 +197,16 @@ class Case(RecordFields, kw_only=True, forbid_unknown_fields=True):
     # in two years, counted from that notice's Zugang to the new one's); the deadline rules show the Schonfrist as
     # unavailable when it lies less than two years before the new notice's Zugang.
     cured_notice_served_on: dt.date | None = None
+    # Statistics (docs/domain.md "Statistics"): the person counselled and the household, at the start.
+    age_group: AgeGroup | None = None
+    gender: Gender | None = None
+    household_type: HouseholdType | None = None
+    children: Count | None = None  # minors living in the household
+    income_status: IncomeStatus | None = None
+    nationality_group: NationalityGroup | None = None
+    housing_at_start: Housing | None = None
+    housing_at_end: Housing | None = None  # asked at closing
+    declined_reason: DeclinedReason | None = None
     # Superseded by cured_notice_served_on (kept for records written before it): the day a notice was cured; the
     # rules use it in place of the Zugang only where that is not recorded.
     schonfrist_used_on: dt.date | None = None
@@ -183,6 +219,11 @@ class Case(RecordFields, kw_only=True, forbid_unknown_fields=True):
             self.status == "open" or self.outcome is not None,
             "a closed case, or one whose closure is requested, needs an outcome",
             "outcome",
+        )
+        must(
+            self.status == "open" or self.outcome != CaseOutcome.HELP_DECLINED or self.declined_reason is not None,
+            "help declined needs its reason",
+            "declined_reason",
         )
 
     def clear_status(self) -> str | None:
@@ -257,6 +298,12 @@ class Contact(RecordFields, kw_only=True, forbid_unknown_fields=True):
 
     def clear_minutes(self) -> int | None:
         return self.duration_minutes
+
+    def clear_reached(self) -> bool | None:
+        return self.reached
+
+    def clear_incoming(self) -> bool | None:
+        return self.direction == "incoming"
 
 
 class Note(RecordFields, kw_only=True, forbid_unknown_fields=True):

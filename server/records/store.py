@@ -83,6 +83,8 @@ class RecordRow:
     outcome: str | None
     at: dt.datetime | None
     minutes: int | None
+    reached: bool | None
+    incoming: bool | None
     flag: str | None
     created_at: dt.datetime
     created_by: uuid.UUID | None
@@ -321,6 +323,8 @@ class RecordStore:
                 outcome=fields.clear_outcome(),
                 at=at,
                 minutes=fields.clear_minutes(),
+                reached=fields.clear_reached(),
+                incoming=fields.clear_incoming(),
                 flag=flag,
                 created_at=now,
                 created_by=actor,
@@ -341,6 +345,8 @@ class RecordStore:
         row.outcome = fields.clear_outcome()
         row.at = at
         row.minutes = fields.clear_minutes()
+        row.reached = fields.clear_reached()
+        row.incoming = fields.clear_incoming()
         row.updated_at = now
         row.updated_by = actor
         if flag is not None:

@@ -20,6 +20,7 @@ import datetime as dt
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from server.auth.schemas import Principal
 from server.db import utcnow
@@ -43,6 +44,9 @@ __all__ = [
 
 # How far a device's clock may run ahead before a moment it records is refused.
 CLOCK_TOLERANCE = dt.timedelta(minutes=5)
+# The day a case is opened on when its intake does not say: today where the teams work (Germany and Austria share
+# one civil time).
+LOCAL_TIME = ZoneInfo("Europe/Berlin")
 
 
 class WriteContext(Protocol):
@@ -70,6 +74,9 @@ async def admit_new(
     included), or :class:`RuleViolation`. ``team`` is the case's team (None while a case is being created)."""
     if grace:
         rules.check_grace_work(kind, creating=True, named=fields.keys())
+    if kind == "case" and not fields.get("opened_on"):
+        # Every case has the day it was opened: the reports count a case from it (docs/domain.md "Figures").
+        fields = {**fields, "opened_on": utcnow().astimezone(LOCAL_TIME).date().isoformat()}
     schema = KINDS[kind]
     missing = sorted(schema.REQUIRED_ON_CREATE - fields.keys())
     if missing:
@@ -106,6 +113,8 @@ def admit_change(
         status = offered.get("status", stored.get("status"))
         rules.check_grace_work(kind, creating=False, named=offered.keys(), status=status)
     _, incoming = _normalise(kind, {**stored, **offered}, offered.keys())
+    if kind == "case" and "opened_on" in incoming and incoming["opened_on"] is None:
+        raise RuleViolation("validation", "A case keeps the day it was opened; it cannot be removed.", "opened_on")
     if current.deleted:
         unchanged_immutable(kind, stored, incoming)
         return incoming

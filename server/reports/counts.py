@@ -12,12 +12,13 @@ import datetime as dt
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from server.reports.periods import day_of
-from server.reports.schema import KEPT_OUTCOMES
-from server.reports.source import Source
+from server.reports.schema import CONSULTING_CHANNELS, KEPT_OUTCOMES, STATISTICS, WRITTEN_CHANNELS
+from server.reports.source import TOLD, Reach, Source
 
-__all__ = ["MONEY_COLUMNS", "Counts", "count"]
+__all__ = ["MONEY_COLUMNS", "Counts", "count", "days_band", "how_reached"]
 
 MONEY_COLUMNS = ("applications", "grant", "loan", "unspecified", "monthly", "over_months")
 
@@ -34,6 +35,16 @@ class Counts:
     days: list[int] = field(default_factory=list)  # first contact to closure, per closure
     contacts: Counter[str] = field(default_factory=Counter)
     contacts_by_month: Counter[str] = field(default_factory=Counter)
+    # docs/domain.md "Definitions": reached in person or by phone; not reached; written help the team sent.
+    consultations: Counter[str] = field(default_factory=Counter)
+    attempts: Counter[str] = field(default_factory=Counter)
+    written: Counter[str] = field(default_factory=Counter)
+    first_contacts: int = 0  # cases whose first contact lies in the period
+    # The Land's statistics: dimension -> value -> cases (server/reports/statistics.py).
+    statistics: dict[str, Counter[str]] = field(default_factory=dict)
+    trigger_days: list[int] = field(default_factory=list)  # trigger to first contact, per case
+    # The households the team was told about, opened in the period: told, and how (or whether) they were reached.
+    outreach: Counter[str] = field(default_factory=Counter)
     money: dict[str, Counter[str]] = field(default_factory=dict)  # benefit kind: MONEY_COLUMNS
     granted_by_case: Counter[uuid.UUID] = field(default_factory=Counter)
     mediations_held: int = 0
@@ -81,6 +92,12 @@ def count(source: Source, start: dt.date, end: dt.date, until: dt.datetime, toda
             counts.contacts_by_month[counted.day.isoformat()[:7]] += counted.contacts
             counts.minutes += counted.minutes
             counts.timed += counted.timed
+            if not counted.reached:
+                counts.attempts[counted.channel] += counted.contacts
+            elif counted.channel in CONSULTING_CHANNELS:
+                counts.consultations[counted.channel] += counted.contacts
+            elif counted.channel in WRITTEN_CHANNELS and not counted.incoming:
+                counts.written[counted.channel] += counted.contacts
     _money(counts, source, start, end)
     for _, record in source.kind("mediation"):
         if any(start <= (day_of(s.get("on")) or dt.date.min) <= end for s in record.get("sessions") or []):
@@ -117,16 +134,29 @@ def _cases(counts: Counts, source: Source, start: dt.date, end: dt.date, until: 
         if known.supported(start, end):
             counts.supported += 1
             counts.households.add(case.get("household_id") or case_id)
+            _statistics(counts, case)
+        first = day_of(case.get("first_contact_on"))
+        if first is not None and start <= first <= end:
+            counts.first_contacts += 1
+            if (told := day_of(case.get("trigger_on"))) is not None and told <= first:
+                counts.trigger_days.append((first - told).days)
+            counts.statistics.setdefault("trigger_days", Counter())[days_band(case, first)] += 1
         if known.opened is not None and start <= known.opened <= end:
             counts.new += 1
             counts.intake_by_type[str(case.get("type"))] += 1
             counts.intake_by_trigger[str(case.get("trigger") or "unknown")] += 1
+            if case.get("trigger") in TOLD:
+                counts.outreach["told"] += 1
+                counts.outreach[how_reached(source.reach.get(case_id, []))] += 1
         closures = [c for c in known.closed_in(start, end) if c.outcome]
         recorded = source.course_until(case_id, until)
         if recorded is not known:  # something was recorded after the period's end: did it change the period?
             then = [(c.closed_on, c.outcome) for c in recorded.closed_in(start, end) if c.outcome]
             if [(c.closed_on, c.outcome) for c in closures] != then:
                 counts.corrections += 1
+        if closures:
+            housing = str(case.get("housing_at_end") or "unknown")
+            counts.statistics.setdefault("housing_at_end", Counter())[housing] += 1
         for closure in closures:
             outcome = str(closure.outcome)
             counts.outcomes[outcome] += 1
@@ -138,6 +168,44 @@ def _cases(counts: Counts, source: Source, start: dt.date, end: dt.date, until: 
                 counts.days.append((closure.closed_on - closure.began).days)
         if closures and (amounts := _arrears(source, case_id, closures[-1].closed_on)) is not None:
             counts.arrears.append(amounts)
+
+
+def _statistics(counts: Counts, case: dict[str, Any]) -> None:
+    """Count a supported case into each dimension of the Land's statistics ("unknown" when not recorded)."""
+    for name in STATISTICS:
+        value = case.get(name)
+        if name == "children":
+            value = None if value is None else ("3_plus" if int(value) >= 3 else str(int(value)))
+        counts.statistics.setdefault(name, Counter())[str(value or "unknown")] += 1
+
+
+def days_band(case: dict[str, Any], first: dt.date) -> str:
+    """The time from a case's trigger to its first contact, as the statistics band it: within a week, two weeks, a
+    month, three months, or longer; "unknown" without the trigger's day."""
+    told = day_of(case.get("trigger_on"))
+    if told is None or told > first:
+        return "unknown"
+    days = (first - told).days
+    for band, most in (("up_to_7", 7), ("up_to_14", 14), ("up_to_30", 30), ("up_to_90", 90)):
+        if days <= most:
+            return band
+    return "over_90"
+
+
+def how_reached(contacts: list[Reach]) -> str:
+    """How a household the team was told about was first reached (docs/domain.md "Definitions"): it got in touch
+    itself, by phone, in person, at the door after letters went unanswered, or not (yet) at all."""
+    letters = False
+    for contact in contacts:
+        if contact.reached and contact.incoming:
+            return "reached_incoming"
+        if contact.reached and contact.channel == "home_visit":
+            return "reached_visit_after_letters" if letters else "reached_visit"
+        if contact.reached and contact.channel in CONSULTING_CHANNELS:
+            return "reached_contact"
+        if contact.channel == "letter" and not contact.incoming:
+            letters = True
+    return "not_reached"
 
 
 def _arrears(source: Source, case_id: uuid.UUID, closed_on: dt.date) -> tuple[int, int] | None:

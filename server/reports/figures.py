@@ -21,6 +21,7 @@ from server.reports.schema import (
     KEPT_OUTCOMES,
     LOST_OUTCOMES,
     OUTCOMES,
+    WRITTEN_CHANNELS,
     Figure,
     Report,
     Section,
@@ -112,18 +113,7 @@ def sections(report: Report) -> list[Section]:
         report,
     )
     return [
-        Section(
-            key="key",
-            title="Kennzahlen",
-            figures=[
-                _count("households_supported", "Unterstützte Haushalte", report.households_supported),
-                _count("closed_cases", "Abgeschlossene Fälle", report.closed_cases),
-                kept,
-                avoided,
-                _count("contacts_total", "Kontakte", report.contacts_total),
-                _count("mediations_held", "Nachbarschafts\u00advermittlungen", report.mediations_held),
-            ],
-        ),
+        Section(key="key", title="Auf einen Blick", figures=_headline(report, kept)),
         Section(
             key="cases",
             title="Fälle",
@@ -177,6 +167,8 @@ def sections(report: Report) -> list[Section]:
                 _count("contacts_total", "Kontakte gesamt", report.contacts_total, d["contacts"]),
             ],
         ),
+        Section(key="reach", title="Beratungen, schriftliche Hilfe und Kontaktversuche", figures=_reach(report)),
+        Section(key="outreach", title="Gemeldete Haushalte: erreicht?", figures=_outreach(report)),
         Section(key="money", title="Mobilisierte Mittel, einmalig", figures=_one_off(report)),
         Section(key="monthly", title="Laufende Leistungen, je Monat", figures=_monthly(report)),
         *_funder_sections(report),
@@ -223,6 +215,98 @@ def sections(report: Report) -> list[Section]:
             ],
         ),
     ]
+
+
+def _enquiries(report: Report, channel: str) -> int:
+    return report.funder.enquiries.get("channel", {}).get(channel, 0)
+
+
+def _headline(report: Report, kept: Figure) -> list[Figure]:
+    """The table a funder reads first, each line by its definition (docs/domain.md "Definitions")."""
+    d, c = report.definitions, report.consultations
+    held = report.funder.enquiries.get("appointments", {}).get("held", 0)
+    phone_asked, desk_asked, mail_asked = (_enquiries(report, k) for k in ("phone", "in_person", "email"))
+    personal = c.get("in_person", 0) + c.get("home_visit", 0) + held + desk_asked
+    written = report.written
+    return [
+        _count("tenancy_kept", "Wohnungen erhalten", report.tenancy_kept, d["tenancy_kept"], tone="good"),
+        msgspec.structs.replace(
+            kept,
+            label="Erfolgsquote",
+            detail=f"{_number(report.tenancy_kept)} von {_number(report.closed_cases)} abgeschlossenen Fällen",
+            definition=d["success_rate"],
+        ),
+        msgspec.structs.replace(
+            _count("phone_consultations", "Telefonische Beratungen", c.get("phone", 0) + phone_asked),
+            detail=f"davon {_number(phone_asked)} anonyme Anfragen",
+            definition=d["phone_consultations"],
+        ),
+        msgspec.structs.replace(
+            _count("personal_consultations", "Persönliche Beratungen", personal),
+            detail=f"davon {_number(c.get('home_visit', 0))} Hausbesuche, {_number(held)} Termine im Servicecenter",
+            definition=d["personal_consultations"],
+        ),
+        msgspec.structs.replace(
+            _count("written_help", "Hilfe per E-Mail, SMS und Brief", sum(written.values()) + mail_asked),
+            detail=" · ".join(
+                f"{CHANNEL_LABELS[k]} {_number(written.get(k, 0) + (mail_asked if k == 'email' else 0))}"
+                for k in WRITTEN_CHANNELS
+            ),
+            definition=d["written_help"],
+        ),
+        _count(
+            "households_supported", "Unterstützte Haushalte", report.households_supported, d["households_supported"]
+        ),
+        _count("mediations_held", "Nachbarschafts\u00advermittlungen", report.mediations_held, d["mediations"]),
+    ]
+
+
+def _reach(report: Report) -> list[Figure]:
+    d = report.definitions
+    return [
+        *(
+            _count(f"consultation.{k}", f"Beratung: {CHANNEL_LABELS[k]}", n, d["consultations"] if i == 0 else None)
+            for i, (k, n) in enumerate(report.consultations.items())
+        ),
+        *(
+            _count(f"written.{k}", f"Geschickt: {CHANNEL_LABELS[k]}", n, d["written"] if i == 0 else None)
+            for i, (k, n) in enumerate(report.written.items())
+        ),
+        _count("attempts", "Kontaktversuche ohne Erreichen", sum(report.attempts.values()), d["attempts"]),
+        *(_count(f"attempt.{k}", f"davon {CHANNEL_LABELS[k]}", n) for k, n in report.attempts.items() if n),
+        _count("first_contacts", "Erstkontakte", report.first_contacts, d["first_contacts"]),
+    ]
+
+
+OUTREACH_LABELS = {
+    "told": "Gemeldete Haushalte (Mitteilung des Gerichts, Meldung der Vermieterin)",
+    "reached_incoming": "haben sich selbst gemeldet",
+    "reached_contact": "erreicht am Telefon oder persönlich",
+    "reached_visit": "erreicht beim Hausbesuch",
+    "reached_visit_after_letters": "erreicht erst beim Hausbesuch, nach unbeantworteten Briefen",
+    "not_reached": "bisher nicht erreicht",
+}
+
+
+def _outreach(report: Report) -> list[Figure]:
+    told = report.outreach.get("told", 0)
+    lines = [
+        _count(f"outreach.{k}", OUTREACH_LABELS[k], n, report.definitions["outreach"] if k == "told" else None)
+        for k, n in report.outreach.items()
+    ]
+    reached = told - report.outreach.get("not_reached", 0)
+    share = reached / told if told else None
+    lines.insert(
+        1,
+        Figure(
+            key="outreach.reached",
+            label="erreicht",
+            value=reached,
+            text=_number(reached),
+            detail=f"{percent(share)} der gemeldeten Haushalte",
+        ),
+    )
+    return lines
 
 
 def _one_off(report: Report) -> list[Figure]:

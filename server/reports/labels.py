@@ -13,6 +13,7 @@ import json
 import re
 
 from server.records.country import profile, word
+from server.records.schemas import CaseOutcome
 from server.resources import PWA_DIR
 
 __all__ = [
@@ -58,18 +59,7 @@ def _labels(prefix: str, values: tuple[str, ...], **extra: str) -> dict[str, str
 
 
 CHANNEL_LABELS = _labels("channel", ("phone", "email", "sms", "letter", "in_person", "home_visit"))
-OUTCOME_LABELS = _labels(
-    "outcome",
-    (
-        "secured",
-        "secured_installment",
-        "secured_benefit",
-        "moved_affordable",
-        "lost_housed",
-        "lost_homeless",
-        "no_contact",
-    ),
-)
+OUTCOME_LABELS = _labels("outcome", tuple(outcome.value for outcome in CaseOutcome))
 BENEFIT_LABELS = _labels(
     "benefit",
     (
@@ -87,7 +77,7 @@ INSTALLMENT_LABELS = _labels("installment", ("kept", "unrecorded", "behind", "br
 CASE_TYPE_LABELS = _labels("case_type", ("rent_arrears", "energy_debt", "psychosocial", "neighbour_conflict"))
 TRIGGER_LABELS = _labels(
     "trigger",
-    ("receivables", "court_notice", "neighbour_complaint", "outreach", "self_referral"),
+    ("receivables", "court_notice", "notice", "lawsuit", "neighbour_complaint", "outreach", "self_referral"),
     unknown="ohne Angabe",
 )
 LEGAL_BASIS_LABELS = _labels(

@@ -15,11 +15,15 @@ __all__ = [
     "AVOIDED_OUTCOMES",
     "BENEFIT_KINDS",
     "CHANNELS",
+    "CONSULTING_CHANNELS",
     "DEFINITIONS",
     "INSTALLMENT_STATES",
     "KEPT_OUTCOMES",
     "LOST_OUTCOMES",
     "OUTCOMES",
+    "OUTREACH",
+    "STATISTICS",
+    "WRITTEN_CHANNELS",
     "CaseLine",
     "Figure",
     "FunderFigures",
@@ -39,6 +43,31 @@ INSTALLMENT_STATES = ("kept", "unrecorded", "behind", "broken", "completed", "ca
 KEPT_OUTCOMES = frozenset({CaseOutcome.SECURED, CaseOutcome.SECURED_INSTALLMENT, CaseOutcome.SECURED_BENEFIT})
 AVOIDED_OUTCOMES = KEPT_OUTCOMES | {CaseOutcome.MOVED_AFFORDABLE}
 LOST_OUTCOMES = frozenset({CaseOutcome.LOST_HOUSED, CaseOutcome.LOST_HOMELESS})
+
+# docs/domain.md "Definitions": a consultation is a reached contact by phone, in person or at the door; written
+# help is an e-mail, SMS or letter the team sent; a contact that reached nobody is an attempt.
+CONSULTING_CHANNELS = ("phone", "in_person", "home_visit")
+WRITTEN_CHANNELS = ("email", "sms", "letter")
+# How a household the team was told about was first reached (server/reports/counts.py how_reached), after "told".
+OUTREACH = (
+    "told",
+    "reached_incoming",
+    "reached_contact",
+    "reached_visit",
+    "reached_visit_after_letters",
+    "not_reached",
+)
+# The dimensions of the Land's statistics recorded on each case (server/reports/statistics.py).
+STATISTICS = (
+    "age_group",
+    "gender",
+    "household_type",
+    "children",
+    "income_status",
+    "nationality_group",
+    "housing_at_start",
+    "trigger",
+)
 
 DEFINITIONS = {
     "households_supported": "Haushalte mit mindestens einem Fall, der im Zeitraum offen war (eröffnet bis zum Ende "
@@ -71,6 +100,29 @@ DEFINITIONS = {
     "Kontakt); Kontakte ohne erfasste Dauer zählen nicht mit.",
     "contacts": "Erfasste Kontakte mit Zeitpunkt im Zeitraum, nach Kontaktart; ein Hausbesuch zählt über seinen "
     "Kontakt, einmal.",
+    "consultations": "Beratung: ein Kontakt mit Erreichen der Mieterin oder des Mieters, am Telefon, persönlich oder "
+    "beim Hausbesuch, gleich wer angerufen hat; ein Hausbesuch zählt über seinen Kontakt, einmal.",
+    "attempts": "Kontaktversuch: ein Kontakt, bei dem niemand erreicht wurde (niemand am Telefon, niemand an der "
+    "Tür, Brief unzustellbar). Versuche sind keine Beratungen.",
+    "written": "Schriftliche Hilfe: E-Mails, SMS und Briefe, die das Team geschickt hat. Ein Brief zählt, wenn er "
+    "als versandt erfasst ist, nie beim Drucken; eingegangene Schreiben zählen als Kontakte, nicht als Hilfe.",
+    "first_contacts": "Erstkontakt: der erste Kontakt eines Falls, bei dem die Mieterin oder der Mieter erreicht "
+    "wurde (Datum „Erstkontakt am“ im Zeitraum); jeder weitere ist eine Folgeberatung.",
+    "phone_consultations": "Beratungen am Telefon (erreicht) in Fällen und anonyme Anfragen am Telefon.",
+    "personal_consultations": "Beratungen persönlich und beim Hausbesuch (erreicht) in Fällen, wahrgenommene Termine "
+    "im Servicecenter und anonyme Anfragen vor Ort.",
+    "written_help": "Schriftliche Hilfe in Fällen (geschickt) und anonyme Anfragen per E-Mail.",
+    "success_rate": "Erfolgsquote: im Zeitraum abgeschlossene Fälle mit erhaltener Wohnung (ohne weitere Hilfe, mit "
+    "Ratenzahlung oder mit Leistung bzw. Schuldenübernahme) von allen im Zeitraum abgeschlossenen Fällen.",
+    "outreach": "Haushalte, von denen das Team durch eine Mitteilung des Gerichts oder eine Meldung der Vermieterin "
+    "erfahren hat (Fälle mit diesem Anlass, eröffnet im Zeitraum), und wie sie zuerst erreicht wurden: sie haben "
+    "sich selbst gemeldet, am Telefon oder persönlich, beim Hausbesuch (nach unbeantworteten Briefen oder ohne), "
+    "oder bisher nicht.",
+    "statistics": "Fälle, die im Zeitraum offen waren, nach den bei der Aufnahme erfassten Angaben („unbekannt“, wenn "
+    "nichts erfasst ist); Wohnsituation bei Abschluss: die im Zeitraum abgeschlossenen Fälle; Zeit bis zum "
+    "Erstkontakt: die Fälle mit Erstkontakt im Zeitraum, ab dem Tag des Anlasses. Felder mit 1 bis 4 Fällen werden "
+    "als „< 5“ gezeigt; bleibt in einer Tabelle nur ein Feld verborgen, wird das nächstkleinere mit verborgen, damit "
+    "es sich nicht aus der Summe errechnen lässt.",
     "mediations": "Vermittlungsverfahren mit mindestens einem Vermittlungsgespräch im Zeitraum; mit Einigung: "
     "eine Einigung wurde erzielt.",
     "money": "Bewilligte oder teilweise bewilligte Anträge mit Bescheid im Zeitraum, Betrag nach Leistung, als "
@@ -191,6 +243,15 @@ class Report(msgspec.Struct, kw_only=True, frozen=True):
     avoided_rate_reached: float | None
     contacts: dict[str, int]
     contacts_total: int
+    # docs/domain.md "Definitions": consultations (reached by phone, in person, at the door), attempts (nobody
+    # reached), written help sent (e-mail, SMS, letter), by channel; cases with their first contact in the period.
+    consultations: dict[str, int] = msgspec.field(default_factory=dict)
+    attempts: dict[str, int] = msgspec.field(default_factory=dict)
+    written: dict[str, int] = msgspec.field(default_factory=dict)
+    first_contacts: int = 0
+    # The households the team was told about (a court's notice, a landlord's referral) opened in the period: "told",
+    # and how each was first reached (server/reports/counts.py how_reached).
+    outreach: dict[str, int] = msgspec.field(default_factory=dict)
     mediations_held: int
     mediations_resolved: int
     mediation_households: int
@@ -207,5 +268,7 @@ class Report(msgspec.Struct, kw_only=True, frozen=True):
     cases: list[CaseLine] = msgspec.field(default_factory=list)
     # The figures above as lines for the screen, the print page and the CSV (server/reports/figures.py).
     sections: list[Section] = msgspec.field(default_factory=list)
+    # The Land's statistics, one section per dimension, small cells suppressed (server/reports/statistics.py).
+    statistics: list[Section] = msgspec.field(default_factory=list)
     # The organisation's country: its lines use the country's words (an Austrian team's "Mietzinsrückstand").
     country: str = "DE"

@@ -39,16 +39,20 @@ from server.reports.schema import (
     AVOIDED_OUTCOMES,
     BENEFIT_KINDS,
     CHANNELS,
+    CONSULTING_CHANNELS,
     DEFINITIONS,
     INSTALLMENT_STATES,
     KEPT_OUTCOMES,
     OUTCOMES,
+    OUTREACH,
+    WRITTEN_CHANNELS,
     CaseLine,
     MoneyRow,
     MonthRow,
     Report,
 )
 from server.reports.source import Source, load
+from server.reports.statistics import statistics_sections
 
 __all__ = ["Report", "Reports", "Window", "audit_read", "compute", "tally", "team_report", "window_of"]
 
@@ -203,6 +207,11 @@ def report_of(
         avoided_rate_reached=_share(avoided, reached),
         contacts={channel: c.contacts[channel] for channel in CHANNELS},
         contacts_total=sum(c.contacts.values()),
+        consultations={channel: c.consultations[channel] for channel in CONSULTING_CHANNELS},
+        attempts={channel: c.attempts[channel] for channel in CHANNELS},
+        written={channel: c.written[channel] for channel in WRITTEN_CHANNELS},
+        first_contacts=c.first_contacts,
+        outreach={key: c.outreach[key] for key in OUTREACH},
         mediations_held=c.mediations_held,
         mediations_resolved=c.mediations_resolved,
         mediation_households=c.mediation_households,
@@ -231,7 +240,11 @@ def report_of(
         cases=_case_lines(listed, c) if listed is not None else [],
         country=country,
     )
-    return msgspec.structs.replace(report, sections=sections(report))
+    return msgspec.structs.replace(
+        report,
+        sections=sections(report),
+        statistics=statistics_sections(c.statistics, c.trigger_days, country),
+    )
 
 
 def _case_lines(source: Source, counts: Counts) -> list[CaseLine]:

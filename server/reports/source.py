@@ -34,7 +34,7 @@ from server.records.standing import installment_state
 from server.records.store import RecordStore
 from server.reports.periods import Course, course
 
-__all__ = ["Contacts", "Source", "load"]
+__all__ = ["TOLD", "Contacts", "Reach", "Source", "load"]
 
 # Kinds read with their fields, each narrowed by its clear moment (a date-only field is stored as midnight UTC, so
 # a day's margin either side keeps every local day of the period).
@@ -44,7 +44,7 @@ MARGIN = dt.timedelta(days=1)
 
 @dataclass(frozen=True, slots=True)
 class Contacts:
-    """The contacts of one team on one local day by one channel, counted in the database."""
+    """The contacts of one team on one local day by one channel and reach, counted in the database."""
 
     team_id: uuid.UUID | None
     channel: str
@@ -52,6 +52,19 @@ class Contacts:
     contacts: int
     minutes: int  # the durations recorded
     timed: int  # contacts with a duration
+    reached: bool = True  # the tenant was reached (else an attempt)
+    incoming: bool = False  # the tenant got in touch (else the team did)
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """One contact of a case the team was told about (the outreach figure): when, how, whether it reached the
+    tenant, and who got in touch."""
+
+    at: dt.datetime
+    channel: str
+    reached: bool
+    incoming: bool
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,8 @@ class Source:
     contacts: list[Contacts]
     records: dict[str, list[tuple[uuid.UUID, dict[str, Any]]]] = field(default_factory=dict)
     by_case: dict[uuid.UUID, Counter[str]] = field(default_factory=dict)  # channel counts, when asked for
+    # Every contact, in order, of the cases the team was told about (a court's notice, a landlord's referral).
+    reach: dict[uuid.UUID, list[Reach]] = field(default_factory=dict)
     _courses: dict[uuid.UUID, Course] = field(default_factory=dict)
     _courses_until: dict[tuple[uuid.UUID, dt.datetime], Course] = field(default_factory=dict)
     _latest: dict[uuid.UUID, dt.datetime] = field(default_factory=dict)
@@ -124,6 +139,7 @@ class Source:
             contacts=[c for c in self.contacts if c.team_id in teams],
             records={kind: [r for r in rows if r[0] in keep] for kind, rows in self.records.items()},
             by_case={c: n for c, n in self.by_case.items() if c in keep},
+            reach={c: r for c, r in self.reach.items() if c in keep},
             _courses=self._courses,
             _courses_until=self._courses_until,
             _latest=self._latest,
@@ -160,7 +176,7 @@ async def load(
             await counting
         raise
     contacts, per_case = await counting
-    cases, team_of, histories, records = read
+    cases, team_of, histories, records, reach = read
     return Source(
         zone=zone,
         cases=cases,
@@ -169,6 +185,7 @@ async def load(
         contacts=contacts,
         records=records,
         by_case=per_case,
+        reach=reach,
     )
 
 
@@ -177,7 +194,11 @@ _Read = tuple[
     dict[uuid.UUID, uuid.UUID | None],
     dict[uuid.UUID, list[Entry]],
     dict[str, list[tuple[uuid.UUID, dict[str, Any]]]],
+    dict[uuid.UUID, list[Reach]],
 ]
+
+# The triggers by which the team is told about a household it has not heard from (the outreach figure).
+TOLD = frozenset({"court_notice", "receivables"})
 
 
 async def _read(
@@ -215,6 +236,7 @@ async def _read(
             "first_contact_on": line.first_contact_on and line.first_contact_on.isoformat(),
             "closed_on": line.closed_on and line.closed_on.isoformat(),
             "retired": True,
+            **(line.statistics or {}),
         }
         team_of[line.id] = line.team_id
 
@@ -237,7 +259,18 @@ async def _read(
     for row, fields in zip(rows, await store.decrypt_fields(rows), strict=True):
         if fields is not None:
             records[row["kind"]].append((row["case_id"], fields))
-    return cases, team_of, histories, records
+    told = [case_id for case_id, fields in cases.items() if fields.get("trigger") in TOLD and not fields.get("retired")]
+    reach: dict[uuid.UUID, list[Reach]] = {}
+    if told:
+        contacts = await db.execute(
+            select(Record.case_id, Record.at, Record.status, Record.reached, Record.incoming)
+            .where(Record.kind == "contact", Record.case_id.in_(told), Record.deleted.is_(False))
+            .order_by(Record.at)
+        )
+        for case_id, at, channel, reached, incoming in contacts.all():
+            if at is not None:
+                reach.setdefault(case_id, []).append(Reach(at, str(channel), reached is not False, incoming is True))
+    return cases, team_of, histories, records, reach
 
 
 def _cases_of(team_ids: list[uuid.UUID]) -> Any:
@@ -269,6 +302,8 @@ async def _count_contacts(
                     RetiredContacts.contacts,
                     RetiredContacts.minutes,
                     RetiredContacts.timed,
+                    RetiredContacts.reached,
+                    RetiredContacts.incoming,
                 ).where(
                     RetiredContacts.team_id.in_(team_ids), RetiredContacts.hour >= since, RetiredContacts.hour < until
                 )
@@ -289,16 +324,26 @@ async def _count_contacts(
             )
             for case_id, channel, n in (await db.execute(query)).all():
                 per_case.setdefault(case_id, Counter())[str(channel)] += int(n)
-    days: dict[tuple[uuid.UUID | None, str, dt.date], list[int]] = {}
-    hours = [(team, channel, _hour(at_hour), n, m, t) for team, channel, at_hour, n, m, t in rows]
-    for team_id, channel, moment, n, minutes, with_minutes in [*hours, *retired]:
-        totals = days.setdefault((team_id, str(channel), moment.astimezone(zone).date()), [0, 0, 0])
+    days: dict[tuple[uuid.UUID | None, str, dt.date, bool, bool], list[int]] = {}
+    hours = [(team, channel, _hour(at_hour), n, m, t, r, i) for team, channel, at_hour, n, m, t, r, i in rows]
+    for team_id, channel, moment, n, minutes, with_minutes, reached, incoming in [*hours, *retired]:
+        day = moment.astimezone(zone).date()
+        totals = days.setdefault((team_id, str(channel), day, reached is not False, incoming is True), [0, 0, 0])
         totals[0] += int(n)
         totals[1] += int(minutes or 0)
         totals[2] += int(with_minutes or 0)
     counted = [
-        Contacts(team_id=team, channel=channel, day=day, contacts=n, minutes=minutes, timed=timed_n)
-        for (team, channel, day), (n, minutes, timed_n) in days.items()
+        Contacts(
+            team_id=team,
+            channel=channel,
+            day=day,
+            contacts=n,
+            minutes=minutes,
+            timed=timed_n,
+            reached=reached,
+            incoming=incoming,
+        )
+        for (team, channel, day, reached, incoming), (n, minutes, timed_n) in days.items()
     ]
     return counted, per_case
 
@@ -325,6 +370,8 @@ def _contacts_query(team_ids: list[uuid.UUID], since: dt.datetime, until: dt.dat
             func.count(),
             func.sum(case_when((contact.minutes > 0, contact.minutes), else_=0)),
             func.sum(timed),
+            contact.reached,
+            contact.incoming,
         )
         .join(case, and_(case.id == contact.case_id, case.kind == "case"))
         .where(
@@ -335,6 +382,6 @@ def _contacts_query(team_ids: list[uuid.UUID], since: dt.datetime, until: dt.dat
             case.team_id.in_(team_ids),
             case.deleted.is_(False),
         )
-        .group_by(case.team_id, contact.status, hour)
+        .group_by(case.team_id, contact.status, hour, contact.reached, contact.incoming)
     )
     return query

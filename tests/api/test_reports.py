@@ -209,6 +209,8 @@ async def test_every_figure_of_a_known_year(app: Litestar, client: httpx.AsyncCl
         "moved_affordable": 1,
         "lost_housed": 0,
         "lost_homeless": 1,
+        "unknown": 0,
+        "help_declined": 0,
         "no_contact": 0,
     }
     assert (r["tenancy_kept"], r["kept_rate"], r["homelessness_avoided"], r["avoided_rate"]) == (3, 0.6, 4, 0.8)

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from server.records.schemas import KINDS
+from server.reports.schema import KEPT_OUTCOMES
 from tests.support.node import module_export, run_js
 
 # Which catalogue prefix labels each enum field: "<prefix>.<value>" must exist with a German and an English text.
@@ -28,6 +29,14 @@ PREFIXES = {
     "Case.phase": "phase",
     "Case.outcome": "outcome",
     "Visit.status": "visit_status",
+    "Case.age_group": "age_group",
+    "Case.gender": "gender",
+    "Case.household_type": "household_type",
+    "Case.income_status": "income_status",
+    "Case.nationality_group": "nationality_group",
+    "Case.housing_at_start": "housing",
+    "Case.housing_at_end": "housing",
+    "Case.declined_reason": "declined_reason",
     "Contact.channel": "channel",
     "Contact.direction": "direction",
     "IncomeItem.source": "income_source",
@@ -261,8 +270,18 @@ def test_the_report_words_every_value_as_the_tablet_does() -> None:
         "legal_basis": labels.LEGAL_BASIS_LABELS,
         "enquiry_topic": labels.TOPIC_LABELS,
     }
-    keys = [f"{prefix}.{value}" for prefix, words in shared.items() for value in words if value != "unknown"]
+    # "unknown" is a report-only line of the other lists ("ohne Angabe"), an outcome of its own here.
+    keys = [
+        f"{prefix}.{value}"
+        for prefix, words in shared.items()
+        for value in words
+        if value != "unknown" or prefix == "outcome"
+    ]
     tablet = run_js("i18n.js", "(key) => m.t(key, {}, null, 'de')", keys)
     report = [shared[key.split(".")[0]][key.split(".")[1]] for key in keys]
     assert report == tablet
-    assert labels.OUTCOME_LABELS["secured"] == "Wohnung gesichert, ohne weitere Hilfe"
+    # One outcome list: every outcome of the schema, worded once; the kept ones say what the rate counts.
+    assert list(labels.OUTCOME_LABELS) == module_export("enums.js", "ENUMS")["outcome"]
+    assert labels.OUTCOME_LABELS["secured"] == "Wohnung erhalten, ohne weitere Hilfe"
+    assert all(labels.OUTCOME_LABELS[o].startswith("Wohnung erhalten") for o in KEPT_OUTCOMES)
+    assert labels.OUTCOME_LABELS["lost_homeless"] != labels.OUTCOME_LABELS["unknown"]
