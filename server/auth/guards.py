@@ -16,7 +16,14 @@ from server.auth.models import Role
 from server.auth.schemas import Principal
 from server.problems import Forbidden, UnsupportedMediaType
 
-__all__ = ["login_from_this_site", "refuses_manager", "requires_admin", "requires_manager", "requires_supervisor"]
+__all__ = [
+    "login_from_this_site",
+    "refuses_manager",
+    "requires_admin",
+    "requires_manager",
+    "requires_reporter",
+    "requires_supervisor",
+]
 
 
 def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
@@ -47,6 +54,13 @@ def requires_manager(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRout
     principal = _principal(connection)
     if principal is not None and (principal.role is not Role.MANAGER or principal.team_id is None):
         raise Forbidden("This is for the organisation's management.")
+
+
+def requires_reporter(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A team's supervisor (their team's figures) or the management (the organisation's): the printed report."""
+    principal = _principal(connection)
+    if principal is not None and (principal.role not in (Role.SUPERVISOR, Role.MANAGER) or principal.team_id is None):
+        raise Forbidden("This is for a team's supervisor or the organisation's management.")
 
 
 def refuses_manager(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

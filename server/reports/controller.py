@@ -11,11 +11,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
-from server.auth.guards import requires_manager, requires_supervisor
+from server.auth.guards import requires_manager, requires_reporter, requires_supervisor
+from server.auth.models import Role
 from server.auth.schemas import Principal
 from server.db import utcnow
 from server.problems import NotFound, ValidationFailed
 from server.reports import charts, export
+from server.reports.figures import period_words
 from server.reports.organisation import OrganisationReport, organisation_report
 from server.reports.service import Report, Reports
 
@@ -62,26 +64,26 @@ class ReportController(Controller):
         reports: NamedDependency[Reports],
         start: Day,
         end: EndDay,
-        table: Annotated[Literal["figures", "cases"], QueryParameter()] = "figures",
+        table: Annotated[Literal["figures", "cases", "statistics"], QueryParameter()] = "figures",
         separator: Annotated[Literal["comma", "semicolon"], QueryParameter()] = "semicolon",
     ) -> Response[str]:
-        """The report's tables, or the anonymised case list, as CSV (UTF-8 with BOM)."""
+        """The report's tables, the Land's statistics (small cells suppressed) or the anonymised case list, as CSV
+        (UTF-8 with BOM)."""
         report = await reports.team_report(principal, start, end, with_cases=table == "cases")
         german = separator == "semicolon"
-        body = export.cases_csv(report, german) if table == "cases" else export.figures_csv(report, german)
-        name = f"doorstep-{table}-{start.isoformat()}-{end.isoformat()}.csv"
-        return Response(
-            body,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        if table == "cases":
+            body = export.cases_csv(report, german)
+        else:
+            body = export.figures_csv(report, german, statistics=table == "statistics")
+        return _csv(body, table, start, end)
 
 
 class AnnualReportPage(Controller):
-    """The printable annual report, for supervisors."""
+    """The printable report (A4) of a year or any period: a supervisor's of the team, the management's of the
+    whole organisation with each team's key figures."""
 
     path = "/berichte"
-    guards = [requires_supervisor]  # noqa: RUF012 - Litestar reads this class attribute
+    guards = [requires_reporter]  # noqa: RUF012 - Litestar reads this class attribute
     include_in_schema = False
 
     @get("/jahresbericht")
@@ -90,22 +92,45 @@ class AnnualReportPage(Controller):
         principal: NamedDependency[Principal],
         reports: NamedDependency[Reports],
         year: Annotated[int | None, QueryParameter(ge=2000, le=2100)] = None,
+        start: Annotated[dt.date | None, QueryParameter()] = None,
+        end: Annotated[dt.date | None, QueryParameter()] = None,
     ) -> Template:
-        """A print-friendly annual report (A4): the browser's "print to PDF" makes the document."""
-        year = year or utcnow().astimezone(ZoneInfo(reports.time_zone)).year
-        try:
-            report = await reports.team_report(principal, dt.date(year, 1, 1), dt.date(year, 12, 31))
-        except ValueError:
-            raise ValidationFailed("Not a valid year.", field="year") from None
+        """A print-friendly report: ``year`` (default: this year) or ``start`` and ``end``; the browser's "print
+        to PDF" makes the document."""
+        if (start is None) != (end is None):
+            raise ValidationFailed("Give both start and end, or a year.", field="end" if end is None else "start")
+        if start is None or end is None:
+            year = year or utcnow().astimezone(ZoneInfo(reports.time_zone)).year
+            start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        teams: list[Report] = []
+        if principal.role is Role.MANAGER:
+            whole = await organisation_report(
+                reports.sessions, reports.keyring, principal, start=start, end=end, time_zone=reports.time_zone
+            )
+            report, teams = whole.total.report, [team.report for team in whole.teams]
+        else:
+            report = await reports.team_report(principal, start, end)
+        calendar_year = (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year
+        period = period_words(start, end, report.country)
         return Template(
             template_name="report.html",
             context={
                 "report": report,
-                "year": year,
+                "teams": teams,
+                "title": f"Jahresbericht {start.year}" if calendar_year else f"Bericht {period}",
                 "charts": {name: draw(report) for name, draw in charts.CHARTS.items()},
             },
             headers={"Cache-Control": "no-store"},
         )
+
+
+def _csv(body: str, table: str, start: dt.date, end: dt.date) -> Response[str]:
+    name = f"doorstep-{table}-{start.isoformat()}-{end.isoformat()}.csv"
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
 
 
 class OrganisationReportController(Controller):
@@ -123,4 +148,26 @@ class OrganisationReportController(Controller):
         only; never a case's content; every read is audited)."""
         return await organisation_report(
             reports.sessions, reports.keyring, principal, start=start, end=end, time_zone=reports.time_zone
+        )
+
+    @get("/export", media_type="text/csv")
+    async def export_csv(
+        self,
+        principal: NamedDependency[Principal],
+        reports: NamedDependency[Reports],
+        start: Day,
+        end: EndDay,
+        table: Annotated[Literal["figures", "statistics"], QueryParameter()] = "figures",
+        separator: Annotated[Literal["comma", "semicolon"], QueryParameter()] = "semicolon",
+    ) -> Response[str]:
+        """The organisation's lines as CSV: one column for the whole organisation, one per team and the year
+        before (``figures``), or the Land's statistics with small cells suppressed (``statistics``)."""
+        whole = await organisation_report(
+            reports.sessions, reports.keyring, principal, start=start, end=end, time_zone=reports.time_zone
+        )
+        return _csv(
+            export.organisation_csv(whole, separator == "semicolon", statistics=table == "statistics"),
+            table,
+            start,
+            end,
         )

@@ -135,7 +135,7 @@ def _cases(counts: Counts, source: Source, start: dt.date, end: dt.date, until: 
             counts.supported += 1
             counts.households.add(case.get("household_id") or case_id)
             _statistics(counts, case)
-        first = day_of(case.get("first_contact_on"))
+        first = source.first_contact(case_id)
         if first is not None and start <= first <= end:
             counts.first_contacts += 1
             if (told := day_of(case.get("trigger_on"))) is not None and told <= first:

@@ -4,6 +4,8 @@ one, its definition and a detail ("4 von 7")."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import msgspec
 
 from server.reports.labels import (
@@ -29,8 +31,10 @@ from server.reports.schema import (
 
 __all__ = [
     "euros",
+    "long_date",
     "month_name",
     "percent",
+    "period_words",
     "sections",
     "tone",
 ]
@@ -65,6 +69,19 @@ def euros(cents: int) -> str:
     """123456 as "1.234,56 €"."""
     whole, rest = divmod(abs(cents), 100)
     return f"{'-' if cents < 0 else ''}{_number(whole)},{rest:02d}{NBSP}€"
+
+
+def long_date(day: dt.date, country: str = "DE", *, year: bool = True) -> str:
+    """1 January 2026 as "1. Januar 2026" ("1. Jänner 2026" in Austria)."""
+    month = "Jänner" if country == "AT" and day.month == 1 else MONTHS[day.month - 1]
+    return f"{day.day}. {month}" + (f" {day.year}" if year else "")
+
+
+def period_words(start: dt.date, end: dt.date, country: str = "DE") -> str:
+    """A report's period as a funder writes it: "1. Jänner bis 30. November 2026"; a calendar year as "2026"."""
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        return str(start.year)
+    return f"{long_date(start, country, year=start.year != end.year)} bis {long_date(end, country)}"
 
 
 def month_name(month: str) -> str:

@@ -32,7 +32,8 @@ from server.records.keyring import Keyring
 from server.records.models import Record, RetiredCase, RetiredContacts
 from server.records.standing import installment_state
 from server.records.store import RecordStore
-from server.reports.periods import Course, course
+from server.reports.schema import CONSULTING_CHANNELS
+from server.reports.periods import Course, course, day_of
 
 __all__ = ["TOLD", "Contacts", "Reach", "Source", "load"]
 
@@ -82,6 +83,9 @@ class Source:
     by_case: dict[uuid.UUID, Counter[str]] = field(default_factory=dict)  # channel counts, when asked for
     # Every contact, in order, of the cases the team was told about (a court's notice, a landlord's referral).
     reach: dict[uuid.UUID, list[Reach]] = field(default_factory=dict)
+    # Each case's first contact that reached the tenant (a moment): a consultation, or the tenant getting in touch;
+    # a letter the team sent reaches nobody by itself.
+    first_reached: dict[uuid.UUID, dt.datetime] = field(default_factory=dict)
     _courses: dict[uuid.UUID, Course] = field(default_factory=dict)
     _courses_until: dict[tuple[uuid.UUID, dt.datetime], Course] = field(default_factory=dict)
     _latest: dict[uuid.UUID, dt.datetime] = field(default_factory=dict)
@@ -140,6 +144,7 @@ class Source:
             records={kind: [r for r in rows if r[0] in keep] for kind, rows in self.records.items()},
             by_case={c: n for c, n in self.by_case.items() if c in keep},
             reach={c: r for c, r in self.reach.items() if c in keep},
+            first_reached={c: at for c, at in self.first_reached.items() if c in keep},
             _courses=self._courses,
             _courses_until=self._courses_until,
             _latest=self._latest,
@@ -148,6 +153,14 @@ class Source:
 
     def kind(self, name: str) -> list[tuple[uuid.UUID, dict[str, Any]]]:
         return self.records.get(name, [])
+
+    def first_contact(self, case_id: uuid.UUID) -> dt.date | None:
+        """The case's first contact (Erstkontakt): the day recorded on the case, or the local day of its first
+        contact that reached the tenant, whichever is earlier."""
+        recorded = day_of(self.cases[case_id].get("first_contact_on"))
+        reached = self.first_reached.get(case_id)
+        days = [d for d in (recorded, reached and reached.astimezone(self.zone).date()) if d is not None]
+        return min(days) if days else None
 
 
 async def load(
@@ -176,7 +189,7 @@ async def load(
             await counting
         raise
     contacts, per_case = await counting
-    cases, team_of, histories, records, reach = read
+    cases, team_of, histories, records, reach, first_reached = read
     return Source(
         zone=zone,
         cases=cases,
@@ -186,6 +199,7 @@ async def load(
         records=records,
         by_case=per_case,
         reach=reach,
+        first_reached=first_reached,
     )
 
 
@@ -195,6 +209,7 @@ _Read = tuple[
     dict[uuid.UUID, list[Entry]],
     dict[str, list[tuple[uuid.UUID, dict[str, Any]]]],
     dict[uuid.UUID, list[Reach]],
+    dict[uuid.UUID, dt.datetime],
 ]
 
 # The triggers by which the team is told about a household it has not heard from (the outreach figure).
@@ -270,7 +285,25 @@ async def _read(
         for case_id, at, channel, reached, incoming in contacts.all():
             if at is not None:
                 reach.setdefault(case_id, []).append(Reach(at, str(channel), reached is not False, incoming is True))
-    return cases, team_of, histories, records, reach
+    first = await db.execute(
+        select(Record.case_id, func.min(Record.at))
+        .where(
+            Record.kind == "contact",
+            Record.case_id.in_(_cases_of(team_ids)),
+            Record.deleted.is_(False),
+            Record.reached.is_not(False),
+            or_(Record.status.in_(CONSULTING_CHANNELS), Record.incoming.is_(True)),
+        )
+        .group_by(Record.case_id)
+    )
+    first_reached = {case_id: _moment(at) for case_id, at in first.all() if at is not None}
+    return cases, team_of, histories, records, reach, first_reached
+
+
+def _moment(value: Any) -> dt.datetime:
+    """A moment the database returns from an aggregate (SQLite: text, without its zone) as UTC."""
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _cases_of(team_ids: list[uuid.UUID]) -> Any:

@@ -22,46 +22,12 @@ from server.records.models import Record
 from server.records.projection import NOT_READ, fill_minutes
 from tests.support.accounts import Org, login
 from tests.support.app import client_from
-from tests.support.cases import case_fields
+from tests.support.reports import CANARY, Builder
 from tests.support.syncing import Device, new_id
 
 pytestmark = pytest.mark.usefixtures("org")
 
-CANARY = "Kanarienvogel-7Q9 Musterfrau"
 YEAR = {"start": "2025-01-01", "end": "2025-12-31"}
-
-
-class Builder:
-    """Writes records through the sync API as a supervisor, one push per call."""
-
-    def __init__(self, device: Device, org: Org, team: str) -> None:
-        self.device, self.org, self.team = device, org, team
-
-    async def put(self, kind: str, case_id: str, fields: dict[str, Any], record_id: str | None = None) -> str:
-        record_id = record_id or new_id()
-        results = await self.device.push(self.device.put(kind, record_id, case_id, fields))
-        assert results[0]["status"] == "applied", (kind, results)
-        return record_id
-
-    async def change(self, kind: str, record_id: str, case_id: str, fields: dict[str, Any]) -> None:
-        await self.device.pull()
-        base = self.device.records[record_id]["version"]
-        results = await self.device.push(self.device.put(kind, record_id, case_id, fields, base))
-        assert results[0]["status"] == "applied", results
-
-    async def case(self, opened: str, *, closed: str | None = None, outcome: str | None = None, **extra: Any) -> str:
-        case_id = new_id()
-        fields = {
-            **case_fields(self.org, None, title=f"Mietrückstand {CANARY}"),
-            "team_id": self.team,
-            "opened_on": opened,
-            **extra,
-        }
-        if closed:
-            fields.update(status="closed", closed_on=closed, outcome=outcome)
-        await self.put("case", case_id, fields, case_id)
-        await self.put("note", case_id, {"text": f"Gespräch mit {CANARY} über die Mietschulden", "visit_id": None})
-        return case_id
 
 
 async def build(app: Litestar, org: Org) -> dict[str, str]:
@@ -349,7 +315,7 @@ async def test_the_annual_report_page_prints_the_figures(app: Litestar, client: 
     assert page.headers["content-type"].startswith("text/html")
     html = page.text
     assert "Jahresbericht 2025" in html
-    assert "<strong>9</strong><span>Unterstützte Haushalte</span>" in html
+    assert '<div data-key="households_supported"><strong>9</strong><span>Unterstützte Haushalte<sup>' in html
     assert "<strong>60\u00a0%</strong>" in html
     assert "1.537,20\u00a0€" in html
     assert html.count('role="img"') == 3

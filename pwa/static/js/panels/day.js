@@ -152,7 +152,16 @@ export function closingPanel(kase, records, app, computed = []) {
   const f = kase.fields;
   const error = problem();
   if (f.status === "open") {
-    const outcome = h("select", { id: "close-outcome" }, h("option", { value: "" }, t("closing.choose")), OUTCOMES.map((o) => h("option", { value: o }, t(`outcome.${o}`))));
+    // "Hilfe abgelehnt" asks why; where the household lives now is asked at every closing ("unbekannt" allowed).
+    const reason = h("select", { id: "close-declined-reason" }, h("option", { value: "" }, t("closing.choose")), ENUMS.declined_reason.map((r) => h("option", { value: r }, t(`declined_reason.${r}`))));
+    const reasonField = h("div", { class: "field", hidden: true }, h("label", { for: "close-declined-reason" }, t("field.case.declined_reason")), reason);
+    const outcome = h(
+      "select",
+      { id: "close-outcome", onchange: () => (reasonField.hidden = outcome.value !== "help_declined") },
+      h("option", { value: "" }, t("closing.choose")),
+      OUTCOMES.map((o) => h("option", { value: o }, t(`outcome.${o}`))),
+    );
+    const housing = h("select", { id: "close-housing" }, h("option", { value: "" }, t("closing.choose")), ENUMS.housing.map((v) => h("option", { value: v, selected: v === f.housing_at_end }, t(`housing.${v}`))));
     const note = h("textarea", { id: "close-note", rows: 3 });
     const { deadlines, actions } = openWork(records, computed);
     const supervisor = app.isSupervisor();
@@ -164,8 +173,11 @@ export function closingPanel(kase, records, app, computed = []) {
         onsubmit: async (event) => {
           event.preventDefault();
           if (!outcome.value) return show(error, t("closing.needs_outcome"));
+          if (outcome.value === "help_declined" && !reason.value) return show(error, t("closing.needs_declined_reason"));
           if (!note.value.trim()) return show(error, t("closing.needs_note"));
           const fields = { outcome: outcome.value, closing_note: note.value.trim(), closing_comment: "" };
+          fields.declined_reason = outcome.value === "help_declined" ? reason.value : null;
+          if (housing.value) fields.housing_at_end = housing.value;
           if (supervisor) Object.assign(fields, { status: "closed", closed_on: today() });
           else Object.assign(fields, { status: "closing_requested", closing_requested_on: today() });
           await data.save("case", kase.id, kase.id, fields);
@@ -180,6 +192,9 @@ export function closingPanel(kase, records, app, computed = []) {
         : null,
       h("label", { for: "close-outcome" }, t("closing.outcome")),
       outcome,
+      reasonField,
+      h("label", { for: "close-housing" }, t("field.case.housing_at_end")),
+      housing,
       h("label", { for: "close-note" }, t("closing.note")),
       note,
       error,

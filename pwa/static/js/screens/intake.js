@@ -56,6 +56,8 @@ function initial(kase, household, draft) {
     payment_method: hf.payment_method || "",
     type: cf.type || "rent_arrears",
     trigger: cf.trigger || "",
+    trigger_on: cf.trigger_on || "",
+    ...Object.fromEntries(STATISTICS.map(([name]) => [name, cf[name] == null ? "" : String(cf[name])])),
     risk: cf.risk || "medium",
     risk_reason: cf.risk_reason || "",
     title: cf.title || "",
@@ -171,6 +173,8 @@ async function form(main, app, { kase, household, draft }) {
     const caseFields = {
       type: values.type,
       trigger: values.trigger || null,
+      trigger_on: values.trigger_on || null,
+      ...Object.fromEntries(STATISTICS.map(([name, , number]) => [name, values[name] === "" ? null : number ? Number(values[name]) : values[name]])),
       risk: values.risk,
       risk_reason: values.risk_reason.trim(),
       title: values.title.trim() || `${t(`case_type.${values.type}`, {}, values.type, "de")} ${values.name.trim()}`,
@@ -253,6 +257,7 @@ async function form(main, app, { kase, household, draft }) {
         { class: "row" },
         choice("type", t("intake.type"), ENUMS.case_type, "case_type"),
         choice("trigger", t("intake.trigger"), ENUMS.trigger, "trigger", true),
+        h("div", {}, h("label", { for: "in-trigger_on" }, t("field.case.trigger_on")), dateField({ id: "in-trigger_on", name: "trigger_on", value: v.trigger_on, max: today() })),
         choice("risk", t("intake.risk"), [...ENUMS.risk], "risk"),
         app.isSupervisor() && !editing
           ? h(
@@ -266,6 +271,14 @@ async function form(main, app, { kase, household, draft }) {
       field("risk_reason", t("intake.risk_reason"), { maxlength: 2000, wide: true }),
       field("title", t("intake.case_title"), { maxlength: 200, placeholder: t("intake.title_hint") }),
       field("summary", t("intake.summary"), { rows: 3 }),
+      // Asked once, for the Land's statistics; every answer may stay "keine Angabe" (counted as unknown).
+      h(
+        "details",
+        { class: "statistics-fields", id: "statistics-fields", open: STATISTICS.some(([name]) => v[name] !== "") },
+        h("summary", {}, t("intake.statistics")),
+        h("p", { class: "muted" }, t("intake.statistics_hint")),
+        h("div", { class: "row" }, STATISTICS.map(([name, prefix]) => choice(name, t(`field.case.${name}`), prefix === "children" ? CHILDREN : ENUMS[prefix], prefix, true))),
+      ),
       editing ? null : firstContact(v),
       error,
       h(
@@ -278,6 +291,18 @@ async function form(main, app, { kase, household, draft }) {
   );
   checkDuplicates();
 }
+
+// The statistics asked on the case: [field, catalogue prefix of its choices, a number].
+const STATISTICS = [
+  ["age_group", "age_group"],
+  ["gender", "gender"],
+  ["household_type", "household_type"],
+  ["children", "children", true],
+  ["income_status", "income_status"],
+  ["nationality_group", "nationality_group"],
+  ["housing_at_start", "housing"],
+];
+const CHILDREN = ["0", "1", "2", "3", "4", "5", "6"];
 
 function firstContact(v) {
   const box = h("input", { type: "checkbox", id: "in-contact", name: "contact", checked: v.contact });

@@ -76,8 +76,29 @@ async function showOrganisation(out, period) {
     { id: "report-team", onchange: () => fill(shown, ...lines(choices[Number(pick.value)].report, before)) },
     choices.map((choice, index) => h("option", { value: index }, choice.name)),
   );
-  fill(out, h("div", { class: "card" }, h("label", { for: "report-team" }, t("reports.team")), pick, h("p", { class: "muted" }, span)), shown);
+  fill(
+    out,
+    h("div", { class: "card" }, h("label", { for: "report-team" }, t("reports.team")), pick, h("p", { class: "muted" }, span)),
+    shown,
+    downloads([
+      csvButton(`/api/reports/organisation/export?${query}&table=figures&separator=semicolon`, "kennzahlen-organisation.csv", t("reports.csv_de")),
+      csvButton(`/api/reports/organisation/export?${query}&table=figures&separator=comma`, "figures-organisation.csv", t("reports.csv_en")),
+      csvButton(`/api/reports/organisation/export?${query}&table=statistics&separator=semicolon`, "statistik-organisation.csv", t("reports.csv_statistics")),
+      printLink(period, query),
+    ]),
+  );
   fill(shown, ...lines(organisation.total.report, before));
+}
+
+/** The period's print page (A4): the calendar year by its name, any other period by its days. */
+function printLink(period, query) {
+  const whole = period.start.endsWith("-01-01") && period.end.endsWith("-12-31") && period.start.slice(0, 4) === period.end.slice(0, 4);
+  const label = whole ? t("reports.print", { year: period.start.slice(0, 4) }) : t("reports.print_period", { start: short(period.start), end: short(period.end) });
+  return h("a", { class: "button", id: "print-report", href: `/berichte/jahresbericht?${query}`, target: "_blank", rel: "noopener" }, label);
+}
+
+function downloads(buttons) {
+  return h("section", { class: "card", "aria-labelledby": "r-downloads" }, h("h3", { id: "r-downloads" }, t("reports.downloads")), h("div", { class: "actions" }, buttons));
 }
 
 async function show(out, period) {
@@ -95,19 +116,13 @@ async function show(out, period) {
     out,
     ...lines(report),
     h("section", { class: "card charts", "aria-label": t("reports.charts") }, charts),
-    h(
-      "section",
-      { class: "card", "aria-labelledby": "r-downloads" },
-      h("h3", { id: "r-downloads" }, t("reports.downloads")),
-      h(
-        "div",
-        { class: "actions" },
-        csvButton(`/api/reports/export?${query}&table=figures&separator=semicolon`, "kennzahlen.csv", t("reports.csv_de")),
-        csvButton(`/api/reports/export?${query}&table=figures&separator=comma`, "figures.csv", t("reports.csv_en")),
-        csvButton(`/api/reports/export?${query}&table=cases&separator=semicolon`, "faelle.csv", t("reports.csv_cases")),
-        h("a", { class: "button", href: `/berichte/jahresbericht?year=${period.year}`, target: "_blank", rel: "noopener" }, t("reports.print", { year: period.year })),
-      ),
-    ),
+    downloads([
+      csvButton(`/api/reports/export?${query}&table=figures&separator=semicolon`, "kennzahlen.csv", t("reports.csv_de")),
+      csvButton(`/api/reports/export?${query}&table=figures&separator=comma`, "figures.csv", t("reports.csv_en")),
+      csvButton(`/api/reports/export?${query}&table=statistics&separator=semicolon`, "statistik.csv", t("reports.csv_statistics")),
+      csvButton(`/api/reports/export?${query}&table=cases&separator=semicolon`, "faelle.csv", t("reports.csv_cases")),
+      printLink(period, query),
+    ]),
   );
 }
 
@@ -120,12 +135,27 @@ function lines(report, before = null) {
   const head = before ? h("thead", {}, h("tr", {}, h("td", {}), h("th", { scope: "col" }, report.team_name), h("th", { scope: "col" }, before))) : null;
   return [
     h("p", { class: "muted", id: "report-computed" }, t("reports.computed", { when: moment(report.generated_at) })),
+    h("h3", { class: "keyfigures-title" }, key.title),
     h(
       "section",
       { class: "keyfigures", "aria-label": key.title },
-      key.figures.map((f) =>
-        h("div", { class: "figure", "data-key": f.key }, h("strong", {}, f.text), h("span", {}, f.label), f.detail ? h("small", {}, f.detail) : null, f.previous ? h("small", {}, `${before}: ${f.previous}`) : null),
+      key.figures.map((f, index) =>
+        h(
+          "div",
+          { class: "figure", "data-key": f.key },
+          h("strong", {}, f.text),
+          h("span", {}, f.label, f.definition ? h("sup", {}, String(index + 1)) : null),
+          f.detail ? h("small", {}, f.detail) : null,
+          f.previous ? h("small", {}, `${before}: ${f.previous}`) : null,
+        ),
       ),
+    ),
+    // Each headline figure's definition, as the print page's footnotes say it.
+    h(
+      "details",
+      { class: "card footnotes" },
+      h("summary", {}, t("reports.definitions")),
+      h("ol", {}, key.figures.map((f, index) => (f.definition ? h("li", { value: index + 1 }, f.definition) : null))),
     ),
     h(
       "div",
@@ -156,7 +186,31 @@ function lines(report, before = null) {
         ),
       ),
     ),
+    statisticsCard(report),
   ];
+}
+
+/** The Land's statistics: one small table per category, cells of fewer than five cases shown as "< 5". */
+function statisticsCard(report) {
+  if (!report.statistics?.length) return null;
+  return h(
+    "section",
+    { class: "card statistics", "aria-labelledby": "r-statistics", "data-section": "statistics" },
+    h("h3", { id: "r-statistics" }, t("reports.statistics")),
+    h("p", { class: "muted" }, report.statistics[0].figures[0].definition),
+    h(
+      "div",
+      { class: "stat-grid" },
+      report.statistics.map((section) =>
+        h(
+          "table",
+          { class: "table figures", "data-section": section.key },
+          h("caption", {}, section.title),
+          h("tbody", {}, section.figures.map((f) => h("tr", { "data-key": f.key }, h("th", { scope: "row" }, f.label), h("td", {}, f.text)))),
+        ),
+      ),
+    ),
+  );
 }
 
 /** A download of the API (with the device's key, which a plain link could not send). */
