@@ -19,16 +19,21 @@ from server.records.standing import add_months
 
 __all__ = ["AUSTRIA", "GERMANY", "Flavour", "Intake", "enquiries", "nearly_expired", "past_year"]
 
-# 48 closures: 36 tenancies kept (75 %), 3 moves, 6 lost, 3 without contact.
+# 48 closures: 36 tenancies kept (75 %), 3 moves, 5 lost, 1 whose whereabouts are unknown, 1 that declined help,
+# 2 without contact.
 OUTCOMES = (
     ["secured"] * 14
     + ["secured_installment"] * 12
     + ["secured_benefit"] * 10
     + ["moved_affordable"] * 3
     + ["lost_housed"] * 3
-    + ["lost_homeless"] * 3
-    + ["no_contact"] * 3
+    + ["lost_homeless"] * 2
+    + ["unknown"]
+    + ["help_declined"]
+    + ["no_contact"] * 2
 )
+# Where a household lives at the end, by outcome (docs/domain.md "Statistics").
+HOUSING_AT_END = {"lost_housed": "with_others", "lost_homeless": "accommodation", "unknown": "unknown"}
 SURNAMES = [
     "Albers",
     "Brandt",
@@ -141,17 +146,25 @@ def past_year(
         closed = dt.date(year, 1, 10) + dt.timedelta(days=index * 7 + rng.randrange(0, 5))
         opened = closed - dt.timedelta(days=rng.randrange(45, 160))
         surname = flavour.surnames[index % len(flavour.surnames)]
+        # The statistics and the way in, drawn apart from the year's other choices so that those stay as they were.
+        asked = random.Random(index)  # noqa: S311 - invented demo data
+        trigger = rng.choice(["receivables", "receivables", "court_notice", "outreach"])
+        if trigger == "outreach":
+            trigger = asked.choice(["outreach", "notice", "lawsuit", "self_referral"])
         add(
             "case",
             case_id,
             {
+                **_statistics(asked, outcome),
+                "trigger_on": (opened - dt.timedelta(days=asked.randrange(2, 25))).isoformat(),
+                "declined_reason": "other_help" if outcome == "help_declined" else None,
                 "team_id": str(team_id),
                 "assigned_worker_id": worker,
                 "type": "rent_arrears" if index % 5 else "energy_debt",
                 "status": "closed",
                 "risk": rng.choice(["medium", "high", "acute"]),
                 "title": f"{flavour.arrears if index % 5 else 'Energieschulden'} {surname}",
-                "trigger": rng.choice(["receivables", "receivables", "court_notice", "outreach"]),
+                "trigger": trigger,
                 "phase": rng.choice(["pre_court", "pre_court", "court"]),
                 "opened_on": opened.isoformat(),
                 "first_contact_on": opened.isoformat(),
@@ -164,7 +177,18 @@ def past_year(
         if outcome == "no_contact":
             for week in (1, 3):
                 add("contact", case_id, {"channel": "letter", "at": _at(opened + dt.timedelta(weeks=week), 9)})
+            add("contact", case_id, _missed("home_visit", opened + dt.timedelta(weeks=4)))
             continue
+        if trigger in ("receivables", "court_notice"):
+            # Told about the household: a letter offering help first; some answer it, the others are found at the
+            # door after a missed call.
+            add("contact", case_id, {"channel": "letter", "at": _at(opened, 9), "duration_minutes": 10})
+            if asked.random() < 0.5:
+                add("contact", case_id, _missed("phone", opened + dt.timedelta(days=3)))
+                add("contact", case_id, {"channel": "home_visit", "at": _at(opened + dt.timedelta(days=7), 10)})
+            else:
+                called = {"channel": "phone", "direction": "incoming", "at": _at(opened + dt.timedelta(days=2), 11)}
+                add("contact", case_id, called)
         _contacts(add, rng, case_id, opened, closed)
         _money(add, rng, case_id, outcome, (opened, closed), flavour)
         if index % 5:  # the rent arrears cases
@@ -257,6 +281,32 @@ def _follow_ups(add: Add, rng: random.Random, case_id: uuid.UUID, worker: str, c
             },
             record_id=derived_id(case_id, f"tenancy-{months}m"),
         )
+
+
+def _statistics(asked: random.Random, outcome: str) -> dict[str, Any]:
+    """The statistics recorded on a demo case: a spread like a prevention service's, some of it unknown."""
+    household = asked.choices(
+        ["single", "single_parent", "couple", "couple_with_children", "other", "unknown"],
+        weights=[40, 18, 14, 18, 6, 4],
+    )[0]
+    children = {"single_parent": asked.randrange(1, 4), "couple_with_children": asked.randrange(1, 5)}.get(household, 0)
+    ages = ["under_21", "21_to_24", "25_to_29", "30_to_39", "40_to_49", "50_to_59", "60_to_64", "65_plus", "unknown"]
+    income = ["employment", "unemployment_benefit", "basic_income", "pension", "other_benefit", "no_income", "unknown"]
+    return {
+        "age_group": asked.choices(ages, weights=[2, 6, 10, 24, 22, 18, 8, 8, 2])[0],
+        "gender": asked.choices(["female", "male", "diverse", "unknown"], weights=[52, 45, 1, 2])[0],
+        "household_type": household,
+        "children": None if household == "unknown" else children,
+        "income_status": asked.choices(income, weights=[30, 10, 35, 12, 6, 3, 4])[0],
+        "nationality_group": asked.choices(["national", "eu", "non_eu", "unknown"], weights=[62, 14, 21, 3])[0],
+        "housing_at_start": "own_tenancy",
+        "housing_at_end": HOUSING_AT_END.get(outcome, "own_tenancy"),
+    }
+
+
+def _missed(channel: str, on: dt.date) -> dict[str, Any]:
+    """A call nobody answered, a door nobody opened: an attempt."""
+    return {"channel": channel, "at": _at(on, 14), "reached": False, "summary": "Niemand erreicht."}
 
 
 def _contacts(add: Add, rng: random.Random, case_id: uuid.UUID, opened: dt.date, closed: dt.date) -> None:

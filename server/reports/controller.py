@@ -17,9 +17,9 @@ from server.auth.schemas import Principal
 from server.db import utcnow
 from server.problems import NotFound, ValidationFailed
 from server.reports import charts, export
-from server.reports.figures import period_words
 from server.reports.organisation import OrganisationReport, organisation_report
 from server.reports.service import Report, Reports
+from server.reports.words import period_words
 
 __all__ = ["AnnualReportPage", "OrganisationReportController", "ReportController"]
 

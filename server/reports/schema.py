@@ -108,10 +108,13 @@ DEFINITIONS = {
     "als versandt erfasst ist, nie beim Drucken; eingegangene Schreiben zählen als Kontakte, nicht als Hilfe.",
     "first_contacts": "Erstkontakt: der erste Kontakt eines Falls, bei dem die Mieterin oder der Mieter erreicht "
     "wurde (Datum „Erstkontakt am“ im Zeitraum); jeder weitere ist eine Folgeberatung.",
-    "phone_consultations": "Beratungen am Telefon (erreicht) in Fällen und anonyme Anfragen am Telefon.",
-    "personal_consultations": "Beratungen persönlich und beim Hausbesuch (erreicht) in Fällen, wahrgenommene Termine "
-    "im Servicecenter und anonyme Anfragen vor Ort.",
-    "written_help": "Schriftliche Hilfe in Fällen (geschickt) und anonyme Anfragen per E-Mail.",
+    "phone_consultations": "Beratungen am Telefon: Anrufe, bei denen die Mieterin oder der Mieter erreicht wurde, "
+    "gleich wer angerufen hat, und anonyme Anfragen am Telefon. Ein Anruf ohne Erreichen ist ein Kontaktversuch.",
+    "personal_consultations": "Persönliche Beratungen: Gespräche im Büro und beim Hausbesuch, bei denen die Mieterin "
+    "oder der Mieter erreicht wurde, wahrgenommene Termine im Servicecenter und anonyme Anfragen vor Ort. Niemand an "
+    "der Tür ist ein Kontaktversuch.",
+    "written_help": "Hilfe per E-Mail, SMS und Brief: was das Team geschickt hat, und anonyme Anfragen per E-Mail. Ein "
+    "Brief zählt, wenn er als versandt erfasst ist, nie beim Drucken; eingegangene Schreiben zählen nicht.",
     "success_rate": "Erfolgsquote: im Zeitraum abgeschlossene Fälle mit erhaltener Wohnung (ohne weitere Hilfe, mit "
     "Ratenzahlung oder mit Leistung bzw. Schuldenübernahme) von allen im Zeitraum abgeschlossenen Fällen.",
     "outreach": "Haushalte, von denen das Team durch eine Mitteilung des Gerichts oder eine Meldung der Vermieterin "
@@ -121,8 +124,8 @@ DEFINITIONS = {
     "statistics": "Fälle, die im Zeitraum offen waren, nach den bei der Aufnahme erfassten Angaben („unbekannt“, wenn "
     "nichts erfasst ist); Wohnsituation bei Abschluss: die im Zeitraum abgeschlossenen Fälle; Zeit bis zum "
     "Erstkontakt: die Fälle mit Erstkontakt im Zeitraum, ab dem Tag des Anlasses. Felder mit 1 bis 4 Fällen werden "
-    "als „< 5“ gezeigt; bleibt in einer Tabelle nur ein Feld verborgen, wird das nächstkleinere mit verborgen, damit "
-    "es sich nicht aus der Summe errechnen lässt.",
+    "als „< 5“ gezeigt; bleibt in einer Tabelle nur ein Feld verborgen, wird das nächstkleinere mit verborgen („x“), "
+    "damit sich das kleine nicht aus der Summe errechnen lässt.",
     "mediations": "Vermittlungsverfahren mit mindestens einem Vermittlungsgespräch im Zeitraum; mit Einigung: "
     "eine Einigung wurde erzielt.",
     "money": "Bewilligte oder teilweise bewilligte Anträge mit Bescheid im Zeitraum, Betrag nach Leistung, als "

@@ -32,8 +32,8 @@ from server.records.keyring import Keyring
 from server.records.models import Record, RetiredCase, RetiredContacts
 from server.records.standing import installment_state
 from server.records.store import RecordStore
-from server.reports.schema import CONSULTING_CHANNELS
 from server.reports.periods import Course, course, day_of
+from server.reports.schema import CONSULTING_CHANNELS
 
 __all__ = ["TOLD", "Contacts", "Reach", "Source", "load"]
 

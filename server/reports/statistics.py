@@ -6,7 +6,7 @@ of housing emergencies (docs/legal.md "Statistics"): age group, gender, househol
 group, housing at the start and at the end, the trigger, and the time from the trigger to the first contact.
 
 No figure is published from a cell of fewer than five cases: such a cell reads "< 5". When a table hides exactly
-one cell, the next smallest is hidden as well, so that the hidden one cannot be worked out from the total.
+one cell, the next smallest is hidden as well ("x"), so that the small one cannot be worked out from the total.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ __all__ = ["SMALLEST", "statistics_sections", "suppressed"]
 
 SMALLEST = 5  # the smallest number of cases a cell is published from
 HIDDEN = "< 5"
+ALSO_HIDDEN = "x"  # a cell of five or more, hidden so that a small one cannot be worked out from the total
 
 # Each table: its key, its title, the catalogue prefix of its values, and its values in order.
 TABLES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -100,14 +101,15 @@ WORDS = {
 }
 
 
-def suppressed(cells: dict[str, int]) -> set[str]:
-    """The cells of one table that are not published: those of 1 to 4 cases, and when that is exactly one, the next
-    smallest non-empty cell too (else the total would give it away)."""
-    hidden = {name for name, n in cells.items() if 0 < n < SMALLEST}
+def suppressed(cells: dict[str, int]) -> dict[str, str]:
+    """The cells of one table that are not published, with what they read instead: those of 1 to 4 cases ("< 5"),
+    and when that is exactly one, the next smallest non-empty cell too ("x"; else the total would give the small
+    one away)."""
+    hidden = {name: HIDDEN for name, n in cells.items() if 0 < n < SMALLEST}
     if len(hidden) == 1:
         others = sorted((n, name) for name, n in cells.items() if n > 0 and name not in hidden)
         if others:
-            hidden.add(others[0][1])
+            hidden[others[0][1]] = ALSO_HIDDEN
     return hidden
 
 
@@ -121,10 +123,10 @@ def statistics_sections(counted: dict[str, Counter[str]], trigger_days: list[int
         hidden = suppressed(cells)
         total = sum(cells.values())
         lines = [
-            _cell(f"stat.{key}.{value}", _word(country, prefix, value), n, value in hidden)
+            _cell(f"stat.{key}.{value}", _word(country, prefix, value), n, hidden.get(value))
             for value, n in cells.items()
         ]
-        lines.append(_cell(f"stat.{key}.total", "Fälle gesamt", total, 0 < total < SMALLEST))
+        lines.append(_cell(f"stat.{key}.total", "Fälle gesamt", total, HIDDEN if 0 < total < SMALLEST else None))
         if key == "trigger_days" and trigger_days:
             median = stats.median(trigger_days)
             small = len(trigger_days) < SMALLEST
@@ -148,6 +150,6 @@ def _word(country: str, prefix: str, value: str) -> str:
     return WORDS[key] if key in WORDS else term(country, key, value)
 
 
-def _cell(key: str, label: str, n: int, hidden: bool) -> Figure:
-    text = HIDDEN if hidden else f"{n:,}".replace(",", ".")
+def _cell(key: str, label: str, n: int, hidden: str | None) -> Figure:
+    text = hidden or f"{n:,}".replace(",", ".")
     return Figure(key=key, label=label, value=None if hidden else n, text=text)
