@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.test_screens import FITS, log_in_management, seed_demo, shoot
 from tests.support import clock as pinned
-from tests.support.accounts import Org
+from tests.support.accounts import Org, login
 from tests.support.live import LiveServer
-from tests.support.tablet import TABLET_SIZES, new_tablet, seed_case, worker_tablet
+from tests.support.syncing import Device
+from tests.support.tablet import TABLET_SIZES, new_tablet, seed_case, sync_now, worker_tablet
 
 pytestmark = [pytest.mark.browser]
 
@@ -97,4 +99,30 @@ async def test_a_worker_says_why_help_was_declined_and_where_the_household_lives
     await page.get_by_label("Grund der Ablehnung").select_option(label="Keine Hilfe nötig (selbst geregelt)")
     await page.locator("#close-case").click()
     await expect(page.locator("#closing-requested")).to_contain_text("Hilfe abgelehnt")
+    await context.close()
+
+
+async def test_the_statistics_are_asked_once_on_the_case_and_reach_the_server(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    seeded = await seed_case(live_server.url, title="Mietrückstand Birke", worker_id=str(org.worker1_id))
+    context, page = await worker_tablet(browser, live_server.url, "portrait")
+    await page.goto(f"{live_server.url}/#/fall/{seeded.case_id}/bearbeiten")
+    await page.get_by_text("Angaben für die Statistik").click()
+    await page.get_by_label("Altersgruppe der beratenen Person").select_option(label="30 bis 39")
+    await page.get_by_label("Haushaltsform").select_option(label="alleinerziehend mit Kind(ern)")
+    await page.get_by_label("Minderjährige Kinder im Haushalt").select_option(label="2")
+    await page.get_by_label("Staatsangehörigkeit").select_option(label="unbekannt")
+    await page.get_by_label("Anlass", exact=True).select_option(label="Räumungsklage erhalten")
+    await page.get_by_label("Anlass am (Kündigung, Klage, Mitteilung erhalten)").fill(pinned.day(-10))
+    await page.get_by_role("button", name="Änderungen speichern").click()
+    await expect(page.get_by_role("heading", name="Mietrückstand Birke", level=2)).to_be_visible()
+    await sync_now(page)
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        device = Device(client, await login(client, "supervisor"))
+        await device.pull()
+        fields = device.records[seeded.case_id]["fields"]
+    assert (fields["age_group"], fields["household_type"], fields["children"]) == ("30_to_39", "single_parent", 2)
+    assert (fields["nationality_group"], fields["gender"]) == ("unknown", None)  # not asked: not given
+    assert (fields["trigger"], fields["trigger_on"]) == ("lawsuit", pinned.day(-10))
     await context.close()

@@ -57,7 +57,7 @@ function initial(kase, household, draft) {
     type: cf.type || "rent_arrears",
     trigger: cf.trigger || "",
     trigger_on: cf.trigger_on || "",
-    ...Object.fromEntries(STATISTICS.map(([name]) => [name, cf[name] == null ? "" : String(cf[name])])),
+    ...Object.fromEntries(STATISTICS.map(({ name }) => [name, cf[name] == null ? "" : String(cf[name])])),
     risk: cf.risk || "medium",
     risk_reason: cf.risk_reason || "",
     title: cf.title || "",
@@ -174,7 +174,7 @@ async function form(main, app, { kase, household, draft }) {
       type: values.type,
       trigger: values.trigger || null,
       trigger_on: values.trigger_on || null,
-      ...Object.fromEntries(STATISTICS.map(([name, , number]) => [name, values[name] === "" ? null : number ? Number(values[name]) : values[name]])),
+      ...Object.fromEntries(STATISTICS.map(({ name, number }) => [name, values[name] === "" ? null : number ? Number(values[name]) : values[name]])),
       risk: values.risk,
       risk_reason: values.risk_reason.trim(),
       title: values.title.trim() || `${t(`case_type.${values.type}`, {}, values.type, "de")} ${values.name.trim()}`,
@@ -274,10 +274,10 @@ async function form(main, app, { kase, household, draft }) {
       // Asked once, for the Land's statistics; every answer may stay "keine Angabe" (counted as unknown).
       h(
         "details",
-        { class: "statistics-fields", id: "statistics-fields", open: STATISTICS.some(([name]) => v[name] !== "") },
+        { class: "statistics-fields", id: "statistics-fields", open: STATISTICS.some(({ name }) => v[name] !== "") },
         h("summary", {}, t("intake.statistics")),
         h("p", { class: "muted" }, t("intake.statistics_hint")),
-        h("div", { class: "row" }, STATISTICS.map(([name, prefix]) => choice(name, t(`field.case.${name}`), prefix === "children" ? CHILDREN : ENUMS[prefix], prefix, true))),
+        h("div", { class: "row" }, STATISTICS.map(({ name, prefix }) => choice(name, t(`field.case.${name}`), prefix === "children" ? CHILDREN : ENUMS[prefix], prefix, true))),
       ),
       editing ? null : firstContact(v),
       error,
@@ -292,15 +292,16 @@ async function form(main, app, { kase, household, draft }) {
   checkDuplicates();
 }
 
-// The statistics asked on the case: [field, catalogue prefix of its choices, a number].
+/** The statistics asked on the case: the field, the catalogue prefix of its choices, and whether it is a number.
+ * @type {{ name: string, prefix: string, number: boolean }[]} */
 const STATISTICS = [
-  ["age_group", "age_group"],
-  ["gender", "gender"],
-  ["household_type", "household_type"],
-  ["children", "children", true],
-  ["income_status", "income_status"],
-  ["nationality_group", "nationality_group"],
-  ["housing_at_start", "housing"],
+  { name: "age_group", prefix: "age_group", number: false },
+  { name: "gender", prefix: "gender", number: false },
+  { name: "household_type", prefix: "household_type", number: false },
+  { name: "children", prefix: "children", number: true },
+  { name: "income_status", prefix: "income_status", number: false },
+  { name: "nationality_group", prefix: "nationality_group", number: false },
+  { name: "housing_at_start", prefix: "housing", number: false },
 ];
 const CHILDREN = ["0", "1", "2", "3", "4", "5", "6"];
 
