@@ -41,6 +41,8 @@ from server.auth.schemas import Principal
 from server.auth.state import AuthState
 from server.db import at_head, create_engine, migrate, session_factory
 from server.db.locks import exclusive_start
+from server.intake.controller import ReferralController, ReferrerPage
+from server.intake.service import Intake
 from server.jobs.housekeeping import housekeeping_task
 from server.jobs.reminders import reminder_task
 from server.metrics import MetricsMiddleware
@@ -213,6 +215,7 @@ class DoorstepPlugin(InitPluginProtocol):
                 ),
             ),
             Enquiries(sessions=sessions),
+            Intake(sessions=sessions, keyring=keyring, time_zone=settings.report_time_zone),
             Appointments(
                 sessions=sessions,
                 hours=ServiceHours.parse(settings.service_hours, settings.appointment_minutes),
@@ -241,6 +244,8 @@ class DoorstepPlugin(InitPluginProtocol):
                     PushController,
                     ReportController,
                     OrganisationReportController,
+                    ReferralController,
+                    ReferrerPage,
                     AnnualReportPage,
                     health,
                     ready,
@@ -277,6 +282,7 @@ class DoorstepPlugin(InitPluginProtocol):
                 "push": _provider(PushService),
                 "uploads": _provider(Uploads),
                 "enquiries": _provider(Enquiries),
+                "intake": _provider(Intake),
                 "appointments": _provider(Appointments),
                 "letters": _provider(Letters),
                 "principal": Provide(_provide_principal, sync_to_thread=False),

@@ -34,6 +34,8 @@ __all__ = [
     "ProblemBody",
     "RateLimited",
     "ResetRequired",
+    "RowProblem",
+    "RowsInvalid",
     "Unauthenticated",
     "Unprocessable",
     "UpgradeRequired",
@@ -72,6 +74,16 @@ class ProblemBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     field: str | None = None
     # Extra facts a client can act on, e.g. the minimum protocol version for upgrade-required.
     min_protocol: int | None = None
+    # The rows of an uploaded file that are wrong, each with its line number, field and what is wrong.
+    rows: list[RowProblem] | None = None
+
+
+class RowProblem(msgspec.Struct, kw_only=True, frozen=True):
+    """One wrong row of an uploaded file: its line (the header is line 1), the column and what is wrong."""
+
+    line: int
+    field: str | None
+    detail: str
 
 
 class Problem(Exception):
@@ -205,6 +217,19 @@ class UpgradeRequired(Problem):
     def body(self) -> ProblemBody:
         body = super().body()
         body.min_protocol = self.min_protocol
+        return body
+
+
+class RowsInvalid(ValidationFailed):
+    """Rows of an uploaded file break their schema; nothing of the file was taken."""
+
+    def __init__(self, detail: str, *, rows: list[RowProblem]) -> None:
+        super().__init__(detail)
+        self.rows = rows
+
+    def body(self) -> ProblemBody:
+        body = super().body()
+        body.rows = self.rows
         return body
 
 

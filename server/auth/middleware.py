@@ -12,6 +12,7 @@ from __future__ import annotations
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from server.auth.models import Role
 from server.auth.service import authenticate
 from server.auth.state import auth_state
 from server.problems import Forbidden
@@ -19,6 +20,8 @@ from server.problems import Forbidden
 __all__ = ["SESSION_COOKIE", "SessionAuthMiddleware"]
 
 SESSION_COOKIE = "doorstep_session"
+# All a referrer reaches (docs/security.md "Referrals"): their referrals, their own session.
+REFERRER_PATHS = ("/api/referrals", "/api/me", "/api/auth/logout")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -41,6 +44,8 @@ class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
             key_header=connection.headers.get("x-doorstep-key"),
             needs_key=api,
         )
+        if principal.role is Role.REFERRER and not connection.url.path.startswith(REFERRER_PATHS):
+            raise Forbidden("Property management hands households over and follows them; nothing else.")
         return AuthenticationResult(user=principal, auth=principal.session_id)
 
 

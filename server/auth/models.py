@@ -21,12 +21,14 @@ def _enum_values(enum_type: type[enum.Enum]) -> list[str]:
 
 class Role(enum.StrEnum):
     """What a user may do. A supervisor steers one team; a manager (Leitung) reads the figures of every team of the
-    organisation and no case; an administrator manages accounts and devices."""
+    organisation and no case; an administrator manages accounts and devices; a referrer (property management,
+    receivables) hands households over to a team and follows their course, and reads nothing else."""
 
     WORKER = "worker"
     SUPERVISOR = "supervisor"
     MANAGER = "manager"
     ADMIN = "admin"
+    REFERRER = "referrer"
 
 
 class Organisation(Base):

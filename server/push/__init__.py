@@ -5,10 +5,12 @@
 
 from server.push.dispatcher import Dispatcher, dispatcher_task
 from server.push.models import PushJob, PushSubscription
-from server.push.queue import SYNC_HINT, VISIT_ASSIGNED, enqueue
+from server.push.queue import CASE_ASSIGNED, REFERRAL_RECEIVED, SYNC_HINT, VISIT_ASSIGNED, enqueue
 from server.push.vapid import VapidError, VapidKeys, load_or_create
 
 __all__ = [
+    "CASE_ASSIGNED",
+    "REFERRAL_RECEIVED",
     "SYNC_HINT",
     "VISIT_ASSIGNED",
     "Dispatcher",

@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db import utcnow
 from server.push.models import PushJob, PushSubscription
 
-__all__ = ["SYNC_HINT", "VISIT_ASSIGNED", "enqueue", "topic_for"]
+__all__ = ["CASE_ASSIGNED", "REFERRAL_RECEIVED", "SYNC_HINT", "VISIT_ASSIGNED", "enqueue", "topic_for"]
 
 VISIT_ASSIGNED = "visit_assigned"
+CASE_ASSIGNED = "case_assigned"  # a referral taken on as a new case for the worker
+REFERRAL_RECEIVED = "referral_received"  # a household handed over to the team: to its supervisors
 SYNC_HINT = "sync"
 
 

@@ -114,6 +114,8 @@ class Household(RecordFields, kw_only=True, forbid_unknown_fields=True):
         None
     )
     landlord: Short = ""
+    # The landlord's number of the tenancy (Vertragsnummer), as a referral names it.
+    contract_number: Annotated[str, msgspec.Meta(max_length=40)] = ""
     phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
     email: Annotated[str, msgspec.Meta(max_length=200)] = ""
 

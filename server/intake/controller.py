@@ -1,0 +1,119 @@
+"""``/api/referrals``: property management hands households over, the team's supervisor takes them on (docs/domain.md
+"Referrals"); and the referrer's own page, ``/meldungen``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.response import Template
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from server.auth.schemas import Principal
+from server.intake.csvfile import read_rows
+from server.intake.fields import DeclineReason, ReferralFields
+from server.intake.service import Accepted, InboxItem, Intake, ReferralOut
+from server.problems import UnsupportedMediaType, ValidationFailed
+
+__all__ = ["ReferralController", "ReferrerPage"]
+
+
+class AcceptIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Take a referral on: for ``worker_id`` (or nobody yet); ``link_case_id`` links an open case instead."""
+
+    worker_id: uuid.UUID | None = None
+    link_case_id: uuid.UUID | None = None
+
+
+class DeclineIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    reason: DeclineReason
+
+
+class ImportOut(msgspec.Struct, kw_only=True, frozen=True):
+    created: int
+    repeats: list[int]  # the lines of rows that were handed over before and are still in hand
+    ids: list[uuid.UUID]
+
+
+class ReferralController(Controller):
+    """Referrals: a referrer's own list and form; the supervisor's inbox, decisions and CSV import."""
+
+    path = "/api/referrals"
+    tags = ["referrals"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def submit(
+        self, principal: NamedDependency[Principal], intake: NamedDependency[Intake], data: JSONBody[ReferralFields]
+    ) -> ReferralOut:
+        """Hand a household over to the team (a referrer, or the team's supervisor for the office). A tenancy
+        already handed over and still being dealt with is 409."""
+        return await intake.submit(principal, data)
+
+    @get("/")
+    async def mine(self, principal: NamedDependency[Principal], intake: NamedDependency[Intake]) -> list[ReferralOut]:
+        """The caller's own referrals with their course (received, contact attempted, in counselling, closed)."""
+        return await intake.mine(principal)
+
+    @get("/inbox")
+    async def inbox(self, principal: NamedDependency[Principal], intake: NamedDependency[Intake]) -> list[InboxItem]:
+        """The team's referrals to decide, with the open cases that may be the same household (supervisors)."""
+        return await intake.inbox(principal)
+
+    @post("/{referral_id:uuid}/accept", status_code=HTTP_200_OK)
+    async def accept(
+        self,
+        referral_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        intake: NamedDependency[Intake],
+        data: JSONBody[AcceptIn],
+    ) -> Accepted:
+        """Take the household on: a new case for the worker (who gets a push message), or the open case named or
+        found by the duplicate check; 409 when decided already."""
+        return await intake.accept(principal, referral_id, worker_id=data.worker_id, link_case_id=data.link_case_id)
+
+    @post("/{referral_id:uuid}/decline", status_code=HTTP_204_NO_CONTENT)
+    async def decline(
+        self,
+        referral_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        intake: NamedDependency[Intake],
+        data: JSONBody[DeclineIn],
+    ) -> None:
+        """Decline with a reason (not our area, already supported, settled, no consent, other)."""
+        await intake.decline(principal, referral_id, data.reason)
+
+    @post("/import", status_code=HTTP_200_OK)
+    async def import_csv(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        intake: NamedDependency[Intake],
+    ) -> ImportOut:
+        """The landlord's list as CSV (``text/csv``, one row per tenancy): every row or none; a wrong row is named
+        by its line; a tenancy handed over before and still in hand is a repeat and creates nothing."""
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media not in ("text/csv", "text/plain"):
+            raise UnsupportedMediaType("Send the file as text/csv.")
+        try:
+            text = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationFailed("The file is not UTF-8 text; save it as CSV UTF-8.") from None
+        rows = read_rows(text)
+        result = await intake.import_rows(principal, rows)
+        return ImportOut(created=result["created"], repeats=result["repeats"], ids=result["ids"])
+
+
+class ReferrerPage(Controller):
+    """The page where property management hands households over and follows them, in any browser: nothing is kept
+    on the device."""
+
+    path = "/meldungen"
+    include_in_schema = False
+
+    @get("/", opt={"exclude_from_auth": True})
+    async def page(self) -> Template:
+        return Template(template_name="referrals.html", context={}, headers={"Cache-Control": "no-store"})

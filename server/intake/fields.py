@@ -1,0 +1,41 @@
+"""What a referrer hands over, and the words of a referral's course."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+
+from server.records.fields import Cents, Short, Text
+
+__all__ = ["DECLINE_REASONS", "STAGES", "DeclineReason", "ReferralFields", "Stage"]
+
+Reason = Literal["arrears", "neighbour_complaints", "living_situation", "other"]
+DeclineReason = Literal["not_our_area", "already_supported", "settled", "no_consent", "other"]
+DECLINE_REASONS: tuple[str, ...] = ("not_our_area", "already_supported", "settled", "no_consent", "other")
+# What a referrer sees of the course: never an outcome, a note or a document (docs/security.md "Referrals").
+Stage = Literal["received", "contact_attempted", "in_counselling", "closed"]
+STAGES: tuple[str, ...] = ("received", "contact_attempted", "in_counselling", "closed")
+
+
+class ReferralFields(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A household handed over by property management: who, where, which tenancy, why, the arrears by part, the
+    dates of a notice or lawsuit, and a note for the team."""
+
+    tenant_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    street: Short = ""
+    house_number: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    unit: Annotated[str, msgspec.Meta(max_length=50)] = ""
+    postcode: Annotated[str, msgspec.Meta(max_length=10)] = ""
+    city: Short = ""
+    phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    contract_number: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    reason: Reason = "arrears"
+    rent_arrears_cents: Cents | None = None
+    service_charge_arrears_cents: Cents | None = None
+    other_arrears_cents: Cents | None = None
+    notice_served_on: dt.date | None = None
+    lawsuit_served_on: dt.date | None = None
+    court_date: dt.date | None = None
+    note: Text = ""

@@ -1,0 +1,437 @@
+"""Referrals from property management: submitted by a referrer (or imported by the office), read by the referrer as
+a coarse course only, taken on by the team's supervisor (a new case, or the household's open case linked) or
+declined with a reason (docs/domain.md "Referrals").
+
+The household's details are sealed with a data key made for the referral: accepted as a new case, the case takes
+the referral's id and so its key, and erasing the case erases the referral's content too. The clear columns say
+only who referred, to which team, when, and how it was decided. A repeat (the same tenancy while the first referral
+is still waiting or its case is open) is recognised by a keyed hash of the contract number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server import audit
+from server.auth.models import Role, User
+from server.auth.schemas import Principal
+from server.crypto.aead import associated_data, open_blob, seal
+from server.db import begin_write, utcnow
+from server.intake.becomes import case_records
+from server.intake.course import stages
+from server.intake.fields import DeclineReason, ReferralFields, Stage
+from server.intake.models import Referral
+from server.problems import Conflict, Forbidden, NotFound, ValidationFailed
+from server.push import CASE_ASSIGNED, REFERRAL_RECEIVED, enqueue
+from server.records import blind, clock
+from server.records.bulk import write_all
+from server.records.keyring import Keyring
+from server.records.models import Record
+from server.records.store import RecordStore
+
+__all__ = [
+    "Accepted",
+    "InboxItem",
+    "Intake",
+    "ReferralOut",
+    "contract_token",
+]
+
+SEALED_AS = ("referral_in", "fields", 1)  # kind, column and version the sealed fields are bound to
+OPEN_CASE = ("open", "closing_requested")
+RECENT = dt.timedelta(days=30)  # decided referrals stay in the inbox this long
+
+
+class ReferralOut(msgspec.Struct, kw_only=True, frozen=True):
+    """What a referrer sees of their referral: whom they handed over, and how far it has come; never an outcome, a
+    note, a document or the worker's name."""
+
+    id: uuid.UUID
+    received_at: dt.datetime
+    tenant_name: str
+    contract_number: str
+    stage: Stage
+
+
+class Duplicate(msgspec.Struct, kw_only=True, frozen=True):
+    case_id: uuid.UUID
+    assigned_worker_id: uuid.UUID | None
+    reason: str  # "address" or "tenant"
+
+
+class InboxItem(msgspec.Struct, kw_only=True, frozen=True):
+    """One referral in the team's inbox, with the open cases that may be the same household."""
+
+    id: uuid.UUID
+    received_at: dt.datetime
+    source: str
+    submitted_by: uuid.UUID
+    status: str
+    case_id: uuid.UUID | None
+    decline_reason: str | None
+    stage: Stage
+    fields: ReferralFields | None  # None when its content could not be read (reported, never guessed)
+    duplicates: list[Duplicate]
+
+
+class Accepted(msgspec.Struct, kw_only=True, frozen=True):
+    referral_id: uuid.UUID
+    case_id: uuid.UUID
+    created: bool  # a new case; else the household's open case was linked
+
+
+def contract_token(key: bytes, organisation_id: uuid.UUID, contract_number: str) -> bytes | None:
+    """A keyed hash of a tenancy's contract number within the organisation (spaces and case ignored)."""
+    folded = "".join(contract_number.split()).upper()
+    if not folded:
+        return None
+    return hmac.new(key, f"contract|{organisation_id}|{folded}".encode(), hashlib.sha256).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """Referrals for one app, as handlers receive them."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    keyring: Keyring
+    time_zone: str
+    on_queued: Callable[[], None] | None = None
+
+    # --- submitting -------------------------------------------------------------------------------------
+
+    async def submit(self, principal: Principal, fields: ReferralFields, *, source: str = "form") -> ReferralOut:
+        """Hand a household over to the caller's team. A tenancy already handed over and not settled is a
+        conflict naming the day it was received."""
+        team_id, organisation_id = _team_of(principal, (Role.REFERRER, Role.SUPERVISOR))
+        async with self.sessions() as db:
+            await begin_write(db)
+            await clock.lock(db, organisation_id)  # one submitter at a time: the repeat check holds
+            token = contract_token(self.keyring.index, organisation_id, fields.contract_number)
+            earlier = await _open_with_token(db, organisation_id, [token] if token else [])
+            if token in earlier:
+                day = earlier[token].astimezone(ZoneInfo(self.time_zone)).strftime("%d.%m.%Y")
+                raise Conflict(f"This tenancy was handed over on {day} and is still being dealt with.")
+            referral = await self._store(db, principal, team_id, organisation_id, fields, token, source)
+            await audit.append(
+                db,
+                action="referral.submit",
+                outcome="ok",
+                actor_id=principal.user_id,
+                device_id=principal.device_id,
+                record_ids=[referral.id],
+                organisation=organisation_id,
+                key=self.keyring.audit,
+            )
+            queued = await enqueue(db, [(s, REFERRAL_RECEIVED, referral.id) for s in await _supervisors(db, team_id)])
+            await db.commit()
+        self._wake(queued)
+        return ReferralOut(
+            id=referral.id,
+            received_at=referral.received_at,
+            tenant_name=fields.tenant_name,
+            contract_number=fields.contract_number,
+            stage="received",
+        )
+
+    async def _store(
+        self,
+        db: AsyncSession,
+        principal: Principal,
+        team_id: uuid.UUID,
+        organisation_id: uuid.UUID,
+        fields: ReferralFields,
+        token: bytes | None,
+        source: str,
+    ) -> Referral:
+        referral_id = uuid.uuid4()
+        key = (await self.keyring.data_keys_for_write(db, [referral_id]))[referral_id]
+        aad = associated_data(SEALED_AS[0], referral_id, referral_id, SEALED_AS[1], SEALED_AS[2], key.dek_text)
+        blob = seal(key.key, msgspec.json.encode(fields), aad, kek_version=key.kek_version, dek_id=key.dek_id)
+        referral = Referral(
+            id=referral_id,
+            organisation_id=organisation_id,
+            team_id=team_id,
+            submitted_by=principal.user_id,
+            source=source,
+            status="received",
+            contract_token=token,
+            received_at=utcnow(),
+            blob=blob,
+        )
+        db.add(referral)
+        await db.flush()
+        return referral
+
+    # --- reading ----------------------------------------------------------------------------------------
+
+    async def mine(self, principal: Principal) -> list[ReferralOut]:
+        """The caller's own referrals, newest first, with their course; nobody else's."""
+        if principal.role is not Role.REFERRER:
+            raise Forbidden("This list is for the colleagues who hand households over.")
+        async with self.sessions() as db:
+            rows = (
+                await db.scalars(
+                    select(Referral)
+                    .where(Referral.submitted_by == principal.user_id)
+                    .order_by(Referral.received_at.desc())
+                    .limit(500)
+                )
+            ).all()
+            opened = await self._open(db, rows)
+            courses = await stages(db, rows)
+        return [
+            ReferralOut(
+                id=row.id,
+                received_at=row.received_at,
+                tenant_name=fields.tenant_name if fields else "–",
+                contract_number=fields.contract_number if fields else "",
+                stage=courses[row.id],
+            )
+            for row, fields in zip(rows, opened, strict=True)
+        ]
+
+    async def inbox(self, principal: Principal) -> list[InboxItem]:
+        """The team's referrals waiting for a decision, and those decided in the last 30 days."""
+        team_id, _ = _team_of(principal, (Role.SUPERVISOR,))
+        since = utcnow() - RECENT
+        async with self.sessions() as db:
+            rows = (
+                await db.scalars(
+                    select(Referral)
+                    .where(
+                        Referral.team_id == team_id,
+                        or_(Referral.status == "received", Referral.decided_at >= since),
+                    )
+                    .order_by(Referral.received_at)
+                )
+            ).all()
+            opened = await self._open(db, rows)
+            courses = await stages(db, rows)
+            items = []
+            for row, fields in zip(rows, opened, strict=True):
+                matches = await _duplicates(db, self.keyring.index, team_id, fields) if row.status == "received" else []
+                items.append(
+                    InboxItem(
+                        id=row.id,
+                        received_at=row.received_at,
+                        source=row.source,
+                        submitted_by=row.submitted_by,
+                        status=row.status,
+                        case_id=row.case_id,
+                        decline_reason=row.decline_reason,
+                        stage=courses[row.id],
+                        fields=fields,
+                        duplicates=matches,
+                    )
+                )
+        return items
+
+    async def _open(self, db: AsyncSession, rows: Sequence[Referral]) -> list[ReferralFields | None]:
+        keys = await self.keyring.data_keys(db, [row.id for row in rows])
+        opened: list[ReferralFields | None] = []
+        for row in rows:
+            key = keys.get(row.id)
+            if key is None or row.blob is None:
+                opened.append(None)  # erased with its case
+                continue
+            aad = associated_data(SEALED_AS[0], row.id, row.id, SEALED_AS[1], SEALED_AS[2], key.dek_text)
+            opened.append(msgspec.json.decode(open_blob(key.key, row.blob, aad), type=ReferralFields))
+        return opened
+
+    # --- deciding ---------------------------------------------------------------------------------------
+
+    async def accept(
+        self,
+        principal: Principal,
+        referral_id: uuid.UUID,
+        *,
+        worker_id: uuid.UUID | None,
+        link_case_id: uuid.UUID | None = None,
+    ) -> Accepted:
+        """Take the household on: link the case named, or the household's open case the duplicate check finds,
+        else open a new case (with its household, the notice and lawsuit as legal events and the arrears) for
+        ``worker_id``, who gets a push message. Accepting twice is a conflict that names the case."""
+        team_id, organisation_id = _team_of(principal, (Role.SUPERVISOR,))
+        async with self.sessions() as db:
+            await begin_write(db)
+            await clock.lock(db, organisation_id)
+            referral = await _decidable(db, team_id, referral_id)
+            (fields,) = await self._open(db, [referral])
+            if fields is None:
+                raise Conflict("The referral's content has been erased; decline it.")
+            if worker_id is not None:
+                await _check_worker(db, team_id, worker_id)
+            case_id = link_case_id
+            if case_id is not None:
+                await _check_open_case(db, team_id, case_id)
+            else:
+                matches = await _duplicates(db, self.keyring.index, team_id, fields)
+                case_id = matches[0].case_id if matches else None
+            created = case_id is None
+            queued = 0
+            if case_id is None:
+                case_id = referral.id  # the referral's data key becomes the case's
+                items = case_records(case_id, team_id, worker_id, fields, referral.received_at, self.time_zone)
+                store = RecordStore(db, self.keyring)
+                await write_all(store, organisation_id, items, actor=principal.user_id)
+                household = next(item for item in items if item[0] == "household")
+                await blind.reindex(db, self.keyring.index, {household[1]: (case_id, household[3])})
+                if worker_id is not None:
+                    queued = await enqueue(db, [(worker_id, CASE_ASSIGNED, case_id)])
+            referral.status, referral.case_id = "accepted", case_id
+            referral.decided_at, referral.decided_by = utcnow(), principal.user_id
+            await audit.append(
+                db,
+                action="referral.accept" if created else "referral.link",
+                outcome="ok",
+                actor_id=principal.user_id,
+                device_id=principal.device_id,
+                case_id=case_id,
+                record_ids=[referral.id],
+                organisation=organisation_id,
+                key=self.keyring.audit,
+            )
+            await db.commit()
+        self._wake(queued)
+        return Accepted(referral_id=referral_id, case_id=case_id, created=created)
+
+    async def decline(self, principal: Principal, referral_id: uuid.UUID, reason: DeclineReason) -> None:
+        """Decline with a reason; the referrer sees it as closed."""
+        team_id, organisation_id = _team_of(principal, (Role.SUPERVISOR,))
+        async with self.sessions() as db:
+            await begin_write(db)
+            referral = await _decidable(db, team_id, referral_id)
+            referral.status, referral.decline_reason = "declined", reason
+            referral.decided_at, referral.decided_by = utcnow(), principal.user_id
+            await audit.append(
+                db,
+                action="referral.decline",
+                outcome="ok",
+                actor_id=principal.user_id,
+                device_id=principal.device_id,
+                record_ids=[referral.id],
+                organisation=organisation_id,
+                key=self.keyring.audit,
+            )
+            await db.commit()
+
+    # --- the office's import ----------------------------------------------------------------------------
+
+    async def import_rows(self, principal: Principal, rows: Sequence[tuple[int, ReferralFields]]) -> dict[str, Any]:
+        """Hand over every row at once (a file already checked whole): a tenancy already handed over and not
+        settled, or repeated in the file, is a repeat and creates nothing; returns what was created and the
+        repeats with their lines."""
+        team_id, organisation_id = _team_of(principal, (Role.SUPERVISOR,))
+        async with self.sessions() as db:
+            await begin_write(db)
+            await clock.lock(db, organisation_id)
+            tokens = {line: contract_token(self.keyring.index, organisation_id, f.contract_number) for line, f in rows}
+            earlier = await _open_with_token(db, organisation_id, [t for t in tokens.values() if t])
+            seen: set[bytes] = set(earlier)
+            created: list[uuid.UUID] = []
+            repeats: list[int] = []
+            for line, fields in rows:
+                token = tokens[line]
+                if token is not None and token in seen:
+                    repeats.append(line)
+                    continue
+                if token is not None:
+                    seen.add(token)
+                created.append((await self._store(db, principal, team_id, organisation_id, fields, token, "csv")).id)
+            if created:
+                await audit.append(
+                    db,
+                    action="referral.import",
+                    outcome="ok",
+                    actor_id=principal.user_id,
+                    device_id=principal.device_id,
+                    record_ids=created,
+                    organisation=organisation_id,
+                    key=self.keyring.audit,
+                )
+            await db.commit()
+        return {"created": len(created), "repeats": repeats, "ids": created}
+
+    def _wake(self, queued: int) -> None:
+        if queued and self.on_queued is not None:
+            self.on_queued()
+
+
+def _team_of(principal: Principal, roles: tuple[Role, ...]) -> tuple[uuid.UUID, uuid.UUID]:
+    if principal.role not in roles or principal.team_id is None or principal.organisation_id is None:
+        raise Forbidden("Referrals are handed over by property management and taken on by a team's supervisor.")
+    return principal.team_id, principal.organisation_id
+
+
+async def _supervisors(db: AsyncSession, team_id: uuid.UUID) -> list[uuid.UUID]:
+    found = select(User.id).where(User.team_id == team_id, User.role == Role.SUPERVISOR, User.disabled_at.is_(None))
+    return list((await db.scalars(found)).all())
+
+
+async def _decidable(db: AsyncSession, team_id: uuid.UUID, referral_id: uuid.UUID) -> Referral:
+    referral = await db.get(Referral, referral_id)
+    if referral is None or referral.team_id != team_id:
+        raise NotFound("No such referral in the team's inbox.")
+    if referral.status == "accepted":
+        raise Conflict(f"The referral was taken on already, as case {referral.case_id}.")
+    if referral.status == "declined":
+        raise Conflict("The referral was declined already.")
+    return referral
+
+
+async def _check_worker(db: AsyncSession, team_id: uuid.UUID, worker_id: uuid.UUID) -> None:
+    user = await db.get(User, worker_id)
+    if user is None or user.team_id != team_id or user.role is not Role.WORKER or user.disabled_at is not None:
+        raise ValidationFailed("Assign a worker of the team.", field="worker_id")
+
+
+async def _check_open_case(db: AsyncSession, team_id: uuid.UUID, case_id: uuid.UUID) -> None:
+    status = await db.scalar(
+        select(Record.status).where(
+            Record.id == case_id, Record.kind == "case", Record.team_id == team_id, Record.deleted.is_(False)
+        )
+    )
+    if status not in OPEN_CASE:
+        raise ValidationFailed("Link an open case of the team.", field="link_case_id")
+
+
+async def _duplicates(
+    db: AsyncSession, key: bytes, team_id: uuid.UUID, fields: ReferralFields | None
+) -> list[Duplicate]:
+    if fields is None:
+        return []
+    asked = blind.tokens(key, fields.street, fields.house_number, fields.postcode, [fields.tenant_name])
+    return [
+        Duplicate(case_id=m.case_id, assigned_worker_id=m.assigned_worker_id, reason=m.reason)
+        for m in await blind.find(db, team_id, asked)
+    ]
+
+
+async def _open_with_token(
+    db: AsyncSession, organisation_id: uuid.UUID, tokens: list[bytes]
+) -> dict[bytes, dt.datetime]:
+    """The tokens among ``tokens`` of referrals still in hand: waiting, or taken on with their case open."""
+    if not tokens:
+        return {}
+    case = Record.__table__.alias("referred_case")
+    rows = await db.execute(
+        select(Referral.contract_token, Referral.received_at)
+        .outerjoin(case, and_(case.c.id == Referral.case_id, case.c.kind == "case"))
+        .where(
+            Referral.organisation_id == organisation_id,
+            Referral.contract_token.in_(tokens),
+            or_(Referral.status == "received", and_(Referral.status == "accepted", case.c.status.in_(OPEN_CASE))),
+        )
+    )
+    return {token: at for token, at in rows.all() if token is not None}

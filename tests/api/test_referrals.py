@@ -1,0 +1,229 @@
+"""The front door: property management hands a household over and sees only its coarse course; the team's
+supervisor takes it on once (a new case, or the household's open case linked) or declines it; the office imports
+the landlord's list as CSV, every row or none, and a repeat creates nothing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy import func, select
+
+from server.auth.models import Role
+from server.auth.state import AuthState
+from server.db import create_engine, session_factory
+from server.intake.models import Referral
+from server.plugin import service_of
+from server.records.models import Record
+from tests.support import clock as pinned
+from tests.support.accounts import Org, add_user, login
+from tests.support.app import client_from
+from tests.support.syncing import Device, new_id
+
+pytestmark = pytest.mark.usefixtures("org")
+
+NOTE = "Mieterin wirkt überfordert, Sohn im Krankenhaus"  # for the team only
+REFERRAL = {
+    "tenant_name": "Erika Musterfrau",
+    "street": "Lindenweg",
+    "house_number": "4",
+    "postcode": "12345",
+    "city": "Beispielstadt",
+    "contract_number": "VN-4711",
+    "reason": "arrears",
+    "rent_arrears_cents": 184000,
+    "service_charge_arrears_cents": 23000,
+    "lawsuit_served_on": pinned.day(-5),
+    "note": NOTE,
+}
+SEEN_BY_REFERRER = {"id", "received_at", "tenant_name", "contract_number", "stage"}
+
+
+@pytest.fixture
+async def referrers(app: Litestar, org: Org, password_hash: str) -> tuple[uuid.UUID, uuid.UUID]:
+    url = service_of(app, AuthState).settings.resolved_database_url
+    return (
+        await add_user(url, "hausverwaltung", Role.REFERRER, org.team_id, password_hash),
+        await add_user(url, "forderung", Role.REFERRER, org.team_id, password_hash),
+    )
+
+
+async def submit(client: httpx.AsyncClient, **changes: Any) -> httpx.Response:
+    return await client.post("/api/referrals", json={**REFERRAL, **changes})
+
+
+async def stage(client: httpx.AsyncClient, referral_id: str) -> str:
+    listed = (await client.get("/api/referrals")).json()
+    return str(next(r["stage"] for r in listed if r["id"] == referral_id))
+
+
+async def test_a_referrer_sees_only_their_referrals_and_the_coarse_course(
+    app: Litestar, client: httpx.AsyncClient, org: Org, referrers: Any
+) -> None:
+    await login(client, "hausverwaltung")
+    made = await submit(client)
+    assert made.status_code == 201, made.text
+    referral = made.json()
+    assert set(referral) == SEEN_BY_REFERRER
+    assert referral["stage"] == "received"
+    # Nothing else of Doorstep: no case, no sync, no figures, no colleagues, not even the inbox.
+    for path in ("/api/cases", "/api/sync/pull", "/api/reports", "/api/users", "/api/referrals/inbox"):
+        assert (await client.get(path, params={"start": "2025-01-01", "end": "2025-12-31"})).status_code == 403, path
+    await login(client, "forderung")
+    assert (await client.get("/api/referrals")).json() == []  # another referrer's referral is not theirs
+
+    # The team takes it on; the worker tries, reaches the tenant, and the case closes: the referrer follows the
+    # course and never reads a note, an outcome or a name of the team.
+    async with client_from(app) as office:
+        await login(office, "supervisor")
+        inbox = (await office.get("/api/referrals/inbox")).json()
+        assert [item["fields"]["note"] for item in inbox] == [NOTE]
+        accepted = await office.post(f"/api/referrals/{referral['id']}/accept", json={"worker_id": str(org.worker1_id)})
+        assert accepted.status_code == 200, accepted.text
+        case_id = accepted.json()["case_id"]
+    async with client_from(app) as tablet:
+        worker = Device(tablet, await login(tablet, "worker1"))
+        await worker.pull()
+        case = worker.records[case_id]["fields"]
+        assert (case["trigger"], case["phase"], case["assigned_worker_id"]) == (
+            "receivables",
+            "court",
+            str(org.worker1_id),
+        )
+        kinds = sorted(r["kind"] for r in worker.records.values() if r["case_id"] == case_id)
+        assert kinds == ["assessment", "case", "household", "legal_event"]
+        household = next(r["fields"] for r in worker.records.values() if r["kind"] == "household")
+        assert (household["contract_number"], household["members"][0]["name"]) == ("VN-4711", "Erika Musterfrau")
+        courses = []
+        for fields in (
+            {"channel": "phone", "reached": False},
+            {"channel": "home_visit", "reached": True},
+        ):
+            await worker.push(worker.put("contact", new_id(), case_id, {**fields, "at": pinned.now().isoformat()}))
+            await login(client, "hausverwaltung")
+            courses.append(await stage(client, referral["id"]))
+        assert courses == ["contact_attempted", "in_counselling"]
+        boss = Device(tablet, await login(tablet, "supervisor"))
+        await boss.pull()
+        closed = {"status": "closed", "closed_on": pinned.day(), "outcome": "secured_installment"}
+        version = boss.records[case_id]["version"]
+        assert (await boss.push(boss.put("case", case_id, case_id, closed, version)))[0]["status"] == "applied"
+    await login(client, "hausverwaltung")
+    listed = (await client.get("/api/referrals")).json()
+    assert [set(r) for r in listed] == [SEEN_BY_REFERRER]
+    assert listed[0]["stage"] == "closed"
+    text = (await client.get("/api/referrals")).text
+    assert NOTE not in text
+    assert "secured" not in text
+
+
+async def test_the_content_is_sealed_and_accepting_twice_is_refused(
+    app: Litestar, client: httpx.AsyncClient, org: Org, referrers: Any
+) -> None:
+    await login(client, "hausverwaltung")
+    referral = (await submit(client)).json()
+    settings = service_of(app, AuthState).settings
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        row = await db.get(Referral, uuid.UUID(referral["id"]))
+        assert row is not None
+        assert row.blob is not None
+        assert b"Musterfrau" not in row.blob
+        assert b"VN-4711" not in row.blob
+        assert row.contract_token is not None
+        assert b"VN-4711" not in row.contract_token
+    await login(client, "supervisor")
+    first = await client.post(f"/api/referrals/{referral['id']}/accept", json={})
+    again = await client.post(f"/api/referrals/{referral['id']}/accept", json={})
+    assert (first.status_code, again.status_code) == (200, 409)
+    async with session_factory(engine)() as db:
+        cases = await db.scalar(select(func.count()).select_from(Record).where(Record.kind == "case"))
+    await engine.dispose()
+    assert cases == 1
+    assert first.json()["case_id"] == referral["id"]  # the referral's key became the case's
+    # A worker of the team, or nobody: never someone else.
+    await login(client, "hausverwaltung")
+    other = (await submit(client, contract_number="VN-9", street="Ahornweg", tenant_name="Max Beispiel")).json()
+    await login(client, "supervisor")
+    wrong = await client.post(f"/api/referrals/{other['id']}/accept", json={"worker_id": str(org.other_worker_id)})
+    assert (wrong.status_code, wrong.json()["field"]) == (400, "worker_id")
+
+
+async def test_the_household_s_open_case_is_linked_not_duplicated(
+    app: Litestar, client: httpx.AsyncClient, org: Org, referrers: Any
+) -> None:
+    await login(client, "hausverwaltung")
+    first = (await submit(client)).json()
+    await login(client, "supervisor")
+    made = (await client.post(f"/api/referrals/{first['id']}/accept", json={})).json()
+    # The same flat again, under another contract number (a new tenancy, a typo): the open case is linked.
+    await login(client, "hausverwaltung")
+    second = (await submit(client, contract_number="VN-4712", tenant_name="E. Musterfrau")).json()
+    await login(client, "supervisor")
+    inbox = {item["id"]: item for item in (await client.get("/api/referrals/inbox")).json()}
+    assert [d["case_id"] for d in inbox[second["id"]]["duplicates"]] == [made["case_id"]]
+    linked = (await client.post(f"/api/referrals/{second['id']}/accept", json={})).json()
+    assert (linked["case_id"], linked["created"]) == (made["case_id"], False)
+    settings = service_of(app, AuthState).settings
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        assert await db.scalar(select(func.count()).select_from(Record).where(Record.kind == "case")) == 1
+    await engine.dispose()
+
+
+async def test_a_tenancy_in_hand_is_not_handed_over_twice_and_a_declined_one_may_come_again(
+    client: httpx.AsyncClient, referrers: Any
+) -> None:
+    await login(client, "hausverwaltung")
+    first = (await submit(client)).json()
+    again = await submit(client, contract_number=" vn-4711 ")  # the same number, typed differently
+    assert again.status_code == 409
+    await login(client, "supervisor")
+    declined = await client.post(f"/api/referrals/{first['id']}/decline", json={"reason": "settled"})
+    assert declined.status_code == 204
+    assert (await client.post(f"/api/referrals/{first['id']}/decline", json={"reason": "other"})).status_code == 409
+    bad = await client.post(f"/api/referrals/{first['id']}/decline", json={"reason": "weil"})
+    assert bad.status_code == 400
+    await login(client, "hausverwaltung")
+    assert await stage(client, first["id"]) == "closed"
+    assert (await submit(client)).status_code == 201
+
+
+CSV = (
+    "Name;Straße;Hausnummer;PLZ;Ort;Vertragsnummer;Mietrückstand;Nebenkostenrückstand;Klage zugestellt am\r\n"
+    "Anna Albers;Birkenweg;1;12345;Beispielstadt;VN-1;1.250,00;80,50;\r\n"
+    "Bernd Brandt;Birkenweg;3;12345;Beispielstadt;VN-2;900;;01.12.2026\r\n"
+    "Cem Celik;Eichenweg;7a;12345;Beispielstadt;VN-3;2.100,00;;\r\n"
+)
+
+
+async def test_the_landlord_s_list_is_imported_whole_once_or_not_at_all(
+    app: Litestar, client: httpx.AsyncClient, referrers: Any
+) -> None:
+    await login(client, "supervisor")
+    headers = {"Content-Type": "text/csv; charset=utf-8"}
+    first = await client.post("/api/referrals/import", content=("\ufeff" + CSV).encode(), headers=headers)
+    assert first.status_code == 200, first.text
+    assert (first.json()["created"], first.json()["repeats"]) == (3, [])
+    again = (await client.post("/api/referrals/import", content=CSV.encode(), headers=headers)).json()
+    assert (again["created"], again["repeats"]) == (0, [2, 3, 4])
+    # One wrong row: nothing of the file is taken, and every wrong row is named by its line and column.
+    wrong = CSV.replace("VN-1;1.250,00", "VN-10;zwölf").replace("VN-3", "VN-30").replace(";01.12.2026", ";1.13.2026")
+    wrong = wrong.replace("VN-2;", "VN-20;")
+    refused = await client.post("/api/referrals/import", content=wrong.encode(), headers=headers)
+    assert refused.status_code == 400
+    rows = refused.json()["rows"]
+    assert [(r["line"], r["field"]) for r in rows] == [(2, "mietrückstand"), (3, "klage zugestellt am")]
+    assert "nothing of the file was taken" in refused.json()["detail"]
+    inbox = (await client.get("/api/referrals/inbox")).json()
+    assert sorted(item["fields"]["contract_number"] for item in inbox) == ["VN-1", "VN-2", "VN-3"]
+    amounts = {item["fields"]["tenant_name"]: item["fields"]["rent_arrears_cents"] for item in inbox}
+    assert amounts == {"Anna Albers": 125000, "Bernd Brandt": 90000, "Cem Celik": 210000}
+    assert (
+        await client.post("/api/referrals/import", content=b"x", headers={"Content-Type": "application/json"})
+    ).status_code == 415
+    await login(client, "hausverwaltung")
+    assert (await client.post("/api/referrals/import", content=CSV.encode(), headers=headers)).status_code == 403
