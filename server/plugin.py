@@ -163,6 +163,9 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     app.state[Readiness.__name__] = Readiness(
         {"database": database, "migrations": lambda: at_head(engine), "keys": keys_loaded}
     )
+    app.state[Intake.__name__] = Intake(
+        sessions=sessions, keyring=keyring, time_zone=settings.report_time_zone, on_queued=push.wake
+    )
     app.state[SyncService.__name__] = SyncService(
         sessions=sessions,
         engine=engine,
@@ -215,7 +218,6 @@ class DoorstepPlugin(InitPluginProtocol):
                 ),
             ),
             Enquiries(sessions=sessions),
-            Intake(sessions=sessions, keyring=keyring, time_zone=settings.report_time_zone),
             Appointments(
                 sessions=sessions,
                 hours=ServiceHours.parse(settings.service_hours, settings.appointment_minutes),

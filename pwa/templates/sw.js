@@ -62,6 +62,8 @@ self.addEventListener("sync", (event) => {
 const NOTICES = {
   visit_assigned: { title: "Neuer Hausbesuch zugewiesen", body: "Öffnen Sie Doorstep, um den Termin zu sehen." },
   deadline_soon: { title: "Eine Frist läuft bald ab", body: "Öffnen Sie Doorstep, um die Frist zu sehen." },
+  case_assigned: { title: "Neuer Fall zugewiesen", body: "Öffnen Sie Doorstep, um den Fall zu sehen." },
+  referral_received: { title: "Neue Meldung", body: "Ein Haushalt wurde dem Team gemeldet." },
   sync: { title: "Doorstep", body: "Es gibt Änderungen an Ihren Fällen." },
 };
 
@@ -81,13 +83,14 @@ self.addEventListener("push", (event) => {
       if (message.t === "sync" && pages.some((page) => page.focused)) return;
       const notice = NOTICES[message.t] || NOTICES.sync;
       const visit = message.t === "visit_assigned" && id;
-      const deadline = message.t === "deadline_soon" && id;
+      const deadline = (message.t === "deadline_soon" || message.t === "case_assigned") && id;
+      const referral = message.t === "referral_received";
       await self.registration.showNotification(notice.title, {
         body: notice.body,
-        tag: visit ? `visit-${id}` : deadline ? `deadline-${id}` : "doorstep-sync",
+        tag: visit ? `visit-${id}` : deadline ? `${message.t}-${id}` : referral ? "doorstep-referrals" : "doorstep-sync",
         icon: "/static/icons/icon-192.png",
         lang: "de",
-        data: { url: visit ? `/#/besuch/${id}` : deadline ? `/#/fall/${id}` : "/#/heute" },
+        data: { url: visit ? `/#/besuch/${id}` : deadline ? `/#/fall/${id}` : referral ? "/#/meldungen" : "/#/heute" },
       });
     })(),
   );

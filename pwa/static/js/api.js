@@ -102,6 +102,26 @@ export async function api(method, path, body) {
   return data;
 }
 
+/** POST a file's text (a CSV) as ``type``: the answer as JSON, or an ApiError (its ``problem.rows`` name the
+ * wrong rows of a file). */
+export async function postText(path, text, type) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: "POST",
+      headers: withKey({ "Content-Type": type, "X-CSRF-Token": csrfToken || "" }),
+      credentials: "same-origin",
+      body: text,
+    });
+  } catch {
+    throw new Offline("no connection");
+  }
+  checkClock(response);
+  const data = await body_of(response);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
 /** An answer that is not ok, as an ApiError (with the server's ``Upload-Offset`` when it sent one). */
 async function failed(response) {
   const error = new ApiError(response.status, await body_of(response));

@@ -66,6 +66,7 @@ export const FIELDS = {
   "field.household.email": ["E-Mail", "E-mail"],
   "field.household.heating_cents": ["Heizkosten", "Heating"],
   "field.household.landlord": ["Vermieter*in", "Landlord"],
+  "field.household.contract_number": ["Vertragsnummer", "Contract number"],
   "field.household.members": ["Haushaltsmitglieder", "Members of the household"],
   "field.household.name": ["Name des Haushalts", "Name of the household"],
   "field.household.net_rent_cents": ["Nettokaltmiete", "Net rent"],

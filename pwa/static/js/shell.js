@@ -25,6 +25,7 @@ import * as intakeScreen from "./screens/intake.js";
 import * as letterScreen from "./screens/letter.js";
 import * as officeScreen from "./screens/office.js";
 import * as reportsScreen from "./screens/reports.js";
+import * as referralsScreen from "./screens/referrals.js";
 import * as statusScreen from "./screens/status.js";
 import * as todayScreen from "./screens/today.js";
 import * as visitScreen from "./screens/visit.js";
@@ -99,6 +100,7 @@ const screens = [
   [/^#\/sync$/, statusScreen.render],
   [/^#\/team$/, officeScreen.render],
   [/^#\/berichte$/, reportsScreen.render],
+  [/^#\/meldungen$/, referralsScreen.render],
 ];
 
 let routing = 0;
@@ -177,7 +179,7 @@ export function renderNav() {
     : [
         ["#/heute", t("nav.today")],
         ["#/faelle", t("nav.cases")],
-        ...(app.isSupervisor() ? [["#/team", t("nav.team")], ["#/berichte", t("nav.reports")]] : []),
+        ...(app.isSupervisor() ? [["#/team", t("nav.team")], ["#/meldungen", t("nav.referrals")], ["#/berichte", t("nav.reports")]] : []),
         ["#/konflikte", t("nav.conflicts"), "badge-conflicts"],
         ["#/sync", t("nav.sync"), "badge-sync"],
       ];

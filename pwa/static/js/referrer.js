@@ -1,0 +1,191 @@
+// The page where property management hands a household over to the social management team and follows it
+// (/meldungen). It runs in any browser and keeps nothing on the device but the device's id: what was handed over
+// is shown from the server, and the course is all a referrer sees (received, contact attempted, in counselling,
+// closed), never a note, an outcome or a name of the team.
+import { chip, h } from "./ui.js";
+
+const STAGES = {
+  received: ["Eingegangen", "neutral"],
+  contact_attempted: ["Kontaktversuch", "info"],
+  in_counselling: ["In Beratung", "ok"],
+  closed: ["Abgeschlossen", "neutral"],
+};
+const REASONS = [
+  ["arrears", "Mietrückstand"],
+  ["neighbour_complaints", "Beschwerden aus der Nachbarschaft"],
+  ["living_situation", "Sorge um die Wohnsituation"],
+  ["other", "Sonstiges"],
+];
+const DEVICE = "doorstep-referrer-device";
+let csrf = "";
+
+const main = () => /** @type {HTMLElement} */ (document.getElementById("main"));
+const logout = () => /** @type {HTMLButtonElement} */ (document.getElementById("logout-button"));
+
+/** @param {string} method @param {string} path @param {unknown} [body] */
+async function call(method, path, body) {
+  /** @type {Record<string, string>} */
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["X-CSRF-Token"] = csrf;
+  const response = await fetch(path, { method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) throw Object.assign(new Error(data?.detail || "Fehler"), { status: response.status, data });
+  return data;
+}
+
+/** "1.234,56" or "1234.56" as cents; "" as null; anything else as NaN. @param {string} text */
+function cents(text) {
+  const plain = text.replace(/\s|€/g, "");
+  if (!plain) return null;
+  if (!/^\d{1,3}(\.\d{3})*(,\d{1,2})?$|^\d+([.,]\d{1,2})?$/.test(plain)) return Number.NaN;
+  const normal = plain.includes(",") ? plain.replace(/\./g, "").replace(",", ".") : plain;
+  return Math.round(Number(normal) * 100);
+}
+
+function loginForm(message = "") {
+  const error = h("p", { class: "error", role: "alert", hidden: !message }, message);
+  const form = h(
+    "form",
+    {
+      class: "card",
+      id: "referrer-login",
+      onsubmit: async (/** @type {Event} */ event) => {
+        event.preventDefault();
+        const data = new FormData(/** @type {HTMLFormElement} */ (event.target));
+        try {
+          const body = await call("POST", "/api/auth/login", {
+            username: String(data.get("username") || ""),
+            password: String(data.get("password") || ""),
+            device_name: "Browser (Meldungen)",
+            device_id: localStorage.getItem(DEVICE),
+          });
+          localStorage.setItem(DEVICE, body.device_id);
+          await start(body);
+        } catch (failure) {
+          error.textContent = /** @type {{ status?: number }} */ (failure).status === 401 ? "Benutzername oder Passwort stimmt nicht." : "Die Anmeldung ist nicht gelungen. Bitte später noch einmal.";
+          error.hidden = false;
+        }
+      },
+    },
+    h("h2", {}, "Anmelden"),
+    h("p", { class: "lead" }, "Für Kolleginnen und Kollegen der Hausverwaltung und des Forderungsmanagements."),
+    h("label", { for: "username" }, "Benutzername"),
+    h("input", { id: "username", name: "username", autocomplete: "username", required: true }),
+    h("label", { for: "password" }, "Passwort"),
+    h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true }),
+    error,
+    h("button", { type: "submit" }, "Anmelden"),
+  );
+  main().replaceChildren(form);
+}
+
+/** @param {{ csrf_token: string, user: { role: string, display_name: string } }} session */
+async function start(session) {
+  csrf = session.csrf_token;
+  if (session.user.role !== "referrer") {
+    await call("POST", "/api/auth/logout").catch(() => null);
+    return loginForm("Diese Seite ist für die Hausverwaltung. Die Teams arbeiten in der Doorstep-App.");
+  }
+  logout().hidden = false;
+  await show(session.user.display_name);
+}
+
+/** @param {string} name */
+async function show(name, notice = "") {
+  const list = await call("GET", "/api/referrals");
+  const parts = [
+    h("h2", {}, "Meldungen"),
+    h("p", { class: "lead" }, `Angemeldet als ${name}. Sie sehen hier nur Ihre eigenen Meldungen und wie weit sie sind – was in der Beratung besprochen wird, bleibt vertraulich.`),
+    notice ? h("p", { class: "banner-inline ok", role: "status", id: "referral-notice" }, notice) : null,
+    referralForm(name),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "mine-title" },
+      h("h3", { id: "mine-title" }, "Ihre Meldungen"),
+      list.length
+        ? h(
+            "table",
+            { class: "table", id: "my-referrals" },
+            h("thead", {}, h("tr", {}, ["Eingang", "Mieterin/Mieter", "Vertragsnummer", "Stand"].map((x) => h("th", { scope: "col" }, x)))),
+            h(
+              "tbody",
+              {},
+              list.map((/** @type {{ id: string, received_at: string, tenant_name: string, contract_number: string, stage: keyof STAGES }} */ r) =>
+                h(
+                  "tr",
+                  { "data-id": r.id },
+                  h("td", {}, new Date(r.received_at).toLocaleDateString("de-DE")),
+                  h("td", {}, r.tenant_name),
+                  h("td", {}, r.contract_number || "–"),
+                  h("td", {}, chip(STAGES[r.stage][0], STAGES[r.stage][1])),
+                ),
+              ),
+            ),
+          )
+        : h("p", { class: "muted" }, "Noch keine Meldungen."),
+    ),
+  ];
+  main().replaceChildren(...parts.filter((part) => part !== null));
+}
+
+/** @param {string} name */
+function referralForm(name) {
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  /** @param {string} id @param {string} label @param {Record<string, unknown>} [attrs] */
+  const field = (id, label, attrs = {}) => h("div", {}, h("label", { for: `r-${id}` }, label), h("input", { id: `r-${id}`, name: id, ...attrs }));
+  const submit = async (/** @type {Event} */ event) => {
+    event.preventDefault();
+    const data = new FormData(/** @type {HTMLFormElement} */ (event.target));
+    /** @type {Record<string, unknown>} */
+    const body = {};
+    for (const [key, value] of data.entries()) if (String(value).trim()) body[key] = String(value).trim();
+    for (const key of ["rent_arrears_cents", "service_charge_arrears_cents", "other_arrears_cents"]) {
+      if (body[key] === undefined) continue;
+      const amount = cents(String(body[key]));
+      if (Number.isNaN(amount)) {
+        error.textContent = "Bitte Beträge in Euro angeben, zum Beispiel 1.234,56.";
+        error.hidden = false;
+        return;
+      }
+      body[key] = amount;
+    }
+    try {
+      await call("POST", "/api/referrals", body);
+      await show(name, "Die Meldung ist beim Team eingegangen.");
+    } catch (failure) {
+      const status = /** @type {{ status?: number }} */ (failure).status;
+      error.textContent = status === 409 ? "Dieses Mietverhältnis wurde schon gemeldet und ist beim Team in Bearbeitung." : status === 400 ? "Bitte die Angaben prüfen: der Name fehlt oder ein Wert ist zu lang." : "Die Meldung konnte nicht gesendet werden. Bitte noch einmal versuchen.";
+      error.hidden = false;
+    }
+  };
+  return h(
+    "form",
+    { class: "card", id: "referral-form", onsubmit: submit },
+    h("h3", {}, "Neuen Haushalt melden"),
+    h("div", { class: "row" }, field("tenant_name", "Name der Mieterin / des Mieters", { required: true, maxlength: 200 }), field("phone", "Telefon", { type: "tel", maxlength: 40 }), field("contract_number", "Vertragsnummer", { maxlength: 40 })),
+    h("div", { class: "row" }, field("street", "Straße", { maxlength: 200 }), field("house_number", "Hausnummer", { maxlength: 20 }), field("unit", "Wohnung", { maxlength: 50 }), field("postcode", "PLZ", { maxlength: 10, inputmode: "numeric" }), field("city", "Ort", { maxlength: 200 })),
+    h("div", {}, h("label", { for: "r-reason" }, "Anlass"), h("select", { id: "r-reason", name: "reason" }, REASONS.map(([value, label]) => h("option", { value }, label)))),
+    h("div", { class: "row" }, field("rent_arrears_cents", "Mietrückstand (€)", { inputmode: "decimal" }), field("service_charge_arrears_cents", "Nebenkostenrückstand (€)", { inputmode: "decimal" }), field("other_arrears_cents", "Sonstige Forderungen (€)", { inputmode: "decimal" })),
+    h("div", { class: "row" }, field("notice_served_on", "Kündigung zugestellt am", { type: "date" }), field("lawsuit_served_on", "Räumungsklage zugestellt am", { type: "date" }), field("court_date", "Gerichtstermin", { type: "date" })),
+    h("div", {}, h("label", { for: "r-note" }, "Hinweis für das Team"), h("textarea", { id: "r-note", name: "note", rows: 3, maxlength: 2000 })),
+    error,
+    h("button", { type: "submit", id: "send-referral" }, "Melden"),
+  );
+}
+
+async function boot() {
+  logout().addEventListener("click", async () => {
+    await call("POST", "/api/auth/logout").catch(() => null);
+    logout().hidden = true;
+    csrf = "";
+    loginForm();
+  });
+  try {
+    await start(await call("GET", "/api/me"));
+  } catch {
+    loginForm();
+  }
+}
+
+boot();

@@ -1,0 +1,167 @@
+// "Meldungen" for supervisors (online): the households property management handed over, each taken on as a case
+// for a worker (who gets a push message), linked to the household's open case, or declined with a reason; and the
+// landlord's list imported as CSV, every row or none.
+import { api, ApiError, Offline, postText } from "../api.js";
+import * as sync from "../sync.js";
+import { t } from "../i18n.js";
+import { append, chip, day, errorMessage, fill, h, money, toast } from "../ui.js";
+
+const DECLINE = ["not_our_area", "already_supported", "settled", "no_consent", "other"];
+
+export async function render(main, _params, app) {
+  if (!app.isSupervisor()) {
+    append(main, h("h2", {}, t("referrals.title")), h("p", {}, t("office.only_supervisors")));
+    return;
+  }
+  const out = h("div", { "aria-live": "polite" });
+  append(main, h("h2", {}, t("referrals.title")), h("p", { class: "lead" }, t("referrals.lead")), importCard(app, out), out);
+  await show(out, app);
+}
+
+async function show(out, app) {
+  let items;
+  try {
+    items = await api("GET", "/api/referrals/inbox");
+  } catch (error) {
+    fill(out, h("p", { class: "error", role: "alert" }, error instanceof Offline ? t("referrals.offline") : errorMessage(error)));
+    return;
+  }
+  const waiting = items.filter((item) => item.status === "received");
+  const decided = items.filter((item) => item.status !== "received");
+  fill(
+    out,
+    h("h3", {}, t("referrals.waiting", { n: waiting.length })),
+    waiting.length ? waiting.map((item) => card(item, app, out)) : h("p", { class: "muted", id: "inbox-empty" }, t("referrals.none")),
+    decided.length
+      ? h(
+          "section",
+          { class: "card", "aria-labelledby": "decided-title" },
+          h("h3", { id: "decided-title" }, t("referrals.decided")),
+          h(
+            "ul",
+            { class: "plain" },
+            decided.map((item) =>
+              h(
+                "li",
+                { "data-id": item.id },
+                item.fields ? item.fields.tenant_name : "–",
+                " ",
+                item.status === "accepted" ? h("a", { href: `#/fall/${item.case_id}` }, t("referrals.to_case")) : chip(t(`decline.${item.decline_reason}`), "neutral"),
+              ),
+            ),
+          ),
+        )
+      : null,
+  );
+}
+
+function card(item, app, out) {
+  const f = item.fields;
+  const workers = [...app.users.entries()].filter(([id]) => (app.activeUsers?.has(id) ?? true) && !app.supervisors?.has(id));
+  const worker = h("select", { id: `worker-${item.id}` }, h("option", { value: "" }, t("user.nobody")), workers.map(([id, name]) => h("option", { value: id }, name)));
+  const reason = h("select", { id: `decline-${item.id}` }, DECLINE.map((r) => h("option", { value: r }, t(`decline.${r}`))));
+  const error = h("p", { class: "error", role: "alert", hidden: true });
+  const decide = async (path, body, done) => {
+    error.hidden = true;
+    try {
+      const answer = await api("POST", `/api/referrals/${item.id}/${path}`, body);
+      toast(done(answer));
+      sync.syncNow();
+      await show(out, app);
+    } catch (failure) {
+      error.textContent = failure instanceof ApiError && failure.status === 409 ? t("referrals.decided_already") : errorMessage(failure);
+      error.hidden = false;
+    }
+  };
+  if (!f) return h("section", { class: "card" }, h("p", {}, t("referrals.erased")));
+  const arrears = [
+    ["referrals.rent", f.rent_arrears_cents],
+    ["referrals.service", f.service_charge_arrears_cents],
+    ["referrals.other", f.other_arrears_cents],
+  ].filter(([, cents]) => cents);
+  const dates = [
+    ["referrals.notice", f.notice_served_on],
+    ["referrals.lawsuit", f.lawsuit_served_on],
+    ["referrals.court", f.court_date],
+  ].filter(([, value]) => value);
+  return h(
+    "section",
+    { class: "card referral", "aria-labelledby": `ref-${item.id}`, "data-id": item.id },
+    h("h4", { id: `ref-${item.id}` }, f.tenant_name, " ", chip(t(`referrals.source.${item.source}`), "info")),
+    h(
+      "p",
+      {},
+      [f.street, f.house_number].filter(Boolean).join(" "),
+      f.unit ? `, ${f.unit}` : "",
+      f.postcode || f.city ? ` · ${[f.postcode, f.city].filter(Boolean).join(" ")}` : "",
+      f.contract_number ? ` · ${t("referrals.contract", { n: f.contract_number })}` : "",
+    ),
+    h("p", { class: "muted" }, t("referrals.received", { date: day(item.received_at.slice(0, 10)) }), " · ", t(`referrals.reason.${f.reason}`)),
+    arrears.length ? h("p", {}, arrears.map(([key, cents]) => `${t(key)}: ${money(cents)}`).join(" · ")) : null,
+    dates.length ? h("p", {}, dates.map(([key, value]) => `${t(key)}: ${day(value)}`).join(" · ")) : null,
+    f.note ? h("blockquote", {}, f.note) : null,
+    item.duplicates.length
+      ? h(
+          "p",
+          { class: "banner-inline warn", id: `duplicate-${item.id}` },
+          t("referrals.duplicate"),
+          " ",
+          h("a", { href: `#/fall/${item.duplicates[0].case_id}` }, t("referrals.to_case")),
+        )
+      : null,
+    h(
+      "div",
+      { class: "row" },
+      h("div", {}, h("label", { for: `worker-${item.id}` }, t("referrals.worker")), worker),
+      h("div", {}, h("label", { for: `decline-${item.id}` }, t("referrals.decline_reason")), reason),
+    ),
+    error,
+    h(
+      "div",
+      { class: "actions" },
+      item.duplicates.length
+        ? h("button", { type: "button", class: "accept", onclick: () => decide("accept", { link_case_id: item.duplicates[0].case_id }, () => t("referrals.linked")) }, t("referrals.link"))
+        : h(
+            "button",
+            { type: "button", class: "accept", onclick: () => decide("accept", { worker_id: worker.value || null }, () => t("referrals.accepted")) },
+            t("referrals.accept"),
+          ),
+      h("button", { type: "button", class: "secondary", onclick: () => decide("decline", { reason: reason.value }, () => t("referrals.declined")) }, t("referrals.decline")),
+    ),
+  );
+}
+
+/** The landlord's list as CSV: taken whole or not at all; a wrong row is named by its line. */
+function importCard(app, out) {
+  const input = h("input", { type: "file", id: "referral-file", accept: ".csv,text/csv" });
+  const result = h("div", { role: "status", id: "import-result" });
+  return h(
+    "form",
+    {
+      class: "card",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const file = input.files?.[0];
+        if (!file) return fill(result, h("p", { class: "error" }, t("referrals.choose_file")));
+        try {
+          const counts = await postText("/api/referrals/import", await file.text(), "text/csv");
+          fill(result, h("p", { class: "banner-inline ok" }, t("referrals.imported", { n: counts.created, repeats: counts.repeats.length })));
+          await show(out, app);
+        } catch (failure) {
+          const rows = failure instanceof ApiError ? failure.problem.rows || [] : [];
+          fill(
+            result,
+            h("p", { class: "error", role: "alert" }, errorMessage(failure)),
+            rows.length ? h("ul", {}, rows.map((row) => h("li", {}, t("referrals.row", { line: row.line, field: row.field || "–" })))) : null,
+          );
+        }
+      },
+    },
+    h("h3", {}, t("referrals.import_title")),
+    h("p", { class: "muted" }, t("referrals.import_hint")),
+    h("label", { for: "referral-file" }, t("referrals.file")),
+    input,
+    h("button", { type: "submit", class: "secondary", id: "import-referrals" }, t("referrals.import")),
+    result,
+  );
+}

@@ -1,0 +1,140 @@
+"""The front door, end to end: property management hands a household over on its page, the supervisor takes it on
+in the inbox and assigns a worker, the worker's tablet gets the push message and the case, and the referrer sees
+"In Beratung" once the tenant is reached; never more."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Browser, expect
+
+from server.auth.models import Role
+from tests.browser.test_push import SHOWN_NOTIFICATIONS, STUB, running_worker
+from tests.browser.test_screens import FITS, shoot
+from tests.support import clock as pinned
+from tests.support.accounts import Org, add_user, login
+from tests.support.live import LiveServer
+from tests.support.pushservice import LocalPushService
+from tests.support.syncing import Device, new_id
+from tests.support.tablet import TABLET_SIZES, new_tablet, setup_device, until
+
+pytestmark = [pytest.mark.browser]
+
+NOTE = "Mieterin seit Wochen nicht erreichbar, Briefkasten voll"
+
+
+async def test_a_referral_becomes_a_case_on_the_worker_s_tablet_and_the_referrer_sees_only_the_course(
+    browser: Browser, live_server: LiveServer, org: Org, password_hash: str, screenshots: Path
+) -> None:
+    await add_user(live_server.database_url, "hausverwaltung", Role.REFERRER, org.team_id, password_hash)
+    referrer_context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    referrer = await referrer_context.new_page()
+    await referrer.goto(f"{live_server.url}/meldungen")
+    await referrer.get_by_label("Benutzername").fill("hausverwaltung")
+    await referrer.get_by_label("Passwort").fill("correct horse battery")
+    await referrer.get_by_role("button", name="Anmelden").click()
+    await expect(referrer.get_by_role("heading", name="Neuen Haushalt melden")).to_be_visible()
+    await referrer.get_by_label("Name der Mieterin / des Mieters").fill("Erika Musterfrau")
+    await referrer.get_by_label("Straße").fill("Lindenweg")
+    await referrer.get_by_label("Hausnummer").fill("4")
+    await referrer.get_by_label("PLZ").fill("12345")
+    await referrer.get_by_label("Ort").fill("Beispielstadt")
+    await referrer.get_by_label("Vertragsnummer").fill("VN-4711")
+    await referrer.get_by_label("Mietrückstand (€)").fill("1.840,00")
+    await referrer.get_by_label("Räumungsklage zugestellt am").fill(pinned.day(-5))
+    await referrer.get_by_label("Hinweis für das Team").fill(NOTE)
+    assert await referrer.evaluate(FITS)
+    await referrer.screenshot(path=screenshots / "meldung-formular-landscape.png", full_page=True)
+    await referrer.get_by_role("button", name="Melden", exact=True).click()
+    await expect(referrer.locator("#referral-notice")).to_have_text("Die Meldung ist beim Team eingegangen.")
+    row = referrer.locator("#my-referrals tbody tr")
+    await expect(row).to_have_count(1)
+    await expect(row).to_contain_text("Eingegangen")
+    referral_id = await row.get_attribute("data-id")
+    assert referral_id
+
+    # The worker's tablet, subscribed to push messages through a local push service that decrypts.
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        await login(client, "supervisor")
+        server_key = (await client.get("/api/push/key")).json()["public_key"]
+    service = LocalPushService(server_key)
+    await service.start()
+    subscriber = service.subscriber()
+    tablet = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    await tablet.add_init_script(STUB % json.dumps(subscriber.subscription()))
+    office = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    try:
+        worker = await new_tablet(tablet)
+        await setup_device(worker, live_server.url)
+        await worker.get_by_role("link", name="Sync-Status").click()
+        await tablet.grant_permissions(["notifications"], origin=live_server.url)
+        await worker.get_by_role("button", name="Benachrichtigungen aktivieren").click()
+        await expect(worker.locator("#push-state")).to_have_text("aktiv (über 127.0.0.1)")
+        cdp = await tablet.new_cdp_session(worker)
+        registration_id = await running_worker(cdp, worker, live_server.url)
+
+        # The supervisor's inbox: the household with the note for the team; taken on for the worker.
+        page = await new_tablet(office)
+        await setup_device(page, live_server.url, "supervisor")
+        await page.get_by_role("link", name="Meldungen").click()
+        card = page.locator(f"section.referral[data-id='{referral_id}']")
+        await expect(card).to_contain_text("Erika Musterfrau")
+        await expect(card).to_contain_text(NOTE)
+        await expect(card).to_contain_text("Mietrückstand: 1.840,00")
+        await shoot(page, screenshots, "meldungen-posteingang", "landscape")
+        await card.get_by_label("Zuständig").select_option(label="Worker1")
+        await card.get_by_role("button", name="Übernehmen").click()
+        await expect(page.locator("#inbox-empty")).to_be_visible()
+
+        for _ in range(100):
+            if service.delivered(subscriber.token):
+                break
+            await asyncio.sleep(0.1)
+        delivery = service.delivered(subscriber.token)[0]
+        assert delivery.payload == {"t": "case_assigned", "id": referral_id}
+        assert b"Musterfrau" not in delivery.raw
+        notifications = None
+        for _ in range(4):
+            await cdp.send(
+                "ServiceWorker.deliverPushMessage",
+                {"origin": live_server.url, "registrationId": registration_id, "data": delivery.raw.decode()},
+            )
+            try:
+                notifications = await until(worker, SHOWN_NOTIFICATIONS, seconds=8)
+                break
+            except TimeoutError:
+                continue
+        assert notifications == [
+            {
+                "title": "Neuer Fall zugewiesen",
+                "body": "Öffnen Sie Doorstep, um den Fall zu sehen.",
+                "tag": f"case_assigned-{referral_id}",
+                "data": {"url": f"/#/fall/{referral_id}"},
+            }
+        ]
+        # The push asked the tablet to sync: the case is on the worker's list, with the lawsuit's Schonfrist.
+        await worker.get_by_role("link", name="Fälle").click()
+        await expect(worker.locator(f"a[href='#/fall/{referral_id}']")).to_be_visible(timeout=15_000)
+        await worker.goto(f"{live_server.url}/#/fall/{referral_id}")
+        await expect(worker.locator("#case-deadlines")).to_contain_text("Schonfrist")
+
+        # Before anyone reached the tenant the referrer reads "Eingegangen"; after a home visit, "In Beratung".
+        await referrer.reload()
+        await expect(row).to_contain_text("Eingegangen")
+        async with httpx.AsyncClient(base_url=live_server.url) as client:
+            device = Device(client, await login(client, "worker1"))
+            visit = {"channel": "home_visit", "reached": True, "at": pinned.now().isoformat()}
+            assert (await device.push(device.put("contact", new_id(), referral_id, visit)))[0]["status"] == "applied"
+        await referrer.reload()
+        await expect(row).to_contain_text("In Beratung")
+        assert NOTE not in await referrer.content()
+        await referrer.screenshot(path=screenshots / "meldungen-liste-landscape.png", full_page=True)
+    finally:
+        await tablet.close()
+        await office.close()
+        await referrer_context.close()
+        await service.stop()
