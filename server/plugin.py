@@ -41,7 +41,7 @@ from server.auth.schemas import Principal
 from server.auth.state import AuthState
 from server.db import at_head, create_engine, migrate, session_factory
 from server.db.locks import exclusive_start
-from server.intake.controller import ReferralController, ReferrerPage
+from server.intake.controller import CourtNoticeController, ReferralController, ReferrerPage
 from server.intake.service import Intake
 from server.jobs.housekeeping import housekeeping_task
 from server.jobs.reminders import reminder_task
@@ -247,6 +247,7 @@ class DoorstepPlugin(InitPluginProtocol):
                     ReportController,
                     OrganisationReportController,
                     ReferralController,
+                    CourtNoticeController,
                     ReferrerPage,
                     AnnualReportPage,
                     health,

@@ -7,10 +7,10 @@ import datetime as dt
 import uuid
 from zoneinfo import ZoneInfo
 
-from server.intake.fields import ReferralFields
+from server.intake.fields import CourtNotice, ReferralFields
 from server.records.bulk import BulkItem
 
-__all__ = ["case_records"]
+__all__ = ["case_records", "court_records", "court_steps"]
 
 
 def case_records(
@@ -101,3 +101,67 @@ def case_records(
         section = {**owed, "notes": note}
         items.append(("assessment", uuid.uuid4(), case_id, {"form_version": 2, "arrears": section}))
     return items
+
+
+def court_steps(case_id: uuid.UUID, notice: CourtNotice, country: str) -> list[BulkItem]:
+    """The notice as legal events: in Germany the court's notice to the Jobcenter or Sozialamt, from which the
+    Schonfrist follows (provisional until the lawsuit's service is known), and the lawsuit when its service on the
+    tenant is known; in Austria the notice to the
+    municipality and the lawsuit, from which the reminder of § 33 Abs. 2 MRG follows (docs/legal.md)."""
+    dates = {
+        "dated_on": notice.filed_on.isoformat() if notice.filed_on else None,
+        "served_on": notice.served_on.isoformat() if notice.served_on else None,
+    }
+    named = {"court": notice.court, "reference": notice.reference}
+    if country == "AT":
+        return [
+            (
+                "legal_event",
+                uuid.uuid4(),
+                case_id,
+                {"type": "municipality_notice", **named, "dated_on": dates["dated_on"]},
+            ),
+            ("legal_event", uuid.uuid4(), case_id, {"type": "eviction_lawsuit", **named, **dates}),
+        ]
+    steps: list[BulkItem] = [
+        (
+            "legal_event",
+            uuid.uuid4(),
+            case_id,
+            {"type": "court_notice_to_agency", **named, "dated_on": dates["dated_on"]},
+        )
+    ]
+    if notice.served_on:  # the lawsuit's service on the tenant: the Schonfrist counts from it, and is sure
+        steps.append(("legal_event", uuid.uuid4(), case_id, {"type": "eviction_lawsuit", **named, **dates}))
+    return steps
+
+
+def court_records(
+    case_id: uuid.UUID,
+    team_id: uuid.UUID,
+    worker_id: uuid.UUID | None,
+    notice: CourtNotice,
+    received_at: dt.datetime,
+    time_zone: str,
+    country: str,
+) -> list[BulkItem]:
+    """A new case from the court's notice: "Erstanschreiben", the first step of outreach, with the notice's legal
+    events and an action to send the offer of help today."""
+    items = case_records(case_id, team_id, worker_id, notice.as_referral(), received_at, time_zone)
+    case = items[0][3]
+    today = received_at.astimezone(ZoneInfo(time_zone)).date()
+    case.update(
+        trigger="court_notice",
+        trigger_on=(notice.served_on or notice.filed_on or today).isoformat(),
+        phase="court",
+        risk="high",
+        summary=notice.as_referral().note,
+    )
+    kept = [item for item in items if item[0] != "legal_event"]
+    first_letter = {
+        "title": "Erstanschreiben: Hilfeangebot schicken",
+        "due_on": today.isoformat(),
+        "owner_id": str(worker_id) if worker_id else None,
+        "status": "open",
+    }
+    return [*kept, *court_steps(case_id, notice, country), ("action", uuid.uuid4(), case_id, first_letter)]

@@ -4,22 +4,23 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from server.auth.schemas import Principal
-from server.intake.csvfile import read_rows
-from server.intake.fields import DeclineReason, ReferralFields
+from server.intake.court import NoticeResult, enter_notices
+from server.intake.csvfile import COURT_COLUMNS, read_rows
+from server.intake.fields import CourtNotice, DeclineReason, ReferralFields
 from server.intake.service import Accepted, InboxItem, Intake, ReferralOut
 from server.problems import UnsupportedMediaType, ValidationFailed
 
-__all__ = ["ReferralController", "ReferrerPage"]
+__all__ = ["CourtNoticeController", "ReferralController", "ReferrerPage"]
 
 
 class AcceptIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -95,16 +96,54 @@ class ReferralController(Controller):
     ) -> ImportOut:
         """The landlord's list as CSV (``text/csv``, one row per tenancy): every row or none; a wrong row is named
         by its line; a tenancy handed over before and still in hand is a repeat and creates nothing."""
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media not in ("text/csv", "text/plain"):
-            raise UnsupportedMediaType("Send the file as text/csv.")
-        try:
-            text = (await request.body()).decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValidationFailed("The file is not UTF-8 text; save it as CSV UTF-8.") from None
-        rows = read_rows(text)
+        rows = read_rows(await _csv_text(request))
         result = await intake.import_rows(principal, rows)
         return ImportOut(created=result["created"], repeats=result["repeats"], ids=result["ids"])
+
+
+class NoticesIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """A batch of the court's notices, and the worker responsible for the new cases (or nobody yet)."""
+
+    notices: Annotated[list[CourtNotice], msgspec.Meta(min_length=1, max_length=500)]
+    worker_id: uuid.UUID | None = None
+
+
+class CourtNoticeController(Controller):
+    """The court's notices of eviction lawsuits, entered by the office: each a case in "Erstanschreiben" with its
+    deadline, or a step on the household's open case (supervisors)."""
+
+    path = "/api/court-notices"
+    tags = ["referrals"]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @post("/", status_code=HTTP_200_OK)
+    async def enter(
+        self, principal: NamedDependency[Principal], intake: NamedDependency[Intake], data: JSONBody[NoticesIn]
+    ) -> list[NoticeResult]:
+        """Enter a batch, every notice or none; a notice entered before (same court and Aktenzeichen) is a repeat."""
+        return await enter_notices(intake, principal, data.notices, data.worker_id)
+
+    @post("/import", status_code=HTTP_200_OK)
+    async def import_csv(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        intake: NamedDependency[Intake],
+        worker_id: Annotated[uuid.UUID | None, QueryParameter(description="responsible for the new cases")] = None,
+    ) -> list[NoticeResult]:
+        """The notices as CSV (``text/csv``: Gericht, Aktenzeichen, Eingereicht am, Zugestellt am, Name, Straße,
+        Hausnummer, Wohnung, PLZ, Ort): every row or none, a wrong row named by its line."""
+        rows = read_rows(await _csv_text(request), COURT_COLUMNS, CourtNotice)
+        return await enter_notices(intake, principal, [notice for _, notice in rows], worker_id)
+
+
+async def _csv_text(request: Request[Any, Any, Any]) -> str:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in ("text/csv", "text/plain"):
+        raise UnsupportedMediaType("Send the file as text/csv.")
+    try:
+        return (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationFailed("The file is not UTF-8 text; save it as CSV UTF-8.") from None
 
 
 class ReferrerPage(Controller):

@@ -12,16 +12,17 @@ import csv
 import datetime as dt
 import io
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
-from server.intake.fields import ReferralFields
+from server.intake.fields import CourtNotice, ReferralFields
 from server.problems import RowProblem, RowsInvalid, ValidationFailed
 
-__all__ = ["COLUMNS", "MAX_ROWS", "read_rows"]
+__all__ = ["COLUMNS", "COURT_COLUMNS", "MAX_ROWS", "read_rows"]
 
 MAX_ROWS = 2000
+Row = TypeVar("Row", ReferralFields, CourtNotice)
 # Header (folded) -> field.
 COLUMNS = {
     "name": "tenant_name",
@@ -44,6 +45,21 @@ COLUMNS = {
     "gerichtstermin": "court_date",
     "notiz": "note",
 }
+# The court's notices (server/intake/court.py).
+COURT_COLUMNS = {
+    "gericht": "court",
+    "aktenzeichen": "reference",
+    "eingereicht am": "filed_on",
+    "zugestellt am": "served_on",
+    "name": "tenant_name",
+    "mieterin/mieter": "tenant_name",
+    "strasse": "street",
+    "straße": "street",
+    "hausnummer": "house_number",
+    "wohnung": "unit",
+    "plz": "postcode",
+    "ort": "city",
+}
 REASONS = {
     "mietrückstand": "arrears",
     "rückstand": "arrears",
@@ -56,20 +72,25 @@ REASONS = {
 _AMOUNT = re.compile(r"^\d{1,3}(\.\d{3})*(,\d{1,2})?$|^\d+([.,]\d{1,2})?$")
 
 
-def read_rows(text: str) -> list[tuple[int, ReferralFields]]:
-    """Every row of the file as a referral, with its line; or :class:`RowsInvalid` naming every wrong row."""
+def read_rows(
+    text: str,
+    columns: dict[str, str] = COLUMNS,
+    kind: type[Row] = ReferralFields,  # type: ignore[assignment]
+) -> list[tuple[int, Row]]:
+    """Every row of the file as a ``kind`` (a referral, a court's notice), with its line; or :class:`RowsInvalid`
+    naming every wrong row."""
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise ValidationFailed("The file is empty.")
     first = text.splitlines()[0]
     reader = csv.reader(io.StringIO(text), delimiter=";" if first.count(";") >= first.count(",") else ",")
     header = [" ".join(name.split()).lower() for name in next(reader)]
-    unknown = [name for name in header if name and name not in COLUMNS]
+    unknown = [name for name in header if name and name not in columns]
     if unknown:
         raise ValidationFailed(f"Unknown column {unknown[0]!r}; the columns are listed in docs/domain.md.")
-    if "tenant_name" not in {COLUMNS[name] for name in header if name}:
+    if "tenant_name" not in {columns[name] for name in header if name}:
         raise ValidationFailed("The file needs a column 'Name'.")
-    rows: list[tuple[int, ReferralFields]] = []
+    rows: list[tuple[int, Row]] = []
     problems: list[RowProblem] = []
     for cells in reader:
         line = reader.line_num
@@ -82,7 +103,7 @@ def read_rows(text: str) -> list[tuple[int, ReferralFields]]:
         for name, cell in zip(header, cells, strict=False):
             if not name or not cell.strip():
                 continue
-            field = COLUMNS[name]
+            field = columns[name]
             try:
                 values[field] = _value(field, cell.strip())
             except ValueError as error:
@@ -90,10 +111,11 @@ def read_rows(text: str) -> list[tuple[int, ReferralFields]]:
                 break
         if wrong is None:
             try:
-                rows.append((line, msgspec.convert(values, ReferralFields)))
+                rows.append((line, msgspec.convert(values, kind)))
             except msgspec.ValidationError as error:
-                column = next((h for h in header if h and COLUMNS[h] in str(error)), None)
-                wrong = RowProblem(line=line, field=column, detail="a value is missing or too long")
+                column = next((h for h in header if h and columns[h] in str(error)), None)
+                detail = "a value is missing or too long" if column else str(error).split(" - at ")[0]
+                wrong = RowProblem(line=line, field=column, detail=detail)
         if wrong is not None:
             problems.append(wrong)
     if problems:

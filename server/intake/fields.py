@@ -9,7 +9,7 @@ import msgspec
 
 from server.records.fields import Cents, Short, Text
 
-__all__ = ["DECLINE_REASONS", "STAGES", "DeclineReason", "ReferralFields", "Stage"]
+__all__ = ["DECLINE_REASONS", "STAGES", "CourtNotice", "DeclineReason", "ReferralFields", "Stage"]
 
 Reason = Literal["arrears", "neighbour_complaints", "living_situation", "other"]
 DeclineReason = Literal["not_our_area", "already_supported", "settled", "no_consent", "other"]
@@ -39,3 +39,43 @@ class ReferralFields(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     lawsuit_served_on: dt.date | None = None
     court_date: dt.date | None = None
     note: Text = ""
+
+
+class CourtNotice(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The court's notice of an eviction lawsuit (§ 22 Abs. 9 SGB II in Germany, § 33a MRG in Austria) as the
+    office enters it: the court, its reference (Aktenzeichen), when the lawsuit was filed or served, the tenant and
+    the flat."""
+
+    court: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    reference: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    filed_on: dt.date | None = None
+    served_on: dt.date | None = None
+    tenant_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    street: Short = ""
+    house_number: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    unit: Annotated[str, msgspec.Meta(max_length=50)] = ""
+    postcode: Annotated[str, msgspec.Meta(max_length=10)] = ""
+    city: Short = ""
+
+    def __post_init__(self) -> None:
+        if self.filed_on is None and self.served_on is None:
+            raise ValueError("a court notice needs the day the lawsuit was filed or served")
+
+    def as_referral(self) -> ReferralFields:
+        """What the team was told, kept as a referral (sealed like one)."""
+        when = ", ".join(
+            f"{label} {day.strftime('%d.%m.%Y')}"
+            for label, day in (("eingereicht am", self.filed_on), ("zugestellt am", self.served_on))
+            if day is not None
+        )
+        return ReferralFields(
+            tenant_name=self.tenant_name,
+            street=self.street,
+            house_number=self.house_number,
+            unit=self.unit,
+            postcode=self.postcode,
+            city=self.city,
+            reason="arrears",
+            lawsuit_served_on=self.served_on,
+            note=f"Mitteilung des Gerichts: {self.court}, Az. {self.reference}, Räumungsklage {when}.",
+        )

@@ -45,7 +45,11 @@ __all__ = [
     "InboxItem",
     "Intake",
     "ReferralOut",
+    "check_worker",
     "contract_token",
+    "duplicates",
+    "open_with_token",
+    "team_of",
 ]
 
 SEALED_AS = ("referral_in", "fields", 1)  # kind, column and version the sealed fields are bound to
@@ -113,16 +117,16 @@ class Intake:
     async def submit(self, principal: Principal, fields: ReferralFields, *, source: str = "form") -> ReferralOut:
         """Hand a household over to the caller's team. A tenancy already handed over and not settled is a
         conflict naming the day it was received."""
-        team_id, organisation_id = _team_of(principal, (Role.REFERRER, Role.SUPERVISOR))
+        team_id, organisation_id = team_of(principal, (Role.REFERRER, Role.SUPERVISOR))
         async with self.sessions() as db:
             await begin_write(db)
             await clock.lock(db, organisation_id)  # one submitter at a time: the repeat check holds
             token = contract_token(self.keyring.index, organisation_id, fields.contract_number)
-            earlier = await _open_with_token(db, organisation_id, [token] if token else [])
+            earlier = await open_with_token(db, organisation_id, [token] if token else [])
             if token in earlier:
                 day = earlier[token].astimezone(ZoneInfo(self.time_zone)).strftime("%d.%m.%Y")
                 raise Conflict(f"This tenancy was handed over on {day} and is still being dealt with.")
-            referral = await self._store(db, principal, team_id, organisation_id, fields, token, source)
+            referral = await self.store(db, principal, team_id, organisation_id, fields, token, source)
             await audit.append(
                 db,
                 action="referral.submit",
@@ -135,7 +139,7 @@ class Intake:
             )
             queued = await enqueue(db, [(s, REFERRAL_RECEIVED, referral.id) for s in await _supervisors(db, team_id)])
             await db.commit()
-        self._wake(queued)
+        self.wake(queued)
         return ReferralOut(
             id=referral.id,
             received_at=referral.received_at,
@@ -144,7 +148,7 @@ class Intake:
             stage="received",
         )
 
-    async def _store(
+    async def store(
         self,
         db: AsyncSession,
         principal: Principal,
@@ -203,7 +207,7 @@ class Intake:
 
     async def inbox(self, principal: Principal) -> list[InboxItem]:
         """The team's referrals waiting for a decision, and those decided in the last 30 days."""
-        team_id, _ = _team_of(principal, (Role.SUPERVISOR,))
+        team_id, _ = team_of(principal, (Role.SUPERVISOR,))
         since = utcnow() - RECENT
         async with self.sessions() as db:
             rows = (
@@ -220,7 +224,7 @@ class Intake:
             courses = await stages(db, rows)
             items = []
             for row, fields in zip(rows, opened, strict=True):
-                matches = await _duplicates(db, self.keyring.index, team_id, fields) if row.status == "received" else []
+                matches = await duplicates(db, self.keyring.index, team_id, fields) if row.status == "received" else []
                 items.append(
                     InboxItem(
                         id=row.id,
@@ -262,7 +266,7 @@ class Intake:
         """Take the household on: link the case named, or the household's open case the duplicate check finds,
         else open a new case (with its household, the notice and lawsuit as legal events and the arrears) for
         ``worker_id``, who gets a push message. Accepting twice is a conflict that names the case."""
-        team_id, organisation_id = _team_of(principal, (Role.SUPERVISOR,))
+        team_id, organisation_id = team_of(principal, (Role.SUPERVISOR,))
         async with self.sessions() as db:
             await begin_write(db)
             await clock.lock(db, organisation_id)
@@ -271,12 +275,12 @@ class Intake:
             if fields is None:
                 raise Conflict("The referral's content has been erased; decline it.")
             if worker_id is not None:
-                await _check_worker(db, team_id, worker_id)
+                await check_worker(db, team_id, worker_id)
             case_id = link_case_id
             if case_id is not None:
                 await _check_open_case(db, team_id, case_id)
             else:
-                matches = await _duplicates(db, self.keyring.index, team_id, fields)
+                matches = await duplicates(db, self.keyring.index, team_id, fields)
                 case_id = matches[0].case_id if matches else None
             created = case_id is None
             queued = 0
@@ -303,12 +307,12 @@ class Intake:
                 key=self.keyring.audit,
             )
             await db.commit()
-        self._wake(queued)
+        self.wake(queued)
         return Accepted(referral_id=referral_id, case_id=case_id, created=created)
 
     async def decline(self, principal: Principal, referral_id: uuid.UUID, reason: DeclineReason) -> None:
         """Decline with a reason; the referrer sees it as closed."""
-        team_id, organisation_id = _team_of(principal, (Role.SUPERVISOR,))
+        team_id, organisation_id = team_of(principal, (Role.SUPERVISOR,))
         async with self.sessions() as db:
             await begin_write(db)
             referral = await _decidable(db, team_id, referral_id)
@@ -332,12 +336,12 @@ class Intake:
         """Hand over every row at once (a file already checked whole): a tenancy already handed over and not
         settled, or repeated in the file, is a repeat and creates nothing; returns what was created and the
         repeats with their lines."""
-        team_id, organisation_id = _team_of(principal, (Role.SUPERVISOR,))
+        team_id, organisation_id = team_of(principal, (Role.SUPERVISOR,))
         async with self.sessions() as db:
             await begin_write(db)
             await clock.lock(db, organisation_id)
             tokens = {line: contract_token(self.keyring.index, organisation_id, f.contract_number) for line, f in rows}
-            earlier = await _open_with_token(db, organisation_id, [t for t in tokens.values() if t])
+            earlier = await open_with_token(db, organisation_id, [t for t in tokens.values() if t])
             seen: set[bytes] = set(earlier)
             created: list[uuid.UUID] = []
             repeats: list[int] = []
@@ -348,7 +352,7 @@ class Intake:
                     continue
                 if token is not None:
                     seen.add(token)
-                created.append((await self._store(db, principal, team_id, organisation_id, fields, token, "csv")).id)
+                created.append((await self.store(db, principal, team_id, organisation_id, fields, token, "csv")).id)
             if created:
                 await audit.append(
                     db,
@@ -363,12 +367,12 @@ class Intake:
             await db.commit()
         return {"created": len(created), "repeats": repeats, "ids": created}
 
-    def _wake(self, queued: int) -> None:
+    def wake(self, queued: int) -> None:
         if queued and self.on_queued is not None:
             self.on_queued()
 
 
-def _team_of(principal: Principal, roles: tuple[Role, ...]) -> tuple[uuid.UUID, uuid.UUID]:
+def team_of(principal: Principal, roles: tuple[Role, ...]) -> tuple[uuid.UUID, uuid.UUID]:
     if principal.role not in roles or principal.team_id is None or principal.organisation_id is None:
         raise Forbidden("Referrals are handed over by property management and taken on by a team's supervisor.")
     return principal.team_id, principal.organisation_id
@@ -390,7 +394,7 @@ async def _decidable(db: AsyncSession, team_id: uuid.UUID, referral_id: uuid.UUI
     return referral
 
 
-async def _check_worker(db: AsyncSession, team_id: uuid.UUID, worker_id: uuid.UUID) -> None:
+async def check_worker(db: AsyncSession, team_id: uuid.UUID, worker_id: uuid.UUID) -> None:
     user = await db.get(User, worker_id)
     if user is None or user.team_id != team_id or user.role is not Role.WORKER or user.disabled_at is not None:
         raise ValidationFailed("Assign a worker of the team.", field="worker_id")
@@ -406,7 +410,7 @@ async def _check_open_case(db: AsyncSession, team_id: uuid.UUID, case_id: uuid.U
         raise ValidationFailed("Link an open case of the team.", field="link_case_id")
 
 
-async def _duplicates(
+async def duplicates(
     db: AsyncSession, key: bytes, team_id: uuid.UUID, fields: ReferralFields | None
 ) -> list[Duplicate]:
     if fields is None:
@@ -418,7 +422,7 @@ async def _duplicates(
     ]
 
 
-async def _open_with_token(
+async def open_with_token(
     db: AsyncSession, organisation_id: uuid.UUID, tokens: list[bytes]
 ) -> dict[bytes, dt.datetime]:
     """The tokens among ``tokens`` of referrals still in hand: waiting, or taken on with their case open."""

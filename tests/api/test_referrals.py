@@ -4,6 +4,7 @@ the landlord's list as CSV, every row or none, and a repeat creates nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -18,6 +19,8 @@ from server.db import create_engine, session_factory
 from server.intake.models import Referral
 from server.plugin import service_of
 from server.records.models import Record
+from server.records.standing import add_months
+from tests.api.test_legal import set_region
 from tests.support import clock as pinned
 from tests.support.accounts import Org, add_user, login
 from tests.support.app import client_from
@@ -227,3 +230,89 @@ async def test_the_landlord_s_list_is_imported_whole_once_or_not_at_all(
     ).status_code == 415
     await login(client, "hausverwaltung")
     assert (await client.post("/api/referrals/import", content=CSV.encode(), headers=headers)).status_code == 403
+
+
+def notice(**changes: Any) -> dict[str, Any]:
+    return {
+        "court": "Amtsgericht Beispielstadt",
+        "reference": "12 C 345/26",
+        "filed_on": pinned.day(-9),
+        "tenant_name": "Jonas Beispiel",
+        "street": "Ahornweg",
+        "house_number": "9",
+        "postcode": "12345",
+        "city": "Beispielstadt",
+        **changes,
+    }
+
+
+async def deadlines(client: httpx.AsyncClient, case_id: str) -> dict[str, dict[str, Any]]:
+    detail = (await client.get(f"/api/cases/{case_id}")).json()
+    return {d["rule"]: d for d in detail["deadlines"]}
+
+
+async def test_the_court_s_notices_become_cases_with_their_deadline_once(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    await login(client, "supervisor")
+    served = notice(reference="12 C 346/26", served_on=pinned.day(-3), tenant_name="Anna Albers", street="Birkenweg")
+    batch = {"notices": [notice(), served], "worker_id": str(org.worker1_id)}
+    entered = await client.post("/api/court-notices", json=batch)
+    assert entered.status_code == 200, entered.text
+    first, second = entered.json()
+    assert (first["created"], second["created"], first["repeat"]) == (True, True, False)
+    # Filed, not yet served: the Schonfrist shows, provisional until the service is recorded; served: counted from
+    # the service. Both wait for the notice's kind (only a fristlose one is cured), which the court's notice omits.
+    provisional = (await deadlines(client, first["case_id"]))["de.schonfrist"]
+    assert provisional["provisional"] == ["notice_kind", "lawsuit_served"]
+    sure = (await deadlines(client, second["case_id"]))["de.schonfrist"]
+    assert sure["provisional"] == ["notice_kind"]
+    assert sure["due_on"] >= add_months(pinned.today() - dt.timedelta(days=3), 2).isoformat()  # or the next working day
+    detail = (await client.get(f"/api/cases/{first['case_id']}")).json()
+    case = detail["case"]["fields"]
+    assert (case["trigger"], case["phase"], case["assigned_worker_id"]) == (
+        "court_notice",
+        "court",
+        str(org.worker1_id),
+    )
+    actions = [r["fields"]["title"] for r in detail["records"] if r["kind"] == "action"]
+    assert actions == ["Erstanschreiben: Hilfeangebot schicken"]
+    # The same batch again: nothing twice. The same household under a new Aktenzeichen: a step on its open case.
+    again = (await client.post("/api/court-notices", json=batch)).json()
+    assert [(r["repeat"], r["case_id"]) for r in again] == [(True, None), (True, None)]
+    moved = (await client.post("/api/court-notices", json={"notices": [notice(reference="12 C 999/26")]})).json()
+    assert (moved[0]["case_id"], moved[0]["created"]) == (first["case_id"], False)
+    steps = [
+        r for r in (await client.get(f"/api/cases/{first['case_id']}")).json()["records"] if r["kind"] == "legal_event"
+    ]
+    assert len(steps) == 2
+    # A wrong batch is taken not at all.
+    bad = await client.post("/api/court-notices", json={"notices": [notice(reference="1 C 1/26", filed_on=None)]})
+    assert bad.status_code == 400
+    await login(client, "worker1")
+    assert (await client.post("/api/court-notices", json=batch)).status_code == 403
+
+
+async def test_an_austrian_team_s_notice_brings_the_reminder_of_section_33_mrg(
+    app: Litestar, client: httpx.AsyncClient, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = service_of(app, AuthState).settings
+    assert await set_region(settings, monkeypatch, "AT", "9") == 0
+    await login(client, "supervisor")
+    rows = (
+        "Gericht;Aktenzeichen;Eingereicht am;Zugestellt am;Name;Straße;Hausnummer;PLZ;Ort\n"
+        f"BG Favoriten;5 C 77/26;{pinned.today().strftime('%d.%m.%Y')};;Mehmet Yilmaz;Quellenstraße;12;1100;Wien\n"
+    )
+    entered = await client.post(
+        "/api/court-notices/import", content=rows.encode(), headers={"Content-Type": "text/csv"}
+    )
+    assert entered.status_code == 200, entered.text
+    (result,) = entered.json()
+    rules = await deadlines(client, result["case_id"])
+    assert "de.schonfrist" not in rules
+    assert rules["at.zahlung_33_mrg"]["provisional"] == ["court_date", "lawsuit_served"]
+    wrong = rows.replace(";5 C 77/26;", ";;")
+    refused = await client.post(
+        "/api/court-notices/import", content=wrong.encode(), headers={"Content-Type": "text/csv"}
+    )
+    assert (refused.status_code, refused.json()["rows"][0]["line"]) == (400, 2)

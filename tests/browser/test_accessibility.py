@@ -33,7 +33,7 @@ WORKER_SCREENS = [
     "#/konflikte",
     "#/sync",
 ]
-SUPERVISOR_SCREENS = ["#/team", "#/berichte", "#/faelle", "#/fall/{case}/auskunft"]
+SUPERVISOR_SCREENS = ["#/team", "#/meldungen", "#/berichte", "#/faelle", "#/fall/{case}/auskunft"]
 BLOCKING = {"critical", "serious"}
 
 
@@ -109,6 +109,22 @@ async def test_no_screen_has_a_critical_or_serious_accessibility_violation(
     await expect(page.get_by_role("heading", name="Gerät entsperren")).to_be_visible()
     await page.get_by_text("Geräte-Passwort vergessen?").click()
     found += [{"screen": "unlock", "size": "landscape", **v} for v in await audit(page)]
+    await context.close()
+
+    # Property management's page, with one referral handed over; the same referral waits in the supervisor's inbox.
+    await add_user(live_server.database_url, "hausverwaltung", Role.REFERRER, org.team_id, password_hash)
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    page = await context.new_page()
+    await page.goto(f"{live_server.url}/meldungen")
+    found += [{"screen": "meldungen-login", "size": "landscape", **v} for v in await audit(page)]
+    await page.get_by_label("Benutzername").fill("hausverwaltung")
+    await page.get_by_label("Passwort").fill(PASSWORD)
+    await page.get_by_role("button", name="Anmelden").click()
+    await page.get_by_label("Name der Mieterin / des Mieters").fill("Erika Musterfrau")
+    await page.get_by_role("button", name="Melden", exact=True).click()
+    await expect(page.locator("#my-referrals tbody tr")).to_have_count(1)
+    found += [{"screen": "meldungen", "size": "landscape", **v} for v in await audit(page)]
+    found += [too_small("meldungen", "landscape", target) for target in await small_targets(page)]
     await context.close()
 
     context, page = await worker_tablet(browser, live_server.url, "landscape", username="supervisor")
