@@ -44,6 +44,7 @@ from server.db.locks import exclusive_start
 from server.intake.controller import CourtNoticeController, ReferralController, ReferrerPage
 from server.intake.service import Intake
 from server.jobs.housekeeping import housekeeping_task
+from server.jobs.outreach import outreach_task
 from server.jobs.reminders import reminder_task
 from server.metrics import MetricsMiddleware
 from server.problems import exception_handlers
@@ -176,6 +177,9 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     try:
         async with contextlib.AsyncExitStack() as stack:
             await stack.enter_async_context(housekeeping_task(engine, settings, keyring))
+            await stack.enter_async_context(
+                outreach_task(engine, keyring, ZoneInfo(settings.report_time_zone), settings.outreach_days, push.wake)
+            )
             if dispatcher is not None:
                 await stack.enter_async_context(dispatcher_task(dispatcher))
                 zone = ZoneInfo(settings.report_time_zone)

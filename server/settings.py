@@ -91,6 +91,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The service centre's office hours on working days, and the length of one appointment (docs/domain.md).
     service_hours: str = "09:00-17:00"
     appointment_minutes: int = 30
+    # Days after the team's last letter to a household it never reached before a home visit is planned (outreach).
+    outreach_days: int = 7
     # A test server's clock runs this many seconds off the machine's, so that the tests can try the days that break
     # date code (a Sunday, New Year's Eve, the night the clocks change). Refused outside environment=test.
     clock_shift_seconds: float = 0.0
@@ -98,6 +100,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if self.clock_shift_seconds and self.environment != "test":
             raise ValueError("clock_shift_seconds is for test servers only (environment=test)")
+        if self.outreach_days < 1:
+            raise ValueError("outreach_days must be a day or more")
 
     @property
     def resolved_database_url(self) -> str:

@@ -39,6 +39,8 @@ LETTER_NAMES = (
     "wohnschirm",
     "eviction_stay",
     "objections_support",
+    "help_offer",
+    "help_offer_at",
 )
 _TITLE = re.compile(r"^<!--\s*title:\s*(.+?)\s*-->\s*", re.DOTALL)
 

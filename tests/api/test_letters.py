@@ -34,6 +34,8 @@ async def test_the_organisation_replaces_the_letterhead_and_every_tablet_gets_a_
         "wohnschirm",
         "eviction_stay",
         "objections_support",
+        "help_offer",
+        "help_offer_at",
     ]
     assert body["letters"][1]["title"] == "Antrag auf Übernahme von Mietschulden (§ 22 Abs. 8 SGB II)"
     assert "{{organisation}}" in body["letterhead"]

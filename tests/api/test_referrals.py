@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -17,7 +18,9 @@ from server.auth.models import Role
 from server.auth.state import AuthState
 from server.db import create_engine, session_factory
 from server.intake.models import Referral
+from server.jobs.outreach import plan_outreach_visits
 from server.plugin import service_of
+from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.standing import add_months
 from tests.api.test_legal import set_region
@@ -316,3 +319,44 @@ async def test_an_austrian_team_s_notice_brings_the_reminder_of_section_33_mrg(
         "/api/court-notices/import", content=wrong.encode(), headers={"Content-Type": "text/csv"}
     )
     assert (refused.status_code, refused.json()["rows"][0]["line"]) == (400, 2)
+
+
+async def test_no_answer_to_the_letters_brings_a_home_visit_once(
+    app: Litestar, client: httpx.AsyncClient, org: Org
+) -> None:
+    await login(client, "supervisor")
+    batch = {
+        "notices": [notice(), notice(reference="12 C 2/26", tenant_name="Anna Albers", street="Birkenweg")],
+        "worker_id": str(org.worker1_id),
+    }
+    silent, called = [r["case_id"] for r in (await client.post("/api/court-notices", json=batch)).json()]
+    async with client_from(app) as tablet:
+        worker = Device(tablet, await login(tablet, "worker1"))
+        week_ago = (pinned.now() - dt.timedelta(days=8)).isoformat()
+        for case_id in (silent, called):
+            letter = {"channel": "letter", "direction": "outgoing", "reached": True, "at": week_ago}
+            assert (await worker.push(worker.put("contact", new_id(), case_id, letter)))[0]["status"] == "applied"
+        answer = {"channel": "phone", "direction": "incoming", "at": pinned.now().isoformat()}
+        await worker.push(worker.put("contact", new_id(), called, answer))  # the tenant called back
+
+        settings = service_of(app, AuthState).settings
+        engine = create_engine(settings.resolved_database_url)
+        keyring = Keyring(settings)
+        await keyring.load(engine)
+        sessions = session_factory(engine)
+        zone = ZoneInfo("Europe/Berlin")
+        try:
+            assert await plan_outreach_visits(sessions, keyring, zone, 9) == 0  # not yet nine days
+            assert await plan_outreach_visits(sessions, keyring, zone, 7) == 1
+            assert await plan_outreach_visits(sessions, keyring, zone, 7) == 0  # once
+        finally:
+            await engine.dispose()
+        await worker.pull()
+        visits = [r["fields"] for r in worker.records.values() if r["kind"] == "visit" and not r["deleted"]]
+    assert [v["assigned_worker_id"] for v in visits] == [str(org.worker1_id)]
+    (visit,) = visits
+    assert (visit["status"], visit["planned_by"]) == ("planned", str(org.worker1_id))
+    planned = dt.datetime.fromisoformat(visit["planned_at"]).astimezone(zone)
+    assert planned.date() > pinned.today()
+    assert planned.weekday() < 5
+    assert planned.time() == dt.time(10)

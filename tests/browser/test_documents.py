@@ -277,6 +277,7 @@ async def test_a_consent_signed_on_the_tablet_prints_with_its_signature(
     }
 
     letters_shown = {
+        "help_offer": "Unsere Beratung ist kostenlos und vertraulich",
         "rent_debt_takeover": "Antrag auf Übernahme von Mietschulden nach § 22 Abs. 8 SGB II",
         "rent_debt_takeover_sgb12": "Antrag auf Übernahme von Mietschulden nach § 36 Abs. 1 SGB XII",
         "installment": "Ratenzahlungsvereinbarung",
