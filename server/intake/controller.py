@@ -16,8 +16,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from server.auth.schemas import Principal
 from server.intake.court import NoticeResult, enter_notices
 from server.intake.csvfile import COURT_COLUMNS, read_rows
-from server.intake.fields import CourtNotice, DeclineReason, ReferralFields
-from server.intake.service import Accepted, InboxItem, Intake, ReferralOut
+from server.intake.fields import Accepted, CourtNotice, DeclineReason, InboxItem, ReferralFields, ReferralOut
+from server.intake.service import Intake
 from server.problems import UnsupportedMediaType, ValidationFailed
 
 __all__ = ["CourtNoticeController", "ReferralController", "ReferrerPage"]

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Annotated, Literal
 
 import msgspec
 
 from server.records.fields import Cents, Short, Text
 
-__all__ = ["DECLINE_REASONS", "STAGES", "CourtNotice", "DeclineReason", "ReferralFields", "Stage"]
+__all__ = [
+    "DECLINE_REASONS",
+    "STAGES",
+    "Accepted",
+    "CourtNotice",
+    "DeclineReason",
+    "Duplicate",
+    "InboxItem",
+    "ReferralFields",
+    "ReferralOut",
+    "Stage",
+]
 
 Reason = Literal["arrears", "neighbour_complaints", "living_situation", "other"]
 DeclineReason = Literal["not_our_area", "already_supported", "settled", "no_consent", "other"]
@@ -79,3 +91,41 @@ class CourtNotice(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             lawsuit_served_on=self.served_on,
             note=f"Mitteilung des Gerichts: {self.court}, Az. {self.reference}, Räumungsklage {when}.",
         )
+
+
+class ReferralOut(msgspec.Struct, kw_only=True, frozen=True):
+    """What a referrer sees of their referral: whom they handed over, and how far it has come; never an outcome, a
+    note, a document or the worker's name."""
+
+    id: uuid.UUID
+    received_at: dt.datetime
+    tenant_name: str
+    contract_number: str
+    stage: Stage
+
+
+class Duplicate(msgspec.Struct, kw_only=True, frozen=True):
+    case_id: uuid.UUID
+    assigned_worker_id: uuid.UUID | None
+    reason: str  # "address" or "tenant"
+
+
+class InboxItem(msgspec.Struct, kw_only=True, frozen=True):
+    """One referral in the team's inbox, with the open cases that may be the same household."""
+
+    id: uuid.UUID
+    received_at: dt.datetime
+    source: str
+    submitted_by: uuid.UUID
+    status: str
+    case_id: uuid.UUID | None
+    decline_reason: str | None
+    stage: Stage
+    fields: ReferralFields | None  # None when its content could not be read (reported, never guessed)
+    duplicates: list[Duplicate]
+
+
+class Accepted(msgspec.Struct, kw_only=True, frozen=True):
+    referral_id: uuid.UUID
+    case_id: uuid.UUID
+    created: bool  # a new case; else the household's open case was linked

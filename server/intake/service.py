@@ -30,7 +30,7 @@ from server.crypto.aead import associated_data, open_blob, seal
 from server.db import begin_write, utcnow
 from server.intake.becomes import case_records
 from server.intake.course import stages
-from server.intake.fields import DeclineReason, ReferralFields, Stage
+from server.intake.fields import Accepted, DeclineReason, Duplicate, InboxItem, ReferralFields, ReferralOut
 from server.intake.models import Referral
 from server.problems import Conflict, Forbidden, NotFound, ValidationFailed
 from server.push import CASE_ASSIGNED, REFERRAL_RECEIVED, enqueue
@@ -41,10 +41,7 @@ from server.records.models import Record
 from server.records.store import RecordStore
 
 __all__ = [
-    "Accepted",
-    "InboxItem",
     "Intake",
-    "ReferralOut",
     "check_worker",
     "contract_token",
     "duplicates",
@@ -55,44 +52,6 @@ __all__ = [
 SEALED_AS = ("referral_in", "fields", 1)  # kind, column and version the sealed fields are bound to
 OPEN_CASE = ("open", "closing_requested")
 RECENT = dt.timedelta(days=30)  # decided referrals stay in the inbox this long
-
-
-class ReferralOut(msgspec.Struct, kw_only=True, frozen=True):
-    """What a referrer sees of their referral: whom they handed over, and how far it has come; never an outcome, a
-    note, a document or the worker's name."""
-
-    id: uuid.UUID
-    received_at: dt.datetime
-    tenant_name: str
-    contract_number: str
-    stage: Stage
-
-
-class Duplicate(msgspec.Struct, kw_only=True, frozen=True):
-    case_id: uuid.UUID
-    assigned_worker_id: uuid.UUID | None
-    reason: str  # "address" or "tenant"
-
-
-class InboxItem(msgspec.Struct, kw_only=True, frozen=True):
-    """One referral in the team's inbox, with the open cases that may be the same household."""
-
-    id: uuid.UUID
-    received_at: dt.datetime
-    source: str
-    submitted_by: uuid.UUID
-    status: str
-    case_id: uuid.UUID | None
-    decline_reason: str | None
-    stage: Stage
-    fields: ReferralFields | None  # None when its content could not be read (reported, never guessed)
-    duplicates: list[Duplicate]
-
-
-class Accepted(msgspec.Struct, kw_only=True, frozen=True):
-    referral_id: uuid.UUID
-    case_id: uuid.UUID
-    created: bool  # a new case; else the household's open case was linked
 
 
 def contract_token(key: bytes, organisation_id: uuid.UUID, contract_number: str) -> bytes | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from server.reports.labels import CHANNEL_LABELS
+from server.reports.labels import CHANNEL_LABELS, term
 from server.reports.schema import WRITTEN_CHANNELS, Figure, Report
 from server.reports.words import count, number, percent
 
@@ -71,20 +71,18 @@ def reach(report: Report) -> list[Figure]:
     ]
 
 
-OUTREACH_LABELS = {
-    "told": "Gemeldete Haushalte (Mitteilung des Gerichts, Meldung der Vermieterin)",
-    "reached_incoming": "haben sich selbst gemeldet",
-    "reached_contact": "erreicht am Telefon oder persönlich",
-    "reached_visit": "erreicht beim Hausbesuch",
-    "reached_visit_after_letters": "erreicht erst beim Hausbesuch, nach unbeantworteten Briefen",
-    "not_reached": "bisher nicht erreicht",
-}
+TOLD = "Gemeldete Haushalte (Mitteilung des Gerichts, Meldung der Vermieterin)"
 
 
 def outreach(report: Report) -> list[Figure]:
     told = report.outreach.get("told", 0)
     lines = [
-        count(f"outreach.{k}", OUTREACH_LABELS[k], n, report.definitions["outreach"] if k == "told" else None)
+        count(
+            f"outreach.{k}",
+            TOLD if k == "told" else f"davon {term(report.country, f'reached.{k}')}",
+            n,
+            report.definitions["outreach"] if k == "told" else None,
+        )
         for k, n in report.outreach.items()
     ]
     reached = told - report.outreach.get("not_reached", 0)

@@ -11,6 +11,26 @@ import { documentList } from "../panels/documents.js";
 import { letterLinks } from "../panels/letters.js";
 import { arrearsOf } from "../letters.js";
 
+// The triggers by which the team is told about a household it has not heard from (docs/domain.md "Definitions").
+const TOLD = new Set(["court_notice", "receivables"]);
+const CONSULTING = new Set(["phone", "in_person", "home_visit"]);
+
+/** How a household the team was told about was first reached, from its contacts in order (as the reports count it,
+ * server/reports/counts.py): it got in touch itself, by phone or in person, at the door (after unanswered letters
+ * or not), or not yet. */
+export function howReached(contacts) {
+  let letters = false;
+  for (const { fields: c } of [...contacts].filter((r) => !r.deleted).sort((a, b) => a.fields.at.localeCompare(b.fields.at))) {
+    const reached = c.reached !== false;
+    const incoming = c.direction === "incoming";
+    if (reached && incoming) return "reached_incoming";
+    if (reached && c.channel === "home_visit") return letters ? "reached_visit_after_letters" : "reached_visit";
+    if (reached && CONSULTING.has(c.channel)) return "reached_contact";
+    if (c.channel === "letter" && !incoming) letters = true;
+  }
+  return "not_reached";
+}
+
 export async function render(main, [caseId], app) {
   const records = (await data.caseRecords(caseId)).filter((r) => !r.deleted);
   const kase = records.find((r) => r.kind === "case");
@@ -53,6 +73,7 @@ export async function render(main, [caseId], app) {
         states.has(kase.id) ? syncChip(states.get(kase.id)) : null,
       ),
       h("p", { class: "muted" }, t("case.assigned", { name: app.userName(f.assigned_worker_id) })),
+      TOLD.has(f.trigger) ? h("p", { class: "muted", id: "case-reached" }, t("case.told", { how: t(`reached.${howReached(of("contact"))}`) })) : null,
       h(
         "div",
         { class: "actions" },
