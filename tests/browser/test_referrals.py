@@ -5,6 +5,7 @@ in the inbox and assigns a worker, the worker's tablet gets the push message and
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -13,6 +14,10 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from server.auth.models import Role
+from server.db import create_engine, session_factory
+from server.jobs.outreach import plan_outreach_visits
+from server.records.keyring import Keyring
+from server.settings import Settings
 from tests.browser.test_push import SHOWN_NOTIFICATIONS, STUB, running_worker
 from tests.browser.test_screens import FITS, shoot
 from tests.support import clock as pinned
@@ -20,7 +25,7 @@ from tests.support.accounts import Org, add_user, login
 from tests.support.live import LiveServer
 from tests.support.pushservice import LocalPushService
 from tests.support.syncing import Device, new_id
-from tests.support.tablet import TABLET_SIZES, new_tablet, setup_device, until
+from tests.support.tablet import TABLET_SIZES, new_tablet, setup_device, sync_now, until
 
 pytestmark = [pytest.mark.browser]
 
@@ -122,9 +127,33 @@ async def test_a_referral_becomes_a_case_on_the_worker_s_tablet_and_the_referrer
         await worker.goto(f"{live_server.url}/#/fall/{referral_id}")
         await expect(worker.locator("#case-deadlines")).to_contain_text("Schonfrist")
 
-        # Before anyone reached the tenant the referrer reads "Eingegangen"; after a home visit, "In Beratung".
+        # The worker sends the offer of help; the referrer reads "Kontaktversuch" (a letter reaches nobody yet).
+        await worker.goto(f"{live_server.url}/#/fall/{referral_id}/brief/help_offer")
+        await expect(worker.locator("#letter")).to_contain_text("Unsere Beratung ist kostenlos und vertraulich")
+        await worker.get_by_role("button", name="Als versandt erfassen").click()
+        await sync_now(worker)
         await referrer.reload()
-        await expect(row).to_contain_text("Eingegangen")
+        await expect(row).to_contain_text("Kontaktversuch")
+
+        # No answer for a week: the outreach pass plans a home visit for the worker, which reaches the tablet.
+        settings = Settings(
+            data_dir=str(live_server.data_dir), database_url=live_server.database_url, environment="test"
+        )
+        engine = create_engine(settings.resolved_database_url)
+        keyring = Keyring(settings)
+        await keyring.load(engine)
+        week_later = pinned.now() + dt.timedelta(days=8)
+        try:
+            assert await plan_outreach_visits(session_factory(engine), keyring, pinned.BERLIN, 7, now=week_later) == 1
+        finally:
+            await engine.dispose()
+        await sync_now(worker)
+        await worker.goto(f"{live_server.url}/#/fall/{referral_id}")
+        await expect(worker.locator("main")).to_contain_text("Hausbesuch: geplant · Worker1")
+        await expect(worker.get_by_role("link", name="Geplanten Besuch erfassen")).to_be_visible()
+        await expect(worker.locator("#case-reached")).to_contain_text("nicht erreicht")
+
+        # At the door the tenant is reached: "In Beratung" for the referrer, and nothing of what was said.
         async with httpx.AsyncClient(base_url=live_server.url) as client:
             device = Device(client, await login(client, "worker1"))
             visit = {"channel": "home_visit", "reached": True, "at": pinned.now().isoformat()}
@@ -138,3 +167,57 @@ async def test_a_referral_becomes_a_case_on_the_worker_s_tablet_and_the_referrer
         await office.close()
         await referrer_context.close()
         await service.stop()
+
+
+async def test_the_office_enters_the_court_s_notices_as_a_batch(
+    browser: Browser, live_server: LiveServer, org: Org, screenshots: Path
+) -> None:
+    context = await browser.new_context(viewport=TABLET_SIZES["landscape"], locale="de-DE")
+    try:
+        page = await new_tablet(context)
+        await setup_device(page, live_server.url, "supervisor")
+        await page.get_by_role("link", name="Meldungen").click()
+        rows = [
+            ("Amtsgericht Beispielstadt", "12 C 345/26", pinned.day(-9), "", "Jonas Beispiel", "Ahornweg", "9"),
+            (
+                "Amtsgericht Beispielstadt",
+                "12 C 346/26",
+                pinned.day(-12),
+                pinned.day(-3),
+                "Anna Albers",
+                "Birkenweg",
+                "3",
+            ),
+        ]
+        for n, (court, reference, filed, served, name, street, number) in enumerate(rows, start=1):
+            if n > 1:
+                await page.get_by_role("button", name="Weitere Mitteilung").click()
+            for field, value in (
+                ("court", court),
+                ("reference", reference),
+                ("filed_on", filed),
+                ("served_on", served),
+                ("tenant_name", name),
+                ("street", street),
+                ("house_number", number),
+                ("postcode", "12345"),
+                ("city", "Beispielstadt"),
+            ):
+                if value:
+                    await page.locator(f"#notice-{n}-{field}").fill(value)
+        await page.get_by_label("Zuständig").first.select_option(label="Worker1")
+        await shoot(page, screenshots, "gerichtsmitteilungen", "landscape")
+        await page.get_by_role("button", name="Mitteilungen erfassen").click()
+        await expect(page.locator("#notices-result")).to_have_text(
+            "2 Fälle angelegt, 0 einem offenen Fall zugeordnet, 0 schon erfasst."
+        )
+        await sync_now(page)
+        await page.get_by_role("link", name="Fälle").click()
+        await expect(page.locator("main")).to_contain_text("Mietrückstand Beispiel")
+        await page.locator("a", has_text="Mietrückstand Albers").first.click()
+        await expect(page.locator("#case-deadlines")).to_contain_text("Schonfrist")
+        await expect(page.locator("#case-reached")).to_contain_text("nicht erreicht")
+        await expect(page.locator("main")).to_contain_text("Erstanschreiben: Hilfeangebot schicken")
+        assert not page.errors, page.errors  # type: ignore[attr-defined]
+    finally:
+        await context.close()

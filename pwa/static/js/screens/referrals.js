@@ -4,7 +4,8 @@
 import { api, ApiError, Offline, postText } from "../api.js";
 import * as sync from "../sync.js";
 import { t } from "../i18n.js";
-import { append, chip, day, errorMessage, fill, h, money, toast } from "../ui.js";
+import { append, chip, day, errorMessage, fill, h, money, toast, today } from "../ui.js";
+import { dateField } from "../datefield.js";
 
 const DECLINE = ["not_our_area", "already_supported", "settled", "no_consent", "other"];
 
@@ -14,7 +15,7 @@ export async function render(main, _params, app) {
     return;
   }
   const out = h("div", { "aria-live": "polite" });
-  append(main, h("h2", {}, t("referrals.title")), h("p", { class: "lead" }, t("referrals.lead")), importCard(app, out), out);
+  append(main, h("h2", {}, t("referrals.title")), h("p", { class: "lead" }, t("referrals.lead")), courtCard(app), importCard(app, out), out);
   await show(out, app);
 }
 
@@ -162,6 +163,122 @@ function importCard(app, out) {
     h("label", { for: "referral-file" }, t("referrals.file")),
     input,
     h("button", { type: "submit", class: "secondary", id: "import-referrals" }, t("referrals.import")),
+    result,
+  );
+}
+
+/** @type {[string, string, number?][]} */
+const NOTICE_FIELDS = [
+  ["court", "text", 200],
+  ["reference", "text", 100],
+  ["filed_on", "date"],
+  ["served_on", "date"],
+  ["tenant_name", "text", 200],
+  ["street", "text", 200],
+  ["house_number", "text", 20],
+  ["postcode", "text", 10],
+  ["city", "text", 200],
+];
+
+/** The court's notices, entered as a batch (or imported as CSV): each a case in "Erstanschreiben" with its
+ * deadline, or a step on the household's open case; the batch is taken whole or not at all. */
+function courtCard(app) {
+  const rows = h("div", { class: "notices" });
+  const result = h("div", { role: "status", id: "notices-result" });
+  const workers = [...app.users.entries()].filter(([id]) => (app.activeUsers?.has(id) ?? true) && !app.supervisors?.has(id));
+  const worker = h("select", { id: "notices-worker" }, h("option", { value: "" }, t("user.nobody")), workers.map(([id, name]) => h("option", { value: id }, name)));
+  const addRow = () => {
+    const n = rows.children.length + 1;
+    rows.append(
+      h(
+        "fieldset",
+        { class: "notice" },
+        h("legend", {}, t("court.notice", { n })),
+        h(
+          "div",
+          { class: "row" },
+          NOTICE_FIELDS.map(([name, type, max]) =>
+            h(
+              "div",
+              {},
+              h("label", { for: `notice-${n}-${name}` }, t(`court.${name}`)),
+              type === "date"
+                ? dateField({ id: `notice-${n}-${name}`, name, max: today() })
+                : h("input", { type, name, id: `notice-${n}-${name}`, "aria-label": t("court.cell", { what: t(`court.${name}`), n }), ...(max ? { maxlength: max } : {}) }),
+            ),
+          ),
+        ),
+      ),
+    );
+  };
+  addRow();
+  const file = h("input", { type: "file", id: "notices-file", accept: ".csv,text/csv" });
+  const shown = (answer) => {
+    const made = answer.filter((r) => r.created).length;
+    const linked = answer.filter((r) => !r.created && !r.repeat).length;
+    const repeats = answer.filter((r) => r.repeat).length;
+    fill(result, h("p", { class: "banner-inline ok" }, t("court.entered", { made, linked, repeats })));
+  };
+  const failed = (failure) => {
+    const problems = failure instanceof ApiError ? failure.problem.rows || [] : [];
+    fill(
+      result,
+      h("p", { class: "error", role: "alert" }, errorMessage(failure)),
+      problems.length ? h("ul", {}, problems.map((row) => h("li", {}, t("referrals.row", { line: row.line, field: row.field || "–" })))) : null,
+    );
+  };
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "court-title" },
+    h("h3", { id: "court-title" }, t("court.title")),
+    h("p", { class: "muted" }, t("court.hint")),
+    h(
+      "form",
+      {
+        id: "court-notices",
+        onsubmit: async (event) => {
+          event.preventDefault();
+          const notices = [...rows.children]
+            .map((set) => Object.fromEntries([...set.querySelectorAll("input[name]")].filter((i) => i.value.trim()).map((i) => [i.name, i.value.trim()])))
+            .filter((notice) => Object.keys(notice).length);
+          if (!notices.length) return fill(result, h("p", { class: "error" }, t("court.empty")));
+          try {
+            shown(await api("POST", "/api/court-notices", { notices, worker_id: worker.value || null }));
+            rows.replaceChildren();
+            addRow();
+          } catch (failure) {
+            failed(failure);
+          }
+        },
+      },
+      rows,
+      h("div", { class: "row" }, h("div", {}, h("label", { for: "notices-worker" }, t("referrals.worker")), worker)),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", class: "secondary", id: "add-notice", onclick: addRow }, t("court.add_row")),
+        h("button", { type: "submit", id: "enter-notices" }, t("court.enter")),
+      ),
+    ),
+    h(
+      "form",
+      {
+        onsubmit: async (event) => {
+          event.preventDefault();
+          const chosen = file.files?.[0];
+          if (!chosen) return fill(result, h("p", { class: "error" }, t("referrals.choose_file")));
+          const query = worker.value ? `?worker_id=${worker.value}` : "";
+          try {
+            shown(await postText(`/api/court-notices/import${query}`, await chosen.text(), "text/csv"));
+          } catch (failure) {
+            failed(failure);
+          }
+        },
+      },
+      h("label", { for: "notices-file" }, t("court.file")),
+      file,
+      h("button", { type: "submit", class: "secondary", id: "import-notices" }, t("referrals.import")),
+    ),
     result,
   );
 }
