@@ -82,7 +82,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.demo:
         print(f"\nDemo logins (password for all: {password})")
         for login in DEMO_USERS:
-            print(f"  {login.username:<16} {login.role.value:<11} {login.place:<7} {login.display_name}")
+            print(f"  {login.username:<20} {login.role.value:<11} {login.place:<7} {login.display_name}")
     print(f"\nDoorstep is serving at http://{args.host}:{args.port}\n", flush=True)
     configure_logging(settings.log_level)
     if args.workers > 1:

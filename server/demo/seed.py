@@ -17,6 +17,7 @@ from server.db import begin_write, utcnow
 from server.demo.cases import DemoTeam, seed_cases
 from server.demo.dating import arrears_at_intake, date_history
 from server.demo.past import Intake, enquiries
+from server.demo.referrals import seed_referrals
 from server.demo.vienna import vienna_records
 from server.records import blind
 from server.records.bulk import write_all
@@ -47,6 +48,8 @@ DEMO_USERS = (
     DemoLogin("wien-worker", "Lukas Gruber", Role.WORKER, "Wien"),
     DemoLogin("wien-worker2", "Selin Kaya", Role.WORKER, "Wien"),
     DemoLogin("wien-leitung", "Dr. Martin Steiner", Role.MANAGER, "Wien"),
+    DemoLogin("hausverwaltung", "Hausverwaltung Nord, Karin Kaiser", Role.REFERRER),
+    DemoLogin("wien-hausverwaltung", "Hausverwaltung Favoriten, Ing. Paul Berger", Role.REFERRER, "Wien"),
 )
 
 
@@ -92,6 +95,7 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], keyring: Keyring
         await _seed_vienna(db, keyring, vienna.id, favoriten.id, workers, users["wien-supervisor"].id)
         await db.commit()
     await blind.rebuild_if_stale(sessions, keyring, force=True)  # the demo households, for the duplicate check
+    await seed_referrals(sessions, keyring)
     return True
 
 

@@ -28,7 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "sync": {"auth", "db", "audit", "records", "push"},
     "reports": {"auth", "db", "audit", "records"},
     "web": set(),
-    "demo": {"auth", "db", "records"},
+    "demo": {"auth", "db", "intake", "records"},
     # The front door: referrals become cases through the records' writer; a push tells the worker.
     "intake": {"auth", "audit", "crypto", "db", "push", "records"},
     # Jobs that span areas (housekeeping, deadline reminders): they use the areas; no area calls into them.
