@@ -378,6 +378,9 @@ _EXTRA = {
     },
     "/api/push/subscriptions": {409: "The endpoint belongs to another user"},
     "/api/enquiries/{enquiry_id:uuid}": {409: "Another enquiry was recorded under this id (conflict)"},
+    "/api/referrals": {409: "This tenancy was handed over before and is still being dealt with (conflict)"},
+    "/api/referrals/{referral_id:uuid}/accept": {409: "The referral was decided already (conflict)"},
+    "/api/referrals/{referral_id:uuid}/decline": {409: "The referral was decided already (conflict)"},
 }
 
 

@@ -40,7 +40,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_intake_referrals_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_intake_referrals_contract_token'), ['contract_token'], unique=False)
         batch_op.create_index('ix_intake_referrals_team_status', ['team_id', 'status'], unique=False)
+    op.create_table('intake_files',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('referral_id', sa.Uuid(), nullable=False),
+    sa.Column('blob', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_intake_files'))
+    )
+    with op.batch_alter_table('intake_files', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_intake_files_referral_id'), ['referral_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('intake_files')
     op.drop_table('intake_referrals')

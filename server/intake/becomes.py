@@ -12,6 +12,8 @@ from server.records.bulk import BulkItem
 
 __all__ = ["case_records", "court_records", "court_steps"]
 
+SUMMARY_LENGTH = 20_000  # a case's summary holds at most this (server/records/fields.py Text)
+
 
 def case_records(
     case_id: uuid.UUID,
@@ -54,7 +56,7 @@ def case_records(
                 "phase": "court" if fields.lawsuit_served_on else "pre_court",
                 "opened_on": received.isoformat(),
                 "household_id": str(household_id),
-                "summary": "\n".join(part for part in (summary + ".", fields.note) if part),
+                "summary": "\n".join(part for part in (summary + ".", fields.note) if part)[:SUMMARY_LENGTH],
             },
         ),
         (

@@ -7,20 +7,35 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from server.auth.models import Role
 from server.auth.schemas import Principal
 from server.intake.court import NoticeResult, enter_notices
 from server.intake.csvfile import COURT_COLUMNS, read_rows
-from server.intake.fields import Accepted, CourtNotice, DeclineReason, InboxItem, ReferralFields, ReferralOut
-from server.intake.service import Intake
-from server.problems import UnsupportedMediaType, ValidationFailed
+from server.intake.fields import (
+    Accepted,
+    CourtNotice,
+    DeclineReason,
+    InboxItem,
+    ReferralFields,
+    ReferralFileOut,
+    ReferralOut,
+)
+from server.intake.files import add_file, file_bytes
+from server.intake.models import Referral
+from server.intake.service import Intake, team_of
+from server.problems import NotFound, UnsupportedMediaType, ValidationFailed
+from server.records.documents import MAX_ATTACHMENT_BYTES
 
 __all__ = ["CourtNoticeController", "ReferralController", "ReferrerPage"]
+
+
+FILE_BODY_BYTES = MAX_ATTACHMENT_BYTES + 64 * 1024
 
 
 class AcceptIn(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -75,6 +90,38 @@ class ReferralController(Controller):
         """Take the household on: a new case for the worker (who gets a push message), or the open case named or
         found by the duplicate check; 409 when decided already."""
         return await intake.accept(principal, referral_id, worker_id=data.worker_id, link_case_id=data.link_case_id)
+
+    # A file comes whole in one request, up to an attachment's size (the router's limit is for JSON).
+    @post("/{referral_id:uuid}/files", status_code=HTTP_201_CREATED, request_max_body_size=FILE_BODY_BYTES)
+    async def add_file(
+        self,
+        referral_id: FromPath[uuid.UUID],
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        intake: NamedDependency[Intake],
+        title: Annotated[str, QueryParameter(max_length=200, description="what the file is")] = "Unterlage",
+    ) -> ReferralFileOut:
+        """A file for the caller's own referral while it waits (the body: a PDF, JPEG, PNG or WebP, 20 MiB at
+        most, checked by its bytes)."""
+        async with intake.sessions() as db:
+            return await add_file(db, intake.keyring, principal, referral_id, title, await request.body())
+
+    @get("/{referral_id:uuid}/files/{file_id:uuid}", media_type="application/octet-stream")
+    async def file(
+        self,
+        referral_id: FromPath[uuid.UUID],
+        file_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        intake: NamedDependency[Intake],
+    ) -> Response[bytes]:
+        """One file of a referral in the team's inbox (supervisors)."""
+        team_id, _ = team_of(principal, (Role.SUPERVISOR,))
+        async with intake.sessions() as db:
+            referral = await db.get(Referral, referral_id)
+            if referral is None or referral.team_id != team_id:
+                raise NotFound("No such file of the referral.")
+            content_type, body = await file_bytes(db, intake.keyring, referral_id, file_id)
+        return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
 
     @post("/{referral_id:uuid}/decline", status_code=HTTP_204_NO_CONTENT)
     async def decline(

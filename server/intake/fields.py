@@ -31,6 +31,17 @@ Stage = Literal["received", "contact_attempted", "in_counselling", "closed"]
 STAGES: tuple[str, ...] = ("received", "contact_attempted", "in_counselling", "closed")
 
 
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
+
+def plausible(name: str, *days: dt.date | None) -> None:
+    """A name with letters in it, and days from 2000 to 2100 (a typo's year 206 is refused, not filed)."""
+    if not name.strip():
+        raise ValueError("the tenant's name is empty")
+    if any(day is not None and not FIRST_DAY <= day <= LAST_DAY for day in days):
+        raise ValueError("a date lies outside 2000 to 2100")
+
+
 class ReferralFields(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A household handed over by property management: who, where, which tenancy, why, the arrears by part, the
     dates of a notice or lawsuit, and a note for the team."""
@@ -52,6 +63,9 @@ class ReferralFields(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     court_date: dt.date | None = None
     note: Text = ""
 
+    def __post_init__(self) -> None:
+        plausible(self.tenant_name, self.notice_served_on, self.lawsuit_served_on, self.court_date)
+
 
 class CourtNotice(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The court's notice of an eviction lawsuit (§ 22 Abs. 9 SGB II in Germany, § 33a MRG in Austria) as the
@@ -72,6 +86,7 @@ class CourtNotice(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     def __post_init__(self) -> None:
         if self.filed_on is None and self.served_on is None:
             raise ValueError("a court notice needs the day the lawsuit was filed or served")
+        plausible(self.tenant_name, self.filed_on, self.served_on)
 
     def as_referral(self) -> ReferralFields:
         """What the team was told, kept as a referral (sealed like one)."""
@@ -110,6 +125,15 @@ class Duplicate(msgspec.Struct, kw_only=True, frozen=True):
     reason: str  # "address" or "tenant"
 
 
+class ReferralFileOut(msgspec.Struct, kw_only=True, frozen=True):
+    """A file handed over with a referral: the inbox fetches it by id."""
+
+    id: uuid.UUID
+    title: str
+    content_type: str
+    size: int
+
+
 class InboxItem(msgspec.Struct, kw_only=True, frozen=True):
     """One referral in the team's inbox, with the open cases that may be the same household."""
 
@@ -123,6 +147,7 @@ class InboxItem(msgspec.Struct, kw_only=True, frozen=True):
     stage: Stage
     fields: ReferralFields | None  # None when its content could not be read (reported, never guessed)
     duplicates: list[Duplicate]
+    files: list[ReferralFileOut] = msgspec.field(default_factory=list)
 
 
 class Accepted(msgspec.Struct, kw_only=True, frozen=True):

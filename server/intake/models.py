@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, utcnow
 
-__all__ = ["Referral"]
+__all__ = ["Referral", "ReferralFile"]
 
 
 class Referral(Base):
@@ -35,3 +35,13 @@ class Referral(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     decided_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
     blob: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+
+
+class ReferralFile(Base):
+    """A file of a referral: its bytes are the attachment upload of the same id; its title is sealed."""
+
+    __tablename__ = "intake_files"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    referral_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from server.db import begin_write, utcnow
 from server.intake.becomes import case_records
 from server.intake.course import stages
 from server.intake.fields import Accepted, DeclineReason, Duplicate, InboxItem, ReferralFields, ReferralOut
+from server.intake.files import files_of, into_case
 from server.intake.models import Referral
 from server.problems import Conflict, Forbidden, NotFound, ValidationFailed
 from server.push import CASE_ASSIGNED, REFERRAL_RECEIVED, enqueue
@@ -39,6 +41,7 @@ from server.records.bulk import write_all
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.store import RecordStore
+from server.records.validation import ValidationIssue
 
 __all__ = [
     "Intake",
@@ -48,6 +51,8 @@ __all__ = [
     "open_with_token",
     "team_of",
 ]
+
+log = logging.getLogger("doorstep.records")
 
 SEALED_AS = ("referral_in", "fields", 1)  # kind, column and version the sealed fields are bound to
 OPEN_CASE = ("open", "closing_requested")
@@ -181,6 +186,7 @@ class Intake:
             ).all()
             opened = await self._open(db, rows)
             courses = await stages(db, rows)
+            papers = await files_of(db, self.keyring, [row.id for row in rows if row.status == "received"])
             items = []
             for row, fields in zip(rows, opened, strict=True):
                 matches = await duplicates(db, self.keyring.index, team_id, fields) if row.status == "received" else []
@@ -196,6 +202,7 @@ class Intake:
                         stage=courses[row.id],
                         fields=fields,
                         duplicates=matches,
+                        files=papers.get(row.id, []),
                     )
                 )
         return items
@@ -246,12 +253,21 @@ class Intake:
             if case_id is None:
                 case_id = referral.id  # the referral's data key becomes the case's
                 items = case_records(case_id, team_id, worker_id, fields, referral.received_at, self.time_zone)
+                items += await into_case(db, self.keyring, referral.id, case_id)
                 store = RecordStore(db, self.keyring)
-                await write_all(store, organisation_id, items, actor=principal.user_id)
+                try:
+                    await write_all(store, organisation_id, items, actor=principal.user_id)
+                except ValidationIssue as issue:  # what was handed over does not make a valid case
+                    log.warning("referral %s cannot become a case: %s", referral.id, issue.detail)
+                    raise ValidationFailed(f"The referral cannot become a case: {issue.detail}") from None
                 household = next(item for item in items if item[0] == "household")
                 await blind.reindex(db, self.keyring.index, {household[1]: (case_id, household[3])})
                 if worker_id is not None:
                     queued = await enqueue(db, [(worker_id, CASE_ASSIGNED, case_id)])
+            else:  # its papers join the open case, under the case's key
+                papers = await into_case(db, self.keyring, referral.id, case_id)
+                if papers:
+                    await write_all(RecordStore(db, self.keyring), organisation_id, papers, actor=principal.user_id)
             referral.status, referral.case_id = "accepted", case_id
             referral.decided_at, referral.decided_by = utcnow(), principal.user_id
             await audit.append(

@@ -21,7 +21,7 @@ from server.intake.models import Referral
 from server.jobs.outreach import plan_outreach_visits
 from server.plugin import service_of
 from server.records.keyring import Keyring
-from server.records.models import Record
+from server.records.models import AttachmentChunk, Record
 from server.records.standing import add_months
 from tests.api.test_legal import set_region
 from tests.support import clock as pinned
@@ -360,3 +360,54 @@ async def test_no_answer_to_the_letters_brings_a_home_visit_once(
     assert planned.date() > pinned.today()
     assert planned.weekday() < 5
     assert planned.time() == dt.time(10)
+
+
+PDF = b"%PDF-1.4\n" + b"Kontoauszug " * 200_000 + b"\n%%EOF\n"  # 2.4 MB: two chunks
+
+
+async def test_the_papers_handed_over_become_the_case_s_documents_sealed(
+    app: Litestar, client: httpx.AsyncClient, org: Org, referrers: Any
+) -> None:
+    await login(client, "hausverwaltung")
+    first = (await submit(client)).json()
+    second = (await submit(client, contract_number="VN-4712", tenant_name="E. Musterfrau")).json()
+    pdf = {"Content-Type": "application/pdf"}
+    sent = await client.post(
+        f"/api/referrals/{first['id']}/files", params={"title": "Kontoauszug"}, content=PDF, headers=pdf
+    )
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["content_type"] == "application/pdf"
+    html = b"<html><script>alert(1)</script>"
+    assert (await client.post(f"/api/referrals/{first['id']}/files", content=html, headers=pdf)).status_code == 400
+    await client.post(f"/api/referrals/{second['id']}/files", params={"title": "Mahnung"}, content=PDF, headers=pdf)
+    assert (await client.get(f"/api/referrals/{first['id']}/files/{sent.json()['id']}")).status_code == 403
+    await login(client, "forderung")  # another referrer cannot add to it
+    assert (await client.post(f"/api/referrals/{first['id']}/files", content=PDF, headers=pdf)).status_code == 404
+
+    settings = service_of(app, AuthState).settings
+    engine = create_engine(settings.resolved_database_url)
+    async with session_factory(engine)() as db:
+        stored = b"".join((await db.scalars(select(AttachmentChunk.blob))).all())
+    assert b"Kontoauszug" not in stored
+
+    await login(client, "supervisor")
+    inbox = {item["id"]: item for item in (await client.get("/api/referrals/inbox")).json()}
+    (paper,) = inbox[first["id"]]["files"]
+    assert paper["title"] == "Kontoauszug"
+    fetched = await client.get(f"/api/referrals/{first['id']}/files/{paper['id']}")
+    assert (fetched.status_code, fetched.content) == (200, PDF)
+    made = (await client.post(f"/api/referrals/{first['id']}/accept", json={"worker_id": str(org.worker1_id)})).json()
+    linked = (await client.post(f"/api/referrals/{second['id']}/accept", json={})).json()
+    assert (linked["case_id"], linked["created"]) == (made["case_id"], False)
+    async with client_from(app) as tablet:
+        worker = Device(tablet, await login(tablet, "worker1"))
+        await worker.pull()
+        documents = {r["id"]: r["fields"] for r in worker.records.values() if r["kind"] == "attachment"}
+        assert sorted(d["title"] for d in documents.values()) == [
+            "Kontoauszug (aus der Meldung)",
+            "Mahnung (aus der Meldung)",
+        ]
+        for document_id in documents:  # both readable in the case, the linked one re-sealed under the case's key
+            download = await tablet.get(f"/api/attachments/{document_id}")
+            assert (download.status_code, download.content) == (200, PDF)
+    await engine.dispose()
