@@ -52,6 +52,10 @@ async def test_a_referral_becomes_a_case_on_the_worker_s_tablet_and_the_referrer
     await referrer.get_by_label("Mietrückstand (€)").fill("1.840,00")
     await referrer.get_by_label("Räumungsklage zugestellt am").fill(pinned.day(-5))
     await referrer.get_by_label("Hinweis für das Team").fill(NOTE)
+    statement = b"%PDF-1.4\n% Kontoauszug Mietkonto\n%%EOF\n"
+    await referrer.locator("#r-files").set_input_files(
+        files=[{"name": "Kontoauszug.pdf", "mimeType": "application/pdf", "buffer": statement}]
+    )
     assert await referrer.evaluate(FITS)
     await referrer.screenshot(path=screenshots / "meldung-formular-landscape.png", full_page=True)
     await referrer.get_by_role("button", name="Melden", exact=True).click()
@@ -90,7 +94,10 @@ async def test_a_referral_becomes_a_case_on_the_worker_s_tablet_and_the_referrer
         await expect(card).to_contain_text("Erika Musterfrau")
         await expect(card).to_contain_text(NOTE)
         await expect(card).to_contain_text("Mietrückstand: 1.840,00")
+        await expect(card.get_by_role("button", name="Unterlage: Kontoauszug")).to_be_visible()
         await shoot(page, screenshots, "meldungen-posteingang", "landscape")
+        await card.evaluate("(e) => e.scrollIntoView({ block: 'start' })")
+        await page.screenshot(path=screenshots / "meldung-im-posteingang-landscape.png")
         await card.get_by_label("Zuständig").select_option(label="Worker1")
         await card.get_by_role("button", name="Übernehmen").click()
         await expect(page.locator("#inbox-empty")).to_be_visible()
@@ -126,6 +133,7 @@ async def test_a_referral_becomes_a_case_on_the_worker_s_tablet_and_the_referrer
         await expect(worker.locator(f"a[href='#/fall/{referral_id}']")).to_be_visible(timeout=15_000)
         await worker.goto(f"{live_server.url}/#/fall/{referral_id}")
         await expect(worker.locator("#case-deadlines")).to_contain_text("Schonfrist")
+        await expect(worker.locator("main")).to_contain_text("Kontoauszug (aus der Meldung)")
 
         # The worker sends the offer of help; the referrer reads "Kontaktversuch" (a letter reaches nobody yet).
         await worker.goto(f"{live_server.url}/#/fall/{referral_id}/brief/help_offer")
@@ -206,7 +214,8 @@ async def test_the_office_enters_the_court_s_notices_as_a_batch(
                 if value:
                     await page.locator(f"#notice-{n}-{field}").fill(value)
         await page.get_by_label("Zuständig").first.select_option(label="Worker1")
-        await shoot(page, screenshots, "gerichtsmitteilungen", "landscape")
+        await page.locator("#court-title").evaluate("(e) => e.scrollIntoView({ block: 'start' })")
+        await page.screenshot(path=screenshots / "gerichtsmitteilungen-landscape.png")
         await page.get_by_role("button", name="Mitteilungen erfassen").click()
         await expect(page.locator("#notices-result")).to_have_text(
             "2 Fälle angelegt, 0 einem offenen Fall zugeordnet, 0 schon erfasst."

@@ -359,6 +359,7 @@ const C = {
   "referrals.import_title": ["Liste der Vermieterin einlesen (CSV)", "Import the landlord's list (CSV)"],
   "referrals.import_hint": ["Eine Zeile je Mietverhältnis. Ist eine Zeile falsch, wird nichts übernommen; schon gemeldete Verträge werden nicht doppelt angelegt.", "One row per tenancy. If a row is wrong nothing is taken; tenancies already referred are not added twice."],
   "referrals.file": ["Datei", "File"],
+  "referrals.file_open": ["Unterlage: {title}", "Paper: {title}"],
   "referrals.import": ["Einlesen", "Import"],
   "referrals.choose_file": ["Bitte eine CSV-Datei wählen.", "Please choose a CSV file."],
   "referrals.imported": ["{n} Meldungen übernommen, {repeats} schon gemeldet.", "{n} referrals added, {repeats} referred before."],

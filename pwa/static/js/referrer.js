@@ -34,6 +34,18 @@ async function call(method, path, body) {
   return data;
 }
 
+/** Send one file (its bytes as they are) to a referral of the caller's. @param {string} id @param {File} file */
+async function sendFile(id, file) {
+  const title = file.name.replace(/\.[a-z0-9]+$/i, "").slice(0, 200) || "Unterlage";
+  const response = await fetch(`/api/referrals/${id}/files?${new URLSearchParams({ title })}`, {
+    method: "POST",
+    headers: { "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": csrf },
+    credentials: "same-origin",
+    body: file,
+  });
+  if (!response.ok) throw Object.assign(new Error("file"), { status: response.status });
+}
+
 /** "1.234,56" or "1234.56" as cents; "" as null; anything else as NaN. @param {string} text */
 function cents(text) {
   const plain = text.replace(/\s|€/g, "");
@@ -139,7 +151,14 @@ function referralForm(name) {
     const data = new FormData(/** @type {HTMLFormElement} */ (event.target));
     /** @type {Record<string, unknown>} */
     const body = {};
-    for (const [key, value] of data.entries()) if (String(value).trim()) body[key] = String(value).trim();
+    for (const [key, value] of data.entries()) if (key !== "files" && String(value).trim()) body[key] = String(value).trim();
+    const files = /** @type {HTMLInputElement} */ (document.getElementById("r-files")).files || [];
+    const tooBig = [...files].find((file) => file.size > 20 * 1024 * 1024);
+    if (tooBig) {
+      error.textContent = `Die Datei „${tooBig.name}“ ist größer als 20 MB.`;
+      error.hidden = false;
+      return;
+    }
     for (const key of ["rent_arrears_cents", "service_charge_arrears_cents", "other_arrears_cents"]) {
       if (body[key] === undefined) continue;
       const amount = cents(String(body[key]));
@@ -151,8 +170,13 @@ function referralForm(name) {
       body[key] = amount;
     }
     try {
-      await call("POST", "/api/referrals", body);
-      await show(name, "Die Meldung ist beim Team eingegangen.");
+      const made = await call("POST", "/api/referrals", body);
+      const refused = [];
+      for (const file of files) await sendFile(made.id, file).catch(() => refused.push(file.name));
+      const notice = refused.length
+        ? `Die Meldung ist beim Team eingegangen; nicht angenommen (nur PDF, JPEG, PNG oder WebP): ${refused.join(", ")}.`
+        : "Die Meldung ist beim Team eingegangen.";
+      await show(name, notice);
     } catch (failure) {
       const status = /** @type {{ status?: number }} */ (failure).status;
       error.textContent = status === 409 ? "Dieses Mietverhältnis wurde schon gemeldet und ist beim Team in Bearbeitung." : status === 400 ? "Bitte die Angaben prüfen: der Name fehlt oder ein Wert ist zu lang." : "Die Meldung konnte nicht gesendet werden. Bitte noch einmal versuchen.";
@@ -169,6 +193,7 @@ function referralForm(name) {
     h("div", { class: "row" }, field("rent_arrears_cents", "Mietrückstand (€)", { inputmode: "decimal" }), field("service_charge_arrears_cents", "Nebenkostenrückstand (€)", { inputmode: "decimal" }), field("other_arrears_cents", "Sonstige Forderungen (€)", { inputmode: "decimal" })),
     h("div", { class: "row" }, field("notice_served_on", "Kündigung zugestellt am", { type: "date" }), field("lawsuit_served_on", "Räumungsklage zugestellt am", { type: "date" }), field("court_date", "Gerichtstermin", { type: "date" })),
     h("div", {}, h("label", { for: "r-note" }, "Hinweis für das Team"), h("textarea", { id: "r-note", name: "note", rows: 3, maxlength: 2000 })),
+    h("div", {}, h("label", { for: "r-files" }, "Unterlagen (Kontoauszug, Kündigung; PDF oder Foto, je bis 20 MB)"), h("input", { id: "r-files", name: "files", type: "file", multiple: true, accept: "application/pdf,image/jpeg,image/png,image/webp" })),
     error,
     h("button", { type: "submit", id: "send-referral" }, "Melden"),
   );

@@ -1,7 +1,7 @@
 // "Meldungen" for supervisors (online): the households property management handed over, each taken on as a case
 // for a worker (who gets a push message), linked to the household's open case, or declined with a reason; and the
 // landlord's list imported as CSV, every row or none.
-import { api, ApiError, Offline, postText } from "../api.js";
+import { api, ApiError, Offline, postText, saveFile } from "../api.js";
 import * as sync from "../sync.js";
 import { t } from "../i18n.js";
 import { append, chip, day, errorMessage, fill, h, money, toast, today } from "../ui.js";
@@ -15,7 +15,7 @@ export async function render(main, _params, app) {
     return;
   }
   const out = h("div", { "aria-live": "polite" });
-  append(main, h("h2", {}, t("referrals.title")), h("p", { class: "lead" }, t("referrals.lead")), courtCard(app), importCard(app, out), out);
+  append(main, h("h2", {}, t("referrals.title")), h("p", { class: "lead" }, t("referrals.lead")), out, courtCard(app), importCard(app, out));
   await show(out, app);
 }
 
@@ -101,6 +101,23 @@ function card(item, app, out) {
     arrears.length ? h("p", {}, arrears.map(([key, cents]) => `${t(key)}: ${money(cents)}`).join(" · ")) : null,
     dates.length ? h("p", {}, dates.map(([key, value]) => `${t(key)}: ${day(value)}`).join(" · ")) : null,
     f.note ? h("blockquote", {}, f.note) : null,
+    item.files.length
+      ? h(
+          "ul",
+          { class: "plain referral-files" },
+          item.files.map((file) =>
+            h(
+              "li",
+              {},
+              h(
+                "button",
+                { type: "button", class: "secondary small", onclick: () => saveFile(`/api/referrals/${item.id}/files/${file.id}`, file.title).catch(() => toast(t("reports.download_failed"))) },
+                t("referrals.file_open", { title: file.title }),
+              ),
+            ),
+          ),
+        )
+      : null,
     item.duplicates.length
       ? h(
           "p",
