@@ -28,7 +28,8 @@ from server.intake.fields import (
 )
 from server.intake.files import add_file, file_bytes
 from server.intake.models import Referral
-from server.intake.service import Intake, team_of
+from server.intake.rules import team_of
+from server.intake.service import Intake
 from server.problems import NotFound, UnsupportedMediaType, ValidationFailed
 from server.records.documents import MAX_ATTACHMENT_BYTES
 

@@ -19,7 +19,8 @@ from server.auth.schemas import Principal
 from server.db import begin_write, utcnow
 from server.intake.becomes import court_records, court_steps
 from server.intake.fields import CourtNotice
-from server.intake.service import Intake, check_worker, duplicates, open_with_token, team_of
+from server.intake.rules import check_worker, duplicates, open_with_token, team_of
+from server.intake.service import Intake
 from server.push import CASE_ASSIGNED, enqueue
 from server.records import blind, clock
 from server.records.bulk import BulkItem, write_all

@@ -11,8 +11,6 @@ is still waiting or its case is open) is recognised by a keyed hash of the contr
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -21,50 +19,43 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import audit
-from server.auth.models import Role, User
+from server.auth.models import Role
 from server.auth.schemas import Principal
 from server.crypto.aead import associated_data, open_blob, seal
 from server.db import begin_write, utcnow
 from server.intake.becomes import case_records
 from server.intake.course import stages
-from server.intake.fields import Accepted, DeclineReason, Duplicate, InboxItem, ReferralFields, ReferralOut
+from server.intake.fields import Accepted, DeclineReason, InboxItem, ReferralFields, ReferralOut
 from server.intake.files import files_of, into_case
 from server.intake.models import Referral
-from server.problems import Conflict, Forbidden, NotFound, ValidationFailed
+from server.intake.rules import (
+    check_open_case,
+    check_worker,
+    contract_token,
+    decidable,
+    duplicates,
+    open_with_token,
+    supervisors,
+    team_of,
+)
+from server.problems import Conflict, Forbidden, ValidationFailed
 from server.push import CASE_ASSIGNED, REFERRAL_RECEIVED, enqueue
 from server.records import blind, clock
 from server.records.bulk import write_all
 from server.records.keyring import Keyring
-from server.records.models import Record
 from server.records.store import RecordStore
 from server.records.validation import ValidationIssue
 
-__all__ = [
-    "Intake",
-    "check_worker",
-    "contract_token",
-    "duplicates",
-    "open_with_token",
-    "team_of",
-]
+__all__ = ["Intake"]
 
 log = logging.getLogger("doorstep.records")
 
 SEALED_AS = ("referral_in", "fields", 1)  # kind, column and version the sealed fields are bound to
-OPEN_CASE = ("open", "closing_requested")
 RECENT = dt.timedelta(days=30)  # decided referrals stay in the inbox this long
-
-
-def contract_token(key: bytes, organisation_id: uuid.UUID, contract_number: str) -> bytes | None:
-    """A keyed hash of a tenancy's contract number within the organisation (spaces and case ignored)."""
-    folded = "".join(contract_number.split()).upper()
-    if not folded:
-        return None
-    return hmac.new(key, f"contract|{organisation_id}|{folded}".encode(), hashlib.sha256).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +92,7 @@ class Intake:
                 organisation=organisation_id,
                 key=self.keyring.audit,
             )
-            queued = await enqueue(db, [(s, REFERRAL_RECEIVED, referral.id) for s in await _supervisors(db, team_id)])
+            queued = await enqueue(db, [(s, REFERRAL_RECEIVED, referral.id) for s in await supervisors(db, team_id)])
             await db.commit()
         self.wake(queued)
         return ReferralOut(
@@ -236,7 +227,7 @@ class Intake:
         async with self.sessions() as db:
             await begin_write(db)
             await clock.lock(db, organisation_id)
-            referral = await _decidable(db, team_id, referral_id)
+            referral = await decidable(db, team_id, referral_id)
             (fields,) = await self._open(db, [referral])
             if fields is None:
                 raise Conflict("The referral's content has been erased; decline it.")
@@ -244,7 +235,7 @@ class Intake:
                 await check_worker(db, team_id, worker_id)
             case_id = link_case_id
             if case_id is not None:
-                await _check_open_case(db, team_id, case_id)
+                await check_open_case(db, team_id, case_id)
             else:
                 matches = await duplicates(db, self.keyring.index, team_id, fields)
                 case_id = matches[0].case_id if matches else None
@@ -290,7 +281,7 @@ class Intake:
         team_id, organisation_id = team_of(principal, (Role.SUPERVISOR,))
         async with self.sessions() as db:
             await begin_write(db)
-            referral = await _decidable(db, team_id, referral_id)
+            referral = await decidable(db, team_id, referral_id)
             referral.status, referral.decline_reason = "declined", reason
             referral.decided_at, referral.decided_by = utcnow(), principal.user_id
             await audit.append(
@@ -345,72 +336,3 @@ class Intake:
     def wake(self, queued: int) -> None:
         if queued and self.on_queued is not None:
             self.on_queued()
-
-
-def team_of(principal: Principal, roles: tuple[Role, ...]) -> tuple[uuid.UUID, uuid.UUID]:
-    if principal.role not in roles or principal.team_id is None or principal.organisation_id is None:
-        raise Forbidden("Referrals are handed over by property management and taken on by a team's supervisor.")
-    return principal.team_id, principal.organisation_id
-
-
-async def _supervisors(db: AsyncSession, team_id: uuid.UUID) -> list[uuid.UUID]:
-    found = select(User.id).where(User.team_id == team_id, User.role == Role.SUPERVISOR, User.disabled_at.is_(None))
-    return list((await db.scalars(found)).all())
-
-
-async def _decidable(db: AsyncSession, team_id: uuid.UUID, referral_id: uuid.UUID) -> Referral:
-    referral = await db.get(Referral, referral_id)
-    if referral is None or referral.team_id != team_id:
-        raise NotFound("No such referral in the team's inbox.")
-    if referral.status == "accepted":
-        raise Conflict(f"The referral was taken on already, as case {referral.case_id}.")
-    if referral.status == "declined":
-        raise Conflict("The referral was declined already.")
-    return referral
-
-
-async def check_worker(db: AsyncSession, team_id: uuid.UUID, worker_id: uuid.UUID) -> None:
-    user = await db.get(User, worker_id)
-    if user is None or user.team_id != team_id or user.role is not Role.WORKER or user.disabled_at is not None:
-        raise ValidationFailed("Assign a worker of the team.", field="worker_id")
-
-
-async def _check_open_case(db: AsyncSession, team_id: uuid.UUID, case_id: uuid.UUID) -> None:
-    status = await db.scalar(
-        select(Record.status).where(
-            Record.id == case_id, Record.kind == "case", Record.team_id == team_id, Record.deleted.is_(False)
-        )
-    )
-    if status not in OPEN_CASE:
-        raise ValidationFailed("Link an open case of the team.", field="link_case_id")
-
-
-async def duplicates(
-    db: AsyncSession, key: bytes, team_id: uuid.UUID, fields: ReferralFields | None
-) -> list[Duplicate]:
-    if fields is None:
-        return []
-    asked = blind.tokens(key, fields.street, fields.house_number, fields.postcode, [fields.tenant_name])
-    return [
-        Duplicate(case_id=m.case_id, assigned_worker_id=m.assigned_worker_id, reason=m.reason)
-        for m in await blind.find(db, team_id, asked)
-    ]
-
-
-async def open_with_token(
-    db: AsyncSession, organisation_id: uuid.UUID, tokens: list[bytes]
-) -> dict[bytes, dt.datetime]:
-    """The tokens among ``tokens`` of referrals still in hand: waiting, or taken on with their case open."""
-    if not tokens:
-        return {}
-    case = Record.__table__.alias("referred_case")
-    rows = await db.execute(
-        select(Referral.contract_token, Referral.received_at)
-        .outerjoin(case, and_(case.c.id == Referral.case_id, case.c.kind == "case"))
-        .where(
-            Referral.organisation_id == organisation_id,
-            Referral.contract_token.in_(tokens),
-            or_(Referral.status == "received", and_(Referral.status == "accepted", case.c.status.in_(OPEN_CASE))),
-        )
-    )
-    return {token: at for token, at in rows.all() if token is not None}

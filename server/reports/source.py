@@ -22,39 +22,24 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy import case as case_when
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from server.records import history
 from server.records.history import ARREARS, Entry, is_case_state
 from server.records.keyring import Keyring
-from server.records.models import Record, RetiredCase, RetiredContacts
+from server.records.models import Record, RetiredCase
 from server.records.standing import installment_state
 from server.records.store import RecordStore
+from server.reports.contacts import Contacts, cases_of, count_contacts
 from server.reports.periods import Course, course, day_of
 from server.reports.schema import CONSULTING_CHANNELS
 
-__all__ = ["TOLD", "Contacts", "Reach", "Source", "load"]
+__all__ = ["TOLD", "Reach", "Source", "load"]
 
 # Kinds read with their fields, each narrowed by its clear moment (a date-only field is stored as midnight UTC, so
 # a day's margin either side keeps every local day of the period).
 FIELD_KINDS = ("benefit_application", "installment_agreement", "mediation", "referral", "action")
 MARGIN = dt.timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Contacts:
-    """The contacts of one team on one local day by one channel and reach, counted in the database."""
-
-    team_id: uuid.UUID | None
-    channel: str
-    day: dt.date  # in the report's time zone
-    contacts: int
-    minutes: int  # the durations recorded
-    timed: int  # contacts with a duration
-    reached: bool = True  # the tenant was reached (else an attempt)
-    incoming: bool = False  # the tenant got in touch (else the team did)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +163,7 @@ async def load(
 
     The contacts are counted on a connection of their own while this one reads and decrypts: the database works
     while Python decrypts."""
-    counting = asyncio.create_task(_count_contacts(sessions, team_ids, since, until, zone, by_case=by_case))
+    counting = asyncio.create_task(count_contacts(sessions, team_ids, since, until, zone, by_case=by_case))
     try:
         async with sessions() as db:
             store = RecordStore(db, keyring)
@@ -256,7 +241,7 @@ async def _read(
         team_of[line.id] = line.team_id
 
     # The teams' cases as a subquery: thousands of bound ids cost more than the database's own lookup.
-    live = and_(Record.case_id.in_(_cases_of(team_ids)), Record.deleted.is_(False))
+    live = and_(Record.case_id.in_(cases_of(team_ids)), Record.deleted.is_(False))
     early, late = since - MARGIN, until + MARGIN
     within = and_(Record.at >= early, Record.at < late)
     wanted = or_(
@@ -289,7 +274,7 @@ async def _read(
         select(Record.case_id, func.min(Record.at))
         .where(
             Record.kind == "contact",
-            Record.case_id.in_(_cases_of(team_ids)),
+            Record.case_id.in_(cases_of(team_ids)),
             Record.deleted.is_(False),
             Record.reached.is_not(False),
             or_(Record.status.in_(CONSULTING_CHANNELS), Record.incoming.is_(True)),
@@ -304,117 +289,3 @@ def _moment(value: Any) -> dt.datetime:
     """A moment the database returns from an aggregate (SQLite: text, without its zone) as UTC."""
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _cases_of(team_ids: list[uuid.UUID]) -> Any:
-    return select(Record.case_id).where(Record.kind == "case", Record.team_id.in_(team_ids)).scalar_subquery()
-
-
-async def _count_contacts(
-    sessions: async_sessionmaker[AsyncSession],
-    team_ids: list[uuid.UUID],
-    since: dt.datetime,
-    until: dt.datetime,
-    zone: ZoneInfo,
-    *,
-    by_case: bool,
-) -> tuple[list[Contacts], dict[uuid.UUID, Counter[str]]]:
-    """Contacts of ``team_ids``' live cases in ``since``..``until``, counted by the database per team, channel and
-    UTC hour (an hour lies within one local day in every zone with whole-hour offsets), then added up per local
-    day here; with ``by_case``, also per case and channel. Nothing is decrypted: channel, moment and duration are
-    clear columns."""
-    async with sessions() as db:
-        postgres = (await db.connection()).dialect.name == "postgresql"
-        rows = (await db.execute(_contacts_query(team_ids, since, until, postgres=postgres))).all()
-        retired = (
-            await db.execute(
-                select(
-                    RetiredContacts.team_id,
-                    RetiredContacts.channel,
-                    RetiredContacts.hour,
-                    RetiredContacts.contacts,
-                    RetiredContacts.minutes,
-                    RetiredContacts.timed,
-                    RetiredContacts.reached,
-                    RetiredContacts.incoming,
-                ).where(
-                    RetiredContacts.team_id.in_(team_ids), RetiredContacts.hour >= since, RetiredContacts.hour < until
-                )
-            )
-        ).all()
-        per_case: dict[uuid.UUID, Counter[str]] = {}
-        if by_case:
-            query = (
-                select(Record.case_id, Record.status, func.count())
-                .where(
-                    Record.case_id.in_(_cases_of(team_ids)),
-                    Record.deleted.is_(False),
-                    Record.kind == "contact",
-                    Record.at >= since,
-                    Record.at < until,
-                )
-                .group_by(Record.case_id, Record.status)
-            )
-            for case_id, channel, n in (await db.execute(query)).all():
-                per_case.setdefault(case_id, Counter())[str(channel)] += int(n)
-    days: dict[tuple[uuid.UUID | None, str, dt.date, bool, bool], list[int]] = {}
-    hours = [(team, channel, _hour(at_hour), n, m, t, r, i) for team, channel, at_hour, n, m, t, r, i in rows]
-    for team_id, channel, moment, n, minutes, with_minutes, reached, incoming in [*hours, *retired]:
-        day = moment.astimezone(zone).date()
-        totals = days.setdefault((team_id, str(channel), day, reached is not False, incoming is True), [0, 0, 0])
-        totals[0] += int(n)
-        totals[1] += int(minutes or 0)
-        totals[2] += int(with_minutes or 0)
-    counted = [
-        Contacts(
-            team_id=team,
-            channel=channel,
-            day=day,
-            contacts=n,
-            minutes=minutes,
-            timed=timed_n,
-            reached=reached,
-            incoming=incoming,
-        )
-        for (team, channel, day, reached, incoming), (n, minutes, timed_n) in days.items()
-    ]
-    return counted, per_case
-
-
-def _hour(text: object) -> dt.datetime:
-    """The database's "YYYY-MM-DD HH" as that hour in UTC."""
-    value = str(text)
-    return dt.datetime(int(value[:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]), tzinfo=dt.UTC)
-
-
-def _contacts_query(team_ids: list[uuid.UUID], since: dt.datetime, until: dt.datetime, *, postgres: bool) -> Any:
-    contact, case = aliased(Record), aliased(Record)
-    hour = (
-        func.to_char(func.timezone("UTC", contact.at), "YYYY-MM-DD HH24")
-        if postgres
-        else func.strftime("%Y-%m-%d %H", contact.at)
-    )
-    timed = case_when((contact.minutes > 0, 1), else_=0)
-    query = (
-        select(
-            case.team_id,
-            contact.status,
-            hour,
-            func.count(),
-            func.sum(case_when((contact.minutes > 0, contact.minutes), else_=0)),
-            func.sum(timed),
-            contact.reached,
-            contact.incoming,
-        )
-        .join(case, and_(case.id == contact.case_id, case.kind == "case"))
-        .where(
-            contact.kind == "contact",
-            contact.deleted.is_(False),
-            contact.at >= since,
-            contact.at < until,
-            case.team_id.in_(team_ids),
-            case.deleted.is_(False),
-        )
-        .group_by(case.team_id, contact.status, hour, contact.reached, contact.incoming)
-    )
-    return query

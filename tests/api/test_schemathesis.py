@@ -53,6 +53,8 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
                 f"X-CSRF-Token: {csrf}",
                 "--exclude-path",
                 "/api/auth/logout",
+                # The front door is the supervisor's (a worker gets 403 on all of it): fuzzed in the supervisor's run.
+                *(["--exclude-path-regex", "^/api/(referrals|court-notices)"] if username == "worker1" else []),
                 "--max-examples",
                 # The supervisor's run reaches every operation; the worker's checks the same ones as a worker can.
                 "40" if username == "supervisor" else "25",

@@ -111,24 +111,8 @@ async def test_an_assigned_visit_is_pushed_shown_and_synced(
         assert delivery.payload == {"t": "visit_assigned", "id": visit_id}
         assert seeded.title.encode() not in delivery.raw
 
-        # DevTools hands the message to the worker; in this headless browser an occasional hand-over is dropped
-        # before the worker sees it (a vendor push service would redeliver), so it is handed over again if no
-        # notification appears. The tag makes repeats replace each other: one notification either way.
-        notifications = None
-        for _ in range(4):
-            await cdp.send(
-                "ServiceWorker.deliverPushMessage",
-                {
-                    "origin": live_server.url,
-                    "registrationId": registration_id,
-                    "data": delivery.raw.decode(),
-                },
-            )
-            try:
-                notifications = await until(page, SHOWN_NOTIFICATIONS, seconds=8)
-                break
-            except TimeoutError:
-                continue
+        # DevTools hands the message to the worker (again, if a hand-over is dropped): one notification either way.
+        notifications = await deliver(cdp, page, live_server.url, registration_id, delivery.raw)
         assert notifications == [
             {
                 "title": "Neuer Hausbesuch zugewiesen",
@@ -145,6 +129,22 @@ async def test_an_assigned_visit_is_pushed_shown_and_synced(
         await context.close()
         await service.stop()
         await office.aclose()
+
+
+async def deliver(cdp: CDPSession, page: Page, origin: str, registration_id: str, raw: bytes) -> Any:
+    """Hand a message the push service delivered to the page's service worker over DevTools; the notifications it
+    shows. In this headless browser an occasional hand-over is dropped before the worker sees it (a vendor push
+    service would redeliver), so it is handed over again if none appears; the tag makes repeats replace each other."""
+    for _ in range(4):
+        await cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": origin, "registrationId": registration_id, "data": raw.decode()},
+        )
+        try:
+            return await until(page, SHOWN_NOTIFICATIONS, seconds=8)
+        except TimeoutError:
+            continue
+    return None
 
 
 async def running_worker(cdp: CDPSession, page: Page, origin: str) -> str:

@@ -18,14 +18,14 @@ from server.db import create_engine, session_factory
 from server.jobs.outreach import plan_outreach_visits
 from server.records.keyring import Keyring
 from server.settings import Settings
-from tests.browser.test_push import SHOWN_NOTIFICATIONS, STUB, running_worker
+from tests.browser.test_push import STUB, deliver, running_worker
 from tests.browser.test_screens import FITS, shoot
 from tests.support import clock as pinned
 from tests.support.accounts import Org, add_user, login
 from tests.support.live import LiveServer
 from tests.support.pushservice import LocalPushService
 from tests.support.syncing import Device, new_id
-from tests.support.tablet import TABLET_SIZES, new_tablet, setup_device, sync_now, until
+from tests.support.tablet import TABLET_SIZES, new_tablet, setup_device, sync_now
 
 pytestmark = [pytest.mark.browser]
 
@@ -109,17 +109,7 @@ async def test_a_referral_becomes_a_case_on_the_worker_s_tablet_and_the_referrer
         delivery = service.delivered(subscriber.token)[0]
         assert delivery.payload == {"t": "case_assigned", "id": referral_id}
         assert b"Musterfrau" not in delivery.raw
-        notifications = None
-        for _ in range(4):
-            await cdp.send(
-                "ServiceWorker.deliverPushMessage",
-                {"origin": live_server.url, "registrationId": registration_id, "data": delivery.raw.decode()},
-            )
-            try:
-                notifications = await until(worker, SHOWN_NOTIFICATIONS, seconds=8)
-                break
-            except TimeoutError:
-                continue
+        notifications = await deliver(cdp, worker, live_server.url, registration_id, delivery.raw)
         assert notifications == [
             {
                 "title": "Neuer Fall zugewiesen",
