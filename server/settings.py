@@ -93,6 +93,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     appointment_minutes: int = 30
     # Days after the team's last letter to a household it never reached before a home visit is planned (outreach).
     outreach_days: int = 7
+    # Days a declined referral's content is kept before it is shredded (docs/operations.md "Retention").
+    referral_keep_days: int = 90
     # A test server's clock runs this many seconds off the machine's, so that the tests can try the days that break
     # date code (a Sunday, New Year's Eve, the night the clocks change). Refused outside environment=test.
     clock_shift_seconds: float = 0.0
@@ -102,6 +104,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("clock_shift_seconds is for test servers only (environment=test)")
         if self.outreach_days < 1:
             raise ValueError("outreach_days must be a day or more")
+        if self.referral_keep_days < 1:
+            raise ValueError("referral_keep_days must be a day or more")
 
     @property
     def resolved_database_url(self) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from server.auth.models import LoginFailure, Session
 from server.db import begin_write, session_factory, utcnow
 from server.db.locks import only_one
+from server.intake.forget import forget_declined
 from server.periodic import every
 from server.push.models import PushJob
 from server.records import clock
@@ -191,18 +192,21 @@ async def housekeeping_task(engine: AsyncEngine, settings: Settings, keyring: Ke
                 report = await run_housekeeping(sessions, settings)
                 today = utcnow().astimezone(ZoneInfo(settings.report_time_zone)).date()
                 erased = await run_retention(sessions, keyring, years=settings.retention_years, today=today)
+                keep = dt.timedelta(days=settings.referral_keep_days)
+                forgotten = await forget_declined(sessions, keyring, utcnow() - keep)
         except Exception as exc:
             logger.warning("housekeeping failed: %s", type(exc).__name__)
             return
         logger.info(
             "housekeeping: %d sessions, %d login failures, %d sync results, %d push jobs, %d tombstones removed; "
-            "%d cases erased at the end of their retention period",
+            "%d cases erased at the end of their retention period; %d declined referrals forgotten",
             report.sessions,
             report.login_failures,
             report.mutation_results,
             report.push_jobs,
             report.tombstones,
             len(erased),
+            forgotten,
         )
 
     async with every(settings.housekeeping_interval_seconds, one_pass, name="housekeeping"):

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from server.auth.models import Role
 from server.auth.state import AuthState
 from server.db import create_engine, session_factory
+from server.intake.forget import forget_declined
 from server.intake.models import Referral
 from server.jobs.outreach import plan_outreach_visits
 from server.plugin import service_of
@@ -411,3 +412,41 @@ async def test_the_papers_handed_over_become_the_case_s_documents_sealed(
             download = await tablet.get(f"/api/attachments/{document_id}")
             assert (download.status_code, download.content) == (200, PDF)
     await engine.dispose()
+
+
+async def test_a_declined_referral_is_forgotten_after_its_time(
+    app: Litestar, client: httpx.AsyncClient, org: Org, referrers: Any
+) -> None:
+    await login(client, "hausverwaltung")
+    declined = (await submit(client)).json()
+    pdf = {"Content-Type": "application/pdf"}
+    await client.post(
+        f"/api/referrals/{declined['id']}/files", params={"title": "Kontoauszug"}, content=PDF, headers=pdf
+    )
+    waiting = (await submit(client, contract_number="VN-9", tenant_name="Max Beispiel", street="Ahornweg")).json()
+    await login(client, "supervisor")
+    assert (
+        await client.post(f"/api/referrals/{declined['id']}/decline", json={"reason": "settled"})
+    ).status_code == 204
+
+    settings = service_of(app, AuthState).settings
+    engine = create_engine(settings.resolved_database_url)
+    keyring = Keyring(settings)
+    await keyring.load(engine)
+    sessions = session_factory(engine)
+    try:
+        assert await forget_declined(sessions, keyring, pinned.now() - dt.timedelta(days=90)) == 0  # not yet
+        assert await forget_declined(sessions, keyring, pinned.now() + dt.timedelta(minutes=1)) == 1
+        assert await forget_declined(sessions, keyring, pinned.now() + dt.timedelta(minutes=1)) == 0  # once
+        async with sessions() as db:
+            row = await db.get(Referral, uuid.UUID(declined["id"]))
+            assert row is not None
+            assert (row.blob, row.status, row.decline_reason) == (None, "declined", "settled")
+            assert not (await keyring.data_keys(db, [row.id]))
+            assert await db.scalar(select(func.count()).select_from(AttachmentChunk)) == 0
+    finally:
+        await engine.dispose()
+    await login(client, "hausverwaltung")
+    listed = {r["id"]: r for r in (await client.get("/api/referrals")).json()}
+    assert (listed[declined["id"]]["tenant_name"], listed[declined["id"]]["stage"]) == ("–", "closed")
+    assert listed[waiting["id"]]["tenant_name"] == "Max Beispiel"  # a waiting referral is untouched

@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     # The front door: referrals become cases through the records' writer; a push tells the worker.
     "intake": {"auth", "audit", "crypto", "db", "push", "records"},
     # Jobs that span areas (housekeeping, deadline reminders): they use the areas; no area calls into them.
-    "jobs": {"audit", "auth", "db", "push", "records", "sync"},
+    "jobs": {"audit", "auth", "db", "intake", "push", "records", "sync"},
 }
 
 
