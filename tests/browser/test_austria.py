@@ -36,7 +36,9 @@ async def set_region(monkeypatch: pytest.MonkeyPatch, settings: Settings, *regio
 
 async def step_choices(page: Page) -> list[str]:
     await page.get_by_role("link", name="Neu: Fristen, Schreiben und Termine").click()
-    choices = await page.get_by_label("Art", exact=True).locator("option").all_inner_texts()
+    options = page.get_by_label("Art", exact=True).locator("option")
+    await expect(options.first).to_be_attached()  # the form renders after the click; read it once it is there
+    choices = await options.all_inner_texts()
     await page.go_back()
     return choices
 
