@@ -11,6 +11,7 @@ import asyncio
 import getpass
 import os
 import shutil
+import socket
 import sys
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from server.admin import (
     Sessions,
@@ -35,10 +37,11 @@ from server.admin import (
 from server.auth import service as auth
 from server.auth.models import Role, Team
 from server.backup import cmd_backup, cmd_restore
-from server.db import create_engine, migrate, session_factory, shift_clock
+from server.db import at_head, create_engine, migrate, session_factory, shift_clock
 from server.db.locks import exclusive_start
 from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, seed_demo
 from server.jobs.housekeeping import run_housekeeping
+from server.launch import NotConfigured, describe, refuse_unconfigured, unreachable
 from server.logs import configure_logging
 from server.problems import Problem
 from server.records.calendar import Region
@@ -64,7 +67,13 @@ async def _prepare(settings: Settings, *, demo: bool) -> str:
     engine = create_engine(settings.resolved_database_url)
     try:
         async with exclusive_start(engine, Path(settings.data_dir)):  # processes started at once take turns
-            await migrate(engine)
+            if settings.migrate_on_start:
+                await migrate(engine)
+            elif not await at_head(engine):
+                raise ValueError(
+                    "the database's schema is older than this version and DOORSTEP_MIGRATE_ON_START=false: "
+                    "run `doorstep migrate` first"
+                )
             keyring = await loaded_keyring(settings, engine)
             if demo:
                 created = await seed_demo(session_factory(engine), keyring, password)
@@ -86,8 +95,9 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     print(f"\nDoorstep is serving at http://{args.host}:{args.port}\n", flush=True)
     configure_logging(settings.log_level)
     if args.workers > 1:
-        # The workers' metrics meet in files here (prometheus_client's multiprocess mode), emptied at each start.
-        metrics = Path(settings.data_dir) / "metrics"
+        # The workers' metrics meet in files here (prometheus_client's multiprocess mode), emptied at each start;
+        # one directory per host and port, so that two instances sharing a data directory keep their own.
+        metrics = Path(settings.data_dir) / "metrics" / f"{socket.gethostname()}-{args.port}"
         shutil.rmtree(metrics, ignore_errors=True)
         metrics.mkdir(mode=0o700, parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
@@ -103,6 +113,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # Several processes share the listening socket; each runs its own push dispatcher (jobs are claimed, so
         # each is sent once) and takes its turn for the start-up work (server/db/locks.py).
         workers=args.workers if args.workers > 1 else None,
+        timeout_worker_healthcheck=settings.worker_start_seconds,
         date_header=not settings.clock_shift_seconds,  # a test server with a shifted clock sends its own Date
     )
     return 0
@@ -321,9 +332,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
+        refuse_unconfigured(args.command, settings)
+    except (SettingsError, NotConfigured) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.command != "serve":
+        print(describe(settings, os.environ), file=sys.stderr)
     if settings.clock_shift_seconds:  # a test server (otherwise, and in a test calling main(), left alone)
         shift_clock(settings.clock_shift_seconds)
     try:
@@ -339,6 +353,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (SQLAlchemyError, OSError) as exc:
+        line = unreachable(exc, settings)
+        if line is None and isinstance(exc, OSError):
+            line = f"error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}"
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
+        return 5
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ database answers, its schema is at the newest migration, the keys are loaded)?""
 
 from __future__ import annotations
 
-import os
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -16,6 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["Health", "Readiness", "Ready", "health", "ready"]
+
+INSTANCE = secrets.token_hex(4)
 
 
 class Health(msgspec.Struct, kw_only=True, frozen=True):
@@ -45,11 +47,11 @@ class Readiness:
 
 class Ready(msgspec.Struct, kw_only=True, frozen=True):
     """Whether this process may take traffic, each check's answer, and which process answered (several serve
-    behind one address)."""
+    behind one address): a random name it took at start, not its process id."""
 
     status: str
     checks: dict[str, str]
-    process: int
+    instance: str
 
 
 @get("/ready", opt={"exclude_from_auth": True}, tags=["system"])
@@ -63,6 +65,6 @@ async def ready(readiness: NamedDependency[Readiness]) -> Response[Ready]:
             answers[name] = "failed"
     ok = all(answer == "ok" for answer in answers.values())
     return Response(
-        Ready(status="ready" if ok else "not ready", checks=answers, process=os.getpid()),
+        Ready(status="ready" if ok else "not ready", checks=answers, instance=INSTANCE),
         status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import subprocess
 import uuid
 
 import httpx
@@ -20,6 +22,7 @@ from tests.support.accounts import PASSWORD, login
 from tests.support.app import client_from, running
 from tests.support.live import free_port
 from tests.support.syncing import Device, new_id
+from tests.support.tools import system_tool
 
 pytestmark = pytest.mark.usefixtures("org")
 
@@ -65,7 +68,7 @@ async def test_ready_says_whether_the_process_may_take_traffic(app: Litestar, cl
     body = response.json()
     assert body["status"] == "ready"
     assert body["checks"] == {"database": "ok", "migrations": "ok", "keys": "ok"}
-    assert isinstance(body["process"], int)
+    assert len(body["instance"]) == 8  # a random name, not the process id
     # A schema behind the code (an upgrade that has not run its migrations yet): not ready, and it says why.
     engine = service_of(app, AsyncEngine)
     async with engine.begin() as connection:
@@ -228,8 +231,12 @@ async def test_metrics_speak_of_routes_and_counts_never_of_people(
     await client.get(f"/api/cases/{uuid.uuid4()}")
     scraped = await client.get("/metrics")
     assert scraped.status_code == 200
-    assert scraped.headers["content-type"].startswith("text/plain; version=0.0.4")
+    # Exactly the exposition format's type: a second charset made Prometheus 3 refuse the scrape.
+    assert scraped.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     text = scraped.text
+    promtool = [system_tool("promtool", "prometheus"), "check", "metrics"]
+    checked = await asyncio.to_thread(subprocess.run, promtool, input=text, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     assert 'doorstep_logins_total{outcome="refused"}' in text
     assert 'doorstep_logins_total{outcome="ok"}' in text
     assert 'route="/api/sync/push",status="200"' in text
@@ -247,3 +254,7 @@ async def test_metrics_speak_of_routes_and_counts_never_of_people(
         assert (await scraper.get("/metrics")).status_code == 403
         assert (await scraper.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 403
         assert (await scraper.get("/metrics", headers={"Authorization": "Bearer s3cret-scrape"})).status_code == 200
+        async with client_from(guarded) as local:  # the token adds scrapers; the one on the host keeps its access
+            assert (await local.get("/metrics")).status_code == 200
+            # A request a proxy on this host passed on is not the host's scraper, whatever address it comes from.
+            assert (await local.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})).status_code == 403

@@ -147,7 +147,7 @@ async def test_two_worker_processes_answer_and_each_push_job_is_sent_once(tmp_pa
         asked = 0
         for _ in range(60):  # a new connection each time: the kernel hands it to either process
             async with httpx.AsyncClient(base_url=server.url) as client:
-                processes.add((await client.get("/ready")).json()["process"])
+                processes.add((await client.get("/ready")).json()["instance"])
             asked += 1
             if len(processes) == 2:
                 break
