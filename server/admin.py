@@ -119,8 +119,13 @@ async def cmd_retire_kek(args: argparse.Namespace, settings: Settings) -> int:
         if older:
             print(f"KEK version(s) {older} still wrap data keys; run `doorstep rewrap` first.", file=sys.stderr)
             return 1
-        FileKeyProvider(settings.keys_dir).retire_below(current)
+        retired = FileKeyProvider(settings.keys_dir).retire_below(current)
         print(f"Every KEK version below {current} is retired and removed from the key file.")
+        if retired:
+            print(
+                f"Version(s) {retired} are kept in keys/kek-retired.json: backups made before the rotation need "
+                "them, and `doorstep restore` takes them from there. Keep that file as long as such backups exist."
+            )
         return 0
     finally:
         await engine.dispose()

@@ -18,23 +18,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
-from glob import glob
+import uuid
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from server import audit
+from server.crypto import FileKeyProvider, KeyMaterialError
 from server.db import begin_write, create_engine, migrate, session_factory, utcnow
 from server.db.engine import scrub_deleted
 from server.records import clock
-from server.records.keyring import Keyring
+from server.records.keyring import Keyring, KeyringError
 from server.records.models import ShreddedCase
 from server.records.scope import refresh_membership
+from server.recovery import clean_restore_script, keys_for, read_backup, scratch, tool
 from server.settings import Settings
 
 __all__ = ["CLOCK_JUMP", "cmd_backup", "cmd_restore"]
@@ -48,12 +49,6 @@ KEYS_WARNING = (
 )
 
 
-def _tool(name: str) -> str | None:
-    """``pg_dump`` or ``pg_restore``: on the PATH, else from Debian's versioned PostgreSQL directory."""
-    found = shutil.which(name) or next(iter(sorted(glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
-    return found
-
-
 def _libpq(settings: Settings) -> tuple[str, dict[str, str]]:
     """The database as a libpq URL without its password, and the environment that carries the password (a
     password on a command line is visible to every user of the host)."""
@@ -61,7 +56,9 @@ def _libpq(settings: Settings) -> tuple[str, dict[str, str]]:
     env = {**os.environ}
     if url.password:
         env["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    # URL.set(password=None) keeps the password (None means "unchanged" there): build the URL without it.
+    bare = URL.create("postgresql", url.username, None, url.host, url.port, url.database, url.query)
+    plain = bare.render_as_string(hide_password=False)
     return plain, env
 
 
@@ -89,7 +86,7 @@ async def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
         target = directory / f"doorstep-{stamp}.db"
         await asyncio.to_thread(_copy_sqlite, _sqlite_path(settings), target)
     else:
-        pg_dump = _tool("pg_dump")
+        pg_dump = tool("pg_dump")
         url, env = _libpq(settings)
         target = directory / f"doorstep-{stamp}.dump"
         if pg_dump is None:
@@ -110,7 +107,12 @@ async def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
             target.unlink(missing_ok=True)
             print(f"pg_dump failed: {done.stderr.strip()}", file=sys.stderr)
             return 1
-    print(f"Backup written: {target}")
+    erased = Keyring(settings).read_shred_file()
+    beside = target.with_name(f"{target.name}.erased")
+    fd = os.open(beside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write("".join(f"{case_id}\n" for case_id in sorted(erased)))
+    print(f"Backup written: {target}, with the list of erased cases beside it ({beside.name}).")
     print(KEYS_WARNING.format(keys=settings.keys_dir))
     return 0
 
@@ -121,15 +123,50 @@ async def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: no backup at {source}", file=sys.stderr)
         return 2
     # With --finish-only the database was restored by hand (pg_restore): only what follows a restore is left.
+    brought_back: dict[int, bytes] = {}
     if not args.finish_only:
+        try:  # the keys are checked against the backup before anything is replaced
+            needs = await read_backup(settings, source)
+            brought_back = keys_for(settings, needs)
+        except (KeyringError, KeyMaterialError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 3
+        _merge_erased(settings, source, needs.erased)
+        if brought_back:
+            FileKeyProvider(settings.keys_dir).bring_back(brought_back)
+            print(f"KEK version(s) {sorted(brought_back)} taken back from keys/kek-retired.json for this backup.")
         failed = await _put_back(settings, source)
         if failed:
             return failed
-    erased = await _after_restore(settings, source)
+    erased = await _after_restore(settings, source, rewrap=bool(brought_back))
     print(f"Restored from {source}: {erased} case(s) erased since the backup were erased again.")
     print("Every tablet sends its unsent changes and loads its data anew at its next sync.")
+    if brought_back:
+        print("Every data key is wrapped under the current KEK version again; `doorstep retire-kek` retires the old.")
     print(KEYS_WARNING.format(keys=settings.keys_dir))
     return 0
+
+
+def _merge_erased(settings: Settings, source: Path, in_backup: set[uuid.UUID]) -> None:
+    """Add the list written beside the backup to the list beside the keys, and warn when the backup knows of
+    erasures the keys' list lacks: that list is older than the database, and cases erased after its last copy
+    could come back."""
+    keyring = Keyring(settings)
+    listed = keyring.read_shred_file()
+    beside = source.with_name(f"{source.name}.erased")
+    carried: set[uuid.UUID] = set()
+    if beside.is_file():
+        carried = {uuid.UUID(line) for line in beside.read_text().split() if line.strip()}
+        if carried - listed:
+            keyring.append_shred_file(sorted(carried - listed))
+    lacking = in_backup - listed - carried
+    if lacking:
+        print(
+            f"warning: {keyring.shred_file} lacks {len(lacking)} case(s) the backup records as erased: it is older "
+            "than the database. A case erased after that copy was made may come back: restore the newest copy of "
+            'it and run the restore again (docs/operations.md "Recovery set").',
+            file=sys.stderr,
+        )
 
 
 async def _put_back(settings: Settings, source: Path) -> int:
@@ -140,20 +177,22 @@ async def _put_back(settings: Settings, source: Path) -> int:
         os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
         await asyncio.to_thread(_copy_sqlite_into, source, target)
         return 0
-    pg_restore = _tool("pg_restore")
+    psql = tool("psql")
     url, env = _libpq(settings)
-    if pg_restore is None:
+    if psql is None:
         print(
-            "pg_restore is not installed (Debian: apt-get install postgresql-client). By hand:\n"
-            f"  pg_restore --clean --if-exists --no-owner --dbname='<database URL>' {source}\n"
-            f"then finish with: doorstep restore --finish-only {source}",
+            "psql is not installed (Debian: apt-get install postgresql-client). By hand, into a new empty "
+            f"database:\n  pg_restore --no-owner --dbname='<new database URL>' {source}\n"
+            f"then point DOORSTEP_DATABASE_URL at it and finish with: doorstep restore --finish-only {source}",
             file=sys.stderr,
         )
         return 2
-    command = [pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction", f"--dbname={url}"]
-    done = await asyncio.to_thread(subprocess.run, [*command, str(source)], env=env, capture_output=True, text=True)
+    with scratch() as directory:
+        script = await asyncio.to_thread(clean_restore_script, source, Path(directory))
+        command = [psql, "--no-psqlrc", "--quiet", "--single-transaction", f"--file={script}", f"--dbname={url}"]
+        done = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True)
     if done.returncode:
-        print(f"pg_restore failed: {done.stderr.strip()}", file=sys.stderr)
+        print(f"the restore failed, and the database is as it was: {done.stderr.strip()}", file=sys.stderr)
         return 1
     return 0
 
@@ -166,7 +205,7 @@ def _copy_sqlite_into(source: Path, target: Path) -> None:
     dst.close()
 
 
-async def _after_restore(settings: Settings, source: Path) -> int:
+async def _after_restore(settings: Settings, source: Path, *, rewrap: bool = False) -> int:
     """Migrate, erase again what was erased since, and move the clock past every cursor; returns how many cases
     were erased again."""
     engine = create_engine(settings.resolved_database_url)
@@ -174,6 +213,8 @@ async def _after_restore(settings: Settings, source: Path) -> int:
         await migrate(engine)
         keyring = Keyring(settings)
         erased_again = await keyring.load(engine)  # re-applies the shred list beside the keys
+        if rewrap:  # data keys wrapped under versions taken back from the archive: under the current one again
+            await keyring.rewrap_all(engine)
         async with session_factory(engine)() as db:
             await begin_write(db)
             erased = list((await db.scalars(select(ShreddedCase.case_id))).all())

@@ -33,8 +33,7 @@ class NotConfigured(Exception):
 
 def _database(settings: Settings) -> str:
     """The database as a URL without its password."""
-    url = make_url(settings.resolved_database_url)
-    return url.set(password=None).render_as_string(hide_password=False) if url.password else str(url)
+    return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
 
 
 def describe(settings: Settings, env: Mapping[str, str]) -> str:
@@ -70,9 +69,12 @@ def refuse_unconfigured(command: str, settings: Settings, env: Mapping[str, str]
 
 
 def unreachable(exc: BaseException, settings: Settings) -> str | None:
-    """The one-line message for a database that cannot be reached, or None if ``exc`` is something else."""
+    """The one-line message for a database that cannot be reached or refuses a statement, or None if ``exc`` is
+    something else."""
     if isinstance(exc, OperationalError | DBAPIError):
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        if not isinstance(exc.orig, OSError) and "connect" not in reason.lower():
+            return f"error: the database {_database(settings)} refused: {reason}"
     elif isinstance(exc, ConnectionError | socket.gaierror | TimeoutError):
         reason = exc.strerror or str(exc) or type(exc).__name__
     else:

@@ -150,7 +150,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         return True
 
     async def keys_loaded() -> bool:
-        return keyring.loaded and keys.public_key != ""
+        return keyring.loaded and keys.public_key != "" and keyring.key_file_readable()
 
     async def push_jobs() -> list[tuple[str, str, float]]:
         async with sessions() as db:

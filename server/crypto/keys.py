@@ -24,8 +24,16 @@ from pathlib import Path
 from typing import Protocol
 
 from server.crypto.aead import KEY_BYTES
+from server.ownership import keep_owner
 
-__all__ = ["EnvKeyProvider", "FileKeyProvider", "KeyMaterialError", "KeyProvider", "KeySet", "new_key"]
+__all__ = [
+    "EnvKeyProvider",
+    "FileKeyProvider",
+    "KeyMaterialError",
+    "KeyProvider",
+    "KeySet",
+    "new_key",
+]
 
 
 class KeyMaterialError(Exception):
@@ -173,6 +181,7 @@ class FileKeyProvider(_KeySetProvider):
     """KEKs from ``kek.json`` in the keys directory; can add versions (rotation) and retire old ones."""
 
     FILE_NAME = "kek.json"
+    ARCHIVE_NAME = "kek-retired.json"
 
     def __init__(self, keys_dir: Path) -> None:
         self.path = keys_dir / self.FILE_NAME
@@ -203,10 +212,35 @@ class FileKeyProvider(_KeySetProvider):
         self._save(self.keyset.but(keys=keys, current=version))
         return version
 
-    def retire_below(self, version: int) -> None:
-        """Drop every version below ``version`` from the file and refuse them from now on."""
+    def retire_below(self, version: int) -> list[int]:
+        """Drop every version below ``version`` from the file and refuse them from now on; returns the versions
+        retired. They are kept in ``kek-retired.json`` beside it first: backups made while they were current need
+        them to be restored (``doorstep restore`` takes them from there)."""
+        retired = {v: k for v, k in self.keyset.keys.items() if v < version}
+        if retired:
+            archive = self.retired(self.path.parent) | retired
+            body = {"retired": {str(v): base64.b64encode(k).decode() for v, k in sorted(archive.items())}}
+            _write_private(self.path.parent / self.ARCHIVE_NAME, json.dumps(body, indent=2), exclusive=False)
         keys = {v: k for v, k in self.keyset.keys.items() if v >= version}
         self._save(self.keyset.but(keys=keys, min_decryption_version=version))
+        return sorted(retired)
+
+    @classmethod
+    def retired(cls, keys_dir: Path) -> dict[int, bytes]:
+        """The versions ``retire_below`` took out of use, from ``kek-retired.json`` (none if there is no archive)."""
+        try:
+            raw = json.loads((keys_dir / cls.ARCHIVE_NAME).read_text())
+            return {int(v): base64.b64decode(k, validate=True) for v, k in raw["retired"].items()}
+        except FileNotFoundError:
+            return {}
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise KeyMaterialError(f"{keys_dir / cls.ARCHIVE_NAME} is not valid") from None
+
+    def bring_back(self, versions: dict[int, bytes]) -> None:
+        """Put retired versions back into use (a backup made under them is being restored)."""
+        keys = dict(self.keyset.keys) | versions
+        lowest = min([self.keyset.min_decryption_version, *versions])
+        self._save(self.keyset.but(keys=keys, min_decryption_version=lowest))
 
     def add_audit_key(self, first_seq: int) -> tuple[bytes, int]:
         """Create the audit chain's signing key; entries from ``first_seq`` on are signed with it."""
@@ -235,13 +269,14 @@ class FileKeyProvider(_KeySetProvider):
 
 def _write_private(path: Path, text: str, *, exclusive: bool) -> None:
     # Written to a temporary file with mode 0600 from the start, then renamed: never world-readable, and a
-    # crash leaves either the old or the new file.
+    # crash leaves either the old or the new file. The file keeps its owner (keep_owner).
     temporary = path.with_suffix(".tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     if exclusive and path.exists():
         raise KeyMaterialError(f"the key file {path} already exists")
     fd = os.open(temporary, flags, 0o600)
     try:
+        keep_owner(fd, path)
         os.write(fd, text.encode())
         os.fsync(fd)
     finally:

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from server.ownership import keep_owner
+
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
     "DatabaseFileExposed",
@@ -76,7 +78,9 @@ def guard_sqlite_file(url: str) -> None:
     if not file.parent.exists():
         file.parent.mkdir(parents=True, mode=0o700)
     if not file.exists():
-        os.close(os.open(file, os.O_CREAT | os.O_WRONLY, 0o600))
+        fd = os.open(file, os.O_CREAT | os.O_WRONLY, 0o600)
+        keep_owner(fd, file)
+        os.close(fd)
     mode = stat.S_IMODE(file.stat().st_mode)
     if mode & 0o077:
         raise DatabaseFileExposed(

@@ -23,6 +23,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from server.ownership import keep_owner
+
 __all__ = ["exclusive_start", "lock_key", "only_one"]
 
 START = "doorstep:start"
@@ -48,6 +50,7 @@ async def exclusive_start(engine: AsyncEngine, lock_dir: Path) -> AsyncIterator[
     os.makedirs(lock_dir, mode=0o700, exist_ok=True)
     fd = os.open(lock_dir / "start.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
+        keep_owner(fd, lock_dir / "start.lock")
         await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
         try:
             yield

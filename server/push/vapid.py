@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 
+from server.ownership import keep_owner
+
 __all__ = ["VAPID_FILE", "VapidError", "VapidKeys", "load_or_create"]
 
 VAPID_FILE = "vapid_private.pem"
@@ -48,6 +50,7 @@ def load_or_create(keys_dir: Path, *, create: bool = True) -> VapidKeys:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        keep_owner(fd, path)
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
         return VapidKeys(key)

@@ -38,6 +38,7 @@ from server.crypto import (
     wrap_key,
 )
 from server.db import begin_write, session_factory
+from server.ownership import keep_owner
 from server.records.models import (
     AttachmentChunk,
     AttachmentUpload,
@@ -51,12 +52,20 @@ from server.records.models import (
 )
 from server.settings import Settings
 
-__all__ = ["CaseShredded", "DataKey", "Keyring", "KeyringError"]
+__all__ = ["SHRED_FILE", "CaseShredded", "DataKey", "Keyring", "KeyringError", "matches_check"]
 
 _CHECK_PLAINTEXT = b"doorstep key check v1"
 _CHECK_AAD = b"key-check"
 _NIL = uuid.UUID(int=0)
 SHRED_FILE = "shredded-cases"
+
+
+def matches_check(key: bytes, blob: bytes) -> bool:
+    """Whether ``key`` is the KEK version that sealed the check value ``blob`` (table ``key_checks``)."""
+    try:
+        return open_blob(key, blob, _CHECK_AAD) == _CHECK_PLAINTEXT
+    except DecryptionError:
+        return False
 
 
 class KeyringError(Exception):
@@ -221,7 +230,20 @@ class Keyring:
                 self._provider = FileKeyProvider(self.settings.keys_dir)
             except KeyMaterialError:
                 return  # half written: the next call reads it again
+            except OSError:
+                return  # unreadable (a command run as another user): keep the keys in hand; /ready says so
             self._stamp = stamp
+
+    def key_file_readable(self) -> bool:
+        """Whether this process can read its key file now (``/ready``): a key file it cannot read would fail the
+        next start and every rotation, even while the keys in hand still serve."""
+        if self.settings.kek:
+            return True
+        try:
+            with open(self.settings.keys_dir / FileKeyProvider.FILE_NAME, "rb"):
+                return True
+        except OSError:
+            return False
 
     async def data_keys(self, db: AsyncSession, case_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, DataKey]:
         """Unwrap the data keys of ``case_ids`` (one query, plain rows: a report unwraps thousands); cases without
@@ -313,7 +335,7 @@ class Keyring:
         is the safe direction for an erasure request.
         """
         if record_in_file:
-            self._append_shred_file([case_id])
+            self.append_shred_file([case_id])
         if db.get_bind().dialect.name == "sqlite":
             # Zero what the deletes below free, so the wrapped key leaves no copy in the file's free space.
             await db.execute(text("PRAGMA secure_delete = ON"))
@@ -328,7 +350,7 @@ class Keyring:
         if await db.get(ShreddedCase, case_id) is None:
             db.add(ShreddedCase(case_id=case_id))
 
-    def _read_shred_file(self) -> set[uuid.UUID]:
+    def read_shred_file(self) -> set[uuid.UUID]:
         try:
             lines = self.shred_file.read_text().split()
         except FileNotFoundError:
@@ -341,10 +363,11 @@ class Keyring:
                 continue
         return ids
 
-    def _append_shred_file(self, case_ids: Iterable[uuid.UUID]) -> None:
+    def append_shred_file(self, case_ids: Iterable[uuid.UUID]) -> None:
         self.settings.keys_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.shred_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
+            keep_owner(fd, self.shred_file)
             os.write(fd, "".join(f"{c}\n" for c in case_ids).encode())
             os.fsync(fd)
         finally:
@@ -352,12 +375,12 @@ class Keyring:
 
     async def reapply_shred_list(self, engine: AsyncEngine) -> int:
         """Shred again every listed case that still has a key (a restored backup); returns how many."""
-        listed = self._read_shred_file()
+        listed = self.read_shred_file()
         async with session_factory(engine)() as db:
             await begin_write(db)
             in_db = set((await db.scalars(select(ShreddedCase.case_id))).all())
             if in_db - listed:
-                self._append_shred_file(sorted(in_db - listed))
+                self.append_shred_file(sorted(in_db - listed))
             everything = listed | in_db
             revived = set()
             if everything:

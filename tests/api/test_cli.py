@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -101,3 +104,43 @@ async def test_team_user_disable_devices_and_revoke(
         "/api/auth/login", json={"username": "mmueller", "password": PASSWORD, "device_name": "T"}
     )
     assert relogin.status_code == 401
+
+
+def test_an_admin_command_without_the_server_s_settings_refuses_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bare `doorstep create-team` once made a new SQLite database in ./var and said "Team created"."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DOORSTEP_DATA_DIR", raising=False)
+    monkeypatch.delenv("DOORSTEP_DATABASE_URL", raising=False)
+    assert run(["create-team", "Team Nord"], monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert "neither DOORSTEP_DATA_DIR nor DOORSTEP_DATABASE_URL is set" in err
+    assert str(tmp_path / "var") in err  # it says what it would have used
+    assert "Team created" not in err
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path / "elsewhere"))  # a directory that holds no database
+    assert run(["create-team", "Team Nord"], monkeypatch) == 2
+    assert f"no database at {tmp_path / 'elsewhere' / 'doorstep.db'}" in capsys.readouterr().err
+    assert sorted(tmp_path.iterdir()) == []
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_commands_run_as_root_leave_the_key_files_to_the_server_s_user(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rotate-kek` in a root shell once left kek.json owned by root: the server could no longer read its keys."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root, as CI runs (a command run as root on the server's files)")
+    import anyio.to_thread
+
+    keys = Path(settings.data_dir) / "keys"
+    server_user = 65534  # nobody: the server's own user in this test
+    assert await anyio.to_thread.run_sync(lambda: run(["rewrap"], monkeypatch)) == 0  # the first keys
+    for path in [Path(settings.data_dir), keys, *keys.iterdir()]:
+        os.chown(path, server_user, server_user)
+    assert await anyio.to_thread.run_sync(lambda: run(["rotate-kek"], monkeypatch)) == 0
+    assert await anyio.to_thread.run_sync(lambda: run(["retire-kek"], monkeypatch)) == 0
+    assert "Using data directory" in capsys.readouterr().err  # every command says which settings it used
+    for name in ("kek.json", "kek-retired.json"):
+        assert (keys / name).stat().st_uid == server_user, name
+        assert stat.S_IMODE((keys / name).stat().st_mode) == 0o600

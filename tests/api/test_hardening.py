@@ -6,6 +6,7 @@ import asyncio
 import re
 import subprocess
 import uuid
+from pathlib import Path
 
 import httpx
 import msgspec
@@ -18,8 +19,9 @@ from server.db import create_engine
 from server.plugin import DoorstepPlugin, service_of
 from server.problems import PROBLEM_BASE
 from server.settings import Settings
-from tests.support.accounts import PASSWORD, login
+from tests.support.accounts import PASSWORD, Org, login
 from tests.support.app import client_from, running
+from tests.support.cases import supervisor_creates_case
 from tests.support.live import free_port
 from tests.support.syncing import Device, new_id
 from tests.support.tools import system_tool
@@ -82,6 +84,28 @@ async def test_ready_says_whether_the_process_may_take_traffic(app: Litestar, cl
     assert behind.status_code == 503
     assert behind.json()["checks"] == {"database": "ok", "migrations": "failed", "keys": "ok"}
     assert behind.headers["cache-control"] == "no-store"
+    assert (await client.get("/ready")).status_code == 200
+
+
+async def test_ready_fails_while_the_key_file_cannot_be_read_and_reads_go_on(
+    app: Litestar, client: Client, org: Org, settings: Settings
+) -> None:
+    """A key file the server cannot read (once: rewritten root-owned by `rotate-kek` run as root) is not ready, while
+    the keys in hand keep serving: no read answers 500."""
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    await login(client, "supervisor")
+    kek = Path(settings.data_dir) / "keys" / "kek.json"
+    kept = kek.with_name("kek.json.kept")
+    kek.rename(kept)
+    kek.mkdir()  # unreadable as a file, even for root (the tests run as root in CI)
+    try:
+        answer = await client.get("/ready")
+        assert answer.status_code == 503
+        assert answer.json()["checks"]["keys"] == "failed"
+        assert (await client.get(f"/api/cases/{case_id}")).status_code == 200
+    finally:
+        kek.rmdir()
+        kept.rename(kek)
     assert (await client.get("/ready")).status_code == 200
 
 

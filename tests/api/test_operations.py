@@ -33,22 +33,12 @@ from tests.support.accounts import Org, login
 from tests.support.app import running
 from tests.support.cases import supervisor_creates_case
 from tests.support.clock import BERLIN, TestClock, calendar_matrix
-from tests.support.databases import admin_sql, postgres_url
+from tests.support.databases import fresh_database
 from tests.support.live import LiveServer
 from tests.support.pushservice import LocalPushService
 from tests.support.syncing import Device, new_id
 
 pytestmark = [pytest.mark.slow]
-
-
-async def fresh_database(tmp_path: Path) -> str:
-    """An empty database nobody has migrated: a new SQLite file, or a new database on this run's PostgreSQL."""
-    server_url = postgres_url()
-    if server_url is None:
-        return f"sqlite+aiosqlite:///{tmp_path / 'shared' / 'doorstep.db'}"
-    name = f"doorstep_start_{uuid.uuid4().hex[:10]}"
-    await admin_sql(server_url, f'CREATE DATABASE "{name}"')
-    return server_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 async def test_three_processes_started_at_once_on_a_fresh_database_all_become_healthy(tmp_path: Path) -> None:
@@ -217,7 +207,7 @@ async def test_a_restored_backup_keeps_erased_cases_erased_and_everything_else_a
     before = await rows_of(settings, kept)
 
     assert await anyio.to_thread.run_sync(lambda: main(["backup", str(tmp_path / "backups")])) == 0
-    [backup] = list((tmp_path / "backups").iterdir())
+    [backup] = [path for path in (tmp_path / "backups").iterdir() if path.suffix != ".erased"]
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     assert secret.encode() not in backup.read_bytes()  # ciphertext only
     assert "The keys are not in this backup" in capsys.readouterr().out  # and they are kept apart, it says so
@@ -382,7 +372,8 @@ async def test_a_backup_is_never_readable_by_others_while_it_is_written(
         wrapper.chmod(0o755)
         monkeypatch.setenv("PATH", f"{wrapper.parent}:{os.environ['PATH']}")
     assert await anyio.to_thread.run_sync(lambda: main(["backup", str(tmp_path / "backups")])) == 0
-    [backup] = list((tmp_path / "backups").iterdir())
+    backup, erased_list = sorted((tmp_path / "backups").iterdir(), key=lambda path: path.suffix == ".erased")
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert stat.S_IMODE(erased_list.stat().st_mode) == 0o600  # the list of erased cases written beside it
     if backend == "postgresql":
         assert (tmp_path / "seen").read_text().strip() == "600"

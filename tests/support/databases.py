@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 from sqlalchemy import text
@@ -11,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from server.db import Base, create_engine, migrate
 
-__all__ = ["admin_sql", "fresh_team_database", "migrate_url", "postgres_url", "truncate_all"]
+__all__ = ["admin_sql", "fresh_database", "fresh_team_database", "migrate_url", "postgres_url", "truncate_all"]
 
 # Rows that migrations seed: reset, not emptied (the clocks and chain heads are made on first use).
 _COUNTERS: dict[str, str] = {}
@@ -83,3 +84,13 @@ async def fresh_team_database(template_database: str, tmp: str, password_hash: s
     finally:
         await engine.dispose()
     return url
+
+
+async def fresh_database(tmp_path: Path) -> str:
+    """An empty database nobody has migrated: a new SQLite file, or a new database on this run's PostgreSQL."""
+    server_url = postgres_url()
+    if server_url is None:
+        return f"sqlite+aiosqlite:///{tmp_path / 'shared' / 'doorstep.db'}"
+    name = f"doorstep_start_{uuid.uuid4().hex[:10]}"
+    await admin_sql(server_url, f'CREATE DATABASE "{name}"')
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
