@@ -37,6 +37,7 @@ class LiveServer:
         demo: bool = False,
         workers: int = 1,
         name: str = "server",
+        serve_args: tuple[str, ...] = (),
     ) -> None:
         self.data_dir = data_dir
         self.database_url = database_url
@@ -45,6 +46,7 @@ class LiveServer:
         self.log = data_dir / f"{name}.log"
         # ``doorstep serve`` (migrations and keys first; the demo with ``demo``; ``--workers``) instead of uvicorn.
         self.demo, self.workers = demo, workers
+        self.serve_args = serve_args  # more options of ``doorstep serve`` (``--forwarded-allow-ips``)
 
     @property
     def url(self) -> str:
@@ -67,7 +69,8 @@ class LiveServer:
             doorstep = [str(Path(sys.executable).with_name("doorstep")), "serve", "--workers", str(self.workers)]
             if self.demo:
                 doorstep.append("--demo")
-            by_cli = self.demo or self.workers > 1
+            doorstep += self.serve_args
+            by_cli = self.demo or self.workers > 1 or bool(self.serve_args)
             self.process = subprocess.Popen(
                 [
                     *(doorstep if by_cli else uvicorn),

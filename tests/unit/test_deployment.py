@@ -48,7 +48,7 @@ def test_the_settings_the_deployment_files_name_exist() -> None:
     assert named <= set(Settings.__struct_fields__), named - set(Settings.__struct_fields__)
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
+def self_signed(directory: Path) -> tuple[Path, Path]:
     """A throwaway certificate and key for doorstep.example.org, so that nginx can load the shipped server block."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "doorstep.example.org")])
@@ -74,7 +74,7 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
 def test_the_nginx_server_block_passes_nginx_t(tmp_path: Path) -> None:
     """Debian 12's nginx (1.22) refused the shipped block once (`http2 on;` came with 1.25)."""
     nginx = system_tool("nginx", "nginx")
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     site = (DEPLOY / "nginx.conf").read_text()
     site = site.replace("/etc/ssl/doorstep/fullchain.pem", str(cert)).replace("/etc/ssl/doorstep/privkey.pem", str(key))
     (tmp_path / "site.conf").write_text(site)
