@@ -62,6 +62,15 @@ async def loaded_keyring(settings: Settings, engine: AsyncEngine) -> Keyring:
     return keyring
 
 
+async def _audit_keys(engine: AsyncEngine, keyring: Keyring, action: str) -> None:
+    """An entry in the installation's audit chain for a change of the keys (``key.rotate``, ``key.rewrap``,
+    ``key.retire``): which version is current then is in the key file, not in the log."""
+    async with session_factory(engine)() as db:
+        await begin_write(db)
+        await audit.append(db, action=action, outcome="ok", actor_id=None, organisation=None, key=keyring.audit)
+        await db.commit()
+
+
 async def cmd_vapid_keys(args: argparse.Namespace, settings: Settings) -> int:
     """Create the VAPID key pair if there is none, and print the public key (the browsers' server key)."""
     try:
@@ -87,6 +96,7 @@ async def cmd_rotate_kek(args: argparse.Namespace, settings: Settings) -> int:
         version = FileKeyProvider(settings.keys_dir).add_version()
         keyring = await loaded_keyring(settings, engine)
         rewrapped = await keyring.rewrap_all(engine)
+        await _audit_keys(engine, keyring, "key.rotate")
         print(f"KEK version {version} is current; {rewrapped} data key(s) rewrapped, no record re-encrypted.")
         print("Back up keys/kek.json now. Retire the old version with `doorstep retire-kek` once backups agree.")
         return 0
@@ -100,6 +110,7 @@ async def cmd_rewrap(args: argparse.Namespace, settings: Settings) -> int:
         await migrate(engine)
         keyring = await loaded_keyring(settings, engine)
         rewrapped = await keyring.rewrap_all(engine)
+        await _audit_keys(engine, keyring, "key.rewrap")
         print(f"{rewrapped} data key(s) rewrapped under KEK version {keyring.provider.current_version()}.")
         return 0
     finally:
@@ -120,6 +131,7 @@ async def cmd_retire_kek(args: argparse.Namespace, settings: Settings) -> int:
             print(f"KEK version(s) {older} still wrap data keys; run `doorstep rewrap` first.", file=sys.stderr)
             return 1
         retired = FileKeyProvider(settings.keys_dir).retire_below(current)
+        await _audit_keys(engine, keyring, "key.retire")
         print(f"Every KEK version below {current} is retired and removed from the key file.")
         if retired:
             print(

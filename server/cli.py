@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import os
 import shutil
 import socket
 import sys
-import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.admin import (
@@ -31,11 +28,9 @@ from server.admin import (
     cmd_vapid_keys,
     cmd_verify_audit,
     loaded_keyring,
-    printable,
     with_db,
 )
 from server.auth import service as auth
-from server.auth.models import Role, Team
 from server.backup import cmd_backup, cmd_restore
 from server.db import at_head, create_engine, migrate, session_factory, shift_clock
 from server.db.locks import exclusive_start
@@ -43,6 +38,7 @@ from server.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, seed_demo
 from server.jobs.housekeeping import run_housekeeping
 from server.launch import NotConfigured, describe, refuse_unconfigured, unreachable
 from server.logs import configure_logging
+from server.people import COMMANDS, add_commands
 from server.problems import Problem
 from server.records.calendar import Region
 from server.records.keyring import KeyringError
@@ -119,82 +115,6 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _cmd_create_team(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(sessions: Sessions) -> int:
-        team = await auth.create_team(sessions, args.name)
-        print(f"Team created: {team.name} ({team.id})")
-        return 0
-
-    return await with_db(settings, work)
-
-
-def _read_password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Repeat password: ") != first:
-        raise SystemExit("The passwords differ.")
-    return first
-
-
-async def _cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
-    password = _read_password(args)
-
-    async def work(sessions: Sessions) -> int:
-        team_id: uuid.UUID | None = None
-        if args.team:
-            async with sessions() as db:
-                team = (await db.scalars(select(Team).where(Team.name == args.team))).first()
-            if team is None:
-                print(f"No team named {args.team!r}. Create it with: doorstep create-team NAME", file=sys.stderr)
-                return 2
-            team_id = team.id
-        user = await auth.create_user(
-            sessions,
-            username=args.username,
-            display_name=args.display_name or args.username,
-            role=Role(args.role),
-            password=password,
-            team_id=team_id,
-        )
-        print(f"User created: {user.username} ({user.role.value}, {user.id})")
-        return 0
-
-    return await with_db(settings, work)
-
-
-async def _cmd_disable_user(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(sessions: Sessions) -> int:
-        ended = await auth.disable_user(sessions, args.username)
-        print(f"User {args.username} disabled; {ended} session(s) ended.")
-        return 0
-
-    return await with_db(settings, work)
-
-
-async def _cmd_devices(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(sessions: Sessions) -> int:
-        rows = await auth.list_devices(sessions, args.user)
-        print(f"{'device id':<36}  {'user':<12} {'name':<20} {'last seen (UTC)':<17} state")
-        for device, user in rows:
-            state = "revoked" if device.revoked_at else "active"
-            seen = device.last_seen_at.strftime("%Y-%m-%d %H:%M")
-            name, username = printable(device.name)[:20], printable(user.username)
-            print(f"{device.id!s:<36}  {username:<12} {name:<20} {seen:<17} {state}")
-        return 0
-
-    return await with_db(settings, work)
-
-
-async def _cmd_revoke_device(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(sessions: Sessions) -> int:
-        device = await auth.revoke_device(sessions, uuid.UUID(args.device_id))
-        print(f"Device {device.id} revoked; it wipes its local data on its next contact.")
-        return 0
-
-    return await with_db(settings, work)
-
-
 async def _cmd_housekeeping(args: argparse.Namespace, settings: Settings) -> int:
     async def work(sessions: Sessions) -> int:
         report = await run_housekeeping(sessions, settings)
@@ -264,24 +184,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("seed-demo", help="seed demo data into an empty database")
 
-    team = sub.add_parser("create-team", help="create a team")
-    team.add_argument("name")
-
-    user = sub.add_parser("create-user", help="create a user (asks for the password)")
-    user.add_argument("username")
-    user.add_argument("--role", choices=[r.value for r in Role], required=True)
-    user.add_argument("--team", help="team name (workers and supervisors)")
-    user.add_argument("--display-name")
-    user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-
-    disable = sub.add_parser("disable-user", help="disable a user and end all their sessions")
-    disable.add_argument("username")
-
-    devices = sub.add_parser("devices", help="list registered devices")
-    devices.add_argument("--user")
-
-    revoke = sub.add_parser("revoke-device", help="revoke a lost tablet; it wipes itself on next contact")
-    revoke.add_argument("device_id")
+    add_commands(sub)
 
     sub.add_parser("vapid-keys", help="create the Web Push (VAPID) key pair if missing; print the public key")
     sub.add_parser("rotate-kek", help="add a new KEK version and rewrap every data key under it")
@@ -308,11 +211,6 @@ def _parser() -> argparse.ArgumentParser:
 _ASYNC_COMMANDS: dict[str, Command] = {
     "migrate": _cmd_migrate,
     "seed-demo": _cmd_seed_demo,
-    "create-team": _cmd_create_team,
-    "create-user": _cmd_create_user,
-    "disable-user": _cmd_disable_user,
-    "devices": _cmd_devices,
-    "revoke-device": _cmd_revoke_device,
     "vapid-keys": cmd_vapid_keys,
     "rotate-kek": cmd_rotate_kek,
     "rewrap": cmd_rewrap,
@@ -324,6 +222,7 @@ _ASYNC_COMMANDS: dict[str, Command] = {
     "restore": cmd_restore,
     "housekeeping": _cmd_housekeeping,
     "set-region": _cmd_set_region,
+    **COMMANDS,
 }
 
 
@@ -346,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_ASYNC_COMMANDS[args.command](args, settings))
     except Problem as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
+        for row in getattr(exc, "rows", []):  # a file's wrong lines, each named
+            print(f"  line {row.line}, {row.field}: {row.detail}", file=sys.stderr)
         return 1
     except KeyringError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -203,7 +203,7 @@ class DoorstepPlugin(InitPluginProtocol):
         for value in (
             engine,
             keyring,
-            AuthState(engine=engine, sessions=sessions, settings=settings),
+            AuthState(engine=engine, sessions=sessions, settings=settings, audit_key=lambda: keyring.audit),
             CaseReads(
                 sessions=sessions,
                 keyring=keyring,

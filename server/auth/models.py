@@ -72,6 +72,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Grows with every change of role or team (server/auth/accounts.py): older sync cursors are expired then.
+    scope_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Device(Base):

@@ -75,6 +75,8 @@ class Principal(msgspec.Struct, kw_only=True, frozen=True):
     csrf_token: str
     # The organisation of the caller's team: its sync clock and audit chain are the ones the caller writes to.
     organisation_id: uuid.UUID | None = None
+    # Grows with every change of the user's role or team: a sync cursor of an older one is expired.
+    scope_generation: int = 0
 
     @property
     def is_supervisor(self) -> bool:

@@ -11,11 +11,9 @@ import datetime as dt
 import hashlib
 import hmac
 import uuid
-from collections.abc import Sequence
 
 import msgspec
 from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.auth.models import Device, LoginFailure, Organisation, Role, Session, Team, User
@@ -23,20 +21,17 @@ from server.auth.passwords import hash_password, needs_rehash, verify_password
 from server.auth.schemas import LoginRequest, Principal, TeamMember
 from server.auth.tokens import csrf_matches, csrf_token_for, hash_token, new_token
 from server.db import begin_write, read_one, utcnow
-from server.problems import Conflict, DeviceRevoked, Forbidden, NotFound, RateLimited, Unauthenticated
+from server.problems import DeviceRevoked, Forbidden, RateLimited, Unauthenticated
 from server.settings import Settings
 
 __all__ = [
     "LoginResult",
     "authenticate",
     "create_team",
-    "create_user",
-    "disable_user",
-    "list_devices",
     "login",
     "logout",
-    "revoke_device",
     "team_members",
+    "teams",
 ]
 
 WRONG_CREDENTIALS = "Wrong username or password."
@@ -185,6 +180,7 @@ def _principal(
         session_id=session_id,
         csrf_token=csrf_token_for(token),
         organisation_id=organisation,
+        scope_generation=user.scope_generation,
     )
 
 
@@ -202,6 +198,7 @@ _SESSION_OF_TOKEN = (
         User.role,
         User.team_id,
         User.disabled_at,
+        User.scope_generation,
         Team.organisation_id,
         Device.id.label("device_id"),
         Device.revoked_at,
@@ -265,6 +262,7 @@ async def authenticate(
         session_id=row.session_id,
         csrf_token=csrf_token_for(token),
         organisation_id=row.organisation_id,
+        scope_generation=row.scope_generation,
     )
 
 
@@ -330,6 +328,12 @@ async def set_region(sessions: async_sessionmaker[AsyncSession], country: str, s
         await db.commit()
 
 
+async def teams(sessions: async_sessionmaker[AsyncSession]) -> list[Team]:
+    """Every team, by name."""
+    async with sessions() as db:
+        return list((await db.scalars(select(Team).order_by(Team.name))).all())
+
+
 async def create_team(sessions: async_sessionmaker[AsyncSession], name: str) -> Team:
     """Create a team in the (single) organisation, creating the organisation on first use."""
     async with sessions() as db:
@@ -339,79 +343,3 @@ async def create_team(sessions: async_sessionmaker[AsyncSession], name: str) -> 
         db.add(team)
         await db.commit()
         return team
-
-
-async def create_user(
-    sessions: async_sessionmaker[AsyncSession],
-    *,
-    username: str,
-    display_name: str,
-    role: Role,
-    password: str,
-    team_id: uuid.UUID | None,
-) -> User:
-    """Create an account. Workers, supervisors and managers belong to a team (a manager's team names the
-    organisation whose figures they read); an administrator may not."""
-    if role is not Role.ADMIN and team_id is None:
-        raise Conflict("Workers, supervisors and managers need a team.")
-    if len(password) < 8:
-        raise Conflict("The password needs at least 8 characters.")
-    password_hash = await hash_password(password)
-    async with sessions() as db:
-        await begin_write(db)
-        if team_id is not None and await db.get(Team, team_id) is None:
-            raise NotFound("No such team.")
-        user = User(
-            username=username.strip().lower(),
-            display_name=display_name,
-            role=role,
-            team_id=team_id,
-            password_hash=password_hash,
-        )
-        db.add(user)
-        try:
-            await db.commit()
-        except IntegrityError:
-            raise Conflict("That username is taken.") from None
-        return user
-
-
-async def disable_user(sessions: async_sessionmaker[AsyncSession], username: str) -> int:
-    """Disable an account and end all of its sessions; returns how many sessions were ended."""
-    now = utcnow()
-    async with sessions() as db:
-        await begin_write(db)
-        user = (await db.execute(select(User).where(User.username == username.strip().lower()))).scalar_one_or_none()
-        if user is None:
-            raise NotFound("No such user.")
-        user.disabled_at = user.disabled_at or now
-        result = await db.execute(
-            update(Session).where(Session.user_id == user.id, Session.ended_at.is_(None)).values(ended_at=now)
-        )
-        await db.commit()
-        return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def list_devices(
-    sessions: async_sessionmaker[AsyncSession], username: str | None = None, device_id: uuid.UUID | None = None
-) -> Sequence[tuple[Device, User]]:
-    """Registered devices with their owners, newest contact first; optionally of one user or one device."""
-    async with sessions() as db:
-        query = select(Device, User).join(User, User.id == Device.user_id).order_by(Device.last_seen_at.desc())
-        if username:
-            query = query.where(User.username == username.strip().lower())
-        if device_id:
-            query = query.where(Device.id == device_id)
-        return [(device, user) for device, user in (await db.execute(query)).all()]
-
-
-async def revoke_device(sessions: async_sessionmaker[AsyncSession], device_id: uuid.UUID) -> Device:
-    """Revoke a lost tablet: its next request gets ``401 device-revoked`` and wipes its local data."""
-    async with sessions() as db:
-        await begin_write(db)
-        device = await db.get(Device, device_id)
-        if device is None:
-            raise NotFound("No such device.")
-        device.revoked_at = device.revoked_at or utcnow()
-        await db.commit()
-        return device

@@ -7,11 +7,13 @@ records, sync, push or reports: auth knows users, sessions and devices, never ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from server.audit import AuditKey
 from server.settings import Settings
 
 __all__ = ["AuthState", "auth_state"]
@@ -24,6 +26,8 @@ class AuthState:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
+    # The audit chain's signing key once the keys are loaded (administrators' changes are audited).
+    audit_key: Callable[[], AuditKey | None] = lambda: None
 
 
 def auth_state(app: Litestar) -> AuthState:

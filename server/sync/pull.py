@@ -71,6 +71,9 @@ async def pull_page(
     organisation = principal.organisation_id
     if cursor.organisation is not None and cursor.organisation != organisation:
         raise CursorExpired("The cursor counts on another organisation's clock; push, then bootstrap again.")
+    gen = principal.scope_generation
+    if cursor_text and cursor.generation != gen:
+        raise CursorExpired("Your role or team changed, and with it what you see; push, then bootstrap again.")
 
     dialect = engine.dialect.name
     committed = await clock.read(engine, organisation)
@@ -78,7 +81,9 @@ async def pull_page(
         raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
     if subject is None or (cursor.seq >= committed.seq and cursor.after_id is None):
         # The common case of a device that is up to date: one statement, no snapshot.
-        next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, committed.seq)), organisation)
+        next_cursor = encode_cursor(
+            secret, principal.user_id, Cursor(max(cursor.seq, committed.seq)), organisation, gen
+        )
         return PullResponse(changes=[], purge=[], cursor=next_cursor, has_more=False)
 
     async with sessions() as db:
@@ -89,7 +94,7 @@ async def pull_page(
         if _expired(cursor, horizon):
             raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
         if cursor.seq >= high and cursor.after_id is None:
-            next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, high)), organisation)
+            next_cursor = encode_cursor(secret, principal.user_id, Cursor(max(cursor.seq, high)), organisation, gen)
             return PullResponse(changes=[], purge=[], cursor=next_cursor, has_more=False)
         paging = cursor.after_id is not None
         window = {"subject": subject, "from_seq": cursor.seq, "high": high, "page_size": limit + 1}
@@ -151,7 +156,7 @@ async def pull_page(
     return PullResponse(
         changes=changes,
         purge=purge,
-        cursor=encode_cursor(secret, principal.user_id, end, organisation),
+        cursor=encode_cursor(secret, principal.user_id, end, organisation, gen),
         has_more=has_more,
         remaining=remaining,
     )

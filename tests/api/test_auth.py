@@ -11,7 +11,7 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import select, update
 
-from server.auth import service
+from server.auth import accounts
 from server.auth.models import Role, Session, User
 from server.auth.tokens import hash_token
 from server.db import create_engine, session_factory
@@ -155,7 +155,7 @@ async def test_disabling_a_user_ends_all_their_sessions(app: Litestar, client: C
         await login(a, "worker1")
         await login(b, "worker1")
         engine = create_engine(settings.resolved_database_url)
-        ended = await service.disable_user(session_factory(engine), "worker1")
+        ended = await accounts.disable_user(session_factory(engine), "worker1")
         await engine.dispose()
         assert ended == 2
         for c in (a, b):
@@ -172,7 +172,7 @@ async def test_a_revoked_device_gets_401_device_revoked_with_clear_site_data(
     # docs/security.md case 10
     body = await login(client, "worker1")
     engine = create_engine(settings.resolved_database_url)
-    await service.revoke_device(session_factory(engine), uuid.UUID(str(body["device_id"])))
+    await accounts.revoke_device(session_factory(engine), uuid.UUID(str(body["device_id"])))
     await engine.dispose()
 
     for response in (await client.get("/api/me"), await client.post("/api/auth/logout")):

@@ -71,7 +71,7 @@ async def downgrade(url: str, revision: str) -> None:
 async def test_the_backup_made_before_an_upgrade_comes_back_with_exactly_its_tables_and_serves(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The documented rollback: back up at migration N-1, upgrade, then restore that backup. On PostgreSQL
+    """The documented rollback: back up at an older migration, upgrade, then restore that backup. On PostgreSQL
     ``pg_restore --clean`` once left the newer version's tables behind, and both the restore and the next migration
     failed on them."""
     url = await fresh_database(tmp_path)
@@ -81,7 +81,7 @@ async def test_the_backup_made_before_an_upgrade_comes_back_with_exactly_its_tab
     assert await cli(monkeypatch, "create-team", "Team Nord") == 0
     user = ["create-user", "sberger", "--role", "supervisor", "--team", "Team Nord", "--password-stdin"]
     assert await cli(monkeypatch, *user, stdin=PASSWORD + "\n") == 0
-    await downgrade(url, "0021")  # the version before the newest
+    await downgrade(url, "0021")  # an installation two versions back
     older, _, _ = await tables_and_teams(url)
     assert "intake_referrals" not in older
 
