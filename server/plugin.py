@@ -33,7 +33,7 @@ from litestar.template import TemplateConfig
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from server.auth.admin import AdminController
+from server.auth.admin import AdminController, AdminPage
 from server.auth.controller import AuthController, TeamController
 from server.auth.middleware import SessionAuthMiddleware
 from server.auth.models import Organisation
@@ -253,6 +253,7 @@ class DoorstepPlugin(InitPluginProtocol):
                     ReferralController,
                     CourtNoticeController,
                     ReferrerPage,
+                    AdminPage,
                     AnnualReportPage,
                     health,
                     ready,

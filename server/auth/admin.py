@@ -14,6 +14,7 @@ import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
+from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from server.auth import accounts
@@ -24,7 +25,7 @@ from server.auth.schemas import Password, Principal
 from server.auth.state import AuthState
 from server.problems import UnsupportedMediaType, ValidationFailed
 
-__all__ = ["AdminController", "DeviceView", "UserView"]
+__all__ = ["AdminController", "AdminPage", "DeviceView", "UserView"]
 
 DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]
 TeamName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]
@@ -228,3 +229,14 @@ class AdminController(Controller):
             raise ValidationFailed("The list is not UTF-8 text; save it as CSV UTF-8.") from None
         rows = accounts.read_user_list(text)
         return await accounts.import_users(auth.sessions, rows, actor_id=principal.user_id, key=auth.audit_key())
+
+
+class AdminPage(Controller):
+    """The administrators' page, in any browser: nothing is kept on the device."""
+
+    path = "/verwaltung"
+    include_in_schema = False
+
+    @get("/", opt={"exclude_from_auth": True})
+    async def page(self) -> Template:
+        return Template(template_name="admin.html", context={}, headers={"Cache-Control": "no-store"})

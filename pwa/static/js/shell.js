@@ -32,6 +32,8 @@ import * as visitScreen from "./screens/visit.js";
 import * as workScreen from "./screens/work.js";
 
 export async function startApp() {
+  // Administrators keep accounts, teams and devices on their own page; the tablet app holds no work of theirs.
+  if (app.owner?.role === "admin") return location.replace("/verwaltung");
   leaveGate();
   checkStorage().catch(() => {});
   data.setKey(app.key);
