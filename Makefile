@@ -7,7 +7,8 @@ PYTEST_ARGS ?=
 # Test workers (pytest-xdist): on SQLite every test has its own database file and server port, so three run side
 # by side. The SQLite pass runs every test; the PostgreSQL pass runs again what reads or writes a database (marked
 # `database` by tests/conftest.py), except the browser tests, whose database work the API and sync tests already
-# cover there, and tests marked `one_backend` (the worker's schemathesis run: the supervisor's covers more there).
+# cover there, and tests marked `one_backend` (the worker's schemathesis run: the supervisor's covers more there; the
+# wheel's packaging test: the day-one recipe migrates an empty PostgreSQL database through the command there).
 # The hypothesis state machines run half their examples on PostgreSQL (tests/support/machines.py). On PostgreSQL each worker has its own database on one shared server, two side by side; the tests
 # marked `alone` read that server's own files (the erasure test), so they run after the others, one at a time.
 # Idle workers take tests queued for busy ones (--dist worksteal): a few long browser tests no longer make the tail.

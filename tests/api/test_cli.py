@@ -144,3 +144,16 @@ async def test_commands_run_as_root_leave_the_key_files_to_the_server_s_user(
     for name in ("kek.json", "kek-retired.json"):
         assert (keys / name).stat().st_uid == server_user, name
         assert stat.S_IMODE((keys / name).stat().st_mode) == 0o600
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_without_its_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", "postgresql+asyncpg://doorstep:geheim-42@127.0.0.1:1/doorstep")
+    assert run(["users"], monkeypatch) == 5
+    err = capsys.readouterr().err
+    assert "error: cannot reach the database postgresql+asyncpg://doorstep:***@127.0.0.1:1/doorstep" in err
+    assert "Traceback" not in err
+    assert "geheim-42" not in err
+    assert len(err.strip().splitlines()) == 2  # which settings it used, and what went wrong

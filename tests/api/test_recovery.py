@@ -153,3 +153,35 @@ async def test_a_restore_checks_the_keys_against_the_backup_before_it_replaces_a
     assert (await client.get(f"/api/cases/{case_id}")).status_code == 200  # readable again
     assert (await client.get(f"/api/cases/{later}")).status_code == 404  # written after the backup: gone
     assert FileKeyProvider(keys).current_version() == 2
+
+
+async def test_a_restore_warns_when_the_list_of_erased_cases_beside_the_keys_is_older_than_the_backup(
+    app: Litestar,
+    client: httpx.AsyncClient,
+    org: Org,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The list beside the keys grows with every erasure; brought back from an old copy, it would let cases erased
+    since come back. The backup carries its own list, and a restore without either says so."""
+    monkeypatch.setenv("DOORSTEP_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
+    erased, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    assert await cli(monkeypatch, "erase-case", erased) == 0
+    assert await cli(monkeypatch, "backup", str(tmp_path / "backups")) == 0
+    [backup] = [path for path in (tmp_path / "backups").iterdir() if path.suffix != ".erased"]
+    carried = backup.with_name(f"{backup.name}.erased")
+    assert carried.read_text().split() == [erased]
+    shred_list = Path(settings.data_dir) / "keys" / "shredded-cases"
+    shred_list.write_text("")  # an old copy of the keys' directory, from before the erasure
+    capsys.readouterr()
+    assert await cli(monkeypatch, "restore", str(backup)) == 0
+    assert "lacks" not in capsys.readouterr().err  # the list beside the backup filled the gap
+    assert shred_list.read_text().split() == [erased]
+
+    shred_list.write_text("")
+    carried.unlink()
+    assert await cli(monkeypatch, "restore", str(backup)) == 0
+    assert "lacks 1 case(s) the backup records as erased" in capsys.readouterr().err
