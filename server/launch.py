@@ -55,9 +55,9 @@ def refuse_unconfigured(command: str, settings: Settings, env: Mapping[str, str]
     if f"{PREFIX}DATA_DIR" not in env and f"{PREFIX}DATABASE_URL" not in env:
         raise NotConfigured(
             f"neither {PREFIX}DATA_DIR nor {PREFIX}DATABASE_URL is set, so this would act on "
-            f"{Path(settings.data_dir).resolve()}, which nobody configured. Load the server's settings first, "
-            "as its own user: sudo -u doorstep sh -c 'set -a; . /etc/doorstep/doorstep.env; doorstep …' "
-            '(docs/operations.md "Day one")'
+            f"{Path(settings.data_dir).resolve()}, which nobody configured. Run it as `doorstep-admin …` (as "
+            "root: it loads the server's settings file and acts as the server's user), or set the server's "
+            'settings first (docs/operations.md "Day one")'
         )
     if settings.is_sqlite and command not in CREATE_DATABASE:
         database = Path(make_url(settings.resolved_database_url).database or "")

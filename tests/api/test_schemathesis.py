@@ -60,7 +60,7 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
                 *(["--exclude-path-regex", "^/api/(referrals|court-notices)"] if username == "worker1" else []),
                 "--max-examples",
                 # The supervisor's run reaches every operation; the worker's checks the same ones as a worker can.
-                "25" if username == "supervisor" else "15",
+                "25" if username == "supervisor" else "10",
                 "--generation-deterministic",
                 "--request-timeout",
                 "20",

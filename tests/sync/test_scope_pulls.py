@@ -144,4 +144,4 @@ class ScopeMachine(AppMachine):
 def test_a_tablet_paging_through_reassignments_holds_what_a_bootstrap_holds(
     template_database: str, password_hash: str
 ) -> None:
-    run_machine(ScopeMachine, template_database, password_hash, workers=2, examples=20, steps=25)
+    run_machine(ScopeMachine, template_database, password_hash, workers=2, examples=16, steps=25)
