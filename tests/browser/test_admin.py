@@ -86,7 +86,9 @@ async def test_the_administrator_imports_a_team_locks_out_a_leaver_and_revokes_a
     # The lost tablet: revoked.
     lost = page.locator("#device-list tbody tr", has_text="worker2").first
     await lost.get_by_role("button").click()
-    await expect(page.locator("#admin-notice")).to_contain_text("ist gesperrt")
+    # The device's own message: the leaver's ("worker2 ist gesperrt; …") must not stand in for it.
+    await expect(page.locator("#admin-notice")).to_have_text("Test-Tablet von worker2 ist gesperrt.")
+    await expect(lost).to_contain_text("gesperrt")
     await page.set_viewport_size(TABLET_SIZES["portrait"])
     await page.locator("#user-list tr[data-username='fachkraft01']").get_by_role("button").click()
     await expect(page.get_by_role("heading", name="fachkraft01 bearbeiten")).to_be_visible()

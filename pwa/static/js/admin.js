@@ -1,6 +1,7 @@
 // The administrators' page (/verwaltung): accounts, teams and lost tablets, in any browser. It keeps nothing on the
 // device but the device's id; every change goes to the server at once and is written to the audit log there
 // (docs/operations.md "Accounts"). Case data never appears here: an administrator sees people and devices only.
+import { call, start } from "./signin.js";
 import { chip, h } from "./ui.js";
 
 const ROLES = [
@@ -11,26 +12,10 @@ const ROLES = [
   ["admin", "Administration"],
 ];
 const ROLE = Object.fromEntries(ROLES);
-const DEVICE = "doorstep-admin-device";
-let csrf = "";
 /** @type {{ id: string, name: string }[]} */
 let teams = [];
 
 const main = () => /** @type {HTMLElement} */ (document.getElementById("main"));
-const logout = () => /** @type {HTMLButtonElement} */ (document.getElementById("logout-button"));
-
-/** @param {string} method @param {string} path @param {unknown} [body] @param {string} [type] */
-async function call(method, path, body, type = "application/json") {
-  /** @type {Record<string, string>} */
-  const headers = {};
-  if (body !== undefined) headers["Content-Type"] = type;
-  if (method !== "GET") headers["X-CSRF-Token"] = csrf;
-  const payload = body === undefined ? undefined : type === "application/json" ? JSON.stringify(body) : /** @type {string} */ (body);
-  const response = await fetch(path, { method, headers, credentials: "same-origin", body: payload });
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw Object.assign(new Error(data?.detail || "Fehler"), { status: response.status, data });
-  return data;
-}
 
 /** A message of the server's refusal, in German where it is one we expect. @param {unknown} failure */
 function refusal(failure) {
@@ -45,52 +30,6 @@ function refusal(failure) {
 /** @param {string} text @param {"ok" | "error"} kind */
 function notice(text, kind = "ok") {
   return h("p", { class: kind === "ok" ? "banner-inline ok" : "error", role: kind === "ok" ? "status" : "alert", id: "admin-notice" }, text);
-}
-
-function loginForm(message = "") {
-  const error = h("p", { class: "error", role: "alert", hidden: !message }, message);
-  const submit = async (/** @type {Event} */ event) => {
-    event.preventDefault();
-    const data = new FormData(/** @type {HTMLFormElement} */ (event.target));
-    try {
-      const body = await call("POST", "/api/auth/login", {
-        username: String(data.get("username") || ""),
-        password: String(data.get("password") || ""),
-        device_name: "Browser (Verwaltung)",
-        device_id: localStorage.getItem(DEVICE),
-      });
-      localStorage.setItem(DEVICE, body.device_id);
-      await start(body);
-    } catch (failure) {
-      error.textContent = /** @type {{ status?: number }} */ (failure).status === 401 ? "Benutzername oder Passwort stimmt nicht." : "Die Anmeldung ist nicht gelungen. Bitte später noch einmal.";
-      error.hidden = false;
-    }
-  };
-  main().replaceChildren(
-    h(
-      "form",
-      { class: "card", id: "admin-login", onsubmit: submit },
-      h("h2", {}, "Anmelden"),
-      h("p", { class: "lead" }, "Für die Administration: Konten, Teams und Geräte."),
-      h("label", { for: "username" }, "Benutzername"),
-      h("input", { id: "username", name: "username", autocomplete: "username", required: true }),
-      h("label", { for: "password" }, "Passwort"),
-      h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true }),
-      error,
-      h("button", { type: "submit" }, "Anmelden"),
-    ),
-  );
-}
-
-/** @param {{ csrf_token: string, user: { role: string } }} session */
-async function start(session) {
-  csrf = session.csrf_token;
-  if (session.user.role !== "admin") {
-    await call("POST", "/api/auth/logout").catch(() => null);
-    return loginForm("Diese Seite ist für die Administration. Die Teams arbeiten in der Doorstep-App.");
-  }
-  logout().hidden = false;
-  await show();
 }
 
 /** @param {string} id @param {string} label @param {Record<string, unknown>} [attrs] */
@@ -326,18 +265,12 @@ function devicesCard(devices) {
   );
 }
 
-async function boot() {
-  logout().addEventListener("click", async () => {
-    await call("POST", "/api/auth/logout").catch(() => null);
-    logout().hidden = true;
-    csrf = "";
-    loginForm();
-  });
-  try {
-    await start(await call("GET", "/api/me"));
-  } catch {
-    loginForm();
-  }
-}
-
-boot();
+start({
+  role: "admin",
+  refusal: "Diese Seite ist für die Administration. Die Teams arbeiten in der Doorstep-App.",
+  lead: "Für die Administration: Konten, Teams und Geräte.",
+  formId: "admin-login",
+  deviceKey: "doorstep-admin-device",
+  deviceName: "Browser (Verwaltung)",
+  show: () => show(),
+});

@@ -2,6 +2,7 @@
 // (/meldungen). It runs in any browser and keeps nothing on the device but the device's id: what was handed over
 // is shown from the server, and the course is all a referrer sees (received, contact attempted, in counselling,
 // closed), never a note, an outcome or a name of the team.
+import { call, csrfToken, start } from "./signin.js";
 import { chip, h } from "./ui.js";
 
 const STAGES = {
@@ -16,30 +17,14 @@ const REASONS = [
   ["living_situation", "Sorge um die Wohnsituation"],
   ["other", "Sonstiges"],
 ];
-const DEVICE = "doorstep-referrer-device";
-let csrf = "";
-
 const main = () => /** @type {HTMLElement} */ (document.getElementById("main"));
-const logout = () => /** @type {HTMLButtonElement} */ (document.getElementById("logout-button"));
-
-/** @param {string} method @param {string} path @param {unknown} [body] */
-async function call(method, path, body) {
-  /** @type {Record<string, string>} */
-  const headers = {};
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (method !== "GET") headers["X-CSRF-Token"] = csrf;
-  const response = await fetch(path, { method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) throw Object.assign(new Error(data?.detail || "Fehler"), { status: response.status, data });
-  return data;
-}
 
 /** Send one file (its bytes as they are) to a referral of the caller's. @param {string} id @param {File} file */
 async function sendFile(id, file) {
   const title = file.name.replace(/\.[a-z0-9]+$/i, "").slice(0, 200) || "Unterlage";
   const response = await fetch(`/api/referrals/${id}/files?${new URLSearchParams({ title })}`, {
     method: "POST",
-    headers: { "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": csrf },
+    headers: { "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": csrfToken() },
     credentials: "same-origin",
     body: file,
   });
@@ -53,54 +38,6 @@ function cents(text) {
   if (!/^\d{1,3}(\.\d{3})*(,\d{1,2})?$|^\d+([.,]\d{1,2})?$/.test(plain)) return Number.NaN;
   const normal = plain.includes(",") ? plain.replace(/\./g, "").replace(",", ".") : plain;
   return Math.round(Number(normal) * 100);
-}
-
-function loginForm(message = "") {
-  const error = h("p", { class: "error", role: "alert", hidden: !message }, message);
-  const form = h(
-    "form",
-    {
-      class: "card",
-      id: "referrer-login",
-      onsubmit: async (/** @type {Event} */ event) => {
-        event.preventDefault();
-        const data = new FormData(/** @type {HTMLFormElement} */ (event.target));
-        try {
-          const body = await call("POST", "/api/auth/login", {
-            username: String(data.get("username") || ""),
-            password: String(data.get("password") || ""),
-            device_name: "Browser (Meldungen)",
-            device_id: localStorage.getItem(DEVICE),
-          });
-          localStorage.setItem(DEVICE, body.device_id);
-          await start(body);
-        } catch (failure) {
-          error.textContent = /** @type {{ status?: number }} */ (failure).status === 401 ? "Benutzername oder Passwort stimmt nicht." : "Die Anmeldung ist nicht gelungen. Bitte später noch einmal.";
-          error.hidden = false;
-        }
-      },
-    },
-    h("h2", {}, "Anmelden"),
-    h("p", { class: "lead" }, "Für Kolleginnen und Kollegen der Hausverwaltung und des Forderungsmanagements."),
-    h("label", { for: "username" }, "Benutzername"),
-    h("input", { id: "username", name: "username", autocomplete: "username", required: true }),
-    h("label", { for: "password" }, "Passwort"),
-    h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true }),
-    error,
-    h("button", { type: "submit" }, "Anmelden"),
-  );
-  main().replaceChildren(form);
-}
-
-/** @param {{ csrf_token: string, user: { role: string, display_name: string } }} session */
-async function start(session) {
-  csrf = session.csrf_token;
-  if (session.user.role !== "referrer") {
-    await call("POST", "/api/auth/logout").catch(() => null);
-    return loginForm("Diese Seite ist für die Hausverwaltung. Die Teams arbeiten in der Doorstep-App.");
-  }
-  logout().hidden = false;
-  await show(session.user.display_name);
 }
 
 /** @param {string} name */
@@ -199,18 +136,12 @@ function referralForm(name) {
   );
 }
 
-async function boot() {
-  logout().addEventListener("click", async () => {
-    await call("POST", "/api/auth/logout").catch(() => null);
-    logout().hidden = true;
-    csrf = "";
-    loginForm();
-  });
-  try {
-    await start(await call("GET", "/api/me"));
-  } catch {
-    loginForm();
-  }
-}
-
-boot();
+start({
+  role: "referrer",
+  refusal: "Diese Seite ist für die Hausverwaltung. Die Teams arbeiten in der Doorstep-App.",
+  lead: "Für Kolleginnen und Kollegen der Hausverwaltung und des Forderungsmanagements.",
+  formId: "referrer-login",
+  deviceKey: "doorstep-referrer-device",
+  deviceName: "Browser (Meldungen)",
+  show: (session) => show(session.user.display_name),
+});
