@@ -14,6 +14,7 @@ import pytest
 from server.cli import main
 from server.settings import Settings
 from tests.support.accounts import PASSWORD, login
+from tests.support.tools import needs_root
 
 Client = httpx.AsyncClient
 
@@ -129,8 +130,7 @@ async def test_commands_run_as_root_leave_the_key_files_to_the_server_s_user(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`rotate-kek` in a root shell once left kek.json owned by root: the server could no longer read its keys."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root, as CI runs (a command run as root on the server's files)")
+    needs_root("a command run as root on the server's files")
     import anyio.to_thread
 
     keys = Path(settings.data_dir) / "keys"

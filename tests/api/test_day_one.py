@@ -25,7 +25,7 @@ from server.settings import Settings
 from tests.support.accounts import PASSWORD, login
 from tests.support.app import client_from, running
 from tests.support.databases import admin_sql, postgres_url
-from tests.support.tools import system_tool
+from tests.support.tools import needs_root, system_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.database]
@@ -58,8 +58,7 @@ async def test_the_day_one_recipe_gives_a_ready_server_and_a_supervisor_who_logs
     server = postgres_url()
     if server is None:
         pytest.skip("the recipe is for PostgreSQL: the PostgreSQL run of make test runs it")
-    if os.geteuid() != 0:
-        pytest.skip("the recipe runs as root (doorstep-admin refuses anything else), as CI does")
+    needs_root("the recipe runs as root, and doorstep-admin refuses anything else")
     psql = system_tool("psql", "postgresql-client")
     address = make_url(server)
     await admin_sql(server, "DROP DATABASE IF EXISTS doorstep")

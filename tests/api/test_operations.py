@@ -33,7 +33,7 @@ from tests.support.accounts import Org, login
 from tests.support.app import running
 from tests.support.cases import supervisor_creates_case
 from tests.support.clock import BERLIN, TestClock, calendar_matrix
-from tests.support.databases import fresh_database
+from tests.support.databases import backup_in, fresh_database
 from tests.support.live import LiveServer
 from tests.support.pushservice import LocalPushService
 from tests.support.syncing import Device, new_id
@@ -207,7 +207,7 @@ async def test_a_restored_backup_keeps_erased_cases_erased_and_everything_else_a
     before = await rows_of(settings, kept)
 
     assert await anyio.to_thread.run_sync(lambda: main(["backup", str(tmp_path / "backups")])) == 0
-    [backup] = [path for path in (tmp_path / "backups").iterdir() if path.suffix != ".erased"]
+    backup = backup_in(tmp_path / "backups")
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     assert secret.encode() not in backup.read_bytes()  # ciphertext only
     assert "The keys are not in this backup" in capsys.readouterr().out  # and they are kept apart, it says so

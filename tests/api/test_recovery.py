@@ -22,7 +22,7 @@ from server.settings import Settings
 from tests.support.accounts import PASSWORD, Org, login
 from tests.support.app import client_from, running
 from tests.support.cases import supervisor_creates_case
-from tests.support.databases import fresh_database
+from tests.support.databases import backup_in, fresh_database
 
 pytestmark = [pytest.mark.slow]
 
@@ -86,7 +86,7 @@ async def test_the_backup_made_before_an_upgrade_comes_back_with_exactly_its_tab
     assert "intake_referrals" not in older
 
     assert await cli(monkeypatch, "backup", str(tmp_path / "backups")) == 0
-    [backup] = [path for path in (tmp_path / "backups").iterdir() if path.suffix != ".erased"]
+    backup = backup_in(tmp_path / "backups")
     assert await cli(monkeypatch, "migrate") == 0  # the upgrade
     assert await cli(monkeypatch, "create-team", "Team Süd") == 0  # written after the backup
     capsys.readouterr()
@@ -122,7 +122,7 @@ async def test_a_restore_checks_the_keys_against_the_backup_before_it_replaces_a
     monkeypatch.setenv("DOORSTEP_DATA_DIR", settings.data_dir)
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     assert await cli(monkeypatch, "backup", str(tmp_path / "backups")) == 0
-    [backup] = [path for path in (tmp_path / "backups").iterdir() if path.suffix != ".erased"]
+    backup = backup_in(tmp_path / "backups")
     later, _ = await supervisor_creates_case(app, org, org.worker1_id)  # written after the backup
     keys = Path(settings.data_dir) / "keys"
     await login(client, "supervisor")
@@ -171,7 +171,7 @@ async def test_a_restore_warns_when_the_list_of_erased_cases_beside_the_keys_is_
     erased, _ = await supervisor_creates_case(app, org, org.worker1_id)
     assert await cli(monkeypatch, "erase-case", erased) == 0
     assert await cli(monkeypatch, "backup", str(tmp_path / "backups")) == 0
-    [backup] = [path for path in (tmp_path / "backups").iterdir() if path.suffix != ".erased"]
+    backup = backup_in(tmp_path / "backups")
     carried = backup.with_name(f"{backup.name}.erased")
     assert carried.read_text().split() == [erased]
     shred_list = Path(settings.data_dir) / "keys" / "shredded-cases"

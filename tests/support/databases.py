@@ -12,7 +12,15 @@ from sqlalchemy.engine import make_url
 
 from server.db import Base, create_engine, migrate
 
-__all__ = ["admin_sql", "fresh_database", "fresh_team_database", "migrate_url", "postgres_url", "truncate_all"]
+__all__ = [
+    "admin_sql",
+    "backup_in",
+    "fresh_database",
+    "fresh_team_database",
+    "migrate_url",
+    "postgres_url",
+    "truncate_all",
+]
 
 # Rows that migrations seed: reset, not emptied (the clocks and chain heads are made on first use).
 _COUNTERS: dict[str, str] = {}
@@ -94,3 +102,9 @@ async def fresh_database(tmp_path: Path) -> str:
     name = f"doorstep_start_{uuid.uuid4().hex[:10]}"
     await admin_sql(server_url, f'CREATE DATABASE "{name}"')
     return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def backup_in(directory: Path) -> Path:
+    """The one backup ``doorstep backup`` wrote into ``directory`` (not the list of erased cases beside it)."""
+    [backup] = [path for path in directory.iterdir() if path.suffix != ".erased"]
+    return backup

@@ -9,7 +9,7 @@ from glob import glob
 
 import pytest
 
-__all__ = ["system_tool"]
+__all__ = ["needs_root", "system_tool"]
 
 
 def system_tool(name: str, package: str) -> str:
@@ -20,3 +20,12 @@ def system_tool(name: str, package: str) -> str:
             pytest.fail(f"{name} is required under CI=true (apt-get install {package})")
         pytest.skip(f"{name} is not installed (apt-get install {package})")
     return found
+
+
+def needs_root(why: str) -> None:
+    """Skip a test that must act as root (CI runs as root, so there a missing root is a failure, not a skip)."""
+    if os.geteuid() == 0:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"runs as root under CI=true: {why}")
+    pytest.skip(f"needs root: {why}")
