@@ -97,8 +97,8 @@ def wrap_key(kek: bytes, dek: bytes, *, kek_version: int, dek_id: uuid.UUID) -> 
     return seal(kek, dek, b"dek|" + dek_id.bytes, kek_version=kek_version, dek_id=dek_id)
 
 
-def unwrap_key(kek: bytes, wrapped: bytes, dek_id: uuid.UUID) -> bytes:
-    """Unwrap a data key; fails if it was wrapped for another id or under another key."""
+def unwrap_key(kek: bytes | AESGCM, wrapped: bytes, dek_id: uuid.UUID) -> bytes:
+    """Unwrap a data key (``kek`` raw, or prepared); fails if it was wrapped for another id or under another key."""
     dek = open_blob(kek, wrapped, b"dek|" + dek_id.bytes)
     if len(dek) != KEY_BYTES:
         raise DecryptionError("wrapped key has the wrong length")

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import audit
@@ -47,20 +48,31 @@ def names_reader(principal: Principal, case: Mapping[str, Any], visits: Iterable
 
 
 async def confirmed(
-    db: AsyncSession, keyring: Keyring, principal: Principal, case_ids: Iterable[uuid.UUID]
+    db: AsyncSession,
+    keyring: Keyring,
+    principal: Principal,
+    case_ids: Iterable[uuid.UUID],
+    opened: Mapping[uuid.UUID, bytes] | None = None,
 ) -> tuple[set[uuid.UUID], list[uuid.UUID]]:
     """Those of ``case_ids`` whose sealed fields confirm the reader's scope, and those whose fields contradict it
     (logged here; the caller audits them with :func:`audit_mismatches` in its write). A case whose record cannot be
-    read at all is in neither: nothing of it is served from its fields, and the read reports the damage."""
+    read at all is in neither: nothing of it is served from its fields, and the read reports the damage.
+
+    ``opened``: case records the caller has decrypted in the same snapshot (their JSON), which are not read
+    again; a pull page holds most of its cases' own records."""
     ids = set(case_ids)
     if not ids:
         return set(), []
+    cases: dict[uuid.UUID, dict[str, Any]] = {}
+    for case_id in ids & (opened or {}).keys():
+        try:
+            cases[case_id] = msgspec.json.decode((opened or {})[case_id])
+        except msgspec.DecodeError:
+            continue  # read again below, where the store reports the damage
     store = RecordStore(db, keyring)
-    cases = {
-        r.case_id: r.fields
-        for r in await store.decrypt(await store.select(Record.id.in_(ids), Record.kind == "case"))
-        if r.fields is not None and not r.deleted
-    }
+    if rest := ids - cases.keys():
+        rows = await store.select(Record.id.in_(rest), Record.kind == "case")
+        cases |= {r.case_id: r.fields for r in await store.decrypt(rows) if r.fields is not None and not r.deleted}
     # A worker's case that is not assigned to them is theirs through a planned visit: only then are visits read.
     ok = {case_id for case_id, fields in cases.items() if names_reader(principal, fields, ())}
     undecided = set(cases) - ok

@@ -254,12 +254,18 @@ class Keyring:
             return {}
         columns = (CaseKey.case_id, CaseKey.dek_id, CaseKey.wrapped, CaseKey.kek_version)
         rows = (await (await db.connection()).execute(select(*columns).where(CaseKey.case_id.in_(ids)))).all()
-        return {row.case_id: self._unwrap(row) for row in rows}
+        keks: dict[int, AESGCM] = {}  # each KEK version's key schedule once per call, not once per case
+        return {case_id: self._open(keks, dek_id, wrapped, version) for case_id, dek_id, wrapped, version in rows}
 
     def _unwrap(self, row: Any) -> DataKey:
         """``row``: a :class:`CaseKey` or a row of its columns."""
-        key = unwrap_key(self.provider.key(row.kek_version), row.wrapped, row.dek_id)
-        return DataKey(row.dek_id, key, row.kek_version)
+        return self._open({}, row.dek_id, row.wrapped, row.kek_version)
+
+    def _open(self, keks: dict[int, AESGCM], dek_id: uuid.UUID, wrapped: bytes, kek_version: int) -> DataKey:
+        kek = keks.get(kek_version)
+        if kek is None:
+            kek = keks[kek_version] = AESGCM(self.provider.key(kek_version))
+        return DataKey(dek_id, unwrap_key(kek, wrapped, dek_id), kek_version)
 
     async def data_keys_for_write(self, db: AsyncSession, case_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, DataKey]:
         """The data keys of ``case_ids``, creating (and wrapping with the current KEK) those that have none.

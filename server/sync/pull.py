@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Integer, Select, bindparam, case, func, or_, select, true, tuple_, union_all
+from sqlalchemy import Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server import audit
@@ -23,7 +23,7 @@ from server.db import begin_write
 from server.problems import CursorExpired, UpgradeRequired, ValidationFailed
 from server.records import clock, entitlement, legacy
 from server.records.keyring import Keyring
-from server.records.models import Record, ScopeEvent, ScopeMember
+from server.records.models import Record, ScopeEvent, SyncFeed
 from server.records.schemas import SCHEMA_VERSION
 from server.records.scope import subject_of
 from server.records.store import RecordStore
@@ -104,28 +104,33 @@ async def pull_page(
         window = {"subject": subject, "from_seq": cursor.seq, "high": high, "page_size": limit + 1}
         if paging:
             window["after_id"] = cursor.after_id
-        # A bootstrap, or a device paging through a large window, reads most of its scope: one pass over it.
-        # A delta pull reads the changes after its cursor through the indexes.
-        whole = paging or not cursor.seq
-        # Core, not the ORM: the rows are tuples here, and a page of thousands skips the ORM's loading.
-        # Rows in PULL_COLUMNS order, then effective and total, fetched at once and read by position: a page holds
-        # thousands of rows, and a Row's attribute lookup (or fetching row by row) costs ten times as much.
-        found: list[_Found] = [
-            tuple(row) for row in (await (await db.connection()).execute(_page(dialect, paging, whole), window)).all()
-        ]
-        has_more = len(found) > limit
-        found = found[:limit]
-        # For the device's progress bar ("n of m"): how many changes follow this page in the same snapshot,
-        # counted by the page's own statement while it orders the window.
-        remaining = int(found[-1][9]) - len(found) if has_more else 0
-        end = Cursor(int(found[-1][8]), found[-1][0]) if has_more else Cursor(high)
+        connection = await db.connection()
+        # One range of the subject's feed, each entry with its record (Core rows, read by position: a page holds
+        # thousands, and a Row's attribute lookup costs ten times its index).
+        entries: list[_Found] = [tuple(row) for row in (await connection.execute(_page(paging), window)).all()]
+        has_more = len(entries) > limit
+        entries = entries[:limit]
+        end = Cursor(int(entries[-1][_POSITION]), entries[-1][0]) if has_more else Cursor(high)
+        # For the device's progress bar ("n of m"): how many changes follow this page in the same snapshot.
+        remaining = 0
+        if has_more:
+            after_end = {"subject": subject, "from_seq": end.seq, "after_id": end.after_id, "high": high}
+            remaining = int((await connection.execute(_REMAINING, after_end)).scalar_one())
+        # The page's range is the entries'; what it delivers are their records that a device may see: not one a
+        # shred emptied, nor a tombstone from before its case entered the scope.
+        found = [row for row in entries if _visible(row)]
         store = RecordStore(db, keyring)
         opened = await store.decrypt_plain(
             [(kind, rid, case_id, sv, blob) for rid, kind, case_id, _, _, blob, sv, _, _, _ in found]
         )
         # The scope the columns gave, confirmed by the cases' sealed fields before any fields leave (security.md 59).
+        case_records = {
+            row[2]: plain
+            for row, plain in zip(found, opened, strict=True)
+            if row[1] == "case" and row[0] == row[2] and not row[_DELETED] and plain is not None
+        }
         confirmed, mismatched = await entitlement.confirmed(
-            db, keyring, principal, {row[2] for row in found if not row[4]}
+            db, keyring, principal, {row[2] for row in found if not row[_DELETED]}, case_records
         )
         leaves = (
             await db.execute(
@@ -173,85 +178,58 @@ async def pull_page(
 
 
 # The window of a page, bound at execution: the statements below are built once.
-_SUBJECT = bindparam("subject", type_=ScopeMember.subject.type)
+_SUBJECT = bindparam("subject", type_=SyncFeed.subject.type)
 _FROM_SEQ = bindparam("from_seq", type_=Record.version.type)
 _HIGH = bindparam("high", type_=Record.version.type)
 _AFTER_ID = bindparam("after_id", type_=Record.id.type)
 _PAGE_SIZE = bindparam("page_size", type_=Integer())
 
 
-def _ordered_keys(paging: bool, whole: bool) -> Select[tuple[uuid.UUID, int, int]]:
-    """The ids and positions of the changes in the subject's scope after the cursor (``from_seq``, and with
-    ``paging`` the id ``after_id`` at that position) up to ``high``, in order, each with the window's size.
+def _visible(row: _Found) -> bool:
+    """Whether a feed entry's record is sent: it exists with its fields (a shred empties them), and is not a
+    tombstone from before its case entered the scope."""
+    return row[_BLOB] is not None and (not row[_DELETED] or row[_VERSION] > row[_ENTERED])
 
-    A record's position is its version, or the position at which its case entered the scope if that is later
-    (the case's records are then delivered as if changed then). Narrow rows only (no blobs), so that ordering a
-    bootstrap sorts ids, not records.
 
-    With ``whole``, the scope is read in one pass and each record's position computed on the way: for a
-    bootstrap or a large window, which read most of the scope. Otherwise as two branches, so that the version
-    branch is a range of the ``(case_id, version)`` index in each case of the scope and the entry branch reads
-    only the cases that entered after the cursor: a delta pull costs what it delivers, not the size of the scope.
-    """
-    member = select(ScopeMember.case_id, ScopeMember.entered_seq).where(ScopeMember.subject == _SUBJECT).subquery()
-    visible = (
-        or_(Record.deleted.is_(False), Record.version > member.c.entered_seq),
-        Record.blob.is_not(None),
-    )
-    if whole:
-        position = case((member.c.entered_seq > Record.version, member.c.entered_seq), else_=Record.version)
-        keys = (
-            select(Record.id.label("id"), position.label("effective"))
-            .join(member, member.c.case_id == Record.case_id)
-            .where(position >= _FROM_SEQ, position <= _HIGH, *visible)
-            .subquery()
-        )
-    else:
-        by_version = (
-            select(Record.id.label("id"), Record.version.label("effective"))
-            .join(member, member.c.case_id == Record.case_id)
-            .where(
-                Record.version >= member.c.entered_seq, Record.version >= _FROM_SEQ, Record.version <= _HIGH, *visible
-            )
-        )
-        by_entry = (
-            select(Record.id.label("id"), member.c.entered_seq.label("effective"))
-            .join(member, member.c.case_id == Record.case_id)
-            .where(
-                member.c.entered_seq > Record.version,
-                member.c.entered_seq >= _FROM_SEQ,
-                member.c.entered_seq <= _HIGH,
-                *visible,
-            )
-        )
-        keys = union_all(by_version, by_entry).subquery()
-    after = (
-        tuple_(keys.c.effective, keys.c.id) > tuple_(_FROM_SEQ, _AFTER_ID) if paging else keys.c.effective > _FROM_SEQ
-    )
-    total = func.count().over().label("total")  # the whole window's size, before the page's LIMIT
-    return select(keys.c.id, keys.c.effective, total).where(after).order_by(keys.c.effective, keys.c.id)
+# A page's row: PULL_COLUMNS (the id the entry's), then the feed entry's position and entered_seq.
+_VERSION, _DELETED, _BLOB = 3, 4, 5
+_POSITION, _ENTERED = len(PULL_COLUMNS), len(PULL_COLUMNS) + 1
+
+
+def _after(paging: bool) -> Any:
+    """The feed's entries after the cursor: after its position, or with ``paging`` after its id there."""
+    if paging:
+        return tuple_(SyncFeed.position, SyncFeed.record_id) > tuple_(_FROM_SEQ, _AFTER_ID)
+    return SyncFeed.position > _FROM_SEQ
 
 
 @functools.cache
-def _page(dialect: str, paging: bool, whole: bool) -> Select[Any]:
-    """A page of changes (at most ``page_size``) with their rows and the window's size, in one round trip: each
-    ordered key joined back to its row by primary key. On PostgreSQL as a lateral join, so that the planner looks
-    each row up instead of hashing the whole table (it cannot know how few keys a page holds)."""
-    page = _ordered_keys(paging, whole).limit(_PAGE_SIZE).subquery()
-    if dialect == "postgresql":
-        # LIMIT 1 (one row per id anyway) keeps the planner from flattening the lateral back into a plain join.
-        rows = select(*PULL_COLUMNS).where(Record.id == page.c.id).limit(1).lateral()
-        return (
-            select(*rows.c, page.c.effective, page.c.total)
-            .select_from(page)
-            .join(rows, true())
-            .order_by(page.c.effective, page.c.id)
-        )
-    return (
-        select(*PULL_COLUMNS, page.c.effective, page.c.total)
-        .join(page, page.c.id == Record.id)
-        .order_by(page.c.effective, Record.id)
+def _page(paging: bool) -> Select[Any]:
+    """A page of the subject's feed after the cursor up to ``high`` (at most ``page_size`` entries, in
+    ``(position, record id)`` order): one range of ``ix_sync_feed_position``, each entry with its record's row
+    (outer-joined: a page's range counts its entries, whether or not a record is sent)."""
+    feed = (
+        select(SyncFeed.record_id, SyncFeed.position, SyncFeed.entered_seq)
+        .where(SyncFeed.subject == _SUBJECT, _after(paging), SyncFeed.position <= _HIGH)
+        .order_by(SyncFeed.position, SyncFeed.record_id)
+        .limit(_PAGE_SIZE)
+        .subquery()
     )
+    # The entry's record id stands in for the record's own (the same, and a page reads each id once).
+    return (
+        select(feed.c.record_id, *PULL_COLUMNS[1:], feed.c.position, feed.c.entered_seq)
+        .select_from(feed)
+        .outerjoin(Record, Record.id == feed.c.record_id)
+        .order_by(feed.c.position, feed.c.record_id)
+    )
+
+
+# How many entries follow a page's end in the same snapshot: a count over one index range.
+_REMAINING = (
+    select(func.count())
+    .select_from(SyncFeed)
+    .where(SyncFeed.subject == _SUBJECT, _after(True), SyncFeed.position <= _HIGH)
+)
 
 
 async def audit_delivered(

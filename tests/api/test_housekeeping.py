@@ -31,6 +31,7 @@ from tests.support.accounts import Org, login
 from tests.support.app import client_from, running
 from tests.support.cases import supervisor_creates_case
 from tests.support.clock import TestClock
+from tests.support.feed import assert_feed_kept
 from tests.support.pushservice import LocalPushService
 from tests.support.syncing import Device, new_id
 
@@ -126,6 +127,7 @@ async def test_housekeeping_removes_each_kind_of_leftover_only_once_it_is_old(
     assert after["push_jobs"] == 1  # pending: never dropped by age
     assert after["horizon"] == last.horizon > 0
     await sessions.kw["bind"].dispose()
+    await assert_feed_kept(settings.resolved_database_url)  # the compacted tombstone left the feed too
 
 
 @pytest.fixture

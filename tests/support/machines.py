@@ -19,6 +19,7 @@ from server.settings import Settings
 from tests.support.accounts import PASSWORD
 from tests.support.app import client_from, running
 from tests.support.databases import fresh_team_database
+from tests.support.feed import assert_feed_kept
 from tests.support.syncing import Device
 
 __all__ = ["AppMachine", "run_machine"]
@@ -37,7 +38,7 @@ class AppMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.stack = AsyncExitStack()
         self.tmp = tempfile.mkdtemp()
-        url = self.run(make_database(self.tmp))
+        url = self.url = self.run(make_database(self.tmp))
         self.app = create_app(
             Settings(data_dir=str(Path(self.tmp) / "var"), database_url=url, environment="test", migrate_on_start=False)
         )
@@ -54,6 +55,10 @@ class AppMachine(RuleBasedStateMachine):
         assert response.status_code == 200, response.text
         client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
         return Device(client, response.json())
+
+    def check_feed(self) -> None:
+        """The scope feed the database's triggers keep matches the scope and records the run left."""
+        self.run(assert_feed_kept(self.url))
 
     def close(self) -> None:
         """Stop the app and remove the example's files."""

@@ -185,6 +185,7 @@ class SyncMachine(AppMachine):
         try:
             if self.devices:
                 self.run(self._converge())
+                self.check_feed()
         finally:
             self.close()
 

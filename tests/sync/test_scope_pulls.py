@@ -123,6 +123,7 @@ class ScopeMachine(AppMachine):
         try:
             if hasattr(self, "tablet"):
                 self.run(self._compare())
+                self.check_feed()
         finally:
             self.close()
 
