@@ -5,7 +5,15 @@ on :class:`Base` and use :func:`create_engine` and :func:`session_factory`.
 """
 
 from server.db.base import Base, UUIDType, shift_clock, utcnow
-from server.db.engine import DatabaseFileExposed, among, begin_write, create_engine, read_one, session_factory
+from server.db.engine import (
+    DatabaseFileExposed,
+    among,
+    among_bound,
+    begin_write,
+    create_engine,
+    read_one,
+    session_factory,
+)
 from server.db.migrate import at_head, migrate
 
 __all__ = [
@@ -13,6 +21,7 @@ __all__ = [
     "DatabaseFileExposed",
     "UUIDType",
     "among",
+    "among_bound",
     "at_head",
     "begin_write",
     "create_engine",

@@ -15,17 +15,20 @@ audited (``scope.mismatch``), since it means the database was changed behind the
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import audit
 from server.auth.models import Role
 from server.auth.schemas import Principal
+from server.db import among_bound
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.store import RecordStore
@@ -53,13 +56,15 @@ async def confirmed(
     principal: Principal,
     case_ids: Iterable[uuid.UUID],
     opened: Mapping[uuid.UUID, bytes] | None = None,
+    store: RecordStore | None = None,
 ) -> tuple[set[uuid.UUID], list[uuid.UUID]]:
     """Those of ``case_ids`` whose sealed fields confirm the reader's scope, and those whose fields contradict it
     (logged here; the caller audits them with :func:`audit_mismatches` in its write). A case whose record cannot be
     read at all is in neither: nothing of it is served from its fields, and the read reports the damage.
 
     ``opened``: case records the caller has decrypted in the same snapshot (their JSON), which are not read
-    again; a pull page holds most of its cases' own records."""
+    again; a pull page holds most of its cases' own records. ``store``: the caller's, whose data keys are then
+    not unwrapped twice."""
     ids = set(case_ids)
     if not ids:
         return set(), []
@@ -69,10 +74,12 @@ async def confirmed(
             cases[case_id] = msgspec.json.decode((opened or {})[case_id])
         except msgspec.DecodeError:
             continue  # read again below, where the store reports the damage
-    store = RecordStore(db, keyring)
+    store = store or RecordStore(db, keyring)
     if rest := ids - cases.keys():
-        rows = await store.select(Record.id.in_(rest), Record.kind == "case")
-        cases |= {r.case_id: r.fields for r in await store.decrypt(rows) if r.fields is not None and not r.deleted}
+        connection = await db.connection()
+        found = (await connection.execute(_cases_of(connection.dialect.name), {"cases": list(rest)})).all()
+        fields = await store.decrypt_fields([dict(row._mapping) for row in found])
+        cases |= {row[0]: f for row, f in zip(found, fields, strict=True) if f is not None}
     # A worker's case that is not assigned to them is theirs through a planned visit: only then are visits read.
     ok = {case_id for case_id, fields in cases.items() if names_reader(principal, fields, ())}
     undecided = set(cases) - ok
@@ -116,3 +123,12 @@ async def refused(db: AsyncSession, keyring: Keyring, principal: Principal, case
     _, mismatched = await confirmed(db, keyring, principal, [case_id])
     await audit_mismatches(db, keyring, principal, mismatched)
     return bool(mismatched)
+
+
+@functools.cache
+def _cases_of(dialect: str) -> Select[uuid.UUID, uuid.UUID, str, int, bytes | None]:
+    """The live case records of the cases bound as ``cases``, with what decrypting them needs: built once."""
+    columns = (Record.case_id, Record.id, Record.kind, Record.schema_version, Record.blob)
+    return select(*columns).where(
+        among_bound(Record.id, "cases", dialect), Record.kind == "case", Record.deleted.is_(False)
+    )

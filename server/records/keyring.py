@@ -12,6 +12,7 @@ backup taken before an erasure is shredded again at the next start.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterable
@@ -21,7 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Select, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from server.audit import INSTALLATION, AuditHead, AuditKey
@@ -37,7 +38,7 @@ from server.crypto import (
     unwrap_key,
     wrap_key,
 )
-from server.db import begin_write, session_factory
+from server.db import among_bound, begin_write, session_factory
 from server.ownership import keep_owner
 from server.records.models import (
     AttachmentChunk,
@@ -252,8 +253,8 @@ class Keyring:
         ids = set(case_ids)
         if not ids:
             return {}
-        columns = (CaseKey.case_id, CaseKey.dek_id, CaseKey.wrapped, CaseKey.kek_version)
-        rows = (await (await db.connection()).execute(select(*columns).where(CaseKey.case_id.in_(ids)))).all()
+        connection = await db.connection()
+        rows = (await connection.execute(_keys_of(connection.dialect.name), {"cases": list(ids)})).all()
         keks: dict[int, AESGCM] = {}  # each KEK version's key schedule once per call, not once per case
         return {case_id: self._open(keks, dek_id, wrapped, version) for case_id, dek_id, wrapped, version in rows}
 
@@ -277,8 +278,10 @@ class Keyring:
         if not ids:
             return {}
         with db.no_autoflush:
-            rows = (await db.scalars(select(CaseKey).where(CaseKey.case_id.in_(ids)))).all()
-            keys = {row.case_id: self._unwrap(row) for row in rows}
+            connection = await db.connection()
+            rows = (await connection.execute(_keys_of(connection.dialect.name), {"cases": list(ids)})).all()
+            keks: dict[int, AESGCM] = {}
+            keys = {case_id: self._open(keks, dek_id, wrapped, kek) for case_id, dek_id, wrapped, kek in rows}
             missing = ids - keys.keys()
             if missing:
                 shredded = set(
@@ -399,3 +402,10 @@ class Keyring:
                 db.add(ShreddedCase(case_id=case_id))
             await db.commit()
         return len(revived)
+
+
+@functools.cache
+def _keys_of(dialect: str) -> Select[uuid.UUID, uuid.UUID, bytes, int]:
+    """The wrapped data keys of the cases bound as ``cases``: built once, run on every read."""
+    columns = (CaseKey.case_id, CaseKey.dek_id, CaseKey.wrapped, CaseKey.kek_version)
+    return select(*columns).where(among_bound(CaseKey.case_id, "cases", dialect))

@@ -150,7 +150,10 @@ class SyncFeed(Base):
     """
 
     __tablename__ = "sync_feed"
-    __table_args__ = (Index("ix_sync_feed_position", "subject", "position", "record_id"),)
+    __table_args__ = (
+        Index("ix_sync_feed_position", "subject", "position", "record_id"),
+        {"sqlite_with_rowid": False},
+    )
 
     subject: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)

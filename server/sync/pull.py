@@ -130,7 +130,7 @@ async def pull_page(
             if row[1] == "case" and row[0] == row[2] and not row[_DELETED] and plain is not None
         }
         confirmed, mismatched = await entitlement.confirmed(
-            db, keyring, principal, {row[2] for row in found if not row[_DELETED]}, case_records
+            db, keyring, principal, {row[2] for row in found if not row[_DELETED]}, case_records, store
         )
         leaves = (
             await db.execute(
