@@ -1,9 +1,10 @@
 """Pull: one page of the changes in the caller's scope after their cursor.
 
 Pull reads in one snapshot: the committed ``seq`` H of the clock of the caller's organisation bounds the page, so
-a change committed later can never be skipped, and scope membership is read in the same snapshot. A case that
-entered the caller's scope is delivered whole (its records' positions are raised to the moment it entered), and a
-case that left it is named in ``purge``. Every delivered record is audited as a read.
+a change committed later can never be skipped, and scope membership is read in the same snapshot. A page is one
+range of the caller's scope feed (``sync_feed``, kept by the database's triggers). A case that entered the caller's
+scope is delivered whole (its records' positions are raised to the moment it entered), and a case that left it is
+named in ``purge``. Every delivered record is audited as a read.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Integer, Select, bindparam, func, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, func, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server import audit
@@ -32,8 +33,8 @@ from server.sync.messages import MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Change,
 
 __all__ = ["audit_delivered", "pull_page"]
 
-# What a pulled change needs of a row; the other columns stay in the database. A page's rows are these, then the
-# row's position and the window's size (``_Found``).
+# What a pulled change needs of a row; the other columns stay in the database. A page's rows (``_Found``) are
+# these, then the feed entry's position and entered_seq.
 PULL_COLUMNS = (
     Record.id,
     Record.kind,
@@ -107,7 +108,7 @@ async def pull_page(
         connection = await db.connection()
         # One range of the subject's feed, each entry with its record (Core rows, read by position: a page holds
         # thousands, and a Row's attribute lookup costs ten times its index).
-        entries: list[_Found] = [tuple(row) for row in (await connection.execute(_page(paging), window)).all()]
+        entries: list[_Found] = [tuple(row) for row in (await connection.execute(_page(dialect, paging), window)).all()]
         has_more = len(entries) > limit
         entries = entries[:limit]
         end = Cursor(int(entries[-1][_POSITION]), entries[-1][0]) if has_more else Cursor(high)
@@ -204,10 +205,11 @@ def _after(paging: bool) -> Any:
 
 
 @functools.cache
-def _page(paging: bool) -> Select[Any]:
+def _page(dialect: str, paging: bool) -> Select[Any]:
     """A page of the subject's feed after the cursor up to ``high`` (at most ``page_size`` entries, in
     ``(position, record id)`` order): one range of ``ix_sync_feed_position``, each entry with its record's row
-    (outer-joined: a page's range counts its entries, whether or not a record is sent)."""
+    (outer-joined: a page's range counts its entries, whether or not a record is sent). The entry's record id
+    stands in for the record's own."""
     feed = (
         select(SyncFeed.record_id, SyncFeed.position, SyncFeed.entered_seq)
         .where(SyncFeed.subject == _SUBJECT, _after(paging), SyncFeed.position <= _HIGH)
@@ -215,7 +217,17 @@ def _page(paging: bool) -> Select[Any]:
         .limit(_PAGE_SIZE)
         .subquery()
     )
-    # The entry's record id stands in for the record's own (the same, and a page reads each id once).
+    if dialect == "postgresql":
+        # A lateral lookup by primary key: with the page size bound at execution, a generic plan cannot know how
+        # few entries a page holds and could hash the whole records table instead. LIMIT 1 (one row per id anyway)
+        # keeps the planner from flattening the lateral back into a plain join.
+        rows = select(*PULL_COLUMNS[1:]).where(Record.id == feed.c.record_id).limit(1).lateral()
+        return (
+            select(feed.c.record_id, *rows.c, feed.c.position, feed.c.entered_seq)
+            .select_from(feed)
+            .outerjoin(rows, true())
+            .order_by(feed.c.position, feed.c.record_id)
+        )
     return (
         select(feed.c.record_id, *PULL_COLUMNS[1:], feed.c.position, feed.c.entered_seq)
         .select_from(feed)
