@@ -6,8 +6,9 @@
   column (names, passwords, push endpoints) and per mutation in record fields: PostgreSQL cannot store them in
   text, and no field of Doorstep has a use for them (``docs/security.md`` case 36).
 - In a sync push, a lone UTF-16 surrogate (what cutting an emoji in half leaves behind) makes only its own mutation
-  fail: it is replaced by :data:`BROKEN_TEXT`, a noncharacter no valid text contains, and the mutation holding it
-  is rejected with the field named (``docs/security.md`` case 37).
+  fail: it is replaced by :data:`BROKEN_TEXT`, a NUL followed by the noncharacter U+FDD0, and the mutation holding
+  it is rejected with the field named (``docs/security.md`` case 37). A noncharacter alone is valid text and is
+  kept; the NUL before it cannot come from a record field, as those refuse NUL.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from server.problems import ValidationFailed
 
 __all__ = ["BROKEN_TEXT", "refuse_bad_text"]
 
-BROKEN_TEXT = "\ufdd0"
+BROKEN_TEXT = "\x00\ufdd0"
 _ESCAPE = r"(?<!\\)(?:\\\\)*\\"  # a JSON escape: a backslash that is not itself escaped
 _HIGH, _LOW = r"u[dD][89abAB][0-9a-fA-F]{2}", r"u[dD][c-fC-F][0-9a-fA-F]{2}"
 _LONE_SURROGATE = re.compile(
@@ -52,6 +53,6 @@ async def refuse_bad_text(request: Request[Any, Any, Any]) -> None:
     # Every surrogate escape starts "\ud" or "\uD": a plain substring test spares nearly every body the pattern.
     maybe = b"\\ud" in body or b"\\uD" in body
     if request.url.path == "/api/sync/push" and maybe and _LONE_SURROGATE.search(body):
-        repaired = _LONE_SURROGATE.sub(lambda m: (m.group(1) or m.group(2)) + b"ufdd0", body)
+        repaired = _LONE_SURROGATE.sub(lambda m: (m.group(1) or m.group(2)) + b"u0000\\ufdd0", body)
         # The body as the handler will read it: Litestar keeps the one it read in the connection's state.
         request._body = request._connection_state.body = repaired

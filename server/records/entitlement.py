@@ -68,10 +68,11 @@ async def confirmed(
     ids = set(case_ids)
     if not ids:
         return set(), []
+    opened = opened or {}
     cases: dict[uuid.UUID, dict[str, Any]] = {}
-    for case_id in ids & (opened or {}).keys():
+    for case_id in ids & opened.keys():
         try:
-            cases[case_id] = msgspec.json.decode((opened or {})[case_id])
+            cases[case_id] = msgspec.json.decode(opened[case_id])
         except msgspec.DecodeError:
             continue  # read again below, where the store reports the damage
     store = store or RecordStore(db, keyring)

@@ -17,7 +17,6 @@ import os
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -253,14 +252,14 @@ class Keyring:
         ids = set(case_ids)
         if not ids:
             return {}
+        return await self._stored_keys(db, ids)
+
+    async def _stored_keys(self, db: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, DataKey]:
+        """The stored data keys of ``ids``, unwrapped (one query, plain rows)."""
         connection = await db.connection()
         rows = (await connection.execute(_keys_of(connection.dialect.name), {"cases": list(ids)})).all()
         keks: dict[int, AESGCM] = {}  # each KEK version's key schedule once per call, not once per case
         return {case_id: self._open(keks, dek_id, wrapped, version) for case_id, dek_id, wrapped, version in rows}
-
-    def _unwrap(self, row: Any) -> DataKey:
-        """``row``: a :class:`CaseKey` or a row of its columns."""
-        return self._open({}, row.dek_id, row.wrapped, row.kek_version)
 
     def _open(self, keks: dict[int, AESGCM], dek_id: uuid.UUID, wrapped: bytes, kek_version: int) -> DataKey:
         kek = keks.get(kek_version)
@@ -278,10 +277,7 @@ class Keyring:
         if not ids:
             return {}
         with db.no_autoflush:
-            connection = await db.connection()
-            rows = (await connection.execute(_keys_of(connection.dialect.name), {"cases": list(ids)})).all()
-            keks: dict[int, AESGCM] = {}
-            keys = {case_id: self._open(keks, dek_id, wrapped, kek) for case_id, dek_id, wrapped, kek in rows}
+            keys = await self._stored_keys(db, ids)
             missing = ids - keys.keys()
             if missing:
                 shredded = set(
@@ -311,6 +307,7 @@ class Keyring:
         kek = self.provider.key(version)
         sessions = session_factory(engine)
         done = 0
+        keks: dict[int, AESGCM] = {}  # the old versions' key schedules, made once for the whole run
         while True:
             async with sessions() as db:
                 await begin_write(db)
@@ -319,7 +316,7 @@ class Keyring:
                     await db.commit()
                     break
                 for row in rows:
-                    dek = self._unwrap(row)
+                    dek = self._open(keks, row.dek_id, row.wrapped, row.kek_version)
                     row.wrapped = wrap_key(kek, dek.raw, kek_version=version, dek_id=row.dek_id)
                     row.kek_version = version
                 if await db.get(KeyCheck, version) is None:

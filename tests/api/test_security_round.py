@@ -216,22 +216,26 @@ async def test_half_an_emoji_rejects_its_own_mutation_only(app: Litestar, client
     # docs/security.md case 37: a lone surrogate (a cut emoji) does not wedge the device's whole batch.
     case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
     worker = Device(client, await login(client, "worker1"))
-    good, broken = new_id(), new_id()
+    good, broken, rare = new_id(), new_id(), new_id()
     mutations = [
         worker.put("note", good, case_id, {"text": "Alles gut 😀", "visit_id": None}),
         worker.put("note", broken, case_id, {"text": "abgeschnitten PLACEHOLDER", "visit_id": None}),
+        # A noncharacter is still valid text: it is kept, not taken for the mark of a cut emoji.
+        worker.put("note", rare, case_id, {"text": "selten \ufdd0", "visit_id": None}),
     ]
     body = msgspec.json.encode(
         {"protocol": 1, "device_id": worker.device_id, "schema_version": 1, "cursor": None, "mutations": mutations}
     ).replace(b"PLACEHOLDER", b"\\ud83d")
     response = await client.post("/api/sync/push", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 200
-    first, second = response.json()["results"]
+    first, second, third = response.json()["results"]
     assert first["status"] == "applied"
     assert second["status"] == "rejected"
     assert second["error"]["field"] == "text"
+    assert third["status"] == "applied", third
     await worker.pull()
     assert worker.records[good]["fields"]["text"] == "Alles gut 😀"
+    assert worker.records[rare]["fields"]["text"] == "selten \ufdd0"
     assert broken not in worker.records
 
 
