@@ -51,12 +51,23 @@ async def admin_sql(url: str, statement: str) -> None:
         await engine.dispose()
 
 
+# Triggers a test switched off (the audit log's guard, as an attacker would) in the database the next test shares.
+_DISABLED_TRIGGERS = """
+SELECT format('ALTER TABLE %I ENABLE TRIGGER %I', c.relname, t.tgname)
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND NOT t.tgisinternal AND t.tgenabled = 'D'
+"""
+
+
 async def truncate_all(url: str) -> None:
-    """Empty every table of a PostgreSQL test database and reset its counters, keeping the schema."""
+    """Empty every table of a PostgreSQL test database and reset its counters, keeping the schema; a trigger an
+    earlier test disabled is enabled again."""
     engine = create_engine(url)
     try:
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name not in _COUNTERS)
         async with engine.begin() as connection:
+            for (enable,) in (await connection.execute(text(_DISABLED_TRIGGERS))).all():
+                await connection.execute(text(enable))
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             for statement in _COUNTERS.values():
                 await connection.execute(text(statement))
