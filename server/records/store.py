@@ -8,6 +8,7 @@ writers so that ``seq`` follows commit order; the store itself never touches the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,12 +16,13 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Table, bindparam, event, insert, select, update
+from sqlalchemy import Select, Table, bindparam, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from server.crypto import DecryptionError, associated_data, open_blob, seal
-from server.db import among, utcnow
+from server.db import utcnow
+from server.db.engine import among_bound
 from server.records import history
 from server.records.keyring import DataKey, Keyring
 from server.records.models import CaseHistory, Record
@@ -34,6 +36,12 @@ logger = logging.getLogger("doorstep.records")
 
 
 _reported_damage: set[uuid.UUID] = set()
+
+
+@functools.cache
+def _by_ids(dialect: str) -> Select[Any]:
+    """The rows of ``:ids``: built once, as every push reads the rows its mutations name."""
+    return select(RECORDS).where(among_bound(RECORDS.c.id, "ids", dialect))
 
 
 def _report_damage(record_id: uuid.UUID) -> None:
@@ -179,8 +187,13 @@ class RecordStore:
         known = {i: self._seen[i] for i in wanted if i in self._seen}
         missing = wanted - known.keys()
         if missing:
-            dialect = self.db.get_bind().dialect.name
-            known.update({row.id: row for row in await self.select(among(Record.id, missing, dialect))})
+            await self.flush()
+            found = await self.db.execute(_by_ids(self.db.get_bind().dialect.name), {"ids": list(missing)})
+            for mapping in found.mappings():
+                row = self._seen.get(mapping["id"])
+                if row is None:
+                    row = self._seen[mapping["id"]] = self.row_of(mapping)
+                known[row.id] = row
         return known
 
     async def data_keys(self, case_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, DataKey]:

@@ -133,18 +133,14 @@ async def pull_page(
         confirmed, mismatched = await entitlement.confirmed(
             db, keyring, principal, {row[2] for row in found if not row[_DELETED]}, case_records, store
         )
-        leaves = (
-            await db.execute(
-                select(ScopeEvent.case_id, ScopeEvent.seq, ScopeEvent.entered)
-                .where(ScopeEvent.subject == subject, ScopeEvent.seq > cursor.seq, ScopeEvent.seq <= end.seq)
-                .order_by(ScopeEvent.seq, ScopeEvent.id)
-            )
-        ).all()
         # Every case that left the scope in this page's range is purged, even if it came back within the range:
         # the client drops its copy first and then takes the records delivered for the re-entry, so a record
         # deleted while the case was away does not survive on the device.
-        # A bootstrap (no cursor) holds nothing yet, so it purges nothing.
-        purge = sorted({case_id for case_id, _, entered in leaves if not entered}) if cursor.seq else []
+        # A bootstrap (no cursor) holds nothing yet, so it purges nothing, and does not ask.
+        purge: list[uuid.UUID] = []
+        if cursor.seq:
+            span = {"subject": subject, "from_seq": cursor.seq, "to_seq": end.seq}
+            purge = sorted(set((await connection.execute(_LEFT, span)).scalars()))
     damaged = store.damaged
     changes = [
         Change(
@@ -237,6 +233,14 @@ def _page(dialect: str, paging: bool) -> Select[Any]:
 
 
 # How many entries follow a page's end in the same snapshot: a count over one index range.
+# The cases that left the subject's scope within a page's range of positions.
+_LEFT = select(ScopeEvent.case_id).where(
+    ScopeEvent.subject == _SUBJECT,
+    ScopeEvent.seq > _FROM_SEQ,
+    ScopeEvent.seq <= bindparam("to_seq", type_=ScopeEvent.seq.type),
+    ScopeEvent.entered.is_(False),
+)
+
 _REMAINING = (
     select(func.count())
     .select_from(SyncFeed)
