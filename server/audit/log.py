@@ -158,13 +158,15 @@ async def _advance_head(db: AsyncSession, chain: str, count: int) -> tuple[int, 
     """Take the chain's head lock, move it ``count`` entries on and return the new seq and the old tip's hash.
     A chain's head is made on its first entry (two writers racing here both go on safely)."""
     values = {"chain_name": chain, "count": count}
-    head = (await db.execute(_ADVANCE, values)).first()
+    # Core on the session's connection: every sync request appends, and the ORM's execution adds a third.
+    connection = await db.connection()
+    head = (await connection.execute(_ADVANCE, values)).first()
     if head is None:
         upsert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
         await db.execute(
             upsert(AuditHead).values(chain=chain, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["chain"])
         )
-        head = (await db.execute(_ADVANCE, values)).one()
+        head = (await connection.execute(_ADVANCE, values)).one()
     return int(head.seq), str(head.hash)
 
 
@@ -205,9 +207,11 @@ async def append_many(
     if db.get_bind().dialect.name == "postgresql" and len(rows) <= _MAX_IN_ONE:
         # The entries and the new tip in one round trip: the insert as a statement of the tip's update.
         values = {f"{column}_{i}": value for i, row in enumerate(rows) for column, value in row.items()}
-        await db.execute(_append_statement(len(rows)), {**values, "chain_name": chain, "tip": prev_hash})
+        await (await db.connection()).execute(
+            _append_statement(len(rows)), {**values, "chain_name": chain, "tip": prev_hash}
+        )
         return
-    await db.execute(insert(_ENTRIES), rows)
+    await (await db.connection()).execute(insert(_ENTRIES), rows)
     await _set_tip(db, chain, prev_hash)
 
 

@@ -79,7 +79,10 @@ async def lock(db: AsyncSession, organisation: uuid.UUID | None) -> ClockReading
     """Take the organisation's clock lock (held until commit) and read it. Call it in every writing transaction
     before reading what the transaction will change."""
     values = {"organisation": organisation or NO_ORGANISATION}
-    row = (await db.execute(_LOCK, values)).first()
+    # Core statements on the session's connection: the ORM's execution adds a third to each, and every write
+    # takes the clock.
+    connection = await db.connection()
+    row = (await connection.execute(_LOCK, values)).first()
     if row is None:
         await _make(db, organisation)
         row = (await db.execute(_LOCK, values)).one()
@@ -88,7 +91,8 @@ async def lock(db: AsyncSession, organisation: uuid.UUID | None) -> ClockReading
 
 async def advance(db: AsyncSession, organisation: uuid.UUID | None, seq: int) -> None:
     """Record ``seq`` as the last one handed out; the caller holds the lock and counted up from :func:`lock`."""
-    await db.execute(_ADVANCE, {"organisation": organisation or NO_ORGANISATION, "to_seq": seq})
+    connection = await db.connection()
+    await connection.execute(_ADVANCE, {"organisation": organisation or NO_ORGANISATION, "to_seq": seq})
 
 
 async def allocate(db: AsyncSession, organisation: uuid.UUID | None, count: int = 1) -> int:
@@ -123,7 +127,8 @@ async def read(source: AsyncSession | AsyncConnection | AsyncEngine, organisatio
     if isinstance(source, AsyncEngine):
         found = await read_one(source, _READ, values)
         return ClockReading(0, 0) if found is None else ClockReading(int(found.seq), int(found.horizon))
-    row = (await source.execute(_READ, values)).first()
+    connection = source if isinstance(source, AsyncConnection) else await source.connection()
+    row = (await connection.execute(_READ, values)).first()
     return ClockReading(0, 0) if row is None else ClockReading(int(row.seq), int(row.horizon))
 
 

@@ -13,15 +13,16 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable
+from typing import cast
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import audit
 from server.auth.models import Device, Role, User
 from server.auth.schemas import Principal
-from server.db import begin_write
+from server.db import begin_write, utcnow
 from server.problems import BatchTooLarge, Forbidden, ValidationFailed
 from server.push import SYNC_HINT, enqueue
 from server.records import blind, clock, rules
@@ -52,6 +53,11 @@ _results_decoder = msgspec.json.Decoder(list[MutationResult])
 # The kinds whose checks ask who is in the team (assignments, visits planned by a supervisor).
 _TEAM_KINDS = frozenset({"case", "visit"})
 _result_encoder = msgspec.json.Encoder()
+# Core statements built once: every push runs them, and the ORM's unit of work would cost more than they do.
+_DEVICES = cast("Table", Device.__table__)
+_LAST_MID = select(_DEVICES.c.last_mid).where(_DEVICES.c.id == bindparam("device")).with_for_update()
+_SET_LAST_MID = update(_DEVICES).where(_DEVICES.c.id == bindparam("device")).values(last_mid=bindparam("last_mid"))
+_STORE_RESULTS = insert(cast("Table", MutationLog.__table__))
 
 
 async def push_batch(
@@ -84,9 +90,9 @@ async def push_batch(
         await begin_write(db)
         # The device's own state first, before the clock: it orders this device's pushes (a replay waits for the
         # batch it repeats), and nobody who holds a clock waits for a device, so the clock is held for less.
-        device = await db.get(Device, principal.device_id, with_for_update=True)
-        assert device is not None  # the session is bound to it
-        last_mid = device.last_mid
+        connection = await db.connection()
+        device_id = principal.device_id
+        last_mid = (await connection.execute(_LAST_MID, {"device": device_id})).scalar_one()  # bound to the session
         mids = [m.mid for m in mutations]
         # Stored first results are only ever needed for mids at or below last_mid (replays).
         replayed = [mid for mid in mids if mid <= last_mid]
@@ -94,15 +100,16 @@ async def push_batch(
         if replayed:
             logged = await db.scalars(
                 select(MutationLog.results).where(
-                    MutationLog.device_id == device.id,
+                    MutationLog.device_id == device_id,
                     MutationLog.first_mid <= max(replayed),
                     MutationLog.last_mid >= min(replayed),
                 )
             )
             stored = {r.mid: r for blob in logged.all() for r in _results_decoder.decode(blob)}
         # Every mid above the old last_mid is processed in this transaction.
-        device.last_mid = max([last_mid, *mids])
-        await db.flush()
+        new_last_mid = max([last_mid, *mids])
+        if new_last_mid != last_mid:
+            await connection.execute(_SET_LAST_MID, {"device": device_id, "last_mid": new_last_mid})
         start = (await clock.lock(db, principal.organisation_id)).seq
         store = RecordStore(db, keyring)
         ids = {m.id for m in mutations if isinstance(m, PutMutation | DeleteMutation)}
@@ -127,11 +134,11 @@ async def push_batch(
         results: list[MutationResult] = []
         seen: dict[int, MutationResult] = {}
         with db.no_autoflush:  # new records are inserted together by the store, not one by one
-            await _apply_all(batch, mutations, last_mid, stored, results, seen, device.id)
+            await _apply_all(batch, mutations, last_mid, stored, results, seen, device_id)
         await finish(batch, start, action="sync.push")
     if batch.queued and on_queued is not None:
         on_queued()
-    return PushResponse(results=results, last_mid=device.last_mid)
+    return PushResponse(results=results, last_mid=new_last_mid)
 
 
 async def finish(batch: Batch, start: int, *, action: str) -> None:
@@ -140,14 +147,14 @@ async def finish(batch: Batch, start: int, *, action: str) -> None:
     await batch.store.flush()
     await blind.reindex(db, batch.store.keyring.index, batch.households)
     if batch.log:
-        db.add(
-            MutationLog(
-                device_id=batch.principal.device_id,
-                first_mid=batch.log[0].mid,
-                last_mid=batch.log[-1].mid,
-                results=_result_encoder.encode(batch.log),
-            )
-        )
+        stored = {
+            "device_id": batch.principal.device_id,
+            "first_mid": batch.log[0].mid,
+            "last_mid": batch.log[-1].mid,
+            "results": _result_encoder.encode(batch.log),
+            "created_at": utcnow(),
+        }
+        await (await db.connection()).execute(_STORE_RESULTS, stored)
     if batch.scope_changes:
         events = await refresh_membership(db, batch.scope_changes, batch.seq)
         # A case entered or left a worker's scope: their devices should sync. A worker told of a visit already
