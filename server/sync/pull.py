@@ -232,7 +232,6 @@ def _page(dialect: str, paging: bool) -> Select[Any]:
     )
 
 
-# How many entries follow a page's end in the same snapshot: a count over one index range.
 # The cases that left the subject's scope within a page's range of positions.
 _LEFT = select(ScopeEvent.case_id).where(
     ScopeEvent.subject == _SUBJECT,
@@ -241,6 +240,7 @@ _LEFT = select(ScopeEvent.case_id).where(
     ScopeEvent.entered.is_(False),
 )
 
+# How many entries follow a page's end in the same snapshot: a count over one index range.
 _REMAINING = (
     select(func.count())
     .select_from(SyncFeed)
