@@ -168,16 +168,19 @@ class RecordStore:
 
     async def select(self, *where: Any, order_by: Any = None) -> list[RecordRow]:
         """Rows matching ``where`` (Core expressions on ``Record`` columns), through the store's identity map."""
-        await self.flush()
         query = select(RECORDS).where(*where)
         if order_by is not None:
             query = query.order_by(*(order_by if isinstance(order_by, tuple) else (order_by,)))
+        return await self._read(query)
+
+    async def _read(self, statement: Select[Any], parameters: Mapping[str, Any] | None = None) -> list[RecordRow]:
+        """The rows ``statement`` (a select of every column of ``records``) finds, through the identity map."""
+        await self.flush()
         result = []
-        for mapping in (await self.db.execute(query)).mappings():
+        for mapping in (await self.db.execute(statement, parameters)).mappings():
             row = self._seen.get(mapping["id"])
             if row is None:
-                row = self.row_of(mapping)
-                self._seen[row.id] = row
+                row = self._seen[mapping["id"]] = self.row_of(mapping)
             result.append(row)
         return result
 
@@ -187,13 +190,8 @@ class RecordStore:
         known = {i: self._seen[i] for i in wanted if i in self._seen}
         missing = wanted - known.keys()
         if missing:
-            await self.flush()
-            found = await self.db.execute(_by_ids(self.db.get_bind().dialect.name), {"ids": list(missing)})
-            for mapping in found.mappings():
-                row = self._seen.get(mapping["id"])
-                if row is None:
-                    row = self._seen[mapping["id"]] = self.row_of(mapping)
-                known[row.id] = row
+            statement = _by_ids(self.db.get_bind().dialect.name)
+            known.update({row.id: row for row in await self._read(statement, {"ids": list(missing)})})
         return known
 
     async def data_keys(self, case_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, DataKey]:
