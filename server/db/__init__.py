@@ -7,7 +7,6 @@ on :class:`Base` and use :func:`create_engine` and :func:`session_factory`.
 from server.db.base import Base, UUIDType, shift_clock, utcnow
 from server.db.engine import (
     DatabaseFileExposed,
-    among,
     among_bound,
     begin_write,
     create_engine,
@@ -20,7 +19,6 @@ __all__ = [
     "Base",
     "DatabaseFileExposed",
     "UUIDType",
-    "among",
     "among_bound",
     "at_head",
     "begin_write",

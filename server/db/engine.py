@@ -21,7 +21,6 @@ from server.ownership import keep_owner
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
     "DatabaseFileExposed",
-    "among",
     "among_bound",
     "begin_write",
     "create_engine",
@@ -185,24 +184,15 @@ async def read_one(
         return result.first()
 
 
-def among(
-    column: ColumnElement[Any] | InstrumentedAttribute[Any], values: Collection[Any], dialect: str
-) -> ColumnElement[bool]:
-    """``column IN values``, as one array parameter on PostgreSQL.
-
-    A batch names up to hundreds of ids; an expanded ``IN`` with that many parameters makes PostgreSQL plan a
-    new statement for every batch size, while ``= ANY(array)`` is one prepared statement.
-    """
-    if dialect == "postgresql":
-        return column == any_(bindparam(None, value=list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
-
-
 def among_bound(
     column: ColumnElement[Any] | InstrumentedAttribute[Any], name: str, dialect: str
 ) -> ColumnElement[bool]:
-    """``column IN :name``, the values bound at execution (a list): :func:`among` for a statement built once and
-    executed many times, which spares building a parameter per value on every call."""
+    """``column IN :name``, the values bound at execution (a list), for a statement built once and executed many
+    times: no parameter is built per value on each call.
+
+    On PostgreSQL it is one array parameter (``= ANY``): an expanded ``IN`` of hundreds of ids would make the
+    server plan a new statement for every batch size.
+    """
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(column.type)))
     return column.in_(bindparam(name, expanding=True))

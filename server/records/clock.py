@@ -85,7 +85,7 @@ async def lock(db: AsyncSession, organisation: uuid.UUID | None) -> ClockReading
     row = (await connection.execute(_LOCK, values)).first()
     if row is None:
         await _make(db, organisation)
-        row = (await db.execute(_LOCK, values)).one()
+        row = (await connection.execute(_LOCK, values)).one()
     return ClockReading(int(row.seq), int(row.horizon))
 
 
