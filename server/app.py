@@ -21,7 +21,8 @@ __all__ = ["create_app", "create_app_from_env"]
 
 def create_app(settings: Settings) -> Litestar:
     """Build the app for ``settings``. Nothing is read from the environment here."""
-    app = Litestar(plugins=[DoorstepPlugin(settings)])
+    # The body limit of every route but sync and attachments: Litestar takes the app's only from its constructor.
+    app = Litestar(plugins=[DoorstepPlugin(settings)], request_max_body_size=settings.max_body_bytes)
     _declare_problems(app)
     _answer_options_fully(app)
     if settings.clock_shift_seconds:

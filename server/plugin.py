@@ -230,53 +230,50 @@ class DoorstepPlugin(InitPluginProtocol):
             Letters(settings.data_dir, lambda: _organisation_name(sessions)),
         ):
             app_config.state[type(value).__name__] = value
-        # The body limit sits on a router because Litestar reads the app-level limit only from its
-        # constructor, not from a plugin's config.
-        app_config.route_handlers.append(
-            Router(
-                path="/",
-                request_max_body_size=self.settings.max_body_bytes,
-                route_handlers=[
-                    AuthController,
-                    AdminController,
-                    TeamController,
-                    CaseController,
-                    EnquiryController,
-                    AppointmentController,
-                    RetentionController,
-                    DisclosureController,
-                    CalendarController,
-                    ConflictController,
-                    PushController,
-                    ReportController,
-                    OrganisationReportController,
-                    ReferralController,
-                    CourtNoticeController,
-                    ReferrerPage,
-                    AdminPage,
-                    AnnualReportPage,
-                    health,
-                    ready,
-                    metrics,
-                    app_shell,
-                    manifest,
-                    service_worker,
-                    letters_json,
-                    Router(
-                        path="/",
-                        request_max_body_size=self.settings.max_sync_body_bytes,
-                        route_handlers=[SyncController],
-                    ),
-                    Router(
-                        path="/",
-                        request_max_body_size=MAX_CHUNK_BYTES + 64 * 1024,
-                        route_handlers=[AttachmentController],
-                    ),
-                    create_static_files_router(
-                        path="/static", directories=[PWA_DIR / "static"], opt={"exclude_from_auth": True}
-                    ),
-                ],
-            )
+        # The handlers go to the app itself: wrapped in a router of their own, every one of them was built, copied
+        # and built again in each app. The app-wide body limit is the app constructor's (create_app passes it:
+        # Litestar reads it only from there); the sync and the attachments routers set their own.
+        app_config.route_handlers.extend(
+            [
+                AuthController,
+                AdminController,
+                TeamController,
+                CaseController,
+                EnquiryController,
+                AppointmentController,
+                RetentionController,
+                DisclosureController,
+                CalendarController,
+                ConflictController,
+                PushController,
+                ReportController,
+                OrganisationReportController,
+                ReferralController,
+                CourtNoticeController,
+                ReferrerPage,
+                AdminPage,
+                AnnualReportPage,
+                health,
+                ready,
+                metrics,
+                app_shell,
+                manifest,
+                service_worker,
+                letters_json,
+                Router(
+                    path="/",
+                    request_max_body_size=self.settings.max_sync_body_bytes,
+                    route_handlers=[SyncController],
+                ),
+                Router(
+                    path="/",
+                    request_max_body_size=MAX_CHUNK_BYTES + 64 * 1024,
+                    route_handlers=[AttachmentController],
+                ),
+                create_static_files_router(
+                    path="/static", directories=[PWA_DIR / "static"], opt={"exclude_from_auth": True}
+                ),
+            ]
         )
         app_config.dependencies.update(
             {
