@@ -8,6 +8,7 @@ SQLite file. The same tests run on both, as one contract suite.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -38,6 +39,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         folder = item.path.parent.name
         if folder == "browser":
             item.add_marker(pytest.mark.browser)
+            # In the event loop of the test process's one Chromium (tests/browser/conftest.py), before the marker
+            # the asyncio plugin gave every test.
+            if inspect.iscoroutinefunction(getattr(item, "function", None)):
+                item.add_marker(pytest.mark.asyncio(loop_scope="session"), append=False)
         fixtures = getattr(item, "fixturenames", ())
         if (folder in DATABASE_FOLDERS or "database_url" in fixtures) and not item.get_closest_marker("one_backend"):
             item.add_marker(pytest.mark.database)
