@@ -102,6 +102,9 @@ async def test_a_restored_draft_can_be_discarded(browser: Browser, live_server: 
     await page.goto(f"{page.url}/action/neu")
     await page.get_by_label("Was ist zu tun?").fill(ACTION)
     await page.get_by_role("link", name="Zurück").click()  # left without saving: kept
+    # On the case again before going back: a back pressed before the case was drawn would find the form still on
+    # show, never left, with what was typed and no draft to offer.
+    await expect(page.get_by_label("Neue Notiz")).to_be_visible()
     await page.go_back()
     await expect(page.get_by_label("Was ist zu tun?")).to_have_value(ACTION)
     await page.get_by_role("button", name="Verwerfen").click()
