@@ -145,19 +145,17 @@ class SyncFeed(Base):
     """Each subject's changes in pull order: one row per record of every case in the subject's scope, at the
     record's position ``max(version, entered_seq)`` (docs/sync-protocol.md, "The scope feed").
 
-    Kept by the database's own triggers on ``records`` and ``scope_members`` (migration 0024), so that every
-    writer keeps it, whichever path it takes; a pull page is one range of ``ix_sync_feed_position``.
+    Kept by the database's own triggers on ``records`` and ``scope_members`` (migrations 0024 and 0025), so that
+    every writer keeps it, whichever path it takes. Its key is the pull order, so a pull page is one range of the
+    table itself, and a record written is one index entry per subject holding its case.
     """
 
     __tablename__ = "sync_feed"
-    __table_args__ = (
-        Index("ix_sync_feed_position", "subject", "position", "record_id"),
-        {"sqlite_with_rowid": False},
-    )
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     subject: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    position: Mapped[int] = mapped_column(BigInteger)
     # When the record's case entered the scope: a tombstone from before then is not the subject's news.
     entered_seq: Mapped[int] = mapped_column(BigInteger)
 

@@ -203,7 +203,7 @@ def _after(paging: bool) -> Any:
 @functools.cache
 def _page(dialect: str, paging: bool) -> Select[Any]:
     """A page of the subject's feed after the cursor up to ``high`` (at most ``page_size`` entries, in
-    ``(position, record id)`` order): one range of ``ix_sync_feed_position``, each entry with its record's row
+    ``(position, record id)`` order): one range of the feed's primary key, each entry with its record's row
     (outer-joined: a page's range counts its entries, whether or not a record is sent). The entry's record id
     stands in for the record's own."""
     feed = (

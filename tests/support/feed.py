@@ -1,4 +1,4 @@
-"""The scope feed (migration 0024) as the triggers must keep it, checked against scope and records."""
+"""The scope feed (migrations 0024 and 0025) as the triggers must keep it, checked against scope and records."""
 
 from __future__ import annotations
 

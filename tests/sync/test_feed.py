@@ -1,5 +1,5 @@
-"""The scope feed (migration 0024): a pull page is one range of it, the database's triggers keep it whatever writes,
-and a device's cursor from before the migration goes on where it stopped."""
+"""The scope feed (migrations 0024 and 0025): a pull page is one range of it, the database's triggers keep it whatever
+writes, and a device's cursor from before either migration goes on where it stopped."""
 
 from __future__ import annotations
 
@@ -25,18 +25,26 @@ def held(device: Device) -> dict[str, tuple[int, object]]:
     return {record_id: (r["version"], r["fields"]) for record_id, r in device.records.items()}
 
 
-async def remake_the_feed(url: str) -> None:
-    """Down to 0023 (no feed, no triggers) and up again: the feed is made from scope and records."""
+async def migrate_down(url: str, revision: str) -> None:
+    """Down to ``revision``: 0024 (the feed keyed by subject and record, with its own triggers) or 0023 (no feed, no
+    triggers)."""
 
     def downgrade(connection: Connection) -> None:
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.downgrade(config, "0023")
+        command.downgrade(config, revision)
 
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(downgrade)
+    finally:
+        await engine.dispose()
+
+
+async def migrate_up(url: str) -> None:
+    engine = create_engine(url)
+    try:
         await migrate(engine)
     finally:
         await engine.dispose()
@@ -80,8 +88,22 @@ async def test_a_cursor_from_before_the_feed_goes_on_where_it_stopped(
             tablet.records |= {c["id"]: c for c in page["changes"] if not c["deleted"]}
             tablet.cursor = page["cursor"]
 
-        await remake_the_feed(settings.resolved_database_url)
-        await assert_feed_kept(settings.resolved_database_url)
+        url = settings.resolved_database_url
+        # Back to the feed keyed by subject and record (0025 down): its triggers keep it for new work and deletions,
+        # and 0025 up again rebuilds the key from what is there.
+        await migrate_down(url, "0024")
+        await assert_feed_kept(url)
+        between = new_id()
+        await boss.push(boss.put("note", between, cases[1], {"text": "Zwischen den Updates", "visit_id": None}))
+        [dropped] = await boss.push(boss.delete("note", notes[5], cases[1], base=boss.records[notes[5]]["version"]))
+        assert dropped["status"] == "applied", dropped
+        await assert_feed_kept(url)
+        await migrate_up(url)
+        await assert_feed_kept(url)
+        # Down to 0023 (no feed at all) and up: the feed is made again from scope and records.
+        await migrate_down(url, "0023")
+        await migrate_up(url)
+        await assert_feed_kept(url)
         # New work after the migration reaches the tablet through the triggers.
         late_note = new_id()
         await boss.push(boss.put("note", late_note, late, {"text": "Nach dem Update", "visit_id": None}))
@@ -92,5 +114,8 @@ async def test_a_cursor_from_before_the_feed_goes_on_where_it_stopped(
     assert held(tablet) == held(fresh)
     assert late_note in tablet.records
     assert notes[0] not in tablet.records
-    assert len(tablet.records) == 4 * 6 - 1 + 2  # four cases and their 5 notes, one deleted; the late case, its note
+    assert notes[5] not in tablet.records
+    assert between in tablet.records
+    # Four cases and their 5 notes, two deleted and one added; the late case and its note.
+    assert len(tablet.records) == 4 * 6 - 2 + 1 + 2
     await assert_feed_kept(settings.resolved_database_url)
