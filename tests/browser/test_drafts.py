@@ -112,3 +112,31 @@ async def test_a_restored_draft_can_be_discarded(browser: Browser, live_server: 
     await expect(page.get_by_text("Nicht gespeicherte Eingaben wiederhergestellt.")).to_be_hidden()
     assert await page.evaluate(COUNT_DRAFTS) == 0
     await context.close()
+
+
+async def test_a_form_left_and_opened_again_before_its_draft_is_written_shows_the_draft(
+    browser: Browser, live_server: LiveServer, org: Org
+) -> None:
+    # A slow tablet: writing a draft takes half a second. Back to the form before the write is done, the form is
+    # drawn once the draft is written, with it, and not empty.
+    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    context, page = await worker_tablet(browser, live_server.url, "portrait")
+    await page.get_by_role("link", name=seeded.title).first.click()
+    await page.goto(f"{page.url}/action/neu")
+    await page.evaluate(
+        """import('/static/js/data.js').then((data) => {
+          const save = data.drafts.save;
+          data.drafts.save = async (...args) => {
+            await new Promise((done) => setTimeout(done, 500));
+            return save(...args);
+          };
+        })"""
+    )
+    await page.get_by_label("Was ist zu tun?").fill(ACTION)
+    await page.evaluate("history.back()")  # to the case, the draft being written ...
+    await page.wait_for_timeout(100)
+    await page.evaluate("history.forward()")  # ... and to the form again before it is
+    await expect(page.get_by_text("Nicht gespeicherte Eingaben wiederhergestellt.")).to_be_visible()
+    await expect(page.get_by_label("Was ist zu tun?")).to_have_value(ACTION)
+    assert page.errors == []  # type: ignore[attr-defined]
+    await context.close()

@@ -21,11 +21,23 @@ export async function flushDrafts() {
   await Promise.all(going.map((save) => save.flush()));
 }
 
-/** The screen on show is replaced: its keepers are written and let go. */
+/** The drafts of the screens that went, still being written: the next screen waits for them, so that a form left
+ * and opened again at once (back, then forward, on a slow tablet) is drawn with its draft, not empty. */
+let writing = Promise.resolve();
+
+/** The screen on show is replaced: its keepers are written and let go, after any earlier screen's. */
 export async function leaveScreen() {
   const going = live;
   live = new Set();
-  await Promise.all([...going].map((save) => save.flush()));
+  const earlier = writing;
+  const mine = Promise.all([...going].map((save) => save.flush()));
+  // A write that failed has been reported (data.drafts); it holds up no later screen.
+  writing = Promise.all([earlier, mine]).then(
+    () => undefined,
+    () => undefined,
+  );
+  await earlier;
+  await mine;
 }
 
 /**
