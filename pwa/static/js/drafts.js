@@ -24,6 +24,7 @@ export async function flushDrafts() {
 /** The drafts of the screens that went, still being written: the next screen waits for them, so that a form left
  * and opened again at once (back, then forward, on a slow tablet) is drawn with its draft, not empty. */
 let writing = Promise.resolve();
+const EARLIER_WRITES_MS = 3000;
 
 /** The screen on show is replaced: its keepers are written and let go, after any earlier screen's. */
 export async function leaveScreen() {
@@ -36,7 +37,8 @@ export async function leaveScreen() {
     () => undefined,
     () => undefined,
   );
-  await earlier;
+  // Waited for a few seconds at most: a storage that stopped answering must not hold every later screen.
+  await Promise.race([earlier, new Promise((done) => setTimeout(done, EARLIER_WRITES_MS))]);
   await mine;
 }
 
