@@ -7,7 +7,7 @@ setting.
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.support.accounts import Org
 from tests.support.live import LiveServer
@@ -40,12 +40,18 @@ async def _idle_lock_and_unlock(page: Page) -> None:
     await expect(page.locator("#nav")).to_be_visible()
 
 
+async def on_a_case(browser: Browser, live_server: LiveServer, org: Org, size: str) -> tuple[BrowserContext, Page]:
+    """Worker 1's tablet, showing a case of theirs."""
+    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
+    context, page = await worker_tablet(browser, live_server.url, size)
+    await page.get_by_role("link", name=seeded.title).first.click()
+    return context, page
+
+
 async def test_what_is_typed_survives_the_idle_lock_a_sync_a_reload_and_is_encrypted(
     browser: Browser, live_server: LiveServer, org: Org
 ) -> None:
-    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
-    context, page = await worker_tablet(browser, live_server.url, "landscape")
-    await page.get_by_role("link", name=seeded.title).first.click()
+    context, page = await on_a_case(browser, live_server, org, "landscape")
     case_url = page.url
 
     # On the case: a new note and a contact's note, neither saved.
@@ -96,9 +102,7 @@ async def test_what_is_typed_survives_the_idle_lock_a_sync_a_reload_and_is_encry
 
 
 async def test_a_restored_draft_can_be_discarded(browser: Browser, live_server: LiveServer, org: Org) -> None:
-    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
-    context, page = await worker_tablet(browser, live_server.url, "portrait")
-    await page.get_by_role("link", name=seeded.title).first.click()
+    context, page = await on_a_case(browser, live_server, org, "portrait")
     await page.goto(f"{page.url}/action/neu")
     await page.get_by_label("Was ist zu tun?").fill(ACTION)
     await page.get_by_role("link", name="Zurück").click()  # left without saving: kept
@@ -119,9 +123,7 @@ async def test_a_form_left_and_opened_again_before_its_draft_is_written_shows_th
 ) -> None:
     # A slow tablet: writing a draft takes half a second. Back to the form before the write is done, the form is
     # drawn once the draft is written, with it, and not empty.
-    seeded = await seed_case(live_server.url, worker_id=str(org.worker1_id))
-    context, page = await worker_tablet(browser, live_server.url, "portrait")
-    await page.get_by_role("link", name=seeded.title).first.click()
+    context, page = await on_a_case(browser, live_server, org, "portrait")
     await page.goto(f"{page.url}/action/neu")
     await page.evaluate(
         """import('/static/js/data.js').then((data) => {
