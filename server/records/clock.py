@@ -32,6 +32,7 @@ from server.records.models import Record, SyncClock
 __all__ = [
     "NO_ORGANISATION",
     "ClockReading",
+    "Seen",
     "advance",
     "allocate",
     "jump_all",
@@ -58,6 +59,32 @@ class ClockReading(NamedTuple):
 
     seq: int
     horizon: int
+
+
+class Seen:
+    """How far each organisation's clock has been seen to move in this process: by the pulls it served and the
+    pushes it committed.
+
+    A clock only moves on, so this is a lower bound of the committed position. A pull whose cursor is below it has
+    news, and opens its snapshot without asking the clock first: one round trip less for every pull in a busy
+    organisation. Being behind costs that round trip, and being ahead (a push rolled back after it was noted cannot
+    be, it is noted after the commit) would cost a snapshot opened for nothing: never a change, since the snapshot
+    reads the clock itself.
+    """
+
+    __slots__ = ("_seq",)
+
+    def __init__(self) -> None:
+        self._seq: dict[uuid.UUID | None, int] = {}
+
+    def note(self, organisation: uuid.UUID | None, seq: int) -> None:
+        """The organisation's clock stood at ``seq`` or beyond, committed."""
+        if seq > self._seq.get(organisation, 0):
+            self._seq[organisation] = seq
+
+    def beyond(self, organisation: uuid.UUID | None, seq: int) -> bool:
+        """Whether the organisation's clock has been seen past ``seq``."""
+        return self._seq.get(organisation, 0) > seq
 
 
 def _row(organisation: uuid.UUID | None) -> ColumnElement[bool]:

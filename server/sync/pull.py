@@ -56,6 +56,7 @@ async def pull_page(
     keyring: Keyring,
     secret: bytes,
     principal: Principal,
+    seen: clock.Seen,
     *,
     cursor_text: str | None,
     limit: int,
@@ -81,21 +82,25 @@ async def pull_page(
         raise CursorExpired("Your role or team changed, and with it what you see; push, then bootstrap again.")
 
     dialect = engine.dialect.name
-    committed = await clock.read(engine, organisation)
-    if _expired(cursor, committed.horizon):
-        raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
-    if subject is None or (cursor.seq >= committed.seq and cursor.after_id is None):
-        # The common case of a device that is up to date: one statement, no snapshot.
-        next_cursor = encode_cursor(
-            secret, principal.user_id, Cursor(max(cursor.seq, committed.seq)), organisation, gen
-        )
-        return PullResponse(changes=[], purge=[], cursor=next_cursor, has_more=False)
+    if subject is None or not (cursor.after_id is not None or seen.beyond(organisation, cursor.seq)):
+        # Perhaps a device that is up to date: then one statement answers, and no snapshot is opened. (A cursor
+        # part-way through a page, or behind what this process saw committed, has news: the snapshot is next.)
+        committed = await clock.read(engine, organisation)
+        seen.note(organisation, committed.seq)
+        if _expired(cursor, committed.horizon):
+            raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
+        if subject is None or (cursor.seq >= committed.seq and cursor.after_id is None):
+            next_cursor = encode_cursor(
+                secret, principal.user_id, Cursor(max(cursor.seq, committed.seq)), organisation, gen
+            )
+            return PullResponse(changes=[], purge=[], cursor=next_cursor, has_more=False)
 
     async with sessions() as db:
         if dialect == "postgresql":
             await db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         # Again inside the snapshot: H must be the clock of the very snapshot the records are read from.
         high, horizon = await clock.read(db, organisation)
+        seen.note(organisation, high)
         if _expired(cursor, horizon):
             raise CursorExpired("The cursor is older than the server keeps deletions; push, then bootstrap again.")
         if cursor.seq >= high and cursor.after_id is None:

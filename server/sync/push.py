@@ -67,10 +67,12 @@ async def push_batch(
     principal: Principal,
     request: PushRequest,
     on_queued: Callable[[], None] | None = None,
+    clock_seen: clock.Seen | None = None,
 ) -> PushResponse:
     """Apply a batch of mutations; every mutation gets a result, and replays get their first result.
 
-    ``on_queued`` runs after the commit when the batch queued push messages (to wake the dispatcher).
+    ``on_queued`` runs after the commit when the batch queued push messages (to wake the dispatcher);
+    ``clock_seen`` learns where the batch left the clock.
     """
     if len(request.mutations) > MAX_MUTATIONS:
         raise BatchTooLarge(f"At most {MAX_MUTATIONS} mutations per push; split the outbox into batches.")
@@ -136,6 +138,8 @@ async def push_batch(
         with db.no_autoflush:  # new records are inserted together by the store, not one by one
             await _apply_all(batch, mutations, last_mid, stored, results, seen, device_id)
         await finish(batch, start, action="sync.push")
+    if clock_seen is not None:
+        clock_seen.note(principal.organisation_id, batch.seq)
     if batch.queued and on_queued is not None:
         on_queued()
     return PushResponse(results=results, last_mid=new_last_mid)

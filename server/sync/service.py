@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.auth.schemas import Principal
 from server.db import begin_write
+from server.records import clock
 from server.records.keyring import Keyring
 from server.sync.conflicts import ConflictView, list_conflicts, resolve_conflict
 from server.sync.drift import CheckRequest, CheckResponse, check_held
@@ -57,6 +58,8 @@ class SyncService:
     on_queued: Callable[[], None] | None = None
     # One organisation's pushes in this process, one at a time (see push).
     _pushing: dict[uuid.UUID | None, asyncio.Lock] = field(default_factory=dict)
+    # How far the organisations' clocks have moved, as this process saw it: a pull with news skips a round trip.
+    _seen: clock.Seen = field(default_factory=clock.Seen)
 
     async def push(self, principal: Principal, request: PushRequest) -> PushResponse:
         """Apply a device's batch; see :func:`server.sync.push.push_batch`.
@@ -70,7 +73,13 @@ class SyncService:
         turn = self._pushing.setdefault(principal.organisation_id, asyncio.Lock())
         async with turn:
             return await push_batch(
-                self.sessions, self.keyring, self.cursor_secret, principal, request, on_queued=self.on_queued
+                self.sessions,
+                self.keyring,
+                self.cursor_secret,
+                principal,
+                request,
+                on_queued=self.on_queued,
+                clock_seen=self._seen,
             )
 
     async def pull(
@@ -89,6 +98,7 @@ class SyncService:
             self.keyring,
             self.cursor_secret,
             principal,
+            self._seen,
             cursor_text=cursor,
             limit=limit,
             protocol=protocol,
