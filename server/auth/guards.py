@@ -3,6 +3,9 @@
 A guard answers one question, "does this user's role allow this kind of route?", before the handler runs.
 Whether a particular case is theirs to see is a scope question and stays in the services
 (:mod:`server.records.scope`).
+
+The guards are coroutines although they never wait: Litestar runs a plain function guard in a thread pool, and
+that hand-over to a thread and back cost every guarded request more than the rest of its checks.
 """
 
 from __future__ import annotations
@@ -35,42 +38,42 @@ def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | No
     return principal
 
 
-def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Administrators only (device management)."""
     principal = _principal(connection)
     if principal is not None and principal.role is not Role.ADMIN:
         raise Forbidden("Only an administrator manages devices.")
 
 
-def requires_supervisor(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_supervisor(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A team's supervisor only (reports, the team's members)."""
     principal = _principal(connection)
     if principal is not None and (principal.role is not Role.SUPERVISOR or principal.team_id is None):
         raise Forbidden("This is for a team's supervisor.")
 
 
-def requires_manager(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_manager(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """The organisation's management (Leitung) only: the figures of every team."""
     principal = _principal(connection)
     if principal is not None and (principal.role is not Role.MANAGER or principal.team_id is None):
         raise Forbidden("This is for the organisation's management.")
 
 
-def requires_reporter(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def requires_reporter(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A team's supervisor (their team's figures) or the management (the organisation's): the printed report."""
     principal = _principal(connection)
     if principal is not None and (principal.role not in (Role.SUPERVISOR, Role.MANAGER) or principal.team_id is None):
         raise Forbidden("This is for a team's supervisor or the organisation's management.")
 
 
-def refuses_manager(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def refuses_manager(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Case data is for the teams: a manager reads figures, never a case (docs/security.md)."""
     principal = _principal(connection)
     if principal is not None and principal.role is Role.MANAGER:
         raise Forbidden("The management reads the figures of the teams, not their cases.")
 
 
-def login_from_this_site(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def login_from_this_site(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Login takes JSON sent by this site's own pages, nothing else (login CSRF, docs/security.md case 28).
 
     A cross-site form or ``text/plain`` post could otherwise log a victim's browser into an attacker's account.

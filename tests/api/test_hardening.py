@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 import subprocess
@@ -287,3 +288,15 @@ async def test_metrics_speak_of_routes_and_counts_never_of_people(
             assert (await local.get("/metrics")).status_code == 200
             # A request a proxy on this host passed on is not the host's scraper, whatever address it comes from.
             assert (await local.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})).status_code == 403
+
+
+def test_every_guard_runs_in_the_event_loop_not_in_a_thread(app: Litestar) -> None:
+    """Litestar hands a plain function guard to a thread pool on every request it guards, and waits for it to come
+    back: the guards are coroutines, so that a guarded request (every sync request among them) costs no thread."""
+    guarded = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            for guard in handler.resolve_guards():
+                assert inspect.iscoroutinefunction(guard), f"{handler.handler_name} has a guard run in a thread"
+                guarded.add(handler.handler_name)
+    assert {"push", "pull", "login"} <= guarded
