@@ -197,7 +197,7 @@ class DoorstepPlugin(InitPluginProtocol):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         settings = self.settings
-        engine = create_engine(settings.resolved_database_url)
+        engine = create_engine(settings.resolved_database_url, connections=settings.database_connections)
         sessions = session_factory(engine)
         keyring = Keyring(settings)
         for value in (

@@ -41,6 +41,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         str, Meta(description="where the SQLite database, the keys and the process files live (`keys/` mode 0700)")
     ] = "var"
     database_url: Annotated[str, Meta(description="`postgresql+asyncpg://…`; empty: SQLite in the data directory")] = ""
+    database_connections: Annotated[
+        int,
+        Meta(
+            description="PostgreSQL: connections one server process opens at most, and keeps open; processes times "
+            "this must stay below the database's `max_connections`"
+        ),
+    ] = 30
     environment: Annotated[
         Environment, Meta(description="`production`, `development` (plain http on loopback) or `test`")
     ] = "production"
@@ -166,6 +173,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError("outreach_days must be a day or more")
         if self.referral_keep_days < 1:
             raise ValueError("referral_keep_days must be a day or more")
+        if self.database_connections < 2:
+            raise ValueError("database_connections must be 2 or more")
 
     @property
     def resolved_database_url(self) -> str:

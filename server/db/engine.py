@@ -98,8 +98,14 @@ def _json_text(value: Any) -> str:
 _JSON = {"json_serializer": _json_text, "json_deserializer": msgspec.json.decode}
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Create the async engine for ``url``, SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
+def create_engine(url: str, *, echo: bool = False, connections: int = 30) -> AsyncEngine:
+    """Create the async engine for ``url``, SQLite (aiosqlite) or PostgreSQL (asyncpg).
+
+    On PostgreSQL the pool opens up to ``connections`` and keeps each one it opened. A pool that closed what it
+    opened beyond a smaller core, as it did, paid for a burst of requests with new connections, each one a process
+    forked by the server and every statement prepared again on it: a quarter of the CPU of an empty pull in a
+    burst of twenty devices (docs/benchmarks.md).
+    """
     if url.startswith("sqlite"):
         guard_sqlite_file(url)
         # Connections roll back their own open transactions when closed; the pool's extra reset would be one more
@@ -123,7 +129,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         return engine
     # No pre-ping (a round trip on every checkout): connections are recycled after half an hour, and a request
     # that meets a connection the server dropped fails with a 5xx that clients retry.
-    return create_async_engine(url, echo=echo, pool_recycle=1800, pool_size=10, max_overflow=20, **_JSON)
+    return create_async_engine(url, echo=echo, pool_recycle=1800, pool_size=connections, max_overflow=0, **_JSON)
 
 
 async def scrub_deleted(engine: AsyncEngine, tables: Collection[str]) -> bool:

@@ -12,15 +12,19 @@ import random
 import httpx
 import pytest
 from litestar import Litestar
+from sqlalchemy import event
 
 from server.db import create_engine, session_factory
+from server.plugin import service_of
 from server.records.keyring import Keyring
 from server.records.models import Record
 from server.records.store import RecordStore
 from server.settings import Settings
+from server.sync.service import SyncService
 from tests.support.accounts import Org, login
 from tests.support.app import client_from
 from tests.support.cases import supervisor_creates_case
+from tests.support.databases import postgres_url
 from tests.support.syncing import Device, new_id
 
 pytestmark = pytest.mark.usefixtures("org")
@@ -96,3 +100,33 @@ async def test_a_looping_puller_ends_with_every_change_of_eight_concurrent_write
     await engine.dispose()
     held = {k: (v["version"], v["fields"]) for k, v in puller.records.items()}
     assert held == truth
+
+
+async def test_a_second_burst_of_pulls_opens_no_database_connection(
+    app: Litestar, client: httpx.AsyncClient, org: Org, settings: Settings
+) -> None:
+    """Forty pulls at once, twice: the second burst finds the connections the first one opened, rather than paying
+    for new ones (a process forked by the database for each, every statement prepared again)."""
+    if postgres_url() is None:
+        pytest.skip("SQLite opens no connections over a network: the PostgreSQL run of make test runs this")
+    case_id, _ = await supervisor_creates_case(app, org, org.worker1_id)
+    device = Device(client, await login(client, "worker1"))
+    await device.push(device.put("note", new_id(), case_id, {"text": "Notiz", "visit_id": None}))
+    opened = 0
+
+    def count(*_: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    engine = service_of(app, SyncService).engine.sync_engine
+    event.listen(engine, "connect", count)
+    try:
+        for burst in range(2):
+            opened = 0
+            pages = await asyncio.gather(*(client.get("/api/sync/pull") for _ in range(40)))
+            assert all(page.status_code == 200 and page.json()["changes"] for page in pages)
+            if burst == 0:
+                assert opened > 2  # the burst was one: it needed connections side by side
+        assert opened == 0
+    finally:
+        event.remove(engine, "connect", count)
