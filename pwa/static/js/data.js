@@ -142,10 +142,10 @@ export const drafts = {
 
 // --- what the screens compute from the records ---------------------------------------------------------------
 
-/** The next open deadline or appointment of each case: {case_id: item} (see legal.js). */
-export async function nextDeadlines() {
+/** The next open deadline or appointment of each case, from ``legal.openItems`` (in date order): {case_id: item}. */
+export function nextDeadlines(items) {
   const next = {};
-  for (const item of await legal.openItems(await kinds("case", "legal_event", "benefit_application", "action"))) {
+  for (const item of items) {
     if (!next[item.case_id]) next[item.case_id] = item;
   }
   return next;

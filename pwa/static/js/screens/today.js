@@ -10,16 +10,19 @@ import { append, chip, day, deadlineChip, h, riskChip, syncChip, time, toast, to
 const SOON_DAYS = 14;
 
 export async function render(main, _params, app) {
-  const { case: cases, visit: visits, legal_event: events, household: households } = await data.kinds(
-    "case",
-    "visit",
-    "legal_event",
-    "household",
-  );
+  // Each kind read and decrypted once: on a cold start this screen is what the worker waits for.
+  const found = await data.kinds("case", "visit", "legal_event", "household", "benefit_application", "action");
+  const { case: cases, visit: visits, legal_event: events, household: households } = found;
   const states = await data.syncStates();
   const caseById = new Map(cases.map((c) => [c.id, c]));
   const householdById = new Map(households.map((x) => [x.id, x]));
-  const deadlines = await data.nextDeadlines();
+  const open = await legal.openItems({
+    case: cases,
+    legal_event: events,
+    benefit_application: found.benefit_application,
+    action: found.action,
+  });
+  const deadlines = data.nextDeadlines(open);
   const startOfToday = new Date(`${today()}T00:00:00`);
   const startOfTomorrow = new Date(`${today(1)}T00:00:00`);
   const mine = visits
@@ -82,9 +85,8 @@ export async function render(main, _params, app) {
   };
 
   // Every deadline and appointment of the next 14 days, not only the next one of each case.
-  const found = await data.kinds("benefit_application", "action");
   const horizon = today(SOON_DAYS);
-  const soon = (await legal.openItems({ case: cases, legal_event: events, ...found })).filter((item) => item.due_on <= horizon && caseById.has(item.case_id));
+  const soon = open.filter((item) => item.due_on <= horizon && caseById.has(item.case_id));
 
   append(
     main,
