@@ -65,11 +65,11 @@ class Seen:
     """How far each organisation's clock has been seen to move in this process: by the pulls it served and the
     pushes it committed.
 
-    A clock only moves on, so this is a lower bound of the committed position. A pull whose cursor is below it has
-    news, and opens its snapshot without asking the clock first: one round trip less for every pull in a busy
-    organisation. Being behind costs that round trip, and being ahead (a push rolled back after it was noted cannot
-    be, it is noted after the commit) would cost a snapshot opened for nothing: never a change, since the snapshot
-    reads the clock itself.
+    A clock only moves on, and a push notes it after its commit, so this is a lower bound of the committed
+    position. A pull whose cursor is below it has news, and opens its snapshot without asking the clock first: one
+    round trip less for every pull in a busy organisation. Being behind costs that round trip. Were it ever ahead (a
+    database restored under a running server), a pull would open a snapshot for nothing: what a pull sends never
+    depends on it, since the snapshot reads the clock itself.
     """
 
     __slots__ = ("_seq",)
