@@ -37,6 +37,9 @@ def seed_demo(server: LiveServer) -> None:
         "DOORSTEP_DATA_DIR": str(server.data_dir),
         "DOORSTEP_DATABASE_URL": server.database_url,
         "DOORSTEP_ENVIRONMENT": "test",
+        # The demo's days ("today's visits", "overdue") are the pinned day's, as the server's and the tablet's are:
+        # seeded on the machine's day, the test passed or failed with the date it ran on.
+        "DOORSTEP_CLOCK_SHIFT_SECONDS": str(pinned.current_shift()),
     }
     subprocess.run([sys.executable, "-m", "server.cli", "seed-demo"], env=env, check=True, capture_output=True)
 
