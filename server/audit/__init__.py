@@ -10,6 +10,7 @@ from server.audit.log import (
     chain_of,
     chains,
     entry_hash,
+    per_case,
     verify_all,
     verify_chain,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "chain_of",
     "chains",
     "entry_hash",
+    "per_case",
     "verify_all",
     "verify_chain",
 ]

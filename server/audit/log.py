@@ -227,25 +227,33 @@ async def append_per_case(
     outcome: str = "ok",
 ) -> None:
     """One entry per case for the ``(case id, record id)`` pairs a read or write touched."""
+    entries = per_case(action=action, actor_id=actor_id, device_id=device_id, records=records, outcome=outcome)
+    await append_many(db, entries, organisation=organisation, key=key)
+
+
+def per_case(
+    *,
+    action: str,
+    actor_id: uuid.UUID | None,
+    device_id: uuid.UUID | None,
+    records: Iterable[tuple[uuid.UUID, uuid.UUID]],
+    outcome: str = "ok",
+) -> list[Entry]:
+    """The entries of :func:`append_per_case`, for a caller that appends several people's entries at once."""
     by_case: dict[uuid.UUID, list[uuid.UUID]] = {}
     for case_id, record_id in records:
         by_case.setdefault(case_id, []).append(record_id)
-    await append_many(
-        db,
-        [
-            Entry(
-                action=action,
-                outcome=outcome,
-                actor_id=actor_id,
-                device_id=device_id,
-                case_id=case_id,
-                record_ids=tuple(record_ids),
-            )
-            for case_id, record_ids in by_case.items()
-        ],
-        organisation=organisation,
-        key=key,
-    )
+    return [
+        Entry(
+            action=action,
+            outcome=outcome,
+            actor_id=actor_id,
+            device_id=device_id,
+            case_id=case_id,
+            record_ids=tuple(record_ids),
+        )
+        for case_id, record_ids in by_case.items()
+    ]
 
 
 async def append(

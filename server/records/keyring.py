@@ -15,8 +15,9 @@ from __future__ import annotations
 import functools
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -258,6 +259,10 @@ class Keyring:
         """The stored data keys of ``ids``, unwrapped (one query, plain rows)."""
         connection = await db.connection()
         rows = (await connection.execute(_keys_of(connection.dialect.name), {"cases": list(ids)})).all()
+        return self.unwrap(rows)
+
+    def unwrap(self, rows: Iterable[Sequence[Any]]) -> dict[uuid.UUID, DataKey]:
+        """Unwrap data keys read by a query: rows of (case id, dek id, wrapped key, KEK version)."""
         keks: dict[int, AESGCM] = {}  # each KEK version's key schedule once per call, not once per case
         return {case_id: self._open(keks, dek_id, wrapped, version) for case_id, dek_id, wrapped, version in rows}
 

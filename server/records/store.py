@@ -176,8 +176,13 @@ class RecordStore:
     async def _read(self, statement: Select[Any], parameters: Mapping[str, Any] | None = None) -> list[RecordRow]:
         """The rows ``statement`` (a select of every column of ``records``) finds, through the identity map."""
         await self.flush()
+        return self.adopt((await self.db.execute(statement, parameters)).mappings())
+
+    def adopt(self, mappings: Iterable[Any]) -> list[RecordRow]:
+        """Rows read by a query of the caller's (every column of ``records``, other columns ignored), through
+        the identity map: a row this store has seen already stays the one it holds."""
         result = []
-        for mapping in (await self.db.execute(statement, parameters)).mappings():
+        for mapping in mappings:
             row = self._seen.get(mapping["id"])
             if row is None:
                 row = self._seen[mapping["id"]] = self.row_of(mapping)
@@ -204,6 +209,11 @@ class RecordStore:
         missing = {c for c in case_ids if c not in self._keys}
         if missing:
             self._keys.update(await self.keyring.data_keys(self.db, missing))
+
+    def hold_keys(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Hold data keys read by a query of the caller's: rows of (case id, dek id, wrapped key, KEK version)."""
+        self.keyring.refresh()
+        self._keys.update(self.keyring.unwrap(rows))
 
     async def prepare_write(self, case_ids: Iterable[uuid.UUID]) -> None:
         """Fetch or create the data keys of every case a batch will write to, in one go."""

@@ -106,8 +106,8 @@ async def resolve_conflict(
             if result.error.code == "not-found":
                 raise NotFound("No such conflict.")
             if result.error.code == "stale":
-                await finish(batch, start, action="conflict.resolve")  # keeps the refreshed conflict
+                await finish([batch], start, action="conflict.resolve")  # keeps the refreshed conflict
                 raise Conflict(result.error.detail, field=result.error.field)
             raise ValidationFailed(result.error.detail, field=result.error.field)
-        await finish(batch, start, action="conflict.resolve")
+        await finish([batch], start, action="conflict.resolve")
         return result
