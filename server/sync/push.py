@@ -19,19 +19,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
 import msgspec
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import audit
 from server.auth.models import Device, Role, User
 from server.auth.schemas import Principal
 from server.db import begin_write, utcnow
+from server.db.engine import among_bound
 from server.problems import BatchTooLarge, Forbidden, ValidationFailed
 from server.push import SYNC_HINT, enqueue
 from server.records import blind, clock, rules
@@ -163,9 +165,12 @@ async def _in_one_transaction(
         # batch it repeats), and nobody who holds a clock waits for a device, so the clock is held for less.
         # Devices are locked in the order of their ids, so two transactions never wait for each other.
         connection = await db.connection()
-        last_mids: dict[uuid.UUID, int] = {}
-        for device_id in sorted({job.principal.device_id for job in jobs}):
-            last_mids[device_id] = (await connection.execute(_LAST_MID, {"device": device_id})).scalar_one()
+        devices = sorted({job.principal.device_id for job in jobs})
+        if len(devices) == 1:
+            last_mids = {devices[0]: (await connection.execute(_LAST_MID, {"device": devices[0]})).scalar_one()}
+        else:
+            found = await connection.execute(_last_mids(connection.dialect.name), {"devices": devices})
+            last_mids = {device_id: last_mid for device_id, last_mid in found.all()}
         stored: list[dict[int, MutationResult]] = []
         new_last_mids: list[int] = []
         for job in jobs:
@@ -220,6 +225,14 @@ async def _in_one_transaction(
             seq = batch.seq
         queued = await finish(batches, start, action="sync.push")
     return responses, queued, seq
+
+
+@functools.cache
+def _last_mids(dialect: str) -> Select[uuid.UUID, int]:
+    """The ``last_mid`` of the devices bound as ``devices``, their rows locked in the order of their ids (PostgreSQL
+    locks the rows as the sorted result emits them): built once."""
+    query = select(_DEVICES.c.id, _DEVICES.c.last_mid).where(among_bound(_DEVICES.c.id, "devices", dialect))
+    return query.order_by(_DEVICES.c.id).with_for_update()
 
 
 async def _stored_results(db: AsyncSession, job: Prepared, last_mid: int) -> dict[int, MutationResult]:
