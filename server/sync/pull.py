@@ -19,6 +19,7 @@ from sqlalchemy import Integer, Select, bindparam, func, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server import audit
+from server.audit.shared import SharedAppends
 from server.auth.schemas import Principal
 from server.db import begin_write
 from server.problems import CursorExpired, UpgradeRequired, ValidationFailed
@@ -62,9 +63,12 @@ async def pull_page(
     limit: int,
     protocol: int | None = None,
     schema_version: int | None = None,
+    reads: SharedAppends | None = None,
 ) -> PullResponse:
     """One page of changes in the caller's scope after the cursor, in ``(seq, id)`` order. A client of an older
-    ``schema_version`` gets the fields in its form (:mod:`server.records.legacy`)."""
+    ``schema_version`` gets the fields in its form (:mod:`server.records.legacy`). With ``reads``, the page's read
+    entries are written with other requests' (:mod:`server.audit.shared`); they are committed before it returns
+    either way."""
     if protocol is not None and protocol < MIN_PROTOCOL_VERSION:
         raise UpgradeRequired("This client speaks an old protocol; update the app.", min_protocol=MIN_PROTOCOL_VERSION)
     if protocol is not None and protocol > PROTOCOL_VERSION:
@@ -162,7 +166,14 @@ async def pull_page(
         if (not damaged or rid not in damaged)  # left out and reported; sent once it is restored
         and (deleted or case_id in confirmed)
     ]
-    if changes or store.damaged or mismatched:
+    if changes and not store.damaged and not mismatched and reads is not None:
+        # The common case, written with the other pulls waiting at the same moment (server/audit/shared.py).
+        delivered = ((c.case_id, c.id) for c in changes)
+        read = audit.per_case(
+            action="sync.pull", actor_id=principal.user_id, device_id=principal.device_id, records=delivered
+        )
+        await reads.append(organisation, read)
+    elif changes or store.damaged or mismatched:
         async with sessions() as db:
             await begin_write(db)
             await audit_delivered(

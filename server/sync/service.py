@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from server.audit.shared import SharedAppends
 from server.auth.schemas import Principal
 from server.db import begin_write
 from server.records import clock
@@ -104,6 +105,11 @@ class SyncService:
     _queues: dict[uuid.UUID | None, _PushQueue] = field(default_factory=dict)
     # How far the organisations' clocks have moved, as this process saw it: a pull with news skips a round trip.
     _seen: clock.Seen = field(default_factory=clock.Seen)
+    # The pulls' read entries, written together with those of the pulls waiting at the same moment.
+    _reads: SharedAppends = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_reads", SharedAppends(self.sessions, lambda: self.keyring.audit))
 
     async def push(self, principal: Principal, request: PushRequest) -> PushResponse:
         """Apply a device's batch; see :mod:`server.sync.push`.
@@ -162,6 +168,7 @@ class SyncService:
             limit=limit,
             protocol=protocol,
             schema_version=schema_version,
+            reads=self._reads,
         )
 
     async def check(self, principal: Principal, request: CheckRequest) -> CheckResponse:
