@@ -16,6 +16,7 @@ in its own transaction.
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Callable
 
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.audit.log import AuditKey, Entry, append_many
 from server.db import begin_write
+from server.db.sharing import Sharing, answered
 
 __all__ = ["SHARE_ENTRIES", "SharedAppends"]
 
@@ -32,25 +34,16 @@ SHARE_ENTRIES = 2000
 _Job = tuple[list[Entry], "asyncio.Future[None]"]
 
 
-class _Waiting:
-    """An organisation's appends in this process waiting for a transaction, and the task that takes them."""
-
-    __slots__ = ("draining", "waiting")
-
-    def __init__(self) -> None:
-        self.waiting: list[_Job] = []
-        self.draining: asyncio.Task[None] | None = None
-
-    def take(self) -> list[_Job]:
-        """The oldest appends, up to a transaction's share of entries."""
-        taken, entries = 0, 0
-        for batch, _ in self.waiting:
-            if taken and entries + len(batch) > SHARE_ENTRIES:
-                break
-            taken += 1
-            entries += len(batch)
-        jobs, self.waiting[:] = self.waiting[:taken], self.waiting[taken:]
-        return jobs
+def _take(waiting: list[_Job]) -> list[_Job]:
+    """The oldest appends, up to a transaction's share of entries (the first always goes)."""
+    taken, entries = 0, 0
+    for batch, _ in waiting:
+        if taken and entries + len(batch) > SHARE_ENTRIES:
+            break
+        taken += 1
+        entries += len(batch)
+    jobs, waiting[:] = waiting[:taken], waiting[taken:]
+    return jobs
 
 
 class SharedAppends:
@@ -61,7 +54,7 @@ class SharedAppends:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], key: Callable[[], AuditKey | None]) -> None:
         self._sessions = sessions
         self._key = key  # read at each write, as the keyring holds it
-        self._organisations: dict[uuid.UUID | None, _Waiting] = {}
+        self._organisations: dict[uuid.UUID | None, Sharing[_Job]] = {}
 
     async def append(self, organisation: uuid.UUID | None, entries: list[Entry]) -> None:
         """Append ``entries`` to the organisation's chain; returns once they are committed."""
@@ -69,28 +62,16 @@ class SharedAppends:
             return
         waiting = self._organisations.get(organisation)
         if waiting is None:
-            waiting = self._organisations[organisation] = _Waiting()
+            waiting = self._organisations[organisation] = Sharing(
+                1, _take, functools.partial(self._write, organisation)
+            )
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        done.add_done_callback(_retrieved)
-        waiting.waiting.append((entries, done))
-        if waiting.draining is None:
-            waiting.draining = asyncio.create_task(self._drain(organisation, waiting))
+        done.add_done_callback(answered)
+        waiting.submit((entries, done))
         # Cancelled, the request still has its entries written: what was read is audited either way.
         await asyncio.shield(done)
 
-    async def _drain(self, organisation: uuid.UUID | None, waiting: _Waiting) -> None:
-        """Write what waits until nothing does; the task gives up its place in the same step as it finds nothing,
-        so an append queued after that step starts a new one and none is left waiting."""
-        try:
-            while waiting.waiting:
-                await self._write(organisation, waiting.take())
-        finally:
-            if waiting.draining is asyncio.current_task():
-                waiting.draining = None
-
-    async def _write(
-        self, organisation: uuid.UUID | None, jobs: list[tuple[list[Entry], asyncio.Future[None]]]
-    ) -> None:
+    async def _write(self, organisation: uuid.UUID | None, jobs: list[_Job]) -> None:
         try:
             async with self._sessions() as db:
                 await begin_write(db)
@@ -111,9 +92,3 @@ class SharedAppends:
             raise
         for _, done in jobs:
             done.set_result(None)
-
-
-def _retrieved(done: asyncio.Future[None]) -> None:
-    """Mark a failure as seen: a request that has gone away never awaits it, and it is not news to log."""
-    if not done.cancelled():
-        done.exception()

@@ -12,13 +12,14 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.audit.shared import SharedAppends
 from server.auth.schemas import Principal
 from server.db import begin_write
+from server.db.sharing import Sharing, answered
 from server.records import clock
 from server.records.keyring import Keyring
 from server.sync.conflicts import ConflictView, list_conflicts, resolve_conflict
@@ -52,43 +53,27 @@ SHARE_PUSHES = 32
 SHARE_MUTATIONS = 2 * MAX_MUTATIONS
 
 
-class _PushQueue:
-    """An organisation's pushes in one process that wait for a transaction, and the transactions taking them."""
-
-    __slots__ = ("draining", "limit", "waiting")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.waiting: list[Prepared] = []
-        self.draining: set[asyncio.Task[None]] = set()
-
-    def take(self) -> list[Prepared]:
-        """The oldest push, and if it is shareable, the shareable pushes of other devices waiting behind it, up to
-        a transaction's share. A device's pushes keep their order: once one of its pushes is left waiting, none
-        of its later ones goes ahead of it."""
-        head = self.waiting.pop(0)
-        if not head.shareable:
-            return [head]
-        taken, left = [head], []
-        devices = {head.principal.device_id}
-        mutations = len(head.mutations)
-        for job in self.waiting:
-            device = job.principal.device_id
-            fits = len(taken) < SHARE_PUSHES and mutations + len(job.mutations) <= SHARE_MUTATIONS
-            if fits and job.shareable and device not in devices:
-                taken.append(job)
-                mutations += len(job.mutations)
-            else:
-                left.append(job)
-            devices.add(device)
-        self.waiting[:] = left
-        return taken
-
-
-def _retrieved(outcome: asyncio.Future[PushResponse]) -> None:
-    """Mark a push's failure as seen: a client that has gone away never awaits it, and it is not news to log."""
-    if not outcome.cancelled():
-        outcome.exception()
+def _take_pushes(waiting: list[Prepared]) -> list[Prepared]:
+    """The oldest push, and if it is shareable, the shareable pushes of other devices waiting behind it, up to a
+    transaction's share. A device's pushes keep their order: once one of its pushes is left waiting, none of its
+    later ones goes ahead of it."""
+    head = waiting.pop(0)
+    if not head.shareable:
+        return [head]
+    taken, left = [head], []
+    devices = {head.principal.device_id}
+    mutations = len(head.mutations)
+    for job in waiting:
+        device = job.principal.device_id
+        fits = len(taken) < SHARE_PUSHES and mutations + len(job.mutations) <= SHARE_MUTATIONS
+        if fits and job.shareable and device not in devices:
+            taken.append(job)
+            mutations += len(job.mutations)
+        else:
+            left.append(job)
+        devices.add(device)
+    waiting[:] = left
+    return taken
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +87,7 @@ class SyncService:
     # Called after a push that queued Web Push messages, so they go out now rather than at the next poll.
     on_queued: Callable[[], None] | None = None
     # Each organisation's pushes in this process that wait for a transaction (see push).
-    _queues: dict[uuid.UUID | None, _PushQueue] = field(default_factory=dict)
+    _queues: dict[uuid.UUID | None, Sharing[Prepared]] = field(default_factory=dict)
     # How far the organisations' clocks have moved, as this process saw it: a pull with news skips a round trip.
     _seen: clock.Seen = field(default_factory=clock.Seen)
     # The pulls' read entries, written together with those of the pulls waiting at the same moment.
@@ -118,7 +103,7 @@ class SyncService:
         process, in a queue, before a transaction is opened for them: a push that waits holds no connection and
         no lock, so pulls keep the pool. One or two transactions at a time take pushes from the queue, oldest
         first, until it is empty; a transaction takes the oldest push and the shareable pushes of other devices
-        waiting behind it (:meth:`_PushQueue.take`), so the clock is taken, advanced and committed once for all
+        waiting behind it (:func:`_take_pushes`), so the clock is taken, advanced and committed once for all
         of them. Other organisations' pushes do not wait.
 
         On PostgreSQL two transactions run at once: while one holds the clock, the next notes its devices and
@@ -129,23 +114,14 @@ class SyncService:
         queue = self._queues.get(principal.organisation_id)
         if queue is None:
             limit = 2 if self.engine.dialect.name == "postgresql" else 1
-            queue = self._queues[principal.organisation_id] = _PushQueue(limit)
-        job.outcome.add_done_callback(_retrieved)
-        queue.waiting.append(job)
-        if len(queue.draining) < queue.limit:
-            queue.draining.add(asyncio.create_task(self._drain(queue)))
+            queue = self._queues[principal.organisation_id] = Sharing(limit, _take_pushes, self._push_together)
+        job.outcome.add_done_callback(answered)
+        queue.submit(job)
         # A push whose client has gone is still applied (its device gets the stored results when it sends it again).
         return await asyncio.shield(job.outcome)
 
-    async def _drain(self, queue: _PushQueue) -> None:
-        """Take pushes from the queue until it is empty. The task leaves ``draining`` in the same step as it finds
-        the queue empty: a push queued after that step starts a new one, and no push is left waiting."""
-        try:
-            while queue.waiting:
-                jobs = queue.take()
-                await push_together(self.sessions, self.keyring, jobs, on_queued=self.on_queued, clock_seen=self._seen)
-        finally:
-            queue.draining.discard(cast("asyncio.Task[None]", asyncio.current_task()))
+    async def _push_together(self, jobs: list[Prepared]) -> None:
+        await push_together(self.sessions, self.keyring, jobs, on_queued=self.on_queued, clock_seen=self._seen)
 
     async def pull(
         self,

@@ -28,7 +28,7 @@ from server.plugin import service_of
 from server.records.keyring import Keyring
 from server.sync import push as push_module
 from server.sync.messages import PushRequest
-from server.sync.service import SHARE_PUSHES, SyncService, _PushQueue
+from server.sync.service import SHARE_PUSHES, SyncService, _take_pushes
 from tests.support.accounts import Org, login
 from tests.support.app import client_from
 from tests.support.cases import supervisor_creates_case
@@ -184,7 +184,6 @@ def job(device: uuid.UUID, *, shareable: bool = True) -> push_module.Prepared:
 
 async def test_a_shared_transaction_keeps_each_devices_pushes_in_order() -> None:
     a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    queue = _PushQueue(1)
     # b's first push changes a case: it goes alone, and b's second push must not go ahead of it.
     first_a, first_b, second_b, first_c, second_a = (
         job(a),
@@ -193,15 +192,14 @@ async def test_a_shared_transaction_keeps_each_devices_pushes_in_order() -> None
         job(c),
         job(a),
     )
-    queue.waiting[:] = [first_a, first_b, second_b, first_c, second_a]
-    assert queue.take() == [first_a, first_c]
-    assert queue.take() == [first_b]
-    assert queue.take() == [second_b, second_a]
-    assert queue.waiting == []
+    waiting = [first_a, first_b, second_b, first_c, second_a]
+    assert _take_pushes(waiting) == [first_a, first_c]
+    assert _take_pushes(waiting) == [first_b]
+    assert _take_pushes(waiting) == [second_b, second_a]
+    assert waiting == []
 
 
 async def test_a_shared_transaction_takes_a_bounded_share() -> None:
-    queue = _PushQueue(1)
-    queue.waiting[:] = [job(uuid.uuid4()) for _ in range(SHARE_PUSHES + 5)]
-    assert len(queue.take()) == SHARE_PUSHES
-    assert len(queue.take()) == 5
+    waiting = [job(uuid.uuid4()) for _ in range(SHARE_PUSHES + 5)]
+    assert len(_take_pushes(waiting)) == SHARE_PUSHES
+    assert len(_take_pushes(waiting)) == 5

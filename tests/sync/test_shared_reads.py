@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 
 from server.audit import AuditEntry, Entry, verify_all
 from server.audit import shared as shared_module
-from server.audit.shared import SHARE_ENTRIES, SharedAppends, _Waiting
+from server.audit.shared import SHARE_ENTRIES, SharedAppends, _take
 from server.db import session_factory
 from server.plugin import service_of
 from server.records.keyring import Keyring
@@ -127,15 +127,15 @@ async def test_an_append_that_fails_in_a_shared_transaction_fails_alone(
 
 
 def test_a_shared_transaction_takes_a_bounded_share_of_entries() -> None:
-    waiting = _Waiting()
     loop = asyncio.new_event_loop()
     try:
         big = [entry(uuid.uuid4(), uuid.uuid4(), uuid.uuid4()) for _ in range(SHARE_ENTRIES + 1)]
         small = [entry(uuid.uuid4(), uuid.uuid4(), uuid.uuid4())]
-        waiting.waiting[:] = [(small, loop.create_future()), (big, loop.create_future()), (small, loop.create_future())]
+        waiting = [(small, loop.create_future()), (big, loop.create_future()), (small, loop.create_future())]
         # The first append always goes; one that would pass the share waits for the next transaction, even alone.
-        assert [len(e) for e, _ in waiting.take()] == [1]
-        assert [len(e) for e, _ in waiting.take()] == [SHARE_ENTRIES + 1]
-        assert [len(e) for e, _ in waiting.take()] == [1]
+        assert [len(e) for e, _ in _take(waiting)] == [1]
+        assert [len(e) for e, _ in _take(waiting)] == [SHARE_ENTRIES + 1]
+        assert [len(e) for e, _ in _take(waiting)] == [1]
+        assert waiting == []
     finally:
         loop.close()
