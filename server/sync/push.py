@@ -66,7 +66,6 @@ _TEAM_KINDS = frozenset({"case", "visit"})
 _result_encoder = msgspec.json.Encoder()
 # Core statements built once: every push runs them, and the ORM's unit of work would cost more than they do.
 _DEVICES = cast("Table", Device.__table__)
-_LAST_MID = select(_DEVICES.c.last_mid).where(_DEVICES.c.id == bindparam("device")).with_for_update()
 _SET_LAST_MID = update(_DEVICES).where(_DEVICES.c.id == bindparam("device")).values(last_mid=bindparam("last_mid"))
 _STORE_RESULTS = insert(cast("Table", MutationLog.__table__))
 
@@ -166,11 +165,8 @@ async def _in_one_transaction(
         # Devices are locked in the order of their ids, so two transactions never wait for each other.
         connection = await db.connection()
         devices = sorted({job.principal.device_id for job in jobs})
-        if len(devices) == 1:
-            last_mids = {devices[0]: (await connection.execute(_LAST_MID, {"device": devices[0]})).scalar_one()}
-        else:
-            found = await connection.execute(_last_mids(connection.dialect.name), {"devices": devices})
-            last_mids = {device_id: last_mid for device_id, last_mid in found.all()}
+        found = await connection.execute(_last_mids(connection.dialect.name), {"devices": devices})
+        last_mids: dict[uuid.UUID, int] = {device_id: last_mid for device_id, last_mid in found.all()}
         stored: list[dict[int, MutationResult]] = []
         new_last_mids: list[int] = []
         for job in jobs:
